@@ -1,0 +1,103 @@
+# lmscope — one plain Makefile.
+#
+#   make              build ./lmscope (OpenMP; AVX-512 kernels chosen at run time where the CPU has them)
+#   make test         check prerequisites, build, run every test (unit, kernel, gradient, PyTorch, CLI)
+#   make demo         the main job on the embedded corpus
+#   make bench        throughput benchmarks (not tests)
+#   make asan         build and test under AddressSanitizer + UBSan (in build-asan/)
+#   make fuzz         build libFuzzer targets (clang) into build-fuzz/; FUZZ_TIME=600 make fuzz-run
+#   make deps         install/check the Debian packages the build needs
+#
+# Toggles: BUILD=dir (object directory), ISA=generic (no AVX-512 code at all), CUDA=1 (reserved:
+# the CUDA backend is not written yet), DEBUG=1 (-O0).
+
+CC      ?= cc
+BUILD   ?= build
+ISA     ?= auto
+CUDA    ?= 0
+DEBUG   ?= 0
+
+OPT      := $(if $(filter 1,$(DEBUG)),-O0,-O2)
+CFLAGS   ?=
+CFLAGS   += -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
+            -fno-strict-aliasing -Isrc -MMD -MP
+LDLIBS   += -lopenblas -lpcre2-8 -ljansson -lm -fopenmp
+ISAFLAGS_avx512 := -O3 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2
+ISAFLAGS_avx2   := -O3 -mavx2 -mfma
+
+ifeq ($(ISA),generic)
+  CFLAGS += -DLMS_NO_SIMD
+endif
+ifneq ($(CUDA),0)
+  $(error CUDA=1: the CUDA backend is reserved in the design but not written yet; build without CUDA)
+endif
+ifeq ($(SAN),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/optim/*.c \
+              src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIB      := $(BUILD)/liblmscope.a
+
+.PHONY: all test demo bench asan fuzz fuzz-run deps clean corpus-full
+all: $(BUILD)/lmscope $(if $(filter build,$(BUILD)),lmscope)
+
+lmscope: $(BUILD)/lmscope
+	ln -sf $(BUILD)/lmscope lmscope
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(if $(findstring _avx512,$*),$(ISAFLAGS_avx512))$(if $(findstring _avx2,$*),$(ISAFLAGS_avx2)) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lmscope: $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB) tests/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+deps:
+	@tools/deps.sh
+
+test: deps all $(TEST_BIN)
+	@BUILD=$(BUILD) tools/run_tests.sh $(TEST_BIN)
+
+asan:
+	$(MAKE) BUILD=build-asan SAN=1 test
+
+demo: deps all
+	@tools/demo.sh
+
+bench: deps all
+	@tools/deps.sh --bench
+	@bench/run.sh
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+fuzz: $(FUZZ_BIN)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -Isrc -o $@ $< $(LIB_SRC) \
+	    -lopenblas -lpcre2-8 -ljansson -lm
+FUZZ_TIME ?= 600
+fuzz-run: fuzz
+	@for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_TIME) build-fuzz/corpus-$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; done
+
+corpus-full:
+	tools/corpus/build.sh full
+
+clean:
+	rm -rf build build-asan build-fuzz lmscope
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -1,0 +1,13 @@
+/* commands.h — every subcommand's entry point. Each takes the arguments after its own name
+ * (argv[0] is the command name) and returns the process exit status: 0 success, 1 the work
+ * failed (message printed), 2 bad usage. Only src/cli/ prints for humans or exits. */
+#ifndef LMS_CLI_COMMANDS_H
+#define LMS_CLI_COMMANDS_H
+
+int lms_cmd_train(int argc, char **argv);     /* cmd_train.c */
+int lms_cmd_sample(int argc, char **argv);    /* cmd_sample.c */
+int lms_cmd_bench(int argc, char **argv);     /* cmd_bench.c */
+int lms_cmd_tokenizer(int argc, char **argv); /* cmd_tokenizer.c: train | encode | decode | show */
+int lms_cmd_data(int argc, char **argv);      /* cmd_data.c: prepare | stats | sample | grep | dedup */
+
+#endif

@@ -1,0 +1,47 @@
+/* main.c — lmscope's entry point: one table of subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/cpu.h"
+
+#define LMS_VERSION "0.1.0"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"train", lms_cmd_train, "train a GPT on text, token shards or a run to resume"},
+    {"sample", lms_cmd_sample, "generate text from a checkpoint (ours, Hugging Face GPT-2, llm.c)"},
+    {"bench", lms_cmd_bench, "measure a full training step: tokens/s, GFLOP/s, the sgemm ceiling"},
+    {"tokenizer", lms_cmd_tokenizer, "byte-level BPE: train | encode | decode | show"},
+    {"data", lms_cmd_data, "token shards and looking at the data: prepare | stats | sample | grep | dedup"},
+};
+
+static void usage(FILE *fp) {
+    fprintf(fp, "lmscope %s — train GPT-style language models and see why they work\n\n"
+                "usage: lmscope <command> [flags]   (lmscope <command> --help for its flags)\n\ncommands:\n",
+            LMS_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "  %-10s %s\n", "version", "print the version and the CPU features in use");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("lmscope %s (%s)\n", LMS_VERSION, lms_cpu_describe());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "lmscope: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# deps.sh — check (and, as root on Debian, install) the packages lmscope needs.
+#   tools/deps.sh           build + test prerequisites
+#   tools/deps.sh --bench   also what the benchmarks compare against (python3-torch, node)
+set -euo pipefail
+pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev xz-utils python3)
+[ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  echo "deps: missing Debian packages: ${missing[*]}" >&2
+  echo "deps: install them with: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
