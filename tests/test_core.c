@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/hash.h"
 #include "core/mem.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -73,4 +74,10 @@ static void test_alloc_aligned(void) {
     CHECK(lms_align_floats(1) == 16 && lms_align_floats(16) == 16 && lms_align_floats(17) == 32);
 }
 
-TESTS(test_rng_deterministic, test_rng_normal_moments, test_atomic_write, test_alloc_aligned)
+static void test_sha256(void) {
+    char hex[65];
+    lms_sha256_hex("abc", 3, hex);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+}
+
+TESTS(test_sha256, test_rng_deterministic, test_rng_normal_moments, test_atomic_write, test_alloc_aligned)

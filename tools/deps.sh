@@ -3,7 +3,7 @@
 #   tools/deps.sh           build + test prerequisites
 #   tools/deps.sh --bench   also what the benchmarks compare against (python3-torch, node)
 set -euo pipefail
-pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev xz-utils python3)
+pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev libssl-dev xz-utils python3)
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
