@@ -1,0 +1,410 @@
+/* gpt.c — GPT-2 config check, tensor table, buffer plan, init, forward and backward (see gpt.h).
+ *
+ * Memory plan. Parameters and gradients: one buffer each, the tensors packed in table order.
+ * Activations: one buffer, cut by a pure size table (act_sizes) into regions; per-layer regions
+ * hold L slices of a fixed stride so a smaller B x T than planned still fits. Per layer and per
+ * token the forward keeps what the backward needs, as PyTorch's autograd would:
+ *   ln1 C, ln1 mean/rstd 2, qkv 3C, att NH·T, atty C, res2 C, ln2 C, ln2 mean/rstd 2,
+ *   fch 4C, fch_gelu 4C, res3 C        = 16C + NH·T + 4 floats
+ * plus the embedding output (the first residual stream), the final LayerNorm output, the
+ * tokens, targets and losses, two [B,T,C] gradient buffers for the backward (the residual
+ * stream's gradient and a LayerNorm-output gradient), and one WORK region shared by everything
+ * short-lived: the projection outputs of the forward (before they are added to the residual
+ * stream), the logits (turned into their gradient in place by xent_fwd_bwd: no dlogits
+ * buffer), and the backward's per-layer scratch (2 x [B,T,4C] + attention scratch [B,NH,T,T]),
+ * which is only needed after the logits' gradient has been consumed.
+ * WORK = max(B·T·V, B·T·(8C) + B·NH·T²) floats.
+ *
+ * Leaves out: threading (inside the kernels), dropout, recomputation, mixed precision.
+ */
+#include "model/gpt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/rng.h"
+#include "kernels/kernels.h"
+
+/* Per-layer tensor kinds, in table order. */
+enum {
+    P_LN1_W, P_LN1_B, P_ATTN_W, P_ATTN_B, P_PROJ_W, P_PROJ_B,
+    P_LN2_W, P_LN2_B, P_FC_W, P_FC_B, P_FCPROJ_W, P_FCPROJ_B, P_PER_LAYER
+};
+
+/* Activation regions (sizes in floats; tokens and targets are int32 stored in float slots). */
+enum {
+    A_TOKENS, A_TARGETS, A_LOSSES, A_RES0, A_LNF, A_LNF_MEAN, A_LNF_RSTD, A_DRES, A_DLN, A_WORK,
+    A_FIRST_LAYER,
+    A_LN1 = A_FIRST_LAYER, A_LN1_MEAN, A_LN1_RSTD, A_QKV, A_ATT, A_ATTY, A_RES2, A_LN2,
+    A_LN2_MEAN, A_LN2_RSTD, A_FCH, A_FCH_GELU, A_RES3,
+    A_COUNT
+};
+
+struct lms_gpt {
+    lms_gpt_config cfg;
+    int ntensors;
+    lms_tensor_info *tensors;
+    int64_t nparams;
+    float *params, *grads;
+    /* activations */
+    float *acts;
+    size_t acts_floats;
+    int planB, planT;
+    size_t off[A_COUNT];    /* region offsets in floats */
+    size_t stride[A_COUNT]; /* per-layer slice stride in floats (0 for global regions) */
+    /* state of the last forward */
+    int B, T;
+    int have_targets;       /* a forward with targets ran and its backward has not */
+    int64_t n_valid;        /* targets >= 0 in the last forward */
+};
+
+lms_status lms_gpt_config_check(const lms_gpt_config *c, lms_err *err) {
+    if (!c) return lms_errf(err, LMS_ERR_ARG, "no model config given");
+    if (c->n_layer < 1)
+        return lms_errf(err, LMS_ERR_ARG, "n_layer is %d; a GPT needs at least 1 layer (set n_layer >= 1)",
+                        c->n_layer);
+    if (c->n_head < 1)
+        return lms_errf(err, LMS_ERR_ARG, "n_head is %d; attention needs at least 1 head (set n_head >= 1)",
+                        c->n_head);
+    if (c->n_embd < 1)
+        return lms_errf(err, LMS_ERR_ARG, "n_embd is %d; the width must be at least 1 (e.g. 64, 768)", c->n_embd);
+    if (c->n_embd % c->n_head != 0)
+        return lms_errf(err, LMS_ERR_ARG,
+                        "n_embd %d is not divisible by n_head %d; heads split the width evenly, so pick "
+                        "n_embd a multiple of n_head (e.g. n_embd %d) or n_head a divisor of n_embd",
+                        c->n_embd, c->n_head, (c->n_embd / c->n_head + 1) * c->n_head);
+    if (c->vocab_size < 1)
+        return lms_errf(err, LMS_ERR_ARG,
+                        "vocab_size is %d; it must be at least 1 (use the tokenizer's vocabulary size)",
+                        c->vocab_size);
+    if (c->n_ctx < 1)
+        return lms_errf(err, LMS_ERR_ARG, "n_ctx is %d; the context must hold at least 1 position (e.g. 256, 1024)",
+                        c->n_ctx);
+    double C = c->n_embd;
+    double n = (double)c->vocab_size * C + (double)c->n_ctx * C + c->n_layer * (12.0 * C * C + 13.0 * C) + 2.0 * C;
+    if (n > 1e12 || 4.0 * C * C > 9e18)
+        return lms_errf(err, LMS_ERR_ARG,
+                        "this config has %.3g parameters (%.3g GiB for the weights alone); that cannot be "
+                        "allocated; reduce n_layer, n_embd, n_ctx or vocab_size",
+                        n, n * 4 / (1 << 30));
+    return LMS_OK;
+}
+
+int64_t lms_gpt_config_num_params(const lms_gpt_config *c) {
+    int64_t C = c->n_embd;
+    return (int64_t)c->vocab_size * C + (int64_t)c->n_ctx * C + (int64_t)c->n_layer * (12 * C * C + 13 * C) + 2 * C;
+}
+
+static void add_tensor(lms_gpt *m, int *i, size_t *off, const char *name, int ndim, int64_t d0, int64_t d1,
+                       int decay) {
+    lms_tensor_info *t = &m->tensors[(*i)++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ndim = ndim;
+    t->shape[0] = d0;
+    t->shape[1] = ndim == 2 ? d1 : 0;
+    t->numel = ndim == 2 ? d0 * d1 : d0;
+    t->offset = *off;
+    t->decay = decay;
+    *off += (size_t)t->numel;
+}
+
+lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
+    *out = NULL;
+    if (lms_gpt_config_check(c, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
+    lms_gpt *m = calloc(1, sizeof *m);
+    if (!m) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating a model");
+    m->cfg = *c;
+    int L = c->n_layer;
+    int64_t C = c->n_embd;
+    m->ntensors = 2 + P_PER_LAYER * L + 2;
+    m->tensors = calloc((size_t)m->ntensors, sizeof *m->tensors);
+    if (!m->tensors) {
+        free(m);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory for the tensor table of %d layers", L);
+    }
+    int i = 0;
+    size_t off = 0;
+    char nm[64];
+    add_tensor(m, &i, &off, "wte.weight", 2, c->vocab_size, C, 1);
+    add_tensor(m, &i, &off, "wpe.weight", 2, c->n_ctx, C, 1);
+    for (int l = 0; l < L; l++) {
+#define T_(suffix, nd, d0, d1, dec)                                                                \
+    snprintf(nm, sizeof nm, "h.%d." suffix, l);                                                    \
+    add_tensor(m, &i, &off, nm, nd, d0, d1, dec)
+        T_("ln_1.weight", 1, C, 0, 0);
+        T_("ln_1.bias", 1, C, 0, 0);
+        T_("attn.c_attn.weight", 2, C, 3 * C, 1);
+        T_("attn.c_attn.bias", 1, 3 * C, 0, 0);
+        T_("attn.c_proj.weight", 2, C, C, 1);
+        T_("attn.c_proj.bias", 1, C, 0, 0);
+        T_("ln_2.weight", 1, C, 0, 0);
+        T_("ln_2.bias", 1, C, 0, 0);
+        T_("mlp.c_fc.weight", 2, C, 4 * C, 1);
+        T_("mlp.c_fc.bias", 1, 4 * C, 0, 0);
+        T_("mlp.c_proj.weight", 2, 4 * C, C, 1);
+        T_("mlp.c_proj.bias", 1, C, 0, 0);
+#undef T_
+    }
+    add_tensor(m, &i, &off, "ln_f.weight", 1, C, 0, 0);
+    add_tensor(m, &i, &off, "ln_f.bias", 1, C, 0, 0);
+    LMS_ASSERT(i == m->ntensors);
+    m->nparams = (int64_t)off;
+    LMS_ASSERT(m->nparams == lms_gpt_config_num_params(c));
+    m->params = lms_alloc(off * sizeof(float), err);
+    m->grads = m->params ? lms_alloc(off * sizeof(float), err) : NULL;
+    if (!m->grads) {
+        lms_gpt_free(m);
+        return lms_err_prefix(err, "creating a model with %lld parameters: ", (long long)off);
+    }
+    *out = m;
+    return LMS_OK;
+}
+
+void lms_gpt_free(lms_gpt *m) {
+    if (!m) return;
+    lms_free(m->params);
+    lms_free(m->grads);
+    lms_free(m->acts);
+    free(m->tensors);
+    free(m);
+}
+
+const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m) { return &m->cfg; }
+int lms_gpt_num_tensors(const lms_gpt *m) { return m->ntensors; }
+const lms_tensor_info *lms_gpt_tensor(const lms_gpt *m, int i) {
+    LMS_ASSERT(i >= 0 && i < m->ntensors);
+    return &m->tensors[i];
+}
+const lms_tensor_info *lms_gpt_find_tensor(const lms_gpt *m, const char *name) {
+    for (int i = 0; i < m->ntensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+float *lms_gpt_params(lms_gpt *m) { return m->params; }
+float *lms_gpt_grads(lms_gpt *m) { return m->grads; }
+const float *lms_gpt_params_const(const lms_gpt *m) { return m->params; }
+int64_t lms_gpt_num_params(const lms_gpt *m) { return m->nparams; }
+
+/* Index in the tensor table of layer l's tensor of kind k. */
+static inline int tix(int l, int k) { return 2 + P_PER_LAYER * l + k; }
+
+void lms_gpt_init(lms_gpt *m, uint64_t seed) {
+    lms_rng r;
+    lms_rng_seed(&r, seed);
+    double proj_std = 0.02 / sqrt(2.0 * m->cfg.n_layer);
+    for (int i = 0; i < m->ntensors; i++) {
+        const lms_tensor_info *t = &m->tensors[i];
+        float *p = m->params + t->offset;
+        int k = (i >= 2 && i < 2 + P_PER_LAYER * m->cfg.n_layer) ? (i - 2) % P_PER_LAYER : -1;
+        int is_ln_w = k == P_LN1_W || k == P_LN2_W || i == m->ntensors - 2;
+        if (t->ndim == 2) {
+            double std = (k == P_PROJ_W || k == P_FCPROJ_W) ? proj_std : 0.02;
+            for (int64_t j = 0; j < t->numel; j++) p[j] = (float)(std * lms_rng_normal(&r));
+        } else {
+            for (int64_t j = 0; j < t->numel; j++) p[j] = is_ln_w ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/* ---- activation plan ---- */
+
+/* The size table: floats per region for B x T tokens (per-layer regions: one layer's slice,
+   aligned; the region holds L of them). Pure. Returns 0 if anything overflows. */
+static int act_sizes(const lms_gpt_config *c, int B, int T, size_t sz[A_COUNT], size_t *total) {
+    double BT = (double)B * T, C = c->n_embd, NH = c->n_head, V = c->vocab_size, L = c->n_layer;
+    double approx = BT * (16 * C + NH * T + 4) * L + BT * (4 * C + 5) + fmax(BT * V, BT * 8 * C + B * NH * (double)T * T);
+    if (approx * 4 > 4e15) return 0; /* 4 PB: nothing real; keeps the size_t math below exact */
+    size_t bt = (size_t)B * (size_t)T, Cs = (size_t)c->n_embd, Vs = (size_t)c->vocab_size;
+    size_t att = (size_t)B * (size_t)c->n_head * (size_t)T * (size_t)T;
+    sz[A_TOKENS] = sz[A_TARGETS] = sz[A_LOSSES] = bt;
+    sz[A_RES0] = sz[A_LNF] = sz[A_DRES] = sz[A_DLN] = bt * Cs;
+    sz[A_LNF_MEAN] = sz[A_LNF_RSTD] = bt;
+    size_t bwd = lms_align_floats(4 * bt * Cs) * 2 + lms_align_floats(att); /* [4C] + [4C] + datt */
+    size_t work = bt * Vs > bwd ? bt * Vs : bwd;
+    if (work < bt * Cs) work = bt * Cs;
+    sz[A_WORK] = work;
+    sz[A_LN1] = sz[A_ATTY] = sz[A_RES2] = sz[A_LN2] = sz[A_RES3] = bt * Cs;
+    sz[A_LN1_MEAN] = sz[A_LN1_RSTD] = sz[A_LN2_MEAN] = sz[A_LN2_RSTD] = bt;
+    sz[A_QKV] = 3 * bt * Cs;
+    sz[A_ATT] = att;
+    sz[A_FCH] = sz[A_FCH_GELU] = 4 * bt * Cs;
+    size_t t = 0;
+    for (int a = 0; a < A_COUNT; a++) {
+        sz[a] = lms_align_floats(sz[a]);
+        t += a >= A_FIRST_LAYER ? sz[a] * (size_t)c->n_layer : sz[a];
+    }
+    *total = t;
+    return 1;
+}
+
+size_t lms_gpt_activation_bytes(const lms_gpt_config *c, int B, int T) {
+    size_t sz[A_COUNT], total;
+    if (lms_gpt_config_check(c, NULL) != LMS_OK || B < 1 || T < 1 || T > c->n_ctx) return 0;
+    if (!act_sizes(c, B, T, sz, &total)) return 0;
+    return total * sizeof(float);
+}
+
+lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err) {
+    if (B < 1 || T < 1)
+        return lms_errf(err, LMS_ERR_ARG, "batch %d x %d: batch size and sequence length must be >= 1", B, T);
+    if (T > m->cfg.n_ctx)
+        return lms_errf(err, LMS_ERR_ARG,
+                        "sequence length %d exceeds the model's context n_ctx = %d; use T <= %d or a model "
+                        "with a longer context", T, m->cfg.n_ctx, m->cfg.n_ctx);
+    if (m->acts && B <= m->planB && T <= m->planT) return LMS_OK;
+    if (m->acts) { /* grow to cover both the old and the new shape */
+        if (B < m->planB) B = m->planB;
+        if (T < m->planT) T = m->planT;
+    }
+    size_t sz[A_COUNT], total;
+    if (!act_sizes(&m->cfg, B, T, sz, &total))
+        return lms_errf(err, LMS_ERR_ARG, "batch %d x %d is too large for this model's activations; "
+                        "use a smaller batch (and gradient accumulation) or a shorter sequence", B, T);
+    float *a = lms_alloc(total * sizeof(float), err);
+    if (!a) return lms_err_prefix(err, "planning activations for batch %d x %d: ", B, T);
+    lms_free(m->acts);
+    m->acts = a;
+    m->acts_floats = total;
+    m->planB = B;
+    m->planT = T;
+    size_t off = 0;
+    for (int r = 0; r < A_COUNT; r++) {
+        m->off[r] = off;
+        m->stride[r] = r >= A_FIRST_LAYER ? sz[r] : 0;
+        off += r >= A_FIRST_LAYER ? sz[r] * (size_t)m->cfg.n_layer : sz[r];
+    }
+    LMS_ASSERT(off == total);
+    m->have_targets = 0;
+    return LMS_OK;
+}
+
+/* View of region r (layer l for per-layer regions). */
+static inline float *act(const lms_gpt *m, int r, int l) { return m->acts + m->off[r] + (size_t)l * m->stride[r]; }
+
+static inline float *par(lms_gpt *m, int i) { return m->params + m->tensors[i].offset; }
+static inline float *grd(lms_gpt *m, int i) { return m->grads + m->tensors[i].offset; }
+
+float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
+    LMS_ASSERT(m->acts && "call lms_gpt_plan before lms_gpt_forward");
+    LMS_ASSERT(B >= 1 && T >= 1 && B <= m->planB && T <= m->planT);
+    const lms_ops *K = lms_ops_get();
+    const int L = m->cfg.n_layer, V = m->cfg.vocab_size;
+    const int64_t C = m->cfg.n_embd, NH = m->cfg.n_head, N = (int64_t)B * T;
+    m->B = B;
+    m->T = T;
+    int32_t *tok = (int32_t *)act(m, A_TOKENS, 0);
+    for (int64_t i = 0; i < N; i++) {
+        LMS_ASSERT(inputs[i] >= 0 && inputs[i] < V);
+        tok[i] = inputs[i];
+    }
+    float *work = act(m, A_WORK, 0);
+    K->encoder_fwd(act(m, A_RES0, 0), tok, par(m, 0), par(m, 1), B, T, C);
+    for (int l = 0; l < L; l++) {
+        const float *x = l == 0 ? act(m, A_RES0, 0) : act(m, A_RES3, l - 1);
+        float *ln1 = act(m, A_LN1, l), *qkv = act(m, A_QKV, l), *atty = act(m, A_ATTY, l);
+        float *res2 = act(m, A_RES2, l), *ln2 = act(m, A_LN2, l), *fch = act(m, A_FCH, l);
+        float *fchg = act(m, A_FCH_GELU, l), *res3 = act(m, A_RES3, l);
+        K->layernorm_fwd(ln1, act(m, A_LN1_MEAN, l), act(m, A_LN1_RSTD, l), x, par(m, tix(l, P_LN1_W)),
+                         par(m, tix(l, P_LN1_B)), N, C);
+        K->matmul_fwd(qkv, ln1, par(m, tix(l, P_ATTN_W)), par(m, tix(l, P_ATTN_B)), N, C, 3 * C, LMS_W_IN_OUT);
+        K->attention_fwd(atty, act(m, A_ATT, l), qkv, B, T, C, NH);
+        K->matmul_fwd(work, atty, par(m, tix(l, P_PROJ_W)), par(m, tix(l, P_PROJ_B)), N, C, C, LMS_W_IN_OUT);
+        K->residual_fwd(res2, x, work, N * C);
+        K->layernorm_fwd(ln2, act(m, A_LN2_MEAN, l), act(m, A_LN2_RSTD, l), res2, par(m, tix(l, P_LN2_W)),
+                         par(m, tix(l, P_LN2_B)), N, C);
+        K->matmul_fwd(fch, ln2, par(m, tix(l, P_FC_W)), par(m, tix(l, P_FC_B)), N, C, 4 * C, LMS_W_IN_OUT);
+        K->gelu_fwd(fchg, fch, N * 4 * C);
+        K->matmul_fwd(work, fchg, par(m, tix(l, P_FCPROJ_W)), par(m, tix(l, P_FCPROJ_B)), N, 4 * C, C,
+                      LMS_W_IN_OUT);
+        K->residual_fwd(res3, res2, work, N * C);
+    }
+    int f = m->ntensors - 2;
+    K->layernorm_fwd(act(m, A_LNF, 0), act(m, A_LNF_MEAN, 0), act(m, A_LNF_RSTD, 0), act(m, A_RES3, L - 1),
+                     par(m, f), par(m, f + 1), N, C);
+    K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN); /* logits [N,V] */
+    m->have_targets = 0;
+    if (!targets) return 0.0f;
+    int32_t *tgt = (int32_t *)act(m, A_TARGETS, 0);
+    int64_t nv = 0;
+    for (int64_t i = 0; i < N; i++) {
+        LMS_ASSERT(targets[i] < V);
+        tgt[i] = targets[i];
+        nv += targets[i] >= 0;
+    }
+    float *losses = act(m, A_LOSSES, 0);
+    K->xent_fwd(losses, work, tgt, N, V);
+    double s = 0.0;
+    for (int64_t i = 0; i < N; i++) s += losses[i];
+    m->n_valid = nv;
+    m->have_targets = 1;
+    return nv ? (float)(s / (double)nv) : 0.0f;
+}
+
+void lms_gpt_zero_grad(lms_gpt *m) { memset(m->grads, 0, (size_t)m->nparams * sizeof(float)); }
+
+void lms_gpt_backward(lms_gpt *m, float loss_scale) {
+    LMS_ASSERT(m->have_targets && "lms_gpt_backward needs a forward with targets just before it");
+    m->have_targets = 0;
+    if (m->n_valid == 0) return; /* every target ignored: the loss is the constant 0 */
+    const lms_ops *K = lms_ops_get();
+    const int L = m->cfg.n_layer, V = m->cfg.vocab_size, B = m->B, T = m->T;
+    const int64_t C = m->cfg.n_embd, NH = m->cfg.n_head, N = (int64_t)B * T;
+    const int32_t *tok = (const int32_t *)act(m, A_TOKENS, 0), *tgt = (const int32_t *)act(m, A_TARGETS, 0);
+    float *work = act(m, A_WORK, 0), *dres = act(m, A_DRES, 0), *dln = act(m, A_DLN, 0);
+    size_t bwd4 = lms_align_floats((size_t)(4 * N * C));
+    /* Logits -> dlogits in place. Its losses (equal to the forward's) go to dres, scratch here. */
+    K->xent_fwd_bwd(dres, work, tgt, N, V, (float)((double)loss_scale / (double)m->n_valid));
+    int f = m->ntensors - 2;
+    memset(dln, 0, (size_t)(N * C) * sizeof(float));
+    K->matmul_bwd(dln, grd(m, 0), NULL, work, act(m, A_LNF, 0), par(m, 0), N, C, V, LMS_W_OUT_IN);
+    memset(dres, 0, (size_t)(N * C) * sizeof(float));
+    K->layernorm_bwd(dres, grd(m, f), grd(m, f + 1), dln, act(m, A_RES3, L - 1), par(m, f), act(m, A_LNF_MEAN, 0),
+                     act(m, A_LNF_RSTD, 0), N, C);
+    /* dlogits are dead from here: the work region becomes the per-layer scratch */
+    float *w0 = work, *w1 = work + bwd4, *datt = work + 2 * bwd4;
+    for (int l = L - 1; l >= 0; l--) {
+        const float *x = l == 0 ? act(m, A_RES0, 0) : act(m, A_RES3, l - 1);
+        /* dres holds d loss / d res3 (the layer's output) */
+        memset(w0, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch_gelu */
+        K->matmul_bwd(w0, grd(m, tix(l, P_FCPROJ_W)), grd(m, tix(l, P_FCPROJ_B)), dres, act(m, A_FCH_GELU, l),
+                      par(m, tix(l, P_FCPROJ_W)), N, 4 * C, C, LMS_W_IN_OUT);
+        memset(w1, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch */
+        K->gelu_bwd(w1, act(m, A_FCH, l), w0, N * 4 * C);
+        memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln2 */
+        K->matmul_bwd(dln, grd(m, tix(l, P_FC_W)), grd(m, tix(l, P_FC_B)), w1, act(m, A_LN2, l),
+                      par(m, tix(l, P_FC_W)), N, C, 4 * C, LMS_W_IN_OUT);
+        /* residual: d res2 = d res3 + the LayerNorm path, accumulated into dres */
+        K->layernorm_bwd(dres, grd(m, tix(l, P_LN2_W)), grd(m, tix(l, P_LN2_B)), dln, act(m, A_RES2, l),
+                         par(m, tix(l, P_LN2_W)), act(m, A_LN2_MEAN, l), act(m, A_LN2_RSTD, l), N, C);
+        memset(w1, 0, (size_t)(N * C) * sizeof(float)); /* d atty */
+        K->matmul_bwd(w1, grd(m, tix(l, P_PROJ_W)), grd(m, tix(l, P_PROJ_B)), dres, act(m, A_ATTY, l),
+                      par(m, tix(l, P_PROJ_W)), N, C, C, LMS_W_IN_OUT);
+        memset(w0, 0, (size_t)(3 * N * C) * sizeof(float)); /* d qkv */
+        K->attention_bwd(w0, datt, w1, act(m, A_QKV, l), act(m, A_ATT, l), B, T, C, NH);
+        memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln1 */
+        K->matmul_bwd(dln, grd(m, tix(l, P_ATTN_W)), grd(m, tix(l, P_ATTN_B)), w0, act(m, A_LN1, l),
+                      par(m, tix(l, P_ATTN_W)), N, C, 3 * C, LMS_W_IN_OUT);
+        K->layernorm_bwd(dres, grd(m, tix(l, P_LN1_W)), grd(m, tix(l, P_LN1_B)), dln, x, par(m, tix(l, P_LN1_W)),
+                         act(m, A_LN1_MEAN, l), act(m, A_LN1_RSTD, l), N, C);
+    }
+    K->encoder_bwd(grd(m, 0), grd(m, 1), dres, tok, B, T, C);
+}
+
+const float *lms_gpt_logits(const lms_gpt *m) { return m->acts ? act(m, A_WORK, 0) : NULL; }
+const float *lms_gpt_losses(const lms_gpt *m) { return m->acts ? act(m, A_LOSSES, 0) : NULL; }
+
+double lms_gpt_flops_per_token(const lms_gpt_config *c, int T) {
+    double C = c->n_embd, L = c->n_layer, V = c->vocab_size;
+    double fwd = L * (24.0 * C * C + 2.0 * C * (T + 1.0)) + 2.0 * C * V;
+    return 3.0 * fwd;
+}
+
+lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m) {
+    lms_gpt_memory r;
+    r.params = r.grads = (size_t)m->nparams * sizeof(float);
+    r.acts = m->acts_floats * sizeof(float);
+    return r;
+}

@@ -1,0 +1,145 @@
+/* gpt.h — a GPT-2 model for training: config, parameter table, planned buffers, forward, backward.
+ *
+ * The model owns three aligned buffers, each allocated once: parameters, gradients (same layout
+ * as the parameters, in the tensor-table order below) and activations (planned by
+ * lms_gpt_plan for at most B x T tokens from a pure size table). Nothing is allocated inside
+ * forward or backward. All math goes through the op table of kernels/kernels.h (lms_ops_get()),
+ * so optimized kernels speed the model up without touching this module.
+ *
+ * Architecture (GPT-2): token + position embedding; per layer a pre-LayerNorm causal
+ * self-attention block and a pre-LayerNorm MLP (c_fc, tanh-GELU, c_proj), each added to the
+ * residual stream; a final LayerNorm; the output layer tied to the token embedding (x · wteᵀ);
+ * cross-entropy fused with its gradient. No dropout.
+ *
+ * Loss: the mean over the tokens whose target is >= 0 (targets < 0 are ignored, as PyTorch's
+ * ignore_index); the gradient is that of loss * loss_scale.
+ *
+ *   lms_gpt_config c = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 128, .vocab_size = 256};
+ *   lms_gpt *m; lms_err err = {0};
+ *   if (lms_gpt_create(&m, &c, &err) != LMS_OK) { fprintf(stderr, "%s\n", err.msg); return 1; }
+ *   lms_gpt_init(m, 1337);
+ *   if (lms_gpt_plan(m, B, T, &err) != LMS_OK) ...;
+ *   lms_gpt_zero_grad(m);
+ *   for (int a = 0; a < accum; a++) {               // gradient accumulation is the caller's loop
+ *       float loss = lms_gpt_forward(m, inputs[a], targets[a], B, T);
+ *       lms_gpt_backward(m, 1.0f / accum);
+ *   }
+ *   lms_grad_clip(lms_gpt_grads(m), lms_gpt_num_params(m), 1.0f);  // optim/optim.h
+ *   lms_adamw_step(opt, m, lr);
+ *   lms_gpt_free(m);
+ *
+ * Leaves out: the optimizer (optim/), checkpoint files (checkpoint.h), KV-cache decoding
+ * (infer.h), threading (inside the kernels), dropout, mixed precision.
+ */
+#ifndef LMS_MODEL_GPT_H
+#define LMS_MODEL_GPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef struct {
+    int n_layer;    /* transformer blocks, >= 1 */
+    int n_head;     /* attention heads; must divide n_embd */
+    int n_embd;     /* width C */
+    int n_ctx;      /* maximum sequence length (rows of wpe) */
+    int vocab_size; /* V, rows of wte */
+} lms_gpt_config;
+
+/* LMS_OK if c describes a model this engine can build; otherwise LMS_ERR_ARG with a message
+   naming the bad field and how to fix it (zero or negative sizes, n_head not dividing n_embd,
+   or so many parameters that the buffers could not be addressed or allocated). */
+lms_status lms_gpt_config_check(const lms_gpt_config *c, lms_err *err);
+
+/* Total parameter count of a config (no allocation). The config must pass lms_gpt_config_check. */
+int64_t lms_gpt_config_num_params(const lms_gpt_config *c);
+
+/* One named parameter tensor: a view into the parameter buffer (and, at the same offset, into
+   the gradient buffer and the AdamW moment buffers). */
+typedef struct {
+    char name[64];    /* Hugging Face GPT-2 name without prefix: "wte.weight", "h.3.attn.c_attn.weight" */
+    int ndim;         /* 1 or 2 */
+    int64_t shape[2]; /* shape[1] unused (0) when ndim == 1 */
+    int64_t numel;
+    size_t offset;    /* in floats from the start of the parameter (and gradient) buffer */
+    int decay;        /* 1: AdamW weight decay applies (2-D: matrices, wte, wpe); 0: biases, LayerNorm */
+} lms_tensor_info;
+
+/* Layouts are Hugging Face's: wte [V,C], wpe [n_ctx,C], attn.c_attn.weight [C,3C],
+   attn.c_proj.weight [C,C], mlp.c_fc.weight [C,4C], mlp.c_proj.weight [4C,C], biases [OC],
+   ln_*.weight / ln_*.bias [C]. Table order: wte.weight, wpe.weight, then for each layer i
+   h.i.ln_1.weight, h.i.ln_1.bias, h.i.attn.c_attn.weight, h.i.attn.c_attn.bias,
+   h.i.attn.c_proj.weight, h.i.attn.c_proj.bias, h.i.ln_2.weight, h.i.ln_2.bias,
+   h.i.mlp.c_fc.weight, h.i.mlp.c_fc.bias, h.i.mlp.c_proj.weight, h.i.mlp.c_proj.bias;
+   then ln_f.weight, ln_f.bias. Tensors are packed in this order with no padding (offset of
+   tensor i+1 = offset of i + numel of i), so the buffer equals the concatenation of the tensors. */
+
+typedef struct lms_gpt lms_gpt; /* opaque */
+
+/* Check the config, build the tensor table and allocate the parameter and gradient buffers
+   (zeroed; call lms_gpt_init or load a checkpoint). *out is NULL on failure (LMS_ERR_ARG for a
+   bad config, LMS_ERR_NOMEM). Free with lms_gpt_free. */
+lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
+void lms_gpt_free(lms_gpt *m); /* NULL is fine */
+
+const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m);
+int lms_gpt_num_tensors(const lms_gpt *m);                                     /* 2 + 12 L + 2 */
+const lms_tensor_info *lms_gpt_tensor(const lms_gpt *m, int i);                /* 0 <= i < num */
+const lms_tensor_info *lms_gpt_find_tensor(const lms_gpt *m, const char *name); /* NULL if absent */
+float *lms_gpt_params(lms_gpt *m);  /* [num_params], owned by m */
+float *lms_gpt_grads(lms_gpt *m);   /* [num_params], owned by m */
+const float *lms_gpt_params_const(const lms_gpt *m);
+int64_t lms_gpt_num_params(const lms_gpt *m);
+
+/* GPT-2 initialisation, deterministic in seed: wte, wpe and every weight matrix ~ N(0, 0.02²),
+   the residual projections attn.c_proj.weight and mlp.c_proj.weight ~ N(0, (0.02/sqrt(2 L))²),
+   biases 0, LayerNorm weights 1 and biases 0. Draws come from core/rng.h in table order. */
+void lms_gpt_init(lms_gpt *m, uint64_t seed);
+
+/* Allocate (or grow) the activation buffer for batches of up to B x T tokens, T <= n_ctx.
+   Call once before forward; calling again with sizes that already fit does nothing.
+   LMS_ERR_ARG for B < 1, T < 1 or T > n_ctx; LMS_ERR_NOMEM. */
+lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err);
+
+/* Bytes of activation memory lms_gpt_plan(B, T) allocates for config c (pure; no allocation).
+   0 when the sizes are invalid or overflow. */
+size_t lms_gpt_activation_bytes(const lms_gpt_config *c, int B, int T);
+
+/* Forward pass on inputs[B,T] (token ids in [0, V)), B x T within the plan.
+   targets[B,T] NULL: computes logits (lms_gpt_logits), returns 0.
+   targets given (ids in [0, V) or < 0 to ignore): computes per-token losses (lms_gpt_losses)
+   and returns their mean over non-ignored tokens (0 if all are ignored); logits are kept until
+   lms_gpt_backward, which turns them into their gradient in place. */
+float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T);
+
+void lms_gpt_zero_grad(lms_gpt *m);
+
+/* Backward pass for the last forward (which must have had targets): grads += d(mean loss *
+   loss_scale)/d params. Accumulates, so calling forward+backward on k micro-batches with
+   loss_scale = 1/k after one zero_grad gives the gradient of the mean of their losses.
+   Overwrites the logits with scratch. */
+void lms_gpt_backward(lms_gpt *m, float loss_scale);
+
+const float *lms_gpt_logits(const lms_gpt *m); /* [B,T,V] of the last forward, until backward */
+const float *lms_gpt_losses(const lms_gpt *m); /* [B,T] per-token losses of the last forward with targets */
+
+/* Exact training FLOPs per token for sequences of length T (forward + backward), counting only
+   matrix products, each as 2·m·n·k in the forward and twice that in the backward (gradients
+   for both inputs):
+     per layer:   2·(3C·C + C·C + 4C·C + 4C·C) = 24·C²          (c_attn, attn.c_proj, c_fc, mlp.c_proj)
+                + 2·C·(T+1)                                        (QKᵀ and A·V with the causal mask:
+                                                                    token t attends to t+1 positions,
+                                                                    mean (T+1)/2, 2 products of 2·hs each, NH heads)
+     output layer: 2·C·V
+   forward = L·(24C² + 2C(T+1)) + 2CV; total = 3 · forward.
+   Not counted: the embedding lookup, LayerNorm, GELU, softmax, residual adds, cross-entropy and
+   the optimizer (all O(C) or O(V) per token). */
+double lms_gpt_flops_per_token(const lms_gpt_config *c, int T);
+
+typedef struct {
+    size_t params, grads, acts; /* bytes of each buffer (acts: 0 before lms_gpt_plan) */
+} lms_gpt_memory;
+lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m);
+
+#endif
