@@ -1,0 +1,116 @@
+/* adamw.c — AdamW over the model's tensor table and deterministic gradient clipping (optim.h).
+ *
+ * Leaves out: learning-rate schedules (schedule.c), file I/O.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "kernels/kernels.h"
+#include "optim/optim.h"
+
+struct lms_adamw {
+    lms_adamw_config cfg;
+    int64_t n;
+    float *m, *v; /* [n] each, parameter layout */
+    int64_t t;
+};
+
+lms_adamw_config lms_adamw_defaults(void) {
+    lms_adamw_config c = {3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f};
+    return c;
+}
+
+lms_status lms_adamw_create(lms_adamw **out, const lms_gpt *m, const lms_adamw_config *c, lms_err *err) {
+    *out = NULL;
+    if (!(c->lr >= 0.0f && isfinite(c->lr)))
+        return lms_errf(err, LMS_ERR_ARG, "AdamW lr %g must be a finite number >= 0", (double)c->lr);
+    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return lms_errf(err, LMS_ERR_ARG, "AdamW betas (%g, %g) must lie in [0, 1); the usual values are 0.9, 0.95",
+                        (double)c->beta1, (double)c->beta2);
+    if (!(c->eps > 0.0f && isfinite(c->eps)))
+        return lms_errf(err, LMS_ERR_ARG, "AdamW eps %g must be > 0 (e.g. 1e-8)", (double)c->eps);
+    if (!(c->weight_decay >= 0.0f && isfinite(c->weight_decay)))
+        return lms_errf(err, LMS_ERR_ARG, "AdamW weight_decay %g must be >= 0 (e.g. 0.1)", (double)c->weight_decay);
+    lms_adamw *o = calloc(1, sizeof *o);
+    if (!o) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating the optimizer");
+    o->cfg = *c;
+    o->n = lms_gpt_num_params(m);
+    o->m = lms_alloc((size_t)o->n * sizeof(float), err);
+    o->v = o->m ? lms_alloc((size_t)o->n * sizeof(float), err) : NULL;
+    if (!o->v) {
+        lms_adamw_free(o);
+        return lms_err_prefix(err, "allocating AdamW moments for %lld parameters: ", (long long)o->n);
+    }
+    *out = o;
+    return LMS_OK;
+}
+
+void lms_adamw_free(lms_adamw *o) {
+    if (!o) return;
+    lms_free(o->m);
+    lms_free(o->v);
+    free(o);
+}
+
+void lms_adamw_step(lms_adamw *o, lms_gpt *m, float lr) {
+    LMS_ASSERT(lms_gpt_num_params(m) == o->n);
+    const lms_ops *K = lms_ops_get();
+    float *p = lms_gpt_params(m), *g = lms_gpt_grads(m);
+    o->t++;
+    /* consecutive tensors with the same decay flag form one span: fewer, longer kernel calls */
+    int nt = lms_gpt_num_tensors(m);
+    for (int i = 0; i < nt;) {
+        const lms_tensor_info *a = lms_gpt_tensor(m, i);
+        int j = i + 1;
+        int64_t len = a->numel;
+        while (j < nt && lms_gpt_tensor(m, j)->decay == a->decay) len += lms_gpt_tensor(m, j++)->numel;
+        size_t off = a->offset;
+        K->adamw(p + off, g + off, o->m + off, o->v + off, len, lr, o->cfg.beta1, o->cfg.beta2, o->cfg.eps,
+                 a->decay ? o->cfg.weight_decay : 0.0f, o->t);
+        i = j;
+    }
+}
+
+float *lms_adamw_m(lms_adamw *o) { return o->m; }
+float *lms_adamw_v(lms_adamw *o) { return o->v; }
+int64_t lms_adamw_num_params(const lms_adamw *o) { return o->n; }
+int64_t lms_adamw_t(const lms_adamw *o) { return o->t; }
+void lms_adamw_set_t(lms_adamw *o, int64_t t) {
+    LMS_ASSERT(t >= 0);
+    o->t = t;
+}
+const lms_adamw_config *lms_adamw_get_config(const lms_adamw *o) { return &o->cfg; }
+
+/* Chunks of a size that depends only on n, so the partial sums and their order do not depend
+   on the number of threads. */
+#define NORM_MAX_CHUNKS 1024
+float lms_grad_global_norm(const float *g, int64_t n) {
+    if (n <= 0) return 0.0f;
+    int64_t chunk = (n + NORM_MAX_CHUNKS - 1) / NORM_MAX_CHUNKS;
+    if (chunk < 4096) chunk = 4096;
+    int64_t nchunks = (n + chunk - 1) / chunk;
+    double part[NORM_MAX_CHUNKS];
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t c = 0; c < nchunks; c++) {
+        int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+        double s = 0.0;
+        for (int64_t i = lo; i < hi; i++) s += (double)g[i] * g[i];
+        part[c] = s;
+    }
+    double s = 0.0;
+    for (int64_t c = 0; c < nchunks; c++) s += part[c];
+    return (float)sqrt(s);
+}
+
+float lms_grad_clip(float *g, int64_t n, float max_norm) {
+    float norm = lms_grad_global_norm(g, n);
+    if (!isfinite(norm) || max_norm <= 0.0f) return norm;
+    float coef = (float)((double)max_norm / ((double)norm + 1e-6));
+    if (coef < 1.0f) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (int64_t i = 0; i < n; i++) g[i] *= coef;
+    }
+    return norm;
+}
