@@ -40,8 +40,9 @@ lms_status lms_adamw_create(lms_adamw **out, const lms_gpt *m, const lms_adamw_c
     o->m = lms_alloc((size_t)o->n * sizeof(float), err);
     o->v = o->m ? lms_alloc((size_t)o->n * sizeof(float), err) : NULL;
     if (!o->v) {
+        long long n = (long long)o->n;
         lms_adamw_free(o);
-        return lms_err_prefix(err, "allocating AdamW moments for %lld parameters: ", (long long)o->n);
+        return lms_err_prefix(err, "allocating AdamW moments for %lld parameters: ", n);
     }
     *out = o;
     return LMS_OK;
