@@ -1,4 +1,461 @@
-/* fast.c — the optimized kernel table. Placeholder: the reference until the optimized ops land. */
+/* fast.c — the optimized kernel table: OpenBLAS sgemm for every matrix product (attention included,
+ * one small single-threaded sgemm per head and row block so that the causal upper triangle is
+ * mostly skipped), OpenMP over rows / heads / column blocks, and per-thread inner loops from
+ * fast_chunks.h (AVX-512 where the CPU has it, portable C otherwise).
+ *
+ * Determinism: nothing here depends on the thread count except OpenBLAS's own partitioning of a
+ * large sgemm (fixed for a given thread count). Row ops are independent per row; parameter-gradient
+ * reductions (layernorm dw/db, bias grads, wte/wpe grads) split the work by COLUMNS and sum over
+ * rows in row order, so they need no per-thread partials and match the reference's order.
+ *
+ * OpenBLAS (the OpenMP build) runs single-threaded when called inside an OpenMP parallel region,
+ * which is what the per-head attention calls rely on; the big projections are called outside any
+ * parallel region and use every thread.
+ *
+ * Leaves out: the reference ops (ref.c), the ISA-specific loops (fast_avx512.c).
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "kernels/fast_chunks.h"
 #include "kernels/kernels.h"
 
-const lms_ops *lms_ops_fast(void) { return lms_ops_reference(); }
+/* ---------------------------------------------------------------- portable inner loops */
+
+static void g_ln_fwd(float *out, float *mean, float *rstd, const float *x, const float *w,
+                     const float *b, int64_t n, int64_t C) {
+    for (int64_t i = 0; i < n; i++) {
+        const float *xi = x + i * C;
+        float s = 0.0f;
+        for (int64_t c = 0; c < C; c++) s += xi[c];
+        float m = s / (float)C;
+        float v = 0.0f;
+        for (int64_t c = 0; c < C; c++) v += (xi[c] - m) * (xi[c] - m);
+        float r = 1.0f / sqrtf(v / (float)C + 1e-5f);
+        float *oi = out + i * C;
+        for (int64_t c = 0; c < C; c++) oi[c] = (xi[c] - m) * r * w[c] + b[c];
+        mean[i] = m;
+        rstd[i] = r;
+    }
+}
+
+static void g_ln_bwd_dx(float *dx, const float *dout, const float *x, const float *w,
+                        const float *mean, const float *rstd, int64_t n, int64_t C) {
+    for (int64_t i = 0; i < n; i++) {
+        const float *xi = x + i * C, *di = dout + i * C;
+        float m = mean[i], r = rstd[i], a = 0.0f, bsum = 0.0f;
+        for (int64_t c = 0; c < C; c++) {
+            float dn = w[c] * di[c];
+            a += dn;
+            bsum += dn * (xi[c] - m) * r;
+        }
+        a /= (float)C;
+        bsum /= (float)C;
+        float *dxi = dx + i * C;
+        for (int64_t c = 0; c < C; c++) {
+            float nrm = (xi[c] - m) * r;
+            dxi[c] += (w[c] * di[c] - a - nrm * bsum) * r;
+        }
+    }
+}
+
+static void g_ln_bwd_dwdb(float *dw, float *db, const float *dout, const float *x,
+                          const float *mean, const float *rstd, int64_t N, int64_t C, int64_t c0,
+                          int64_t c1) {
+    for (int64_t i = 0; i < N; i++) {
+        const float *xi = x + i * C, *di = dout + i * C;
+        float m = mean[i], r = rstd[i];
+        for (int64_t c = c0; c < c1; c++) {
+            dw[c] += (xi[c] - m) * r * di[c];
+            db[c] += di[c];
+        }
+    }
+}
+
+static void g_colsum(float *db, const float *dout, int64_t N, int64_t OC, int64_t c0, int64_t c1) {
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t c = c0; c < c1; c++) db[c] += dout[i * OC + c];
+}
+
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+
+static void g_gelu_fwd(float *out, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i];
+        out[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+    }
+}
+
+static void g_gelu_bwd(float *dx, const float *x, const float *dout, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i];
+        float t = tanhf(GELU_K * (v + 0.044715f * v * v * v));
+        float sech2 = 1.0f - t * t;
+        float g = 0.5f * (1.0f + t) + 0.5f * v * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
+        dx[i] += g * dout[i];
+    }
+}
+
+static void g_add(float *out, const float *a, const float *b, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+static void g_copy_rows_bias(float *out, const float *bias, int64_t n, int64_t OC) {
+    for (int64_t i = 0; i < n; i++) memcpy(out + i * OC, bias, (size_t)OC * sizeof(float));
+}
+
+static void g_softmax_row(float *p, int64_t len, int64_t T) {
+    float mx = -INFINITY;
+    for (int64_t c = 0; c < len; c++) mx = p[c] > mx ? p[c] : mx;
+    float s = 0.0f;
+    for (int64_t c = 0; c < len; c++) {
+        p[c] = expf(p[c] - mx);
+        s += p[c];
+    }
+    float inv = 1.0f / s;
+    for (int64_t c = 0; c < len; c++) p[c] *= inv;
+    for (int64_t c = len; c < T; c++) p[c] = 0.0f;
+}
+
+static void g_softmax_bwd_row(float *d, const float *p, int64_t len, int64_t zero_to) {
+    float s = 0.0f;
+    for (int64_t c = 0; c < len; c++) s += p[c] * d[c];
+    for (int64_t c = 0; c < len; c++) d[c] = p[c] * (d[c] - s);
+    for (int64_t c = len; c < zero_to; c++) d[c] = 0.0f;
+}
+
+static float g_xent_row_fwd(const float *lg, int64_t V, int32_t target) {
+    if (target < 0) return 0.0f;
+    float mx = -INFINITY;
+    for (int64_t c = 0; c < V; c++) mx = lg[c] > mx ? lg[c] : mx;
+    float s = 0.0f;
+    for (int64_t c = 0; c < V; c++) s += expf(lg[c] - mx);
+    return logf(s) - (lg[target] - mx);
+}
+
+static float g_xent_row(float *lg, int64_t V, int32_t target, float dloss) {
+    if (target < 0) {
+        memset(lg, 0, (size_t)V * sizeof(float));
+        return 0.0f;
+    }
+    float mx = -INFINITY;
+    for (int64_t c = 0; c < V; c++) mx = lg[c] > mx ? lg[c] : mx;
+    float xt = lg[target];
+    float s = 0.0f;
+    for (int64_t c = 0; c < V; c++) {
+        lg[c] = expf(lg[c] - mx);
+        s += lg[c];
+    }
+    float sc = dloss / s;
+    for (int64_t c = 0; c < V; c++) lg[c] *= sc;
+    lg[target] -= dloss;
+    return logf(s) - (xt - mx);
+}
+
+static void g_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                    float b2, float eps, float wd, float bc1, float bc2) {
+    for (int64_t i = 0; i < n; i++) {
+        float mi = b1 * m[i] + (1.0f - b1) * g[i];
+        float vi = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        m[i] = mi;
+        v[i] = vi;
+        float mh = mi / bc1, vh = vi / bc2;
+        p[i] -= lr * (mh / (sqrtf(vh) + eps) + wd * p[i]);
+    }
+}
+
+static void g_gemv_in_out(float *out, const float *x, const float *W, const float *bias, int64_t C,
+                          int64_t OC, int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) out[j] = bias ? bias[j] : 0.0f;
+    for (int64_t i = 0; i < C; i++) {
+        float xi = x[i];
+        const float *wr = W + i * OC;
+        for (int64_t j = j0; j < j1; j++) out[j] += xi * wr[j];
+    }
+}
+
+static float g_dot(const float *a, const float *b, int64_t n) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void g_gemv_out_in(float *out, const float *x, const float *W, int64_t C, int64_t r0,
+                          int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) out[r] = g_dot(W + r * C, x, C);
+}
+
+static void g_axpy(float *y, float a, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static const lms_fast_chunks g_generic = {
+    "generic",     g_ln_fwd,      g_ln_bwd_dx,       g_ln_bwd_dwdb, g_colsum,
+    g_gelu_fwd,    g_gelu_bwd,    g_add,             g_copy_rows_bias,
+    g_softmax_row, g_softmax_bwd_row, g_xent_row,   g_xent_row_fwd, g_adamw,
+    g_gemv_in_out, g_gemv_out_in, g_dot,             g_axpy,
+};
+
+const lms_fast_chunks *lms_fast_chunks_generic(void) { return &g_generic; }
+
+const lms_fast_chunks *lms_fast_chunks_get(void) {
+#ifndef LMS_NO_SIMD
+    if (lms_cpu()->avx512) return lms_fast_chunks_avx512();
+#endif
+    return &g_generic;
+}
+
+/* ---------------------------------------------------------------- the op table */
+
+static const lms_fast_chunks *K_; /* set by lms_ops_fast() before any op runs */
+
+/* Work below this many floats runs on one thread: a parallel region costs a few microseconds. */
+#define PAR_MIN 16384
+
+/* Column blocks for the reductions over rows: 64 columns (4 AVX-512 registers) per block. */
+#define COLBLK 64
+
+static void f_encoder_fwd(float *out, const int32_t *tok, const float *wte, const float *wpe,
+                          int64_t B, int64_t T, int64_t C) {
+    const lms_fast_chunks *k = K_;
+#pragma omp parallel for schedule(static) if (B * T * C >= PAR_MIN)
+    for (int64_t n = 0; n < B * T; n++) k->add(out + n * C, wte + (int64_t)tok[n] * C, wpe + (n % T) * C, C);
+}
+
+static void f_encoder_bwd(float *dwte, float *dwpe, const float *dout, const int32_t *tok,
+                          int64_t B, int64_t T, int64_t C) {
+    /* dwpe: rows t are independent; sum over b in order */
+#pragma omp parallel for schedule(static) if (B * T * C >= PAR_MIN)
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t b = 0; b < B; b++) {
+            const float *d = dout + (b * T + t) * C;
+            float *w = dwpe + t * C;
+            for (int64_t c = 0; c < C; c++) w[c] += d[c];
+        }
+    /* dwte: a token may repeat, so split by column blocks; every block scans rows in order */
+    int64_t nblk = (C + COLBLK - 1) / COLBLK;
+#pragma omp parallel for schedule(static) if (B * T * C >= PAR_MIN && nblk > 1)
+    for (int64_t cb = 0; cb < nblk; cb++) {
+        int64_t c0 = cb * COLBLK, c1 = c0 + COLBLK < C ? c0 + COLBLK : C;
+        for (int64_t n = 0; n < B * T; n++) {
+            const float *d = dout + n * C;
+            float *w = dwte + (int64_t)tok[n] * C;
+            for (int64_t c = c0; c < c1; c++) w[c] += d[c];
+        }
+    }
+}
+
+static void f_layernorm_fwd(float *out, float *mean, float *rstd, const float *x, const float *w,
+                            const float *b, int64_t N, int64_t C) {
+    const lms_fast_chunks *k = K_;
+#pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
+    for (int64_t n = 0; n < N; n++) k->ln_fwd(out + n * C, mean + n, rstd + n, x + n * C, w, b, 1, C);
+}
+
+static void f_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, const float *x,
+                            const float *w, const float *mean, const float *rstd, int64_t N,
+                            int64_t C) {
+    const lms_fast_chunks *k = K_;
+    int64_t nblk = (C + COLBLK - 1) / COLBLK;
+    int par = N * C >= PAR_MIN;
+#pragma omp parallel if (par)
+    {
+#pragma omp for schedule(static) nowait
+        for (int64_t n = 0; n < N; n++)
+            k->ln_bwd_dx(dx + n * C, dout + n * C, x + n * C, w, mean + n, rstd + n, 1, C);
+#pragma omp for schedule(static)
+        for (int64_t cb = 0; cb < nblk; cb++) {
+            int64_t c0 = cb * COLBLK, c1 = c0 + COLBLK < C ? c0 + COLBLK : C;
+            k->ln_bwd_dwdb(dw, db, dout, x, mean, rstd, N, C, c0, c1);
+        }
+    }
+}
+
+static void f_matmul_fwd(float *out, const float *inp, const float *w, const float *bias,
+                         int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+    float beta = 0.0f;
+    if (bias) {
+        const lms_fast_chunks *k = K_;
+#pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN)
+        for (int64_t n = 0; n < N; n++) k->copy_rows_bias(out + n * OC, bias, 1, OC);
+        beta = 1.0f;
+    }
+    if (layout == LMS_W_IN_OUT)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
+                    (int)C, w, (int)OC, beta, out, (int)OC);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
+                    (int)C, w, (int)C, beta, out, (int)OC);
+}
+
+static void f_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                         const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+    if (layout == LMS_W_IN_OUT) {
+        if (dinp) /* dinp[N,C] += dout[N,OC] · W[C,OC]ᵀ */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)C, (int)OC, 1.0f,
+                        dout, (int)OC, w, (int)OC, 1.0f, dinp, (int)C);
+        /* dW[C,OC] += inpᵀ · dout */
+        if (dw)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)OC, (int)N, 1.0f, inp,
+                    (int)C, dout, (int)OC, 1.0f, dw, (int)OC);
+    } else {
+        if (dinp) /* dinp[N,C] += dout[N,OC] · W[OC,C] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)OC, 1.0f,
+                        dout, (int)OC, w, (int)C, 1.0f, dinp, (int)C);
+        /* dW[OC,C] += doutᵀ · inp */
+        if (dw)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OC, (int)C, (int)N, 1.0f, dout,
+                    (int)OC, inp, (int)C, 1.0f, dw, (int)C);
+    }
+    if (dbias) {
+        const lms_fast_chunks *k = K_;
+        int64_t nblk = (OC + COLBLK - 1) / COLBLK;
+#pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN && nblk > 1)
+        for (int64_t cb = 0; cb < nblk; cb++) {
+            int64_t c0 = cb * COLBLK, c1 = c0 + COLBLK < OC ? c0 + COLBLK : OC;
+            k->colsum(dbias, dout, N, OC, c0, c1);
+        }
+    }
+}
+
+/* Causal attention works in row blocks of RB query rows: block [r0,r1) only needs keys 0..r1,
+   so about half the T x T work is skipped (all but the diagonal blocks' upper halves). */
+#define RB 64
+
+static void f_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T,
+                            int64_t C, int64_t NH) {
+    const lms_fast_chunks *k = K_;
+    int64_t hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1 && B * T * C >= PAR_MIN)
+    for (int64_t bh = 0; bh < B * NH; bh++) {
+        int64_t b = bh / NH, h = bh % NH;
+        const float *q = qkv + b * T * C3 + h * hs, *kk = q + C, *v = q + 2 * C;
+        float *a = att + bh * T * T, *o = out + b * T * C + h * hs;
+        for (int64_t r0 = 0; r0 < T; r0 += RB) {
+            int64_t r1 = r0 + RB < T ? r0 + RB : T, m = r1 - r0;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)r1, (int)hs, scale,
+                        q + r0 * C3, (int)C3, kk, (int)C3, 0.0f, a + r0 * T, (int)T);
+            for (int64_t r = r0; r < r1; r++) k->softmax_row(a + r * T, r + 1, T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)hs, (int)r1, 1.0f,
+                        a + r0 * T, (int)T, v, (int)C3, 0.0f, o + r0 * C, (int)C);
+        }
+    }
+}
+
+static void f_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv,
+                            const float *att, int64_t B, int64_t T, int64_t C, int64_t NH) {
+    const lms_fast_chunks *k = K_;
+    int64_t hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1 && B * T * C >= PAR_MIN)
+    for (int64_t bh = 0; bh < B * NH; bh++) {
+        int64_t b = bh / NH, h = bh % NH;
+        const float *q = qkv + b * T * C3 + h * hs, *kk = q + C, *v = q + 2 * C;
+        float *dq = dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+        const float *a = att + bh * T * T, *dO = dout + b * T * C + h * hs;
+        float *da = datt + bh * T * T;
+        for (int64_t r0 = 0; r0 < T; r0 += RB) {
+            int64_t r1 = r0 + RB < T ? r0 + RB : T, m = r1 - r0;
+            /* dA[r0:r1, 0:r1] = dO · Vᵀ */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)r1, (int)hs, 1.0f,
+                        dO + r0 * C, (int)C, v, (int)C3, 0.0f, da + r0 * T, (int)T);
+            /* dV[0:r1] += Aᵀ · dO */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r1, (int)hs, (int)m, 1.0f,
+                        a + r0 * T, (int)T, dO + r0 * C, (int)C, 1.0f, dv, (int)C3);
+            for (int64_t r = r0; r < r1; r++) k->softmax_bwd_row(da + r * T, a + r * T, r + 1, r1);
+            /* dQ[r0:r1] += scale dS · K;  dK[0:r1] += scale dSᵀ · Q */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)hs, (int)r1, scale,
+                        da + r0 * T, (int)T, kk, (int)C3, 1.0f, dq + r0 * C3, (int)C3);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r1, (int)hs, (int)m, scale,
+                        da + r0 * T, (int)T, q + r0 * C3, (int)C3, 1.0f, dk, (int)C3);
+        }
+    }
+}
+
+static void f_gelu_fwd(float *out, const float *x, int64_t N) {
+    const lms_fast_chunks *k = K_;
+    int64_t nch = (N + 4095) / 4096;
+#pragma omp parallel for schedule(static) if (N >= PAR_MIN)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t i0 = ch * 4096, n = i0 + 4096 < N ? 4096 : N - i0;
+        k->gelu_fwd(out + i0, x + i0, n);
+    }
+}
+
+static void f_gelu_bwd(float *dx, const float *x, const float *dout, int64_t N) {
+    const lms_fast_chunks *k = K_;
+    int64_t nch = (N + 4095) / 4096;
+#pragma omp parallel for schedule(static) if (N >= PAR_MIN)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t i0 = ch * 4096, n = i0 + 4096 < N ? 4096 : N - i0;
+        k->gelu_bwd(dx + i0, x + i0, dout + i0, n);
+    }
+}
+
+static void f_residual_fwd(float *out, const float *a, const float *b, int64_t N) {
+    const lms_fast_chunks *k = K_;
+    int64_t nch = (N + 4095) / 4096;
+#pragma omp parallel for schedule(static) if (N >= PAR_MIN)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t i0 = ch * 4096, n = i0 + 4096 < N ? 4096 : N - i0;
+        k->add(out + i0, a + i0, b + i0, n);
+    }
+}
+
+static void f_xent_fwd_bwd(float *losses, float *logits, const int32_t *targets, int64_t N,
+                           int64_t V, float dloss) {
+    const lms_fast_chunks *k = K_;
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
+    for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row(logits + n * V, V, targets[n], dloss);
+}
+
+static void f_xent_fwd(float *losses, const float *logits, const int32_t *targets, int64_t N,
+                       int64_t V) {
+    const lms_fast_chunks *k = K_;
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
+    for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row_fwd(logits + n * V, V, targets[n]);
+}
+
+static void f_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                    float b2, float eps, float wd, int64_t t) {
+    const lms_fast_chunks *k = K_;
+    float bc1 = (float)(1.0 - pow((double)b1, (double)t)), bc2 = (float)(1.0 - pow((double)b2, (double)t));
+    const int64_t CH = 16384;
+    int64_t nch = (n + CH - 1) / CH;
+#pragma omp parallel for schedule(static) if (n >= 4 * PAR_MIN)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        int64_t i0 = ch * CH, len = i0 + CH < n ? CH : n - i0;
+        k->adamw(p + i0, g + i0, m + i0, v + i0, len, lr, b1, b2, eps, wd, bc1, bc2);
+    }
+}
+
+static lms_ops g_fast;
+
+const lms_ops *lms_ops_fast(void) {
+    if (!K_) {
+        const lms_fast_chunks *k = lms_fast_chunks_get();
+        g_fast = (lms_ops){
+            .name = k == lms_fast_chunks_generic() ? "generic+openblas" : "avx512+openblas",
+            .encoder_fwd = f_encoder_fwd,
+            .encoder_bwd = f_encoder_bwd,
+            .layernorm_fwd = f_layernorm_fwd,
+            .layernorm_bwd = f_layernorm_bwd,
+            .matmul_fwd = f_matmul_fwd,
+            .matmul_bwd = f_matmul_bwd,
+            .attention_fwd = f_attention_fwd,
+            .attention_bwd = f_attention_bwd,
+            .gelu_fwd = f_gelu_fwd,
+            .gelu_bwd = f_gelu_bwd,
+            .residual_fwd = f_residual_fwd,
+            .xent_fwd_bwd = f_xent_fwd_bwd,
+            .xent_fwd = f_xent_fwd,
+            .adamw = f_adamw,
+        };
+        K_ = k;
+    }
+    return &g_fast;
+}

@@ -1,0 +1,391 @@
+/* fast_avx512.c — AVX-512 inner loops for the optimized kernel table (see fast_chunks.h).
+ *
+ * Compiled with AVX-512 flags (the Makefile adds them by file name) and only called when
+ * lms_cpu()->avx512 says the CPU has them. Tails are handled with masked loads and stores, so
+ * every size works. exp() is a range reduction to [-ln2/2, ln2/2] plus a degree-7 Taylor
+ * polynomial (relative error below 1e-7) scaled by 2^n with vscalefps; GELU uses the sigmoid
+ * form of its tanh, also from exp.
+ *
+ * Sums are accumulated in one 16-lane register in a fixed order and reduced at the end, so
+ * results are deterministic (but not bit-identical to the scalar reference's sequential sums).
+ *
+ * Leaves out: threading and BLAS (fast.c); the portable versions (fast.c).
+ */
+#ifndef LMS_NO_SIMD
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels/fast_chunks.h"
+
+static inline __mmask16 tailmask(int64_t left) {
+    return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+}
+
+/* e^x for each lane; x below -87.3 gives 0, above 88.7 is clamped (finite, ~3e38). */
+static inline __m512 exp512(__m512 x) {
+    const __m512 hi = _mm512_set1_ps(88.7f);
+    __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+    x = _mm512_min_ps(x, hi);
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    __m512 e = _mm512_scalef_ps(p, n);
+    return _mm512_mask_blend_ps(tiny, e, _mm512_setzero_ps());
+}
+
+/* GELU's 0.5(1 + tanh(u)) is the logistic sigmoid of 2u; computing it as 1/(1 + e^{-2u}) keeps
+   full relative accuracy in both tails (the tanh form cancels to nothing for negative inputs). */
+static inline void sig2u(__m512 u, __m512 *s, __m512 *one_minus_s) {
+    __m512 e = exp512(_mm512_mul_ps(u, _mm512_set1_ps(-2.0f)));
+    __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    *s = inv;
+    *one_minus_s = _mm512_mul_ps(e, inv);
+}
+
+static void v_ln_fwd(float *out, float *mean, float *rstd, const float *x, const float *w,
+                     const float *b, int64_t n, int64_t C) {
+    for (int64_t i = 0; i < n; i++) {
+        const float *xi = x + i * C;
+        __m512 s = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tailmask(C - c), xi + c));
+        float m = _mm512_reduce_add_ps(s) / (float)C;
+        __m512 vm = _mm512_set1_ps(m), vs = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, xi + c), vm);
+            vs = _mm512_fmadd_ps(d, d, vs);
+        }
+        float r = 1.0f / sqrtf(_mm512_reduce_add_ps(vs) / (float)C + 1e-5f);
+        __m512 vr = _mm512_set1_ps(r);
+        float *oi = out + i * C;
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xi + c), vm), vr);
+            __m512 o = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(k, w + c), _mm512_maskz_loadu_ps(k, b + c));
+            _mm512_mask_storeu_ps(oi + c, k, o);
+        }
+        mean[i] = m;
+        rstd[i] = r;
+    }
+}
+
+static void v_ln_bwd_dx(float *dx, const float *dout, const float *x, const float *w,
+                        const float *mean, const float *rstd, int64_t n, int64_t C) {
+    for (int64_t i = 0; i < n; i++) {
+        const float *xi = x + i * C, *di = dout + i * C;
+        __m512 vm = _mm512_set1_ps(mean[i]), vr = _mm512_set1_ps(rstd[i]);
+        __m512 sa = _mm512_setzero_ps(), sb = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            __m512 dn = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, w + c), _mm512_maskz_loadu_ps(k, di + c));
+            __m512 nrm = _mm512_maskz_mul_ps(k, _mm512_sub_ps(_mm512_maskz_loadu_ps(k, xi + c), vm), vr);
+            sa = _mm512_add_ps(sa, dn);
+            sb = _mm512_fmadd_ps(dn, nrm, sb);
+        }
+        __m512 a = _mm512_set1_ps(_mm512_reduce_add_ps(sa) / (float)C);
+        __m512 bb = _mm512_set1_ps(_mm512_reduce_add_ps(sb) / (float)C);
+        float *dxi = dx + i * C;
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            __m512 dn = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, w + c), _mm512_maskz_loadu_ps(k, di + c));
+            __m512 nrm = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, xi + c), vm), vr);
+            __m512 t = _mm512_sub_ps(_mm512_sub_ps(dn, a), _mm512_mul_ps(nrm, bb));
+            __m512 o = _mm512_fmadd_ps(t, vr, _mm512_maskz_loadu_ps(k, dxi + c));
+            _mm512_mask_storeu_ps(dxi + c, k, o);
+        }
+    }
+}
+
+/* columns [c0,c1), at most 64 wide: 4 register accumulators carried over all rows */
+static void v_ln_bwd_dwdb(float *dw, float *db, const float *dout, const float *x,
+                          const float *mean, const float *rstd, int64_t N, int64_t C, int64_t c0,
+                          int64_t c1) {
+    for (int64_t cs = c0; cs < c1; cs += 64) {
+        int64_t ce = cs + 64 < c1 ? cs + 64 : c1;
+        __mmask16 k[4];
+        __m512 aw[4], ab[4];
+        for (int j = 0; j < 4; j++) {
+            int64_t left = ce - (cs + 16 * j);
+            k[j] = left > 0 ? tailmask(left) : 0;
+            aw[j] = _mm512_maskz_loadu_ps(k[j], dw + cs + 16 * j);
+            ab[j] = _mm512_maskz_loadu_ps(k[j], db + cs + 16 * j);
+        }
+        for (int64_t i = 0; i < N; i++) {
+            const float *xi = x + i * C + cs, *di = dout + i * C + cs;
+            __m512 vm = _mm512_set1_ps(mean[i]), vr = _mm512_set1_ps(rstd[i]);
+            for (int j = 0; j < 4; j++) {
+                if (!k[j]) break;
+                __m512 d = _mm512_maskz_loadu_ps(k[j], di + 16 * j);
+                __m512 nrm = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k[j], xi + 16 * j), vm), vr);
+                aw[j] = _mm512_add_ps(aw[j], _mm512_mul_ps(nrm, d));
+                ab[j] = _mm512_add_ps(ab[j], d);
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            if (!k[j]) break;
+            _mm512_mask_storeu_ps(dw + cs + 16 * j, k[j], aw[j]);
+            _mm512_mask_storeu_ps(db + cs + 16 * j, k[j], ab[j]);
+        }
+    }
+}
+
+static void v_colsum(float *db, const float *dout, int64_t N, int64_t OC, int64_t c0, int64_t c1) {
+    for (int64_t cs = c0; cs < c1; cs += 64) {
+        int64_t ce = cs + 64 < c1 ? cs + 64 : c1;
+        __mmask16 k[4];
+        __m512 a[4];
+        for (int j = 0; j < 4; j++) {
+            int64_t left = ce - (cs + 16 * j);
+            k[j] = left > 0 ? tailmask(left) : 0;
+            a[j] = _mm512_maskz_loadu_ps(k[j], db + cs + 16 * j);
+        }
+        for (int64_t i = 0; i < N; i++) {
+            const float *di = dout + i * OC + cs;
+            for (int j = 0; j < 4; j++) {
+                if (!k[j]) break;
+                a[j] = _mm512_add_ps(a[j], _mm512_maskz_loadu_ps(k[j], di + 16 * j));
+            }
+        }
+        for (int j = 0; j < 4; j++)
+            if (k[j]) _mm512_mask_storeu_ps(db + cs + 16 * j, k[j], a[j]);
+    }
+}
+
+#define GELU_K 0.7978845608028654f
+
+static void v_gelu_fwd(float *out, const float *x, int64_t n) {
+    const __m512 kk = _mm512_set1_ps(GELU_K), c3 = _mm512_set1_ps(0.044715f);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 k = tailmask(n - i);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i), s, oms;
+        __m512 u = _mm512_mul_ps(kk, _mm512_fmadd_ps(_mm512_mul_ps(c3, v), _mm512_mul_ps(v, v), v));
+        sig2u(u, &s, &oms);
+        _mm512_mask_storeu_ps(out + i, k, _mm512_mul_ps(v, s));
+    }
+}
+
+/* d/dx [x s(2u)] = s + x · 2 s (1-s) · du/dx, with du/dx = k (1 + 3 a x²) */
+static void v_gelu_bwd(float *dx, const float *x, const float *dout, int64_t n) {
+    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
+    const __m512 kk = _mm512_set1_ps(GELU_K), c3 = _mm512_set1_ps(0.044715f);
+    const __m512 c33 = _mm512_set1_ps(3.0f * 0.044715f);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 k = tailmask(n - i);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i), s, oms;
+        __m512 v2 = _mm512_mul_ps(v, v);
+        __m512 u = _mm512_mul_ps(kk, _mm512_fmadd_ps(_mm512_mul_ps(c3, v), v2, v));
+        sig2u(u, &s, &oms);
+        __m512 du = _mm512_mul_ps(kk, _mm512_fmadd_ps(c33, v2, one));
+        __m512 g = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(two, v), _mm512_mul_ps(s, oms)), du, s);
+        __m512 o = _mm512_fmadd_ps(g, _mm512_maskz_loadu_ps(k, dout + i), _mm512_maskz_loadu_ps(k, dx + i));
+        _mm512_mask_storeu_ps(dx + i, k, o);
+    }
+}
+
+static void v_add(float *out, const float *a, const float *b, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 k = tailmask(n - i);
+        _mm512_mask_storeu_ps(out + i, k, _mm512_add_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i)));
+    }
+}
+
+static void v_copy_rows_bias(float *out, const float *bias, int64_t n, int64_t OC) {
+    for (int64_t i = 0; i < n; i++) memcpy(out + i * OC, bias, (size_t)OC * sizeof(float));
+}
+
+static float vmax(const float *p, int64_t len) {
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    for (int64_t c = 0; c < len; c += 16) {
+        __mmask16 k = tailmask(len - c);
+        m = _mm512_mask_max_ps(m, k, m, _mm512_maskz_loadu_ps(k, p + c));
+    }
+    return _mm512_reduce_max_ps(m);
+}
+
+/* p[c] = exp(p[c] - mx) in place (src may differ from dst); returns the sum */
+static float vexp_sum(float *dst, const float *src, int64_t len, float mx) {
+    __m512 vm = _mm512_set1_ps(mx), s = _mm512_setzero_ps();
+    for (int64_t c = 0; c < len; c += 16) {
+        __mmask16 k = tailmask(len - c);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, src + c), vm));
+        e = _mm512_maskz_mov_ps(k, e);
+        if (dst) _mm512_mask_storeu_ps(dst + c, k, e);
+        s = _mm512_add_ps(s, e);
+    }
+    return _mm512_reduce_add_ps(s);
+}
+
+static void vscale(float *p, int64_t len, float a) {
+    __m512 va = _mm512_set1_ps(a);
+    for (int64_t c = 0; c < len; c += 16) {
+        __mmask16 k = tailmask(len - c);
+        _mm512_mask_storeu_ps(p + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, p + c), va));
+    }
+}
+
+static void v_softmax_row(float *p, int64_t len, int64_t T) {
+    float mx = vmax(p, len);
+    float s = vexp_sum(p, p, len, mx);
+    vscale(p, len, 1.0f / s);
+    if (T > len) memset(p + len, 0, (size_t)(T - len) * sizeof(float));
+}
+
+static float v_dot(const float *a, const float *b, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = tailmask(n - i);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i), s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+static void v_softmax_bwd_row(float *d, const float *p, int64_t len, int64_t zero_to) {
+    __m512 s = _mm512_set1_ps(v_dot(p, d, len));
+    for (int64_t c = 0; c < len; c += 16) {
+        __mmask16 k = tailmask(len - c);
+        __m512 o = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, p + c), _mm512_sub_ps(_mm512_maskz_loadu_ps(k, d + c), s));
+        _mm512_mask_storeu_ps(d + c, k, o);
+    }
+    if (zero_to > len) memset(d + len, 0, (size_t)(zero_to - len) * sizeof(float));
+}
+
+static float v_xent_row_fwd(const float *lg, int64_t V, int32_t target) {
+    if (target < 0) return 0.0f;
+    float mx = vmax(lg, V);
+    float s = vexp_sum(NULL, lg, V, mx);
+    return logf(s) - (lg[target] - mx);
+}
+
+static float v_xent_row(float *lg, int64_t V, int32_t target, float dloss) {
+    if (target < 0) {
+        memset(lg, 0, (size_t)V * sizeof(float));
+        return 0.0f;
+    }
+    float mx = vmax(lg, V), xt = lg[target];
+    float s = vexp_sum(lg, lg, V, mx);
+    vscale(lg, V, dloss / s);
+    lg[target] -= dloss;
+    return logf(s) - (xt - mx);
+}
+
+static void v_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                    float b2, float eps, float wd, float bc1, float bc2) {
+    const __m512 vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2);
+    const __m512 vc1 = _mm512_set1_ps(1.0f - b1), vc2 = _mm512_set1_ps(1.0f - b2);
+    const __m512 vbc1 = _mm512_set1_ps(bc1), vbc2 = _mm512_set1_ps(bc2);
+    const __m512 veps = _mm512_set1_ps(eps), vwd = _mm512_set1_ps(wd), vlr = _mm512_set1_ps(lr);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 k = tailmask(n - i);
+        __m512 gi = _mm512_maskz_loadu_ps(k, g + i), pi = _mm512_maskz_loadu_ps(k, p + i);
+        __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, _mm512_maskz_loadu_ps(k, m + i)), _mm512_mul_ps(vc1, gi));
+        __m512 vi = _mm512_add_ps(_mm512_mul_ps(vb2, _mm512_maskz_loadu_ps(k, v + i)),
+                                  _mm512_mul_ps(vc2, _mm512_mul_ps(gi, gi)));
+        _mm512_mask_storeu_ps(m + i, k, mi);
+        _mm512_mask_storeu_ps(v + i, k, vi);
+        __m512 mh = _mm512_div_ps(mi, vbc1), vh = _mm512_div_ps(vi, vbc2);
+        __m512 upd = _mm512_add_ps(_mm512_div_ps(mh, _mm512_add_ps(_mm512_sqrt_ps(vh), veps)), _mm512_mul_ps(vwd, pi));
+        _mm512_mask_storeu_ps(p + i, k, _mm512_sub_ps(pi, _mm512_mul_ps(vlr, upd)));
+    }
+}
+
+/* out[j0:j1] = bias + x · W[:, j0:j1], W is [C, OC]. Columns in strips of 64 (4 registers),
+   rows streamed; each strip's accumulators stay in registers over all C rows. */
+static void v_gemv_in_out(float *out, const float *x, const float *W, const float *bias, int64_t C,
+                          int64_t OC, int64_t j0, int64_t j1) {
+    for (int64_t js = j0; js < j1; js += 64) {
+        int64_t je = js + 64 < j1 ? js + 64 : j1;
+        __mmask16 k[4];
+        __m512 a[4];
+        for (int j = 0; j < 4; j++) {
+            int64_t left = je - (js + 16 * j);
+            k[j] = left > 0 ? tailmask(left) : 0;
+            a[j] = bias ? _mm512_maskz_loadu_ps(k[j], bias + js + 16 * j) : _mm512_setzero_ps();
+        }
+        if (k[3] == 0xFFFF) {
+            for (int64_t i = 0; i < C; i++) {
+                const float *wr = W + i * OC + js;
+                __m512 xi = _mm512_set1_ps(x[i]);
+                a[0] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr), a[0]);
+                a[1] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr + 16), a[1]);
+                a[2] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr + 32), a[2]);
+                a[3] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr + 48), a[3]);
+            }
+        } else {
+            for (int64_t i = 0; i < C; i++) {
+                const float *wr = W + i * OC + js;
+                __m512 xi = _mm512_set1_ps(x[i]);
+                for (int j = 0; j < 4; j++)
+                    if (k[j]) a[j] = _mm512_fmadd_ps(xi, _mm512_maskz_loadu_ps(k[j], wr + 16 * j), a[j]);
+            }
+        }
+        for (int j = 0; j < 4; j++)
+            if (k[j]) _mm512_mask_storeu_ps(out + js + 16 * j, k[j], a[j]);
+    }
+}
+
+/* out[r] = dot(W[r,:], x) for r in [r0,r1); four rows at a time share the loads of x */
+static void v_gemv_out_in(float *out, const float *x, const float *W, int64_t C, int64_t r0,
+                          int64_t r1) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const float *w0 = W + r * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
+               s3 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            __m512 xv = _mm512_maskz_loadu_ps(k, x + c);
+            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, w0 + c), xv, s0);
+            s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, w1 + c), xv, s1);
+            s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, w2 + c), xv, s2);
+            s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, w3 + c), xv, s3);
+        }
+        out[r] = _mm512_reduce_add_ps(s0);
+        out[r + 1] = _mm512_reduce_add_ps(s1);
+        out[r + 2] = _mm512_reduce_add_ps(s2);
+        out[r + 3] = _mm512_reduce_add_ps(s3);
+    }
+    for (; r < r1; r++) {
+        const float *w0 = W + r * C;
+        __m512 s0 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, w0 + c), _mm512_maskz_loadu_ps(k, x + c), s0);
+        }
+        out[r] = _mm512_reduce_add_ps(s0);
+    }
+}
+
+static void v_axpy(float *y, float a, const float *x, int64_t n) {
+    __m512 va = _mm512_set1_ps(a);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 k = tailmask(n - i);
+        _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(k, x + i), _mm512_maskz_loadu_ps(k, y + i)));
+    }
+}
+
+static const lms_fast_chunks v_table = {
+    "avx512",      v_ln_fwd,      v_ln_bwd_dx,       v_ln_bwd_dwdb,  v_colsum,
+    v_gelu_fwd,    v_gelu_bwd,    v_add,             v_copy_rows_bias,
+    v_softmax_row, v_softmax_bwd_row, v_xent_row,   v_xent_row_fwd, v_adamw,
+    v_gemv_in_out, v_gemv_out_in, v_dot,             v_axpy,
+};
+
+const lms_fast_chunks *lms_fast_chunks_avx512(void) { return &v_table; }
+
+#endif /* LMS_NO_SIMD */

@@ -1,0 +1,356 @@
+/* test_kernels.c — every op of the optimized table (lms_ops_fast) against the reference oracle
+ * (lms_ops_reference) on random shapes, odd sizes included, plus determinism (two runs bit-equal;
+ * the non-BLAS reductions also bit-equal across 1 and 2 threads).
+ *
+ * Tolerances. The reference accumulates in double and rounds once, so it is within half an ulp
+ * of the exact result; the fast ops accumulate in fp32 (in a different order: SIMD lanes, BLAS
+ * blocking). For a sum of K terms fp32 accumulation errs by at most ~K·u·Σ|terms| (u = 6e-8),
+ * typically ~sqrt(K)·u·Σ|terms|. Our shapes have K ≤ ~400, and with random inputs Σ|terms| is
+ * within a small factor of the largest output, so we allow
+ *     |fast - ref| ≤ RTOL · max|ref|  (RTOL = 1e-5 for sums, ~K·u at K=170)
+ * for reductions and 2e-6 · (|ref| + max|ref|·1e-1) for elementwise ops (a few ulp: exp/tanh are
+ * polynomial approximations good to ~1e-7 relative). These are far tighter than any real bug
+ * (wrong index, missing accumulate, wrong scale) produces: those give errors of order max|ref|.
+ *
+ * Leaves out: finite-difference gradient checks (those test the reference; see test_gpt).
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "core/rng.h"
+#include "harness.h"
+#include "kernels/fast_chunks.h"
+#include "kernels/kernels.h"
+
+static lms_rng g_rng;
+
+static float *rnd(int64_t n, float scale) {
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) p[i] = (lms_rng_uniform(&g_rng) * 2.0f - 1.0f) * scale;
+    return p;
+}
+
+static float *dup(const float *a, int64_t n) {
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (n > 0) memcpy(p, a, (size_t)n * sizeof(float));
+    return p;
+}
+
+static double maxabs(const float *a, int64_t n) {
+    double m = 0.0;
+    for (int64_t i = 0; i < n; i++) m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
+/* reductions: |f - r| <= rtol * max|r| (+ a floor for all-zero arrays) */
+static int close_sum(const char *what, const float *f, const float *r, int64_t n, double rtol) {
+    double m = maxabs(r, n), worst = 0.0;
+    int64_t wi = -1;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)f[i] - r[i]);
+        if (!(e <= worst)) { worst = e; wi = i; }
+    }
+    int ok = worst <= rtol * m + 1e-30;
+    if (!ok) fprintf(stderr, "  %s: worst error %.3g at %lld (fast %.9g ref %.9g), max|ref| %.3g\n", what, worst,
+                     (long long)wi, wi >= 0 ? f[wi] : 0.0, wi >= 0 ? r[wi] : 0.0, m);
+    return ok;
+}
+
+/* elementwise: |f - r| <= rtol * (|r| + 0.1 max|r|) */
+static int close_elem(const char *what, const float *f, const float *r, int64_t n, double rtol) {
+    double m = maxabs(r, n);
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)f[i] - r[i]);
+        if (!(e <= rtol * (fabs(r[i]) + 0.1 * m) + 1e-30)) {
+            fprintf(stderr, "  %s: error %.3g at %lld (fast %.9g ref %.9g)\n", what, e, (long long)i, f[i], r[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+#define RSUM 1e-5
+#define RELEM 2e-6
+
+static const lms_ops *F, *R;
+
+static void setup(void) {
+    lms_rng_seed(&g_rng, 1234);
+    F = lms_ops_fast();
+    R = lms_ops_reference();
+    lms_cpu_set_threads(2);
+}
+
+static void test_uses_fast_table(void) {
+    setup();
+    CHECK(F != R);
+    CHECK(strstr(F->name, "openblas") != NULL);
+    if (lms_cpu()->avx512) CHECK(strcmp(lms_fast_chunks_get()->isa, "avx512") == 0);
+}
+
+static const int64_t NS[] = {1, 7, 33, 130, 257};
+static const int64_t CS[] = {3, 17, 64, 96};
+
+static void test_layernorm(void) {
+    setup();
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 4; b++) {
+            int64_t N = NS[a], C = CS[b];
+            float *x = rnd(N * C, 3.0f), *w = rnd(C, 1.5f), *bb = rnd(C, 0.5f);
+            for (int64_t i = 0; i < N * C; i++) x[i] += 1.0f; /* non-zero mean */
+            float *o1 = rnd(N * C, 1), *o2 = rnd(N * C, 1), *m1 = rnd(N, 1), *m2 = rnd(N, 1), *r1 = rnd(N, 1), *r2 = rnd(N, 1);
+            F->layernorm_fwd(o1, m1, r1, x, w, bb, N, C);
+            R->layernorm_fwd(o2, m2, r2, x, w, bb, N, C);
+            CHECKF(close_elem("ln out", o1, o2, N * C, 20 * RELEM), "N=%lld C=%lld", (long long)N, (long long)C);
+            CHECK(close_elem("ln mean", m1, m2, N, RELEM * 10));
+            CHECK(close_elem("ln rstd", r1, r2, N, RELEM * 10));
+            float *dout = rnd(N * C, 1.0f), *dx = rnd(N * C, 0.5f), *dw = rnd(C, 0.5f), *db = rnd(C, 0.5f);
+            float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C), *db2 = dup(db, C);
+            F->layernorm_bwd(dx, dw, db, dout, x, w, m2, r2, N, C);
+            R->layernorm_bwd(dx2, dw2, db2, dout, x, w, m2, r2, N, C);
+            CHECKF(close_sum("ln dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
+            CHECKF(close_sum("ln dw", dw, dw2, C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
+            CHECKF(close_sum("ln db", db, db2, C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
+            free(x); free(w); free(bb); free(o1); free(o2); free(m1); free(m2); free(r1); free(r2);
+            free(dout); free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
+        }
+}
+
+static void test_matmul(void) {
+    setup();
+    const int64_t OCS[] = {1, 5, 64, 300};
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 4; b++)
+            for (int o = 0; o < 4; o++)
+                for (int lay = 0; lay < 2; lay++)
+                    for (int hasb = 0; hasb < 2; hasb++) {
+                        int64_t N = NS[a], C = CS[b], OC = OCS[o];
+                        lms_wlayout L = lay ? LMS_W_OUT_IN : LMS_W_IN_OUT;
+                        float *x = rnd(N * C, 1.0f), *w = rnd(C * OC, 0.3f), *bias = hasb ? rnd(OC, 1.0f) : NULL;
+                        float *o1 = rnd(N * OC, 9), *o2 = rnd(N * OC, 9);
+                        F->matmul_fwd(o1, x, w, bias, N, C, OC, L);
+                        R->matmul_fwd(o2, x, w, bias, N, C, OC, L);
+                        CHECKF(close_sum("mm fwd", o1, o2, N * OC, RSUM), "N=%lld C=%lld OC=%lld L=%d",
+                               (long long)N, (long long)C, (long long)OC, lay);
+                        float *dout = rnd(N * OC, 1.0f), *dx = rnd(N * C, 1), *dw = rnd(C * OC, 1), *db = rnd(OC, 1);
+                        float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C * OC), *db2 = dup(db, OC);
+                        F->matmul_bwd(dx, dw, hasb ? db : NULL, dout, x, w, N, C, OC, L);
+                        R->matmul_bwd(dx2, dw2, hasb ? db2 : NULL, dout, x, w, N, C, OC, L);
+                        CHECKF(close_sum("mm dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                        CHECKF(close_sum("mm dw", dw, dw2, C * OC, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                        CHECKF(close_sum("mm db", db, db2, OC, RSUM), "N=%lld OC=%lld", (long long)N, (long long)OC);
+                        /* dinp == NULL is skipped */
+                        F->matmul_bwd(NULL, dw, NULL, dout, x, w, N, C, OC, L);
+                        free(x); free(w); free(bias); free(o1); free(o2); free(dout);
+                        free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
+                    }
+}
+
+static void test_attention(void) {
+    setup();
+    const int64_t Ts[] = {1, 2, 7, 37, 64, 65, 130};
+    const int64_t NHs[] = {1, 3};
+    const int64_t Bs[] = {1, 2};
+    for (int ti = 0; ti < 7; ti++)
+        for (int hi = 0; hi < 2; hi++)
+            for (int bi = 0; bi < 2; bi++) {
+                int64_t T = Ts[ti], NH = NHs[hi], B = Bs[bi], C = NH * (hi ? 17 : 64);
+                float *qkv = rnd(B * T * 3 * C, 1.0f);
+                float *o1 = rnd(B * T * C, 9), *o2 = rnd(B * T * C, 9);
+                float *a1 = rnd(B * NH * T * T, 9), *a2 = rnd(B * NH * T * T, 9);
+                F->attention_fwd(o1, a1, qkv, B, T, C, NH);
+                R->attention_fwd(o2, a2, qkv, B, T, C, NH);
+                CHECKF(close_sum("att probs", a1, a2, B * NH * T * T, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
+                CHECKF(close_sum("att out", o1, o2, B * T * C, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
+                int upper_zero = 1;
+                for (int64_t bh = 0; bh < B * NH; bh++)
+                    for (int64_t t = 0; t < T; t++)
+                        for (int64_t u = t + 1; u < T; u++) upper_zero &= a1[(bh * T + t) * T + u] == 0.0f;
+                CHECK(upper_zero);
+                float *dout = rnd(B * T * C, 1.0f), *d1 = rnd(B * T * 3 * C, 1), *d2 = dup(d1, B * T * 3 * C);
+                float *s1 = rnd(B * NH * T * T, 1), *s2 = rnd(B * NH * T * T, 1);
+                F->attention_bwd(d1, s1, dout, qkv, a2, B, T, C, NH);
+                R->attention_bwd(d2, s2, dout, qkv, a2, B, T, C, NH);
+                CHECKF(close_sum("att dqkv", d1, d2, B * T * 3 * C, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
+                free(qkv); free(o1); free(o2); free(a1); free(a2); free(dout); free(d1); free(d2); free(s1); free(s2);
+            }
+}
+
+static void test_gelu_residual(void) {
+    setup();
+    const int64_t ns[] = {1, 7, 33, 1000, 70001};
+    for (int i = 0; i < 5; i++) {
+        int64_t n = ns[i];
+        float *x = rnd(n, 6.0f), *o1 = rnd(n, 1), *o2 = rnd(n, 1), *dout = rnd(n, 1.0f);
+        if (n > 10) { x[0] = 0.0f; x[1] = -20.0f; x[2] = 20.0f; x[3] = 1e-6f; }
+        F->gelu_fwd(o1, x, n);
+        R->gelu_fwd(o2, x, n);
+        CHECKF(close_elem("gelu", o1, o2, n, RELEM), "n=%lld", (long long)n);
+        float *d1 = rnd(n, 1), *d2 = dup(d1, n);
+        F->gelu_bwd(d1, x, dout, n);
+        R->gelu_bwd(d2, x, dout, n);
+        CHECKF(close_elem("gelu bwd", d1, d2, n, RELEM), "n=%lld", (long long)n);
+        F->residual_fwd(o1, x, dout, n);
+        R->residual_fwd(o2, x, dout, n);
+        CHECK(memcmp(o1, o2, (size_t)n * sizeof(float)) == 0); /* one rounding, exact */
+        free(x); free(o1); free(o2); free(dout); free(d1); free(d2);
+    }
+}
+
+static void test_encoder(void) {
+    setup();
+    const int64_t Bs[] = {1, 3, 4}, Ts[] = {1, 5, 37}, Cs[] = {3, 17, 96};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 3; k++) {
+                int64_t B = Bs[i], T = Ts[j], C = Cs[k], V = 11;
+                int32_t *tok = malloc((size_t)(B * T) * sizeof(int32_t));
+                for (int64_t n = 0; n < B * T; n++) tok[n] = (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+                float *wte = rnd(V * C, 1), *wpe = rnd(T * C, 1), *o1 = rnd(B * T * C, 1), *o2 = rnd(B * T * C, 1);
+                F->encoder_fwd(o1, tok, wte, wpe, B, T, C);
+                R->encoder_fwd(o2, tok, wte, wpe, B, T, C);
+                CHECK(memcmp(o1, o2, (size_t)(B * T * C) * sizeof(float)) == 0);
+                float *dout = rnd(B * T * C, 1), *de1 = rnd(V * C, 1), *de2 = dup(de1, V * C), *dp1 = rnd(T * C, 1), *dp2 = dup(dp1, T * C);
+                F->encoder_bwd(de1, dp1, dout, tok, B, T, C);
+                R->encoder_bwd(de2, dp2, dout, tok, B, T, C);
+                /* both sum in token order in fp32: bit-identical */
+                CHECK(memcmp(de1, de2, (size_t)(V * C) * sizeof(float)) == 0);
+                CHECK(memcmp(dp1, dp2, (size_t)(T * C) * sizeof(float)) == 0);
+                free(tok); free(wte); free(wpe); free(o1); free(o2); free(dout); free(de1); free(de2); free(dp1); free(dp2);
+            }
+}
+
+static void test_xent(void) {
+    setup();
+    const int64_t Ns[] = {1, 7, 33, 300}, Vs[] = {1, 2, 17, 300};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            int64_t N = Ns[i], V = Vs[j];
+            int32_t *tg = malloc((size_t)N * sizeof(int32_t));
+            for (int64_t n = 0; n < N; n++) tg[n] = (n % 5 == 3) ? -1 : (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+            float *lg = rnd(N * V, 8.0f), *l1 = dup(lg, N * V), *l2 = dup(lg, N * V);
+            float *loss1 = rnd(N, 1), *loss2 = rnd(N, 1), *loss3 = rnd(N, 1);
+            float dloss = 1.0f / (float)N;
+            F->xent_fwd(loss3, lg, tg, N, V);
+            F->xent_fwd_bwd(loss1, l1, tg, N, V, dloss);
+            R->xent_fwd_bwd(loss2, l2, tg, N, V, dloss);
+            /* loss = log(sum) - (x_t - max): an absolute error of a few ulp of log(V)+range */
+            int ok = 1;
+            for (int64_t n = 0; n < N; n++) {
+                ok &= fabs(loss1[n] - loss2[n]) <= 1e-5 * (fabs(loss2[n]) + 1.0);
+                ok &= fabs(loss3[n] - loss2[n]) <= 1e-5 * (fabs(loss2[n]) + 1.0);
+                if (tg[n] < 0) ok &= loss1[n] == 0.0f && loss3[n] == 0.0f;
+            }
+            CHECKF(ok, "N=%lld V=%lld", (long long)N, (long long)V);
+            CHECKF(close_elem("dlogits", l1, l2, N * V, 1e-5), "N=%lld V=%lld", (long long)N, (long long)V);
+            free(tg); free(lg); free(l1); free(l2); free(loss1); free(loss2); free(loss3);
+        }
+}
+
+static void test_adamw(void) {
+    setup();
+    const int64_t ns[] = {1, 17, 1000, 100003};
+    for (int i = 0; i < 4; i++) {
+        int64_t n = ns[i];
+        float *p = rnd(n, 1), *g = rnd(n, 0.1f), *m = rnd(n, 0.01f), *v = rnd(n, 0.001f);
+        for (int64_t k = 0; k < n; k++) v[k] = fabsf(v[k]);
+        float *p2 = dup(p, n), *m2 = dup(m, n), *v2 = dup(v, n);
+        for (int64_t t = 1; t <= 3; t++) {
+            F->adamw(p, g, m, v, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, t * 7);
+            R->adamw(p2, g, m2, v2, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, t * 7);
+        }
+        /* m, v: same fp32 formula (fma contraction may differ by an ulp); p: the step is ~lr, so
+           an error of 1e-6·lr relative to the step is far below 1e-6·|p| */
+        CHECKF(close_elem("adam m", m, m2, n, 1e-6), "n=%lld", (long long)n);
+        CHECKF(close_elem("adam v", v, v2, n, 1e-6), "n=%lld", (long long)n);
+        CHECKF(close_elem("adam p", p, p2, n, 1e-6), "n=%lld", (long long)n);
+        int moved = 0;
+        float *p0 = dup(p2, n);
+        R->adamw(p0, g, m2, v2, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 22);
+        for (int64_t k = 0; k < n; k++) moved |= p0[k] != p2[k];
+        CHECK(moved);
+        free(p); free(g); free(m); free(v); free(p2); free(m2); free(v2); free(p0);
+    }
+}
+
+/* Same inputs, same thread count: bit-identical outputs for every op, twice. Reductions that do
+   not go through BLAS are also bit-identical between 1 and 2 threads. */
+static void test_determinism(void) {
+    setup();
+    int64_t B = 4, T = 130, C = 96, NH = 3, N = B * T, V = 300, OC = 3 * C;
+    float *x = rnd(N * C, 1), *w = rnd(C * OC, 0.2f), *bias = rnd(OC, 1), *dout = rnd(N * OC, 1);
+    float *lnw = rnd(C, 1), *lnb = rnd(C, 1), *mean = rnd(N, 1), *rstd = rnd(N, 1), *tmp = rnd(N * C, 1);
+    F->layernorm_fwd(tmp, mean, rstd, x, lnw, lnb, N, C);
+    float *qkv = rnd(N * OC, 1), *att = rnd(B * NH * T * T, 1), *datt = rnd(B * NH * T * T, 1);
+    float *lg = rnd(N * V, 5);
+    int32_t *tg = malloc((size_t)N * sizeof(int32_t));
+    for (int64_t n = 0; n < N; n++) tg[n] = (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+    float *res[2][8];
+    for (int run = 0; run < 2; run++) {
+        lms_cpu_set_threads(run == 0 ? 2 : 2);
+        float **r = res[run];
+        r[0] = calloc((size_t)(N * OC), 4); F->matmul_fwd(r[0], x, w, bias, N, C, OC, LMS_W_IN_OUT);
+        r[1] = calloc((size_t)(C * OC), 4); r[2] = calloc((size_t)(N * C), 4); r[3] = calloc((size_t)OC, 4);
+        F->matmul_bwd(r[2], r[1], r[3], dout, x, w, N, C, OC, LMS_W_IN_OUT);
+        r[4] = calloc((size_t)(N * C), 4); F->attention_fwd(r[4], att, qkv, B, T, C, NH);
+        r[5] = calloc((size_t)(N * OC), 4); F->attention_bwd(r[5], datt, tmp, qkv, att, B, T, C, NH);
+        r[6] = dup(lg, N * V); float *loss = calloc((size_t)N, 4);
+        F->xent_fwd_bwd(loss, r[6], tg, N, V, 1.0f / N); free(loss);
+        r[7] = calloc((size_t)(2 * C), 4);
+        float *dx = calloc((size_t)(N * C), 4);
+        F->layernorm_bwd(dx, r[7], r[7] + C, tmp, x, lnw, mean, rstd, N, C); free(dx);
+    }
+    int64_t sz[8] = {N * OC, C * OC, N * C, OC, N * C, N * OC, N * V, 2 * C};
+    for (int i = 0; i < 8; i++) CHECKF(memcmp(res[0][i], res[1][i], (size_t)sz[i] * 4) == 0, "output %d differs between runs", i);
+    /* 1 vs 2 threads for the column-split reductions */
+    float *g1 = calloc((size_t)(2 * C), 4), *g2 = calloc((size_t)(2 * C), 4), *dx = calloc((size_t)(N * C), 4);
+    float *b1 = calloc((size_t)OC, 4), *b2 = calloc((size_t)OC, 4);
+    lms_cpu_set_threads(1);
+    F->layernorm_bwd(dx, g1, g1 + C, tmp, x, lnw, mean, rstd, N, C);
+    F->matmul_bwd(NULL, NULL, b1, dout, x, w, N, C, OC, LMS_W_IN_OUT);
+    lms_cpu_set_threads(2);
+    F->layernorm_bwd(dx, g2, g2 + C, tmp, x, lnw, mean, rstd, N, C);
+    F->matmul_bwd(NULL, NULL, b2, dout, x, w, N, C, OC, LMS_W_IN_OUT);
+    CHECK(memcmp(g1, g2, (size_t)(2 * C) * 4) == 0);
+    CHECK(memcmp(b1, b2, (size_t)OC * 4) == 0);
+    for (int run = 0; run < 2; run++)
+        for (int i = 0; i < 8; i++) free(res[run][i]);
+    free(g1); free(g2); free(dx); free(b1); free(b2);
+    free(x); free(w); free(bias); free(dout); free(lnw); free(lnb); free(mean); free(rstd); free(tmp);
+    free(qkv); free(att); free(datt); free(lg); free(tg);
+}
+
+/* The inference helpers in the chunk table (used by model/infer.c) against plain loops. */
+static void test_gemv_chunks(void) {
+    setup();
+    const lms_fast_chunks *k = lms_fast_chunks_get();
+    const int64_t Cs[] = {1, 17, 64, 256}, OCs[] = {1, 33, 64, 200};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            int64_t C = Cs[a], OC = OCs[b];
+            float *x = rnd(C, 1), *W = rnd(C * OC, 1), *bias = rnd(OC, 1), *o = rnd(OC, 1), *r = rnd(OC, 1);
+            k->gemv_in_out(o, x, W, bias, C, OC, 0, OC / 2);
+            k->gemv_in_out(o, x, W, bias, C, OC, OC / 2, OC);
+            for (int64_t j = 0; j < OC; j++) {
+                double s = bias[j];
+                for (int64_t i = 0; i < C; i++) s += (double)x[i] * W[i * OC + j];
+                r[j] = (float)s;
+            }
+            CHECKF(close_sum("gemv in_out", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+            float *W2 = rnd(OC * C, 1);
+            k->gemv_out_in(o, x, W2, C, 0, OC);
+            for (int64_t j = 0; j < OC; j++) {
+                double s = 0;
+                for (int64_t i = 0; i < C; i++) s += (double)x[i] * W2[j * C + i];
+                r[j] = (float)s;
+            }
+            CHECKF(close_sum("gemv out_in", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+            free(x); free(W); free(bias); free(o); free(r); free(W2);
+        }
+}
+
+TESTS(test_uses_fast_table, test_layernorm, test_matmul, test_attention, test_gelu_residual,
+      test_encoder, test_xent, test_adamw, test_determinism, test_gemv_chunks)
