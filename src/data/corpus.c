@@ -1,0 +1,198 @@
+/* corpus.c — reading corpus text files and splitting them into documents. See corpus.h.
+ * Leaves out: tokenization (prepare.c) and any rewriting of the corpus. */
+#include "data/corpus.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fileio.h"
+#include "core/log.h"
+
+size_t lms_utf8_valid_prefix(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c == 0) return i;
+        if (c < 0x80) { i++; continue; }
+        size_t k;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
+        else return i;
+        if (n - i <= k) return i;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80) return i;
+            cp = cp << 6 | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+lms_status lms_corpus_split(const char *text, size_t len, lms_doc_span **docs, size_t *n, lms_err *err) {
+    *docs = NULL;
+    *n = 0;
+    size_t cap = 0, cnt = 0, start = 0, pos = 0;
+    const size_t seplen = strlen(LMS_DOC_SEPARATOR);
+    lms_doc_span *v = NULL;
+    for (;;) {
+        /* [pos, eol) is a line */
+        const char *nl = pos < len ? memchr(text + pos, '\n', len - pos) : NULL;
+        size_t eol = nl ? (size_t)(nl - text) : len;
+        size_t ll = eol - pos;
+        if (ll > 0 && text[pos + ll - 1] == '\r') ll--;
+        int is_sep = pos < len && ll == seplen && !memcmp(text + pos, LMS_DOC_SEPARATOR, seplen);
+        int at_end = eol >= len;
+        if (is_sep || at_end) {
+            size_t a = start, b = is_sep ? pos : len;
+            while (a < b && is_ws(text[a])) a++;
+            while (b > a && is_ws(text[b - 1])) b--;
+            if (b > a) {
+                if (cnt == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    lms_doc_span *nv = realloc(v, cap * sizeof *v);
+                    if (!nv) { free(v); return lms_errf(err, LMS_ERR_NOMEM, "out of memory splitting documents"); }
+                    v = nv;
+                }
+                v[cnt].off = a;
+                v[cnt].len = b - a;
+                cnt++;
+            }
+            start = eol + 1;
+        }
+        if (at_end) break;
+        pos = eol + 1;
+    }
+    *docs = v;
+    *n = cnt;
+    return LMS_OK;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void lms_corpus_free(lms_corpus *c) {
+    if (!c) return;
+    for (int d = 0; d < c->n_domains; d++) {
+        free(c->domains[d].path);
+        free(c->domains[d].data);
+        free(c->domains[d].docs);
+    }
+    free(c->domains);
+    memset(c, 0, sizeof *c);
+}
+
+int lms_corpus_find(const lms_corpus *c, const char *name) {
+    for (int d = 0; d < c->n_domains; d++)
+        if (!strcmp(c->domains[d].name, name)) return d;
+    return -1;
+}
+
+/* Load one file as a domain; returns LMS_OK with *used = 0 when it was skipped. */
+static lms_status load_domain(lms_corpus_domain *dom, const char *path, const char *fname, int *used, lms_err *err) {
+    *used = 0;
+    memset(dom, 0, sizeof *dom);
+    size_t nl = strlen(fname);
+    if (nl > 4 && !strcmp(fname + nl - 4, ".txt")) nl -= 4;
+    if (nl == 0 || nl >= sizeof dom->name) {
+        lms_log(LMS_LOG_WARN, "skipping '%s': its name does not make a domain name of 1..63 bytes", path);
+        return LMS_OK;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        char ch = fname[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-' || ch == '.')) {
+            lms_log(LMS_LOG_WARN, "skipping '%s': domain names use only letters, digits, '_', '-', '.'", path);
+            return LMS_OK;
+        }
+    }
+    memcpy(dom->name, fname, nl);
+    dom->name[nl] = 0;
+    lms_status st = lms_file_read_all(path, &dom->data, &dom->len, err);
+    if (st) return lms_err_prefix(err, "corpus: ");
+    size_t ok = lms_utf8_valid_prefix(dom->data, dom->len);
+    if (ok < dom->len) {
+        lms_log(LMS_LOG_WARN, "skipping '%s': not UTF-8 text (%s at byte %zu); convert it to UTF-8 or remove it",
+                path, dom->data[ok] == 0 ? "a NUL byte" : "invalid UTF-8", ok);
+        free(dom->data);
+        memset(dom, 0, sizeof *dom);
+        return LMS_OK;
+    }
+    st = lms_corpus_split(dom->data, dom->len, &dom->docs, &dom->n_docs, err);
+    if (st) { free(dom->data); return st; }
+    if (dom->n_docs == 0) {
+        lms_log(LMS_LOG_WARN, "skipping '%s': it holds no documents (empty or only separators)", path);
+        free(dom->data);
+        free(dom->docs);
+        memset(dom, 0, sizeof *dom);
+        return LMS_OK;
+    }
+    for (size_t i = 0; i < dom->n_docs; i++) dom->doc_bytes += dom->docs[i].len;
+    dom->path = strdup(path);
+    if (!dom->path) { free(dom->data); free(dom->docs); return lms_errf(err, LMS_ERR_NOMEM, "out of memory"); }
+    *used = 1;
+    return LMS_OK;
+}
+
+lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
+    memset(c, 0, sizeof *c);
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    int is_dir = lms_path_is_dir(path);
+    if (is_dir) {
+        DIR *dir = opendir(path);
+        if (!dir) return lms_errf(err, LMS_ERR_IO, "cannot open corpus directory '%s'", path);
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            size_t l = strlen(e->d_name);
+            if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".txt")) continue;
+            if (nn == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **nv = realloc(names, cap * sizeof *nv);
+                if (!nv) break;
+                names = nv;
+            }
+            names[nn] = strdup(e->d_name);
+            if (names[nn]) nn++;
+        }
+        closedir(dir);
+        qsort(names, nn, sizeof *names, cmp_str);
+    } else if (!lms_path_exists(path)) {
+        return lms_errf(err, LMS_ERR_IO, "corpus '%s' does not exist (give a directory of <domain>.txt files or one .txt file)", path);
+    }
+    size_t nfiles = is_dir ? nn : 1;
+    c->domains = calloc(nfiles ? nfiles : 1, sizeof *c->domains);
+    lms_status st = c->domains ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < nfiles; i++) {
+        char full[4096];
+        const char *fname;
+        if (is_dir) {
+            lms_path_join(full, sizeof full, path, names[i]);
+            fname = names[i];
+        } else {
+            snprintf(full, sizeof full, "%s", path);
+            fname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        }
+        int used;
+        st = load_domain(&c->domains[c->n_domains], full, fname, &used, err);
+        if (!st && used) c->n_domains++;
+        else if (!st) c->n_skipped++;
+    }
+    for (size_t i = 0; i < nn; i++) free(names[i]);
+    free(names);
+    if (!st && c->n_domains == 0)
+        st = lms_errf(err, LMS_ERR_ARG,
+                      is_dir ? "corpus '%s' has no usable documents: no readable UTF-8 <domain>.txt file with text "
+                               "(%d skipped); put one file per domain there, documents separated by a line "
+                               "'<|endoftext|>'"
+                             : "corpus file '%s' has no usable documents (%d skipped: see the warning above)",
+                      path, c->n_skipped);
+    if (st) lms_corpus_free(c);
+    return st;
+}

@@ -1,0 +1,56 @@
+/* prepare.h — corpus text to token shards + manifest ('lmscope data prepare').
+ *
+ * For each domain of a corpus (corpus.h) the documents are tokenized (in parallel, the result
+ * independent of the thread count), a fixed set of validation documents is held out, and the
+ * train and validation token streams are written as llm.c shards
+ *     <out>/<domain>_train_000000.bin, _000001.bin, ...   <out>/<domain>_val_000000.bin, ...
+ * of at most shard_tokens tokens each (documents may straddle two shards), plus
+ * <out>/manifest.json (manifest.h). Each document is preceded by the separator: the tokenizer's
+ * EOT id, or — for a tokenizer without one, such as the 256-token byte tokenizer — the text
+ * "<|endoftext|>" encoded as ordinary tokens (so the byte-level model sees the same boundary
+ * marker it would read in the corpus file).
+ *
+ * Hold-out rule (deterministic, independent of file order and thread count): documents are ranked
+ * by a 64-bit FNV-1a hash of their text (ties by position) and the first k are validation, where
+ * k = val_docs if val_docs > 0, else round(val_fraction * docs) (at least 1 when the fraction is
+ * positive); k never exceeds docs - 1, so every domain keeps training text. Identical documents
+ * have the same hash and therefore tend to fall on the same side. Documents keep their corpus
+ * order inside each split.
+ *
+ *   lms_prepare_config pc = {.tok = tok, .tokenizer_name = "tok/", .val_fraction = 0.05};
+ *   lms_manifest m;
+ *   if (lms_data_prepare("data/corpus", "shards", &pc, &m, &err)) return err.code;
+ *   ... print m ...; lms_manifest_free(&m);
+ */
+#ifndef LMS_DATA_PREPARE_H
+#define LMS_DATA_PREPARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "data/manifest.h"
+#include "tokenizer/tokenizer.h"
+
+typedef struct {
+    const lms_tokenizer *tok;   /* NULL: the 256-token byte tokenizer */
+    const char *tokenizer_name; /* recorded in the manifest ("bytes" when NULL) */
+    int val_docs;               /* > 0: hold out this many documents per domain */
+    double val_fraction;        /* used when val_docs == 0: fraction of documents (0: none) */
+    size_t shard_tokens;        /* tokens per shard file; 0: 100,000,000 (llm.c's size) */
+    int threads;                /* tokenizer threads; <= 0: 2 */
+} lms_prepare_config;
+
+/* Tokenize the corpus at `corpus` (directory or .txt) into `out_dir` (created). On success *m
+   (may be NULL) receives the manifest that was written (caller frees with lms_manifest_free).
+   Fails with the corpus errors (corpus.h), LMS_ERR_ARG for bad config, LMS_ERR_IO on writes. */
+lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_prepare_config *c,
+                            lms_manifest *m, lms_err *err);
+
+/* The 64-bit FNV-1a hash used by the hold-out rule (also used for duplicate detection). */
+uint64_t lms_data_hash64(const void *data, size_t len);
+
+/* Number of validation documents the hold-out rule takes from a domain of n documents. */
+size_t lms_data_val_count(size_t n, int val_docs, double val_fraction);
+
+#endif
