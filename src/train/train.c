@@ -1,0 +1,505 @@
+/* train.c — the training loop: open or resume a run directory, step (accumulate, clip, AdamW,
+ * schedule), validate, log metrics.jsonl, checkpoint with an atomically moved `latest`, stop
+ * cleanly on a signal flag or on a non-finite loss. See train.h for the run directory layout.
+ * Leaves out: config parsing (config.c), opening data (train_data.c), printing (the CLI).
+ */
+#include "train/train.h"
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cpu.h"
+#include "core/fileio.h"
+#include "core/mem.h"
+#include "core/rng.h"
+#include "core/timer.h"
+#include "model/checkpoint.h"
+
+struct lms_train {
+    char dir[LMS_TRAIN_PATH];
+    lms_train_config c;
+    lms_loader *loader;
+    lms_gpt *m;
+    lms_adamw *opt;
+    lms_rng rng;             /* the trainer's own stream (saved and restored; nothing stochastic uses it yet) */
+    int64_t step;            /* optimizer steps done */
+    int64_t ckpt_step;       /* step of the newest checkpoint, -1 if none */
+    double elapsed;          /* seconds, summed over resumes */
+    double flops_per_token;
+    int32_t *in, *tg;        /* [B,T] each */
+    float last_val;
+    char latest[LMS_TRAIN_PATH + 64];
+    FILE *metrics;
+};
+
+static const char *path_in(const lms_train *t, char *buf, size_t cap, const char *name) {
+    return lms_path_join(buf, cap, t->dir, name);
+}
+
+/* Model, optimizer, buffers and threads for a config whose vocab is known. m may be preloaded. */
+static lms_status setup_engine(lms_train *t, lms_err *err) {
+    lms_status st;
+    lms_cpu_set_threads(t->c.threads);
+    if (!t->m) {
+        st = lms_gpt_create(&t->m, &t->c.model, err);
+        if (st) return st;
+        lms_gpt_init(t->m, t->c.seed);
+    }
+    st = lms_gpt_plan(t->m, t->c.batch, t->c.model.n_ctx, err);
+    if (st) return st;
+    lms_adamw_config ac = {.lr = t->c.lr, .beta1 = t->c.beta1, .beta2 = t->c.beta2, .eps = t->c.eps,
+                           .weight_decay = t->c.weight_decay};
+    st = lms_adamw_create(&t->opt, t->m, &ac, err);
+    if (st) return st;
+    size_t n = (size_t)t->c.batch * (size_t)t->c.model.n_ctx;
+    t->in = lms_alloc(n * sizeof(int32_t), err);
+    t->tg = lms_alloc(n * sizeof(int32_t), err);
+    if (!t->in || !t->tg) return err ? err->code : LMS_ERR_NOMEM;
+    t->flops_per_token = lms_gpt_flops_per_token(&t->c.model, t->c.model.n_ctx);
+    lms_rng_seed(&t->rng, t->c.seed ^ 0x7472616e5f726e67ULL);
+    return LMS_OK;
+}
+
+static lms_status check_vocab(lms_train_config *c, const lms_loader *l, lms_err *err) {
+    int lv = lms_loader_vocab_size(l);
+    if (c->model.vocab_size == 0) c->model.vocab_size = lv;
+    if (c->model.vocab_size < lv)
+        return lms_errf(err, LMS_ERR_MISMATCH, "the data holds token ids up to %d but the model's vocab is %d", lv - 1,
+                        c->model.vocab_size);
+    return LMS_OK;
+}
+
+static lms_status open_metrics(lms_train *t, lms_err *err) {
+    char p[LMS_TRAIN_PATH + 64];
+    t->metrics = fopen(path_in(t, p, sizeof p, "metrics.jsonl"), "a");
+    if (!t->metrics) return lms_errf(err, LMS_ERR_IO, "cannot open %s for appending", p);
+    return LMS_OK;
+}
+
+lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_config *c, lms_loader *loader,
+                          lms_err *err) {
+    *out = NULL;
+    lms_train *t = calloc(1, sizeof *t);
+    if (!t) {
+        lms_loader_free(loader);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    t->c = *c;
+    t->loader = loader;
+    t->ckpt_step = -1;
+    t->last_val = NAN;
+    lms_status st = LMS_OK;
+    char p[LMS_TRAIN_PATH + 64];
+    if (strlen(run_dir) >= sizeof t->dir) {
+        st = lms_errf(err, LMS_ERR_ARG, "--out path too long");
+        goto fail;
+    }
+    strcpy(t->dir, run_dir);
+    if (loader && t->c.n_data == 0) lms_train_config_add_data(&t->c, "(in memory)", NULL);
+    if ((st = lms_train_config_check(&t->c, err))) goto fail;
+    if (lms_path_exists(path_in(t, p, sizeof p, "config.json"))) {
+        st = lms_errf(err, LMS_ERR_ARG, "%s already holds a run; continue it with --resume, or pick another --out", run_dir);
+        goto fail;
+    }
+    if (!t->loader && (st = lms_train_open_data(&t->c, &t->loader, err))) goto fail;
+    if ((st = check_vocab(&t->c, t->loader, err))) goto fail;
+    if ((st = lms_gpt_config_check(&t->c.model, err))) goto fail;
+    lms_train_config_resolve(&t->c);
+    if ((st = lms_mkdir_p(t->dir, err))) goto fail;
+    if ((st = lms_mkdir_p(path_in(t, p, sizeof p, "checkpoints"), err))) goto fail;
+    if ((st = lms_file_write_all(path_in(t, p, sizeof p, "metrics.jsonl"), "", 0, err))) goto fail;
+    if ((st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
+    if ((st = setup_engine(t, err))) goto fail;
+    if ((st = open_metrics(t, err))) goto fail;
+    *out = t;
+    return LMS_OK;
+fail:
+    lms_train_free(t);
+    return st;
+}
+
+lms_status lms_train_latest_checkpoint(const char *run_dir, char *out, size_t cap, lms_err *err) {
+    char p[LMS_TRAIN_PATH + 64];
+    lms_path_join(p, sizeof p, run_dir, "latest");
+    char *name = NULL;
+    size_t len = 0;
+    if (!lms_path_exists(p)) return lms_errf(err, LMS_ERR_IO, "%s has no checkpoint yet (no 'latest' file)", run_dir);
+    lms_status st = lms_file_read_all(p, &name, &len, err);
+    if (st) return st;
+    while (len && (name[len - 1] == '\n' || name[len - 1] == ' ')) name[--len] = 0;
+    if (len == 0 || len > 64 || strncmp(name, "step_", 5) || strchr(name, '/')) {
+        free(name);
+        return lms_errf(err, LMS_ERR_FORMAT, "%s is damaged (expected a name like step_00001000)", p);
+    }
+    int n = snprintf(out, cap, "%s/checkpoints/%s.safetensors", run_dir, name);
+    free(name);
+    if (n < 0 || (size_t)n >= cap) return lms_errf(err, LMS_ERR_ARG, "run dir path too long");
+    if (!lms_path_exists(out)) return lms_errf(err, LMS_ERR_IO, "'latest' names %s, which does not exist", out);
+    return LMS_OK;
+}
+
+/* "step_00000010.safetensors" -> "step_00000010.optim.safetensors" */
+static void optim_path(const char *model_path, char *out, size_t cap) {
+    size_t n = strlen(model_path) - strlen(".safetensors");
+    snprintf(out, cap, "%.*s.optim.safetensors", (int)n, model_path);
+}
+
+static int parse_u64(json_t *o, const char *k, uint64_t *v) {
+    json_t *x = json_object_get(o, k);
+    if (!json_is_string(x)) return -1;
+    char *end = NULL;
+    *v = strtoull(json_string_value(x), &end, 16);
+    return (end == json_string_value(x) || *end) ? -1 : 0;
+}
+
+/* Keep metrics.jsonl lines for steps <= step: a run that died after its last checkpoint logged
+ * steps that the resumed run will log again. */
+static lms_status truncate_metrics(lms_train *t, int64_t step, lms_err *err) {
+    char p[LMS_TRAIN_PATH + 64];
+    path_in(t, p, sizeof p, "metrics.jsonl");
+    if (!lms_path_exists(p)) return LMS_OK;
+    char *data = NULL;
+    size_t len = 0;
+    lms_status st = lms_file_read_all(p, &data, &len, err);
+    if (st) return st;
+    char *keep = malloc(len + 1);
+    if (!keep) {
+        free(data);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    size_t k = 0;
+    for (char *line = data; line < data + len;) {
+        char *nl = memchr(line, '\n', (size_t)(data + len - line));
+        size_t ll = nl ? (size_t)(nl - line) : (size_t)(data + len - line);
+        json_t *o = json_loadb(line, ll, 0, NULL);
+        json_t *s = o ? json_object_get(o, "step") : NULL;
+        if (json_is_integer(s) && json_integer_value(s) <= step) {
+            memcpy(keep + k, line, ll);
+            k += ll;
+            keep[k++] = '\n';
+        }
+        json_decref(o);
+        line += ll + 1;
+    }
+    st = lms_file_write_all(p, keep, k, err);
+    free(keep);
+    free(data);
+    return st;
+}
+
+lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_steps, const lms_train_config *over,
+                            unsigned over_mask, lms_loader *loader, lms_err *err) {
+    *out = NULL;
+    lms_train *t = calloc(1, sizeof *t);
+    if (!t) {
+        lms_loader_free(loader);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    t->loader = loader;
+    t->last_val = NAN;
+    lms_status st;
+    char p[LMS_TRAIN_PATH + 64], op[LMS_TRAIN_PATH + 96];
+    char *meta = NULL;
+    json_t *mj = NULL;
+    if (strlen(run_dir) >= sizeof t->dir) {
+        st = lms_errf(err, LMS_ERR_ARG, "--out path too long");
+        goto fail;
+    }
+    strcpy(t->dir, run_dir);
+    if (!lms_path_exists(path_in(t, p, sizeof p, "config.json"))) {
+        st = lms_errf(err, LMS_ERR_ARG, "%s holds no run to resume (no config.json); start one without --resume", run_dir);
+        goto fail;
+    }
+    if ((st = lms_train_config_load(&t->c, p, err))) goto fail;
+    int changed = 0;
+    if (new_steps > 0 && new_steps != t->c.steps) t->c.steps = new_steps, changed = 1;
+    if (over) {
+        if (over_mask & LMS_TRAIN_OVER_LR) t->c.lr = over->lr, changed = 1;
+        if (over_mask & LMS_TRAIN_OVER_THREADS) t->c.threads = over->threads, changed = 1;
+        if (over_mask & LMS_TRAIN_OVER_EVAL) t->c.eval_interval = over->eval_interval, t->c.eval_batches = over->eval_batches, changed = 1;
+        if (over_mask & LMS_TRAIN_OVER_CKPT) t->c.ckpt_interval = over->ckpt_interval, changed = 1;
+        if (over_mask & LMS_TRAIN_OVER_LOG) t->c.log_interval = over->log_interval, changed = 1;
+    }
+    if ((st = lms_train_config_check(&t->c, err))) goto fail;
+    lms_train_config_resolve(&t->c);
+    if (!t->loader) {
+        lms_train_config c2 = t->c;
+        int v = c2.model.vocab_size;
+        c2.model.vocab_size = 0;
+        if ((st = lms_train_open_data(&c2, &t->loader, err))) goto fail;
+        if (strcmp(c2.tokenizer_hash, t->c.tokenizer_hash) || c2.model.vocab_size > v) {
+            st = lms_errf(err, LMS_ERR_MISMATCH,
+                          "the data or tokenizer changed since this run started (tokenizer hash %.12s now, %.12s in config.json); "
+                          "resume with the original data, or start a new run",
+                          c2.tokenizer_hash[0] ? c2.tokenizer_hash : "(bytes)",
+                          t->c.tokenizer_hash[0] ? t->c.tokenizer_hash : "(bytes)");
+            goto fail;
+        }
+    }
+    if ((st = check_vocab(&t->c, t->loader, err))) goto fail;
+    char ck[LMS_TRAIN_PATH + 96];
+    if ((st = lms_train_latest_checkpoint(run_dir, ck, sizeof ck, err))) goto fail;
+    if ((st = lms_checkpoint_load(&t->m, ck, err))) goto fail;
+    const lms_gpt_config *mc = lms_gpt_get_config(t->m);
+    if (mc->n_layer != t->c.model.n_layer || mc->n_head != t->c.model.n_head || mc->n_embd != t->c.model.n_embd ||
+        mc->n_ctx != t->c.model.n_ctx || mc->vocab_size != t->c.model.vocab_size) {
+        st = lms_errf(err, LMS_ERR_MISMATCH, "%s does not match config.json's model shape", ck);
+        goto fail;
+    }
+    if ((st = setup_engine(t, err))) goto fail;
+    optim_path(ck, op, sizeof op);
+    if ((st = lms_checkpoint_load_optim(op, t->opt, t->m, &meta, err))) goto fail;
+    mj = meta ? json_loads(meta, 0, NULL) : NULL;
+    json_t *js = mj ? json_object_get(mj, "train_step") : NULL;
+    json_t *je = mj ? json_object_get(mj, "elapsed_s") : NULL;
+    lms_loader_state ls;
+    uint64_t step = 0;
+    char key[32];
+    int bad = !json_is_string(js) || !json_is_string(je);
+    if (!bad) {
+        char *end = NULL;
+        step = strtoull(json_string_value(js), &end, 10);
+        bad = *end != 0;
+        t->elapsed = strtod(json_string_value(je), &end);
+        bad |= *end != 0;
+    }
+    for (int i = 0; i < 4 && !bad; i++) {
+        snprintf(key, sizeof key, "loader_rng%d", i);
+        bad |= parse_u64(mj, key, &ls.rng[i]);
+        snprintf(key, sizeof key, "train_rng%d", i);
+        bad |= parse_u64(mj, key, &t->rng.s[i]);
+    }
+    if (!bad) bad = parse_u64(mj, "loader_batches", &ls.batches);
+    if (bad) {
+        st = lms_errf(err, LMS_ERR_FORMAT, "%s lacks the trainer state (step, loader, RNG) in its metadata; it was not written by 'lmscope train'",
+                      op);
+        goto fail;
+    }
+    if ((int64_t)step > t->c.steps) {
+        st = lms_errf(err, LMS_ERR_ARG, "the run is at step %llu already; give --steps above that to train further",
+                      (unsigned long long)step);
+        goto fail;
+    }
+    lms_loader_set_state(t->loader, &ls);
+    t->step = t->ckpt_step = (int64_t)step;
+    snprintf(t->latest, sizeof t->latest, "%s", ck);
+    if ((st = truncate_metrics(t, t->step, err))) goto fail;
+    if (changed && (st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
+    if ((st = open_metrics(t, err))) goto fail;
+    json_decref(mj);
+    free(meta);
+    *out = t;
+    return LMS_OK;
+fail:
+    json_decref(mj);
+    free(meta);
+    lms_train_free(t);
+    return st;
+}
+
+static float eval_val(lms_train *t) {
+    int nb = lms_loader_num_val_batches(t->loader);
+    if (nb > t->c.eval_batches) nb = t->c.eval_batches;
+    if (nb < 1) return NAN;
+    double sum = 0;
+    for (int i = 0; i < nb; i++) {
+        lms_loader_val_batch(t->loader, i, t->in, t->tg, NULL);
+        sum += lms_gpt_forward(t->m, t->in, t->tg, t->c.batch, t->c.model.n_ctx);
+    }
+    return (float)(sum / nb);
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Remove all but the newest keep_checkpoints checkpoints (never the one `latest` names). */
+static void prune_checkpoints(lms_train *t) {
+    char d[LMS_TRAIN_PATH + 64];
+    path_in(t, d, sizeof d, "checkpoints");
+    DIR *dir = opendir(d);
+    if (!dir) return;
+    int64_t steps[4096];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) && n < 4096) {
+        long long s;
+        char tail[64];
+        if (sscanf(e->d_name, "step_%lld.%63s", &s, tail) == 2 && !strcmp(tail, "safetensors")) steps[n++] = s;
+    }
+    closedir(dir);
+    qsort(steps, (size_t)n, sizeof steps[0], cmp_i64);
+    for (int i = 0; i + t->c.keep_checkpoints < n; i++) {
+        if (steps[i] == t->ckpt_step) continue;
+        char f[LMS_TRAIN_PATH + 128];
+        snprintf(f, sizeof f, "%s/step_%08lld.safetensors", d, (long long)steps[i]);
+        unlink(f);
+        snprintf(f, sizeof f, "%s/step_%08lld.optim.safetensors", d, (long long)steps[i]);
+        unlink(f);
+    }
+}
+
+static lms_status save_checkpoint(lms_train *t, lms_err *err) {
+    char name[32], mp[LMS_TRAIN_PATH + 96], op[LMS_TRAIN_PATH + 128], lp[LMS_TRAIN_PATH + 64];
+    snprintf(name, sizeof name, "step_%08lld", (long long)t->step);
+    snprintf(mp, sizeof mp, "%s/checkpoints/%s.safetensors", t->dir, name);
+    optim_path(mp, op, sizeof op);
+    char *cfg = lms_train_config_to_json(&t->c);
+    json_t *meta = json_object();
+    char buf[64];
+    json_t *cj = cfg ? json_loads(cfg, 0, NULL) : NULL;
+    json_object_set_new(meta, "run_config", cj ? cj : json_object());
+    free(cfg);
+    snprintf(buf, sizeof buf, "%lld", (long long)t->step);
+    json_object_set_new(meta, "train_step", json_string(buf));
+    char *mmeta = json_dumps(meta, JSON_COMPACT);
+    lms_status st = lms_checkpoint_save(mp, t->m, mmeta, err);
+    free(mmeta);
+    if (st) {
+        json_decref(meta);
+        return lms_err_prefix(err, "saving checkpoint: ");
+    }
+    lms_loader_state ls;
+    lms_loader_get_state(t->loader, &ls);
+    for (int i = 0; i < 4; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "loader_rng%d", i);
+        snprintf(buf, sizeof buf, "%016" PRIx64, ls.rng[i]);
+        json_object_set_new(meta, key, json_string(buf));
+        snprintf(key, sizeof key, "train_rng%d", i);
+        snprintf(buf, sizeof buf, "%016" PRIx64, t->rng.s[i]);
+        json_object_set_new(meta, key, json_string(buf));
+    }
+    snprintf(buf, sizeof buf, "%016" PRIx64, ls.batches);
+    json_object_set_new(meta, "loader_batches", json_string(buf));
+    snprintf(buf, sizeof buf, "%.17g", t->elapsed);
+    json_object_set_new(meta, "elapsed_s", json_string(buf));
+    char *ometa = json_dumps(meta, JSON_COMPACT);
+    json_decref(meta);
+    st = lms_checkpoint_save_optim(op, t->opt, t->m, ometa, err);
+    free(ometa);
+    if (st) return lms_err_prefix(err, "saving optimizer state: ");
+    char line[40];
+    int n = snprintf(line, sizeof line, "%s\n", name);
+    if ((st = lms_file_write_all(path_in(t, lp, sizeof lp, "latest"), line, (size_t)n, err))) return st;
+    t->ckpt_step = t->step;
+    snprintf(t->latest, sizeof t->latest, "%s", mp);
+    prune_checkpoints(t);
+    return LMS_OK;
+}
+
+static lms_status log_metrics(lms_train *t, const lms_train_progress *p, lms_err *err) {
+    json_t *o = json_object();
+    json_object_set_new(o, "step", json_integer(p->step));
+    json_object_set_new(o, "tokens", json_integer((json_int_t)p->tokens));
+    json_object_set_new(o, "flops", json_real(p->flops));
+    json_object_set_new(o, "loss", json_real(p->loss));
+    if (!isnan(p->val_loss)) json_object_set_new(o, "val_loss", json_real(p->val_loss));
+    json_object_set_new(o, "lr", json_real(p->lr));
+    json_object_set_new(o, "grad_norm", json_real(p->grad_norm));
+    json_object_set_new(o, "tokens_per_s", json_real(p->tokens_per_s));
+    json_object_set_new(o, "elapsed_s", json_real(p->elapsed_s));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    int bad = !s || fprintf(t->metrics, "%s\n", s) < 0 || fflush(t->metrics) != 0;
+    free(s);
+    if (bad) return lms_errf(err, LMS_ERR_IO, "cannot append to %s/metrics.jsonl (disk full?)", t->dir);
+    return LMS_OK;
+}
+
+static lms_status diverged(lms_train *t, const char *what, float value, float loss, lms_err *err) {
+    char last[LMS_TRAIN_PATH + 128];
+    if (t->ckpt_step >= 0) snprintf(last, sizeof last, "the last good checkpoint (step %lld) is %s, untouched", (long long)t->ckpt_step, t->latest);
+    else snprintf(last, sizeof last, "no checkpoint was written before this step");
+    return lms_errf(err, LMS_ERR_NUMERIC,
+                    "training diverged at step %lld: %s is %g (loss %g). Likely causes: the learning rate is too high "
+                    "(--lr %g; try 3-10x lower), too little warmup (--warmup), or no gradient clipping (--grad-clip). "
+                    "The bad state was not saved; %s",
+                    (long long)t->step + 1, what, (double)value, (double)loss, (double)t->c.lr, last);
+}
+
+lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *err) {
+    const lms_train_config *c = &t->c;
+    const int B = c->batch, T = c->model.n_ctx;
+    const double tokens_per_step = (double)B * T * c->accum;
+    lms_schedule sched = lms_train_config_schedule(c);
+    float *grads = lms_gpt_grads(t->m);
+    int64_t np = lms_gpt_num_params(t->m);
+    double session_t0 = lms_now();
+    int64_t session_steps = 0;
+    lms_status st;
+    lms_cpu_set_threads(c->threads);
+    while (t->step < c->steps) {
+        if (hooks && hooks->stop && *hooks->stop) break;
+        double t0 = lms_now();
+        float lr = lms_schedule_lr(&sched, t->step);
+        lms_gpt_zero_grad(t->m);
+        double loss_sum = 0;
+        for (int a = 0; a < c->accum; a++) {
+            lms_loader_next(t->loader, t->in, t->tg);
+            float l = lms_gpt_forward(t->m, t->in, t->tg, B, T);
+            if (!isfinite(l)) return diverged(t, "the loss", l, l, err);
+            lms_gpt_backward(t->m, 1.0f / (float)c->accum);
+            loss_sum += l;
+        }
+        float loss = (float)(loss_sum / c->accum);
+        float norm = c->grad_clip > 0 ? lms_grad_clip(grads, np, c->grad_clip) : lms_grad_global_norm(grads, np);
+        if (!isfinite(norm)) return diverged(t, "the gradient norm", norm, loss, err);
+        lms_adamw_step(t->opt, t->m, lr);
+        t->step++;
+        double t1 = lms_now();
+        lms_train_progress p = {.step = t->step, .steps = c->steps, .loss = loss, .val_loss = NAN, .lr = lr,
+                                .grad_norm = norm};
+        p.tokens = tokens_per_step * (double)t->step;
+        p.flops = p.tokens * t->flops_per_token;
+        p.tokens_per_s = t1 > t0 ? tokens_per_step / (t1 - t0) : 0;
+        if (t->step % c->eval_interval == 0 || t->step == c->steps) p.val_loss = t->last_val = eval_val(t);
+        int stop = hooks && hooks->stop && *hooks->stop;
+        int ckpt = (c->ckpt_interval > 0 && t->step % c->ckpt_interval == 0) || t->step == c->steps || stop;
+        t->elapsed += lms_now() - t0;
+        if (ckpt) {
+            if ((st = save_checkpoint(t, err))) return st;
+            p.checkpointed = 1;
+        }
+        session_steps++;
+        p.elapsed_s = t->elapsed;
+        p.eta_s = (lms_now() - session_t0) / (double)session_steps * (double)(c->steps - t->step);
+        if (t->step % c->log_interval == 0 || t->step == c->steps || !isnan(p.val_loss) || stop)
+            if ((st = log_metrics(t, &p, err))) return st;
+        if (hooks && hooks->progress) hooks->progress(&p, hooks->user);
+        if (stop) break;
+    }
+    if (t->step < c->steps) {
+        /* stopped by the flag: make sure the state we stop at is on disk */
+        if (t->ckpt_step != t->step && (st = save_checkpoint(t, err))) return st;
+        return lms_errf(err, LMS_ERR_INTERRUPTED, "interrupted at step %lld of %lld; saved %s", (long long)t->step,
+                        (long long)c->steps, t->latest);
+    }
+    if (t->ckpt_step != t->step && (st = save_checkpoint(t, err))) return st;
+    return LMS_OK;
+}
+
+const lms_train_config *lms_train_get_config(const lms_train *t) { return &t->c; }
+int64_t lms_train_step(const lms_train *t) { return t->step; }
+lms_gpt *lms_train_model(lms_train *t) { return t->m; }
+const char *lms_train_run_dir(const lms_train *t) { return t->dir; }
+const char *lms_train_latest(const lms_train *t) { return t->latest; }
+float lms_train_last_val_loss(const lms_train *t) { return t->last_val; }
+
+void lms_train_free(lms_train *t) {
+    if (!t) return;
+    if (t->metrics) fclose(t->metrics);
+    lms_free(t->in);
+    lms_free(t->tg);
+    lms_adamw_free(t->opt);
+    lms_gpt_free(t->m);
+    lms_loader_free(t->loader);
+    free(t);
+}

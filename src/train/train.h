@@ -1,0 +1,174 @@
+/* train.h — the training loop as a library: a run directory, a resolved config, the step loop
+ * (gradient accumulation, clipping, AdamW, learning-rate schedule), periodic validation, metrics
+ * as JSON Lines, checkpoints and bit-exact resume.
+ *
+ * It never prints and never exits: progress goes to a callback the caller supplies, failures come
+ * back as an lms_status with a message. A sweep can run many trainings in one process.
+ *
+ *   lms_train_config c;
+ *   lms_train_config_defaults(&c);
+ *   c.model = (lms_gpt_config){.n_layer = 4, .n_head = 4, .n_embd = 128, .n_ctx = 128};
+ *   c.steps = 2000; c.lr = 3e-3f;
+ *   lms_train_config_add_data(&c, "some.txt");
+ *   lms_train *t;
+ *   if (lms_train_open(&t, "runs/tiny", &c, NULL, &err)) return fail(err);   // writes config.json
+ *   lms_train_hooks h = {.progress = print_progress, .stop = &g_stop};
+ *   lms_status s = lms_train_run(t, &h, &err);   // LMS_OK, LMS_ERR_INTERRUPTED, LMS_ERR_NUMERIC, ...
+ *   lms_train_free(t);
+ *   // later: lms_train_resume(&t, "runs/tiny", NULL, 4000, &err); lms_train_run(t, &h, &err);
+ *
+ * Run directory layout (docs/formats.md):
+ *   config.json                           the resolved config (every field below), written once and
+ *                                         rewritten when a resume changes --steps/--lr/intervals
+ *   metrics.jsonl                         one JSON object per logged step: step, tokens, flops, loss,
+ *                                         val_loss (steps where it was measured), lr, grad_norm,
+ *                                         tokens_per_s, elapsed_s
+ *   checkpoints/step_NNNNNNNN.safetensors        the model (lms_checkpoint_save; metadata: config)
+ *   checkpoints/step_NNNNNNNN.optim.safetensors  AdamW m, v, t + metadata: step, loader state,
+ *                                                trainer RNG state, elapsed time
+ *   latest                                the name "step_NNNNNNNN" of the newest complete checkpoint,
+ *                                         replaced atomically after both files are committed
+ * The newest `keep_checkpoints` checkpoints are kept; older ones are removed after `latest` moves.
+ *
+ * Determinism: the same config (seed and threads included) gives the same per-step losses bit for
+ * bit, and a run stopped at step k and resumed continues exactly as if it had not stopped, as long
+ * as the learning-rate schedule is the same: with cosine/wsd the decay horizon is `decay_steps`
+ * (0 = follow `steps`), so extending --steps on resume re-plans the decay from that point on.
+ *
+ * Leaves out: distributed training, mixed precision, dropout, evaluation beyond the validation loss
+ * (src/eval), the text UI (src/cli/cmd_train.c).
+ */
+#ifndef LMS_TRAIN_TRAIN_H
+#define LMS_TRAIN_TRAIN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "data/loader.h"
+#include "model/gpt.h"
+#include "optim/optim.h"
+
+#define LMS_TRAIN_MAX_DATA 16
+#define LMS_TRAIN_PATH 1024
+
+typedef struct {
+    lms_gpt_config model;   /* vocab_size 0: take it from the data (tokenizer or manifest) */
+    int batch;              /* B: sequences per micro-batch */
+    int accum;              /* micro-batches per optimizer step (gradient accumulation), >= 1 */
+    int64_t steps;          /* optimizer steps in total */
+    float lr;               /* peak learning rate */
+    lms_sched_kind schedule;
+    int64_t warmup;         /* linear warmup steps; -1: auto (steps / 20, at most 1000) */
+    int64_t decay_steps;    /* cosine/wsd horizon; 0: follow steps */
+    float min_lr_frac;      /* lr at the end of the decay, as a fraction of lr */
+    float decay_frac;       /* wsd: fraction of the horizon spent decaying */
+    float weight_decay, beta1, beta2, eps;
+    float grad_clip;        /* max global gradient norm; 0 disables clipping */
+    uint64_t seed;          /* model init, loader order, trainer RNG */
+    int threads;            /* OpenMP threads; 0: all the machine has */
+    int eval_interval;      /* validation loss every this many steps (and at the end); -1: auto */
+    int eval_batches;       /* validation batches per measurement (at most the loader's count) */
+    int ckpt_interval;      /* checkpoint every this many steps (and at the end); -1: auto; 0: only at the end */
+    int log_interval;       /* a metrics.jsonl line every this many steps */
+    int keep_checkpoints;   /* newest checkpoints to keep, >= 1 */
+    int n_data;
+    char data[LMS_TRAIN_MAX_DATA][LMS_TRAIN_PATH]; /* text files, or one shards dir with manifest.json */
+    char tokenizer[LMS_TRAIN_PATH];  /* tokenizer dir (vocab.json + merges.txt); "" = bytes (vocab 256) */
+    char tokenizer_hash[65];         /* filled when the data is opened; "" for bytes */
+    char mix[512];                   /* domain weights "quotes=2,news=1" for shards; "" = natural */
+} lms_train_config;
+
+/* The defaults: batch 8, accum 1, steps 1000, lr 3e-4, cosine, warmup auto, min_lr_frac 0.1,
+ * decay_frac 0.2, weight decay 0.1, betas 0.9/0.95, eps 1e-8, clip 1.0, seed 1, threads 0,
+ * eval/ckpt interval auto, eval_batches 8, log_interval 1, keep 2. The model shape is zero. */
+void lms_train_config_defaults(lms_train_config *c);
+
+/* Append a data path (LMS_ERR_ARG when there are too many or it is too long). */
+lms_status lms_train_config_add_data(lms_train_config *c, const char *path, lms_err *err);
+
+/* Check every field that does not need the data (model shape except vocab, batch, steps, lr,
+ * betas, intervals, ...). Message names the flag to fix. */
+lms_status lms_train_config_check(const lms_train_config *c, lms_err *err);
+
+/* Fill the "auto" fields (warmup, eval/ckpt interval, threads) from the others. Idempotent. */
+void lms_train_config_resolve(lms_train_config *c);
+
+/* The config as a JSON object text (malloc'd, caller frees) / parsed back from one. */
+char *lms_train_config_to_json(const lms_train_config *c);
+lms_status lms_train_config_from_json(lms_train_config *c, const char *json, lms_err *err);
+lms_status lms_train_config_save(const lms_train_config *c, const char *path, lms_err *err);
+lms_status lms_train_config_load(lms_train_config *c, const char *path, lms_err *err);
+
+/* The schedule a config implies (total = decay_steps or steps). */
+lms_schedule lms_train_config_schedule(const lms_train_config *c);
+
+const char *lms_sched_name(lms_sched_kind k);                  /* "constant", "cosine", "wsd" */
+int lms_sched_parse(const char *s, lms_sched_kind *out);       /* 0 on success */
+
+/* Open the data a config names. Text files are read, tokenized (the tokenizer dir, or bytes) and
+ * joined (separated by <|endoftext|> when the tokenizer has it), then lms_loader_from_tokens
+ * (the last 10% are validation). A directory goes to lms_loader_open with c->mix; when
+ * c->tokenizer is set its hash must match the manifest's. Fills c->model.vocab_size when it is 0
+ * (a set vocab_size smaller than the data's is LMS_ERR_ARG) and c->tokenizer_hash. Checks that the
+ * data holds at least one window of n_ctx + 1 tokens for training and for validation
+ * (LMS_ERR_ARG with the largest usable --ctx otherwise). The caller frees *out. */
+lms_status lms_train_open_data(lms_train_config *c, lms_loader **out, lms_err *err);
+
+/* What the loop reports after each step (and after each validation). */
+typedef struct {
+    int64_t step, steps;     /* optimizer steps done, in total */
+    double tokens, flops;    /* cumulative since step 0 (flops from lms_gpt_flops_per_token) */
+    float loss;              /* this step's mean training loss over all micro-batches */
+    float val_loss;          /* NAN unless measured at this step */
+    float lr, grad_norm;     /* lr used at this step; global gradient norm before clipping */
+    double tokens_per_s;     /* over the last step */
+    double elapsed_s;        /* training time, summed over resumes */
+    double eta_s;            /* estimate for the remaining steps */
+    int checkpointed;        /* a checkpoint was written after this step */
+} lms_train_progress;
+
+typedef struct {
+    void (*progress)(const lms_train_progress *p, void *user); /* may be NULL */
+    void *user;
+    volatile sig_atomic_t *stop; /* may be NULL; nonzero: finish the step, checkpoint, return LMS_ERR_INTERRUPTED */
+} lms_train_hooks;
+
+typedef struct lms_train lms_train;
+
+/* Start a new run in run_dir (created; it must not hold a config.json already: LMS_ERR_ARG says to
+ * --resume or pick another --out). Copies *c, opens the data (unless `loader` is given: then the
+ * trainer takes it over, and frees it even on failure), checks and resolves the config, writes
+ * config.json, creates and initialises the model and optimizer. No step runs yet. */
+lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_config *c, lms_loader *loader,
+                          lms_err *err);
+
+/* Reopen a run from run_dir/config.json and its latest checkpoint. new_steps > 0 replaces the
+ * step total (it must not be below the checkpoint's step). `over` (may be NULL) supplies other
+ * fields to change: lr, threads, eval_interval, eval_batches, ckpt_interval, log_interval are taken
+ * from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit. `loader` as in lms_train_open. */
+enum { LMS_TRAIN_OVER_LR = 1, LMS_TRAIN_OVER_THREADS = 2, LMS_TRAIN_OVER_EVAL = 4, LMS_TRAIN_OVER_CKPT = 8,
+       LMS_TRAIN_OVER_LOG = 16 };
+lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_steps, const lms_train_config *over,
+                            unsigned over_mask, lms_loader *loader, lms_err *err);
+
+/* Run steps until c->steps. Returns LMS_OK at the end (a final validation and checkpoint written);
+ * LMS_ERR_INTERRUPTED when hooks->stop was set (the step in flight finished and was checkpointed);
+ * LMS_ERR_NUMERIC when the loss or gradient norm is NaN/Inf (that state is NOT saved: the latest
+ * checkpoint is the last good one; the message names the step, the value and likely causes);
+ * LMS_ERR_IO when a checkpoint or the metrics could not be written. */
+lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *err);
+
+const lms_train_config *lms_train_get_config(const lms_train *t);
+int64_t lms_train_step(const lms_train *t);            /* optimizer steps done */
+lms_gpt *lms_train_model(lms_train *t);
+const char *lms_train_run_dir(const lms_train *t);
+const char *lms_train_latest(const lms_train *t);       /* path of the newest model checkpoint, "" if none */
+float lms_train_last_val_loss(const lms_train *t);      /* NAN if never measured */
+void lms_train_free(lms_train *t);
+
+/* Path of the newest model checkpoint of a run dir (run_dir/checkpoints/<latest>.safetensors)
+ * into out; LMS_ERR_IO/FORMAT when there is none or `latest` is broken. */
+lms_status lms_train_latest_checkpoint(const char *run_dir, char *out, size_t cap, lms_err *err);
+
+#endif
