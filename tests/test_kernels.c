@@ -88,7 +88,11 @@ static void test_uses_fast_table(void) {
     setup();
     CHECK(F != R);
     CHECK(strstr(F->name, "openblas") != NULL);
+#ifndef LMS_NO_SIMD
     if (lms_cpu()->avx512) CHECK(strcmp(lms_fast_chunks_get()->isa, "avx512") == 0);
+#else
+    CHECK(strcmp(lms_fast_chunks_get()->isa, "generic") == 0);
+#endif
 }
 
 static const int64_t NS[] = {1, 7, 33, 130, 257};
@@ -192,7 +196,9 @@ static void test_gelu_residual(void) {
         float *d1 = rnd(n, 1), *d2 = dup(d1, n);
         F->gelu_bwd(d1, x, dout, n);
         R->gelu_bwd(d2, x, dout, n);
-        CHECKF(close_elem("gelu bwd", d1, d2, n, RELEM), "n=%lld", (long long)n);
+        /* dx += g·dout accumulates, and g itself cancels (GELU' crosses 0 near x = -0.75):
+           judge it like a short sum, relative to the largest result */
+        CHECKF(close_sum("gelu bwd", d1, d2, n, RELEM), "n=%lld", (long long)n);
         F->residual_fwd(o1, x, dout, n);
         R->residual_fwd(o2, x, dout, n);
         CHECK(memcmp(o1, o2, (size_t)n * sizeof(float)) == 0); /* one rounding, exact */

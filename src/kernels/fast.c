@@ -82,19 +82,21 @@ static void g_colsum(float *db, const float *dout, int64_t N, int64_t OC, int64_
 
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
+/* 0.5(1 + tanh(u)) = 1/(1 + e^{-2u}): the sigmoid form keeps relative accuracy in both tails */
 static void g_gelu_fwd(float *out, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float v = x[i];
-        out[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+        float e = expf(-2.0f * GELU_K * (v + 0.044715f * v * v * v));
+        out[i] = v / (1.0f + e);
     }
 }
 
 static void g_gelu_bwd(float *dx, const float *x, const float *dout, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float v = x[i];
-        float t = tanhf(GELU_K * (v + 0.044715f * v * v * v));
-        float sech2 = 1.0f - t * t;
-        float g = 0.5f * (1.0f + t) + 0.5f * v * sech2 * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
+        float e = expf(-2.0f * GELU_K * (v + 0.044715f * v * v * v));
+        float s = 1.0f / (1.0f + e), oms = e * s;
+        float g = s + 2.0f * v * s * oms * GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
         dx[i] += g * dout[i];
     }
 }
