@@ -1,0 +1,107 @@
+/* checkpoint.h — GPT-2 checkpoints: save and load lmscope models, load real GPT-2 weights from
+ * Hugging Face and llm.c files, save and load AdamW state for exact resume.
+ *
+ * Formats (docs/formats-checkpoints.md has the full description):
+ *   lmscope     safetensors (safetensors.h) with every parameter as F32 under its Hugging Face
+ *               GPT-2 name without the "transformer." prefix ("wte.weight", "h.0.attn.c_attn.weight",
+ *               "ln_f.weight", the hub's gpt2 naming and [in, out] Conv1D layout), in table order.
+ *               "__metadata__" holds "format": "pt" (so Hugging Face transformers accepts the file),
+ *               "lmscope.format": "gpt2", "lmscope.format_version": "1", the config as decimal
+ *               strings "n_layer", "n_head", "n_embd", "n_ctx", "vocab_size", and the caller's
+ *               metadata (below).
+ *   Hugging Face  a GPT-2 model.safetensors (F32, F16 or BF16) with config.json in the same
+ *               directory (n_layer, n_head, n_embd, n_positions or n_ctx, vocab_size). Names with or
+ *               without "transformer."; the attn.bias / attn.masked_bias buffers are ignored; an
+ *               lm_head.weight equal to wte.weight (tied) is ignored, a different one is rejected.
+ *   llm.c       gpt2_124M.bin etc.: 256 int32 header (magic 20240326; version 3 = fp32, 5 = bf16;
+ *               [2] max_seq_len, [3] vocab_size, [4] num_layers, [5] num_heads, [6] channels,
+ *               [7] padded_vocab_size), then the parameters in llm.c's order with nn.Linear
+ *               [out, in] matrices; they are transposed to Hugging Face's [in, out] and the padded
+ *               vocabulary rows are dropped.
+ *   optimizer   a second safetensors file: "m.<name>" and "v.<name>" (F32) for every parameter,
+ *               metadata "lmscope.format": "adamw", "lmscope.format_version": "1", "step", the
+ *               model config (as above) and the caller's metadata.
+ *
+ * Caller metadata: a JSON object text (or NULL). Each member is stored as one "__metadata__"
+ * entry: a string value as it is, any other value (number, object, array, true/false/null) as its
+ * compact JSON text, remembered in "lmscope.json_keys" so it is restored as JSON when read back.
+ * Keys that lmscope reserves (format, n_layer, n_head, n_embd, n_ctx, vocab_size, step and
+ * anything starting with "lmscope.") are rejected with LMS_ERR_ARG. JSON integers are 64-bit
+ * signed (jansson): store uint64 values such as RNG words as strings.
+ *
+ *   lms_gpt *m;
+ *   if (lms_checkpoint_load(&m, "gpt2/model.safetensors", &err)) { fprintf(stderr, "%s\n", err.msg); ... }
+ *   ...train...
+ *   lms_checkpoint_save("run/ckpt.safetensors", m, "{\"tokenizer_hash\":\"ab12...\",\"tokens\":1000000}", &err);
+ *   lms_checkpoint_save_optim("run/ckpt.optim.safetensors", opt, m, "{\"loader\":{...}}", &err);
+ *   // resume:
+ *   lms_checkpoint_load(&m, "run/ckpt.safetensors", &err);
+ *   lms_adamw_create(&opt, m, &acfg, &err);
+ *   char *meta; lms_checkpoint_load_optim("run/ckpt.optim.safetensors", opt, m, &meta, &err); ... free(meta);
+ *
+ * Every function returns LMS_OK or a status with err naming the file, the tensor and what to do.
+ * Writers are crash-safe (a temporary renamed over the target): on failure no file, and no
+ * half-written temporary, is left behind, and a previous file at path is untouched.
+ *
+ * Leaves out: writing Hugging Face's sharded files (model-0000x-of-0000y.safetensors) and
+ * PyTorch pickles (pytorch_model.bin: convert with Python to safetensors first), untied output
+ * layers, GPT-2 variants that change the block (other activations, scale_attn_by_inverse_layer_idx).
+ */
+#ifndef LMS_MODEL_CHECKPOINT_H
+#define LMS_MODEL_CHECKPOINT_H
+
+#include "core/status.h"
+#include "model/gpt.h"
+
+typedef struct lms_adamw lms_adamw; /* optim/optim.h */
+
+#define LMS_LLMC_MAGIC 20240326
+
+typedef enum {
+    LMS_CKPT_LMSCOPE = 0, /* our safetensors model file */
+    LMS_CKPT_HF,          /* a Hugging Face GPT-2 model.safetensors (+ config.json) */
+    LMS_CKPT_LLMC,        /* an llm.c gpt2_*.bin */
+    LMS_CKPT_OPTIM        /* our optimizer-state safetensors file */
+} lms_checkpoint_kind;
+
+/* Which kind of file path is, from its first bytes and metadata (a path ending in ".bin" is
+ * taken as llm.c). A directory means <dir>/model.safetensors. Does not validate the tensors. */
+lms_status lms_checkpoint_detect(const char *path, lms_checkpoint_kind *kind, lms_err *err);
+
+/* Write every parameter of m and its config to path (see the format above). metadata_json: a JSON
+ * object text or NULL. */
+lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *metadata_json, lms_err *err);
+
+/* Create a model from any of the three model formats (path may also be a directory holding
+ * model.safetensors). *out is NULL on failure; free it with lms_gpt_free. Errors: LMS_ERR_IO
+ * (cannot open), LMS_ERR_FORMAT (corrupt or truncated file), LMS_ERR_MISMATCH (config and tensors
+ * disagree, missing or unexpected tensor), LMS_ERR_UNSUPPORTED (dtype, version, untied lm_head). */
+lms_status lms_checkpoint_load(lms_gpt **out, const char *path, lms_err *err);
+
+/* The caller metadata of an lmscope model or optimizer file as a JSON object text (malloc'd,
+ * caller frees with free()), values restored as described above; for a Hugging Face file, all of
+ * its "__metadata__" entries as strings; "{}" for an llm.c file. */
+lms_status lms_checkpoint_read_metadata(const char *path, char **metadata_json, lms_err *err);
+
+/* Write a Hugging Face GPT-2 config.json for c (model_type gpt2, GPT2LMHeadModel, gelu_new,
+ * layer_norm_epsilon 1e-5, tied embeddings), so that a directory holding it and a checkpoint
+ * saved as model.safetensors loads with transformers' GPT2LMHeadModel.from_pretrained(dir). */
+lms_status lms_checkpoint_save_hf_config(const char *path, const lms_gpt_config *c, lms_err *err);
+
+/* Write m's parameters as an llm.c checkpoint (version 3, fp32, vocabulary padded with zero rows
+ * to a multiple of 128, matrices transposed to [out, in]) that llm.c's train_gpt2 can load. */
+lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err *err);
+
+/* Write the AdamW moments m and v (same layout as m's parameters), the step count, the model
+ * config and the caller's metadata to path. o is only read. */
+lms_status lms_checkpoint_save_optim(const char *path, const lms_adamw *o, const lms_gpt *m,
+                                     const char *metadata_json, lms_err *err);
+
+/* Read an optimizer file into o (created for m with lms_adamw_create): checks that its config and
+ * every m./v. tensor shape match m (LMS_ERR_MISMATCH naming the tensor otherwise), copies the
+ * moments and sets the step count. metadata_json (may be NULL): receives the caller metadata as
+ * JSON object text, malloc'd, caller frees. On failure o is unchanged. */
+lms_status lms_checkpoint_load_optim(const char *path, lms_adamw *o, const lms_gpt *m, char **metadata_json,
+                                     lms_err *err);
+
+#endif
