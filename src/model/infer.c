@@ -1,0 +1,200 @@
+/* infer.c — KV-cache decoding for one sequence (see infer.h).
+ *
+ * One step, for the token at position pos:
+ *   x = wte[token] + wpe[pos]
+ *   per layer: xn = ln_1(x); qkv = xn·c_attn + b; K[pos], V[pos] = k, v (the cache, [max_T, C] per
+ *              layer each); per head: p = softmax(q·K[0..pos]ᵀ / sqrt(hs)), y_h = p·V[0..pos];
+ *              x += y·attn.c_proj + b; xn = ln_2(x); h = gelu(xn·c_fc + b); x += h·mlp.c_proj + b
+ *   logits = ln_f(x)·wteᵀ
+ * The step runs inside one OpenMP parallel region: matrix-vector products are split by output
+ * columns (strips of 64, so each strip's accumulators stay in registers), attention by heads, and
+ * the small serial pieces (LayerNorm of one vector) run on one thread between barriers.
+ * The vector loops come from kernels/fast_chunks.h (AVX-512 where the CPU has it).
+ *
+ * Leaves out: batching, reduced-precision weights, prefill of a whole prompt in one matrix
+ * product (prompts are fed one token at a time).
+ */
+#include "model/infer.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "kernels/fast_chunks.h"
+
+typedef struct {
+    const float *ln1w, *ln1b, *attw, *attb, *projw, *projb, *ln2w, *ln2b, *fcw, *fcb, *fcpw, *fcpb;
+} layer_w;
+
+struct lms_infer {
+    const lms_gpt *m;
+    lms_gpt_config cfg;
+    int max_T, pos;
+    size_t off_wte, off_wpe, off_lnfw, off_lnfb;
+    size_t (*loff)[12]; /* per layer: offsets of the 12 tensors, table order */
+    float *kcache, *vcache; /* [L, max_T, C] each */
+    float *x, *xn, *qkv, *y, *tmp, *h, *logits, *att; /* scratch: C, C, 3C, C, C, 4C, V, NH·max_T */
+    float mean, rstd;
+    const lms_fast_chunks *k;
+};
+
+static const char *k_layer_names[12] = {
+    "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
+    "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
+    "mlp.c_proj.weight", "mlp.c_proj.bias"};
+
+static lms_status find(const lms_gpt *m, const char *name, int64_t numel, size_t *off, lms_err *err) {
+    const lms_tensor_info *t = lms_gpt_find_tensor(m, name);
+    if (!t) return lms_errf(err, LMS_ERR_ARG, "model has no tensor '%s'; decoding needs a GPT-2 model", name);
+    if (t->numel != numel)
+        return lms_errf(err, LMS_ERR_ARG, "tensor '%s' has %lld values, expected %lld for this config", name,
+                        (long long)t->numel, (long long)numel);
+    *off = t->offset;
+    return LMS_OK;
+}
+
+lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_err *err) {
+    *out = NULL;
+    if (!m) return lms_errf(err, LMS_ERR_ARG, "no model given to decode with");
+    const lms_gpt_config *c = lms_gpt_get_config(m);
+    if (max_T < 1 || max_T > c->n_ctx)
+        return lms_errf(err, LMS_ERR_ARG, "max_T %d is outside 1..%d (the model's context length n_ctx)", max_T,
+                        c->n_ctx);
+    lms_infer *s = lms_alloc(sizeof *s, err);
+    if (!s) return LMS_ERR_NOMEM;
+    s->m = m;
+    s->cfg = *c;
+    s->max_T = max_T;
+    s->k = lms_fast_chunks_get();
+    int64_t L = c->n_layer, C = c->n_embd, V = c->vocab_size, NH = c->n_head;
+    lms_status st;
+    if ((st = find(m, "wte.weight", V * C, &s->off_wte, err)) != LMS_OK ||
+        (st = find(m, "wpe.weight", (int64_t)c->n_ctx * C, &s->off_wpe, err)) != LMS_OK ||
+        (st = find(m, "ln_f.weight", C, &s->off_lnfw, err)) != LMS_OK ||
+        (st = find(m, "ln_f.bias", C, &s->off_lnfb, err)) != LMS_OK)
+        goto fail;
+    s->loff = lms_alloc((size_t)L * sizeof *s->loff, err);
+    if (!s->loff) { st = LMS_ERR_NOMEM; goto fail; }
+    const int64_t numel[12] = {C, C, C * 3 * C, 3 * C, C * C, C, C, C, C * 4 * C, 4 * C, 4 * C * C, C};
+    for (int64_t l = 0; l < L; l++)
+        for (int i = 0; i < 12; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "h.%lld.%s", (long long)l, k_layer_names[i]);
+            if ((st = find(m, name, numel[i], &s->loff[l][i], err)) != LMS_OK) goto fail;
+        }
+    size_t cache = (size_t)L * (size_t)max_T * (size_t)C;
+    s->kcache = lms_alloc(cache * sizeof(float), err);
+    s->vcache = lms_alloc(cache * sizeof(float), err);
+    size_t a = lms_align_floats((size_t)C), a3 = lms_align_floats((size_t)(3 * C)),
+           a4 = lms_align_floats((size_t)(4 * C)), av = lms_align_floats((size_t)V),
+           at = lms_align_floats((size_t)(NH * max_T));
+    float *scr = lms_alloc((4 * a + a3 + a4 + av + at) * sizeof(float), err);
+    if (!s->kcache || !s->vcache || !scr) {
+        lms_free(scr);
+        st = LMS_ERR_NOMEM;
+        goto fail;
+    }
+    s->x = scr;
+    s->xn = s->x + a;
+    s->y = s->xn + a;
+    s->tmp = s->y + a;
+    s->qkv = s->tmp + a;
+    s->h = s->qkv + a3;
+    s->logits = s->h + a4;
+    s->att = s->logits + av;
+    *out = s;
+    return LMS_OK;
+fail:
+    lms_infer_free(s);
+    return st;
+}
+
+void lms_infer_free(lms_infer *s) {
+    if (!s) return;
+    lms_free(s->kcache);
+    lms_free(s->vcache);
+    lms_free(s->x); /* start of the scratch block */
+    lms_free(s->loff);
+    lms_free(s);
+}
+
+void lms_infer_reset(lms_infer *s) { s->pos = 0; }
+int lms_infer_pos(const lms_infer *s) { return s->pos; }
+int lms_infer_max_T(const lms_infer *s) { return s->max_T; }
+
+/* Columns [j0, j1) of thread tid among nt for a width of n: strips of 64 floats. */
+static void split(int64_t n, int tid, int nt, int64_t *j0, int64_t *j1) {
+    int64_t strips = (n + 63) / 64, per = (strips + nt - 1) / nt;
+    *j0 = (int64_t)tid * per * 64;
+    *j1 = *j0 + per * 64;
+    if (*j0 > n) *j0 = n;
+    if (*j1 > n) *j1 = n;
+}
+
+const float *lms_infer_step(lms_infer *s, int32_t token) {
+    const lms_gpt_config *c = &s->cfg;
+    if (token < 0 || token >= c->vocab_size || s->pos >= s->max_T) return NULL;
+    const float *P = lms_gpt_params_const(s->m);
+    const lms_fast_chunks *k = s->k;
+    const int64_t C = c->n_embd, C3 = 3 * C, C4 = 4 * C, V = c->vocab_size, NH = c->n_head;
+    const int64_t hs = C / NH, pos = s->pos, T = s->max_T;
+    const float scale = 1.0f / sqrtf((float)hs);
+    const float *wte = P + s->off_wte, *wpe = P + s->off_wpe;
+    int nthr = omp_get_max_threads();
+    if (nthr > 1 && C * C < 4096) nthr = 1; /* tiny models: the barriers would cost more than the work */
+
+#pragma omp parallel num_threads(nthr)
+    {
+        int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#pragma omp single
+        k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
+        for (int64_t l = 0; l < c->n_layer; l++) {
+            const size_t *o = s->loff[l];
+            float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
+            int64_t j0, j1;
+#pragma omp single
+            k->ln_fwd(s->xn, &s->mean, &s->rstd, s->x, P + o[0], P + o[1], 1, C);
+            split(C3, tid, nt, &j0, &j1);
+            k->gemv_in_out(s->qkv, s->xn, P + o[2], P + o[3], C, C3, j0, j1);
+#pragma omp barrier
+            /* attention, heads split across threads */
+            for (int64_t h = tid; h < NH; h += nt) {
+                const float *q = s->qkv + h * hs;
+                memcpy(Kc + pos * C + h * hs, s->qkv + C + h * hs, (size_t)hs * sizeof(float));
+                memcpy(Vc + pos * C + h * hs, s->qkv + 2 * C + h * hs, (size_t)hs * sizeof(float));
+                float *a = s->att + h * T;
+                for (int64_t u = 0; u <= pos; u++) a[u] = k->dot(q, Kc + u * C + h * hs, hs) * scale;
+                k->softmax_row(a, pos + 1, pos + 1);
+                float *yh = s->y + h * hs;
+                memset(yh, 0, (size_t)hs * sizeof(float));
+                for (int64_t u = 0; u <= pos; u++) k->axpy(yh, a[u], Vc + u * C + h * hs, hs);
+            }
+#pragma omp barrier
+            split(C, tid, nt, &j0, &j1);
+            k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
+            k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
+#pragma omp barrier
+#pragma omp single
+            k->ln_fwd(s->xn, &s->mean, &s->rstd, s->x, P + o[6], P + o[7], 1, C);
+            split(C4, tid, nt, &j0, &j1);
+            k->gemv_in_out(s->h, s->xn, P + o[8], P + o[9], C, C4, j0, j1);
+            k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
+#pragma omp barrier
+            split(C, tid, nt, &j0, &j1);
+            k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
+            k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
+#pragma omp barrier
+        }
+#pragma omp single
+        k->ln_fwd(s->xn, &s->mean, &s->rstd, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
+        /* logits = xn · wteᵀ: rows of wte split across threads (in blocks of 4 rows) */
+        int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
+        if (r0 > V) r0 = V;
+        if (r1 > V) r1 = V;
+        k->gemv_out_in(s->logits, s->xn, wte, C, r0, r1);
+    }
+    s->pos++;
+    return s->logits;
+}

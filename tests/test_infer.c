@@ -1,0 +1,127 @@
+/* test_infer.c — KV-cache decoding against the model's full forward pass.
+ *
+ * For random small models (parameters drawn large enough that attention is sharp and LayerNorm
+ * weights matter, so a wrong cache index or head offset changes the logits by O(1)), the logits
+ * of decoding step t must equal the full forward pass's logits at position t, for every t.
+ * Tolerance: both are fp32 with different summation orders (sgemm blocks vs SIMD strips), each
+ * product of length K ≤ 4C errs by ~sqrt(K)·u relative, and L layers compound it; for these
+ * sizes that is ~1e-6 of the logits' scale. We allow 2e-5 · max|logits of the row| + 1e-6, an
+ * order of magnitude above that and five orders below what an indexing bug gives.
+ *
+ * Leaves out: speed (bench/, `lmscope bench --sample`).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "core/rng.h"
+#include "harness.h"
+#include "model/gpt.h"
+#include "model/infer.h"
+
+static lms_gpt *make_model(int L, int NH, int C, int V, int n_ctx, uint64_t seed) {
+    lms_gpt_config cfg = {.n_layer = L, .n_head = NH, .n_embd = C, .n_ctx = n_ctx, .vocab_size = V};
+    lms_gpt *m = NULL;
+    lms_err err = {0};
+    if (lms_gpt_create(&m, &cfg, &err) != LMS_OK) return NULL;
+    lms_rng r;
+    lms_rng_seed(&r, seed);
+    float *p = lms_gpt_params(m);
+    for (int i = 0; i < lms_gpt_num_tensors(m); i++) {
+        const lms_tensor_info *t = lms_gpt_tensor(m, i);
+        float sc = t->ndim == 2 ? 1.5f / sqrtf((float)t->shape[0]) : 0.5f;
+        if (strstr(t->name, "wte") || strstr(t->name, "wpe")) sc = 1.0f;
+        for (int64_t j = 0; j < t->numel; j++) {
+            float u = lms_rng_uniform(&r) * 2.0f - 1.0f;
+            p[t->offset + j] = (strstr(t->name, "ln_") && strstr(t->name, "weight")) ? 1.0f + 0.5f * u : sc * u;
+        }
+    }
+    return m;
+}
+
+static void check_model(int L, int NH, int C, int V, int T, int threads, uint64_t seed) {
+    lms_cpu_set_threads(threads);
+    lms_gpt *m = make_model(L, NH, C, V, T + 3, seed);
+    CHECK(m != NULL);
+    if (!m) return;
+    lms_err err = {0};
+    CHECK(lms_gpt_plan(m, 1, T, &err) == LMS_OK);
+    int32_t *tok = malloc((size_t)T * sizeof(int32_t));
+    lms_rng r;
+    lms_rng_seed(&r, seed + 1);
+    for (int t = 0; t < T; t++) tok[t] = (int32_t)lms_rng_below(&r, (uint64_t)V);
+    lms_gpt_forward(m, tok, NULL, 1, T);
+    const float *full = lms_gpt_logits(m);
+    lms_infer *s = NULL;
+    CHECK(lms_infer_create(&s, m, T, &err) == LMS_OK);
+    if (!s) { free(tok); lms_gpt_free(m); return; }
+    for (int pass = 0; pass < 2; pass++) { /* the second pass checks reset */
+        double worst = 0.0, spread = 0.0;
+        for (int t = 0; t < T; t++) {
+            CHECK(lms_infer_pos(s) == t);
+            const float *lg = lms_infer_step(s, tok[t]);
+            CHECK(lg != NULL);
+            if (!lg) break;
+            const float *ref = full + (int64_t)t * V;
+            double mx = 0.0, mn = 1e30, mxv = -1e30;
+            for (int v = 0; v < V; v++) {
+                mx = fabs(ref[v]) > mx ? fabs(ref[v]) : mx;
+                mn = ref[v] < mn ? ref[v] : mn;
+                mxv = ref[v] > mxv ? ref[v] : mxv;
+            }
+            spread += mxv - mn;
+            for (int v = 0; v < V; v++) {
+                double e = fabs((double)lg[v] - ref[v]);
+                if (e > worst) worst = e;
+                if (!(e <= 2e-5 * mx + 1e-6)) {
+                    CHECKF(0, "L=%d NH=%d C=%d V=%d t=%d v=%d: step %.9g vs full %.9g", L, NH, C, V, t, v, lg[v], ref[v]);
+                    t = T; /* one message per model is enough */
+                    break;
+                }
+            }
+        }
+        CHECK(spread / T > 1.0); /* the logits are far from uniform: the comparison has teeth */
+        CHECK(lms_infer_step(s, 0) == NULL); /* full */
+        CHECK(lms_infer_pos(s) == T);
+        lms_infer_reset(s);
+        CHECK(lms_infer_pos(s) == 0);
+    }
+    CHECK(lms_infer_step(s, -1) == NULL);
+    CHECK(lms_infer_step(s, V) == NULL);
+    CHECK(lms_infer_pos(s) == 0);
+    lms_infer_free(s);
+    free(tok);
+    lms_gpt_free(m);
+}
+
+static void test_matches_forward_small(void) {
+    check_model(1, 1, 8, 11, 5, 1, 1);
+    check_model(2, 3, 24, 37, 17, 2, 2);
+    check_model(2, 2, 64, 300, 37, 2, 3);
+}
+
+static void test_matches_forward_wider(void) {
+    /* wide enough that the step runs on 2 threads with several column strips, odd vocab */
+    check_model(2, 4, 128, 257, 33, 2, 4);
+    check_model(1, 3, 96, 65, 20, 1, 5);
+}
+
+static void test_bad_args(void) {
+    lms_gpt *m = make_model(1, 1, 8, 11, 6, 9);
+    CHECK(m != NULL);
+    if (!m) return;
+    lms_infer *s = (lms_infer *)1;
+    lms_err err = {0};
+    CHECK(lms_infer_create(&s, m, 0, &err) == LMS_ERR_ARG);
+    CHECK(s == NULL);
+    CHECK(lms_infer_create(&s, m, 7, &err) == LMS_ERR_ARG);
+    CHECK(strstr(err.msg, "n_ctx") != NULL);
+    CHECK(lms_infer_create(&s, m, 6, &err) == LMS_OK);
+    CHECK(lms_infer_max_T(s) == 6);
+    lms_infer_free(s);
+    lms_infer_free(NULL);
+    lms_gpt_free(m);
+}
+
+TESTS(test_matches_forward_small, test_matches_forward_wider, test_bad_args)
