@@ -1,10 +1,322 @@
-/* cmd_train.c — the 'train' subcommand. Placeholder until its issue lands. */
+/* cmd_train.c — the 'train' subcommand: flags to an lms_train_config, a progress line, signals.
+ *
+ *   lmscope train --data some.txt --out runs/tiny --layers 4 --heads 4 --dim 128 --ctx 128 \
+ *                 --batch 16 --steps 2000 --lr 3e-3 --seed 1
+ *   lmscope train --out runs/tiny --resume [--steps 4000]
+ *   lmscope train --data shards/ --tokenizer tok/ --mix quotes=2,news=1 --out runs/s1 ...
+ *
+ * Exit status: 0 done; 1 the work failed (I/O, diverged to NaN/Inf: the last good checkpoint is
+ * kept); 2 bad usage (flags, data too short for --ctx, an existing run without --resume);
+ * 130 / 143 interrupted by SIGINT / SIGTERM after the step in flight was finished and saved
+ * (the shell's 128 + signal convention). A second Ctrl-C kills at once.
+ *
+ * Leaves out: the loop itself (src/train/train.c), which never prints.
+ */
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "core/cpu.h"
+#include "core/timer.h"
+#include "train/train.h"
+
+static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig) {
+    g_stop = 1;
+    g_signal = sig;
+}
+
+static void install_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND; /* the second signal takes the default action: stop now */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+typedef struct {
+    int tty;
+    int every;         /* plain lines every this many steps (not a tty) */
+    int quiet;
+    double last_print; /* tty: redraw at most 10 times a second */
+    float last_val;
+    int drew;          /* a \r line is on screen */
+} progress_state;
+
+static void fmt_time(char *buf, size_t cap, double s) {
+    if (!(s >= 0) || !isfinite(s)) snprintf(buf, cap, "?");
+    else if (s < 60) snprintf(buf, cap, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+static void fmt_count(char *buf, size_t cap, double x) {
+    if (x >= 1e9) snprintf(buf, cap, "%.2fG", x / 1e9);
+    else if (x >= 1e6) snprintf(buf, cap, "%.2fM", x / 1e6);
+    else if (x >= 1e3) snprintf(buf, cap, "%.1fk", x / 1e3);
+    else snprintf(buf, cap, "%.0f", x);
+}
+
+static void on_progress(const lms_train_progress *p, void *user) {
+    progress_state *ps = user;
+    if (!isnan(p->val_loss)) ps->last_val = p->val_loss;
+    if (ps->quiet) return;
+    int last = p->step == p->steps;
+    double now = lms_now();
+    if (ps->tty) {
+        if (!last && !p->checkpointed && isnan(p->val_loss) && now - ps->last_print < 0.1) return;
+    } else if (!last && p->step % ps->every != 0) {
+        return;
+    }
+    ps->last_print = now;
+    char tps[32], eta[32], val[32];
+    fmt_count(tps, sizeof tps, p->tokens_per_s);
+    fmt_time(eta, sizeof eta, p->eta_s);
+    if (isnan(ps->last_val)) snprintf(val, sizeof val, "-");
+    else snprintf(val, sizeof val, "%.4f", (double)ps->last_val);
+    int w = snprintf(NULL, 0, "%lld", (long long)p->steps);
+    fprintf(stderr, "%sstep %*lld/%lld | loss %.4f | val %s | lr %.2e | %s tok/s | ETA %s%s", ps->tty ? "\r" : "", w,
+            (long long)p->step, (long long)p->steps, (double)p->loss, val, (double)p->lr, tps, eta,
+            ps->tty ? "\033[K" : "\n");
+    ps->drew = ps->tty;
+    fflush(stderr);
+}
+
+static void end_line(progress_state *ps) {
+    if (ps->drew) fputc('\n', stderr);
+    ps->drew = 0;
+}
+
+/* Absolute path (so a resumed run or 'sample' finds it from any directory). */
+static int absolutize(char *dst, size_t cap, const char *src) {
+    char rp[PATH_MAX];
+    if (!realpath(src, rp)) return -1;
+    if (strlen(rp) >= cap) return -1;
+    strcpy(dst, rp);
+    return 0;
+}
+
+static int exit_for(lms_status s) { return s == LMS_ERR_ARG ? 2 : 1; }
 
 int lms_cmd_train(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "lmscope train: not implemented yet\n");
-    return 2;
+    lms_train_config c;
+    lms_train_config_defaults(&c);
+    const char *data = NULL, *out = NULL, *tokenizer = NULL, *mix = NULL, *schedule = "cosine";
+    int resume = 0, layers = 4, heads = 4, dim = 128, ctx = 128, vocab = 0, batch = 16, accum = 1;
+    int64_t steps = 1000, warmup = -1, decay_steps = 0, seed = 1;
+    float lr = 1e-3f;
+    int threads = 0, eval_interval = -1, eval_batches = 8, ckpt_interval = -1, log_interval = 1, keep = 2;
+    int print_every = 0, quiet = 0;
+    lms_flag flags[] = {
+        {"data", LMS_FLAG_STR, &data, "text file(s) (more may follow as arguments) or a shards dir with manifest.json", 0},
+        {"out", LMS_FLAG_STR, &out, "run directory (required)", 0},
+        {"resume", LMS_FLAG_BOOL, &resume, "continue the run in --out from its latest checkpoint", 0},
+        {"tokenizer", LMS_FLAG_STR, &tokenizer, "tokenizer dir (vocab.json + merges.txt); default: bytes, or the shards' own", 0},
+        {"mix", LMS_FLAG_STR, &mix, "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", 0},
+        {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
+        {"heads", LMS_FLAG_INT, &heads, "attention heads (must divide --dim)", 0},
+        {"dim", LMS_FLAG_INT, &dim, "model width", 0},
+        {"ctx", LMS_FLAG_INT, &ctx, "context length (tokens per sequence)", 0},
+        {"vocab", LMS_FLAG_INT, &vocab, "vocabulary size; 0 = the tokenizer's / the shards'", 0},
+        {"batch", LMS_FLAG_INT, &batch, "sequences per micro-batch", 0},
+        {"accum", LMS_FLAG_INT, &accum, "micro-batches per step (gradient accumulation)", 0},
+        {"steps", LMS_FLAG_I64, &steps, "optimizer steps (with --resume: the new total)", 0},
+        {"lr", LMS_FLAG_FLOAT, &lr, "peak learning rate", 0},
+        {"schedule", LMS_FLAG_STR, &schedule, "constant | cosine | wsd", 0},
+        {"warmup", LMS_FLAG_I64, &warmup, "warmup steps; -1 = steps/20 (at most 1000)", 0},
+        {"decay-steps", LMS_FLAG_I64, &decay_steps, "cosine/wsd horizon; 0 = --steps", 0},
+        {"min-lr-frac", LMS_FLAG_FLOAT, &c.min_lr_frac, "final lr as a fraction of --lr", 0},
+        {"decay-frac", LMS_FLAG_FLOAT, &c.decay_frac, "wsd: fraction of the steps spent decaying", 0},
+        {"weight-decay", LMS_FLAG_FLOAT, &c.weight_decay, "AdamW weight decay (matrices and embeddings)", 0},
+        {"beta1", LMS_FLAG_FLOAT, &c.beta1, "AdamW beta1", 0},
+        {"beta2", LMS_FLAG_FLOAT, &c.beta2, "AdamW beta2", 0},
+        {"grad-clip", LMS_FLAG_FLOAT, &c.grad_clip, "clip the global gradient norm to this; 0 = off", 0},
+        {"seed", LMS_FLAG_I64, &seed, "seed for init and data order", 0},
+        {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores (the loss curve is exact for a fixed count)", 0},
+        {"eval-interval", LMS_FLAG_INT, &eval_interval, "validation loss every N steps; -1 = steps/20", 0},
+        {"eval-batches", LMS_FLAG_INT, &eval_batches, "validation batches per measurement", 0},
+        {"ckpt-interval", LMS_FLAG_INT, &ckpt_interval, "checkpoint every N steps; -1 = auto; 0 = only at the end", 0},
+        {"log-interval", LMS_FLAG_INT, &log_interval, "metrics.jsonl line every N steps", 0},
+        {"keep", LMS_FLAG_INT, &keep, "checkpoints to keep", 0},
+        {"print-every", LMS_FLAG_INT, &print_every, "progress line every N steps when stderr is not a terminal; 0 = steps/20", 0},
+        {"quiet", LMS_FLAG_BOOL, &quiet, "no progress lines", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse("train",
+                            "Train a GPT on text files or token shards; --resume continues a run exactly where it stopped.\n"
+                            "Exit: 0 done, 1 failed (I/O, diverged), 2 bad usage, 130/143 interrupted (saved; resume with --resume).",
+                            flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!out) {
+        lms_cli_error("train", "--out DIR is required (the run directory)");
+        return 2;
+    }
+    lms_err err = {0};
+    lms_train *t = NULL;
+    lms_status st;
+    if (resume) {
+        static const char *allowed[] = {"out", "resume", "steps", "lr", "threads", "eval-interval", "eval-batches",
+                                        "ckpt-interval", "log-interval", "print-every", "quiet", NULL};
+        for (lms_flag *f = flags; f->name; f++) {
+            if (!f->seen) continue;
+            int ok = 0;
+            for (int i = 0; allowed[i]; i++) ok |= !strcmp(allowed[i], f->name);
+            if (!ok) {
+                lms_cli_error("train", "--%s cannot change when resuming: %s/config.json fixes it (only --steps, --lr, "
+                              "--threads and the intervals may change)", f->name, out);
+                return 2;
+            }
+        }
+        if (npos) {
+            lms_cli_error("train", "unexpected argument '%s' with --resume", pos[0]);
+            return 2;
+        }
+        lms_train_config over = c;
+        unsigned mask = 0;
+        over.lr = lr;
+        over.threads = threads;
+        over.eval_interval = eval_interval;
+        over.eval_batches = eval_batches;
+        over.ckpt_interval = ckpt_interval;
+        over.log_interval = log_interval;
+        if (lms_args_seen(flags, "lr")) mask |= LMS_TRAIN_OVER_LR;
+        if (lms_args_seen(flags, "threads")) mask |= LMS_TRAIN_OVER_THREADS;
+        if (lms_args_seen(flags, "eval-interval") || lms_args_seen(flags, "eval-batches")) {
+            mask |= LMS_TRAIN_OVER_EVAL;
+            if (!lms_args_seen(flags, "eval-interval")) over.eval_interval = -1;
+        }
+        if (lms_args_seen(flags, "ckpt-interval")) mask |= LMS_TRAIN_OVER_CKPT;
+        if (lms_args_seen(flags, "log-interval")) mask |= LMS_TRAIN_OVER_LOG;
+        if ((mask & LMS_TRAIN_OVER_LR) && !(lr > 0 && isfinite(lr))) {
+            lms_cli_error("train", "--lr must be a positive number (got %g)", (double)lr);
+            return 2;
+        }
+        if (lms_args_seen(flags, "steps") && steps < 1) {
+            lms_cli_error("train", "--steps must be at least 1");
+            return 2;
+        }
+        st = lms_train_resume(&t, out, lms_args_seen(flags, "steps") ? steps : 0, &over, mask, NULL, &err);
+        if (st) {
+            lms_cli_error("train", "%s", err.msg);
+            return exit_for(st);
+        }
+        if (!quiet)
+            fprintf(stderr, "resuming %s at step %lld of %lld\n", out, (long long)lms_train_step(t),
+                    (long long)lms_train_get_config(t)->steps);
+    } else {
+        c.model = (lms_gpt_config){.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
+        c.batch = batch;
+        c.accum = accum;
+        c.steps = steps;
+        c.lr = lr;
+        c.warmup = warmup;
+        c.decay_steps = decay_steps;
+        c.seed = (uint64_t)seed;
+        c.threads = threads;
+        c.eval_interval = eval_interval;
+        c.eval_batches = eval_batches;
+        c.ckpt_interval = ckpt_interval;
+        c.log_interval = log_interval;
+        c.keep_checkpoints = keep;
+        if (lms_sched_parse(schedule, &c.schedule)) {
+            lms_cli_error("train", "--schedule must be constant, cosine or wsd (got '%s')", schedule);
+            return 2;
+        }
+        if (!data) {
+            lms_cli_error("train", "--data is required for a new run (text file(s) or a shards dir); or --resume a run");
+            return 2;
+        }
+        if (vocab < 0) {
+            lms_cli_error("train", "--vocab must be >= 0");
+            return 2;
+        }
+        for (int i = -1; i < npos; i++) {
+            const char *p = i < 0 ? data : pos[i];
+            char abs[LMS_TRAIN_PATH];
+            if (absolutize(abs, sizeof abs, p)) {
+                lms_cli_error("train", "--data %s: no such file or directory", p);
+                return 2;
+            }
+            if (lms_train_config_add_data(&c, abs, &err)) {
+                lms_cli_error("train", "%s", err.msg);
+                return 2;
+            }
+        }
+        if (tokenizer && absolutize(c.tokenizer, sizeof c.tokenizer, tokenizer)) {
+            lms_cli_error("train", "--tokenizer %s: no such directory (it should hold vocab.json + merges.txt)", tokenizer);
+            return 2;
+        }
+        if (mix) snprintf(c.mix, sizeof c.mix, "%s", mix);
+        if ((st = lms_train_config_check(&c, &err))) {
+            lms_cli_error("train", "%s", err.msg);
+            return 2;
+        }
+        st = lms_train_open(&t, out, &c, NULL, &err);
+        if (st) {
+            lms_cli_error("train", "%s", err.msg);
+            return exit_for(st);
+        }
+    }
+    const lms_train_config *rc_ = lms_train_get_config(t);
+    const lms_gpt_config *mc = &rc_->model;
+    if (!quiet) {
+        char np[32], fl[32];
+        fmt_count(np, sizeof np, (double)lms_gpt_num_params(lms_train_model(t)));
+        fmt_count(fl, sizeof fl, lms_gpt_flops_per_token(mc, mc->n_ctx));
+        fprintf(stderr, "model: %d layers, %d heads, width %d, context %d, vocab %d: %s params, %s FLOPs/token\n",
+                mc->n_layer, mc->n_head, mc->n_embd, mc->n_ctx, mc->vocab_size, np, fl);
+        fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s; run dir %s\n",
+                (long long)rc_->steps, rc_->batch, rc_->accum, mc->n_ctx, (double)rc_->lr, lms_sched_name(rc_->schedule),
+                (long long)rc_->warmup, lms_cpu_describe(), out);
+    }
+    progress_state ps = {.tty = isatty(2), .quiet = quiet, .last_val = NAN};
+    ps.every = print_every > 0 ? print_every : (int)(rc_->steps / 20 > 0 ? rc_->steps / 20 : 1);
+    install_handlers();
+    lms_train_hooks hooks = {.progress = on_progress, .user = &ps, .stop = &g_stop};
+    int64_t step0 = lms_train_step(t);
+    double t0 = lms_now();
+    st = lms_train_run(t, &hooks, &err);
+    double dt = lms_now() - t0;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    end_line(&ps);
+    int code = 0;
+    if (st == LMS_OK && quiet) {
+        /* nothing to say */
+    } else if (st == LMS_OK) {
+        char tok[32], fl[32], el[32];
+        double done = (double)(lms_train_step(t) - step0);
+        double tokens = done * rc_->batch * rc_->accum * mc->n_ctx;
+        fmt_count(tok, sizeof tok, tokens);
+        fmt_count(fl, sizeof fl, tokens * lms_gpt_flops_per_token(mc, mc->n_ctx));
+        fmt_time(el, sizeof el, dt);
+        fprintf(stderr, "done: %lld steps (%s tokens, %sFLOP) in %s", (long long)done, tok, fl, el);
+        if (dt > 0) fprintf(stderr, " at %.0f tokens/s", tokens / dt);
+        float v = lms_train_last_val_loss(t);
+        if (!isnan(v)) fprintf(stderr, "; val loss %.4f", (double)v);
+        fprintf(stderr, "\nrun: %s (config.json, metrics.jsonl, latest checkpoint %s)\n", out, lms_train_latest(t));
+        fprintf(stderr, "next: lmscope sample --model %s --prompt \"...\"   |   lmscope train --out %s --resume --steps %lld\n",
+                out, out, (long long)rc_->steps * 2);
+    } else if (st == LMS_ERR_INTERRUPTED) {
+        fprintf(stderr, "lmscope train: interrupted at step %lld of %lld; saved %s\n", (long long)lms_train_step(t),
+                (long long)rc_->steps, lms_train_latest(t));
+        fprintf(stderr, "resume with: lmscope train --out %s --resume\n", out);
+        code = g_signal == SIGTERM ? 143 : 130;
+    } else {
+        lms_cli_error("train", "%s", err.msg);
+        code = exit_for(st);
+    }
+    lms_train_free(t);
+    return code;
 }

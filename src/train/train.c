@@ -414,15 +414,23 @@ static lms_status log_metrics(lms_train *t, const lms_train_progress *p, lms_err
     return LMS_OK;
 }
 
+static const char *fmt_bad(char *buf, size_t cap, float x) {
+    if (isnan(x)) snprintf(buf, cap, "NaN");
+    else if (isinf(x)) snprintf(buf, cap, "%sInf", x < 0 ? "-" : "+");
+    else snprintf(buf, cap, "%g", (double)x);
+    return buf;
+}
+
 static lms_status diverged(lms_train *t, const char *what, float value, float loss, lms_err *err) {
-    char last[LMS_TRAIN_PATH + 128];
+    char vb[32], lb[32];
+    char last[LMS_TRAIN_PATH + 256];
     if (t->ckpt_step >= 0) snprintf(last, sizeof last, "the last good checkpoint (step %lld) is %s, untouched", (long long)t->ckpt_step, t->latest);
     else snprintf(last, sizeof last, "no checkpoint was written before this step");
     return lms_errf(err, LMS_ERR_NUMERIC,
-                    "training diverged at step %lld: %s is %g (loss %g). Likely causes: the learning rate is too high "
+                    "training diverged at step %lld: %s is %s (loss %s). Likely causes: the learning rate is too high "
                     "(--lr %g; try 3-10x lower), too little warmup (--warmup), or no gradient clipping (--grad-clip). "
                     "The bad state was not saved; %s",
-                    (long long)t->step + 1, what, (double)value, (double)loss, (double)t->c.lr, last);
+                    (long long)t->step + 1, what, fmt_bad(vb, sizeof vb, value), fmt_bad(lb, sizeof lb, loss), (double)t->c.lr, last);
 }
 
 lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *err) {
