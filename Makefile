@@ -87,7 +87,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BIN)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -Isrc -o $@ $< $(LIB_SRC) \
+	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -DLMS_NO_SIMD -Isrc -o $@ $< $(LIB_SRC) \
 	    -lopenblas -lpcre2-8 -ljansson -lcrypto -lm
 FUZZ_TIME ?= 600
 fuzz-run: fuzz
