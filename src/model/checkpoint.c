@@ -26,7 +26,11 @@
 
 /* ------------------------------------------------------------------ small helpers */
 
-static int starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static int starts_with(const char *s, const char *p) {
+    while (*p)
+        if (*s++ != *p++) return 0;
+    return 1;
+}
 
 static int ends_with(const char *s, const char *suf) {
     size_t n = strlen(s), k = strlen(suf);
