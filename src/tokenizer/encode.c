@@ -1,0 +1,413 @@
+/* encode.c — encoding: GPT-2's pre-tokenizer (PCRE2, UTF + UCP, JIT when available, invalid
+ * UTF-8 tolerated), BPE of each word by merge rank, and a per-thread cache of encoded words.
+ *
+ * Pre-tokenizer. The pattern is GPT-2's with \s spelled out as Unicode's White_Space set (what
+ * Python's `regex` and tiktoken mean by \s; PCRE2's own \s would add U+180E, JavaScript's adds
+ * U+FEFF and drops U+0085). Compiled with PCRE2_MATCH_INVALID_UTF, so bytes that are not UTF-8
+ * never match and fall into the gaps between matches; each gap becomes a word of its own.
+ *
+ * BPE. GPT-2's rule: take the lowest-ranked adjacent pair, merge every occurrence left to right,
+ * repeat. Short words use an in-place array with a rank per position (O(n^2) worst case, fast for
+ * n <= 64); long words use a linked list and a heap ordered by (rank, position), which gives the
+ * same result in O(n log n).
+ *
+ * Leaves out: training (train.c), file formats (tokenizer.c).
+ */
+#define _GNU_SOURCE
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tok_internal.h"
+
+#define WS "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+static const char k_pattern[] =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS "])|[" WS "]+";
+
+#define SMALL_MAX 64
+
+/* ---- compiled pattern (process-wide) and per-thread state ---- */
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pcre2_code *g_code;
+static int g_jit;
+static pthread_key_t g_key;
+
+typedef struct {
+    uint64_t h;
+    uint32_t woff, ioff; /* offsets into the byte and id arenas */
+    uint16_t wlen, nids;
+} cache_ent;
+
+typedef struct {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jstack;
+    /* word cache, valid for the tokenizer with this serial */
+    uint64_t serial;
+    uint32_t *slot; /* entry index + 1; 0 empty */
+    size_t mask;
+    cache_ent *ent;
+    size_t nent, entcap;
+    unsigned char *wb;
+    size_t wbn, wbcap;
+    uint32_t *ib;
+    size_t ibn, ibcap;
+} tl_state;
+
+static void tl_free(void *p) {
+    tl_state *s = p;
+    if (!s) return;
+    pcre2_match_data_free(s->md);
+    pcre2_match_context_free(s->mctx);
+    pcre2_jit_stack_free(s->jstack);
+    free(s->slot);
+    free(s->ent);
+    free(s->wb);
+    free(s->ib);
+    free(s);
+}
+
+static void init_once(void) {
+    int ec;
+    PCRE2_SIZE eo;
+    g_code = pcre2_compile((PCRE2_SPTR)k_pattern, PCRE2_ZERO_TERMINATED,
+                           PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+    LMS_ASSERT(g_code != NULL); /* the pattern is a constant: failing to compile is a bug */
+    g_jit = pcre2_jit_compile(g_code, PCRE2_JIT_COMPLETE) == 0;
+    LMS_ASSERT(pthread_key_create(&g_key, tl_free) == 0);
+}
+
+static tl_state *tl_get(void) {
+    pthread_once(&g_once, init_once);
+    tl_state *s = pthread_getspecific(g_key);
+    if (s) return s;
+    s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->md = pcre2_match_data_create(1, NULL);
+    s->mctx = pcre2_match_context_create(NULL);
+    if (g_jit) s->jstack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, NULL);
+    if (!s->md || !s->mctx || (g_jit && !s->jstack)) {
+        tl_free(s);
+        return NULL;
+    }
+    if (g_jit) pcre2_jit_stack_assign(s->mctx, NULL, s->jstack);
+    if (pthread_setspecific(g_key, s) != 0) {
+        tl_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Next match at or after pos: returns 1 and [*ms, *me), or 0 when none (the rest is not UTF-8). */
+static int match_next(tl_state *s, const unsigned char *text, size_t len, size_t pos, size_t *ms, size_t *me) {
+    int rc = g_jit ? pcre2_jit_match(g_code, text, len, pos, 0, s->md, s->mctx)
+                   : pcre2_match(g_code, text, len, pos, 0, s->md, s->mctx);
+    if (rc < 0) {
+        /* NOMATCH: only invalid bytes remain. Any other error (a resource limit) cannot be
+         * recovered here; treating the rest as one gap keeps the round trip exact. */
+        return 0;
+    }
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+    *ms = ov[0];
+    *me = ov[1];
+    LMS_ASSERT(*me > *ms && *ms >= pos);
+    return 1;
+}
+
+lms_status lms_tok_pretokenize(const char *text, size_t len, lms_tok_word_fn fn, void *user, lms_err *err) {
+    tl_state *s = tl_get();
+    if (!s) return lms_errf(err, LMS_ERR_NOMEM, "out of memory setting up the pre-tokenizer");
+    const unsigned char *t = (const unsigned char *)text;
+    size_t pos = 0, ms, me;
+    while (pos < len) {
+        lms_status st;
+        if (!match_next(s, t, len, pos, &ms, &me)) return fn(user, t + pos, len - pos, 0);
+        if (ms > pos && (st = fn(user, t + pos, ms - pos, 0))) return st;
+        if ((st = fn(user, t + ms, me - ms, 1))) return st;
+        pos = me;
+    }
+    return LMS_OK;
+}
+
+/* ---- BPE of one word ---- */
+
+static size_t bpe_small(const lms_tokenizer *t, const unsigned char *w, size_t n, uint32_t *sym) {
+    uint32_t rk[SMALL_MAX];
+    unsigned char merged[SMALL_MAX];
+    for (size_t i = 0; i < n; i++) sym[i] = t->byte_id[w[i]];
+    for (size_t i = 0; i + 1 < n; i++) rk[i] = lms_tok_rank(t, sym[i], sym[i + 1]);
+    while (n > 1) {
+        uint32_t r = LMS_TOK_NONE;
+        for (size_t i = 0; i + 1 < n; i++)
+            if (rk[i] < r) r = rk[i];
+        if (r == LMS_TOK_NONE) break;
+        uint32_t m = t->merge_out[r];
+        size_t j = 0, i = 0;
+        while (i < n) {
+            if (i + 1 < n && rk[i] == r) {
+                sym[j] = m;
+                merged[j] = 1;
+                i += 2;
+            } else {
+                sym[j] = sym[i];
+                rk[j] = rk[i];
+                merged[j] = 0;
+                i++;
+            }
+            j++;
+        }
+        n = j;
+        for (j = 0; j < n; j++) {
+            if (!merged[j]) continue;
+            if (j > 0) rk[j - 1] = lms_tok_rank(t, sym[j - 1], sym[j]);
+            if (j + 1 < n) rk[j] = lms_tok_rank(t, sym[j], sym[j + 1]);
+        }
+    }
+    return n;
+}
+
+typedef struct {
+    uint32_t rank, pos;
+} hent;
+
+static int hless(hent a, hent b) { return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos); }
+
+static void hpush(hent *h, size_t *n, hent e) {
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!hless(e, h[p])) break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = e;
+}
+
+static hent hpop(hent *h, size_t *n) {
+    hent top = h[0], e = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && hless(h[c + 1], h[c])) c++;
+        if (!hless(h[c], e)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n) h[i] = e;
+    return top;
+}
+
+static size_t bpe_heap(const lms_tokenizer *t, const unsigned char *w, size_t n, uint32_t *out) {
+    uint32_t *sym = malloc(n * sizeof *sym);
+    uint32_t *nxt = malloc(n * sizeof *nxt), *prv = malloc(n * sizeof *prv);
+    uint32_t *changed = malloc(n * sizeof *changed);
+    hent *heap = malloc((3 * n + 4) * sizeof *heap);
+    size_t nh = 0, res = (size_t)-1;
+    if (!sym || !nxt || !prv || !changed || !heap) goto done;
+    for (size_t i = 0; i < n; i++) {
+        sym[i] = t->byte_id[w[i]];
+        nxt[i] = i + 1 < n ? (uint32_t)(i + 1) : LMS_TOK_NONE;
+        prv[i] = i ? (uint32_t)(i - 1) : LMS_TOK_NONE;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        uint32_t r = lms_tok_rank(t, sym[i], sym[i + 1]);
+        if (r != LMS_TOK_NONE) hpush(heap, &nh, (hent){r, (uint32_t)i});
+    }
+    while (nh) {
+        uint32_t r = heap[0].rank, m = t->merge_out[r];
+        size_t nc = 0;
+        /* entries of one rank come out in increasing position: merge left to right */
+        while (nh && heap[0].rank == r) {
+            uint32_t p = hpop(heap, &nh).pos;
+            uint32_t q = nxt[p];
+            if (sym[p] == LMS_TOK_NONE || q == LMS_TOK_NONE || lms_tok_rank(t, sym[p], sym[q]) != r) continue;
+            sym[p] = m;
+            sym[q] = LMS_TOK_NONE;
+            nxt[p] = nxt[q];
+            if (nxt[q] != LMS_TOK_NONE) prv[nxt[q]] = p;
+            changed[nc++] = p;
+        }
+        for (size_t k = 0; k < nc; k++) {
+            uint32_t p = changed[k];
+            if (sym[p] == LMS_TOK_NONE) continue;
+            if (prv[p] != LMS_TOK_NONE) {
+                uint32_t rr = lms_tok_rank(t, sym[prv[p]], sym[p]);
+                if (rr != LMS_TOK_NONE) hpush(heap, &nh, (hent){rr, prv[p]});
+            }
+            if (nxt[p] != LMS_TOK_NONE) {
+                uint32_t rr = lms_tok_rank(t, sym[p], sym[nxt[p]]);
+                if (rr != LMS_TOK_NONE) hpush(heap, &nh, (hent){rr, p});
+            }
+        }
+    }
+    res = 0;
+    for (uint32_t p = 0; p != LMS_TOK_NONE; p = nxt[p]) out[res++] = sym[p];
+done:
+    free(sym);
+    free(nxt);
+    free(prv);
+    free(changed);
+    free(heap);
+    return res;
+}
+
+size_t lms_tok_bpe_word(const lms_tokenizer *t, const unsigned char *w, size_t n, uint32_t *out, int algo) {
+    if (n == 0) return 0;
+    if (t->nmerges == 0 || n == 1) {
+        for (size_t i = 0; i < n; i++) out[i] = t->byte_id[w[i]];
+        return n;
+    }
+    if (algo == 1 || (algo == 0 && n <= SMALL_MAX)) {
+        LMS_ASSERT(n <= SMALL_MAX);
+        return bpe_small(t, w, n, out);
+    }
+    return bpe_heap(t, w, n, out);
+}
+
+/* ---- per-thread word cache ---- */
+
+#define CACHE_MAX_WORD 64
+#define CACHE_MAX_ENTRIES (1u << 18)
+
+static void cache_reset(tl_state *s, uint64_t serial) {
+    s->serial = serial;
+    s->nent = s->wbn = s->ibn = 0;
+    if (s->slot) memset(s->slot, 0, (s->mask + 1) * sizeof *s->slot);
+}
+
+static const cache_ent *cache_find(const tl_state *s, const unsigned char *w, size_t n, uint64_t h) {
+    if (!s->slot) return NULL;
+    size_t i = (size_t)h & s->mask;
+    for (;;) {
+        uint32_t sl = s->slot[i];
+        if (!sl) return NULL;
+        const cache_ent *e = &s->ent[sl - 1];
+        if (e->h == h && e->wlen == n && memcmp(s->wb + e->woff, w, n) == 0) return e;
+        i = (i + 1) & s->mask;
+    }
+}
+
+/* Insert; silently does nothing when memory is short (the cache is only an optimisation). */
+static void cache_put(tl_state *s, const unsigned char *w, size_t n, uint64_t h, const uint32_t *ids, size_t k) {
+    if (s->nent >= CACHE_MAX_ENTRIES) cache_reset(s, s->serial);
+    if (!s->slot) {
+        s->mask = 2 * (size_t)CACHE_MAX_ENTRIES - 1;
+        s->slot = calloc(s->mask + 1, sizeof *s->slot);
+        if (!s->slot) return;
+    }
+    if (s->nent == s->entcap) {
+        size_t c = s->entcap ? 2 * s->entcap : 4096;
+        cache_ent *e = realloc(s->ent, c * sizeof *e);
+        if (!e) return;
+        s->ent = e;
+        s->entcap = c;
+    }
+    if (s->wbn + n > s->wbcap) {
+        size_t c = s->wbcap ? 2 * s->wbcap : 65536;
+        while (c < s->wbn + n) c *= 2;
+        unsigned char *b = realloc(s->wb, c);
+        if (!b) return;
+        s->wb = b;
+        s->wbcap = c;
+    }
+    if (s->ibn + k > s->ibcap) {
+        size_t c = s->ibcap ? 2 * s->ibcap : 16384;
+        while (c < s->ibn + k) c *= 2;
+        uint32_t *b = realloc(s->ib, c * sizeof *b);
+        if (!b) return;
+        s->ib = b;
+        s->ibcap = c;
+    }
+    cache_ent *e = &s->ent[s->nent];
+    e->h = h;
+    e->woff = (uint32_t)s->wbn;
+    e->wlen = (uint16_t)n;
+    e->ioff = (uint32_t)s->ibn;
+    e->nids = (uint16_t)k;
+    memcpy(s->wb + s->wbn, w, n);
+    s->wbn += n;
+    memcpy(s->ib + s->ibn, ids, k * sizeof *ids);
+    s->ibn += k;
+    size_t i = (size_t)h & s->mask;
+    while (s->slot[i]) i = (i + 1) & s->mask;
+    s->slot[i] = (uint32_t)++s->nent;
+}
+
+/* ---- encode ---- */
+
+static lms_status encode_word(const lms_tokenizer *t, tl_state *s, const unsigned char *w, size_t n,
+                              lms_ids *out, lms_err *err) {
+    if (out->cap - out->n < n && lms_ids_reserve(out, n, err)) return err ? err->code : LMS_ERR_NOMEM;
+    uint32_t *dst = out->ids + out->n;
+    if (n == 1 || t->nmerges == 0) {
+        for (size_t i = 0; i < n; i++) dst[i] = t->byte_id[w[i]];
+        out->n += n;
+        return LMS_OK;
+    }
+    if (n > CACHE_MAX_WORD) {
+        size_t k = lms_tok_bpe_word(t, w, n, dst, 0);
+        if (k == (size_t)-1) return lms_errf(err, LMS_ERR_NOMEM, "out of memory encoding a %zu-byte word", n);
+        out->n += k;
+        return LMS_OK;
+    }
+    uint64_t h = lms_tok_hash_bytes(w, n);
+    const cache_ent *e = cache_find(s, w, n, h);
+    if (e) {
+        memcpy(dst, s->ib + e->ioff, e->nids * sizeof *dst);
+        out->n += e->nids;
+        return LMS_OK;
+    }
+    size_t k = lms_tok_bpe_word(t, w, n, dst, 0);
+    cache_put(s, w, n, h, dst, k);
+    out->n += k;
+    return LMS_OK;
+}
+
+static lms_status encode_plain(const lms_tokenizer *t, const unsigned char *text, size_t len, lms_ids *out,
+                               lms_err *err) {
+    if (t->nmerges == 0) { /* no merges: every word is its bytes, no need to cut words at all */
+        if (lms_ids_reserve(out, len, err)) return err ? err->code : LMS_ERR_NOMEM;
+        for (size_t i = 0; i < len; i++) out->ids[out->n++] = t->byte_id[text[i]];
+        return LMS_OK;
+    }
+    tl_state *s = tl_get();
+    if (!s) return lms_errf(err, LMS_ERR_NOMEM, "out of memory setting up the pre-tokenizer");
+    if (s->serial != t->serial) cache_reset(s, t->serial);
+    size_t pos = 0, ms, me;
+    lms_status st;
+    while (pos < len) {
+        if (!match_next(s, text, len, pos, &ms, &me)) ms = me = len;
+        if (ms > pos && (st = encode_word(t, s, text + pos, ms - pos, out, err))) return st;
+        if (me > ms && (st = encode_word(t, s, text + ms, me - ms, out, err))) return st;
+        pos = me;
+    }
+    return LMS_OK;
+}
+
+lms_status lms_tokenizer_encode_ex(const lms_tokenizer *t, const char *text, size_t len, int flags,
+                                   lms_ids *out, lms_err *err) {
+    const unsigned char *p = (const unsigned char *)text;
+    if (!(flags & LMS_TOK_ALLOW_EOT) || t->eot < 0) return encode_plain(t, p, len, out, err);
+    static const char eot[] = LMS_TOKENIZER_EOT_TEXT;
+    const size_t el = sizeof eot - 1;
+    size_t pos = 0;
+    while (pos < len) {
+        const unsigned char *hit = memmem(p + pos, len - pos, eot, el);
+        size_t end = hit ? (size_t)(hit - p) : len;
+        lms_status st = encode_plain(t, p + pos, end - pos, out, err);
+        if (st) return st;
+        if (!hit) break;
+        if ((st = lms_ids_push(out, (uint32_t)t->eot, err))) return st;
+        pos = end + el;
+    }
+    return LMS_OK;
+}
+
+lms_status lms_tokenizer_encode(const lms_tokenizer *t, const char *text, size_t len, lms_ids *out,
+                                lms_err *err) {
+    return lms_tokenizer_encode_ex(t, text, len, 0, out, err);
+}
