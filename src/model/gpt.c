@@ -157,7 +157,7 @@ lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) 
     m->grads = m->params ? lms_alloc(off * sizeof(float), err) : NULL;
     if (!m->grads) {
         lms_gpt_free(m);
-        return lms_err_prefix(err, "creating a model with %lld parameters: ", (long long)off);
+        return err ? lms_err_prefix(err, "creating a model with %lld parameters: ", (long long)off) : LMS_ERR_NOMEM;
     }
     *out = m;
     return LMS_OK;
@@ -264,7 +264,7 @@ lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err) {
         return lms_errf(err, LMS_ERR_ARG, "batch %d x %d is too large for this model's activations; "
                         "use a smaller batch (and gradient accumulation) or a shorter sequence", B, T);
     float *a = lms_alloc(total * sizeof(float), err);
-    if (!a) return lms_err_prefix(err, "planning activations for batch %d x %d: ", B, T);
+    if (!a) return err ? lms_err_prefix(err, "planning activations for batch %d x %d: ", B, T) : LMS_ERR_NOMEM;
     lms_free(m->acts);
     m->acts = a;
     m->acts_floats = total;

@@ -42,7 +42,7 @@ lms_status lms_adamw_create(lms_adamw **out, const lms_gpt *m, const lms_adamw_c
     if (!o->v) {
         long long n = (long long)o->n;
         lms_adamw_free(o);
-        return lms_err_prefix(err, "allocating AdamW moments for %lld parameters: ", n);
+        return err ? lms_err_prefix(err, "allocating AdamW moments for %lld parameters: ", n) : LMS_ERR_NOMEM;
     }
     *out = o;
     return LMS_OK;
