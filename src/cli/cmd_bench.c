@@ -1,10 +1,222 @@
-/* cmd_bench.c — the 'bench' subcommand. Placeholder until its issue lands. */
+/* cmd_bench.c — the 'bench' subcommand: training-step and decoding throughput on random tokens.
+ *
+ *   lmscope bench --layers 4 --heads 4 --dim 256 --vocab 8192 --batch 16 --ctx 256 [--steps 10
+ *                 --warmup 2 --threads 2]
+ *   lmscope bench ... --sample          KV-cache decoding at batch 1 instead of training
+ *
+ * Training: builds a model (GPT-2 init), runs --warmup untimed then --steps timed full steps
+ * (zero_grad + forward + backward + AdamW) and prints ONE JSON line: the median step time (and
+ * its forward / backward / optimizer parts), tokens/s and GFLOP/s from the median, the exact FLOP
+ * count per token (lms_gpt_flops_per_token), this machine's sgemm ceiling measured in the same run
+ * at the same thread count (a 2048³ sgemm, best of 5, AFTER the steps so its buffers do not count
+ * in the peak RSS), the fraction of it reached, the peak RSS and the planned memory (params + grads
+ * + 2 AdamW moments + activations).
+ * Decoding (--sample): decodes --steps sequences of --ctx tokens, feeding back the argmax, and
+ * reports the median over sequences of tokens/s (the logits of every token included).
+ *
+ * Exit status: 0 done; 1 the model could not be built (memory); 2 bad flags.
+ * Leaves out: comparisons with other programs (bench/run.sh does those).
+ */
+#include <cblas.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "core/cpu.h"
+#include "core/mem.h"
+#include "core/rng.h"
+#include "core/timer.h"
+#include "kernels/kernels.h"
+#include "model/gpt.h"
+#include "model/infer.h"
+#include "optim/optim.h"
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* GFLOP/s of a square sgemm of size n with the current thread count: best of `reps` */
+static double sgemm_ceiling(int n, int reps) {
+    float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float)),
+          *c = malloc((size_t)n * n * sizeof(float));
+    if (!a || !b || !c) {
+        free(a); free(b); free(c);
+        return 0.0;
+    }
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = (float)(i % 97) * 0.01f;
+        b[i] = (float)(i % 89) * 0.01f;
+    }
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t = lms_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        t = lms_now() - t;
+        if (t < best) best = t;
+    }
+    free(a); free(b); free(c);
+    return 2.0 * n * (double)n * n / best / 1e9;
+}
+
+static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int warmup, int threads) {
+    lms_err err = {0};
+    lms_infer *s = NULL;
+    if (lms_infer_create(&s, m, cfg->n_ctx, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        return 1;
+    }
+    int n = steps + warmup;
+    double *tps = malloc((size_t)n * sizeof(double));
+    uint64_t check = 0;
+    for (int r = 0; r < n; r++) {
+        lms_infer_reset(s);
+        int32_t tok = r % cfg->vocab_size;
+        double t0 = lms_now();
+        for (int i = 0; i < cfg->n_ctx; i++) {
+            const float *lg = lms_infer_step(s, tok);
+            int best = 0;
+            for (int v = 1; v < cfg->vocab_size; v++) best = lg[v] > lg[best] ? v : best;
+            tok = best;
+        }
+        tps[r] = cfg->n_ctx / (lms_now() - t0);
+        check = check * 31 + (uint64_t)tok;
+    }
+    double med = median(tps + warmup, steps);
+    printf("{\"mode\":\"sample\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"ctx\":%d,\"batch\":1,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"params\":%lld,\"sequences\":%d,\"tokens_per_s\":%.1f,"
+           "\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,\"us_per_token\":%.2f,\"peak_rss_bytes\":%zu,"
+           "\"checksum\":%llu}\n",
+           cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, cfg->n_ctx, threads, lms_ops_get()->name,
+           (long long)lms_gpt_num_params(m), steps, med, tps[warmup], tps[n - 1], 1e6 / med,
+           lms_peak_rss_bytes(), (unsigned long long)(check % 1000003));
+    free(tps);
+    lms_infer_free(s);
+    return 0;
+}
 
 int lms_cmd_bench(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "lmscope bench: not implemented yet\n");
-    return 2;
+    int layers = 4, heads = 4, dim = 256, vocab = 8192, batch = 16, ctx = 256, steps = 10, warmup = 2;
+    int threads = 2, sample = 0, ceiling_n = 2048;
+    int64_t seed = 1;
+    lms_flag flags[] = {
+        {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
+        {"heads", LMS_FLAG_INT, &heads, "attention heads (must divide --dim)", 0},
+        {"dim", LMS_FLAG_INT, &dim, "model width C", 0},
+        {"vocab", LMS_FLAG_INT, &vocab, "vocabulary size", 0},
+        {"batch", LMS_FLAG_INT, &batch, "sequences per step (training)", 0},
+        {"ctx", LMS_FLAG_INT, &ctx, "tokens per sequence", 0},
+        {"steps", LMS_FLAG_INT, &steps, "timed steps (training) or sequences (--sample)", 0},
+        {"warmup", LMS_FLAG_INT, &warmup, "untimed steps first", 0},
+        {"threads", LMS_FLAG_INT, &threads, "threads (OpenMP and OpenBLAS)", 0},
+        {"sample", LMS_FLAG_BOOL, &sample, "measure KV-cache decoding at batch 1 instead of training", 0},
+        {"ceiling-size", LMS_FLAG_INT, &ceiling_n, "size n of the n x n x n sgemm that measures the ceiling (0: skip)", 0},
+        {"seed", LMS_FLAG_I64, &seed, "seed for the weights and tokens", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse("bench", "Measure training-step or decoding throughput on random tokens.", flags,
+                            argc, argv, &pos, &npos);
+    if (rc != 0) return rc == 1 ? 0 : 2;
+    if (npos > 0) {
+        lms_cli_error("bench", "unexpected argument '%s' (all settings are --flags; see --help)", pos[0]);
+        return 2;
+    }
+    if (steps < 1 || warmup < 0 || threads < 1 || batch < 1 || ctx < 1 || ceiling_n < 0) {
+        lms_cli_error("bench", "--steps, --threads, --batch and --ctx must be >= 1, --warmup and --ceiling-size >= 0");
+        return 2;
+    }
+    lms_gpt_config cfg = {.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
+    lms_err err = {0};
+    if (lms_gpt_config_check(&cfg, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        return 2;
+    }
+    lms_cpu_set_threads(threads);
+    lms_gpt *m = NULL;
+    if (lms_gpt_create(&m, &cfg, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        return 1;
+    }
+    lms_gpt_init(m, (uint64_t)seed);
+    if (sample) {
+        rc = bench_sample(m, &cfg, steps, warmup, threads);
+        lms_gpt_free(m);
+        return rc;
+    }
+
+    lms_adamw *opt = NULL;
+    lms_adamw_config oc = lms_adamw_defaults();
+    if (lms_gpt_plan(m, batch, ctx, &err) != LMS_OK || lms_adamw_create(&opt, m, &oc, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        lms_gpt_free(m);
+        return 1;
+    }
+    int64_t N = (int64_t)batch * ctx;
+    int32_t *inp = malloc((size_t)N * sizeof(int32_t)), *tgt = malloc((size_t)N * sizeof(int32_t));
+    int n = steps + warmup;
+    double *tstep = malloc((size_t)n * 4 * sizeof(double)), *tf = tstep + n, *tb = tf + n, *to = tb + n;
+    if (!inp || !tgt || !tstep) {
+        lms_cli_error("bench", "out of memory for the token buffers");
+        return 1;
+    }
+    lms_rng rng;
+    lms_rng_seed(&rng, (uint64_t)seed + 1);
+    float loss_first = 0.0f, loss_last = 0.0f;
+    for (int s = 0; s < n; s++) {
+        for (int64_t i = 0; i < N; i++) {
+            inp[i] = (int32_t)lms_rng_below(&rng, (uint64_t)vocab);
+            tgt[i] = (int32_t)lms_rng_below(&rng, (uint64_t)vocab);
+        }
+        double t0 = lms_now();
+        lms_gpt_zero_grad(m);
+        float loss = lms_gpt_forward(m, inp, tgt, batch, ctx);
+        double t1 = lms_now();
+        lms_gpt_backward(m, 1.0f);
+        double t2 = lms_now();
+        lms_adamw_step(opt, m, oc.lr);
+        double t3 = lms_now();
+        tstep[s] = t3 - t0;
+        tf[s] = t1 - t0;
+        tb[s] = t2 - t1;
+        to[s] = t3 - t2;
+        if (s == 0) loss_first = loss;
+        loss_last = loss;
+    }
+    size_t peak = lms_peak_rss_bytes();
+    lms_gpt_memory mem = lms_gpt_memory_bytes(m);
+    size_t planned = mem.params + mem.grads + 2 * mem.params + mem.acts;
+    double smin = 1e30, smax = 0;
+    for (int s = warmup; s < n; s++) {
+        smin = tstep[s] < smin ? tstep[s] : smin;
+        smax = tstep[s] > smax ? tstep[s] : smax;
+    }
+    double med = median(tstep + warmup, steps), mf = median(tf + warmup, steps), mb = median(tb + warmup, steps),
+           mo = median(to + warmup, steps);
+    double fpt = lms_gpt_flops_per_token(&cfg, ctx);
+    double gflops = fpt * (double)N / med / 1e9;
+    double ceiling = ceiling_n > 0 ? sgemm_ceiling(ceiling_n, 5) : 0.0;
+    printf("{\"mode\":\"train\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
+           "\"step_s_median\":%.5f,\"step_s_min\":%.5f,\"step_s_max\":%.5f,\"forward_s\":%.5f,"
+           "\"backward_s\":%.5f,\"optimizer_s\":%.5f,\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,"
+           "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"fraction_of_ceiling\":%.3f,\"peak_rss_bytes\":%zu,"
+           "\"planned_bytes\":%zu,\"rss_over_planned\":%.3f,\"loss_first\":%.4f,\"loss_last\":%.4f}\n",
+           layers, heads, dim, vocab, batch, ctx, threads, lms_ops_get()->name, (long long)lms_gpt_num_params(m),
+           steps, warmup, med, smin, smax, mf, mb, mo, (double)N / med, fpt, gflops, ceiling,
+           ceiling > 0 ? gflops / ceiling : 0.0, peak, planned, planned ? (double)peak / planned : 0.0,
+           loss_first, loss_last);
+    free(inp);
+    free(tgt);
+    free(tstep);
+    lms_adamw_free(opt);
+    lms_gpt_free(m);
+    return 0;
 }

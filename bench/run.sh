@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# run.sh — `make bench`: lmscope's training step against PyTorch's on three GPT-2 shapes, plus
+# KV-cache decoding. Benchmarks, not tests: nothing here passes or fails on a number.
+#
+#   bench/run.sh                       everything (about 5 minutes on 2 cores)
+#   REPEATS=3 bench/run.sh             alternate lmscope / PyTorch 3 times per shape, quote medians
+#   SHAPES="c" THREADS=2 bench/run.sh  one shape
+#   LMSCOPE=path/to/lmscope            the binary (default: $BUILD/lmscope, BUILD defaults to build)
+#
+# Shapes (heads of 64 dims):
+#   a  GPT-2 124M   L12 C768 NH12 V50257  B4  T64
+#   b               L6  C384 NH6  V50257  B8  T256
+#   c               L4  C256 NH4  V8192   B16 T256   (+ decoding at batch 1, T=256)
+# Each run prints one JSON line (kept in $OUT, default $BUILD/bench.jsonl); the table at the end
+# takes, per shape and implementation, the median over repeats of each run's median step.
+# PyTorch runs only where /usr/bin/python3 imports torch, with ATEN_CPU_CAPABILITY=avx512
+# OMP_WAIT_POLICY=PASSIVE and torch.set_num_threads($THREADS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+LMSCOPE=${LMSCOPE:-$BUILD/lmscope}
+THREADS=${THREADS:-2}
+REPEATS=${REPEATS:-1}
+SHAPES=${SHAPES:-"a b c"}
+OUT=${OUT:-$BUILD/bench.jsonl}
+PY=/usr/bin/python3
+[ -x "$LMSCOPE" ] || { echo "bench: $LMSCOPE not found; run 'make' first (or set LMSCOPE)" >&2; exit 2; }
+have_torch=0
+if [ -x "$PY" ] && "$PY" -c "import torch" 2>/dev/null; then have_torch=1; fi
+mkdir -p "$(dirname "$OUT")"
+: > "$OUT"
+
+shape_args() {
+  case "$1" in
+    a) echo "--layers 12 --heads 12 --dim 768 --vocab 50257 --batch 4 --ctx 64 --steps ${STEPS_A:-7} --warmup 2" ;;
+    b) echo "--layers 6 --heads 6 --dim 384 --vocab 50257 --batch 8 --ctx 256 --steps ${STEPS_B:-7} --warmup 2" ;;
+    c) echo "--layers 4 --heads 4 --dim 256 --vocab 8192 --batch 16 --ctx 256 --steps ${STEPS_C:-10} --warmup 2" ;;
+    *) echo "bench: unknown shape '$1' (a, b or c)" >&2; exit 2 ;;
+  esac
+}
+
+echo "bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "bench: $LMSCOPE, $THREADS threads, $REPEATS repeat(s), torch: $([ $have_torch = 1 ] && echo yes || echo 'not available')" >&2
+for s in $SHAPES; do
+  args=$(shape_args "$s")
+  for r in $(seq "$REPEATS"); do
+    echo "bench: shape $s, repeat $r: lmscope" >&2
+    "$LMSCOPE" bench $args --threads "$THREADS" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
+    if [ $have_torch = 1 ]; then
+      echo "bench: shape $s, repeat $r: pytorch" >&2
+      ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_step.py $args --threads "$THREADS" \
+        | sed "s/^{/{\"shape\": \"$s\", /" >> "$OUT"
+    fi
+  done
+done
+echo "bench: decoding, shape c, batch 1" >&2
+for r in $(seq "$REPEATS"); do
+  "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample --steps 9 --warmup 1 \
+    --threads "$THREADS" | sed 's/^{/{"shape":"c","impl":"lmscope",/' >> "$OUT"
+done
+
+"$PY" - "$OUT" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def med(xs): return statistics.median(xs) if xs else None
+print("\nTraining step (forward + backward + AdamW, fp32), medians over repeats of median steps:")
+hdr = f"{'shape':5} {'lmscope tok/s':>13} {'pytorch tok/s':>13} {'ratio':>6} {'GFLOP/s':>8} {'ceiling':>8} {'of ceil':>7} {'peak RSS MB':>11} {'planned MB':>10} {'RSS/plan':>8} {'torch RSS MB':>12}"
+print(hdr); print("-" * len(hdr))
+for s in ["a", "b", "c"]:
+    ours = [r for r in rows if r.get("shape") == s and r.get("impl") == "lmscope" and r["mode"] == "train"]
+    pt = [r for r in rows if r.get("shape") == s and r.get("impl") == "pytorch"]
+    if not ours: continue
+    o = med([r["tokens_per_s"] for r in ours]); p = med([r["tokens_per_s"] for r in pt])
+    g = med([r["gflops"] for r in ours]); c = med([r["ceiling_gflops"] for r in ours])
+    rss = med([r["peak_rss_bytes"] for r in ours]) / 2**20; plan = ours[0]["planned_bytes"] / 2**20
+    prss = med([r["peak_rss_bytes"] for r in pt]) / 2**20 if pt else None
+    fmt = lambda v, f: (f % v) if v is not None else "-"
+    print(f"{s:5} {o:13.1f} {fmt(p, '%13.1f'):>13} {fmt(o / p if p else None, '%6.2f'):>6} {g:8.1f} {c:8.1f} {g / c:7.2f} {rss:11.0f} {plan:10.0f} {rss / plan:8.2f} {fmt(prss, '%12.0f'):>12}")
+smp = [r for r in rows if r["mode"] == "sample"]
+if smp:
+    print(f"\nKV-cache decoding, shape c, batch 1, {smp[0]['ctx']} tokens per sequence: "
+          f"{med([r['tokens_per_s'] for r in smp]):.0f} tokens/s (median over repeats; target >= 5000)")
+print(f"\nraw results: {sys.argv[1]}")
+EOF
