@@ -1,10 +1,337 @@
-/* cmd_tokenizer.c — the 'tokenizer' subcommand. Placeholder until its issue lands. */
+/* cmd_tokenizer.c — the 'tokenizer' subcommand: train, encode, decode, show, info.
+ *
+ *   lmscope tokenizer train --vocab-size 4096 --out tok/ novels.txt speeches.txt
+ *   lmscope tokenizer encode --tokenizer tok/ --text "Hello world"     # ids, space-separated
+ *   echo "Hello world" | lmscope tokenizer encode --tokenizer tok/     # or --file F, or stdin
+ *   lmscope tokenizer decode --tokenizer tests/fixtures/gpt2 15496 995 # ids as arguments or on stdin
+ *   lmscope tokenizer show --tokenizer tok/ --text "The capital"       # [The][ capital]
+ *   lmscope tokenizer info --tokenizer tok/                             # sizes and hash
+ *
+ * --tokenizer is a directory with vocab.json + merges.txt (or GPT-2's encoder.json + vocab.bpe),
+ * or the word "bytes" for the 256-token byte tokenizer. 'show' alternates ANSI background colours
+ * when stdout is a terminal (or with --color) and prints brackets otherwise.
+ * Exit status: 0 done; 1 the work failed (unreadable tokenizer or input); 2 bad usage.
+ * Leaves out: batch encoding of many files into shards (that is 'lmscope data prepare').
+ */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "core/fileio.h"
+#include "core/timer.h"
+#include "tokenizer/tokenizer.h"
+
+static int open_tokenizer(const char *cmd, const char *dir, lms_tokenizer **t) {
+    lms_err err = {0};
+    if (!dir) {
+        lms_cli_error(cmd, "--tokenizer DIR is required (a directory with vocab.json + merges.txt, or 'bytes')");
+        return 2;
+    }
+    if (strcmp(dir, "bytes") == 0 && !lms_path_exists(dir)) {
+        *t = lms_tokenizer_bytes();
+        if (*t) return 0;
+        lms_cli_error(cmd, "out of memory");
+        return 1;
+    }
+    if (lms_tokenizer_load(t, dir, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static char *read_stream(FILE *f, size_t *n) {
+    size_t cap = 1 << 16, len = 0;
+    char *b = malloc(cap + 1);
+    while (b) {
+        size_t r = fread(b + len, 1, cap - len, f);
+        len += r;
+        if (r == 0) break;
+        if (len == cap) {
+            char *nb = realloc(b, 2 * cap + 1);
+            if (!nb) { free(b); return NULL; }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    if (b) b[len] = 0;
+    *n = len;
+    return b;
+}
+
+/* The input text of encode/show: --text, --file or stdin. Returns 0, or an exit status. */
+static int get_input(const char *cmd, const char *text, const char *file, char **buf, size_t *n, int *owned) {
+    *owned = 0;
+    if (text && file) {
+        lms_cli_error(cmd, "give either --text or --file, not both");
+        return 2;
+    }
+    if (text) {
+        *buf = (char *)text;
+        *n = strlen(text);
+        return 0;
+    }
+    *owned = 1;
+    if (file) {
+        lms_err err = {0};
+        if (lms_file_read_all(file, buf, n, &err)) {
+            lms_cli_error(cmd, "%s", err.msg);
+            return 1;
+        }
+        if (*n == 0) {
+            lms_cli_error(cmd, "%s is empty: nothing to encode", file);
+            free(*buf);
+            return 1;
+        }
+        if (memchr(*buf, 0, *n)) {
+            lms_cli_error(cmd, "%s contains NUL bytes: it looks like a binary file, not text", file);
+            free(*buf);
+            return 1;
+        }
+        return 0;
+    }
+    if (isatty(0)) {
+        lms_cli_error(cmd, "no input: give --text \"...\", --file F, or pipe text to stdin");
+        return 2;
+    }
+    *buf = read_stream(stdin, n);
+    if (!*buf) {
+        lms_cli_error(cmd, "out of memory reading stdin");
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_train(int argc, char **argv) {
+    const char *cmd = "tokenizer train", *out = NULL;
+    int64_t vocab = 4096;
+    int threads = 0;
+    lms_flag flags[] = {
+        {"vocab-size", LMS_FLAG_I64, &vocab, "tokens in all: 256 bytes + merges + <|endoftext|> (257..4294967295)", 0},
+        {"out", LMS_FLAG_STR, &out, "directory to write vocab.json + merges.txt into (required)", 0},
+        {"threads", LMS_FLAG_INT, &threads, "threads for counting words; 0 = all cores", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse(cmd, "Train a byte-level BPE tokenizer on text files: tokenizer train [flags] FILES...", flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (!out) {
+        lms_cli_error(cmd, "--out DIR is required (where vocab.json + merges.txt go)");
+        return 2;
+    }
+    if (npos == 0) {
+        lms_cli_error(cmd, "no training files: list one or more text files after the flags");
+        return 2;
+    }
+    if (vocab < 256 || vocab > 4294967295LL) {
+        lms_cli_error(cmd, "--vocab-size %lld is out of range: it must be between 257 (256 byte tokens + <|endoftext|>) and 4294967295 (token ids are uint32); 256 gives the plain byte tokenizer", (long long)vocab);
+        return 2;
+    }
+    lms_tokenizer_train_config c = {.vocab_size = (uint64_t)vocab, .threads = threads};
+    lms_tokenizer *t = NULL;
+    lms_err err = {0};
+    double t0 = lms_now();
+    if (lms_tokenizer_train_files(&t, (const char *const *)pos, npos, &c, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        return err.code == LMS_ERR_ARG ? 2 : 1;
+    }
+    double dt = lms_now() - t0;
+    if (lms_tokenizer_save(t, out, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        lms_tokenizer_free(t);
+        return 1;
+    }
+    printf("trained %d tokens (%d merges, <|endoftext|> = %d) on %d file%s in %.2f s\nsaved %s/vocab.json and %s/merges.txt\nhash %s\n",
+           lms_tokenizer_vocab_size(t), lms_tokenizer_num_merges(t), lms_tokenizer_eot(t), npos, npos == 1 ? "" : "s", dt,
+           out, out, lms_tokenizer_hash(t));
+    lms_tokenizer_free(t);
+    return 0;
+}
+
+static int cmd_encode(int argc, char **argv, int show) {
+    const char *cmd = show ? "tokenizer show" : "tokenizer encode";
+    const char *dir = NULL, *text = NULL, *file = NULL;
+    int eot = 0, color = 0, count = 0;
+    lms_flag flags[] = {
+        {"tokenizer", LMS_FLAG_STR, &dir, "tokenizer dir (vocab.json + merges.txt), or 'bytes'", 0},
+        {"text", LMS_FLAG_STR, &text, "text to encode (else --file, else stdin)", 0},
+        {"file", LMS_FLAG_STR, &file, "file to encode", 0},
+        {"eot", LMS_FLAG_BOOL, &eot, "read the text <|endoftext|> as the end-of-text token", 0},
+        {show ? "color" : "count", LMS_FLAG_BOOL, show ? &color : &count,
+         show ? "colour tokens even when stdout is not a terminal" : "print only the number of tokens", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse(cmd, show ? "Show how text splits into tokens." : "Encode text to token ids.", flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (npos) {
+        lms_cli_error(cmd, "unexpected argument '%s' (quote the text: --text \"...\")", pos[0]);
+        return 2;
+    }
+    lms_tokenizer *t = NULL;
+    if ((rc = open_tokenizer(cmd, dir, &t))) return rc;
+    char *buf;
+    size_t n;
+    int owned;
+    if ((rc = get_input(cmd, text, file, &buf, &n, &owned))) {
+        lms_tokenizer_free(t);
+        return rc;
+    }
+    lms_ids ids = {0};
+    lms_err err = {0};
+    if (lms_tokenizer_encode_ex(t, buf, n, eot ? LMS_TOK_ALLOW_EOT : 0, &ids, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        rc = 1;
+    } else if (!show) {
+        if (count) printf("%zu\n", ids.n);
+        else {
+            for (size_t i = 0; i < ids.n; i++) printf(i ? " %u" : "%u", ids.ids[i]);
+            printf("\n");
+        }
+    } else {
+        int ansi = color || (isatty(1) && !getenv("NO_COLOR"));
+        static const int bg[] = {24, 94, 28, 90, 130, 60};
+        for (size_t i = 0; i < ids.n; i++) {
+            size_t l;
+            const char *s = lms_tokenizer_token(t, ids.ids[i], &l);
+            if (ansi) printf("\x1b[48;5;%dm\x1b[97m", bg[i % 6]);
+            else putchar('[');
+            fwrite(s, 1, l, stdout);
+            if (ansi) printf("\x1b[0m");
+            else putchar(']');
+        }
+        printf("\n");
+        fprintf(stderr, "%zu tokens, %zu bytes\n", ids.n, n);
+    }
+    lms_ids_free(&ids);
+    if (owned) free(buf);
+    lms_tokenizer_free(t);
+    if (fflush(stdout) != 0) return 1;
+    return rc;
+}
+
+/* Parse a decimal token id; returns 0 on success. */
+static int parse_id(const char *s, uint32_t *id) {
+    if (!*s || !isdigit((unsigned char)*s)) return 1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno || v > UINT32_MAX) return 1;
+    *id = (uint32_t)v;
+    return 0;
+}
+
+static int cmd_decode(int argc, char **argv) {
+    const char *cmd = "tokenizer decode", *dir = NULL;
+    lms_flag flags[] = {
+        {"tokenizer", LMS_FLAG_STR, &dir, "tokenizer dir (vocab.json + merges.txt), or 'bytes'", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse(cmd, "Decode token ids (arguments, or whitespace-separated on stdin) to text.", flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    lms_ids ids = {0};
+    lms_err err = {0};
+    char *in = NULL;
+    if (npos) {
+        for (int i = 0; i < npos; i++) {
+            uint32_t id;
+            if (parse_id(pos[i], &id)) {
+                lms_cli_error(cmd, "'%s' is not a token id (a non-negative integer)", pos[i]);
+                lms_ids_free(&ids);
+                return 2;
+            }
+            lms_ids_push(&ids, id, &err);
+        }
+    } else {
+        if (isatty(0)) {
+            lms_cli_error(cmd, "no ids: give them as arguments or on stdin");
+            return 2;
+        }
+        size_t n;
+        in = read_stream(stdin, &n);
+        for (char *tokp = in ? strtok(in, " \t\r\n,") : NULL; tokp; tokp = strtok(NULL, " \t\r\n,")) {
+            uint32_t id;
+            if (parse_id(tokp, &id)) {
+                lms_cli_error(cmd, "'%.40s' on stdin is not a token id (a non-negative integer)", tokp);
+                free(in);
+                lms_ids_free(&ids);
+                return 2;
+            }
+            lms_ids_push(&ids, id, &err);
+        }
+        free(in);
+    }
+    lms_tokenizer *t = NULL;
+    if ((rc = open_tokenizer(cmd, dir, &t))) {
+        lms_ids_free(&ids);
+        return rc;
+    }
+    char *text;
+    size_t len;
+    if (lms_tokenizer_decode(t, ids.ids, ids.n, &text, &len, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        rc = 1;
+    } else {
+        fwrite(text, 1, len, stdout);
+        if (isatty(1)) putchar('\n');
+        free(text);
+    }
+    lms_ids_free(&ids);
+    lms_tokenizer_free(t);
+    if (fflush(stdout) != 0) return 1;
+    return rc;
+}
+
+static int cmd_info(int argc, char **argv) {
+    const char *cmd = "tokenizer info", *dir = NULL;
+    lms_flag flags[] = {
+        {"tokenizer", LMS_FLAG_STR, &dir, "tokenizer dir (vocab.json + merges.txt), or 'bytes'", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse(cmd, "Print a tokenizer's sizes and hash.", flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    lms_tokenizer *t = NULL;
+    if ((rc = open_tokenizer(cmd, dir, &t))) return rc;
+    printf("vocab_size %d\nmerges %d\neot %d\nhash %s\n", lms_tokenizer_vocab_size(t), lms_tokenizer_num_merges(t),
+           lms_tokenizer_eot(t), lms_tokenizer_hash(t));
+    lms_tokenizer_free(t);
+    return 0;
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: lmscope tokenizer <train|encode|decode|show|info> [flags]\n"
+            "  train   train byte-level BPE on text files   (--vocab-size N --out DIR FILES...)\n"
+            "  encode  text -> token ids                     (--tokenizer DIR --text S | --file F | stdin)\n"
+            "  decode  token ids -> text                     (--tokenizer DIR IDS... | stdin)\n"
+            "  show    mark token boundaries in text         (--tokenizer DIR --text S)\n"
+            "  info    vocabulary size, merges, hash         (--tokenizer DIR)\n"
+            "'lmscope tokenizer <sub> --help' lists every flag.\n");
+}
 
 int lms_cmd_tokenizer(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "lmscope tokenizer: not implemented yet\n");
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(sub, "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(sub, "encode")) return cmd_encode(argc - 1, argv + 1, 0);
+    if (!strcmp(sub, "show")) return cmd_encode(argc - 1, argv + 1, 1);
+    if (!strcmp(sub, "decode")) return cmd_decode(argc - 1, argv + 1);
+    if (!strcmp(sub, "info")) return cmd_info(argc - 1, argv + 1);
+    lms_cli_error("tokenizer", "unknown subcommand '%s'", sub);
+    usage(stderr);
     return 2;
 }
