@@ -98,7 +98,8 @@ int64_t lms_gpt_num_params(const lms_gpt *m);
 void lms_gpt_init(lms_gpt *m, uint64_t seed);
 
 /* Allocate (or grow) the activation buffer for batches of up to B x T tokens, T <= n_ctx.
-   Call once before forward; calling again with sizes that already fit does nothing.
+   Call once before forward; calling again with sizes that already fit does nothing; larger
+   sizes reallocate for the larger of each dimension (the last forward's results are lost).
    LMS_ERR_ARG for B < 1, T < 1 or T > n_ctx; LMS_ERR_NOMEM. */
 lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err);
 
@@ -106,7 +107,9 @@ lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err);
    0 when the sizes are invalid or overflow. */
 size_t lms_gpt_activation_bytes(const lms_gpt_config *c, int B, int T);
 
-/* Forward pass on inputs[B,T] (token ids in [0, V)), B x T within the plan.
+/* Forward pass on inputs[B,T] (token ids in [0, V)), B <= planned B and T <= planned T.
+   Out-of-range ids, an unplanned model or a batch beyond the plan are caller bugs (LMS_ASSERT):
+   validate token data against lms_gpt_get_config()->vocab_size before training on it.
    targets[B,T] NULL: computes logits (lms_gpt_logits), returns 0.
    targets given (ids in [0, V) or < 0 to ignore): computes per-token losses (lms_gpt_losses)
    and returns their mean over non-ignored tokens (0 if all are ignored); logits are kept until
