@@ -418,12 +418,13 @@ static lms_status create(lms_loader **out, const lms_loader_config *c, lms_err *
     if (!l) return nomem(err);
     l->B = c->B;
     l->T = c->T;
-    *out = l;
+    *out = l; /* the caller's own variable; the public functions publish it only on success */
     return LMS_OK;
 }
 
 lms_status lms_loader_open(lms_loader **out, const char *path, const lms_loader_config *c, lms_err *err) {
     lms_loader *l;
+    *out = NULL;
     lms_status st = create(&l, c, err);
     if (st) return st;
     char mpath[4096];
@@ -442,6 +443,7 @@ lms_status lms_loader_open(lms_loader **out, const char *path, const lms_loader_
 lms_status lms_loader_from_tokens(lms_loader **out, const uint32_t *tok, size_t n, int vocab,
                                   const lms_loader_config *c, lms_err *err) {
     lms_loader *l;
+    *out = NULL;
     lms_status st = create(&l, c, err);
     if (st) return st;
     l->mem = malloc((n ? n : 1) * sizeof *l->mem);
