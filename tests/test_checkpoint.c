@@ -729,6 +729,25 @@ static void test_lmscope_bad(void) {
             CHECKF(s != LMS_OK && m == NULL && (drop < 0 || strstr(e.msg, keys[drop])), "drop %d change %d: %s", drop, change, e.msg);
             if (m) lms_gpt_free(m);
         }
+    /* a config far bigger than the file is refused before anything is allocated */
+    {
+        lms_st_writer *w;
+        lms_st_writer_create(&w, &err);
+        for (int i = 0; i < lms_st_count(r); i++) {
+            const lms_st_tensor *t = lms_st_get(r, i);
+            lms_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, &err);
+        }
+        for (int i = 0; i < lms_st_metadata_count(r); i++) {
+            const char *k, *v;
+            lms_st_metadata_at(r, i, &k, &v);
+            if (!strcmp(k, "n_layer")) v = "2000";
+            if (!strcmp(k, "n_embd")) v = "4096";
+            lms_st_writer_set_metadata(w, k, v, &err);
+        }
+        CHECK(lms_st_writer_write(w, bad, &err) == LMS_OK);
+        lms_st_writer_free(w);
+        CHECK(load_fails(bad, LMS_ERR_MISMATCH, "more than this"));
+    }
     /* a tensor removed, a stray tensor added */
     for (int mode = 0; mode < 2; mode++) {
         lms_st_writer *w;

@@ -330,8 +330,18 @@ static lms_status check_tied(const lms_gpt *m, const lms_st_reader *r, const cha
 /* Load r's tensors into a new model for config c (kind: ours or HF). */
 static lms_status load_st(lms_gpt **out, const lms_st_reader *r, const lms_gpt_config *c, int hf, const char *path,
                           const char *hint, lms_err *err) {
+    lms_status s = lms_gpt_config_check(c, err);
+    if (s) return lms_err_prefix(err, "%s: ", path);
+    /* check the size before allocating: the smallest dtype is 2 bytes per parameter */
+    int64_t np = lms_gpt_config_num_params(c);
+    if ((uint64_t)np > lms_st_file_size(r) / 2) {
+        char cs[160];
+        config_str(cs, sizeof cs, c);
+        return lms_errf(err, LMS_ERR_MISMATCH, "%s: a GPT-2 with %s has %lld parameters, more than this %zu-byte file can hold; %s",
+                        path, cs, (long long)np, lms_st_file_size(r), hint);
+    }
     lms_gpt *m;
-    lms_status s = lms_gpt_create(&m, c, err);
+    s = lms_gpt_create(&m, c, err);
     if (s) return lms_err_prefix(err, "%s: ", path);
     int n = lms_gpt_num_tensors(m);
     const lms_st_tensor **src = calloc((size_t)n, sizeof *src);
