@@ -473,25 +473,25 @@ static size_t back_to_char(const char *t, size_t p) {
 lms_status lms_data_grep(const lms_docset *ds, const lms_grep_config *c, lms_grep_fn fn, void *user, size_t *n_matches,
                          lms_err *err) {
     if (n_matches) *n_matches = 0;
-    if (!c->pattern || !c->pattern[0]) return lms_errf(err, LMS_ERR_ARG, "grep: the pattern is empty");
+    if (!c->pattern || !c->pattern[0]) return lms_errf(err, LMS_ERR_ARG, "the search pattern is empty");
     if (!ds->has_text)
         return lms_errf(err, LMS_ERR_UNSUPPORTED,
                         "grep needs text: these shards were made with a BPE tokenizer; pass it with --tokenizer");
     int only = -1;
     if (c->domain && (only = lms_docset_find(ds, c->domain)) < 0)
-        return lms_errf(err, LMS_ERR_ARG, "grep: no domain named '%s'", c->domain);
+        return lms_errf(err, LMS_ERR_ARG, "no domain named '%s'", c->domain);
     pcre2_code *re = NULL;
     pcre2_match_data *md = NULL;
     size_t plen = strlen(c->pattern);
     if (c->regex || c->ignore_case) {
         int ec;
         PCRE2_SIZE eo;
-        uint32_t opts = PCRE2_UTF | PCRE2_UCP | (c->regex ? 0 : PCRE2_LITERAL) | (c->ignore_case ? PCRE2_CASELESS : 0);
+        uint32_t opts = PCRE2_UTF | (c->regex ? PCRE2_UCP : PCRE2_LITERAL) | (c->ignore_case ? PCRE2_CASELESS : 0);
         re = pcre2_compile((PCRE2_SPTR)c->pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
         if (!re) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ec, msg, sizeof msg);
-            return lms_errf(err, LMS_ERR_ARG, "grep: bad regular expression at offset %zu: %s", (size_t)eo, (char *)msg);
+            return lms_errf(err, LMS_ERR_ARG, "bad regular expression at offset %zu: %s", (size_t)eo, (char *)msg);
         }
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
         md = pcre2_match_data_create_from_pattern(re, NULL);
@@ -514,7 +514,7 @@ lms_status lms_data_grep(const lms_docset *ds, const lms_grep_config *c, lms_gre
                     if (rc < 0) {
                         PCRE2_UCHAR msg[256];
                         pcre2_get_error_message(rc, msg, sizeof msg);
-                        st = lms_errf(err, LMS_ERR_ARG, "grep: matching failed in domain '%s' document %zu: %s", dm->name, i,
+                        st = lms_errf(err, LMS_ERR_ARG, "matching failed in domain '%s' document %zu: %s", dm->name, i,
                                       (char *)msg);
                         break;
                     }
@@ -531,7 +531,9 @@ lms_status lms_data_grep(const lms_docset *ds, const lms_grep_config *c, lms_gre
                     for (; line_pos < ms; line_pos++) line += t[line_pos] == '\n';
                 }
                 lms_grep_match m = {d, i, ms, ml, line, t, len, 0, 0};
-                m.ctx_start = back_to_char(t, ms > c->context ? ms - c->context : 0);
+                size_t cs = ms > c->context ? ms - c->context : 0;
+                while (cs < ms && ((unsigned char)t[cs] & 0xC0) == 0x80) cs++; /* forward: stays within context */
+                m.ctx_start = cs;
                 size_t e = ms + ml + c->context;
                 m.ctx_end = e >= len ? len : back_to_char(t, e);
                 if (m.ctx_end < ms + ml) m.ctx_end = ms + ml;
