@@ -1,7 +1,7 @@
 """Build the lmscope corpus (small or full recipe) from unpacked source packages.
 
-Usage: build.py --recipe small|full --src DIR --out DIR [--heldout DIR] [--pins FILE]
-                [--update-pins] [--allow-pin-mismatch]
+Usage: build.py --recipe small|full --src DIR --out DIR [--heldout DIR] [--licenses DIR]
+                [--versions FILE] [--pins FILE] [--update-pins] [--allow-pin-mismatch]
 
 What it does: runs every extractor in sources.py over DIR (packages unpacked by build.sh),
 checks the sha256 of each source's clean text against tools/corpus/pins.json, selects documents
@@ -9,7 +9,8 @@ per the recipe (probe-critical documents are always kept; the rest is sampled wi
 writes one <domain>.txt per domain into --out (documents separated by a line that is exactly
 <|endoftext|>), a MANIFEST.json with counts and hashes, the held-out probe lists into --heldout,
 then self-checks the output (no empty document, valid UTF-8 in NFC, no OSIS/XML tags left, no
-held-out arithmetic problem in arithmetic.txt, no stage directions in speeches).
+held-out arithmetic problem in arithmetic.txt, no stage directions in speeches, every
+probe-critical fact present in its recorded wording).
 
 What it leaves out: downloading (build.sh), tokenisation and sharding (the C data module).
 Exit status: 0 ok, 1 self-check failed, 2 usage error, 3 a pin did not match.
@@ -26,6 +27,7 @@ import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate  # noqa: E402
+import licenses  # noqa: E402
 import sources  # noqa: E402
 from textclean import EOT  # noqa: E402
 
@@ -305,6 +307,39 @@ def self_check(out):
     return probs
 
 
+def check_critical(out, quiz_lists, cldr_pairs, extracted):
+    """Every probe-critical fact is present in the written corpus, in its recorded wording."""
+    def read(name):
+        with open(os.path.join(out, name), encoding="utf-8") as f:
+            return f.read()
+    facts, wn, tr, qt = read("facts.txt"), read("wordnet.txt"), read("translation.txt"), read("quotes.txt")
+    probs = []
+    wn_only = quiz_lists["wordnet_only"]
+    for i, (c, k, _) in enumerate(quiz_lists["capitals"]):
+        if c in wn_only:
+            if re.search(r"\b%s\b" % re.escape(c), facts) and ("capital of %s is" % c) in facts:
+                probs.append("capital of %s is in facts.txt but should be WordNet-only" % c)
+            if not re.search(r"(^|\n)[^\n:]*\b%s\b[^\n]*capital (city )?of (the )?%s\b"
+                             % (re.escape(k), re.escape(c)), wn):
+                probs.append("WordNet gloss for the capital of %s (%s) missing" % (c, k))
+        elif ("The capital of %s is %s." % (c, k)) not in facts and \
+                ("%s is the capital city of %s." % (k, c)) not in facts:
+            probs.append("capital of %s missing from facts.txt" % c)
+    for name, sym, num in quiz_lists["elements_quiz"]:
+        if "%s has the chemical symbol %s and atomic number %s." % (name, sym, num) not in facts:
+            probs.append("element %s missing from facts.txt" % name)
+    for a, c in quiz_lists["collective_nouns"]:
+        if "A group of %s is called a %s." % (a, c) not in facts:
+            probs.append("collective noun for %s missing" % a)
+    for lang, e, w, _ in cldr_pairs:
+        if '"%s"' % w not in tr or e not in tr:
+            probs.append("translation %s %s missing" % (lang, e))
+    for d in extracted["fortunes"]:
+        if d.critical and d.text not in qt:
+            probs.append("famous quote missing: %r" % d.text[:60])
+    return probs
+
+
 def write_heldout(hdir, quiz_lists, cldr_pairs, extracted):
     os.makedirs(hdir, exist_ok=True)
 
@@ -355,6 +390,7 @@ def main():
     ap.add_argument("--src", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--heldout")
+    ap.add_argument("--licenses", help="write one licence notice per source into this directory")
     ap.add_argument("--pins", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "pins.json"))
     ap.add_argument("--update-pins", action="store_true")
     ap.add_argument("--allow-pin-mismatch", action="store_true")
@@ -376,7 +412,10 @@ def main():
     if a.heldout:
         n = write_heldout(a.heldout, quiz_lists, cldr_pairs, extracted)
         log("held-out lists in %s: %s" % (a.heldout, ", ".join("%s %d" % kv for kv in sorted(n.items()))))
-    probs = self_check(a.out)
+    if a.licenses:
+        n = licenses.write(a.src, a.licenses, versions)
+        log("wrote %d licence notices to %s" % (n, a.licenses))
+    probs = self_check(a.out) + check_critical(a.out, quiz_lists, cldr_pairs, extracted)
     total = sum(m["bytes"] for m in manifest.values())
     for name, m in sorted(manifest.items()):
         log("  %-20s %6d docs %11d bytes" % (name + ".txt", m["docs"], m["bytes"]))

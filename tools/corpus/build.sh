@@ -4,6 +4,7 @@
 # Usage: tools/corpus/build.sh small|full [outdir] [--update-pins] [--allow-pin-mismatch]
 #   small: writes data/corpus/ and, when no outdir is given, packs it into the committed
 #          data/corpus-small.tar.xz and rewrites data/heldout/*.jsonl (recipe independent)
+#          and data/LICENSES/*.txt
 #   full:  writes data/corpus-full/ (or outdir); nothing committed
 #
 # What it does: `apt-get download` + `dpkg-deb -x` (no install) and `npm pack` into a temp
@@ -69,7 +70,7 @@ done
 sort -o "$versions" "$versions"
 
 heldout=""
-[ $default_small = yes ] && heldout="--heldout $repo/data/heldout"
+[ $default_small = yes ] && heldout="--heldout $repo/data/heldout --licenses $repo/data/LICENSES"
 rc=0
 "$PY" "$here/build.py" --recipe "$recipe" --src "$work/src" --out "$out" \
   --versions "$versions" $heldout $extra || rc=$?

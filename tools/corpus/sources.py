@@ -575,7 +575,7 @@ def quiz_facts(root, wordnet_only=frozenset()):
     lines = ['The Latin phrase "%s" means "%s".' % (r[0], r[1]) for r in la]
     docs.append(Doc("facts", "latin", join_doc(["Latin phrases."] + lines), True, {}))
 
-    pv = [r for r in q("province") if len(r) >= 2]
+    pv = [r for r in q("province") if len(r) >= 2 and r[0] not in wordnet_only]
     lines = ["The capital of %s is %s." % (r[0], r[1]) for r in pv]
     docs.append(Doc("facts", "provinces", join_doc(["Provinces of Canada and their capitals."] + lines), True, {}))
     return docs, lists
