@@ -679,6 +679,25 @@ static void test_llmc_bad(void) {
     lms_gpt_free(a);
 }
 
+/* Copy r to path with metadata key set to value (NULL: removed). */
+static void rewrite_meta(const lms_st_reader *r, const char *path, const char *key, const char *value) {
+    lms_st_writer *w;
+    lms_err err = {0};
+    lms_st_writer_create(&w, &err);
+    for (int i = 0; i < lms_st_count(r); i++) {
+        const lms_st_tensor *t = lms_st_get(r, i);
+        lms_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, &err);
+    }
+    for (int i = 0; i < lms_st_metadata_count(r); i++) {
+        const char *k, *v;
+        lms_st_metadata_at(r, i, &k, &v);
+        if (!strcmp(k, key)) v = value;
+        if (v) lms_st_writer_set_metadata(w, k, v, &err);
+    }
+    CHECK(lms_st_writer_write(w, path, &err) == LMS_OK);
+    lms_st_writer_free(w);
+}
+
 static void test_lmscope_bad(void) {
     lms_gpt *a = make_model(&CFG, 10);
     lms_err err = {0};
@@ -748,6 +767,18 @@ static void test_lmscope_bad(void) {
         lms_st_writer_free(w);
         CHECK(load_fails(bad, LMS_ERR_MISMATCH, "more than this"));
     }
+    /* format name and version (the fuzzer found a use after free in these messages) */
+    rewrite_meta(r, bad, "lmscope.format", "gpt3");
+    CHECK(load_fails(bad, LMS_ERR_UNSUPPORTED, "'gpt3' is unknown"));
+    rewrite_meta(r, bad, "lmscope.format_version", "2");
+    CHECK(load_fails(bad, LMS_ERR_UNSUPPORTED, "format_version '2'"));
+    rewrite_meta(r, bad, "lmscope.format_version", NULL);
+    CHECK(load_fails(bad, LMS_ERR_UNSUPPORTED, "(missing)"));
+    rewrite_meta(r, bad, "lmscope.json_keys", "[\"k\"");
+    char *meta = NULL;
+    CHECK(lms_checkpoint_read_metadata(bad, &meta, &err) == LMS_ERR_FORMAT && meta == NULL && strstr(err.msg, "json_keys"));
+    rewrite_meta(r, bad, "k", "{not json");
+    CHECK(lms_checkpoint_read_metadata(bad, &meta, &err) == LMS_ERR_FORMAT && meta == NULL && strstr(err.msg, "'k'"));
     /* a tensor removed, a stray tensor added */
     for (int mode = 0; mode < 2; mode++) {
         lms_st_writer *w;

@@ -228,16 +228,18 @@ static lms_status detect(const char *path, lms_checkpoint_kind *kind, lms_st_rea
     else if (!strcmp(f, "gpt2")) *kind = LMS_CKPT_LMSCOPE;
     else if (!strcmp(f, "adamw")) *kind = LMS_CKPT_OPTIM;
     else {
-        lms_st_close(r);
-        return lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: lmscope.format '%.64s' is unknown (expected gpt2 or adamw); written by a newer lmscope?",
-                        path, f);
+        s = lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: lmscope.format '%.64s' is unknown (expected gpt2 or adamw); written by a newer lmscope?",
+                     path, f);
+        lms_st_close(r); /* after the message: f points into r */
+        return s;
     }
     if (*kind != LMS_CKPT_HF) {
         const char *v = lms_st_metadata(r, "lmscope.format_version");
         if (!v || strcmp(v, FORMAT_VERSION)) {
-            lms_st_close(r);
-            return lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: lmscope.format_version '%.32s' is not %s; written by a different lmscope version",
-                            path, v ? v : "(missing)", FORMAT_VERSION);
+            s = lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: lmscope.format_version '%.32s' is not %s; written by a different lmscope version",
+                         path, v ? v : "(missing)", FORMAT_VERSION);
+            lms_st_close(r); /* after the message: v points into r */
+            return s;
         }
     }
     if (keep) *keep = r;
