@@ -85,7 +85,7 @@ static int cmd_prepare(int argc, char **argv) {
         {"tokenizer", LMS_FLAG_STR, &tokdir, "tokenizer directory (vocab.json + merges.txt), or 'bytes'; default: byte tokenizer", 0},
         {"out", LMS_FLAG_STR, &out, "output directory for shards + manifest.json (required)", 0},
         {"val-docs", LMS_FLAG_INT, &val_docs, "hold out this many documents per domain for validation (overrides --val-fraction)", 0},
-        {"val-fraction", LMS_FLAG_DOUBLE, &val_fraction, "fraction of each domain's documents held out for validation", 0},
+        {"val-fraction", LMS_FLAG_DOUBLE, &val_fraction, "fraction of each domain's text (bytes) held out for validation, in whole documents", 0},
         {"shard-tokens", LMS_FLAG_I64, &shard_tokens, "tokens per shard file", 0},
         {"threads", LMS_FLAG_INT, &threads, "tokenizer threads", 0},
         {0}};

@@ -21,17 +21,6 @@ uint64_t lms_data_hash64(const void *data, size_t len) {
     return h;
 }
 
-size_t lms_data_val_count(size_t n, int val_docs, double val_fraction) {
-    if (n < 2) return 0;
-    size_t k = 0;
-    if (val_docs > 0) k = (size_t)val_docs;
-    else if (val_fraction > 0) {
-        k = (size_t)llround(val_fraction * (double)n);
-        if (k < 1) k = 1;
-    }
-    return k > n - 1 ? n - 1 : k;
-}
-
 typedef struct {
     uint64_t h;
     size_t i;
@@ -41,6 +30,42 @@ static int cmp_hidx(const void *a, const void *b) {
     const hidx *x = a, *y = b;
     if (x->h != y->h) return x->h < y->h ? -1 : 1;
     return x->i < y->i ? -1 : x->i > y->i;
+}
+
+size_t lms_data_select_val(const uint64_t *hash, const size_t *len, size_t n, int val_docs, double val_fraction,
+                           unsigned char *is_val, lms_err *err) {
+    memset(is_val, 0, n);
+    if (n < 2 || (val_docs <= 0 && !(val_fraction > 0))) return 0;
+    hidx *order = malloc(n * sizeof *order);
+    if (!order) {
+        lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        return (size_t)-1;
+    }
+    for (size_t i = 0; i < n; i++) order[i] = (hidx){hash[i], i};
+    qsort(order, n, sizeof *order, cmp_hidx);
+    size_t k = 0;
+    if (val_docs > 0) {
+        for (; k < (size_t)val_docs && k < n - 1; k++) is_val[order[k].i] = 1;
+    } else {
+        double total = 0, used = 0;
+        for (size_t i = 0; i < n; i++) total += (double)len[i];
+        double budget = val_fraction * total;
+        for (size_t j = 0; j < n && k < n - 1; j++)
+            if (used + (double)len[order[j].i] <= budget) {
+                used += (double)len[order[j].i];
+                is_val[order[j].i] = 1;
+                k++;
+            }
+        if (k == 0) { /* every document is bigger than the budget: the smallest (first in hash order) */
+            size_t best = order[0].i;
+            for (size_t j = 1; j < n; j++)
+                if (len[order[j].i] < len[best]) best = order[j].i;
+            is_val[best] = 1;
+            k = 1;
+        }
+    }
+    free(order);
+    return k;
 }
 
 /* Append `src` to `dst`. */
@@ -79,11 +104,12 @@ static lms_status prepare_domain(const lms_corpus_domain *cd, const lms_tokenize
                                  lms_err *err) {
     size_t n = cd->n_docs;
     lms_ids *docs = calloc(n, sizeof *docs);
-    hidx *order = calloc(n, sizeof *order);
+    uint64_t *hash = calloc(n, sizeof *hash);
+    size_t *lens = calloc(n, sizeof *lens);
     unsigned char *is_val = calloc(n, 1);
     lms_ids train = {0}, val = {0};
     lms_status st = LMS_OK;
-    if (!docs || !order || !is_val) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory"); goto done; }
+    if (!docs || !hash || !lens || !is_val) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory"); goto done; }
     int threads = c->threads > 0 ? c->threads : 2, failed = 0;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) reduction(| : failed)
     for (size_t i = 0; i < n; i++) {
@@ -91,13 +117,12 @@ static lms_status prepare_domain(const lms_corpus_domain *cd, const lms_tokenize
         const char *t = lms_corpus_doc(cd, i, &len);
         lms_err e = {0};
         if (lms_tokenizer_encode(tok, t, len, &docs[i], &e)) failed = 1;
-        order[i].h = lms_data_hash64(t, len);
-        order[i].i = i;
+        hash[i] = lms_data_hash64(t, len);
+        lens[i] = len;
     }
     if (failed) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory tokenizing '%s'", cd->path); goto done; }
-    qsort(order, n, sizeof *order, cmp_hidx);
-    size_t k = lms_data_val_count(n, c->val_docs, c->val_fraction);
-    for (size_t i = 0; i < k; i++) is_val[order[i].i] = 1;
+    size_t k = lms_data_select_val(hash, lens, n, c->val_docs, c->val_fraction, is_val, err);
+    if (k == (size_t)-1) { st = LMS_ERR_NOMEM; goto done; }
     for (size_t i = 0; i < n && !st; i++) {
         lms_ids *dst = is_val[i] ? &val : &train;
         lms_manifest_split *s = is_val[i] ? &md->val : &md->train;
@@ -113,13 +138,14 @@ static lms_status prepare_domain(const lms_corpus_domain *cd, const lms_tokenize
     st = write_split(out_dir, cd->name, "train", &train, per, m->shard_version, &md->train, err);
     if (!st) st = write_split(out_dir, cd->name, "val", &val, per, m->shard_version, &md->val, err);
     if (!st && n >= 1 && k == 0 && (c->val_docs > 0 || c->val_fraction > 0))
-        lms_log(LMS_LOG_WARN, "domain '%s' has %zu document%s: none held out for validation", cd->name, n,
-                n == 1 ? "" : "s");
+        lms_log(LMS_LOG_WARN, "domain '%s': none of its %zu document%s held out for validation (%s)", cd->name, n,
+                n == 1 ? "" : "s", n < 2 ? "it needs at least 2" : "--val-docs 0 or --val-fraction 0");
 done:
     if (docs)
         for (size_t i = 0; i < n; i++) lms_ids_free(&docs[i]);
     free(docs);
-    free(order);
+    free(hash);
+    free(lens);
     free(is_val);
     lms_ids_free(&train);
     lms_ids_free(&val);

@@ -11,11 +11,14 @@
  * marker it would read in the corpus file).
  *
  * Hold-out rule (deterministic, independent of file order and thread count): documents are ranked
- * by a 64-bit FNV-1a hash of their text (ties by position) and the first k are validation, where
- * k = val_docs if val_docs > 0, else round(val_fraction * docs) (at least 1 when the fraction is
- * positive); k never exceeds docs - 1, so every domain keeps training text. Identical documents
- * have the same hash and therefore tend to fall on the same side. Documents keep their corpus
- * order inside each split.
+ * by a 64-bit FNV-1a hash of their text (ties by position). With val_docs > 0 the first val_docs
+ * in that order are validation. With val_fraction > 0 (a fraction of the domain's text bytes,
+ * not of its document count: one long document must not take a domain's whole validation
+ * budget) documents are taken in that order whenever they fit in the remaining budget
+ * val_fraction x domain bytes; if none fits, the smallest document is taken (so a domain of two
+ * long documents gives up the shorter one). At least one document always stays
+ * in training, and a domain of one document has no validation. Identical documents have the same
+ * hash and tend to fall on the same side. Documents keep their corpus order inside each split.
  *
  *   lms_prepare_config pc = {.tok = tok, .tokenizer_name = "tok/", .val_fraction = 0.05};
  *   lms_manifest m;
@@ -36,7 +39,7 @@ typedef struct {
     const lms_tokenizer *tok;   /* NULL: the 256-token byte tokenizer */
     const char *tokenizer_name; /* recorded in the manifest ("bytes" when NULL) */
     int val_docs;               /* > 0: hold out this many documents per domain */
-    double val_fraction;        /* used when val_docs == 0: fraction of documents (0: none) */
+    double val_fraction;        /* used when val_docs == 0: fraction of each domain's text bytes (0: none) */
     size_t shard_tokens;        /* tokens per shard file; 0: 100,000,000 (llm.c's size) */
     int threads;                /* tokenizer threads; <= 0: 2 */
 } lms_prepare_config;
@@ -50,7 +53,9 @@ lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_p
 /* The 64-bit FNV-1a hash used by the hold-out rule (also used for duplicate detection). */
 uint64_t lms_data_hash64(const void *data, size_t len);
 
-/* Number of validation documents the hold-out rule takes from a domain of n documents. */
-size_t lms_data_val_count(size_t n, int val_docs, double val_fraction);
+/* The hold-out rule on n documents with text hashes hash[n] and lengths len[n]: sets is_val[n]
+   (1 = validation) and returns how many; (size_t)-1 when out of memory (err filled). */
+size_t lms_data_select_val(const uint64_t *hash, const size_t *len, size_t n, int val_docs, double val_fraction,
+                           unsigned char *is_val, lms_err *err);
 
 #endif
