@@ -113,6 +113,7 @@ static const char *make_corpus(void) {
     lms_rng r;
     lms_rng_seed(&r, 11);
     char *facts = malloc(200000), *other = malloc(100000), w[2048];
+    LMS_ASSERT(facts && other);
     size_t nf = 0, no = 0;
     /* facts: doc 0..2 exact duplicates (2 is the same text up to case/punctuation) */
     nf += (size_t)sprintf(facts + nf, "Baku is the capital of Azerbaijan, on the Caspian Sea.\n<|endoftext|>\n");

@@ -162,7 +162,7 @@ lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
             if (names[nn]) nn++;
         }
         closedir(dir);
-        qsort(names, nn, sizeof *names, cmp_str);
+        if (nn > 1) qsort(names, nn, sizeof *names, cmp_str);
     } else if (!lms_path_exists(path)) {
         return lms_errf(err, LMS_ERR_IO, "corpus '%s' does not exist (give a directory of <domain>.txt files or one .txt file)", path);
     }

@@ -274,7 +274,7 @@ lms_status lms_data_dedup(const lms_docset *ds, const lms_dedup_config *cin, lms
             a = b;
         }
         /* Keep the list unique as it grows. */
-        qsort(cand, ncand, sizeof *cand, cmp_u64);
+        if (ncand > 1) qsort(cand, ncand, sizeof *cand, cmp_u64);
         size_t u = 0;
         for (size_t k = 0; k < ncand; k++)
             if (u == 0 || cand[u - 1] != cand[k]) cand[u++] = cand[k];

@@ -212,7 +212,7 @@ static lms_status open_plain(lms_loader *l, const char *path, lms_err *err) {
     } else {
         return lms_errf(err, LMS_ERR_IO, "'%s' does not exist (give a shard directory, a .bin shard or a glob)", path);
     }
-    if (!used_glob) qsort(files, nf, sizeof *files, cmp_str);
+    if (!used_glob && nf > 1) qsort(files, nf, sizeof *files, cmp_str);
     for (size_t i = 0; i < nf && !st; i++) {
         const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
         char dname[64];

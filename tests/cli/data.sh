@@ -14,6 +14,7 @@ expect() {
   local want=$1 what=$2; shift 2
   "$@" >"$T/out" 2>&1; local rc=$?
   if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else bad "$what: exit $rc, wanted $want"; sed 's/^/    /' "$T/out" | head -20; fi
+  if grep -qE 'Sanitizer|runtime error:' "$T/out"; then bad "$what: sanitizer report"; grep -E 'Sanitizer|runtime error:' "$T/out" | head -5; fi
 }
 has() { if grep -qF -- "$1" "$T/out"; then ok "  output has '$1'"; else bad "  output lacks '$1'"; sed 's/^/    /' "$T/out" | head -20; fi; }
 
