@@ -4,6 +4,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "data/inspect.h"
 
+#include <dirent.h>
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,19 @@ static lms_status open_shards(lms_docset *ds, const char *dir, lms_err *err) {
     return st;
 }
 
+static int has_bin(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        found = n > 4 && !strcmp(e->d_name + n - 4, ".bin");
+    }
+    closedir(d);
+    return found;
+}
+
 lms_status lms_docset_open(lms_docset **out, const char *path, const lms_tokenizer *tok, lms_err *err) {
     *out = NULL;
     lms_docset *ds = calloc(1, sizeof *ds);
@@ -206,6 +220,12 @@ lms_status lms_docset_open(lms_docset **out, const char *path, const lms_tokeniz
     char mp[4096];
     lms_path_join(mp, sizeof mp, path, "manifest.json");
     lms_status st = lms_path_is_dir(path) && lms_path_exists(mp) ? open_shards(ds, path, err) : open_corpus(ds, path, err);
+    if (st == LMS_ERR_ARG && lms_path_is_dir(path) && has_bin(path))
+        st = lms_errf(err, LMS_ERR_UNSUPPORTED,
+                      "'%s' holds .bin shards but no manifest.json, so which tokenizer made them and where documents "
+                      "start is unknown; stats, sample, grep and dedup read corpus directories and shard directories "
+                      "made by 'lmscope data prepare' (training reads plain llm.c shards as they are)",
+                      path);
     if (st) {
         lms_docset_free(ds);
         return st;

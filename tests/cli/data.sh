@@ -125,6 +125,9 @@ has "\"train\" is missing"
 printf '{"format": "lmscope-sh' > "$T/nomf/manifest.json"
 expect 1 "manifest not JSON" "$L" data stats "$T/nomf"
 has "not valid JSON"
+mkdir -p "$T/plain" && cp "$T/s/quotes_train_000000.bin" "$T/plain/"
+expect 1 "stats on llm.c shards without manifest" "$L" data stats "$T/plain"
+has "no manifest.json"
 expect 0 "help" "$L" data --help
 has "dedup"
 
