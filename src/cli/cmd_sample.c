@@ -140,6 +140,7 @@ int lms_cmd_sample(int argc, char **argv) {
                 json_decref(mj);
             }
             free(meta);
+            if (!auto_tok[0] && has_tokenizer(dir)) snprintf(auto_tok, sizeof auto_tok, "%s", dir);
         } else if (has_tokenizer(dir)) {
             snprintf(auto_tok, sizeof auto_tok, "%s", dir);
         }

@@ -6,7 +6,8 @@
  *   lmscope train --data shards/ --tokenizer tok/ --mix quotes=2,news=1 --out runs/s1 ...
  *
  * Exit status: 0 done; 1 the work failed (I/O, diverged to NaN/Inf: the last good checkpoint is
- * kept); 2 bad usage (flags, data too short for --ctx, an existing run without --resume);
+ * kept); 2 bad usage (flags, data too short for --ctx, a tokenizer that does not match the shards,
+ * an existing run without --resume);
  * 130 / 143 interrupted by SIGINT / SIGTERM after the step in flight was finished and saved
  * (the shell's 128 + signal convention). A second Ctrl-C kills at once.
  *
@@ -106,7 +107,8 @@ static int absolutize(char *dst, size_t cap, const char *src) {
     return 0;
 }
 
-static int exit_for(lms_status s) { return s == LMS_ERR_ARG ? 2 : 1; }
+/* Bad flags, and data or tokenizers that do not fit them, are usage errors. */
+static int exit_for(lms_status s) { return s == LMS_ERR_ARG || s == LMS_ERR_MISMATCH ? 2 : 1; }
 
 int lms_cmd_train(int argc, char **argv) {
     lms_train_config c;
@@ -143,7 +145,7 @@ int lms_cmd_train(int argc, char **argv) {
         {"grad-clip", LMS_FLAG_FLOAT, &c.grad_clip, "clip the global gradient norm to this; 0 = off", 0},
         {"seed", LMS_FLAG_I64, &seed, "seed for init and data order", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores (the loss curve is exact for a fixed count)", 0},
-        {"eval-interval", LMS_FLAG_INT, &eval_interval, "validation loss every N steps; -1 = steps/20", 0},
+        {"eval-interval", LMS_FLAG_INT, &eval_interval, "validation loss every N steps; -1 = steps/20 within [25, 500]", 0},
         {"eval-batches", LMS_FLAG_INT, &eval_batches, "validation batches per measurement", 0},
         {"ckpt-interval", LMS_FLAG_INT, &ckpt_interval, "checkpoint every N steps; -1 = auto; 0 = only at the end", 0},
         {"log-interval", LMS_FLAG_INT, &log_interval, "metrics.jsonl line every N steps", 0},

@@ -108,8 +108,10 @@ void lms_train_config_resolve(lms_train_config *c) {
         c->warmup = w > 1000 ? 1000 : w;
     }
     if (c->eval_interval < 0) {
+        /* 20 measurements per run, but at least 25 steps apart: eval_batches forward passes
+           cost about eval_batches/3 training steps, so this keeps validation under ~10% */
         int64_t e = c->steps / 20;
-        c->eval_interval = e < 1 ? 1 : e > 500 ? 500 : (int)e;
+        c->eval_interval = e < 25 ? 25 : e > 500 ? 500 : (int)e;
     }
     if (c->ckpt_interval < 0) {
         int64_t k = c->steps / 5;

@@ -67,9 +67,9 @@ typedef struct {
     float grad_clip;        /* max global gradient norm; 0 disables clipping */
     uint64_t seed;          /* model init, loader order, trainer RNG */
     int threads;            /* OpenMP threads; 0: all the machine has */
-    int eval_interval;      /* validation loss every this many steps (and at the end); -1: auto */
+    int eval_interval;      /* validation loss every this many steps (and at the end); -1: auto (steps/20 in [25, 500]) */
     int eval_batches;       /* validation batches per measurement (at most the loader's count) */
-    int ckpt_interval;      /* checkpoint every this many steps (and at the end); -1: auto; 0: only at the end */
+    int ckpt_interval;      /* checkpoint every this many steps (and at the end); -1: auto (steps/5 in [100, 1000]); 0: only at the end */
     int log_interval;       /* a metrics.jsonl line every this many steps */
     int keep_checkpoints;   /* newest checkpoints to keep, >= 1 */
     int n_data;
