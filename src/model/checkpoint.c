@@ -568,16 +568,13 @@ static lms_status load_llmc(lms_gpt **out, const char *path, lms_err *err) {
             LMS_ASSERT(ti != NULL);
             float *dst = params + ti->offset;
             const unsigned char *src = p + (size_t)(l * R * K) * isz;
-            if (k == 0) { /* wte: drop the padded rows */
-                LMS_ASSERT(ti->numel == (int64_t)c.vocab_size * C);
-                for (int64_t i = 0; i < ti->numel; i++) dst[i] = elem(src, (size_t)i, bf16);
-            } else if (t->transpose) { /* src [R, K] -> dst [K, R] */
+            if (t->transpose) { /* src [R, K] -> dst [K, R] */
                 LMS_ASSERT(ti->numel == R * K && ti->shape[0] == K);
                 for (int64_t i = 0; i < R; i++)
                     for (int64_t j = 0; j < K; j++) dst[j * R + i] = elem(src, (size_t)(i * K + j), bf16);
-            } else {
-                LMS_ASSERT(ti->numel == R * K);
-                for (int64_t i = 0; i < R * K; i++) dst[i] = elem(src, (size_t)i, bf16);
+            } else { /* wte: only the first V of Vp rows (ti->numel), dropping the padding */
+                LMS_ASSERT(ti->numel == (k == 0 ? (int64_t)c.vocab_size * C : R * K));
+                lms_st_convert_to_f32(bf16 ? LMS_ST_BF16 : LMS_ST_F32, src, dst, (size_t)ti->numel);
             }
         }
         p += (size_t)(R * K * nl) * isz;
