@@ -399,11 +399,17 @@ static lms_status finish(lms_loader *l, const lms_loader_config *c, lms_err *err
     }
     l->vb = calloc((size_t)(nvb ? nvb : 1), sizeof *l->vb);
     if (!l->vb) return nomem(err);
-    for (int d = 0; d < l->n_doms; d++)
-        for (int first = 0; first < l->n_vwin[d]; first += l->B) {
+    /* Round robin over domains (round k holds batch k of every domain that has one), so that any
+       prefix of the validation batches covers the domains evenly. */
+    for (int first = 0, any = 1; any; first += l->B) {
+        any = 0;
+        for (int d = 0; d < l->n_doms; d++) {
+            if (first >= l->n_vwin[d]) continue;
             int rows = l->n_vwin[d] - first < l->B ? l->n_vwin[d] - first : l->B;
             l->vb[l->n_vb++] = (val_batch){d, first, rows};
+            any = 1;
         }
+    }
     if (l->vocab <= 0) l->vocab = (int)l->max_token + 1;
     lms_rng_seed(&l->key, c->seed);
     return LMS_OK;

@@ -26,8 +26,10 @@
  * one) from the start of its validation shards, at most val_tokens_per_domain / T windows
  * (0 = 65536 tokens, < 0 = no cap; at least one window when the domain has one). Windows are
  * grouped B at a time into batches of a single domain; a domain's last batch is completed by
- * repeating its first windows (lms_loader_val_rows says how many rows are real). The set never
- * changes between calls. A domain whose validation shards hold fewer than T+1 tokens gets no
+ * repeating its first windows (lms_loader_val_rows says how many rows are real). Batches are
+ * ordered round robin over domains (batch 0 of every domain, then batch 1 of every domain that
+ * has one, ...), so evaluating only the first k batches still covers the domains evenly. The set
+ * never changes between calls. A domain whose validation shards hold fewer than T+1 tokens gets no
  * validation batches (a warning is logged).
  *
  *   lms_loader_config lc = {.B = 8, .T = 64, .seed = 1337, .weights = NULL};
