@@ -103,7 +103,8 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     strcpy(t->dir, run_dir);
     if (loader && t->c.n_data == 0) lms_train_config_add_data(&t->c, "(in memory)", NULL);
     if ((st = lms_train_config_check(&t->c, err))) goto fail;
-    if (lms_path_exists(path_in(t, p, sizeof p, "config.json"))) {
+    char lp[LMS_TRAIN_PATH + 64];
+    if (lms_path_exists(path_in(t, p, sizeof p, "config.json")) || lms_path_exists(path_in(t, lp, sizeof lp, "latest"))) {
         st = lms_errf(err, LMS_ERR_ARG, "%s already holds a run; continue it with --resume, or pick another --out", run_dir);
         goto fail;
     }

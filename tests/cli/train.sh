@@ -95,4 +95,25 @@ good=$(cat "$D/nan/latest")
 [ -s "$D/nan/checkpoints/$good.safetensors" ] || fail "latest ($good) points to a missing checkpoint"
 last=$(losses "$D/nan" | tail -1 | cut -d' ' -f1)
 [ "$good" = "$(printf 'step_%08d' "$last")" ] || fail "latest $good is not the last logged finite step $last"
+# several text files, and a shards dir with a BPE tokenizer, a domain mix and the tokenizer check
+head -c 20000 "$D/text.txt" > "$D/a.txt"; tail -c 20000 "$D/text.txt" > "$D/b.txt"
+"$L" train --data "$D/a.txt" "$D/b.txt" --out "$D/multi" --layers 1 --heads 2 --dim 32 --ctx 16 --batch 4 \
+    --steps 3 --quiet || fail "training on two text files"
+grep -q "b.txt" "$D/multi/config.json" || fail "config.json lacks the second data file"
+mkdir -p "$D/corpus"
+for d in cats dogs; do
+  for i in $(seq 1 60); do printf 'the %s number %d sat on the mat and ran in the park.\n<|endoftext|>\n' "$d" "$i"; done > "$D/corpus/$d.txt"
+done
+"$L" tokenizer train --vocab-size 300 --out "$D/tok" "$D/corpus/cats.txt" "$D/corpus/dogs.txt" >/dev/null 2>&1 || fail "tokenizer train"
+"$L" data prepare --tokenizer "$D/tok" --out "$D/shards" "$D/corpus" >/dev/null 2>&1 || fail "data prepare"
+"$L" train --data "$D/shards" --tokenizer "$D/tok" --mix cats=3,dogs=1 --out "$D/sh" --layers 1 --heads 2 --dim 32 \
+    --ctx 16 --batch 4 --steps 4 --quiet || fail "training on shards"
+grep -q '"vocab_size": 300' "$D/sh/config.json" || fail "vocab size not taken from the tokenizer"
+grep -q '"mix": "cats=3,dogs=1"' "$D/sh/config.json" || fail "mix not recorded"
+grep -q "\"tokenizer\": \"$(cd "$D/tok" && pwd)\"" "$D/sh/config.json" || fail "tokenizer dir not recorded"
+"$L" sample --model "$D/sh" --prompt "the cats" --tokens 5 >/dev/null || fail "sampling a shards run (tokenizer from config.json)"
+expect 2 "mix\|domain" train --data "$D/shards" --mix birds=1 --out "$D/x" --layers 1 --heads 2 --dim 32 --ctx 16 --steps 2
+"$L" tokenizer train --vocab-size 280 --out "$D/tok2" "$D/corpus/cats.txt" >/dev/null 2>&1 || fail "tokenizer train 2"
+expect 2 "tokenizer" train --data "$D/shards" --tokenizer "$D/tok2" --out "$D/x" --layers 1 --heads 2 --dim 32 --ctx 16 --steps 2
+[ -e "$D/x" ] && fail "a rejected run left $D/x behind"
 echo "train.sh: ok"
