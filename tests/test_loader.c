@@ -296,6 +296,16 @@ static void test_manifest_disagreements(void) {
     lms_path_join(to, sizeof to, tpath("bad"), "upper_val_000000.bin");
     CHECK(lms_shard_write(to, t, 20, 1, &err) == LMS_OK);
     CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "manifest.json says"));
+    /* The right length but the wrong version. */
+    {
+        uint32_t *orig;
+        size_t on;
+        lms_path_join(from, sizeof from, dir, "upper_val_000000.bin");
+        CHECK(lms_shard_read(from, 256, &orig, &on, NULL, &err) == LMS_OK);
+        CHECK(lms_shard_write(to, orig, on, 2, &err) == LMS_OK);
+        CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "version-2"));
+        free(orig);
+    }
     /* A truncated shard. */
     char *d;
     size_t n;
@@ -322,7 +332,9 @@ static void test_plain_llmc_dir_and_single_file(void) {
     lms_err err = {0};
     lms_mkdir_p(tpath("fw"), &err);
     uint32_t tr[3000], va[500];
-    for (int i = 0; i < 3000; i++) tr[i] = 1000 + (uint32_t)(i % 1000);
+    /* two train shards: 1000..2499 and 3000..4499, so a window that crossed from one shard into
+       the other would not be a run of consecutive ids */
+    for (int i = 0; i < 3000; i++) tr[i] = (i < 1500 ? 1000 : 1500) + (uint32_t)i;
     for (int i = 0; i < 500; i++) va[i] = 5000 + (uint32_t)i;
     char p[512];
     CHECK(lms_shard_write(lms_path_join(p, sizeof p, tpath("fw"), "fineweb_train_000001.bin"), tr, 1500, 1, &err) == LMS_OK);
@@ -337,12 +349,20 @@ static void test_plain_llmc_dir_and_single_file(void) {
     CHECK(lms_loader_tokenizer_hash(l) == NULL);
     CHECK(lms_loader_domain_train_tokens(l, 0) == 3000);
     int32_t in[128], tg[128];
-    int ok = 1;
-    for (int s = 0; s < 30; s++) {
+    int ok = 1, first = 0, rows = 0;
+    for (int s = 0; s < 100; s++) {
         lms_loader_next(l, in, tg);
-        for (int i = 0; i < 128; i++) ok &= in[i] >= 1000 && in[i] < 2000 && tg[i] >= 1000 && tg[i] < 2000;
+        for (int r = 0; r < 4; r++) {
+            int32_t s0 = in[r * 32];
+            ok &= (s0 >= 1000 && s0 + 32 <= 2499) || (s0 >= 3000 && s0 + 32 <= 4499);
+            for (int k = 0; k < 32; k++) ok &= in[r * 32 + k] == s0 + k && tg[r * 32 + k] == s0 + k + 1;
+            first += s0 < 2500;
+            rows++;
+        }
     }
-    CHECK(ok);
+    CHECK(ok); /* whole windows inside one train shard, never the val shard */
+    /* equal-sized shards are equally likely: Binomial(400, 0.5), 5 sigma = 50 */
+    CHECKF(abs(first - rows / 2) <= 50, "%d of %d windows from the first shard", first, rows);
     CHECK(lms_loader_num_val_batches(l) == 4); /* (500-1)/32 = 15 windows -> 4 batches */
     lms_loader_val_batch(l, 0, in, tg, NULL);
     CHECK(in[0] == 5000 && tg[0] == 5001 && in[32] == 5032);

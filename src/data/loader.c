@@ -252,6 +252,13 @@ static lms_status open_manifest(lms_loader *l, const char *dir, lms_err *err) {
                     if (st == LMS_ERR_IO) lms_err_prefix(err, "the manifest in '%s' lists a missing shard: ", dir);
                     break;
                 }
+                if (l->shards[idx].version != m.shard_version) {
+                    st = lms_errf(err, LMS_ERR_FORMAT,
+                                  "'%s' is a version-%d shard but manifest.json says version %d: the directory mixes "
+                                  "files from different runs; re-run 'lmscope data prepare'",
+                                  path, l->shards[idx].version, m.shard_version);
+                    break;
+                }
                 if (l->shards[idx].n_tokens != s->files[f].tokens) {
                     st = lms_errf(err, LMS_ERR_FORMAT,
                                   "'%s' holds %zu tokens but manifest.json says %llu: the directory mixes files from "
