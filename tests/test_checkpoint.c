@@ -536,11 +536,11 @@ static int write_elems(FILE *fp, const float *x, size_t n, int bf16) {
 /* Write m the way llm.c's train_gpt2.py write_model does; the padded rows hold `pad`. */
 static int write_llmc(lms_gpt *m, const char *path, int version, float pad, int32_t magic) {
     const lms_gpt_config *c = lms_gpt_get_config(m);
-    int64_t C = c->n_embd, L = c->n_layer, V = c->vocab_size, P = c->n_ctx, Vp = (V + 127) / 128 * 128;
+    int64_t C = c->n_embd, L = c->n_layer, V = c->vocab_size, P = c->n_ctx, Vp = version == 1 ? V : (V + 127) / 128 * 128;
     int bf16 = version == 5;
     FILE *fp = fopen(path, "wb");
     if (!fp) return 0;
-    int32_t h[256] = {magic, version, (int32_t)P, (int32_t)V, (int32_t)L, c->n_head, (int32_t)C, (int32_t)Vp};
+    int32_t h[256] = {magic, version, (int32_t)P, (int32_t)V, (int32_t)L, c->n_head, (int32_t)C, version == 1 ? 0 : (int32_t)Vp};
     int ok = fwrite(h, sizeof h, 1, fp) == 1;
     const float *wte = param(m, "wte.weight", V, C);
     ok = ok && wte && write_elems(fp, wte, (size_t)(V * C), bf16);
@@ -608,6 +608,14 @@ static void test_llmc_fp32_and_bf16(void) {
     CHECK(nx == ny && !memcmp(x, y, nx));
     free(x);
     free(y);
+    /* version 1: the first llm.c files, no padded vocabulary */
+    const char *p1 = tmp_path("gpt2_tiny_v1.bin");
+    CHECK(write_llmc(a, p1, 1, 0.0f, LMS_LLMC_MAGIC));
+    CHECKF(lms_checkpoint_load(&b, p1, &err) == LMS_OK, "%s", err.msg);
+    if (b) {
+        CHECK(same_params(a, b));
+        lms_gpt_free(b);
+    }
     /* bf16 (version 5) */
     const char *p5 = tmp_path("gpt2_tiny_bf16.bin");
     CHECK(write_llmc(a, p5, 5, 1.0f, LMS_LLMC_MAGIC));
@@ -652,7 +660,7 @@ static void test_llmc_bad(void) {
         const char *needle;
     } muts[] = {
         {0, 20240520, LMS_ERR_FORMAT, "magic"},    {0, 0, LMS_ERR_FORMAT, "magic"},
-        {1, 4, LMS_ERR_UNSUPPORTED, "version 4"},  {1, 1, LMS_ERR_UNSUPPORTED, "version"},
+        {1, 4, LMS_ERR_UNSUPPORTED, "version 4"},  {1, 2, LMS_ERR_UNSUPPORTED, "version"},
         {3, 0, LMS_ERR_ARG, NULL},                 {3, 200, LMS_ERR_FORMAT, "padded"},
         {4, 0, LMS_ERR_ARG, NULL},                 {4, 3, LMS_ERR_FORMAT, "truncated"},
         {5, 3, LMS_ERR_ARG, "n_head"},             {6, -8, LMS_ERR_ARG, NULL},

@@ -507,8 +507,8 @@ static lms_status load_llmc(lms_gpt **out, const char *path, lms_err *err) {
                      path, h[0], LMS_LLMC_MAGIC);
         goto fail;
     }
-    if (h[1] != 3 && h[1] != 5) {
-        s = lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: llm.c checkpoint version %d; lmscope reads version 3 (fp32) and 5 (bf16): "
+    if (h[1] != 1 && h[1] != 3 && h[1] != 5) {
+        s = lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: llm.c checkpoint version %d; lmscope reads versions 1 and 3 (fp32) and 5 (bf16): "
                      "re-export it with llm.c's train_gpt2.py", path, h[1]);
         goto fail;
     }
@@ -518,7 +518,7 @@ static lms_status load_llmc(lms_gpt **out, const char *path, lms_err *err) {
         lms_err_prefix(err, "%s: the llm.c header describes an invalid model: ", path);
         goto fail;
     }
-    int64_t Vp = h[7], C = c.n_embd, L = c.n_layer;
+    int64_t Vp = h[1] == 1 ? c.vocab_size : h[7], C = c.n_embd, L = c.n_layer; /* version 1: no padding */
     if (Vp < c.vocab_size) {
         s = lms_errf(err, LMS_ERR_FORMAT, "%s: padded vocabulary size %lld is smaller than the vocabulary %d; corrupt header", path,
                      (long long)Vp, c.vocab_size);

@@ -13,7 +13,8 @@
  *               directory (n_layer, n_head, n_embd, n_positions or n_ctx, vocab_size). Names with or
  *               without "transformer."; the attn.bias / attn.masked_bias buffers are ignored; an
  *               lm_head.weight equal to wte.weight (tied) is ignored, a different one is rejected.
- *   llm.c       gpt2_124M.bin etc.: 256 int32 header (magic 20240326; version 3 = fp32, 5 = bf16;
+ *   llm.c       gpt2_124M.bin etc.: 256 int32 header (magic 20240326; version 3 = fp32, 5 = bf16,
+ *               1 = the first llm.c files, fp32 without vocabulary padding;
  *               [2] max_seq_len, [3] vocab_size, [4] num_layers, [5] num_heads, [6] channels,
  *               [7] padded_vocab_size), then the parameters in llm.c's order with nn.Linear
  *               [out, in] matrices; they are transposed to Hugging Face's [in, out] and the padded
