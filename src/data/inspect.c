@@ -506,7 +506,7 @@ lms_status lms_data_grep(const lms_docset *ds, const lms_grep_config *c, lms_gre
     if (c->regex || c->ignore_case) {
         int ec;
         PCRE2_SIZE eo;
-        uint32_t opts = PCRE2_UTF | (c->regex ? PCRE2_UCP : PCRE2_LITERAL) | (c->ignore_case ? PCRE2_CASELESS : 0);
+        uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (c->regex ? PCRE2_UCP : PCRE2_LITERAL) | (c->ignore_case ? PCRE2_CASELESS : 0);
         re = pcre2_compile((PCRE2_SPTR)c->pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
         if (!re) {
             PCRE2_UCHAR msg[256];
@@ -529,7 +529,7 @@ lms_status lms_data_grep(const lms_docset *ds, const lms_grep_config *c, lms_gre
             while (pos <= len && !stop) {
                 size_t ms, ml;
                 if (re) {
-                    int rc = pcre2_match(re, (PCRE2_SPTR)t, len, pos, pos ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
+                    int rc = pcre2_match(re, (PCRE2_SPTR)t, len, pos, 0, md, NULL);
                     if (rc == PCRE2_ERROR_NOMATCH) break;
                     if (rc < 0) {
                         PCRE2_UCHAR msg[256];
