@@ -7,8 +7,8 @@
  *              x += y·attn.c_proj + b; xn = ln_2(x); h = gelu(xn·c_fc + b); x += h·mlp.c_proj + b
  *   logits = ln_f(x)·wteᵀ
  * The step runs inside one OpenMP parallel region: matrix-vector products are split by output
- * columns (strips of 64, so each strip's accumulators stay in registers), attention by heads, and
- * the small serial pieces (LayerNorm of one vector) run on one thread between barriers.
+ * columns (strips of 64, so each strip's accumulators stay in registers), attention by heads; each
+ * thread normalizes the residual vector itself (C floats), so only 5 barriers a layer remain.
  * The vector loops come from kernels/fast_chunks.h (AVX-512 where the CPU has it).
  *
  * Leaves out: batching, reduced-precision weights, prefill of a whole prompt in one matrix
@@ -35,8 +35,11 @@ struct lms_infer {
     size_t off_wte, off_wpe, off_lnfw, off_lnfb;
     size_t (*loff)[12]; /* per layer: offsets of the 12 tensors, table order */
     float *kcache, *vcache; /* [L, max_T, C] each */
-    float *x, *xn, *qkv, *y, *tmp, *h, *logits, *att; /* scratch: C, C, 3C, C, C, 4C, V, NH·max_T */
-    float mean, rstd;
+    float *x, *qkv, *y, *tmp, *h, *logits, *att; /* scratch: C, 3C, C, C, 4C, V, NH·max_T */
+    float *xn;        /* [nthr, aC]: each thread normalizes x itself, which saves two barriers a layer */
+    float *stats;     /* [nthr, 32]: each thread's mean/rstd (padded to a cache line) */
+    int nthr;         /* threads the scratch was sized for */
+    size_t aC;        /* C rounded up to 16 floats */
     const lms_fast_chunks *k;
 };
 
@@ -90,20 +93,23 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     size_t a = lms_align_floats((size_t)C), a3 = lms_align_floats((size_t)(3 * C)),
            a4 = lms_align_floats((size_t)(4 * C)), av = lms_align_floats((size_t)V),
            at = lms_align_floats((size_t)(NH * max_T));
-    float *scr = lms_alloc((4 * a + a3 + a4 + av + at) * sizeof(float), err);
+    s->nthr = omp_get_max_threads();
+    s->aC = a;
+    float *scr = lms_alloc((3 * a + a3 + a4 + av + at + (size_t)s->nthr * (a + 32)) * sizeof(float), err);
     if (!s->kcache || !s->vcache || !scr) {
         lms_free(scr);
         st = LMS_ERR_NOMEM;
         goto fail;
     }
     s->x = scr;
-    s->xn = s->x + a;
-    s->y = s->xn + a;
+    s->y = s->x + a;
     s->tmp = s->y + a;
     s->qkv = s->tmp + a;
     s->h = s->qkv + a3;
     s->logits = s->h + a4;
     s->att = s->logits + av;
+    s->xn = s->att + at;
+    s->stats = s->xn + (size_t)s->nthr * a;
     *out = s;
     return LMS_OK;
 fail:
@@ -143,21 +149,22 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
     const float scale = 1.0f / sqrtf((float)hs);
     const float *wte = P + s->off_wte, *wpe = P + s->off_wpe;
     int nthr = omp_get_max_threads();
+    if (nthr > s->nthr) nthr = s->nthr;     /* the scratch was sized at create time */
     if (nthr > 1 && C * C < 4096) nthr = 1; /* tiny models: the barriers would cost more than the work */
 
 #pragma omp parallel num_threads(nthr)
     {
         int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *xn = s->xn + (size_t)tid * s->aC, *st = s->stats + (size_t)tid * 32;
 #pragma omp single
         k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
         for (int64_t l = 0; l < c->n_layer; l++) {
             const size_t *o = s->loff[l];
             float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
             int64_t j0, j1;
-#pragma omp single
-            k->ln_fwd(s->xn, &s->mean, &s->rstd, s->x, P + o[0], P + o[1], 1, C);
+            k->ln_fwd(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
             split(C3, tid, nt, &j0, &j1);
-            k->gemv_in_out(s->qkv, s->xn, P + o[2], P + o[3], C, C3, j0, j1);
+            k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
 #pragma omp barrier
             /* attention, heads split across threads */
             for (int64_t h = tid; h < NH; h += nt) {
@@ -176,10 +183,9 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
 #pragma omp barrier
-#pragma omp single
-            k->ln_fwd(s->xn, &s->mean, &s->rstd, s->x, P + o[6], P + o[7], 1, C);
+            k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
             split(C4, tid, nt, &j0, &j1);
-            k->gemv_in_out(s->h, s->xn, P + o[8], P + o[9], C, C4, j0, j1);
+            k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
             k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
 #pragma omp barrier
             split(C, tid, nt, &j0, &j1);
@@ -187,13 +193,12 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
 #pragma omp barrier
         }
-#pragma omp single
-        k->ln_fwd(s->xn, &s->mean, &s->rstd, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
+        k->ln_fwd(xn, st, st + 1, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
         /* logits = xn · wteᵀ: rows of wte split across threads (in blocks of 4 rows) */
         int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
         if (r0 > V) r0 = V;
         if (r1 > V) r1 = V;
-        k->gemv_out_in(s->logits, s->xn, wte, C, r0, r1);
+        k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
     }
     s->pos++;
     return s->logits;
