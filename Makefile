@@ -7,6 +7,7 @@
 #   make asan         build and test under AddressSanitizer + UBSan (in build-asan/)
 #   make fuzz         build libFuzzer targets (clang) into build-fuzz/; FUZZ_TIME=600 make fuzz-run
 #   make deps         install/check the Debian packages the build needs
+#   make corpus       unpack the committed small corpus into data/corpus/ (corpus-full: rebuild the full one)
 #
 # Toggles: BUILD=dir (object directory), ISA=generic (no AVX-512 code at all), CUDA=1 (reserved:
 # the CUDA backend is not written yet), DEBUG=1 (-O0).
@@ -45,7 +46,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/liblmscope.a
 
-.PHONY: all test demo bench asan fuzz fuzz-run deps clean corpus-full
+.PHONY: all test demo bench asan fuzz fuzz-run deps clean corpus corpus-full
 all: $(BUILD)/lmscope $(if $(filter build,$(BUILD)),lmscope)
 
 lmscope: $(BUILD)/lmscope
@@ -93,6 +94,9 @@ FUZZ_TIME ?= 600
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  $$f -max_total_time=$(FUZZ_TIME) build-fuzz/corpus-$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; done
+
+corpus:
+	@tools/corpus/unpack.sh
 
 corpus-full:
 	tools/corpus/build.sh full
