@@ -434,6 +434,22 @@ static lms_status diverged(lms_train *t, const char *what, float value, float lo
                     (long long)t->step + 1, what, fmt_bad(vb, sizeof vb, value), fmt_bad(lb, sizeof lb, loss), (double)t->c.lr, last);
 }
 
+static int64_t first_nonfinite(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return -1;
+}
+
+/* A finite loss and gradient can still give an update that overflows: never save that state. */
+static lms_status guarded_save(lms_train *t, float loss, lms_err *err) {
+    int64_t bad = first_nonfinite(lms_gpt_params(t->m), lms_gpt_num_params(t->m));
+    if (bad >= 0) {
+        t->step--; /* report the step that produced it; the good state is the previous one */
+        return diverged(t, "a parameter after the update", lms_gpt_params(t->m)[bad], loss, err);
+    }
+    return save_checkpoint(t, err);
+}
+
 lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *err) {
     const lms_train_config *c = &t->c;
     const int B = c->batch, T = c->model.n_ctx;
@@ -474,7 +490,7 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
         int ckpt = (c->ckpt_interval > 0 && t->step % c->ckpt_interval == 0) || t->step == c->steps || stop;
         t->elapsed += lms_now() - t0;
         if (ckpt) {
-            if ((st = save_checkpoint(t, err))) return st;
+            if ((st = guarded_save(t, loss, err))) return st;
             p.checkpointed = 1;
         }
         session_steps++;
@@ -487,11 +503,11 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
     }
     if (t->step < c->steps) {
         /* stopped by the flag: make sure the state we stop at is on disk */
-        if (t->ckpt_step != t->step && (st = save_checkpoint(t, err))) return st;
+        if (t->ckpt_step != t->step && (st = guarded_save(t, NAN, err))) return st;
         return lms_errf(err, LMS_ERR_INTERRUPTED, "interrupted at step %lld of %lld; saved %s", (long long)t->step,
                         (long long)c->steps, t->latest);
     }
-    if (t->ckpt_step != t->step && (st = save_checkpoint(t, err))) return st;
+    if (t->ckpt_step != t->step && (st = guarded_save(t, NAN, err))) return st;
     return LMS_OK;
 }
 
