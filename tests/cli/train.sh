@@ -61,7 +61,7 @@ grep -q '"tokenizer"' "$D/one/config.json" && grep -q '"schedule": "constant"' "
 I="$T --lr 3e-3 --schedule constant --warmup 3 --seed 5"
 "$L" train $I --out "$D/int" --steps 1000000 --ckpt-interval 0 2>"$D/int.err" &
 pid=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
   [ -f "$D/int/metrics.jsonl" ] && [ "$(wc -l <"$D/int/metrics.jsonl")" -ge 8 ] && break
   sleep 0.05
 done
@@ -79,7 +79,7 @@ diff <(losses "$D/ref") <(losses "$D/int") >&2 || fail "losses after SIGINT + re
 # SIGTERM: exit 143
 "$L" train --out "$D/int" --resume --steps 1000000 2>"$D/term.err" &
 pid=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
   [ "$(wc -l <"$D/int/metrics.jsonl")" -ge $((n + 3)) ] && break
   sleep 0.05
 done
