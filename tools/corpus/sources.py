@@ -486,7 +486,7 @@ def read_quiz(path):
 
 def _two_lines(a, b):
     a = a.strip()
-    return a + ("" if a[-1:] in ",;:.?!" else ",") + " " + b.strip()
+    return (a + ("" if a[-1:] in ",;:.?!" else ",") + " " + b.strip()).rstrip(",;:")
 
 
 def _play(w):
@@ -549,9 +549,10 @@ def quiz_facts(root, wordnet_only=frozenset()):
     pr = [r for r in q("pres") if len(r) >= 2]
     lists["presidents"] = [(r[0], r[1]) for r in pr]
     lines = []
-    for i, r in enumerate(pr):
-        t = "%s was President of the United States from %s." % (r[0], r[1].replace("-", " to "))
-        lines.append(t)
+    for r in pr:
+        a, _, b = r[1].partition("-")
+        when = "from %s to %s" % (a, b) if b else ("from %s" % a if "-" in r[1] else "in %s" % a)
+        lines.append("%s was President of the United States %s." % (r[0], when))
     docs.append(Doc("facts", "presidents", join_doc(["Presidents of the United States."] + lines), True, {}))
 
     bd = [r for r in q("bard") if len(r) >= 3]
