@@ -55,8 +55,10 @@ for s in $SHAPES; do
 done
 echo "bench: decoding, shape c, batch 1" >&2
 for r in $(seq "$REPEATS"); do
-  "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample --steps 9 --warmup 1 \
-    --threads "$THREADS" | sed 's/^{/{"shape":"c","impl":"lmscope",/' >> "$OUT"
+  for w in "" --bf16; do
+    "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample $w --steps 9 --warmup 1 \
+      --threads "$THREADS" | sed 's/^{/{"shape":"c","impl":"lmscope",/' >> "$OUT"
+  done
 done
 
 "$PY" - "$OUT" <<'EOF'
@@ -76,9 +78,10 @@ for s in ["a", "b", "c"]:
     prss = med([r["peak_rss_bytes"] for r in pt]) / 2**20 if pt else None
     fmt = lambda v, f: (f % v) if v is not None else "-"
     print(f"{s:5} {o:13.1f} {fmt(p, '%13.1f'):>13} {fmt(o / p if p else None, '%6.2f'):>6} {g:8.1f} {c:8.1f} {g / c:7.2f} {rss:11.0f} {plan:10.0f} {rss / plan:8.2f} {fmt(prss, '%12.0f'):>12}")
-smp = [r for r in rows if r["mode"] == "sample"]
-if smp:
-    print(f"\nKV-cache decoding, shape c, batch 1, {smp[0]['ctx']} tokens per sequence: "
-          f"{med([r['tokens_per_s'] for r in smp]):.0f} tokens/s (median over repeats; target >= 5000)")
-print(f"\nraw results: {sys.argv[1]}")
+for w in ["fp32", "bf16"]:
+    smp = [r for r in rows if r["mode"] == "sample" and r.get("weights") == w]
+    if smp:
+        print(f"KV-cache decoding, shape c, batch 1, {smp[0]['ctx']} tokens per sequence, {w} weights: "
+              f"{med([r['tokens_per_s'] for r in smp]):.0f} tokens/s (median; target >= 5000)")
+print(f"raw results: {sys.argv[1]}")
 EOF

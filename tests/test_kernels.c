@@ -354,6 +354,29 @@ static void test_gemv_chunks(void) {
                 r[j] = (float)s;
             }
             CHECKF(close_sum("gemv out_in", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+            /* bf16 weights: widened exactly, so the reference is the double product with the
+               rounded weights, and the same fp32-summation tolerance applies */
+            uint16_t *Wb = malloc((size_t)(C * OC) * sizeof(uint16_t));
+            for (int64_t i = 0; i < C * OC; i++) Wb[i] = lms_fast_to_bf16(W[i]);
+            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, 0, OC / 2);
+            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, OC / 2, OC);
+            for (int64_t j = 0; j < OC; j++) {
+                double s = bias[j];
+                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(Wb[i * OC + j]);
+                r[j] = (float)s;
+            }
+            CHECKF(close_sum("gemv in_out bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+            k->gemv_out_in_bf16(o, x, Wb, C, 0, OC);
+            for (int64_t j = 0; j < OC; j++) {
+                double s = 0;
+                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(Wb[j * C + i]);
+                r[j] = (float)s;
+            }
+            CHECKF(close_sum("gemv out_in bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+            CHECK(lms_fast_to_bf16(1.0f) == 0x3F80 && lms_fast_from_bf16(0x3F80) == 1.0f);
+            CHECK(lms_fast_to_bf16(1.00390625f) == 0x3F80);  /* halfway: ties to even */
+            CHECK(lms_fast_to_bf16(1.01171875f) == 0x3F82);  /* halfway: ties to even (up) */
+            free(Wb);
             free(x); free(W); free(bias); free(o); free(r); free(W2);
         }
 }

@@ -2,7 +2,7 @@
  *
  *   lmscope bench --layers 4 --heads 4 --dim 256 --vocab 8192 --batch 16 --ctx 256 [--steps 10
  *                 --warmup 2 --threads 2]
- *   lmscope bench ... --sample          KV-cache decoding at batch 1 instead of training
+ *   lmscope bench ... --sample [--bf16] KV-cache decoding at batch 1 instead of training
  *
  * Training: builds a model (GPT-2 init), runs --warmup untimed then --steps timed full steps
  * (zero_grad + forward + backward + AdamW) and prints ONE JSON line: the median step time (and
@@ -12,7 +12,8 @@
  * in the peak RSS), the fraction of it reached, the peak RSS and the planned memory (params + grads
  * + 2 AdamW moments + activations).
  * Decoding (--sample): decodes --steps sequences of --ctx tokens, feeding back the argmax, and
- * reports the median over sequences of tokens/s (the logits of every token included).
+ * reports the median over sequences of tokens/s (the logits of every token included); --bf16
+ * reads bfloat16 copies of the weight matrices (lms_infer_set_bf16).
  *
  * Exit status: 0 done; 1 the model could not be built (memory); 2 bad flags.
  * Leaves out: comparisons with other programs (bench/run.sh does those).
@@ -66,11 +67,16 @@ static double sgemm_ceiling(int n, int reps) {
     return 2.0 * n * (double)n * n / best / 1e9;
 }
 
-static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int warmup, int threads) {
+static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int warmup, int threads, int bf16) {
     lms_err err = {0};
     lms_infer *s = NULL;
     if (lms_infer_create(&s, m, cfg->n_ctx, &err) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
+        return 1;
+    }
+    if (bf16 && lms_infer_set_bf16(s, 1, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        lms_infer_free(s);
         return 1;
     }
     int n = steps + warmup;
@@ -91,11 +97,11 @@ static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int wa
     }
     double med = median(tps + warmup, steps);
     printf("{\"mode\":\"sample\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"ctx\":%d,\"batch\":1,"
-           "\"threads\":%d,\"kernels\":\"%s\",\"params\":%lld,\"sequences\":%d,\"tokens_per_s\":%.1f,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"weights\":\"%s\",\"params\":%lld,\"sequences\":%d,\"tokens_per_s\":%.1f,"
            "\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,\"us_per_token\":%.2f,\"peak_rss_bytes\":%zu,"
            "\"checksum\":%llu}\n",
            cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, cfg->n_ctx, threads, lms_ops_get()->name,
-           (long long)lms_gpt_num_params(m), steps, med, tps[warmup], tps[n - 1], 1e6 / med,
+           bf16 ? "bf16" : "fp32", (long long)lms_gpt_num_params(m), steps, med, tps[warmup], tps[n - 1], 1e6 / med,
            lms_peak_rss_bytes(), (unsigned long long)(check % 1000003));
     free(tps);
     lms_infer_free(s);
@@ -104,7 +110,7 @@ static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int wa
 
 int lms_cmd_bench(int argc, char **argv) {
     int layers = 4, heads = 4, dim = 256, vocab = 8192, batch = 16, ctx = 256, steps = 10, warmup = 2;
-    int threads = 2, sample = 0, ceiling_n = 2048;
+    int threads = 2, sample = 0, bf16 = 0, ceiling_n = 2048;
     int64_t seed = 1;
     lms_flag flags[] = {
         {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
@@ -117,6 +123,7 @@ int lms_cmd_bench(int argc, char **argv) {
         {"warmup", LMS_FLAG_INT, &warmup, "untimed steps first", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads (OpenMP and OpenBLAS)", 0},
         {"sample", LMS_FLAG_BOOL, &sample, "measure KV-cache decoding at batch 1 instead of training", 0},
+        {"bf16", LMS_FLAG_BOOL, &bf16, "--sample: bfloat16 copies of the weight matrices (fp32 arithmetic)", 0},
         {"ceiling-size", LMS_FLAG_INT, &ceiling_n, "size n of the n x n x n sgemm that measures the ceiling (0: skip)", 0},
         {"seed", LMS_FLAG_I64, &seed, "seed for the weights and tokens", 0},
         {0}};
@@ -147,7 +154,7 @@ int lms_cmd_bench(int argc, char **argv) {
     }
     lms_gpt_init(m, (uint64_t)seed);
     if (sample) {
-        rc = bench_sample(m, &cfg, steps, warmup, threads);
+        rc = bench_sample(m, &cfg, steps, warmup, threads, bf16);
         lms_gpt_free(m);
         return rc;
     }

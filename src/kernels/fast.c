@@ -179,6 +179,25 @@ static void g_gemv_in_out(float *out, const float *x, const float *W, const floa
     }
 }
 
+static void g_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias,
+                               int64_t C, int64_t OC, int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) out[j] = bias ? bias[j] : 0.0f;
+    for (int64_t i = 0; i < C; i++) {
+        float xi = x[i];
+        const uint16_t *wr = W + i * OC;
+        for (int64_t j = j0; j < j1; j++) out[j] += xi * lms_fast_from_bf16(wr[j]);
+    }
+}
+
+static void g_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
+                               int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+        float s = 0.0f;
+        for (int64_t i = 0; i < C; i++) s += lms_fast_from_bf16(W[r * C + i]) * x[i];
+        out[r] = s;
+    }
+}
+
 static float g_dot(const float *a, const float *b, int64_t n) {
     float s = 0.0f;
     for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
@@ -198,7 +217,7 @@ static const lms_fast_chunks g_generic = {
     "generic",     g_ln_fwd,      g_ln_bwd_dx,       g_ln_bwd_dwdb, g_colsum,
     g_gelu_fwd,    g_gelu_bwd,    g_add,             g_copy_rows_bias,
     g_softmax_row, g_softmax_bwd_row, g_xent_row,   g_xent_row_fwd, g_adamw,
-    g_gemv_in_out, g_gemv_out_in, g_dot,             g_axpy,
+    g_gemv_in_out, g_gemv_out_in, g_gemv_in_out_bf16, g_gemv_out_in_bf16, g_dot, g_axpy,
 };
 
 const lms_fast_chunks *lms_fast_chunks_generic(void) { return &g_generic; }

@@ -304,38 +304,37 @@ static void v_adamw(float *p, const float *g, float *m, float *v, int64_t n, flo
     }
 }
 
-/* out[j0:j1] = bias + x · W[:, j0:j1], W is [C, OC]. Columns in strips of 64 (4 registers),
-   rows streamed; each strip's accumulators stay in registers over all C rows. */
+/* out[j0:j1] = bias + x · W[:, j0:j1], W is [C, OC]. Streams W row by row (four rows per pass
+   over out, which stays in L1), so each thread reads long contiguous runs that the hardware
+   prefetchers follow; walking a column strip down the rows instead touches a new page per row. */
 static void v_gemv_in_out(float *out, const float *x, const float *W, const float *bias, int64_t C,
                           int64_t OC, int64_t j0, int64_t j1) {
-    for (int64_t js = j0; js < j1; js += 64) {
-        int64_t je = js + 64 < j1 ? js + 64 : j1;
-        __mmask16 k[4];
-        __m512 a[4];
-        for (int j = 0; j < 4; j++) {
-            int64_t left = je - (js + 16 * j);
-            k[j] = left > 0 ? tailmask(left) : 0;
-            a[j] = bias ? _mm512_maskz_loadu_ps(k[j], bias + js + 16 * j) : _mm512_setzero_ps();
+    for (int64_t j = j0; j < j1; j += 16) {
+        __mmask16 k = tailmask(j1 - j);
+        _mm512_mask_storeu_ps(out + j, k, bias ? _mm512_maskz_loadu_ps(k, bias + j) : _mm512_setzero_ps());
+    }
+    int64_t i = 0;
+    for (; i + 4 <= C; i += 4) {
+        const float *w0 = W + i * OC, *w1 = w0 + OC, *w2 = w1 + OC, *w3 = w2 + OC;
+        __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]), x2 = _mm512_set1_ps(x[i + 2]),
+               x3 = _mm512_set1_ps(x[i + 3]);
+        for (int64_t j = j0; j < j1; j += 16) {
+            __mmask16 k = tailmask(j1 - j);
+            __m512 o = _mm512_maskz_loadu_ps(k, out + j);
+            o = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(k, w0 + j), o);
+            o = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(k, w1 + j), o);
+            o = _mm512_fmadd_ps(x2, _mm512_maskz_loadu_ps(k, w2 + j), o);
+            o = _mm512_fmadd_ps(x3, _mm512_maskz_loadu_ps(k, w3 + j), o);
+            _mm512_mask_storeu_ps(out + j, k, o);
         }
-        if (k[3] == 0xFFFF) {
-            for (int64_t i = 0; i < C; i++) {
-                const float *wr = W + i * OC + js;
-                __m512 xi = _mm512_set1_ps(x[i]);
-                a[0] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr), a[0]);
-                a[1] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr + 16), a[1]);
-                a[2] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr + 32), a[2]);
-                a[3] = _mm512_fmadd_ps(xi, _mm512_loadu_ps(wr + 48), a[3]);
-            }
-        } else {
-            for (int64_t i = 0; i < C; i++) {
-                const float *wr = W + i * OC + js;
-                __m512 xi = _mm512_set1_ps(x[i]);
-                for (int j = 0; j < 4; j++)
-                    if (k[j]) a[j] = _mm512_fmadd_ps(xi, _mm512_maskz_loadu_ps(k[j], wr + 16 * j), a[j]);
-            }
+    }
+    for (; i < C; i++) {
+        const float *w0 = W + i * OC;
+        __m512 x0 = _mm512_set1_ps(x[i]);
+        for (int64_t j = j0; j < j1; j += 16) {
+            __mmask16 k = tailmask(j1 - j);
+            _mm512_mask_storeu_ps(out + j, k, _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(k, w0 + j), _mm512_maskz_loadu_ps(k, out + j)));
         }
-        for (int j = 0; j < 4; j++)
-            if (k[j]) _mm512_mask_storeu_ps(out + js + 16 * j, k[j], a[j]);
     }
 }
 
@@ -371,6 +370,72 @@ static void v_gemv_out_in(float *out, const float *x, const float *W, int64_t C,
     }
 }
 
+static inline __m512 ld_bf16_mask(__mmask16 k, const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p)), 16));
+}
+
+static void v_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias,
+                               int64_t C, int64_t OC, int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j += 16) {
+        __mmask16 k = tailmask(j1 - j);
+        _mm512_mask_storeu_ps(out + j, k, bias ? _mm512_maskz_loadu_ps(k, bias + j) : _mm512_setzero_ps());
+    }
+    int64_t i = 0;
+    for (; i + 4 <= C; i += 4) {
+        const uint16_t *w0 = W + i * OC, *w1 = w0 + OC, *w2 = w1 + OC, *w3 = w2 + OC;
+        __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]), x2 = _mm512_set1_ps(x[i + 2]),
+               x3 = _mm512_set1_ps(x[i + 3]);
+        for (int64_t j = j0; j < j1; j += 16) {
+            __mmask16 k = tailmask(j1 - j);
+            __m512 o = _mm512_maskz_loadu_ps(k, out + j);
+            o = _mm512_fmadd_ps(x0, ld_bf16_mask(k, w0 + j), o);
+            o = _mm512_fmadd_ps(x1, ld_bf16_mask(k, w1 + j), o);
+            o = _mm512_fmadd_ps(x2, ld_bf16_mask(k, w2 + j), o);
+            o = _mm512_fmadd_ps(x3, ld_bf16_mask(k, w3 + j), o);
+            _mm512_mask_storeu_ps(out + j, k, o);
+        }
+    }
+    for (; i < C; i++) {
+        const uint16_t *w0 = W + i * OC;
+        __m512 x0 = _mm512_set1_ps(x[i]);
+        for (int64_t j = j0; j < j1; j += 16) {
+            __mmask16 k = tailmask(j1 - j);
+            _mm512_mask_storeu_ps(out + j, k, _mm512_fmadd_ps(x0, ld_bf16_mask(k, w0 + j), _mm512_maskz_loadu_ps(k, out + j)));
+        }
+    }
+}
+
+static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
+                               int64_t r1) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint16_t *w0 = W + r * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
+               s3 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            __m512 xv = _mm512_maskz_loadu_ps(k, x + c);
+            s0 = _mm512_fmadd_ps(ld_bf16_mask(k, w0 + c), xv, s0);
+            s1 = _mm512_fmadd_ps(ld_bf16_mask(k, w1 + c), xv, s1);
+            s2 = _mm512_fmadd_ps(ld_bf16_mask(k, w2 + c), xv, s2);
+            s3 = _mm512_fmadd_ps(ld_bf16_mask(k, w3 + c), xv, s3);
+        }
+        out[r] = _mm512_reduce_add_ps(s0);
+        out[r + 1] = _mm512_reduce_add_ps(s1);
+        out[r + 2] = _mm512_reduce_add_ps(s2);
+        out[r + 3] = _mm512_reduce_add_ps(s3);
+    }
+    for (; r < r1; r++) {
+        const uint16_t *w0 = W + r * C;
+        __m512 s0 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            __mmask16 k = tailmask(C - c);
+            s0 = _mm512_fmadd_ps(ld_bf16_mask(k, w0 + c), _mm512_maskz_loadu_ps(k, x + c), s0);
+        }
+        out[r] = _mm512_reduce_add_ps(s0);
+    }
+}
+
 static void v_axpy(float *y, float a, const float *x, int64_t n) {
     __m512 va = _mm512_set1_ps(a);
     for (int64_t i = 0; i < n; i += 16) {
@@ -383,7 +448,7 @@ static const lms_fast_chunks v_table = {
     "avx512",      v_ln_fwd,      v_ln_bwd_dx,       v_ln_bwd_dwdb,  v_colsum,
     v_gelu_fwd,    v_gelu_bwd,    v_add,             v_copy_rows_bias,
     v_softmax_row, v_softmax_bwd_row, v_xent_row,   v_xent_row_fwd, v_adamw,
-    v_gemv_in_out, v_gemv_out_in, v_dot,             v_axpy,
+    v_gemv_in_out, v_gemv_out_in, v_gemv_in_out_bf16, v_gemv_out_in_bf16, v_dot, v_axpy,
 };
 
 const lms_fast_chunks *lms_fast_chunks_avx512(void) { return &v_table; }

@@ -61,9 +61,25 @@ typedef struct {
                         int64_t OC, int64_t j0, int64_t j1);
     void (*gemv_out_in)(float *out, const float *x, const float *W, int64_t C, int64_t r0,
                         int64_t r1);
+    /* The same two products with W stored as bfloat16 (the upper 16 bits of an fp32; see
+       lms_fast_to_bf16), widened exactly to fp32 and accumulated in fp32. */
+    void (*gemv_in_out_bf16)(float *out, const float *x, const uint16_t *W, const float *bias,
+                             int64_t C, int64_t OC, int64_t j0, int64_t j1);
+    void (*gemv_out_in_bf16)(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
+                             int64_t r1);
     float (*dot)(const float *a, const float *b, int64_t n);
     void (*axpy)(float *y, float a, const float *x, int64_t n); /* y += a x */
 } lms_fast_chunks;
+
+/* fp32 -> bfloat16, round to nearest even (finite inputs) */
+static inline uint16_t lms_fast_to_bf16(float f) {
+    union { float f; uint32_t u; } v = {f};
+    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
+}
+static inline float lms_fast_from_bf16(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
 
 const lms_fast_chunks *lms_fast_chunks_generic(void);
 #ifndef LMS_NO_SIMD

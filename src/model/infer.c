@@ -11,7 +11,9 @@
  * thread normalizes the residual vector itself (C floats), so only 5 barriers a layer remain.
  * The vector loops come from kernels/fast_chunks.h (AVX-512 where the CPU has it).
  *
- * Leaves out: batching, reduced-precision weights, prefill of a whole prompt in one matrix
+ * Optional bfloat16 weight copies (lms_infer_set_bf16) halve the bytes each step reads.
+ *
+ * Leaves out: batching, int8 weights, prefill of a whole prompt in one matrix
  * product (prompts are fed one token at a time).
  */
 #include "model/infer.h"
@@ -41,6 +43,8 @@ struct lms_infer {
     int nthr;         /* threads the scratch was sized for */
     size_t aC;        /* C rounded up to 16 floats */
     const lms_fast_chunks *k;
+    uint16_t *wb; /* NULL, or bf16 copies: per layer c_attn | attn.c_proj | c_fc | mlp.c_proj
+                     (12 C² values), then wte [V, C] */
 };
 
 static const char *k_layer_names[12] = {
@@ -123,7 +127,31 @@ void lms_infer_free(lms_infer *s) {
     lms_free(s->vcache);
     lms_free(s->x); /* start of the scratch block */
     lms_free(s->loff);
+    lms_free(s->wb);
     lms_free(s);
+}
+
+lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err) {
+    if (!on) {
+        lms_free(s->wb);
+        s->wb = NULL;
+        return LMS_OK;
+    }
+    const int64_t C = s->cfg.n_embd, L = s->cfg.n_layer, V = s->cfg.vocab_size;
+    uint16_t *wb = s->wb ? s->wb : lms_alloc((size_t)(L * 12 * C * C + V * C) * sizeof(uint16_t), err);
+    if (!wb) return LMS_ERR_NOMEM;
+    const float *P = lms_gpt_params_const(s->m);
+    const int which[4] = {2, 4, 8, 10};
+    const int64_t numel[4] = {3 * C * C, C * C, 4 * C * C, 4 * C * C};
+    uint16_t *d = wb;
+    for (int64_t l = 0; l < L; l++)
+        for (int i = 0; i < 4; i++) {
+            const float *src = P + s->loff[l][which[i]];
+            for (int64_t j = 0; j < numel[i]; j++) *d++ = lms_fast_to_bf16(src[j]);
+        }
+    for (int64_t j = 0; j < V * C; j++) *d++ = lms_fast_to_bf16(P[s->off_wte + j]);
+    s->wb = wb;
+    return LMS_OK;
 }
 
 void lms_infer_reset(lms_infer *s) { s->pos = 0; }
@@ -163,8 +191,10 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
             int64_t j0, j1;
             k->ln_fwd(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
+            const uint16_t *wl = s->wb ? s->wb + l * 12 * C * C : NULL;
             split(C3, tid, nt, &j0, &j1);
-            k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl, P + o[3], C, C3, j0, j1);
+            else k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
 #pragma omp barrier
             /* attention, heads split across threads */
             for (int64_t h = tid; h < NH; h += nt) {
@@ -180,16 +210,19 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             }
 #pragma omp barrier
             split(C, tid, nt, &j0, &j1);
-            k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + 3 * C * C, P + o[5], C, C, j0, j1);
+            else k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
 #pragma omp barrier
             k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
             split(C4, tid, nt, &j0, &j1);
-            k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->h, xn, wl + 4 * C * C, P + o[9], C, C4, j0, j1);
+            else k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
             k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
 #pragma omp barrier
             split(C, tid, nt, &j0, &j1);
-            k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + 8 * C * C, P + o[11], C4, C, j0, j1);
+            else k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
 #pragma omp barrier
         }
@@ -198,7 +231,8 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
         int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
         if (r0 > V) r0 = V;
         if (r1 > V) r1 = V;
-        k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
+        if (s->wb) k->gemv_out_in_bf16(s->logits, xn, s->wb + c->n_layer * 12 * C * C, C, r0, r1);
+        else k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
     }
     s->pos++;
     return s->logits;

@@ -36,6 +36,15 @@ typedef struct lms_infer lms_infer; /* opaque */
 lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_err *err);
 void lms_infer_free(lms_infer *s);
 
+/* Optional: on = 1 makes the matrix-vector products read bfloat16 copies of the weight matrices
+   (c_attn, attn.c_proj, c_fc, mlp.c_proj and wte), made now from the model's current parameters
+   (later training is not seen until this is called again); biases, LayerNorm, the cache and all
+   arithmetic stay fp32. Halves the bytes read per token, which is what limits decoding speed.
+   The logits then differ from the fp32 forward by the weights' rounding to 8 mantissa bits
+   (relative 2^-9 per weight; in practice ~1e-2 of the logits' spread). on = 0 returns to fp32
+   and frees the copies. LMS_ERR_NOMEM (state unchanged). The sequence is not reset. */
+lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err);
+
 /* Forget the sequence: the next step is position 0. */
 void lms_infer_reset(lms_infer *s);
 
