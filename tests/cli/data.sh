@@ -71,6 +71,8 @@ expect 0 "grep regex" "$L" data grep --regex 'Chapter [0-9]\.' "$T/c"
 has "6 matches"
 expect 0 "grep ignore-case on shards" "$L" data grep --ignore-case "BAKU" "$T/s"
 has "2 matches"
+expect 0 "grep --max" "$L" data grep --max 1 --regex 'Chapter [0-9]\.' "$T/c"
+has "1 match in 1 document"
 expect 1 "grep bad regex" "$L" data grep --regex 'a(' "$T/c"
 has "bad regular expression"
 
