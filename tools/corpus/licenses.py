@@ -35,6 +35,16 @@ SOURCES = [
     ("rv1909", ["sword-text-sparv"], ["usr/share/doc/sword-text-sparv/copyright"],
      "usr/share/sword/modules/texts/ztext/spaRV1909eb (SWORD zText, OSIS markup stripped)",
      "public domain", "bible_es_en.txt"),
+    ("bible-modern", ["sword-text-web"], ["usr/share/doc/sword-text-web/copyright"],
+     "usr/share/sword/modules/texts/ztext/engWEB2015eb (SWORD zText, OSIS markup stripped, "
+     "footnotes and headings removed). The text is derived from the World English Bible and "
+     "modified, so, as its licence asks, the result is not called the World English Bible",
+     "public domain (the name 'World English Bible' is a trademark of eBible.org)",
+     "bible_modern.txt (full recipe only)"),
+    ("jargon-file", ["dict-jargon"], ["usr/share/doc/dict-jargon/copyright"],
+     "usr/share/dictd/jargon.dict.dz + jargon.index (dictd database; cross-reference braces "
+     "removed)", "public domain (please cite: \"Jargon File 4.4.7\")",
+     "jargon.txt (full recipe only)"),
     ("wordnet", ["wordnet-base"], ["usr/share/doc/wordnet-base/copyright"],
      "usr/share/wordnet/data.{noun,verb,adj,adv} (glosses, example sentences, and sentences "
      "made from hypernym, instance, part, member, substance and antonym pointers)",

@@ -151,6 +151,26 @@ def sotu(root):
 
 KJV_DIR = "usr/share/sword/modules/texts/ztext/engKJV2006eb"
 RV_DIR = "usr/share/sword/modules/texts/ztext/spaRV1909eb"
+WEB_DIR = "usr/share/sword/modules/texts/ztext/engWEB2015eb"
+
+
+def bible_modern(root):
+    """A modern public-domain English Bible (derived from the World English Bible, notes and
+    headings removed, so -- as its licence asks -- not called by that name), chapter docs."""
+    verses = sword.read_module(_p(root, "sword-text-web", WEB_DIR))
+    chapters = collections.OrderedDict()
+    for b, c, v, t in verses:
+        chapters.setdefault((b, c), []).append((v, norm(t)))
+    books = list(collections.OrderedDict.fromkeys(b for b, _ in chapters))
+    docs = []
+    for (b, c), vs in chapters.items():
+        lines = ["%d %s" % (v, t) for v, t in vs if t]
+        if not lines:
+            continue
+        head = "%s %d" % (sword.BOOK_NAMES.get(b, b), c)
+        docs.append(Doc("bible_modern", "%02d-%03d" % (books.index(b), c),
+                        "\n".join([head] + lines), False, {"book": b, "chapter": c}))
+    return docs
 
 
 def bibles(root):
@@ -337,6 +357,33 @@ def devils_dictionary(root):
         text = join_doc(["The Devil's Dictionary, by Ambrose Bierce: %s" % letter] + by_letter[letter])
         docs.append(Doc("devils_dictionary", letter, text, False, {}))
     return docs
+
+
+def jargon(root):
+    """The Jargon File 4.4.7 (dict-jargon): entries 'word (n.): sense. sense.', by letter."""
+    entries = read_dictd(_p(root, "dict-jargon", "usr/share/dictd/jargon"))
+    by_letter = collections.OrderedDict()
+    seen = set()
+    for head, text in entries:
+        text = norm(text)
+        if text in seen:
+            continue
+        seen.add(text)
+        lines = text.split("\n")
+        word = lines[0].strip()
+        rest = lines[1:]
+        pos = ""
+        if len(rest) > 1 and rest[0].strip() and not rest[1].strip():
+            pos = rest[0].strip()  # pronunciation and part of speech
+            rest = rest[1:]
+        paras = [re.sub(r"[{}]", "", p) for p in paragraphs(rest, keep_indented=False)]
+        if not paras or not word:
+            continue
+        first = "%s%s: %s" % (word, " " + pos if pos else "", paras[0])
+        letter = word[:1].upper() if word[:1].isalpha() else "#"
+        by_letter.setdefault(letter, []).append(join_doc([first] + paras[1:]))
+    return [Doc("jargon", k, join_doc(["The Jargon File, version 4.4.7: %s" % k] + v), False, {})
+            for k, v in sorted(by_letter.items())]
 
 
 def elements_dict(root):

@@ -1,15 +1,16 @@
-"""Read a SWORD zText Bible module (KJV versification) into plain verses.
+"""Read a SWORD zText Bible module into plain verses.
 
 What it does: reads the block index (<t>.bzs: 12-byte little-endian records offset/size/
 uncompressed size into <t>.bzz, each block zlib-compressed) and the verse index (<t>.bzv: 10-byte
 records block/offset/size) for the "ot" and "nt" testaments, walks the entries in SWORD's
-KJV order (module heading, testament heading, then per book a book heading, per chapter a
-chapter heading, then the verses) and strips the OSIS markup from each verse.
+order (module heading, testament heading, then per book a book heading, per chapter a chapter
+heading, then one slot per verse of the module's versification, empty where the text has no
+verse) and strips the OSIS markup from each verse.
 
 Structure comes from the markup itself: a book-heading entry carries <div type="book"
-osisID="Gen">, a chapter-heading entry carries <chapter osisID="Gen.1">; every entry after a
-chapter heading is the next verse until the next heading. A module whose headings lack these
-markers raises SwordError rather than guessing.
+osisID="Gen">, a chapter-heading entry carries <chapter osisID="Gen.1"> (whose book part is
+trusted); every entry after a chapter heading is the next verse slot until the next heading.
+Text before any chapter heading raises SwordError rather than guessing.
 
 What it leaves out: other versifications, the zLD/rawText drivers, notes and headings (dropped,
 not kept), red-letter and Strong's information (the words are kept, the tags dropped).
@@ -42,6 +43,13 @@ BOOK_NAMES = {
     "2Tim": "2 Timothy", "Titus": "Titus", "Phlm": "Philemon", "Heb": "Hebrews",
     "Jas": "James", "1Pet": "1 Peter", "2Pet": "2 Peter", "1John": "1 John",
     "2John": "2 John", "3John": "3 John", "Jude": "Jude", "Rev": "Revelation",
+    # deuterocanonical books (NRSVA versification modules)
+    "Tob": "Tobit", "Jdt": "Judith", "EsthGr": "Esther (Greek)", "AddEsth": "Additions to Esther",
+    "Wis": "Wisdom of Solomon", "Sir": "Sirach", "Bar": "Baruch", "EpJer": "Letter of Jeremiah",
+    "PrAzar": "Prayer of Azariah", "Sus": "Susanna", "Bel": "Bel and the Dragon",
+    "1Macc": "1 Maccabees", "2Macc": "2 Maccabees", "3Macc": "3 Maccabees",
+    "4Macc": "4 Maccabees", "1Esd": "1 Esdras", "2Esd": "2 Esdras", "PrMan": "Prayer of Manasseh",
+    "Ps151": "Psalm 151", "AddDan": "Additions to Daniel",
 }
 
 # Opening (sID) milestones only: closing ones (eID) sit at the end of the last verse.
@@ -107,16 +115,14 @@ def read_module(path):
         for i, e in enumerate(entries[2:], start=2):
             mb = _BOOK_ID_RE.search(e)
             mc = _CHAP_RE.search(e)
-            if mb and not mc:
+            if mb:
                 book, chap = mb.group(1), None
-                continue
+                if not mc:
+                    continue
             if mc:
-                if mb:
-                    raise SwordError("%s entry %d holds both a book and a chapter heading" % (t, i))
-                if book is None or mc.group(1) != book:
-                    raise SwordError("%s entry %d: chapter %s.%s outside book %s"
-                                     % (t, i, mc.group(1), mc.group(2), book))
-                chap, verse = int(mc.group(2)), 0
+                # The chapter's osisID names its book; trust it (some modules put the next
+                # book's heading inside the previous book's last verse slot).
+                book, chap, verse = mc.group(1), int(mc.group(2)), 0
                 continue
             if chap is None:
                 if strip_osis(e):
