@@ -431,6 +431,30 @@ static void test_train_matches_naive(void) {
     lms_tokenizer_free(t);
 }
 
+/* cutting at every split point and encoding the pieces gives the ids of the whole */
+static void test_split_point(void) {
+    lms_tokenizer *t = gpt2();
+    if (!t || !g_train) return;
+    const char *tricky = "a \n\nB\tC\n\nD  \nE\n F\n\nG\n\n";
+    CHECK(lms_tokenizer_split_point(tricky, strlen(tricky), 0) == strlen(tricky)); /* no lone '\n' */
+    CHECK(lms_tokenizer_split_point("ab\ncd", 5, 0) == 3);
+    CHECK(lms_tokenizer_split_point("ab\ncd", 5, 4) == 5);
+    lms_ids whole = {0}, parts = {0};
+    lms_err err = {0};
+    lms_tokenizer_encode(t, g_train, g_train_n, &whole, &err);
+    size_t pos = 0, cuts = 0;
+    while (pos < g_train_n) {
+        size_t end = lms_tokenizer_split_point(g_train, g_train_n, pos + 1);
+        lms_tokenizer_encode(t, g_train + pos, end - pos, &parts, &err);
+        pos = end;
+        cuts++;
+    }
+    CHECK(cuts > 200);
+    CHECK(parts.n == whole.n && memcmp(parts.ids, whole.ids, whole.n * sizeof *whole.ids) == 0);
+    lms_ids_free(&whole);
+    lms_ids_free(&parts);
+}
+
 typedef struct {
     const char *s;
     size_t n;
@@ -539,4 +563,4 @@ static void test_cleanup(void) {
 
 TESTS(test_known_answers, test_gpt2_fixture, test_bpe_algorithms_agree, test_roundtrip_random_bytes,
       test_invalid_utf8, test_eot_flag, test_gpt2_save_load, test_train_save_load, test_train_matches_naive,
-      test_threads, test_bad_files, test_cleanup)
+      test_split_point, test_threads, test_bad_files, test_cleanup)

@@ -1,5 +1,5 @@
 /* bench_encode.c — lmscope's GPT-2 encoding throughput, single-threaded and with the text split
- * across threads at line boundaries. Every timed run starts fresh threads, so each run begins with
+ * across threads at line boundaries (lms_tokenizer_split_point, which keeps the ids exact). Every timed run starts fresh threads, so each run begins with
  * an empty word cache (no reuse from an earlier run). Writes the ids (uint32 little-endian) for
  * run.sh to compare with tiktoken's, and prints one JSON line per mode.
  *
@@ -33,14 +33,6 @@ static void *run_part(void *p) {
         exit(1);
     }
     return NULL;
-}
-
-/* Split at a '\n' followed by printable ASCII: GPT-2's pattern never matches across such a point,
- * so the parts encode to exactly the ids of the whole. */
-static size_t split_point(const char *s, size_t n, size_t want) {
-    for (size_t i = want; i + 1 < n; i++)
-        if (s[i] == '\n' && s[i + 1] > 0x20 && s[i + 1] < 0x7F) return i + 1;
-    return n;
 }
 
 static int cmp_d(const void *a, const void *b) {
@@ -77,7 +69,7 @@ int main(int argc, char **argv) {
         int k = mode == 0 ? 1 : nt;
         size_t pos = 0;
         for (int i = 0; i < k; i++) {
-            size_t end = i == k - 1 ? n : split_point(text, n, pos + (n - pos) / (size_t)(k - i));
+            size_t end = i == k - 1 ? n : lms_tokenizer_split_point(text, n, pos + (n - pos) / (size_t)(k - i));
             parts[i] = (part){text + pos, end - pos, {0}};
             pos = end;
         }

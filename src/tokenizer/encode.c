@@ -407,6 +407,17 @@ lms_status lms_tokenizer_encode_ex(const lms_tokenizer *t, const char *text, siz
     return LMS_OK;
 }
 
+/* A lone '\n' between printable non-space ASCII: the whitespace run there is that one '\n', which
+ * the pattern matches alone whether or not the text continues, and no match starts before the
+ * cut and ends after it. (A longer run would split differently at the end of a text.) */
+size_t lms_tokenizer_split_point(const char *text, size_t len, size_t from) {
+    const unsigned char *s = (const unsigned char *)text;
+    if (from < 2) from = 2;
+    for (size_t i = from; i < len; i++)
+        if (s[i - 1] == '\n' && s[i] > 0x20 && s[i] < 0x7F && s[i - 2] > 0x20 && s[i - 2] < 0x7F) return i;
+    return len;
+}
+
 lms_status lms_tokenizer_encode(const lms_tokenizer *t, const char *text, size_t len, lms_ids *out,
                                 lms_err *err) {
     return lms_tokenizer_encode_ex(t, text, len, 0, out, err);

@@ -97,6 +97,12 @@ enum {
 lms_status lms_tokenizer_encode_ex(const lms_tokenizer *t, const char *text, size_t len, int flags,
                                    lms_ids *out, lms_err *err);
 
+/* First offset p >= from (0 < p < len) where text can be cut so that encoding the two sides
+ * separately gives exactly the ids of the whole: a lone '\n' between two printable, non-space
+ * ASCII characters (GPT-2's pattern never matches across it). Returns len if there is none. Use it
+ * to encode a big text on several threads. */
+size_t lms_tokenizer_split_point(const char *text, size_t len, size_t from);
+
 /* The raw bytes of token `id` (not NUL-terminated; *len set). NULL if id >= V. The pointer lives
  * as long as the tokenizer. */
 const char *lms_tokenizer_token(const lms_tokenizer *t, uint32_t id, size_t *len);

@@ -1,7 +1,7 @@
 /* train.c — byte-level BPE training.
  *
  * 1. Count words. Each text is cut into ~1 MB chunks at places where GPT-2's pattern cannot
- *    match across (a '\n' followed by a printable ASCII byte), chunks are pre-tokenised in
+ *    match across (lms_tokenizer_split_point: a lone '\n' between printable ASCII), chunks are pre-tokenised in
  *    parallel (OpenMP) into per-thread word -> count tables, the tables are summed and the
  *    unique words sorted by their bytes (so nothing depends on the thread count).
  * 2. Merge. Every unique word is an array of symbols (ids 0..255 = bytes). A table maps each
@@ -108,12 +108,11 @@ typedef struct {
     size_t n;
 } chunk;
 
-/* Cut text into chunks of about `target` bytes at safe points (see the file comment). */
+/* Cut text into chunks of about `target` bytes where encoding is unaffected by the cut. */
 static size_t make_chunks(const char *p, size_t n, size_t target, chunk *out, size_t cap) {
     size_t k = 0, pos = 0;
     while (pos < n) {
-        size_t end = pos + target < n ? pos + target : n;
-        while (end < n && !(p[end - 1] == '\n' && p[end] > 0x20 && p[end] < 0x7F)) end++;
+        size_t end = pos + target < n ? lms_tokenizer_split_point(p, n, pos + target) : n;
         if (out && k < cap) out[k] = (chunk){p + pos, end - pos};
         k++;
         pos = end;
