@@ -308,12 +308,19 @@ static float eval_val(lms_train *t) {
     int nb = lms_loader_num_val_batches(t->loader);
     if (nb > t->c.eval_batches) nb = t->c.eval_batches;
     if (nb < 1) return NAN;
+    /* mean over the real rows' tokens: a domain's last batch is padded with repeated rows */
+    const int T = t->c.model.n_ctx;
     double sum = 0;
+    int64_t count = 0;
     for (int i = 0; i < nb; i++) {
         lms_loader_val_batch(t->loader, i, t->in, t->tg, NULL);
-        sum += lms_gpt_forward(t->m, t->in, t->tg, t->c.batch, t->c.model.n_ctx);
+        lms_gpt_forward(t->m, t->in, t->tg, t->c.batch, T);
+        const float *losses = lms_gpt_losses(t->m);
+        int rows = lms_loader_val_rows(t->loader, i);
+        for (int64_t k = 0; k < (int64_t)rows * T; k++)
+            if (t->tg[k] >= 0) sum += losses[k], count++;
     }
-    return (float)(sum / nb);
+    return count ? (float)(sum / (double)count) : NAN;
 }
 
 static int cmp_i64(const void *a, const void *b) {
