@@ -17,6 +17,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cpu.h"
@@ -295,6 +296,44 @@ static void f_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, 
     }
 }
 
+/* C[M,N] = alpha op(A)·op(B) + beta C, row-major, cut into one block per thread along the larger
+   of M and N (so the smaller operand is the one every thread reads in full); each block is a
+   single-threaded OpenBLAS call inside our parallel region. Unlike OpenBLAS's own threading, the
+   threads never wait for each other inside the product (one join at the end), which matters when
+   other processes share the cores. Results are fixed for a given thread count (the block
+   boundaries depend on it). LMS_SGEMM_SPLIT=0 in the environment hands the threading back to
+   OpenBLAS, for comparison. Small products run on one thread. */
+static int g_split = -1;
+static void par_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                      int64_t lda, const float *B, int64_t ldb, float beta, float *Cm, int64_t ldc) {
+    if (g_split < 0) {
+        const char *e = getenv("LMS_SGEMM_SPLIT");
+        g_split = e ? atoi(e) : 1;
+    }
+    int nt = omp_get_max_threads();
+    if (!g_split || nt == 1 || M * N * K < (int64_t)1 << 21 || omp_in_parallel()) {
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                    (int)K, alpha, A, (int)lda, B, (int)ldb, beta, Cm, (int)ldc);
+        return;
+    }
+    int splitM = M >= N;
+    int64_t D = splitM ? M : N, per = ((D + nt - 1) / nt + 15) / 16 * 16;
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t d0 = (int64_t)omp_get_thread_num() * per, d1 = d0 + per < D ? d0 + per : D;
+        if (d0 < d1) {
+            if (splitM)
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                            (int)(d1 - d0), (int)N, (int)K, alpha, ta ? A + d0 : A + d0 * lda, (int)lda, B,
+                            (int)ldb, beta, Cm + d0 * ldc, (int)ldc);
+            else
+                cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
+                            (int)(d1 - d0), (int)K, alpha, A, (int)lda, tb ? B + d0 * ldb : B + d0, (int)ldb,
+                            beta, Cm + d0, (int)ldc);
+        }
+    }
+}
+
 static void f_matmul_fwd(float *out, const float *inp, const float *w, const float *bias,
                          int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
     float beta = 0.0f;
@@ -305,31 +344,25 @@ static void f_matmul_fwd(float *out, const float *inp, const float *w, const flo
         beta = 1.0f;
     }
     if (layout == LMS_W_IN_OUT)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
-                    (int)C, w, (int)OC, beta, out, (int)OC);
+        par_sgemm(0, 0, N, OC, C, 1.0f, inp, C, w, OC, beta, out, OC);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)OC, (int)C, 1.0f, inp,
-                    (int)C, w, (int)C, beta, out, (int)OC);
+        par_sgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
 }
 
 static void f_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                          const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
     if (layout == LMS_W_IN_OUT) {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[C,OC]ᵀ */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)C, (int)OC, 1.0f,
-                        dout, (int)OC, w, (int)OC, 1.0f, dinp, (int)C);
+            par_sgemm(0, 1, N, C, OC, 1.0f, dout, OC, w, OC, 1.0f, dinp, C);
         /* dW[C,OC] += inpᵀ · dout */
         if (dw)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)OC, (int)N, 1.0f, inp,
-                    (int)C, dout, (int)OC, 1.0f, dw, (int)OC);
+            par_sgemm(1, 0, C, OC, N, 1.0f, inp, C, dout, OC, 1.0f, dw, OC);
     } else {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[OC,C] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)OC, 1.0f,
-                        dout, (int)OC, w, (int)C, 1.0f, dinp, (int)C);
+            par_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
         /* dW[OC,C] += doutᵀ · inp */
         if (dw)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OC, (int)C, (int)N, 1.0f, dout,
-                    (int)OC, inp, (int)C, 1.0f, dw, (int)C);
+            par_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
     }
     if (dbias) {
         const lms_fast_chunks *k = K_;
