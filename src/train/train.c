@@ -34,6 +34,9 @@ struct lms_train {
     double flops_per_token;
     int32_t *in, *tg;        /* [B,T] each */
     float last_val;
+    int n_domains;
+    double *dom_sum;         /* [n_domains] validation loss sums of the last measurement */
+    int64_t *dom_count;      /* [n_domains] tokens in them */
     char latest[LMS_TRAIN_PATH + 64];
     FILE *metrics;
 };
@@ -61,6 +64,10 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
     t->in = lms_alloc(n * sizeof(int32_t), err);
     t->tg = lms_alloc(n * sizeof(int32_t), err);
     if (!t->in || !t->tg) return err ? err->code : LMS_ERR_NOMEM;
+    t->n_domains = lms_loader_num_domains(t->loader);
+    t->dom_sum = calloc((size_t)(t->n_domains > 0 ? t->n_domains : 1), sizeof *t->dom_sum);
+    t->dom_count = calloc((size_t)(t->n_domains > 0 ? t->n_domains : 1), sizeof *t->dom_count);
+    if (!t->dom_sum || !t->dom_count) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
     t->flops_per_token = lms_gpt_flops_per_token(&t->c.model, t->c.model.n_ctx);
     lms_rng_seed(&t->rng, t->c.seed ^ 0x7472616e5f726e67ULL);
     return LMS_OK;
@@ -309,6 +316,7 @@ static float eval_val(lms_train *t) {
     if (nb > t->c.eval_batches) nb = t->c.eval_batches;
     if (nb < 1) return NAN;
     /* mean over the real rows' tokens: a domain's last batch is padded with repeated rows */
+    for (int d = 0; d < t->n_domains; d++) t->dom_sum[d] = 0, t->dom_count[d] = 0;
     const int T = t->c.model.n_ctx;
     double sum = 0;
     int64_t count = 0;
@@ -317,8 +325,14 @@ static float eval_val(lms_train *t) {
         lms_gpt_forward(t->m, t->in, t->tg, t->c.batch, T);
         const float *losses = lms_gpt_losses(t->m);
         int rows = lms_loader_val_rows(t->loader, i);
+        int d = lms_loader_val_domain(t->loader, i);
+        double bs = 0;
+        int64_t bc = 0;
         for (int64_t k = 0; k < (int64_t)rows * T; k++)
-            if (t->tg[k] >= 0) sum += losses[k], count++;
+            if (t->tg[k] >= 0) bs += losses[k], bc++;
+        sum += bs;
+        count += bc;
+        if (d >= 0 && d < t->n_domains) t->dom_sum[d] += bs, t->dom_count[d] += bc;
     }
     return count ? (float)(sum / (double)count) : NAN;
 }
@@ -409,7 +423,17 @@ static lms_status log_metrics(lms_train *t, const lms_train_progress *p, lms_err
     json_object_set_new(o, "tokens", json_integer((json_int_t)p->tokens));
     json_object_set_new(o, "flops", json_real(p->flops));
     json_object_set_new(o, "loss", json_real(p->loss));
-    if (!isnan(p->val_loss)) json_object_set_new(o, "val_loss", json_real(p->val_loss));
+    if (!isnan(p->val_loss)) {
+        json_object_set_new(o, "val_loss", json_real(p->val_loss));
+        if (t->n_domains > 1) {
+            json_t *vd = json_object();
+            for (int d = 0; d < t->n_domains; d++)
+                if (t->dom_count[d])
+                    json_object_set_new(vd, lms_loader_domain_name(t->loader, d),
+                                        json_real((float)(t->dom_sum[d] / (double)t->dom_count[d])));
+            json_object_set_new(o, "val_loss_domains", vd);
+        }
+    }
     json_object_set_new(o, "lr", json_real(p->lr));
     json_object_set_new(o, "grad_norm", json_real(p->grad_norm));
     json_object_set_new(o, "tokens_per_s", json_real(p->tokens_per_s));
@@ -530,6 +554,8 @@ void lms_train_free(lms_train *t) {
     if (t->metrics) fclose(t->metrics);
     lms_free(t->in);
     lms_free(t->tg);
+    free(t->dom_sum);
+    free(t->dom_count);
     lms_adamw_free(t->opt);
     lms_gpt_free(t->m);
     lms_loader_free(t->loader);

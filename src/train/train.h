@@ -22,7 +22,9 @@
  *                                         rewritten when a resume changes --steps/--lr/intervals
  *   metrics.jsonl                         one JSON object per logged step: step, tokens, flops, loss,
  *                                         val_loss (steps where it was measured), lr, grad_norm,
- *                                         tokens_per_s, elapsed_s
+ *                                         tokens_per_s, elapsed_s; with several data domains also
+ *                                         val_loss_domains {"<domain>": loss} over the domains the
+ *                                         eval_batches reached (the loader's round-robin order)
  *   checkpoints/step_NNNNNNNN.safetensors        the model (lms_checkpoint_save; metadata: config)
  *   checkpoints/step_NNNNNNNN.optim.safetensors  AdamW m, v, t + metadata: step, loader state,
  *                                                trainer RNG state, elapsed time

@@ -110,6 +110,7 @@ done
     --ctx 16 --batch 4 --steps 4 --quiet || fail "training on shards"
 grep -q '"vocab_size": 300' "$D/sh/config.json" || fail "vocab size not taken from the tokenizer"
 grep -q '"mix": "cats=3,dogs=1"' "$D/sh/config.json" || fail "mix not recorded"
+tail -1 "$D/sh/metrics.jsonl" | grep -q '"val_loss_domains":{"cats":[0-9.]*,"dogs":' || fail "no per-domain validation loss"
 grep -q "\"tokenizer\": \"$(cd "$D/tok" && pwd)\"" "$D/sh/config.json" || fail "tokenizer dir not recorded"
 "$L" sample --model "$D/sh" --prompt "the cats" --tokens 5 >/dev/null || fail "sampling a shards run (tokenizer from config.json)"
 expect 2 "mix\|domain" train --data "$D/shards" --mix birds=1 --out "$D/x" --layers 1 --heads 2 --dim 32 --ctx 16 --steps 2
