@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh — check (and, as root on Debian, install) the packages lmscope needs.
 #   tools/deps.sh           build + test prerequisites
-#   tools/deps.sh --bench   also what the benchmarks compare against (python3-torch, node)
+#   tools/deps.sh --bench   also what the benchmarks compare against (python3-torch, node; python3-regex
+#                           for tools/tokenizer/pretok_diff.sh)
 set -euo pipefail
 pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev libssl-dev xz-utils python3)
-[ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm)
+[ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm python3-regex)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
