@@ -275,8 +275,24 @@ size_t lms_tok_bpe_word(const lms_tokenizer *t, const unsigned char *w, size_t n
 
 static void cache_reset(tl_state *s, uint64_t serial) {
     s->serial = serial;
+    if (s->slot && s->nent) memset(s->slot, 0, (s->mask + 1) * sizeof *s->slot);
     s->nent = s->wbn = s->ibn = 0;
-    if (s->slot) memset(s->slot, 0, (s->mask + 1) * sizeof *s->slot);
+}
+
+/* Double the slot table (it starts small so that short encodes and tokenizer switches stay cheap). */
+static int cache_grow(tl_state *s) {
+    size_t cap = s->slot ? 2 * (s->mask + 1) : 4096;
+    uint32_t *sl = calloc(cap, sizeof *sl);
+    if (!sl) return 0;
+    for (size_t k = 0; k < s->nent; k++) {
+        size_t i = (size_t)s->ent[k].h & (cap - 1);
+        while (sl[i]) i = (i + 1) & (cap - 1);
+        sl[i] = (uint32_t)k + 1;
+    }
+    free(s->slot);
+    s->slot = sl;
+    s->mask = cap - 1;
+    return 1;
 }
 
 static const cache_ent *cache_find(const tl_state *s, const unsigned char *w, size_t n, uint64_t h) {
@@ -294,11 +310,7 @@ static const cache_ent *cache_find(const tl_state *s, const unsigned char *w, si
 /* Insert; silently does nothing when memory is short (the cache is only an optimisation). */
 static void cache_put(tl_state *s, const unsigned char *w, size_t n, uint64_t h, const uint32_t *ids, size_t k) {
     if (s->nent >= CACHE_MAX_ENTRIES) cache_reset(s, s->serial);
-    if (!s->slot) {
-        s->mask = 2 * (size_t)CACHE_MAX_ENTRIES - 1;
-        s->slot = calloc(s->mask + 1, sizeof *s->slot);
-        if (!s->slot) return;
-    }
+    if ((!s->slot || 2 * (s->nent + 1) > s->mask + 1) && !cache_grow(s)) return;
     if (s->nent == s->entcap) {
         size_t c = s->entcap ? 2 * s->entcap : 4096;
         cache_ent *e = realloc(s->ent, c * sizeof *e);
