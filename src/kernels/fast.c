@@ -3,14 +3,14 @@
  * mostly skipped), OpenMP over rows / heads / column blocks, and per-thread inner loops from
  * fast_chunks.h (AVX-512 where the CPU has it, portable C otherwise).
  *
- * Determinism: nothing here depends on the thread count except OpenBLAS's own partitioning of a
- * large sgemm (fixed for a given thread count). Row ops are independent per row; parameter-gradient
- * reductions (layernorm dw/db, bias grads, wte/wpe grads) split the work by COLUMNS and sum over
- * rows in row order, so they need no per-thread partials and match the reference's order.
+ * Determinism: for a given thread count every op gives bit-identical results run after run. Row
+ * ops are independent per row; parameter-gradient reductions (layernorm dw/db, bias grads, wte/wpe
+ * grads) split the work by COLUMNS and sum over rows in row order, so they need no per-thread
+ * partials, match the reference's order and do not even depend on the thread count. Large sgemms
+ * are cut into one block per thread (par_sgemm), whose boundaries depend on the thread count.
  *
  * OpenBLAS (the OpenMP build) runs single-threaded when called inside an OpenMP parallel region,
- * which is what the per-head attention calls rely on; the big projections are called outside any
- * parallel region and use every thread.
+ * which is what the per-head attention calls and par_sgemm's blocks rely on.
  *
  * Leaves out: the reference ops (ref.c), the ISA-specific loops (fast_avx512.c).
  */
