@@ -80,7 +80,7 @@ lms_tokenizer *lms_tokenizer_bytes(void);
 
 void lms_tokenizer_free(lms_tokenizer *t); /* NULL is fine */
 
-int lms_tokenizer_vocab_size(const lms_tokenizer *t); /* V; ids are 0..V-1 */
+int lms_tokenizer_vocab_size(const lms_tokenizer *t); /* V; ids are 0..V-1 (V fits an int in practice) */
 int lms_tokenizer_num_merges(const lms_tokenizer *t);
 int lms_tokenizer_eot(const lms_tokenizer *t);        /* id of <|endoftext|>, -1 if none */
 

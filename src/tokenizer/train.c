@@ -14,6 +14,7 @@
  * Leaves out: min-frequency cut-offs, special tokens other than <|endoftext|>, merges across
  * pre-tokenizer words (GPT-2 never does that).
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,12 +250,12 @@ static qent q_pop(pqueue *q) {
 /* ---- the trainer ---- */
 
 static const char k_eot[] = LMS_TOKENIZER_EOT_TEXT;
-static const unsigned char *g_sort_arena; /* qsort has no context argument; used under no threads */
 
-static int cmp_words(const void *x, const void *y) {
+static int cmp_words(const void *x, const void *y, void *arena) {
     const wc_ent *a = x, *b = y;
+    const unsigned char *ar = arena;
     size_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(g_sort_arena + a->off, g_sort_arena + b->off, n);
+    int c = memcmp(ar + a->off, ar + b->off, n);
     if (c) return c;
     return a->len < b->len ? -1 : a->len > b->len;
 }
@@ -312,8 +313,7 @@ lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *tex
     size_t nw = 0;
     for (size_t j = 0; j <= wt.mask; j++)
         if (wt.e[j].count) wt.e[nw++] = wt.e[j];
-    g_sort_arena = wt.arena;
-    qsort(wt.e, nw, sizeof *wt.e, cmp_words);
+    qsort_r(wt.e, nw, sizeof *wt.e, cmp_words, wt.arena);
     double t1 = lms_now();
 
     /* 2. symbols of each word (words of one byte have no pairs and are left out) */
