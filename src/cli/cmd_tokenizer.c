@@ -9,7 +9,8 @@
  *
  * --tokenizer is a directory with vocab.json + merges.txt (or GPT-2's encoder.json + vocab.bpe),
  * or the word "bytes" for the 256-token byte tokenizer. 'show' alternates ANSI background colours
- * when stdout is a terminal (or with --color) and prints brackets otherwise.
+ * when stdout is a terminal (or with --color) and prints brackets otherwise; inside a token,
+ * newlines/tabs print as \n \t and bytes that are only part of a character as \xNN.
  * Exit status: 0 done; 1 the work failed (unreadable tokenizer or input); 2 bad usage.
  * Leaves out: batch encoding of many files into shards (that is 'lmscope data prepare').
  */
@@ -107,6 +108,37 @@ static int get_input(const char *cmd, const char *text, const char *file, char *
     return 0;
 }
 
+/* Print a token's bytes for 'show': valid UTF-8 as it is, control characters as \n \t \r or
+ * \xNN, bytes that are not UTF-8 on their own (half a character) as \xNN. */
+static void print_visible(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        int ok = k > 0 && i + k <= n && !(k == 2 && c < 0xC2);
+        for (size_t j = 1; ok && j < k; j++) ok = (s[i + j] & 0xC0) == 0x80;
+        if (!ok) {
+            printf("\\x%02X", c);
+            i++;
+        } else if (c == '\n') {
+            printf("\\n");
+            i++;
+        } else if (c == '\t') {
+            printf("\\t");
+            i++;
+        } else if (c == '\r') {
+            printf("\\r");
+            i++;
+        } else if (c < 0x20 || c == 0x7F) {
+            printf("\\x%02X", c);
+            i++;
+        } else {
+            fwrite(s + i, 1, k, stdout);
+            i += k;
+        }
+    }
+}
+
 static int cmd_train(int argc, char **argv) {
     const char *cmd = "tokenizer train", *out = NULL;
     int64_t vocab = 4096;
@@ -201,7 +233,7 @@ static int cmd_encode(int argc, char **argv, int show) {
             const char *s = lms_tokenizer_token(t, ids.ids[i], &l);
             if (ansi) printf("\x1b[48;5;%dm\x1b[97m", bg[i % 6]);
             else putchar('[');
-            fwrite(s, 1, l, stdout);
+            print_visible((const unsigned char *)s, l);
             if (ansi) printf("\x1b[0m");
             else putchar(']');
         }

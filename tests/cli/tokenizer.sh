@@ -30,6 +30,7 @@ expect_eq "encode --eot" "$($L tokenizer encode --tokenizer $G --eot --text "a<|
 expect_eq "decode" "$($L tokenizer decode --tokenizer $G 15496 995)" "Hello world"
 expect_eq "decode stdin" "$(echo "464 3139 286 4881 318 6342 13" | $L tokenizer decode --tokenizer $G)" "The capital of France is Paris."
 expect_eq "show brackets" "$($L tokenizer show --tokenizer $G --text "The capital of France" 2>/dev/null)" "[The][ capital][ of][ France]"
+expect_eq "show escapes" "$($L tokenizer show --tokenizer $G --text "$(printf 'a\n\xf0\x9f\x98\x80')" 2>/dev/null)" '[a][\n][\xF0\x9F\x98][\x80]'
 $L tokenizer show --tokenizer $G --color --text "The capital" 2>/dev/null > "$T/color"
 if grep -q $'\x1b\[48;5;' "$T/color" && ! grep -q '\[The\]' "$T/color"; then ok "show --color uses ANSI colours"; else bad "show --color"; fi
 expect_eq "bytes tokenizer" "$($L tokenizer encode --tokenizer bytes --text "AB")" "65 66"
