@@ -83,6 +83,23 @@ static void test_known_answers(void) {
     CHECK(lms_tokenizer_decode(t, bad, 2, &text, &tl, &err) == LMS_ERR_ARG && strstr(err.msg, "position 1"));
 }
 
+/* Every GPT-2 token but <|endoftext|> is what BPE makes of its own bytes (a property of a vocabulary
+ * learned by merging; a wrong merge order or tie rule in our BPE would break it). */
+static void test_tokens_encode_to_themselves(void) {
+    lms_tokenizer *t = gpt2();
+    if (!t) return;
+    int bad = 0;
+    uint32_t out[256];
+    for (uint32_t id = 0; id < (uint32_t)lms_tokenizer_vocab_size(t); id++) {
+        size_t l;
+        const char *s = lms_tokenizer_token(t, id, &l);
+        if ((int)id == lms_tokenizer_eot(t) || l > 256) continue;
+        size_t k = lms_tok_bpe_word(t, (const unsigned char *)s, l, out, l <= 64 ? 1 : 2);
+        bad += !(k == 1 && out[0] == id);
+    }
+    CHECKF(bad == 0, "%d tokens do not encode to themselves", bad);
+}
+
 static unsigned char *unhex(const char *h, size_t *n) {
     size_t l = strlen(h) / 2;
     unsigned char *o = malloc(l + 1);
@@ -561,6 +578,6 @@ static void test_cleanup(void) {
     free(g_train);
 }
 
-TESTS(test_known_answers, test_gpt2_fixture, test_bpe_algorithms_agree, test_roundtrip_random_bytes,
+TESTS(test_known_answers, test_tokens_encode_to_themselves, test_gpt2_fixture, test_bpe_algorithms_agree, test_roundtrip_random_bytes,
       test_invalid_utf8, test_eot_flag, test_gpt2_save_load, test_train_save_load, test_train_matches_naive,
       test_split_point, test_threads, test_bad_files, test_cleanup)
