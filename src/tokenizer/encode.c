@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "tokenizer/tok_internal.h"
 
 #define WS "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
@@ -108,6 +109,8 @@ static int match_next(tl_state *s, const unsigned char *text, size_t len, size_t
     if (rc < 0) {
         /* NOMATCH: only invalid bytes remain. Any other error (a resource limit) cannot be
          * recovered here; treating the rest as one gap keeps the round trip exact. */
+        if (rc != PCRE2_ERROR_NOMATCH)
+            lms_log(LMS_LOG_WARN, "tokenizer: PCRE2 error %d at byte %zu of %zu; the rest of this text is encoded as one word", rc, pos, len);
         return 0;
     }
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
