@@ -14,7 +14,9 @@
 # Each run prints one JSON line (kept in $OUT, default $BUILD/bench.jsonl); the table at the end
 # takes, per shape and implementation, the median over repeats of each run's median step.
 # PyTorch runs only where /usr/bin/python3 imports torch, with ATEN_CPU_CAPABILITY=avx512
-# OMP_WAIT_POLICY=PASSIVE and torch.set_num_threads($THREADS).
+# OMP_WAIT_POLICY=PASSIVE and torch.set_num_threads($THREADS). lmscope runs with the same
+# OMP_WAIT_POLICY (override with LMS_WAIT=ACTIVE): on a shared machine, threads that spin while
+# waiting for a descheduled partner cost far more than a futex wake-up costs on a quiet one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -23,6 +25,7 @@ THREADS=${THREADS:-2}
 REPEATS=${REPEATS:-1}
 SHAPES=${SHAPES:-"a b c"}
 OUT=${OUT:-$BUILD/bench.jsonl}
+LMS_WAIT=${LMS_WAIT:-PASSIVE}
 PY=/usr/bin/python3
 [ -x "$LMSCOPE" ] || { echo "bench: $LMSCOPE not found; run 'make' first (or set LMSCOPE)" >&2; exit 2; }
 have_torch=0
@@ -40,12 +43,12 @@ shape_args() {
 }
 
 echo "bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "bench: $LMSCOPE, $THREADS threads, $REPEATS repeat(s), torch: $([ $have_torch = 1 ] && echo yes || echo 'not available')" >&2
+echo "bench: $LMSCOPE, $THREADS threads, OMP_WAIT_POLICY=$LMS_WAIT, $REPEATS repeat(s), torch: $([ $have_torch = 1 ] && echo yes || echo 'not available')" >&2
 for s in $SHAPES; do
   args=$(shape_args "$s")
   for r in $(seq "$REPEATS"); do
     echo "bench: shape $s, repeat $r: lmscope" >&2
-    "$LMSCOPE" bench $args --threads "$THREADS" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
+    OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench $args --threads "$THREADS" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
     if [ $have_torch = 1 ]; then
       echo "bench: shape $s, repeat $r: pytorch" >&2
       ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_step.py $args --threads "$THREADS" \
@@ -56,7 +59,7 @@ done
 echo "bench: decoding, shape c, batch 1" >&2
 for r in $(seq "$REPEATS"); do
   for w in "" --bf16; do
-    "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample $w --steps 9 --warmup 1 \
+    OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample $w --steps 9 --warmup 1 \
       --threads "$THREADS" | sed 's/^{/{"shape":"c","impl":"lmscope",/' >> "$OUT"
   done
 done

@@ -18,13 +18,50 @@
  */
 #include "model/infer.h"
 
+#include <immintrin.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/mem.h"
 #include "kernels/fast_chunks.h"
+
+/* A barrier for the step's threads that spins briefly and then sleeps on a futex. A step has ~5
+   barriers a layer and lasts ~100-300 µs, so waits are short when the cores are ours; but when other
+   processes share the cores, a thread that spins waits for a partner that is not running, and
+   OpenMP's spinning barrier made decoding 10-50x slower. Sleeping hands the core to the partner. */
+typedef struct {
+    _Atomic int count;    /* threads arrived in this generation */
+    _Atomic int gen;      /* generation; the futex word */
+    _Atomic int sleepers; /* threads in futex_wait */
+    int n;
+} step_barrier;
+
+#define BARRIER_SPIN 2000 /* pause iterations (~30-70 µs) before sleeping */
+
+static void barrier_wait(step_barrier *b) {
+    if (b->n == 1) return;
+    int g = atomic_load(&b->gen);
+    if (atomic_fetch_add(&b->count, 1) == b->n - 1) {
+        atomic_store(&b->count, 0);
+        atomic_fetch_add(&b->gen, 1);
+        if (atomic_load(&b->sleepers) > 0) syscall(SYS_futex, &b->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+        return;
+    }
+    for (int i = 0; i < BARRIER_SPIN; i++) {
+        if (atomic_load_explicit(&b->gen, memory_order_acquire) != g) return;
+        _mm_pause();
+    }
+    atomic_fetch_add(&b->sleepers, 1);
+    while (atomic_load(&b->gen) == g) syscall(SYS_futex, &b->gen, FUTEX_WAIT_PRIVATE, g, NULL, NULL, 0);
+    atomic_fetch_sub(&b->sleepers, 1);
+}
 
 typedef struct {
     const float *ln1w, *ln1b, *attw, *attb, *projw, *projb, *ln2w, *ln2b, *fcw, *fcb, *fcpw, *fcpb;
@@ -43,6 +80,7 @@ struct lms_infer {
     int nthr;         /* threads the scratch was sized for */
     size_t aC;        /* C rounded up to 16 floats */
     const lms_fast_chunks *k;
+    step_barrier bar;
     uint16_t *wb; /* NULL, or bf16 copies: per layer c_attn | attn.c_proj | c_fc | mlp.c_proj
                      (12 C² values), then wte [V, C] */
 };
@@ -179,13 +217,17 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
     int nthr = omp_get_max_threads();
     if (nthr > s->nthr) nthr = s->nthr;     /* the scratch was sized at create time */
     if (nthr > 1 && C * C < 4096) nthr = 1; /* tiny models: the barriers would cost more than the work */
+    if (omp_in_parallel()) nthr = 1;        /* nested: OpenMP would give us one thread anyway */
 
+    atomic_store(&s->bar.count, 0);
+    s->bar.n = nthr;
 #pragma omp parallel num_threads(nthr)
     {
         int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+        LMS_ASSERT(nt == s->bar.n); /* the barrier counts on every requested thread */
         float *xn = s->xn + (size_t)tid * s->aC, *st = s->stats + (size_t)tid * 32;
-#pragma omp single
-        k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
+        if (tid == 0) k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
+        barrier_wait(&s->bar);
         for (int64_t l = 0; l < c->n_layer; l++) {
             const size_t *o = s->loff[l];
             float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
@@ -195,7 +237,7 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             split(C3, tid, nt, &j0, &j1);
             if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl, P + o[3], C, C3, j0, j1);
             else k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
-#pragma omp barrier
+            barrier_wait(&s->bar);
             /* attention, heads split across threads */
             for (int64_t h = tid; h < NH; h += nt) {
                 const float *q = s->qkv + h * hs;
@@ -208,23 +250,23 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
                 memset(yh, 0, (size_t)hs * sizeof(float));
                 for (int64_t u = 0; u <= pos; u++) k->axpy(yh, a[u], Vc + u * C + h * hs, hs);
             }
-#pragma omp barrier
+            barrier_wait(&s->bar);
             split(C, tid, nt, &j0, &j1);
             if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + 3 * C * C, P + o[5], C, C, j0, j1);
             else k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
-#pragma omp barrier
+            barrier_wait(&s->bar);
             k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
             split(C4, tid, nt, &j0, &j1);
             if (wl) k->gemv_in_out_bf16(s->h, xn, wl + 4 * C * C, P + o[9], C, C4, j0, j1);
             else k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
             k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
-#pragma omp barrier
+            barrier_wait(&s->bar);
             split(C, tid, nt, &j0, &j1);
             if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + 8 * C * C, P + o[11], C4, C, j0, j1);
             else k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
-#pragma omp barrier
+            barrier_wait(&s->bar);
         }
         k->ln_fwd(xn, st, st + 1, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
         /* logits = xn · wteᵀ: rows of wte split across threads (in blocks of 4 rows) */
