@@ -11,6 +11,9 @@
  * n <= 64); long words use a linked list and a heap ordered by (rank, position), which gives the
  * same result in O(n log n).
  *
+ * Shortcuts before BPE: a word that is itself a token which BPE rebuilds whole (flagged when the
+ * tokenizer is built) is that token; other words go through the per-thread cache.
+ *
  * Leaves out: training (train.c), file formats (tokenizer.c).
  */
 #define _GNU_SOURCE
@@ -361,6 +364,12 @@ static lms_status encode_word(const lms_tokenizer *t, tl_state *s, const unsigne
     if (n == 1 || t->nmerges == 0) {
         for (size_t i = 0; i < n; i++) dst[i] = t->byte_id[w[i]];
         out->n += n;
+        return LMS_OK;
+    }
+    int64_t id = lms_tok_find(t, (const char *)w, n);
+    if (id >= 0 && t->whole[id]) { /* the word is a token that BPE would rebuild whole */
+        dst[0] = (uint32_t)id;
+        out->n++;
         return LMS_OK;
     }
     if (n > CACHE_MAX_WORD) {

@@ -28,6 +28,8 @@ struct lms_tokenizer {
     /* bytes -> id: open addressing over ids (slot = id + 1, 0 empty) */
     uint32_t *tm_slot;
     size_t tm_mask;
+    unsigned char *whole; /* [V] 1 if BPE of the token's own bytes is that token alone: a word equal
+                             to such a token needs no merging (every GPT-2 token but <|endoftext|>) */
     int eot;
     uint64_t serial;       /* unique per tokenizer object: keys the per-thread word cache */
     char hash[65];
@@ -41,6 +43,9 @@ uint64_t lms_tok_hash_bytes(const void *p, size_t n);
  * nothing; copies. what names the source in messages ("vocab.json", "training"). */
 lms_status lms_tok_build(lms_tokenizer **out, uint32_t V, const char *const *tok, const size_t *tok_len,
                          uint32_t nmerges, const uint32_t *merges, const char *what, lms_err *err);
+
+/* Id of the token whose bytes are exactly (s, n), or -1. */
+int64_t lms_tok_find(const lms_tokenizer *t, const char *s, size_t n);
 
 /* lms_tokenizer_load_mem with file names for the messages. */
 lms_status lms_tokenizer_load_mem_named(lms_tokenizer **out, const char *vocab_json, size_t vocab_len,

@@ -101,6 +101,7 @@ static int64_t tm_find(const lms_tokenizer *t, const char *s, size_t n) {
 }
 
 int64_t lms_tokenizer_find(const lms_tokenizer *t, const char *s, size_t len) { return tm_find(t, s, len); }
+int64_t lms_tok_find(const lms_tokenizer *t, const char *s, size_t n) { return tm_find(t, s, n); }
 
 void lms_tokenizer_free(lms_tokenizer *t) {
     if (!t) return;
@@ -111,6 +112,7 @@ void lms_tokenizer_free(lms_tokenizer *t) {
     free(t->pm_key);
     free(t->pm_rank);
     free(t->tm_slot);
+    free(t->whole);
     free(t);
 }
 
@@ -239,6 +241,30 @@ lms_status lms_tok_build(lms_tokenizer **out, uint32_t V, const char *const *tok
     }
     int64_t eot = tm_find(t, LMS_TOKENIZER_EOT_TEXT, strlen(LMS_TOKENIZER_EOT_TEXT));
     t->eot = (int)eot;
+    /* which tokens BPE reproduces from their own bytes (lets encode skip merging such words) */
+    t->whole = calloc(V, 1);
+    uint32_t *tmp = NULL;
+    size_t tmpcap = 0;
+    for (uint32_t i = 0; i < V && t->whole; i++) {
+        size_t l = t->off[i + 1] - t->off[i];
+        if (l == 1) {
+            t->whole[i] = 1;
+            continue;
+        }
+        if (l > tmpcap) {
+            tmpcap = 2 * l;
+            uint32_t *nt = realloc(tmp, tmpcap * sizeof *nt);
+            if (!nt) { free(t->whole); t->whole = NULL; break; }
+            tmp = nt;
+        }
+        size_t k = lms_tok_bpe_word(t, (const unsigned char *)t->bytes + t->off[i], l, tmp, 0);
+        t->whole[i] = k == 1 && tmp[0] == i;
+    }
+    free(tmp);
+    if (!t->whole) {
+        lms_tokenizer_free(t);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory building a tokenizer of %u tokens", V);
+    }
     t->serial = atomic_fetch_add(&serial_counter, 1);
     compute_hash(t);
     *out = t;
