@@ -333,8 +333,8 @@ static void test_determinism(void) {
 static void test_gemv_chunks(void) {
     setup();
     const lms_fast_chunks *k = lms_fast_chunks_get();
-    const int64_t Cs[] = {1, 17, 64, 256}, OCs[] = {1, 33, 64, 200};
-    for (int a = 0; a < 4; a++)
+    const int64_t Cs[] = {1, 17, 33, 64, 256}, OCs[] = {1, 33, 64, 200};
+    for (int a = 0; a < 5; a++)
         for (int b = 0; b < 4; b++) {
             int64_t C = Cs[a], OC = OCs[b];
             float *x = rnd(C, 1), *W = rnd(C * OC, 1), *bias = rnd(OC, 1), *o = rnd(OC, 1), *r = rnd(OC, 1);
@@ -356,20 +356,27 @@ static void test_gemv_chunks(void) {
             CHECKF(close_sum("gemv out_in", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
             /* bf16 weights: widened exactly, so the reference is the double product with the
                rounded weights, and the same fp32-summation tolerance applies */
-            uint16_t *Wb = malloc((size_t)(C * OC) * sizeof(uint16_t));
-            for (int64_t i = 0; i < C * OC; i++) Wb[i] = lms_fast_to_bf16(W[i]);
-            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, 0, OC / 2);
-            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, OC / 2, OC);
+            uint16_t *Wb = malloc((size_t)(C * lms_fast_bf16_row(OC) + OC * lms_fast_bf16_row(C)) * sizeof(uint16_t));
+            uint16_t *Wb2 = Wb + C * lms_fast_bf16_row(OC);
+            lms_fast_pack_bf16(Wb, W, C, OC);
+            for (int64_t i = 0; i < C; i++) /* the packed layout holds the rounded values */
+                for (int64_t j = 0; j < OC; j++)
+                    if (lms_fast_packed_at(Wb + i * lms_fast_bf16_row(OC), j) != lms_fast_from_bf16(lms_fast_to_bf16(W[i * OC + j])))
+                        { CHECKF(0, "packed value (%lld,%lld)", (long long)i, (long long)j); i = C; break; }
+            int64_t half = OC / 2 / 32 * 32; /* j0 must be a multiple of 32 */
+            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, 0, half);
+            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, half, OC);
             for (int64_t j = 0; j < OC; j++) {
                 double s = bias[j];
-                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(Wb[i * OC + j]);
+                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(lms_fast_to_bf16(W[i * OC + j]));
                 r[j] = (float)s;
             }
             CHECKF(close_sum("gemv in_out bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
-            k->gemv_out_in_bf16(o, x, Wb, C, 0, OC);
+            lms_fast_pack_bf16(Wb2, W2, OC, C);
+            k->gemv_out_in_bf16(o, x, Wb2, C, 0, OC);
             for (int64_t j = 0; j < OC; j++) {
                 double s = 0;
-                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(Wb[j * C + i]);
+                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(lms_fast_to_bf16(W2[j * C + i]));
                 r[j] = (float)s;
             }
             CHECKF(close_sum("gemv out_in bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);

@@ -180,21 +180,36 @@ static void g_gemv_in_out(float *out, const float *x, const float *W, const floa
     }
 }
 
+void lms_fast_pack_bf16(uint16_t *dst, const float *src, int64_t R, int64_t n) {
+    int64_t np = lms_fast_bf16_row(n);
+    for (int64_t r = 0; r < R; r++) {
+        uint16_t *d = dst + r * np;
+        const float *x = src + r * n;
+        for (int64_t g = 0; g < np / 32; g++)
+            for (int k = 0; k < 16; k++) {
+                int64_t e0 = 32 * g + k, e1 = e0 + 16;
+                d[32 * g + 2 * k] = e0 < n ? lms_fast_to_bf16(x[e0]) : 0;
+                d[32 * g + 2 * k + 1] = e1 < n ? lms_fast_to_bf16(x[e1]) : 0;
+            }
+    }
+}
+
 static void g_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias,
                                int64_t C, int64_t OC, int64_t j0, int64_t j1) {
+    int64_t np = lms_fast_bf16_row(OC);
     for (int64_t j = j0; j < j1; j++) out[j] = bias ? bias[j] : 0.0f;
     for (int64_t i = 0; i < C; i++) {
         float xi = x[i];
-        const uint16_t *wr = W + i * OC;
-        for (int64_t j = j0; j < j1; j++) out[j] += xi * lms_fast_from_bf16(wr[j]);
+        for (int64_t j = j0; j < j1; j++) out[j] += xi * lms_fast_packed_at(W + i * np, j);
     }
 }
 
 static void g_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
                                int64_t r1) {
+    int64_t np = lms_fast_bf16_row(C);
     for (int64_t r = r0; r < r1; r++) {
         float s = 0.0f;
-        for (int64_t i = 0; i < C; i++) s += lms_fast_from_bf16(W[r * C + i]) * x[i];
+        for (int64_t i = 0; i < C; i++) s += lms_fast_packed_at(W + r * np, i) * x[i];
         out[r] = s;
     }
 }

@@ -370,55 +370,57 @@ static void v_gemv_out_in(float *out, const float *x, const float *W, int64_t C,
     }
 }
 
-static inline __m512 ld_bf16_mask(__mmask16 k, const uint16_t *p) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p)), 16));
+/* widen a packed group of 32 bf16 (16 words) into values 0..15 (lo) and 16..31 (hi) */
+static inline void unpack32(__m512i u, __m512 *lo, __m512 *hi) {
+    *lo = _mm512_castsi512_ps(_mm512_slli_epi32(u, 16));
+    *hi = _mm512_castsi512_ps(_mm512_and_si512(u, _mm512_set1_epi32((int)0xFFFF0000u)));
 }
 
 static void v_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias,
                                int64_t C, int64_t OC, int64_t j0, int64_t j1) {
+    const int64_t np = lms_fast_bf16_row(OC);
     for (int64_t j = j0; j < j1; j += 16) {
         __mmask16 k = tailmask(j1 - j);
         _mm512_mask_storeu_ps(out + j, k, bias ? _mm512_maskz_loadu_ps(k, bias + j) : _mm512_setzero_ps());
     }
     int64_t i = 0;
-    for (; i + 4 <= C; i += 4) {
-        const uint16_t *w0 = W + i * OC, *w1 = w0 + OC, *w2 = w1 + OC, *w3 = w2 + OC;
-        __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]), x2 = _mm512_set1_ps(x[i + 2]),
-               x3 = _mm512_set1_ps(x[i + 3]);
-        for (int64_t j = j0; j < j1; j += 16) {
-            __mmask16 k = tailmask(j1 - j);
-            __m512 o = _mm512_maskz_loadu_ps(k, out + j);
-            o = _mm512_fmadd_ps(x0, ld_bf16_mask(k, w0 + j), o);
-            o = _mm512_fmadd_ps(x1, ld_bf16_mask(k, w1 + j), o);
-            o = _mm512_fmadd_ps(x2, ld_bf16_mask(k, w2 + j), o);
-            o = _mm512_fmadd_ps(x3, ld_bf16_mask(k, w3 + j), o);
-            _mm512_mask_storeu_ps(out + j, k, o);
-        }
-    }
-    for (; i < C; i++) {
-        const uint16_t *w0 = W + i * OC;
-        __m512 x0 = _mm512_set1_ps(x[i]);
-        for (int64_t j = j0; j < j1; j += 16) {
-            __mmask16 k = tailmask(j1 - j);
-            _mm512_mask_storeu_ps(out + j, k, _mm512_fmadd_ps(x0, ld_bf16_mask(k, w0 + j), _mm512_maskz_loadu_ps(k, out + j)));
+    for (; i < C; i += 2) {
+        int two = i + 1 < C;
+        const uint16_t *w0 = W + i * np, *w1 = two ? w0 + np : w0;
+        __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(two ? x[i + 1] : 0.0f);
+        for (int64_t j = j0; j < j1; j += 32) {
+            __mmask16 k0 = tailmask(j1 - j), k1 = j1 - j > 16 ? tailmask(j1 - j - 16) : 0;
+            __m512 a0, b0, a1, b1;
+            unpack32(_mm512_loadu_si512(w0 + j), &a0, &b0);
+            unpack32(_mm512_loadu_si512(w1 + j), &a1, &b1);
+            __m512 lo = _mm512_maskz_loadu_ps(k0, out + j), hi = _mm512_maskz_loadu_ps(k1, out + j + 16);
+            lo = _mm512_fmadd_ps(x1, a1, _mm512_fmadd_ps(x0, a0, lo));
+            hi = _mm512_fmadd_ps(x1, b1, _mm512_fmadd_ps(x0, b0, hi));
+            _mm512_mask_storeu_ps(out + j, k0, lo);
+            _mm512_mask_storeu_ps(out + j + 16, k1, hi);
         }
     }
 }
 
 static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
                                int64_t r1) {
+    const int64_t np = lms_fast_bf16_row(C);
     int64_t r = r0;
     for (; r + 4 <= r1; r += 4) {
-        const uint16_t *w0 = W + r * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+        const uint16_t *w0 = W + r * np, *w1 = w0 + np, *w2 = w1 + np, *w3 = w2 + np;
         __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
                s3 = _mm512_setzero_ps();
-        for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
-            __m512 xv = _mm512_maskz_loadu_ps(k, x + c);
-            s0 = _mm512_fmadd_ps(ld_bf16_mask(k, w0 + c), xv, s0);
-            s1 = _mm512_fmadd_ps(ld_bf16_mask(k, w1 + c), xv, s1);
-            s2 = _mm512_fmadd_ps(ld_bf16_mask(k, w2 + c), xv, s2);
-            s3 = _mm512_fmadd_ps(ld_bf16_mask(k, w3 + c), xv, s3);
+        for (int64_t c = 0; c < C; c += 32) {
+            __mmask16 k0 = tailmask(C - c), k1 = C - c > 16 ? tailmask(C - c - 16) : 0;
+            __m512 xl = _mm512_maskz_loadu_ps(k0, x + c), xh = _mm512_maskz_loadu_ps(k1, x + c + 16), lo, hi;
+            unpack32(_mm512_loadu_si512(w0 + c), &lo, &hi);
+            s0 = _mm512_fmadd_ps(hi, xh, _mm512_fmadd_ps(lo, xl, s0));
+            unpack32(_mm512_loadu_si512(w1 + c), &lo, &hi);
+            s1 = _mm512_fmadd_ps(hi, xh, _mm512_fmadd_ps(lo, xl, s1));
+            unpack32(_mm512_loadu_si512(w2 + c), &lo, &hi);
+            s2 = _mm512_fmadd_ps(hi, xh, _mm512_fmadd_ps(lo, xl, s2));
+            unpack32(_mm512_loadu_si512(w3 + c), &lo, &hi);
+            s3 = _mm512_fmadd_ps(hi, xh, _mm512_fmadd_ps(lo, xl, s3));
         }
         out[r] = _mm512_reduce_add_ps(s0);
         out[r + 1] = _mm512_reduce_add_ps(s1);
@@ -426,11 +428,13 @@ static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, in
         out[r + 3] = _mm512_reduce_add_ps(s3);
     }
     for (; r < r1; r++) {
-        const uint16_t *w0 = W + r * C;
+        const uint16_t *w0 = W + r * np;
         __m512 s0 = _mm512_setzero_ps();
-        for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
-            s0 = _mm512_fmadd_ps(ld_bf16_mask(k, w0 + c), _mm512_maskz_loadu_ps(k, x + c), s0);
+        for (int64_t c = 0; c < C; c += 32) {
+            __mmask16 k0 = tailmask(C - c), k1 = C - c > 16 ? tailmask(C - c - 16) : 0;
+            __m512 lo, hi;
+            unpack32(_mm512_loadu_si512(w0 + c), &lo, &hi);
+            s0 = _mm512_fmadd_ps(hi, _mm512_maskz_loadu_ps(k1, x + c + 16), _mm512_fmadd_ps(lo, _mm512_maskz_loadu_ps(k0, x + c), s0));
         }
         out[r] = _mm512_reduce_add_ps(s0);
     }

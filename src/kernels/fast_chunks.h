@@ -61,8 +61,9 @@ typedef struct {
                         int64_t OC, int64_t j0, int64_t j1);
     void (*gemv_out_in)(float *out, const float *x, const float *W, int64_t C, int64_t r0,
                         int64_t r1);
-    /* The same two products with W stored as bfloat16 (the upper 16 bits of an fp32; see
-       lms_fast_to_bf16), widened exactly to fp32 and accumulated in fp32. */
+    /* The same two products with W in the packed bfloat16 layout of lms_fast_pack_bf16 (rows
+       of OC, resp. C, values padded to a multiple of 32), widened exactly to fp32 and
+       accumulated in fp32. gemv_in_out_bf16 needs j0 a multiple of 32. */
     void (*gemv_in_out_bf16)(float *out, const float *x, const uint16_t *W, const float *bias,
                              int64_t C, int64_t OC, int64_t j0, int64_t j1);
     void (*gemv_out_in_bf16)(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
@@ -79,6 +80,19 @@ static inline uint16_t lms_fast_to_bf16(float f) {
 static inline float lms_fast_from_bf16(uint16_t h) {
     union { uint32_t u; float f; } v = {(uint32_t)h << 16};
     return v.f;
+}
+
+/* Packed bfloat16 rows, for the decoding matrix-vector products: each row of n values is padded
+   with zeros to np = lms_fast_bf16_row(n) (a multiple of 32) and stored in groups of 32 as 16
+   32-bit words, word k holding value k in its low half and value 16+k in its high half, so that
+   one shift and one mask widen a group into two fp32 vectors in natural order.
+   dst holds R * np values; src is [R, n]. */
+static inline int64_t lms_fast_bf16_row(int64_t n) { return (n + 31) / 32 * 32; }
+void lms_fast_pack_bf16(uint16_t *dst, const float *src, int64_t R, int64_t n);
+/* value e of a packed row */
+static inline float lms_fast_packed_at(const uint16_t *row, int64_t e) {
+    int64_t g = e / 32, k = e % 32;
+    return lms_fast_from_bf16(row[32 * g + (k < 16 ? 2 * k : 2 * (k - 16) + 1)]);
 }
 
 const lms_fast_chunks *lms_fast_chunks_generic(void);

@@ -81,8 +81,9 @@ struct lms_infer {
     size_t aC;        /* C rounded up to 16 floats */
     const lms_fast_chunks *k;
     step_barrier bar;
-    uint16_t *wb; /* NULL, or bf16 copies: per layer c_attn | attn.c_proj | c_fc | mlp.c_proj
-                     (12 C² values), then wte [V, C] */
+    uint16_t *wb; /* NULL, or packed bf16 copies (kernels/fast_chunks.h): per layer c_attn |
+                     attn.c_proj | c_fc | mlp.c_proj, then wte */
+    size_t wb_layer, wb_off[4], wb_wte; /* per-layer stride, offsets within a layer, wte's offset */
 };
 
 static const char *k_layer_names[12] = {
@@ -176,18 +177,23 @@ lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err) {
         return LMS_OK;
     }
     const int64_t C = s->cfg.n_embd, L = s->cfg.n_layer, V = s->cfg.vocab_size;
-    uint16_t *wb = s->wb ? s->wb : lms_alloc((size_t)(L * 12 * C * C + V * C) * sizeof(uint16_t), err);
+    const int which[4] = {2, 4, 8, 10};             /* c_attn, attn.c_proj, c_fc, mlp.c_proj */
+    const int64_t rows[4] = {C, C, C, 4 * C}, cols[4] = {3 * C, C, 4 * C, C};
+    size_t off = 0;
+    for (int i = 0; i < 4; i++) {
+        s->wb_off[i] = off;
+        off += (size_t)(rows[i] * lms_fast_bf16_row(cols[i]));
+    }
+    s->wb_layer = off;
+    s->wb_wte = (size_t)L * off;
+    size_t total = s->wb_wte + (size_t)(V * lms_fast_bf16_row(C));
+    uint16_t *wb = s->wb ? s->wb : lms_alloc(total * sizeof(uint16_t), err);
     if (!wb) return LMS_ERR_NOMEM;
     const float *P = lms_gpt_params_const(s->m);
-    const int which[4] = {2, 4, 8, 10};
-    const int64_t numel[4] = {3 * C * C, C * C, 4 * C * C, 4 * C * C};
-    uint16_t *d = wb;
     for (int64_t l = 0; l < L; l++)
-        for (int i = 0; i < 4; i++) {
-            const float *src = P + s->loff[l][which[i]];
-            for (int64_t j = 0; j < numel[i]; j++) *d++ = lms_fast_to_bf16(src[j]);
-        }
-    for (int64_t j = 0; j < V * C; j++) *d++ = lms_fast_to_bf16(P[s->off_wte + j]);
+        for (int i = 0; i < 4; i++)
+            lms_fast_pack_bf16(wb + (size_t)l * s->wb_layer + s->wb_off[i], P + s->loff[l][which[i]], rows[i], cols[i]);
+    lms_fast_pack_bf16(wb + s->wb_wte, P + s->off_wte, V, C);
     s->wb = wb;
     return LMS_OK;
 }
@@ -233,9 +239,9 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
             int64_t j0, j1;
             k->ln_fwd(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
-            const uint16_t *wl = s->wb ? s->wb + l * 12 * C * C : NULL;
+            const uint16_t *wl = s->wb ? s->wb + (size_t)l * s->wb_layer : NULL;
             split(C3, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl, P + o[3], C, C3, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl + s->wb_off[0], P + o[3], C, C3, j0, j1);
             else k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
             barrier_wait(&s->bar);
             /* attention, heads split across threads */
@@ -252,18 +258,18 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
             }
             barrier_wait(&s->bar);
             split(C, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + 3 * C * C, P + o[5], C, C, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + s->wb_off[1], P + o[5], C, C, j0, j1);
             else k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
             barrier_wait(&s->bar);
             k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
             split(C4, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->h, xn, wl + 4 * C * C, P + o[9], C, C4, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->h, xn, wl + s->wb_off[2], P + o[9], C, C4, j0, j1);
             else k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
             k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
             barrier_wait(&s->bar);
             split(C, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + 8 * C * C, P + o[11], C4, C, j0, j1);
+            if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + s->wb_off[3], P + o[11], C4, C, j0, j1);
             else k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
             k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
             barrier_wait(&s->bar);
@@ -273,7 +279,7 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
         int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
         if (r0 > V) r0 = V;
         if (r1 > V) r1 = V;
-        if (s->wb) k->gemv_out_in_bf16(s->logits, xn, s->wb + c->n_layer * 12 * C * C, C, r0, r1);
+        if (s->wb) k->gemv_out_in_bf16(s->logits, xn, s->wb + s->wb_wte, C, r0, r1);
         else k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
     }
     s->pos++;
