@@ -6,7 +6,9 @@
  *              layer each); per head: p = softmax(q·K[0..pos]ᵀ / sqrt(hs)), y_h = p·V[0..pos];
  *              x += y·attn.c_proj + b; xn = ln_2(x); h = gelu(xn·c_fc + b); x += h·mlp.c_proj + b
  *   logits = ln_f(x)·wteᵀ
- * The step runs inside one OpenMP parallel region: matrix-vector products are split by output
+ * The step runs on nthr threads (OpenMP's count at create time): the caller's and nthr - 1 helper
+ * threads that live as long as the state and wait between steps by spinning briefly, then
+ * sleeping on a futex (no fork/join per token). Matrix-vector products are split by output
  * columns (strips of 64, so each strip's accumulators stay in registers), attention by heads; each
  * thread normalizes the residual vector itself (C floats), so only 5 barriers a layer remain.
  * The vector loops come from kernels/fast_chunks.h (AVX-512 where the CPU has it).
@@ -26,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,6 +48,18 @@ typedef struct {
 
 #define BARRIER_SPIN 2000 /* pause iterations (~30-70 µs) before sleeping */
 
+/* Wait until *word differs from old: spin, then sleep on the futex (sleepers counts sleepers, so
+   the waker only makes the wake-up system call when someone sleeps). */
+static void wait_change(_Atomic int *word, int old, _Atomic int *sleepers) {
+    for (int i = 0; i < BARRIER_SPIN; i++) {
+        if (atomic_load_explicit(word, memory_order_acquire) != old) return;
+        _mm_pause();
+    }
+    atomic_fetch_add(sleepers, 1);
+    while (atomic_load(word) == old) syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, old, NULL, NULL, 0);
+    atomic_fetch_sub(sleepers, 1);
+}
+
 static void barrier_wait(step_barrier *b) {
     if (b->n == 1) return;
     int g = atomic_load(&b->gen);
@@ -54,14 +69,14 @@ static void barrier_wait(step_barrier *b) {
         if (atomic_load(&b->sleepers) > 0) syscall(SYS_futex, &b->gen, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
         return;
     }
-    for (int i = 0; i < BARRIER_SPIN; i++) {
-        if (atomic_load_explicit(&b->gen, memory_order_acquire) != g) return;
-        _mm_pause();
-    }
-    atomic_fetch_add(&b->sleepers, 1);
-    while (atomic_load(&b->gen) == g) syscall(SYS_futex, &b->gen, FUTEX_WAIT_PRIVATE, g, NULL, NULL, 0);
-    atomic_fetch_sub(&b->sleepers, 1);
+    wait_change(&b->gen, g, &b->sleepers);
 }
+
+typedef struct lms_infer lms_infer_t;
+typedef struct {
+    lms_infer_t *s;
+    int tid;
+} worker_arg;
 
 typedef struct {
     const float *ln1w, *ln1b, *attw, *attb, *projw, *projb, *ln2w, *ln2b, *fcw, *fcb, *fcpw, *fcpb;
@@ -81,6 +96,12 @@ struct lms_infer {
     size_t aC;        /* C rounded up to 16 floats */
     const lms_fast_chunks *k;
     step_barrier bar;
+    /* helper threads (nthr - 1 of them), started at create and kept for the state's life */
+    pthread_t *workers;
+    void *worker_args;
+    int nworkers;
+    _Atomic int go, go_sleepers, quit; /* go: step generation (futex word) */
+    int32_t token;                     /* the step's token, read by every thread */
     uint16_t *wb; /* NULL, or packed bf16 copies (kernels/fast_chunks.h): per layer c_attn |
                      attn.c_proj | c_fc | mlp.c_proj, then wte */
     size_t wb_layer, wb_off[4], wb_wte; /* per-layer stride, offsets within a layer, wte's offset */
@@ -99,6 +120,44 @@ static lms_status find(const lms_gpt *m, const char *name, int64_t numel, size_t
                         (long long)t->numel, (long long)numel);
     *off = t->offset;
     return LMS_OK;
+}
+
+static void *worker_main(void *p);
+
+static void stop_workers(lms_infer *s) {
+    if (s->nworkers > 0) {
+        atomic_store(&s->quit, 1);
+        atomic_fetch_add(&s->go, 1);
+        syscall(SYS_futex, &s->go, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+        for (int i = 0; i < s->nworkers; i++) pthread_join(s->workers[i], NULL);
+    }
+    free(s->workers);
+    free(s->worker_args);
+    s->workers = NULL;
+    s->worker_args = NULL;
+    s->nworkers = 0;
+}
+
+/* Start nthr - 1 helper threads; if the system refuses, decode on fewer (down to one). */
+static void start_workers(lms_infer *s) {
+    s->bar.n = 1;
+    if (s->nthr > 1) {
+        s->workers = calloc((size_t)s->nthr, sizeof(pthread_t));
+        s->worker_args = calloc((size_t)s->nthr, sizeof(worker_arg));
+        if (!s->workers || !s->worker_args) s->nthr = 1;
+        for (int i = 1; i < s->nthr; i++) {
+            worker_arg *w = (worker_arg *)s->worker_args + i;
+            w->s = s;
+            w->tid = i;
+            if (pthread_create(&s->workers[i - 1], NULL, worker_main, w) != 0) {
+                stop_workers(s);
+                s->nthr = 1;
+                break;
+            }
+            s->nworkers = i;
+        }
+    }
+    s->bar.n = s->nthr;
 }
 
 lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_err *err) {
@@ -136,7 +195,9 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     size_t a = lms_align_floats((size_t)C), a3 = lms_align_floats((size_t)(3 * C)),
            a4 = lms_align_floats((size_t)(4 * C)), av = lms_align_floats((size_t)V),
            at = lms_align_floats((size_t)(NH * max_T));
-    s->nthr = omp_get_max_threads();
+    s->nthr = omp_get_max_threads(); /* lms_cpu_set_threads before create */
+    if (C * C < 4096) s->nthr = 1;    /* tiny models: the barriers would cost more than the work */
+    if (s->nthr > 64) s->nthr = 64;
     s->aC = a;
     float *scr = lms_alloc((3 * a + a3 + a4 + av + at + (size_t)s->nthr * (a + 32)) * sizeof(float), err);
     if (!s->kcache || !s->vcache || !scr) {
@@ -153,6 +214,7 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     s->att = s->logits + av;
     s->xn = s->att + at;
     s->stats = s->xn + (size_t)s->nthr * a;
+    start_workers(s);
     *out = s;
     return LMS_OK;
 fail:
@@ -162,6 +224,7 @@ fail:
 
 void lms_infer_free(lms_infer *s) {
     if (!s) return;
+    stop_workers(s);
     lms_free(s->kcache);
     lms_free(s->vcache);
     lms_free(s->x); /* start of the scratch block */
@@ -211,77 +274,91 @@ static void split(int64_t n, int tid, int nt, int64_t *j0, int64_t *j1) {
     if (*j1 > n) *j1 = n;
 }
 
-const float *lms_infer_step(lms_infer *s, int32_t token) {
+/* The work of one step for thread tid of nt (the caller's thread is tid 0). */
+static void step_body(lms_infer *s, int tid, int nt) {
     const lms_gpt_config *c = &s->cfg;
-    if (token < 0 || token >= c->vocab_size || s->pos >= s->max_T) return NULL;
     const float *P = lms_gpt_params_const(s->m);
     const lms_fast_chunks *k = s->k;
     const int64_t C = c->n_embd, C3 = 3 * C, C4 = 4 * C, V = c->vocab_size, NH = c->n_head;
     const int64_t hs = C / NH, pos = s->pos, T = s->max_T;
+    const int32_t token = s->token;
     const float scale = 1.0f / sqrtf((float)hs);
     const float *wte = P + s->off_wte, *wpe = P + s->off_wpe;
-    int nthr = omp_get_max_threads();
-    if (nthr > s->nthr) nthr = s->nthr;     /* the scratch was sized at create time */
-    if (nthr > 1 && C * C < 4096) nthr = 1; /* tiny models: the barriers would cost more than the work */
-    if (omp_in_parallel()) nthr = 1;        /* nested: OpenMP would give us one thread anyway */
-
-    atomic_store(&s->bar.count, 0);
-    s->bar.n = nthr;
-#pragma omp parallel num_threads(nthr)
-    {
-        int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-        LMS_ASSERT(nt == s->bar.n); /* the barrier counts on every requested thread */
-        float *xn = s->xn + (size_t)tid * s->aC, *st = s->stats + (size_t)tid * 32;
-        if (tid == 0) k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
+    float *xn = s->xn + (size_t)tid * s->aC, *st = s->stats + (size_t)tid * 32;
+    if (tid == 0) k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
+    barrier_wait(&s->bar);
+    for (int64_t l = 0; l < c->n_layer; l++) {
+        const size_t *o = s->loff[l];
+        float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
+        int64_t j0, j1;
+        k->ln_fwd(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
+        const uint16_t *wl = s->wb ? s->wb + (size_t)l * s->wb_layer : NULL;
+        split(C3, tid, nt, &j0, &j1);
+        if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl + s->wb_off[0], P + o[3], C, C3, j0, j1);
+        else k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
         barrier_wait(&s->bar);
-        for (int64_t l = 0; l < c->n_layer; l++) {
-            const size_t *o = s->loff[l];
-            float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
-            int64_t j0, j1;
-            k->ln_fwd(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
-            const uint16_t *wl = s->wb ? s->wb + (size_t)l * s->wb_layer : NULL;
-            split(C3, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl + s->wb_off[0], P + o[3], C, C3, j0, j1);
-            else k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
-            barrier_wait(&s->bar);
-            /* attention, heads split across threads */
-            for (int64_t h = tid; h < NH; h += nt) {
-                const float *q = s->qkv + h * hs;
-                memcpy(Kc + pos * C + h * hs, s->qkv + C + h * hs, (size_t)hs * sizeof(float));
-                memcpy(Vc + pos * C + h * hs, s->qkv + 2 * C + h * hs, (size_t)hs * sizeof(float));
-                float *a = s->att + h * T;
-                for (int64_t u = 0; u <= pos; u++) a[u] = k->dot(q, Kc + u * C + h * hs, hs) * scale;
-                k->softmax_row(a, pos + 1, pos + 1);
-                float *yh = s->y + h * hs;
-                memset(yh, 0, (size_t)hs * sizeof(float));
-                for (int64_t u = 0; u <= pos; u++) k->axpy(yh, a[u], Vc + u * C + h * hs, hs);
-            }
-            barrier_wait(&s->bar);
-            split(C, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + s->wb_off[1], P + o[5], C, C, j0, j1);
-            else k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
-            k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
-            barrier_wait(&s->bar);
-            k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
-            split(C4, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->h, xn, wl + s->wb_off[2], P + o[9], C, C4, j0, j1);
-            else k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
-            k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
-            barrier_wait(&s->bar);
-            split(C, tid, nt, &j0, &j1);
-            if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + s->wb_off[3], P + o[11], C4, C, j0, j1);
-            else k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
-            k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
-            barrier_wait(&s->bar);
+        /* attention, heads split across threads */
+        for (int64_t h = tid; h < NH; h += nt) {
+            const float *q = s->qkv + h * hs;
+            memcpy(Kc + pos * C + h * hs, s->qkv + C + h * hs, (size_t)hs * sizeof(float));
+            memcpy(Vc + pos * C + h * hs, s->qkv + 2 * C + h * hs, (size_t)hs * sizeof(float));
+            float *a = s->att + h * T;
+            for (int64_t u = 0; u <= pos; u++) a[u] = k->dot(q, Kc + u * C + h * hs, hs) * scale;
+            k->softmax_row(a, pos + 1, pos + 1);
+            float *yh = s->y + h * hs;
+            memset(yh, 0, (size_t)hs * sizeof(float));
+            for (int64_t u = 0; u <= pos; u++) k->axpy(yh, a[u], Vc + u * C + h * hs, hs);
         }
-        k->ln_fwd(xn, st, st + 1, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
-        /* logits = xn · wteᵀ: rows of wte split across threads (in blocks of 4 rows) */
-        int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
-        if (r0 > V) r0 = V;
-        if (r1 > V) r1 = V;
-        if (s->wb) k->gemv_out_in_bf16(s->logits, xn, s->wb + s->wb_wte, C, r0, r1);
-        else k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
+        barrier_wait(&s->bar);
+        split(C, tid, nt, &j0, &j1);
+        if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + s->wb_off[1], P + o[5], C, C, j0, j1);
+        else k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
+        k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
+        barrier_wait(&s->bar);
+        k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
+        split(C4, tid, nt, &j0, &j1);
+        if (wl) k->gemv_in_out_bf16(s->h, xn, wl + s->wb_off[2], P + o[9], C, C4, j0, j1);
+        else k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
+        k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
+        barrier_wait(&s->bar);
+        split(C, tid, nt, &j0, &j1);
+        if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + s->wb_off[3], P + o[11], C4, C, j0, j1);
+        else k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
+        k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
+        barrier_wait(&s->bar);
     }
+    k->ln_fwd(xn, st, st + 1, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
+    /* logits = xn · wteᵀ: rows of wte split across threads (in blocks of 4 rows) */
+    int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
+    if (r0 > V) r0 = V;
+    if (r1 > V) r1 = V;
+    if (s->wb) k->gemv_out_in_bf16(s->logits, xn, s->wb + s->wb_wte, C, r0, r1);
+    else k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
+    barrier_wait(&s->bar); /* the logits are complete; workers go back to waiting */
+}
+
+/* A helper thread: wait for each step's start signal, do its share, repeat until told to quit. */
+static void *worker_main(void *p) {
+    worker_arg *w = p;
+    lms_infer *s = w->s;
+    int seen = 0;
+    for (;;) {
+        wait_change(&s->go, seen, &s->go_sleepers);
+        seen = atomic_load(&s->go);
+        if (atomic_load(&s->quit)) return NULL;
+        step_body(s, w->tid, s->nthr);
+    }
+}
+
+const float *lms_infer_step(lms_infer *s, int32_t token) {
+    const lms_gpt_config *c = &s->cfg;
+    if (token < 0 || token >= c->vocab_size || s->pos >= s->max_T) return NULL;
+    s->token = token;
+    if (s->nthr > 1) {
+        atomic_fetch_add(&s->go, 1);
+        if (atomic_load(&s->go_sleepers) > 0) syscall(SYS_futex, &s->go, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    }
+    step_body(s, 0, s->nthr);
     s->pos++;
     return s->logits;
 }

@@ -13,8 +13,10 @@
  *   while (lms_infer_pos(s) < 256) { int32_t t = pick(logits); logits = lms_infer_step(s, t); }
  *   lms_infer_free(s);
  *
- * Threads: each step runs one OpenMP parallel region (matrix-vector products split by columns,
- * attention by heads) with the thread count set by lms_cpu_set_threads.
+ * Threads: a state decodes on the thread count set by lms_cpu_set_threads before it was created:
+ * the caller's thread plus helper threads that live until lms_infer_free and sleep between steps
+ * (matrix-vector products split by columns, attention by heads). One state must not be stepped
+ * from two threads at once.
  *
  * Leaves out: batches, sampling policies (temperature, top-k: see cli/cmd_sample.c), beam search.
  */
