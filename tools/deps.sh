@@ -8,6 +8,8 @@ pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev libssl-dev xz-
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm python3-regex)
 missing=()
 for p in "${pkgs[@]}"; do
+  # NodeSource's nodejs package bundles npm, and then Debian's npm cannot be installed beside it
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
