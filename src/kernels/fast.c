@@ -17,6 +17,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,13 +319,9 @@ static void f_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, 
    other processes share the cores. Results are fixed for a given thread count (the block
    boundaries depend on it). LMS_SGEMM_SPLIT=0 in the environment hands the threading back to
    OpenBLAS, for comparison. Small products run on one thread. */
-static int g_split = -1;
+static int g_split = 1; /* set once by fast_init from LMS_SGEMM_SPLIT */
 static void par_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                       int64_t lda, const float *B, int64_t ldb, float beta, float *Cm, int64_t ldc) {
-    if (g_split < 0) {
-        const char *e = getenv("LMS_SGEMM_SPLIT");
-        g_split = e ? atoi(e) : 1;
-    }
     int nt = omp_get_max_threads();
     if (!g_split || nt == 1 || M * N * K < (int64_t)1 << 21 || omp_in_parallel()) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
@@ -503,28 +500,33 @@ static void f_adamw(float *p, const float *g, float *m, float *v, int64_t n, flo
 }
 
 static lms_ops g_fast;
+static pthread_once_t g_fast_once = PTHREAD_ONCE_INIT;
+
+static void fast_init(void) {
+    const lms_fast_chunks *k = lms_fast_chunks_get();
+    const char *e = getenv("LMS_SGEMM_SPLIT");
+    g_split = e ? atoi(e) != 0 : 1;
+    g_fast = (lms_ops){
+        .name = k == lms_fast_chunks_generic() ? "generic+openblas" : "avx512+openblas",
+        .encoder_fwd = f_encoder_fwd,
+        .encoder_bwd = f_encoder_bwd,
+        .layernorm_fwd = f_layernorm_fwd,
+        .layernorm_bwd = f_layernorm_bwd,
+        .matmul_fwd = f_matmul_fwd,
+        .matmul_bwd = f_matmul_bwd,
+        .attention_fwd = f_attention_fwd,
+        .attention_bwd = f_attention_bwd,
+        .gelu_fwd = f_gelu_fwd,
+        .gelu_bwd = f_gelu_bwd,
+        .residual_fwd = f_residual_fwd,
+        .xent_fwd_bwd = f_xent_fwd_bwd,
+        .xent_fwd = f_xent_fwd,
+        .adamw = f_adamw,
+    };
+    K_ = k;
+}
 
 const lms_ops *lms_ops_fast(void) {
-    if (!K_) {
-        const lms_fast_chunks *k = lms_fast_chunks_get();
-        g_fast = (lms_ops){
-            .name = k == lms_fast_chunks_generic() ? "generic+openblas" : "avx512+openblas",
-            .encoder_fwd = f_encoder_fwd,
-            .encoder_bwd = f_encoder_bwd,
-            .layernorm_fwd = f_layernorm_fwd,
-            .layernorm_bwd = f_layernorm_bwd,
-            .matmul_fwd = f_matmul_fwd,
-            .matmul_bwd = f_matmul_bwd,
-            .attention_fwd = f_attention_fwd,
-            .attention_bwd = f_attention_bwd,
-            .gelu_fwd = f_gelu_fwd,
-            .gelu_bwd = f_gelu_bwd,
-            .residual_fwd = f_residual_fwd,
-            .xent_fwd_bwd = f_xent_fwd_bwd,
-            .xent_fwd = f_xent_fwd,
-            .adamw = f_adamw,
-        };
-        K_ = k;
-    }
+    pthread_once(&g_fast_once, fast_init); /* safe if several threads ask first */
     return &g_fast;
 }
