@@ -117,7 +117,7 @@ int lms_cmd_train(int argc, char **argv) {
     int resume = 0, layers = 4, heads = 4, dim = 128, ctx = 128, vocab = 0, batch = 16, accum = 1;
     int64_t steps = 1000, warmup = -1, decay_steps = 0, seed = 1;
     float lr = 1e-3f;
-    int threads = 0, eval_interval = -1, eval_batches = 8, ckpt_interval = -1, log_interval = 1, keep = 2;
+    int threads = 0, eval_interval = -1, eval_batches = -1, ckpt_interval = -1, log_interval = 1, keep = 2;
     int print_every = 0, quiet = 0;
     lms_flag flags[] = {
         {"data", LMS_FLAG_STR, &data, "text file(s) (more may follow as arguments) or a shards dir with manifest.json", 0},
@@ -146,7 +146,7 @@ int lms_cmd_train(int argc, char **argv) {
         {"seed", LMS_FLAG_I64, &seed, "seed for init and data order", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores (the loss curve is exact for a fixed count)", 0},
         {"eval-interval", LMS_FLAG_INT, &eval_interval, "validation loss every N steps; -1 = steps/20 within [25, 500]", 0},
-        {"eval-batches", LMS_FLAG_INT, &eval_batches, "validation batches per measurement", 0},
+        {"eval-batches", LMS_FLAG_INT, &eval_batches, "validation batches per measurement; -1 = one per data domain, at least 8", 0},
         {"ckpt-interval", LMS_FLAG_INT, &ckpt_interval, "checkpoint every N steps; -1 = auto; 0 = only at the end", 0},
         {"log-interval", LMS_FLAG_INT, &log_interval, "metrics.jsonl line every N steps", 0},
         {"keep", LMS_FLAG_INT, &keep, "checkpoints to keep", 0},
@@ -197,11 +197,16 @@ int lms_cmd_train(int argc, char **argv) {
         if (lms_args_seen(flags, "eval-interval") || lms_args_seen(flags, "eval-batches")) {
             mask |= LMS_TRAIN_OVER_EVAL;
             if (!lms_args_seen(flags, "eval-interval")) over.eval_interval = -1;
+            if (!lms_args_seen(flags, "eval-batches")) over.eval_batches = 0; /* keep the run's */
         }
         if (lms_args_seen(flags, "ckpt-interval")) mask |= LMS_TRAIN_OVER_CKPT;
         if (lms_args_seen(flags, "log-interval")) mask |= LMS_TRAIN_OVER_LOG;
         if ((mask & LMS_TRAIN_OVER_LR) && !(lr > 0 && isfinite(lr))) {
             lms_cli_error("train", "--lr must be a positive number (got %g)", (double)lr);
+            return 2;
+        }
+        if (lms_args_seen(flags, "eval-batches") && (eval_batches == 0 || eval_batches < -1)) {
+            lms_cli_error("train", "--eval-batches must be >= 1, or -1 for one per data domain (got %d)", eval_batches);
             return 2;
         }
         if (lms_args_seen(flags, "steps") && steps < 1) {

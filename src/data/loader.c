@@ -424,7 +424,10 @@ static lms_status finish(lms_loader *l, const lms_loader_config *c, lms_err *err
 
 static lms_status create(lms_loader **out, const lms_loader_config *c, lms_err *err) {
     *out = NULL;
-    if (!c || c->B < 1 || c->T < 1 || (long long)c->B * c->T > (1ll << 31))
+    if (c && c->B >= 1 && c->T >= 1 && (long long)c->B * c->T > (1ll << 31))
+        return lms_errf(err, LMS_ERR_ARG, "data loader: a batch of B=%d sequences of T=%d tokens is %lld tokens, more than 2^31; "
+                        "use a smaller batch size or sequence length", c->B, c->T, (long long)c->B * c->T);
+    if (!c || c->B < 1 || c->T < 1)
         return lms_errf(err, LMS_ERR_ARG, "data loader: batch size B and sequence length T must be >= 1 (got B=%d, T=%d)",
                         c ? c->B : 0, c ? c->T : 0);
     lms_loader *l = calloc(1, sizeof *l);

@@ -29,7 +29,7 @@ void lms_train_config_defaults(lms_train_config *c) {
     c->seed = 1;
     c->threads = 0;
     c->eval_interval = -1;
-    c->eval_batches = 8;
+    c->eval_batches = -1;
     c->ckpt_interval = -1;
     c->log_interval = 1;
     c->keep_checkpoints = 2;
@@ -94,7 +94,9 @@ lms_status lms_train_config_check(const lms_train_config *c, lms_err *err) {
     if (c->threads < 0) return lms_errf(err, LMS_ERR_ARG, "--threads must be >= 0 (0 = all cores)");
     if (c->eval_interval < -1 || c->eval_interval == 0)
         return lms_errf(err, LMS_ERR_ARG, "--eval-interval must be >= 1 (got %d)", c->eval_interval);
-    if (c->eval_batches < 1) return lms_errf(err, LMS_ERR_ARG, "--eval-batches must be >= 1 (got %d)", c->eval_batches);
+    if (c->eval_batches < -1 || c->eval_batches == 0)
+        return lms_errf(err, LMS_ERR_ARG, "--eval-batches must be >= 1, or -1 for one per data domain and at least 8 (got %d)",
+                        c->eval_batches);
     if (c->ckpt_interval < -1) return lms_errf(err, LMS_ERR_ARG, "--ckpt-interval must be >= 0 (0 = only at the end)");
     if (c->log_interval < 1) return lms_errf(err, LMS_ERR_ARG, "--log-interval must be >= 1 (got %d)", c->log_interval);
     if (c->keep_checkpoints < 1) return lms_errf(err, LMS_ERR_ARG, "--keep must be >= 1 (got %d)", c->keep_checkpoints);

@@ -82,6 +82,14 @@ static lms_status check_vocab(lms_train_config *c, const lms_loader *l, lms_err 
     return LMS_OK;
 }
 
+/* eval_batches -1 (auto): at least one validation batch per data domain (the loader orders
+   them round-robin), and at least 8 */
+static void resolve_eval_batches(lms_train *t) {
+    if (t->c.eval_batches >= 1 || !t->loader) return;
+    int nd = lms_loader_num_domains(t->loader);
+    t->c.eval_batches = nd > 8 ? nd : 8;
+}
+
 static lms_status open_metrics(lms_train *t, lms_err *err) {
     char p[LMS_TRAIN_PATH + 64];
     t->metrics = fopen(path_in(t, p, sizeof p, "metrics.jsonl"), "a");
@@ -119,11 +127,14 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     if ((st = check_vocab(&t->c, t->loader, err))) goto fail;
     if ((st = lms_gpt_config_check(&t->c.model, err))) goto fail;
     lms_train_config_resolve(&t->c);
+    resolve_eval_batches(t);
+    /* the model and buffers first: a config too big for memory must not leave a run directory
+       behind that then refuses a new start ("already holds a run") and cannot be resumed */
+    if ((st = setup_engine(t, err))) goto fail;
     if ((st = lms_mkdir_p(t->dir, err))) goto fail;
     if ((st = lms_mkdir_p(path_in(t, p, sizeof p, "checkpoints"), err))) goto fail;
     if ((st = lms_file_write_all(path_in(t, p, sizeof p, "metrics.jsonl"), "", 0, err))) goto fail;
     if ((st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
-    if ((st = setup_engine(t, err))) goto fail;
     if ((st = open_metrics(t, err))) goto fail;
     *out = t;
     return LMS_OK;
@@ -137,7 +148,8 @@ lms_status lms_train_latest_checkpoint(const char *run_dir, char *out, size_t ca
     lms_path_join(p, sizeof p, run_dir, "latest");
     char *name = NULL;
     size_t len = 0;
-    if (!lms_path_exists(p)) return lms_errf(err, LMS_ERR_IO, "%s has no checkpoint yet (no 'latest' file)", run_dir);
+    if (!lms_path_exists(p)) return lms_errf(err, LMS_ERR_IO, "%s has no checkpoint yet (no 'latest' file): it stopped before its first checkpoint; "
+                                                       "delete it and start the run again", run_dir);
     lms_status st = lms_file_read_all(p, &name, &len, err);
     if (st) return st;
     while (len && (name[len - 1] == '\n' || name[len - 1] == ' ')) name[--len] = 0;
@@ -230,7 +242,10 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     if (over) {
         if (over_mask & LMS_TRAIN_OVER_LR) t->c.lr = over->lr, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_THREADS) t->c.threads = over->threads, changed = 1;
-        if (over_mask & LMS_TRAIN_OVER_EVAL) t->c.eval_interval = over->eval_interval, t->c.eval_batches = over->eval_batches, changed = 1;
+        if (over_mask & LMS_TRAIN_OVER_EVAL) {
+            t->c.eval_interval = over->eval_interval, changed = 1;
+            if (over->eval_batches != 0) t->c.eval_batches = over->eval_batches; /* 0: keep the run's */
+        }
         if (over_mask & LMS_TRAIN_OVER_CKPT) t->c.ckpt_interval = over->ckpt_interval, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_LOG) t->c.log_interval = over->log_interval, changed = 1;
     }
@@ -251,6 +266,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         }
     }
     if ((st = check_vocab(&t->c, t->loader, err))) goto fail;
+    resolve_eval_batches(t);
     char ck[LMS_TRAIN_PATH + 96];
     if ((st = lms_train_latest_checkpoint(run_dir, ck, sizeof ck, err))) goto fail;
     if ((st = lms_checkpoint_load(&t->m, ck, err))) goto fail;

@@ -24,7 +24,8 @@
  *                                         val_loss (steps where it was measured), lr, grad_norm,
  *                                         tokens_per_s, elapsed_s; with several data domains also
  *                                         val_loss_domains {"<domain>": loss} over the domains the
- *                                         eval_batches reached (the loader's round-robin order)
+ *                                         eval_batches reached (the loader's round-robin order; the
+ *                                         default -1 reaches every domain)
  *   checkpoints/step_NNNNNNNN.safetensors        the model (lms_checkpoint_save; metadata: config)
  *   checkpoints/step_NNNNNNNN.optim.safetensors  AdamW m, v, t + metadata: step, loader state,
  *                                                trainer RNG state, elapsed time
@@ -70,7 +71,7 @@ typedef struct {
     uint64_t seed;          /* model init, loader order, trainer RNG */
     int threads;            /* OpenMP threads; 0: all the machine has */
     int eval_interval;      /* validation loss every this many steps (and at the end); -1: auto (steps/20 in [25, 500]) */
-    int eval_batches;       /* validation batches per measurement (at most the loader's count) */
+    int eval_batches;       /* validation batches per measurement (at most the loader's count); -1 = max(8, domains) */
     int ckpt_interval;      /* checkpoint every this many steps (and at the end); -1: auto (steps/5 in [100, 1000]); 0: only at the end */
     int log_interval;       /* a metrics.jsonl line every this many steps */
     int keep_checkpoints;   /* newest checkpoints to keep, >= 1 */
@@ -83,7 +84,8 @@ typedef struct {
 
 /* The defaults: batch 8, accum 1, steps 1000, lr 3e-4, cosine, warmup auto, min_lr_frac 0.1,
  * decay_frac 0.2, weight decay 0.1, betas 0.9/0.95, eps 1e-8, clip 1.0, seed 1, threads 0,
- * eval/ckpt interval auto, eval_batches 8, log_interval 1, keep 2. The model shape is zero. */
+ * eval/ckpt interval auto, eval_batches -1 (auto: max(8, data domains), resolved when the data is
+ * open), log_interval 1, keep 2. The model shape is zero. */
 void lms_train_config_defaults(lms_train_config *c);
 
 /* Append a data path (LMS_ERR_ARG when there are too many or it is too long). */

@@ -40,6 +40,17 @@ static lms_status open_text(lms_train_config *c, lms_loader **out, lms_err *err)
             lms_err_prefix(err, "--data: ");
             break;
         }
+        /* text only, as 'data prepare' and 'tokenizer train' demand: a NUL byte means a binary file */
+        const char *nul = len ? memchr(text, 0, len) : NULL;
+        if (nul || len == 0) {
+            if (nul)
+                st = lms_errf(err, LMS_ERR_ARG, "--data %s looks like a binary file, not text (a NUL byte at byte %zu); train on text files",
+                              c->data[i], (size_t)(nul - text));
+            else
+                st = lms_errf(err, LMS_ERR_ARG, "--data %s is empty; give a text file with something to learn from", c->data[i]);
+            free(text);
+            break;
+        }
         /* documents from different files are separated the way GPT-2 separates documents */
         if (i > 0 && eot >= 0 && (st = lms_ids_push(&ids, (uint32_t)eot, err))) {
             free(text);
@@ -65,6 +76,11 @@ static lms_status open_text(lms_train_config *c, lms_loader **out, lms_err *err)
     if (n_val < need || n_train < need) {
         size_t max_ctx = n_val > 1 ? n_val - 1 : 0;
         lms_ids_free(&ids);
+        if (max_ctx < 1)
+            return lms_errf(err, LMS_ERR_ARG,
+                            "the --data text is too short: %zu tokens, and the last 10%% are held out for validation; "
+                            "--ctx %d needs at least %zu tokens; give more text",
+                            n_train + n_val, c->model.n_ctx, 10 * need);
         return lms_errf(err, LMS_ERR_ARG,
                         "--ctx %d is too long for this data: %zu tokens, of which the last 10%% (%zu) are validation; "
                         "use --ctx %zu or less, or more text",
