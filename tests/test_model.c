@@ -198,6 +198,7 @@ static void test_bad_configs_rejected(void) {
         {{2, 2, 32, -5, 50}, "n_ctx"},
         {{100000, 16, 65536, 1024, 50257}, "parameters"},
         {{1, 1, 2000000000, 1, 1}, "parameters"},
+        {{1, 4, 2147483646, 1, 1}, "divisible"}, /* the hint's suggested width must not overflow int */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lms_err err = {0};

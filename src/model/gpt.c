@@ -74,8 +74,8 @@ lms_status lms_gpt_config_check(const lms_gpt_config *c, lms_err *err) {
     if (c->n_embd % c->n_head != 0)
         return lms_errf(err, LMS_ERR_ARG,
                         "n_embd %d is not divisible by n_head %d; heads split the width evenly, so pick "
-                        "n_embd a multiple of n_head (e.g. n_embd %d) or n_head a divisor of n_embd",
-                        c->n_embd, c->n_head, (c->n_embd / c->n_head + 1) * c->n_head);
+                        "n_embd a multiple of n_head (e.g. n_embd %lld) or n_head a divisor of n_embd",
+                        c->n_embd, c->n_head, ((long long)c->n_embd / c->n_head + 1) * c->n_head);
     if (c->vocab_size < 1)
         return lms_errf(err, LMS_ERR_ARG,
                         "vocab_size is %d; it must be at least 1 (use the tokenizer's vocabulary size)",
