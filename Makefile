@@ -79,9 +79,11 @@ asan:
 demo: deps all
 	@tools/demo.sh
 
-bench: deps all
+bench: deps all corpus
 	@tools/deps.sh --bench
 	@bench/run.sh
+	@bench/tokenizer/run.sh
+	@bench/tokenizer/train.sh
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
