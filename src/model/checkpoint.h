@@ -1,7 +1,7 @@
 /* checkpoint.h — GPT-2 checkpoints: save and load lmscope models, load real GPT-2 weights from
  * Hugging Face and llm.c files, save and load AdamW state for exact resume.
  *
- * Formats (docs/formats-checkpoints.md has the full description):
+ * Formats (docs/formats.md, "Checkpoints", has the full description):
  *   lmscope     safetensors (safetensors.h) with every parameter as F32 under its Hugging Face
  *               GPT-2 name without the "transformer." prefix ("wte.weight", "h.0.attn.c_attn.weight",
  *               "ln_f.weight", the hub's gpt2 naming and [in, out] Conv1D layout), in table order.
