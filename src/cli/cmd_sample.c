@@ -18,6 +18,7 @@
  */
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ int lms_cmd_sample(int argc, char **argv) {
         {"top-k", LMS_FLAG_INT, &top_k, "sample among the k most likely tokens; 0 = all", 0},
         {"top-p", LMS_FLAG_FLOAT, &top_p, "sample among the most likely tokens holding this much mass; 1 = all", 0},
         {"seed", LMS_FLAG_I64, &seed, "random seed (same seed, same text)", 0},
-        {"tokenizer", LMS_FLAG_STR, &tok_dir, "tokenizer dir (vocab.json + merges.txt); default: the model's", 0},
+        {"tokenizer", LMS_FLAG_STR, &tok_dir, "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: the model's", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores", 0},
         {0}};
     char **pos;
@@ -111,6 +112,14 @@ int lms_cmd_sample(int argc, char **argv) {
     lms_train_config rcfg;
     lms_err e2 = {0};
     int is_run = lms_path_is_dir(model_path) && lms_path_exists(cfgp) && lms_train_config_load(&rcfg, cfgp, &e2) == LMS_OK;
+    char latestp[PATH_MAX + 32];
+    lms_path_join(latestp, sizeof latestp, model_path, "latest");
+    if (!is_run && lms_path_is_dir(model_path) && lms_path_exists(cfgp) && lms_path_exists(latestp)) {
+        /* a run dir (it has 'latest') whose config.json does not load: say so, not "no model.safetensors" */
+        lms_cli_error(CMD, "%s is a run dir but its config.json is damaged: %s; sample from one of its checkpoints "
+                      "instead: --model %s/checkpoints/step_....safetensors", model_path, e2.msg, model_path);
+        return 1;
+    }
     if (is_run) {
         if (lms_train_latest_checkpoint(model_path, ckpt, sizeof ckpt, &err)) {
             lms_cli_error(CMD, "%s", err.msg);
@@ -156,7 +165,9 @@ int lms_cmd_sample(int argc, char **argv) {
         return 1;
     }
     const lms_gpt_config *mc = lms_gpt_get_config(m);
-    const char *use_tok = tok_dir ? tok_dir : auto_tok[0] ? auto_tok : NULL;
+    /* --tokenizer bytes: the 256-token byte tokenizer (as for 'data' and 'tokenizer') */
+    int want_bytes = tok_dir && !strcmp(tok_dir, "bytes") && !lms_path_exists(tok_dir);
+    const char *use_tok = want_bytes ? NULL : tok_dir ? tok_dir : auto_tok[0] ? auto_tok : NULL;
     if (use_tok) {
         if (lms_tokenizer_load(&tok, use_tok, &err)) {
             lms_cli_error(CMD, "tokenizer %s: %s", use_tok, err.msg);
@@ -169,13 +180,26 @@ int lms_cmd_sample(int argc, char **argv) {
             code = 2;
             goto done;
         }
-    } else if (mc->vocab_size == 256 && !run_hash[0]) {
-        tok = lms_tokenizer_bytes();
     } else {
-        lms_cli_error(CMD, "this model has a %d-token vocabulary and no tokenizer was found beside it; give --tokenizer DIR "
-                      "(vocab.json + merges.txt, e.g. GPT-2's)", mc->vocab_size);
-        code = 2;
-        goto done;
+        tok = lms_tokenizer_bytes();
+        if (!tok) {
+            lms_cli_error(CMD, "out of memory creating the byte tokenizer");
+            goto done;
+        }
+        /* a run on byte-level shards ('data prepare' without --tokenizer) records the byte tokenizer's hash */
+        int bytes_run = !run_hash[0] || !strcmp(run_hash, lms_tokenizer_hash(tok));
+        if (want_bytes && !bytes_run) {
+            lms_cli_error(CMD, "this model was trained with a BPE tokenizer (hash %.12s...), not bytes; give its --tokenizer DIR",
+                          run_hash);
+            code = 2;
+            goto done;
+        }
+        if (!want_bytes && !(mc->vocab_size == 256 && bytes_run)) {
+            lms_cli_error(CMD, "this model has a %d-token vocabulary and no tokenizer was found beside it; give --tokenizer DIR "
+                          "(vocab.json + merges.txt, e.g. GPT-2's)", mc->vocab_size);
+            code = 2;
+            goto done;
+        }
     }
     int tv = lms_tokenizer_vocab_size(tok);
     if (tv > mc->vocab_size) {
@@ -217,6 +241,14 @@ int lms_cmd_sample(int argc, char **argv) {
     size_t npend = 0;
     int generated = 0;
     for (; generated < tokens; generated++) {
+        for (int v = 0; v < tv; v++)
+            if (!isfinite(logits[v])) {
+                fputc('\n', stdout);
+                fflush(stdout);
+                lms_cli_error(CMD, "the model's logits are not finite (token %d after %d generated): its weights hold "
+                              "NaN/Inf; the checkpoint is corrupt or the run diverged", v, generated);
+                goto done;
+            }
         int32_t next = lms_sampler_pick(sampler, logits);
         size_t len = 0;
         const char *bytes = lms_tokenizer_token(tok, (uint32_t)next, &len);

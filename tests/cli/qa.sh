@@ -3,7 +3,8 @@
 # fails with exit 1 and leaves no run directory behind (the same --out starts cleanly afterwards);
 # binary, empty and too-short text exits 2 with a message that says what is wrong; a batch of more
 # than 2^31 tokens says so; the default validation reaches every data domain (more than 8), and
-# --resume keeps the run's --eval-batches; resume is bit-exact with --accum 2 on shards with --mix.
+# --resume keeps the run's --eval-batches; resume is bit-exact with --accum 2 on shards with --mix;
+# sample stops with exit 1 on NaN weights (no junk text) and names a run dir's damaged config.json.
 set -u
 L=${LMSCOPE:-./lmscope}
 D=$(mktemp -d /tmp/lms_cli_qa.XXXXXX)
@@ -73,4 +74,19 @@ for l in open(sys.argv[1]):
 diff <(losses "$D/one") <(losses "$D/two") >&2 || fail "resume with --accum 2 and --mix is not bit-exact"
 cmp -s "$D/one/checkpoints/step_00000012.safetensors" "$D/two/checkpoints/step_00000012.safetensors" ||
   fail "final weights differ after resume"
+
+# sample: NaN weights are an error, not junk text; a run dir with a damaged config.json says so
+cp -r "$D/one" "$D/nan"
+python3 - "$D/nan/checkpoints/step_00000012.safetensors" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read()); b[-64:] = b'\xff' * 64; open(sys.argv[1], 'wb').write(b)
+PY
+# a run on byte-level shards ('data prepare' without --tokenizer) samples with bytes, with or without --tokenizer bytes
+[ "$("$L" sample --model "$D/one" --prompt "do" --tokens 4 --temperature 0 2>/dev/null | head -c 2)" = do ] ||
+  fail "cannot sample from a run on byte-level shards: $("$L" sample --model "$D/one" --prompt do --tokens 4 2>&1)"
+"$L" sample --model "$D/one" --prompt "do" --tokens 4 --tokenizer bytes >/dev/null 2>&1 || fail "sample --tokenizer bytes"
+expect 1 "not finite" sample --model "$D/nan" --prompt "a" --tokens 5
+"$L" sample --model "$D/one" --prompt "a" --tokens 5 >/dev/null 2>&1 || fail "sample from the good run"
+cp -r "$D/one" "$D/badcfg"; echo '{oops' > "$D/badcfg/config.json"
+expect 1 "config.json is damaged" sample --model "$D/badcfg" --prompt "a" --tokens 5
 exit 0
