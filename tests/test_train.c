@@ -261,6 +261,61 @@ static void test_interrupt_then_resume(void) {
     rm_rf(db);
 }
 
+/* A stop requested before the first step (the CLI installs its signal handlers before the setup,
+   so a Ctrl-C during it lands here) saves a step-0 checkpoint; resuming from it is bit-exact. */
+static void test_stop_before_first_step(void) {
+    lms_train_config c = tiny_config();
+    recorder a = {0}, b = {0};
+    char *da = NULL;
+    lms_train *ta = run_new(&c, &a, &da);
+    if (!ta) return;
+    char *db = make_tmpdir();
+    char run[128];
+    snprintf(run, sizeof run, "%s/run", db);
+    lms_err err = {0};
+    lms_train *tb = NULL;
+    CHECK(lms_train_open(&tb, run, &c, loader_for(&c), &err) == LMS_OK);
+    if (!tb) return;
+    volatile sig_atomic_t stop = 1;
+    lms_train_hooks h = {.progress = record, .user = &b, .stop = &stop};
+    CHECK(lms_train_run(tb, &h, &err) == LMS_ERR_INTERRUPTED);
+    CHECK(lms_train_step(tb) == 0);
+    CHECK(b.n == 0);
+    CHECKF(strstr(lms_train_latest(tb), "step_00000000.safetensors") != NULL, "latest %s", lms_train_latest(tb));
+    lms_train_free(tb);
+    tb = NULL;
+    CHECKF(lms_train_resume(&tb, run, 0, NULL, 0, loader_for(&c), &err) == LMS_OK, "%s", err.msg);
+    if (!tb) return;
+    stop = 0;
+    CHECK(lms_train_run(tb, &h, &err) == LMS_OK);
+    for (int i = 1; i <= 12; i++) CHECKF(a.loss[i] == b.loss[i], "step %d: %.9g vs %.9g", i, a.loss[i], b.loss[i]);
+    lms_train_free(ta);
+    lms_train_free(tb);
+    rm_rf(da);
+    rm_rf(db);
+}
+
+/* eval_batches -1 (the default) resolves once the data is open: max(8, domains); 0 and < -1 are refused. */
+static void test_eval_batches_auto(void) {
+    lms_train_config c;
+    lms_train_config_defaults(&c);
+    CHECK(c.eval_batches == -1);
+    c = tiny_config();
+    c.eval_batches = -1;
+    recorder r = {0};
+    char *d = NULL;
+    lms_train *t = run_new(&c, &r, &d);
+    if (!t) return;
+    CHECK(lms_train_get_config(t)->eval_batches == 8); /* one domain: at least 8 */
+    lms_train_free(t);
+    rm_rf(d);
+    lms_err err = {0};
+    c.eval_batches = 0;
+    CHECK(lms_train_config_check(&c, &err) == LMS_ERR_ARG);
+    c.eval_batches = -2;
+    CHECK(lms_train_config_check(&c, &err) == LMS_ERR_ARG);
+}
+
 static void test_nan_keeps_last_good(void) {
     lms_train_config c = tiny_config();
     c.lr = 1e6f;
@@ -502,5 +557,6 @@ static void test_utf8_complete(void) {
     CHECK(lms_utf8_complete("", 0) == 0);
 }
 
-TESTS(test_loss_decreases_and_files, test_resume_bit_exact, test_interrupt_then_resume, test_nan_keeps_last_good,
+TESTS(test_loss_decreases_and_files, test_resume_bit_exact, test_interrupt_then_resume, test_stop_before_first_step,
+      test_eval_batches_auto, test_nan_keeps_last_good,
       test_grad_accumulation, test_schedules_applied, test_config_checks, test_sampler, test_utf8_complete)

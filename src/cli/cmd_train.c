@@ -167,6 +167,10 @@ int lms_cmd_train(int argc, char **argv) {
     lms_err err = {0};
     lms_train *t = NULL;
     lms_status st;
+    /* before the setup (tokenizing, allocating, writing config.json): a signal then stops the run
+       at step 0 with a checkpoint, instead of killing it between config.json and its first
+       checkpoint (a run dir that neither starts again nor resumes) */
+    install_handlers();
     if (resume) {
         static const char *allowed[] = {"out", "resume", "steps", "lr", "threads", "eval-interval", "eval-batches",
                                         "ckpt-interval", "log-interval", "print-every", "quiet", NULL};
@@ -289,7 +293,6 @@ int lms_cmd_train(int argc, char **argv) {
     }
     progress_state ps = {.tty = isatty(2), .quiet = quiet, .last_val = NAN};
     ps.every = print_every > 0 ? print_every : (int)(rc_->steps / 20 > 0 ? rc_->steps / 20 : 1);
-    install_handlers();
     lms_train_hooks hooks = {.progress = on_progress, .user = &ps, .stop = &g_stop};
     int64_t step0 = lms_train_step(t);
     double t0 = lms_now();
