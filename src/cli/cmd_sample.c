@@ -17,6 +17,7 @@
  * Leaves out: batched sampling.
  */
 #include <libgen.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -241,14 +242,15 @@ int lms_cmd_sample(int argc, char **argv) {
     size_t npend = 0;
     int generated = 0;
     for (; generated < tokens; generated++) {
-        for (int v = 0; v < tv; v++)
-            if (!isfinite(logits[v])) {
-                fputc('\n', stdout);
-                fflush(stdout);
-                lms_cli_error(CMD, "the model's logits are not finite (token %d after %d generated): its weights hold "
-                              "NaN/Inf; the checkpoint is corrupt or the run diverged", v, generated);
-                goto done;
-            }
+        int bad = 0; /* no early exit: a loop the compiler vectorises, ~1% of a decoding step */
+        for (int v = 0; v < tv; v++) bad |= !(fabsf(logits[v]) <= FLT_MAX);
+        if (bad) {
+            fputc('\n', stdout);
+            fflush(stdout);
+            lms_cli_error(CMD, "the model's logits are not finite (after %d generated tokens): its weights hold "
+                          "NaN/Inf; the checkpoint is corrupt or the run diverged", generated);
+            goto done;
+        }
         int32_t next = lms_sampler_pick(sampler, logits);
         size_t len = 0;
         const char *bytes = lms_tokenizer_token(tok, (uint32_t)next, &len);
