@@ -178,8 +178,10 @@ static lms_status open_plain(lms_loader *l, const char *path, lms_err *err) {
         if (!dir) return lms_errf(err, LMS_ERR_IO, "cannot open shard directory '%s'", path);
         struct dirent *e;
         size_t cap = 0;
+        int n_txt = 0;
         while ((e = readdir(dir)) && !st) {
             size_t n = strlen(e->d_name);
+            n_txt += n > 4 && !strcmp(e->d_name + n - 4, ".txt");
             if (e->d_name[0] == '.' || n < 5 || strcmp(e->d_name + n - 4, ".bin")) continue;
             if (nf == cap) {
                 cap = cap ? 2 * cap : 16;
@@ -193,7 +195,13 @@ static lms_status open_plain(lms_loader *l, const char *path, lms_err *err) {
             else nf++;
         }
         closedir(dir);
-        if (!st && nf == 0)
+        if (!st && nf == 0 && n_txt > 0)
+            /* a corpus dir, not shards: do not suggest writing shards into it */
+            st = lms_errf(err, LMS_ERR_ARG,
+                          "'%s' holds .txt files, not token shards: prepare them first with 'lmscope data prepare "
+                          "--tokenizer TOKDIR --out SHARDS_DIR %s' and train on SHARDS_DIR, or give the .txt files as --data",
+                          path, path);
+        else if (!st && nf == 0)
             st = lms_errf(err, LMS_ERR_ARG,
                           "'%s' holds neither manifest.json nor .bin shards; run 'lmscope data prepare --out %s <corpus>'",
                           path, path);

@@ -44,6 +44,11 @@ grep -q "too short" <<<"$err" || fail "tiny text: unclear message: $err"
 grep -q -- "--ctx 0" <<<"$err" && fail "tiny text suggests --ctx 0: $err"
 [ ! -e "$D/x" ] || fail "bad input left a run dir"
 
+# a corpus dir (of .txt files) given as --data: prepare it first, do not write shards into it
+mkdir -p "$D/txtdir"; cp "$D/text.txt" "$D/txtdir/a.txt"
+expect 2 "data prepare" train $T --out "$D/x" --data "$D/txtdir"
+expect 2 "not token shards" train $T --out "$D/x" --data "$D/txtdir"
+
 # nine domains of shards (bytes): the default validation measures all nine
 mkdir -p "$D/corpus"
 for d in a b c d e f g h i; do
