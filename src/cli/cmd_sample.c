@@ -7,7 +7,8 @@
  * --model is a run directory (its latest checkpoint and the tokenizer it trained with), one of our
  * safetensors files (the tokenizer from the run config in its metadata), a Hugging Face
  * model.safetensors or its directory (vocab.json + merges.txt or encoder.json + vocab.bpe beside
- * it), or an llm.c .bin. --tokenizer DIR overrides. A 256-token model without a tokenizer uses bytes.
+ * it), or an llm.c .bin. --tokenizer DIR (or 'bytes') overrides. A 256-token model without a tokenizer
+ * uses bytes, and so does a run trained on bytes whatever its (padded) vocabulary.
  * The prompt is echoed, then tokens stream to stdout as they are produced, flushed, holding back
  * only the bytes of an unfinished UTF-8 character.
  *
@@ -106,6 +107,7 @@ int lms_cmd_sample(int argc, char **argv) {
 
     /* Find the checkpoint file and the tokenizer the model came with. */
     char ckpt[PATH_MAX + 128], auto_tok[PATH_MAX], run_hash[65] = "";
+    int from_run = 0; /* a run's config was found: no tokenizer in it means bytes, whatever the (padded) vocab */
     auto_tok[0] = 0;
     snprintf(ckpt, sizeof ckpt, "%s", model_path);
     char cfgp[PATH_MAX + 32];
@@ -128,6 +130,7 @@ int lms_cmd_sample(int argc, char **argv) {
         }
         snprintf(auto_tok, sizeof auto_tok, "%s", rcfg.tokenizer);
         snprintf(run_hash, sizeof run_hash, "%s", rcfg.tokenizer_hash);
+        from_run = 1;
     } else {
         lms_checkpoint_kind kind;
         if (lms_checkpoint_detect(model_path, &kind, &err)) {
@@ -146,7 +149,10 @@ int lms_cmd_sample(int argc, char **argv) {
             if (lms_checkpoint_read_metadata(model_path, &meta, &err) == LMS_OK && meta) {
                 json_t *mj = json_loads(meta, 0, NULL);
                 json_t *cfg = mj ? json_object_get(mj, "run_config") : NULL;
-                if (json_is_object(cfg)) tokenizer_from_run_config(cfg, auto_tok, sizeof auto_tok, run_hash, sizeof run_hash);
+                if (json_is_object(cfg)) {
+                    tokenizer_from_run_config(cfg, auto_tok, sizeof auto_tok, run_hash, sizeof run_hash);
+                    from_run = 1;
+                }
                 json_decref(mj);
             }
             free(meta);
@@ -195,7 +201,7 @@ int lms_cmd_sample(int argc, char **argv) {
             code = 2;
             goto done;
         }
-        if (!want_bytes && !(mc->vocab_size == 256 && bytes_run)) {
+        if (!want_bytes && !((mc->vocab_size == 256 || from_run) && bytes_run)) {
             lms_cli_error(CMD, "this model has a %d-token vocabulary and no tokenizer was found beside it; give --tokenizer DIR "
                           "(vocab.json + merges.txt, e.g. GPT-2's)", mc->vocab_size);
             code = 2;

@@ -92,6 +92,11 @@ PY
 "$L" sample --model "$D/one" --prompt "do" --tokens 4 --tokenizer bytes >/dev/null 2>&1 || fail "sample --tokenizer bytes"
 expect 1 "not finite" sample --model "$D/nan" --prompt "a" --tokens 5
 "$L" sample --model "$D/one" --prompt "a" --tokens 5 >/dev/null 2>&1 || fail "sample from the good run"
+# a byte-level run with a padded vocabulary (--vocab 320, as nanoGPT pads 50257 to 50304) samples with bytes
+"$L" train $T --out "$D/padded" --vocab 320 || fail "train --vocab 320"
+"$L" sample --model "$D/padded" --prompt "the" --tokens 4 >/dev/null 2>"$D/pad.err" || fail "sample from a padded-vocab byte run: $(cat "$D/pad.err")"
+"$L" sample --model "$D/padded/checkpoints/step_00000003.safetensors" --prompt "the" --tokens 4 >/dev/null 2>"$D/pad.err" ||
+  fail "sample from a padded-vocab byte checkpoint file: $(cat "$D/pad.err")"
 cp -r "$D/one" "$D/badcfg"; echo '{oops' > "$D/badcfg/config.json"
 expect 1 "config.json is damaged" sample --model "$D/badcfg" --prompt "a" --tokens 5
 exit 0
