@@ -34,6 +34,29 @@ static int load_tok(const char *cmd, const char *spec, lms_tokenizer **tok) {
     return 0;
 }
 
+/* With no --tokenizer, a shard dir's own: the directory its manifest names (as given to 'data
+   prepare': relative to the working directory or to the shard dir) when it still holds a
+   tokenizer with the manifest's hash, as 'train' does. NULL otherwise (the caller's old rule). */
+static const char *manifest_tok(const char *cmd, const char *path, char *buf, size_t cap) {
+    lms_manifest m;
+    lms_err e = {0};
+    if (!path || lms_manifest_load(&m, path, &e)) return NULL;
+    const char *found = NULL;
+    for (int i = 0; i < 2 && !found && m.tokenizer_hash[0] && strcmp(m.tokenizer_name, "bytes"); i++) {
+        if (i == 0) snprintf(buf, cap, "%s", m.tokenizer_name);
+        else if (m.tokenizer_name[0] == '/') break;
+        else snprintf(buf, cap, "%s/%s", path, m.tokenizer_name);
+        lms_tokenizer *t = NULL;
+        if (lms_tokenizer_load(&t, buf, &e) == LMS_OK) {
+            if (!strcmp(lms_tokenizer_hash(t), m.tokenizer_hash)) found = buf;
+            lms_tokenizer_free(t);
+        }
+    }
+    lms_manifest_free(&m);
+    if (found) fprintf(stderr, "lmscope %s: decoding with the shards' tokenizer %s (from manifest.json)\n", cmd, found);
+    return found;
+}
+
 /* Print bytes for a terminal line: newlines as ⏎, tabs as spaces, other control bytes as \xNN. */
 static void put_flat(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -164,6 +187,8 @@ static int cmd_stats(int argc, char **argv) {
     if ((rc = need_one_path(cmd, npos, pos, "corpus or shard directory"))) return rc;
     if (top < 0 || top > 1000) { lms_cli_error(cmd, "--top must be in 0..1000"); return 2; }
     lms_tokenizer *tok;
+    char mtok[4096];
+    if (!tokdir) tokdir = manifest_tok(cmd, pos[0], mtok, sizeof mtok);
     if ((rc = load_tok(cmd, tokdir, &tok))) return rc;
     lms_err err = {0};
     lms_docset *ds;
@@ -229,6 +254,8 @@ static int cmd_sample(int argc, char **argv) {
     if ((rc = need_one_path(cmd, npos, pos, "corpus or shard directory"))) return rc;
     if (n < 0 || max_bytes < 0) { lms_cli_error(cmd, "--n and --max-bytes must be >= 0"); return 2; }
     lms_tokenizer *tok;
+    char mtok[4096];
+    if (!tokdir) tokdir = manifest_tok(cmd, pos[0], mtok, sizeof mtok);
     if ((rc = load_tok(cmd, tokdir, &tok))) return rc;
     lms_err err = {0};
     lms_docset *ds;
@@ -313,6 +340,8 @@ static int cmd_grep(int argc, char **argv) {
     }
     if (context < 0 || max < 0) { lms_cli_error(cmd, "--context and --max must be >= 0"); return 2; }
     lms_tokenizer *tok;
+    char mtok[4096];
+    if (!tokdir) tokdir = manifest_tok(cmd, pos[1], mtok, sizeof mtok);
     if ((rc = load_tok(cmd, tokdir, &tok))) return rc;
     lms_err err = {0};
     lms_docset *ds;
@@ -365,6 +394,8 @@ static int cmd_dedup(int argc, char **argv) {
         return 2;
     }
     lms_tokenizer *tok;
+    char mtok[4096];
+    if (!tokdir) tokdir = manifest_tok(cmd, pos[0], mtok, sizeof mtok);
     if ((rc = load_tok(cmd, tokdir, &tok))) return rc;
     lms_err err = {0};
     lms_docset *ds;

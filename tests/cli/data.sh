@@ -98,8 +98,12 @@ open(os.path.join(d, "merges.txt"), "w").write("#version: 0.2\n")
 PY
 expect 0 "prepare (BPE with EOT)" "$L" data prepare --tokenizer "$T/tok" --out "$T/s2" --val-fraction 0.2 "$T/c"
 grep -q '"kind": "eot"' "$T/s2/manifest.json" && ok "  EOT separator" || bad "  manifest separator"
-expect 1 "stats: shards without their tokenizer cannot be decoded for sample" "$L" data sample "$T/s2"
+expect 0 "sample finds the shards' tokenizer through the manifest" "$L" data sample --n 1 "$T/s2"
+has "from manifest.json"
+mv "$T/tok" "$T/tok.away"
+expect 1 "stats: shards whose tokenizer is gone cannot be decoded for sample" "$L" data sample "$T/s2"
 has "--tokenizer"
+mv "$T/tok.away" "$T/tok"
 expect 0 "sample with the right tokenizer" "$L" data sample --tokenizer "$T/tok" --n 1 "$T/s2"
 expect 1 "mismatched tokenizer" "$L" data stats --tokenizer "$T/tok" "$T/s"
 has "were made with tokenizer"
