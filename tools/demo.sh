@@ -62,10 +62,31 @@ for p in "The capital of France is" "To be, or not to be" "The meaning of the wo
   printf -- '--- greedy: '; "$L" sample --model "$OUT" --prompt "$p" --tokens 60 --temperature 0
   printf -- '--- t=0.8:  '; "$L" sample --model "$OUT" --prompt "$p" --tokens 60 --temperature 0.8 --top-k 40 --seed 1
 done
+if [ -n "$corpus" ]; then
+  say "validation loss per domain at the end: one next-token loss hides many tasks"
+  /usr/bin/python3 - "$OUT/metrics.jsonl" <<'PY' || true
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if '"val_loss_domains"' in l]
+if rows:
+    first, last = rows[0]["val_loss_domains"], rows[-1]["val_loss_domains"]
+    print(f"  {'domain':22} {'first eval':>10} {'last eval':>10}")
+    for d in sorted(last, key=last.get):
+        print(f"  {d:22} {first.get(d, float('nan')):10.3f} {last[d]:10.3f}")
+PY
+fi
 say "look further"
 cat <<MSG
   $L sample --model $OUT --prompt "The capital of Spain is" --tokens 80 --temperature 0.8
-  $L train --out $OUT --resume --steps $((steps * 2))      # train longer, exactly where it stopped
-  tail -n 3 $OUT/metrics.jsonl                                # loss, val_loss, lr, tokens/s, FLOPs per step
+  $L train --out $OUT --resume --steps $((steps * 2))      # train longer (at the final lr), exactly where it stopped
+  tail -n 3 $OUT/metrics.jsonl                                # loss, val_loss per domain, lr, tokens/s, FLOPs
   cat $OUT/config.json                                        # the resolved config
 MSG
+if [ -n "$corpus" ]; then
+cat <<MSG
+  $L tokenizer show --tokenizer $OUT.work/tok --text "The capital of Azerbaijan is Baku."
+  $L data stats $OUT.work/shards                              # docs, bytes, tokens, top tokens per domain
+  $L data sample --domain quotes --n 3 $OUT.work/shards       # read the training text
+  $L data grep "capital of Azerbaijan" $corpus                # where a fact lives
+  $L data dedup $corpus                                       # exact and near-duplicate documents
+MSG
+fi

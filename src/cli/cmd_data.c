@@ -339,6 +339,7 @@ static int cmd_grep(int argc, char **argv) {
         return 2;
     }
     if (context < 0 || max < 0) { lms_cli_error(cmd, "--context and --max must be >= 0"); return 2; }
+    if (!pos[0][0]) { lms_cli_error(cmd, "the search pattern is empty"); return 2; }
     lms_tokenizer *tok;
     char mtok[4096];
     if (!tokdir) tokdir = manifest_tok(cmd, pos[1], mtok, sizeof mtok);

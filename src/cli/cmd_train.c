@@ -24,6 +24,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/cpu.h"
+#include "core/fileio.h"
 #include "core/timer.h"
 #include "train/train.h"
 
@@ -123,7 +124,7 @@ int lms_cmd_train(int argc, char **argv) {
         {"data", LMS_FLAG_STR, &data, "text file(s) (more may follow as arguments) or a shards dir with manifest.json", 0},
         {"out", LMS_FLAG_STR, &out, "run directory (required)", 0},
         {"resume", LMS_FLAG_BOOL, &resume, "continue the run in --out from its latest checkpoint", 0},
-        {"tokenizer", LMS_FLAG_STR, &tokenizer, "tokenizer dir (vocab.json + merges.txt); default: bytes, or the shards' own", 0},
+        {"tokenizer", LMS_FLAG_STR, &tokenizer, "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: bytes, or the shards' own", 0},
         {"mix", LMS_FLAG_STR, &mix, "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", 0},
         {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
         {"heads", LMS_FLAG_INT, &heads, "attention heads (must divide --dim)", 0},
@@ -136,7 +137,7 @@ int lms_cmd_train(int argc, char **argv) {
         {"lr", LMS_FLAG_FLOAT, &lr, "peak learning rate", 0},
         {"schedule", LMS_FLAG_STR, &schedule, "constant | cosine | wsd", 0},
         {"warmup", LMS_FLAG_I64, &warmup, "warmup steps; -1 = steps/20 (at most 1000)", 0},
-        {"decay-steps", LMS_FLAG_I64, &decay_steps, "cosine/wsd horizon; 0 = --steps", 0},
+        {"decay-steps", LMS_FLAG_I64, &decay_steps, "cosine/wsd decay horizon in steps; 0 = --steps (kept when --resume extends --steps)", 0},
         {"min-lr-frac", LMS_FLAG_FLOAT, &c.min_lr_frac, "final lr as a fraction of --lr", 0},
         {"decay-frac", LMS_FLAG_FLOAT, &c.decay_frac, "wsd: fraction of the steps spent decaying", 0},
         {"weight-decay", LMS_FLAG_FLOAT, &c.weight_decay, "AdamW weight decay (matrices and embeddings)", 0},
@@ -173,13 +174,13 @@ int lms_cmd_train(int argc, char **argv) {
     install_handlers();
     if (resume) {
         static const char *allowed[] = {"out", "resume", "steps", "lr", "threads", "eval-interval", "eval-batches",
-                                        "ckpt-interval", "log-interval", "print-every", "quiet", NULL};
+                                        "ckpt-interval", "log-interval", "print-every", "quiet", "decay-steps", NULL};
         for (lms_flag *f = flags; f->name; f++) {
             if (!f->seen) continue;
             int ok = 0;
             for (int i = 0; allowed[i]; i++) ok |= !strcmp(allowed[i], f->name);
             if (!ok) {
-                lms_cli_error("train", "--%s cannot change when resuming: %s/config.json fixes it (only --steps, --lr, "
+                lms_cli_error("train", "--%s cannot change when resuming: %s/config.json fixes it (only --steps, --decay-steps, --lr, "
                               "--threads and the intervals may change)", f->name, out);
                 return 2;
             }
@@ -205,6 +206,14 @@ int lms_cmd_train(int argc, char **argv) {
         }
         if (lms_args_seen(flags, "ckpt-interval")) mask |= LMS_TRAIN_OVER_CKPT;
         if (lms_args_seen(flags, "log-interval")) mask |= LMS_TRAIN_OVER_LOG;
+        if (lms_args_seen(flags, "decay-steps")) {
+            if (decay_steps < 1) {
+                lms_cli_error("train", "--decay-steps must be >= 1 when resuming (the run's horizon is in its config.json)");
+                return 2;
+            }
+            over.decay_steps = decay_steps;
+            mask |= LMS_TRAIN_OVER_DECAY;
+        }
         if ((mask & LMS_TRAIN_OVER_LR) && !(lr > 0 && isfinite(lr))) {
             lms_cli_error("train", "--lr must be a positive number (got %g)", (double)lr);
             return 2;
@@ -264,6 +273,8 @@ int lms_cmd_train(int argc, char **argv) {
                 return 2;
             }
         }
+        if (tokenizer && !strcmp(tokenizer, "bytes") && !lms_path_exists(tokenizer))
+            tokenizer = NULL; /* the byte tokenizer is the default for text */
         if (tokenizer && absolutize(c.tokenizer, sizeof c.tokenizer, tokenizer)) {
             lms_cli_error("train", "--tokenizer %s: no such directory (it should hold vocab.json + merges.txt)", tokenizer);
             return 2;

@@ -120,6 +120,9 @@ void lms_train_config_resolve(lms_train_config *c) {
         c->ckpt_interval = k < 100 ? 100 : k > 1000 ? 1000 : (int)k;
     }
     if (c->threads == 0) c->threads = lms_cpu()->threads;
+    /* The decay horizon is fixed when the run starts, so that a resume with a larger --steps
+       continues the same schedule (at its final lr past the horizon) instead of re-planning it. */
+    if (c->decay_steps <= 0 && c->schedule != LMS_SCHED_CONSTANT) c->decay_steps = c->steps;
 }
 
 lms_schedule lms_train_config_schedule(const lms_train_config *c) {

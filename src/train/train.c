@@ -248,6 +248,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         }
         if (over_mask & LMS_TRAIN_OVER_CKPT) t->c.ckpt_interval = over->ckpt_interval, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_LOG) t->c.log_interval = over->log_interval, changed = 1;
+        if (over_mask & LMS_TRAIN_OVER_DECAY) t->c.decay_steps = over->decay_steps, changed = 1;
     }
     if ((st = lms_train_config_check(&t->c, err))) goto fail;
     lms_train_config_resolve(&t->c);

@@ -35,8 +35,10 @@
  *
  * Determinism: the same config (seed and threads included) gives the same per-step losses bit for
  * bit, and a run stopped at step k and resumed continues exactly as if it had not stopped, as long
- * as the learning-rate schedule is the same: with cosine/wsd the decay horizon is `decay_steps`
- * (0 = follow `steps`), so extending --steps on resume re-plans the decay from that point on.
+ * as the learning-rate schedule is the same. The cosine/wsd decay horizon `decay_steps` is resolved
+ * when the run starts (0 becomes `steps`) and kept on resume, so a run extended with a larger
+ * --steps equals a run started with that --steps and the same --decay-steps: past the horizon the
+ * learning rate stays at its final value. LMS_TRAIN_OVER_DECAY re-plans the horizon explicitly.
  *
  * Leaves out: distributed training, mixed precision, dropout, evaluation beyond the validation loss
  * (src/eval), the text UI (src/cli/cmd_train.c).
@@ -63,7 +65,7 @@ typedef struct {
     float lr;               /* peak learning rate */
     lms_sched_kind schedule;
     int64_t warmup;         /* linear warmup steps; -1: auto (steps / 20, at most 1000) */
-    int64_t decay_steps;    /* cosine/wsd horizon; 0: follow steps */
+    int64_t decay_steps;    /* cosine/wsd horizon; 0: the run's first --steps (resolved at start) */
     float min_lr_frac;      /* lr at the end of the decay, as a fraction of lr */
     float decay_frac;       /* wsd: fraction of the horizon spent decaying */
     float weight_decay, beta1, beta2, eps;
@@ -152,7 +154,7 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
  * fields to change: lr, threads, eval_interval, eval_batches, ckpt_interval, log_interval are taken
  * from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit. `loader` as in lms_train_open. */
 enum { LMS_TRAIN_OVER_LR = 1, LMS_TRAIN_OVER_THREADS = 2, LMS_TRAIN_OVER_EVAL = 4, LMS_TRAIN_OVER_CKPT = 8,
-       LMS_TRAIN_OVER_LOG = 16 };
+       LMS_TRAIN_OVER_LOG = 16, LMS_TRAIN_OVER_DECAY = 32 };
 lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_steps, const lms_train_config *over,
                             unsigned over_mask, lms_loader *loader, lms_err *err);
 
