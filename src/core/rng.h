@@ -13,6 +13,15 @@ typedef struct {
 } lms_rng;
 
 void lms_rng_seed(lms_rng *r, uint64_t seed);  /* any seed, 0 included */
+
+/* splitmix64's finaliser: a fast bijective 64-bit mix, for hashing and for deriving seeds. */
+static inline uint64_t lms_mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
 uint64_t lms_rng_u64(lms_rng *r);
 uint32_t lms_rng_u32(lms_rng *r);
 uint64_t lms_rng_below(lms_rng *r, uint64_t n); /* uniform in [0, n), n > 0, unbiased */

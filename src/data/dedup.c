@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "data/prepare.h"
 
 #define CANDIDATE_CAP 10000000u
@@ -23,14 +24,6 @@ typedef struct {
     size_t i;
 } ddoc;
 
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -187,7 +180,7 @@ lms_status lms_data_dedup(const lms_docset *ds, const lms_dedup_config *cin, lms
         st = lms_errf(err, LMS_ERR_NOMEM, "out of memory in dedup (%zu documents)", N);
         goto done;
     }
-    for (int p = 0; p < K; p++) salt[p] = mix64(0x243f6a8885a308d3ull + (uint64_t)p * 0x9e3779b97f4a7c15ull);
+    for (int p = 0; p < K; p++) salt[p] = lms_mix64(0x243f6a8885a308d3ull + (uint64_t)p * 0x9e3779b97f4a7c15ull);
     {
         size_t g = 0;
         for (int d = 0; d < nd; d++) {
@@ -212,7 +205,7 @@ lms_status lms_data_dedup(const lms_docset *ds, const lms_dedup_config *cin, lms
         for (int p = 0; p < K; p++) s[p] = UINT32_MAX;
         for (size_t j = 0; j < dd->nsh; j++)
             for (int p = 0; p < K; p++) {
-                uint32_t v = (uint32_t)(mix64(dd->sh[j] ^ salt[p]) >> 32);
+                uint32_t v = (uint32_t)(lms_mix64(dd->sh[j] ^ salt[p]) >> 32);
                 if (v < s[p]) s[p] = v;
             }
     }
@@ -253,7 +246,7 @@ lms_status lms_data_dedup(const lms_docset *ds, const lms_dedup_config *cin, lms
         for (size_t g = 0; g < N; g++) {
             if (is_dup[g] || docs[g].nsh == 0) continue;
             be[ne++] = (bent){lms_data_hash64(sig + g * (size_t)K + (size_t)band * (size_t)r, (size_t)r * sizeof *sig) ^
-                                  mix64((uint64_t)band + 1),
+                                  lms_mix64((uint64_t)band + 1),
                               (uint32_t)g};
         }
         qsort(be, ne, sizeof *be, cmp_bent);

@@ -514,19 +514,11 @@ lms_status lms_loader_check_tokenizer(const lms_loader *l, const lms_tokenizer *
     return lms_loader_check_hash(l, lms_tokenizer_hash(t), lms_tokenizer_vocab_size(t), err);
 }
 
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
 
 void lms_loader_next_domains(lms_loader *l, int32_t *inputs, int32_t *targets, int *row_domain) {
     lms_rng r;
     uint64_t b = l->batches++;
-    lms_rng_seed(&r, mix64(l->key.s[0] ^ mix64(b + l->key.s[1])) ^ mix64(l->key.s[2] + 0x9e3779b97f4a7c15ull * (b + 1)) ^ l->key.s[3]);
+    lms_rng_seed(&r, lms_mix64(l->key.s[0] ^ lms_mix64(b + l->key.s[1])) ^ lms_mix64(l->key.s[2] + 0x9e3779b97f4a7c15ull * (b + 1)) ^ l->key.s[3]);
     for (int row = 0; row < l->B; row++) {
         double u = lms_rng_uniform_f64(&r);
         int d = 0;
