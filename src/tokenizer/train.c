@@ -194,6 +194,38 @@ static void pair_add_word(pair_table *t, pair_t *p, uint32_t w) {
     p->w[p->nw++] = w;
 }
 
+/* Pairs whose count rose during one merge step, to be queued once the step is done. */
+typedef struct {
+    uint32_t *idx;
+    size_t n, cap;
+} touched_list;
+
+/* cnt occurrences of pair (l0, r0) in word w become (l1, r1): the old pair's count drops, the new
+   pair's rises and lists w, and a pair first raised in this merge step is remembered in tl.
+   Returns 0, or -1 when out of memory (t->oom set). */
+static int move_pair(pair_table *t, uint32_t l0, uint32_t r0, uint32_t l1, uint32_t r1, int64_t cnt,
+                     uint32_t w, uint32_t step, touched_list *tl) {
+    uint32_t q1 = pt_find(t, l0, r0);
+    LMS_ASSERT(q1 != UINT32_MAX);
+    t->p[q1].count -= cnt;
+    uint32_t q2 = pt_get(t, l1, r1);
+    if (q2 == UINT32_MAX) return -1;
+    t->p[q2].count += cnt;
+    pair_add_word(t, &t->p[q2], w);
+    if (t->p[q2].pushed != step) {
+        t->p[q2].pushed = step;
+        if (tl->n == tl->cap) {
+            size_t c = tl->cap ? 2 * tl->cap : 1024;
+            uint32_t *ni = realloc(tl->idx, c * sizeof *ni);
+            if (!ni) { t->oom = 1; return -1; }
+            tl->idx = ni;
+            tl->cap = c;
+        }
+        tl->idx[tl->n++] = q2;
+    }
+    return t->oom ? -1 : 0;
+}
+
 /* max-heap of (count, pair index); ties: smaller (a, b) first */
 typedef struct {
     int64_t count;
@@ -386,8 +418,7 @@ lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *tex
 
     /* 3. merge */
     size_t ntok = 256, nmerge = 0;
-    uint32_t *touched = NULL;
-    size_t ntouched = 0, ctouched = 0;
+    touched_list tl = {0};
     while (ntok < 256 + max_new && q.n) {
         qent top = q_pop(&q);
         pair_t *P = &pt.p[top.pair];
@@ -428,7 +459,7 @@ lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *tex
         merges[2 * nmerge] = a;
         merges[2 * nmerge + 1] = b;
         uint32_t step = (uint32_t)nmerge++;
-        ntouched = 0;
+        tl.n = 0;
         /* rewrite every word that contains (a, b) */
         uint32_t nwl = P->nw;
         uint32_t *wl = P->w;
@@ -443,44 +474,9 @@ lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *tex
             int64_t cnt = (int64_t)wcnt[w];
             while (i < n0) {
                 if (i + 1 < n0 && s[i] == a && s[i + 1] == b) {
-                    if (j > 0) { /* (prev, a) -> (prev, m) */
-                        uint32_t q1 = pt_find(&pt, s[j - 1], a);
-                        LMS_ASSERT(q1 != UINT32_MAX);
-                        pt.p[q1].count -= cnt;
-                        uint32_t q2 = pt_get(&pt, s[j - 1], m);
-                        if (q2 == UINT32_MAX) break;
-                        pt.p[q2].count += cnt;
-                        pair_add_word(&pt, &pt.p[q2], w);
-                        if (pt.p[q2].pushed != step) {
-                            pt.p[q2].pushed = step;
-                            if (ntouched == ctouched) {
-                                ctouched = ctouched ? 2 * ctouched : 1024;
-                                uint32_t *tt = realloc(touched, ctouched * sizeof *tt);
-                                if (!tt) { pt.oom = 1; break; }
-                                touched = tt;
-                            }
-                            touched[ntouched++] = q2;
-                        }
-                    }
-                    if (i + 2 < n0) { /* (b, next) -> (m, next) */
-                        uint32_t q1 = pt_find(&pt, b, s[i + 2]);
-                        LMS_ASSERT(q1 != UINT32_MAX);
-                        pt.p[q1].count -= cnt;
-                        uint32_t q2 = pt_get(&pt, m, s[i + 2]);
-                        if (q2 == UINT32_MAX) break;
-                        pt.p[q2].count += cnt;
-                        pair_add_word(&pt, &pt.p[q2], w);
-                        if (pt.p[q2].pushed != step) {
-                            pt.p[q2].pushed = step;
-                            if (ntouched == ctouched) {
-                                ctouched = ctouched ? 2 * ctouched : 1024;
-                                uint32_t *tt = realloc(touched, ctouched * sizeof *tt);
-                                if (!tt) { pt.oom = 1; break; }
-                                touched = tt;
-                            }
-                            touched[ntouched++] = q2;
-                        }
-                    }
+                    /* (prev, a) -> (prev, m) and (b, next) -> (m, next) */
+                    if (j > 0 && move_pair(&pt, s[j - 1], a, s[j - 1], m, cnt, w, step, &tl)) break;
+                    if (i + 2 < n0 && move_pair(&pt, b, s[i + 2], m, s[i + 2], cnt, w, step, &tl)) break;
                     s[j++] = m;
                     i += 2;
                 } else {
@@ -494,16 +490,16 @@ lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *tex
         free(wl);
         if (pt.oom) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory during tokenizer training"); break; }
         pt.p[pidx].count = 0; /* every occurrence is gone (pt.p may have moved: index again) */
-        for (size_t t2 = 0; t2 < ntouched; t2++) {
-            pair_t *T = &pt.p[touched[t2]];
-            if (T->count > 0 && !q_push(&q, (qent){T->count, touched[t2]})) {
+        for (size_t t2 = 0; t2 < tl.n; t2++) {
+            pair_t *T = &pt.p[tl.idx[t2]];
+            if (T->count > 0 && !q_push(&q, (qent){T->count, tl.idx[t2]})) {
                 st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
                 break;
             }
         }
         if (st) break;
     }
-    free(touched);
+    free(tl.idx);
     if (!st) {
         tok[ntok] = (char *)k_eot;
         tok_len[ntok] = strlen(LMS_TOKENIZER_EOT_TEXT);
