@@ -221,8 +221,12 @@ int lms_cmd_sample(int argc, char **argv) {
             goto done;
         }
     } else {
-        int eot = lms_tokenizer_eot(tok);
-        if (lms_ids_push(&ids, eot >= 0 ? (uint32_t)eot : (uint32_t)'\n', &err)) {
+        /* start from <|endoftext|>, or else from the token for a newline (byte 10 is id 10 only
+           in the byte tokenizer; GPT-2-style vocabularies put it elsewhere) */
+        int64_t start = lms_tokenizer_eot(tok);
+        if (start < 0) start = lms_tokenizer_find(tok, "\n", 1);
+        if (start < 0) start = 0;
+        if (lms_ids_push(&ids, (uint32_t)start, &err)) {
             lms_cli_error(CMD, "%s", err.msg);
             goto done;
         }

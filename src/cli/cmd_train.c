@@ -201,7 +201,7 @@ int lms_cmd_train(int argc, char **argv) {
         if (lms_args_seen(flags, "threads")) mask |= LMS_TRAIN_OVER_THREADS;
         if (lms_args_seen(flags, "eval-interval") || lms_args_seen(flags, "eval-batches")) {
             mask |= LMS_TRAIN_OVER_EVAL;
-            if (!lms_args_seen(flags, "eval-interval")) over.eval_interval = -1;
+            if (!lms_args_seen(flags, "eval-interval")) over.eval_interval = 0; /* keep the run's */
             if (!lms_args_seen(flags, "eval-batches")) over.eval_batches = 0; /* keep the run's */
         }
         if (lms_args_seen(flags, "ckpt-interval")) mask |= LMS_TRAIN_OVER_CKPT;

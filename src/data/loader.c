@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <glob.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,7 +426,16 @@ static lms_status finish(lms_loader *l, const lms_loader_config *c, lms_err *err
             any = 1;
         }
     }
-    if (l->vocab <= 0) l->vocab = (int)l->max_token + 1;
+    if (l->vocab <= 0) {
+        /* no manifest or tokenizer says how big the vocabulary is: the largest id does, and an id
+           no model could have means the file is not a token shard (or is damaged) */
+        if (l->max_token >= (uint32_t)INT32_MAX)
+            return lms_errf(err, LMS_ERR_FORMAT,
+                            "data holds token id %u, beyond any vocabulary (ids must be below 2^31); the shards are "
+                            "damaged or not token shards",
+                            (unsigned)l->max_token);
+        l->vocab = (int)l->max_token + 1;
+    }
     lms_rng_seed(&l->key, c->seed);
     return LMS_OK;
 }

@@ -243,8 +243,9 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         if (over_mask & LMS_TRAIN_OVER_LR) t->c.lr = over->lr, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_THREADS) t->c.threads = over->threads, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_EVAL) {
-            t->c.eval_interval = over->eval_interval, changed = 1;
-            if (over->eval_batches != 0) t->c.eval_batches = over->eval_batches; /* 0: keep the run's */
+            changed = 1; /* 0 in either field: keep the run's */
+            if (over->eval_interval != 0) t->c.eval_interval = over->eval_interval;
+            if (over->eval_batches != 0) t->c.eval_batches = over->eval_batches;
         }
         if (over_mask & LMS_TRAIN_OVER_CKPT) t->c.ckpt_interval = over->ckpt_interval, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_LOG) t->c.log_interval = over->log_interval, changed = 1;

@@ -151,8 +151,10 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
 
 /* Reopen a run from run_dir/config.json and its latest checkpoint. new_steps > 0 replaces the
  * step total (it must not be below the checkpoint's step). `over` (may be NULL) supplies other
- * fields to change: lr, threads, eval_interval, eval_batches, ckpt_interval, log_interval are taken
- * from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit. `loader` as in lms_train_open. */
+ * fields to change: lr, threads, eval_interval, eval_batches, ckpt_interval, log_interval,
+ * decay_steps are taken from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit (under
+ * LMS_TRAIN_OVER_EVAL, an eval_interval or eval_batches of 0 keeps the run's value). `loader` as in
+ * lms_train_open. */
 enum { LMS_TRAIN_OVER_LR = 1, LMS_TRAIN_OVER_THREADS = 2, LMS_TRAIN_OVER_EVAL = 4, LMS_TRAIN_OVER_CKPT = 8,
        LMS_TRAIN_OVER_LOG = 16, LMS_TRAIN_OVER_DECAY = 32 };
 lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_steps, const lms_train_config *over,
