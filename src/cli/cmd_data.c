@@ -25,10 +25,6 @@ static int fail(const char *cmd, const lms_err *err) {
 static int load_tok(const char *cmd, const char *spec, lms_tokenizer **tok) {
     *tok = NULL;
     if (!spec) return 0;
-    if (!strcmp(spec, "bytes")) {
-        *tok = lms_tokenizer_bytes();
-        return *tok ? 0 : 1;
-    }
     lms_err err = {0};
     if (lms_tokenizer_load(tok, spec, &err)) return fail(cmd, &err);
     return 0;

@@ -173,9 +173,8 @@ int lms_cmd_sample(int argc, char **argv) {
         return 1;
     }
     const lms_gpt_config *mc = lms_gpt_get_config(m);
-    /* --tokenizer bytes: the 256-token byte tokenizer (as for 'data' and 'tokenizer') */
-    int want_bytes = tok_dir && !strcmp(tok_dir, "bytes") && !lms_path_exists(tok_dir);
-    const char *use_tok = want_bytes ? NULL : tok_dir ? tok_dir : auto_tok[0] ? auto_tok : NULL;
+    /* --tokenizer bytes loads the 256-token byte tokenizer (lms_tokenizer_load) */
+    const char *use_tok = tok_dir ? tok_dir : auto_tok[0] ? auto_tok : NULL;
     if (use_tok) {
         if (lms_tokenizer_load(&tok, use_tok, &err)) {
             lms_cli_error(CMD, "tokenizer %s: %s", use_tok, err.msg);
@@ -196,13 +195,7 @@ int lms_cmd_sample(int argc, char **argv) {
         }
         /* a run on byte-level shards ('data prepare' without --tokenizer) records the byte tokenizer's hash */
         int bytes_run = !run_hash[0] || !strcmp(run_hash, lms_tokenizer_hash(tok));
-        if (want_bytes && !bytes_run) {
-            lms_cli_error(CMD, "this model was trained with a BPE tokenizer (hash %.12s...), not bytes; give its --tokenizer DIR",
-                          run_hash);
-            code = 2;
-            goto done;
-        }
-        if (!want_bytes && !((mc->vocab_size == 256 || from_run) && bytes_run)) {
+        if (!((mc->vocab_size == 256 || from_run) && bytes_run)) {
             lms_cli_error(CMD, "this model has a %d-token vocabulary and no tokenizer was found beside it; give --tokenizer DIR "
                           "(vocab.json + merges.txt, e.g. GPT-2's)", mc->vocab_size);
             code = 2;

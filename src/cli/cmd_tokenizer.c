@@ -33,12 +33,6 @@ static int open_tokenizer(const char *cmd, const char *dir, lms_tokenizer **t) {
         lms_cli_error(cmd, "--tokenizer DIR is required (a directory with vocab.json + merges.txt, or 'bytes')");
         return 2;
     }
-    if (strcmp(dir, "bytes") == 0 && !lms_path_exists(dir)) {
-        *t = lms_tokenizer_bytes();
-        if (*t) return 0;
-        lms_cli_error(cmd, "out of memory");
-        return 1;
-    }
     if (lms_tokenizer_load(t, dir, &err)) {
         lms_cli_error(cmd, "%s", err.msg);
         return 1;

@@ -532,6 +532,10 @@ lms_status lms_tokenizer_load_files(lms_tokenizer **out, const char *vocab_path,
 
 lms_status lms_tokenizer_load(lms_tokenizer **out, const char *dir, lms_err *err) {
     *out = NULL;
+    if (!strcmp(dir, "bytes") && !lms_path_exists(dir)) {
+        *out = lms_tokenizer_bytes();
+        return *out ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory creating the byte tokenizer");
+    }
     if (!lms_path_is_dir(dir))
         return lms_errf(err, LMS_ERR_IO, "tokenizer directory %s does not exist; train one with 'lmscope tokenizer train --out %s FILES...' or point to a directory holding vocab.json + merges.txt", dir, dir);
     char vp[4096], mp[4096];

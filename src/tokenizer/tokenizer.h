@@ -62,7 +62,8 @@ lms_status lms_ids_push(lms_ids *v, uint32_t id, lms_err *err); /* append one id
 lms_status lms_ids_reserve(lms_ids *v, size_t extra, lms_err *err); /* room for `extra` more */
 
 /* Load from a directory holding vocab.json + merges.txt, or encoder.json + vocab.bpe (GPT-2's
- * names). Fails with LMS_ERR_IO (missing/unreadable files) or LMS_ERR_FORMAT (bad JSON, ids not
+ * names). The name "bytes" (when no such path exists) gives lms_tokenizer_bytes(), so every
+ * --tokenizer flag accepts it. Fails with LMS_ERR_IO (missing/unreadable files) or LMS_ERR_FORMAT (bad JSON, ids not
  * dense, a byte missing, unknown merge parts, ...), the message naming file, line and fix. */
 lms_status lms_tokenizer_load(lms_tokenizer **out, const char *dir, lms_err *err);
 /* Same from two explicit file paths. */
