@@ -9,5 +9,9 @@ int lms_cmd_sample(int argc, char **argv);    /* cmd_sample.c */
 int lms_cmd_bench(int argc, char **argv);     /* cmd_bench.c */
 int lms_cmd_tokenizer(int argc, char **argv); /* cmd_tokenizer.c: train | encode | decode | show */
 int lms_cmd_data(int argc, char **argv);      /* cmd_data.c: prepare | stats | sample | grep | dedup */
+int lms_cmd_eval(int argc, char **argv);      /* cmd_eval.c: probe suites, per-domain loss, over training */
+int lms_cmd_score(int argc, char **argv);     /* cmd_score.c: per-token log-probs of a text */
+int lms_cmd_inspect(int argc, char **argv);   /* cmd_inspect.c: per-token loss, coloured or HTML; --compare */
+int lms_cmd_shapes(int argc, char **argv);    /* cmd_shapes.c: label each suite's curve from eval results */
 
 #endif

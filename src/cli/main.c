@@ -19,6 +19,10 @@ static const command commands[] = {
     {"bench", lms_cmd_bench, "measure a full training step: tokens/s, GFLOP/s, the sgemm ceiling"},
     {"tokenizer", lms_cmd_tokenizer, "byte-level BPE: train | encode | decode | show"},
     {"data", lms_cmd_data, "token shards and looking at the data: prepare | stats | sample | grep | dedup"},
+    {"eval", lms_cmd_eval, "score a model on probe suites and per-domain loss; over a run's checkpoints"},
+    {"score", lms_cmd_score, "per-token log-probabilities of a text, total and bits per byte"},
+    {"inspect", lms_cmd_inspect, "per-token loss and rank of the true token, coloured or as HTML; --compare"},
+    {"shapes", lms_cmd_shapes, "label each suite's curve flat/smooth/emergent/inverse/U-shaped/noisy"},
 };
 
 static void usage(FILE *fp) {
