@@ -88,7 +88,8 @@ static const char *CSS =
     ".meta{color:#555;margin:2px 0}.note{color:#8a5a00;margin:2px 0}\n"
     "#text{font:14px/1.9 ui-monospace,'DejaVu Sans Mono',monospace;white-space:pre-wrap;word-wrap:break-word;"
     "border:1px solid #ddd;border-radius:6px;padding:12px;margin-top:12px;background:#fff}\n"
-    ".t{border-radius:2px;cursor:default}.t:hover{outline:2px solid #333}\n"
+    ".t{border-radius:2px;cursor:default;box-shadow:inset -1px 0 0 rgba(0,0,0,.13)}.t:hover{outline:2px solid #333}\n"
+    ".nl::before{content:'\\b6';color:#777}\n"
     ".legend span{display:inline-block;padding:0 8px;margin-right:2px;font-size:13px}\n"
     "table{border-collapse:collapse;font-size:14px}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}"
     "td.s,th.s{text-align:left;font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:pre}\n"
@@ -104,7 +105,7 @@ static const char *JS =
     " var el=e.target;if(!el.classList||!el.classList.contains('t'))return;var d=D[+el.dataset.i];\n"
     " var s='token '+q(d[0])+'\\n';\n"
     " if(d[2]>0){s+=(B?'A: ':'')+'log p '+f(d[1])+'  loss '+f(-d[1])+'  rank '+d[2]+'\\n';\n"
-    "  if(B)s+='B: log p '+f(d[4])+'  loss '+f(-d[4])+'  rank '+d[5]+'\\n'+'B - A: '+f(d[4]-d[1])+' nats\\n';}\n"
+    "  if(B)s+='B: log p '+f(d[4])+'  loss '+f(-d[4])+'  rank '+d[5]+'\\n'+'B - A: '+(d[4]>=d[1]?'+':'')+f(d[4]-d[1])+' nats\\n';}\n"
     " else s+='(not scored: nothing precedes it)\\n';\n"
     " if(d[3].length){s+='top '+(B?'(A) ':'')+'alternatives:\\n';for(var k=0;k<d[3].length;k++)"
     "s+='  '+q(d[3][k][0])+'  '+(100*Math.exp(d[3][k][1])).toFixed(1)+'%\\n';}\n"
@@ -177,7 +178,8 @@ static void write_page(FILE *fp, const lms_tokhtml *h, const char *data) {
         if (h->b) lms_tokhtml_diff_color(t->scored ? h->cmp->diff[i] : 0, col);
         else if (t->scored) lms_tokhtml_loss_color(-t->logp, col);
         else snprintf(col, sizeof col, "#eee");
-        fprintf(fp, "<span class=\"t\" data-i=\"%zu\" style=\"background:%s\">", i, col);
+        fprintf(fp, "<span class=\"t%s\" data-i=\"%zu\" style=\"background:%s\">", memchr(h->text + start, '\n', show) ? " nl" : "",
+                i, col);
         put_html(fp, h->text + start, show);
         fputs("</span>", fp);
         carry_off = start + show;

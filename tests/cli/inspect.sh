@@ -81,7 +81,7 @@ class P(HTMLParser):
             if k in ("src", "href") or (v and re.search(r"https?://", v)): s.bad.append((tag, k, v))
         if tag in ("link", "iframe", "img", "object", "embed"): s.bad.append(tag)
         if tag not in VOID: s.stack.append(tag)
-        if tag == "span" and a.get("class") == "t": s.cur = [int(a["data-i"]), ""]
+        if tag == "span" and "t" in a.get("class", "").split(): s.cur = [int(a["data-i"]), ""]
         if tag == "script": s.ins = True; s.scripts.append("")
     def handle_endtag(s, tag):
         assert s.stack and s.stack[-1] == tag, ("unbalanced", tag, s.stack[-3:])
