@@ -83,6 +83,7 @@ static void test_too_few_and_bad_input(void) {
     o.alpha = 0;
     CHECK(lms_shape_classify(p, 3, &o, &r, &err) == LMS_ERR_ARG);
     CHECK(r.label == LMS_SHAPE_TOO_FEW);
+    CHECK(lms_shape_classify(p, LMS_SHAPE_MAX_POINTS + 1, NULL, &r, &err) == LMS_ERR_ARG && strstr(err.msg, "thin"));
 }
 
 static void test_z_crit(void) {

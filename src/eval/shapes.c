@@ -208,6 +208,9 @@ lms_status lms_shape_classify(const lms_shape_point *pts, int n, const lms_shape
         return lms_errf(err, LMS_ERR_ARG, "shape options out of range (alpha %g must be in (0,1), concentrated %g in "
                         "(0,1], min_lead %g in [0,1))", o.alpha, o.concentrated, o.min_lead);
     if (n < 0 || (n > 0 && !pts)) return lms_errf(err, LMS_ERR_ARG, "shape: %d points (need a non-negative count and an array)", n);
+    if (n > LMS_SHAPE_MAX_POINTS)
+        return lms_errf(err, LMS_ERR_ARG, "a curve of %d points is more than the %d the shape rules handle; keep one point "
+                        "per model or checkpoint (thin a dense over-training curve)", n, LMS_SHAPE_MAX_POINTS);
     for (int i = 0; i < n; i++) {
         if (!(isfinite(pts[i].x) && pts[i].x >= 0)) return bad(out, err, "point %d: x = %g (need a finite x >= 0)", i, pts[i].x);
         if (!isfinite(pts[i].y)) return bad(out, err, "point %d: y = %g (need a finite value)", i, pts[i].y);
