@@ -168,6 +168,21 @@ static void test_text_windowed_and_top(void) {
         checked++;
     }
     CHECKF(checked >= (int)n - 5, "only %d of %zu positions checked", checked, n);
+    /* the strong check: put an alternative in the true token's place and let the scorer itself score it
+       (same n, so the same windows): it must get the alternative's log-prob */
+    LMS_ASSERT(lms_scorer_create(&s, m, 1, 16, &err) == LMS_OK);
+    for (size_t i = 1; i < n; i++) {
+        for (int k = 0; k < 5; k += 4) {
+            int32_t alt[64];
+            float alp[64];
+            memcpy(alt, ids, n * sizeof *alt);
+            alt[i] = (int32_t)r.tok[i].top_id[k];
+            lms_gpt_score_seq(s, alt, n, alp, NULL, NULL);
+            CHECKF(fabsf(alp[i] - r.tok[i].top_logp[k]) < 1e-4f, "position %zu alternative %d: scorer %f, top-k %f", i, k,
+                   alp[i], r.tok[i].top_logp[k]);
+        }
+    }
+    lms_scorer_free(s);
     lms_tokloss_free(&r);
     lms_tokenizer_free(t);
     lms_gpt_free(m);

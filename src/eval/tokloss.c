@@ -126,22 +126,35 @@ size_t lms_tok_utf8_complete(const char *s, size_t len) {
     return len;
 }
 
-/* Window start of the context the scorer uses for target j (score.h: windows of T tokens that
-   advance by T/2; a token is scored in the first window where it has >= T/2 tokens of context). */
-static size_t window_start(size_t j, size_t T) {
-    size_t h = T / 2 > 0 ? T / 2 : 1;
-    if (j <= T - 1) return 0;
-    return h * ((j - T + 1 + h - 1) / h);
+/* Window start of the context the scorer gives each target j (1..n-1), for max_T = T: the same
+   loop as lms_gpt_score_seq (score.c): windows of T inputs predicting tok[st+1 .. st+T], advancing by
+   T/2, the last one aligned to the end; a target is scored in the first window that reaches it.
+   tests/test_tokloss.c checks the result against lms_gpt_score_seq itself. */
+static void window_starts(size_t n, size_t T, size_t *start) {
+    size_t S = T / 2 > 0 ? T / 2 : 1, done = 0, st = 0;
+    while (done < n - 1) {
+        size_t end = st + T < n - 1 ? st + T : n - 1;
+        for (size_t j = done + 1; j <= end; j++) start[j] = st;
+        done = end;
+        st += S;
+        if (st + T > n - 1) st = n - 1 > T ? n - 1 - T : 0;
+    }
 }
 
 /* Top-k alternatives for every scored position by KV-cache decoding over the same contexts. */
 static lms_status fill_top(lms_tokloss *r, const lms_gpt *m, const int32_t *ids, size_t T, int k, lms_err *err) {
     lms_infer *inf = NULL;
-    if (lms_infer_create(&inf, m, (int)T, err)) return err->code;
+    size_t *start = malloc(r->n * sizeof *start);
+    if (!start) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    window_starts(r->n, T, start);
+    if (lms_infer_create(&inf, m, (int)T, err)) {
+        free(start);
+        return err->code;
+    }
     int V = lms_gpt_get_config(m)->vocab_size;
     size_t cur = (size_t)-1; /* start of the window the cache holds */
     for (size_t j = 1; j < r->n; j++) {
-        size_t s = window_start(j, T);
+        size_t s = start[j];
         const float *lg = NULL;
         if (s != cur) {
             lms_infer_reset(inf);
@@ -173,6 +186,7 @@ static lms_status fill_top(lms_tokloss *r, const lms_gpt *m, const int32_t *ids,
         for (int i = 0; i < t->n_top; i++) t->top_logp[i] = (float)(lg[t->top_id[i]] - lz);
     }
     lms_infer_free(inf);
+    free(start);
     return LMS_OK;
 }
 
