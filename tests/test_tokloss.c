@@ -371,6 +371,17 @@ static void test_breakdown(void) {
         CHECK(bd.id_loss[hard[k]] / bd.id_tokens[hard[k]] <= bd.id_loss[hard[k - 1]] / bd.id_tokens[hard[k - 1]]);
     CHECK(bd.id_loss[hard[0]] / bd.id_tokens[hard[0]] >= bd.id_loss[easy[0]] / bd.id_tokens[easy[0]]);
     lms_tokloss_breakdown_free(&bd);
+    /* counts estimated from training sampling: only ids of the text, summing to what was counted */
+    uint64_t *est = NULL, got = 0;
+    CHECK(lms_tokloss_sampled_counts(&est, 256, l, 4, 16, -1, 5000, &got, &err) == LMS_OK);
+    uint64_t esum = 0;
+    for (int id = 0; id < 256; id++) {
+        esum += est[id];
+        if (!counts[id]) CHECK(est[id] == 0);
+    }
+    CHECK(got >= 5000 && esum == got);
+    CHECK(est[' '] > est['!']); /* ' ' is far more frequent than '!' in the text */
+    free(est);
     /* a model whose context is shorter than the windows is refused */
     lms_gpt *tiny = make_model(256, 8, 1);
     const lms_gpt *one[1] = {tiny};

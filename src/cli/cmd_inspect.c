@@ -170,7 +170,8 @@ static void print_compare(const lms_tokloss *a, const lms_tokloss *b, const lms_
 
 /* ---- classes mode ---- */
 
-static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *tok, const char *desc, int json) {
+static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *tok, const char *desc, const char *freq_src,
+                         int json) {
     int two = bd->n_models == 2;
     if (json) {
         json_t *root = json_object(), *cls = json_array(), *fq = json_array();
@@ -193,7 +194,8 @@ static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *t
             }
         }
         json_object_set_new(root, "classes", cls);
-        if (bd->has_freq) json_object_set_new(root, "frequency", fq);
+        if (bd->has_freq) json_object_set_new(root, "frequency", fq), json_object_set_new(root, "frequency_source", json_string(freq_src));
+        else json_decref(fq);
         int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) ? 1 : 0;
         putchar('\n');
         json_decref(root);
@@ -204,9 +206,10 @@ static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *t
     if (two) printf("%.4f (B)\n", bd->all.loss[1] / (double)bd->all.tokens);
     for (int pass = 0; pass < 2; pass++) {
         if (pass && !bd->has_freq) {
-            printf("(no frequency buckets: they need a shard directory with manifest.json, whose training shards are counted)\n");
+            printf("(no frequency buckets: no training tokens to count)\n");
             break;
         }
+        if (pass) printf("\nfrequency buckets by rank among %s:", freq_src);
         printf("\n%-14s %7s %10s %10s", pass ? "frequency" : "class", "share", "tokens", two ? "loss A" : "mean loss");
         if (two) printf(" %10s %10s", "loss B", "B - A");
         printf(" %10s\n", "of total");
@@ -278,6 +281,7 @@ static int run_classes(const char *cmd, lms_lm *lm, lms_lm *lm2, const char *dat
     }
     int32_t *freq_rank = NULL;
     uint64_t *counts = NULL;
+    char freq_src[160] = "";
     lms_tokloss_breakdown bd = {0};
     if (lms_loader_check_tokenizer(l, lm->tok, &err)) {
         lms_cli_error(cmd, "%s", err.msg);
@@ -306,11 +310,28 @@ static int run_classes(const char *cmd, lms_lm *lm, lms_lm *lm2, const char *dat
                 lms_cli_error(cmd, "%s", err.msg);
                 goto done;
             }
-            freq_rank = malloc((size_t)V * sizeof *freq_rank);
-            if (!freq_rank || lms_tokloss_freq_rank(counts, V, freq_rank, &err)) {
-                lms_cli_error(cmd, "out of memory");
-                goto done;
-            }
+            snprintf(freq_src, sizeof freq_src, "token counts of %s's training shards", domain ? domain : "all domains");
+        }
+    }
+    if (!counts) {
+        /* no shards to count: estimate from the loader's own training sampling */
+        uint64_t want = 0, got = 0;
+        for (int d = 0; d < lms_loader_num_domains(l); d++)
+            if (dom < 0 || d == dom) want += lms_loader_domain_train_tokens(l, d);
+        want = want > 2000000 ? 2000000 : want;
+        if (lms_tokloss_sampled_counts(&counts, V, l, B, T, dom, want, &got, &err)) {
+            lms_cli_error(cmd, "%s", err.msg);
+            goto done;
+        }
+        snprintf(freq_src, sizeof freq_src, "token frequencies estimated from %llu sampled training tokens (no shard manifest)",
+                 (unsigned long long)got);
+        if (got == 0) free(counts), counts = NULL;
+    }
+    if (counts) {
+        freq_rank = malloc((size_t)V * sizeof *freq_rank);
+        if (!freq_rank || lms_tokloss_freq_rank(counts, V, freq_rank, &err)) {
+            lms_cli_error(cmd, "out of memory");
+            goto done;
         }
     }
     const lms_gpt *models[2] = {lm->gpt, lm2 ? lm2->gpt : NULL};
@@ -326,7 +347,7 @@ static int run_classes(const char *cmd, lms_lm *lm, lms_lm *lm2, const char *dat
         printf("model A: %s\n", lm->path);
         if (lm2) printf("model B: %s\n", lm2->path);
     }
-    rc = print_classes(&bd, lm->tok, desc, json);
+    rc = print_classes(&bd, lm->tok, desc, freq_src, json);
 done:
     lms_tokloss_breakdown_free(&bd);
     free(freq_rank);

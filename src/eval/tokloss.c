@@ -372,6 +372,31 @@ done:
     return st;
 }
 
+lms_status lms_tokloss_sampled_counts(uint64_t **counts, int V, lms_loader *l, int B, int T, int domain, uint64_t tokens,
+                                      uint64_t *counted, lms_err *err) {
+    *counts = NULL;
+    uint64_t *cnt = calloc((size_t)V, sizeof *cnt);
+    int32_t *in = malloc((size_t)B * T * sizeof *in), *tg = malloc((size_t)B * T * sizeof *tg);
+    int *dom = malloc((size_t)B * sizeof *dom);
+    if (!cnt || !in || !tg || !dom) {
+        free(cnt), free(in), free(tg), free(dom);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory for %d counts", V);
+    }
+    uint64_t n = 0;
+    for (int b = 0; b < 4096 && n < tokens; b++) {
+        lms_loader_next_domains(l, in, tg, dom);
+        for (int r = 0; r < B; r++) {
+            if (domain >= 0 && dom[r] != domain) continue;
+            for (int t = 0; t < T; t++)
+                if (tg[r * T + t] >= 0 && tg[r * T + t] < V) cnt[tg[r * T + t]]++, n++;
+        }
+    }
+    free(in), free(tg), free(dom);
+    if (counted) *counted = n;
+    *counts = cnt;
+    return LMS_OK;
+}
+
 static const uint64_t *g_counts; /* qsort has no context argument; used only inside freq_rank */
 static int cmp_by_count(const void *x, const void *y) {
     int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;

@@ -136,6 +136,14 @@ void lms_tokloss_cmp_free(lms_tokloss_cmp *c);
    LMS_ERR_FORMAT for a damaged shard. */
 lms_status lms_tokloss_train_counts(uint64_t **counts, int V, const char *dir, const char *domain, lms_err *err);
 
+/* Estimated token counts [V] where there are no shards to count (text files, manifest-less .bin):
+   draws the loader's training batches of B x T (advancing its position) and counts the target
+   tokens of the rows from domain `domain` (all when < 0) until `tokens` are counted or 4096 batches
+   were drawn. Sampling is with replacement, so counts are proportional to frequency, not exact.
+   *counts is malloc'd (caller frees); *counted (may be NULL) gets the tokens counted. LMS_ERR_NOMEM. */
+lms_status lms_tokloss_sampled_counts(uint64_t **counts, int V, lms_loader *l, int B, int T, int domain, uint64_t tokens,
+                                      uint64_t *counted, lms_err *err);
+
 /* Frequency rank of every id from counts[V]: rank[id] = 0 for the most frequent (ties: smaller id
    first), -1 for ids never seen. LMS_ERR_NOMEM. */
 lms_status lms_tokloss_freq_rank(const uint64_t *counts, int V, int32_t *rank, lms_err *err);
