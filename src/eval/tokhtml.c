@@ -51,7 +51,20 @@ static json_t *tok_str(const char *s, size_t len) {
     return json_string(lms_tok_escape(s, len, buf, sizeof buf));
 }
 
-/* The tooltip data: per token [text, logp, rank, [[alt, logp], ...]] and, with B, logp_B, rank_B. */
+static json_t *alts_json(const lms_tokenizer *tok, const lms_tokloss_tok *t) {
+    json_t *alts = json_array();
+    for (int k = 0; k < t->n_top; k++) {
+        size_t al = 0;
+        const char *ab = lms_tokenizer_token(tok, t->top_id[k], &al);
+        json_t *p = json_array();
+        json_array_append_new(p, ab ? tok_str(ab, al) : json_string("?"));
+        json_array_append_new(p, json_real(t->top_logp[k]));
+        json_array_append_new(alts, p);
+    }
+    return alts;
+}
+
+/* The tooltip data: per token [text, logp, rank, [[alt, logp], ...]] and, with B, logp_B, rank_B, B's alternatives. */
 static char *tooltip_json(const lms_tokhtml *h) {
     json_t *arr = json_array();
     for (size_t i = 0; i < h->a->n; i++) {
@@ -60,19 +73,11 @@ static char *tooltip_json(const lms_tokhtml *h) {
         json_array_append_new(row, t->len ? tok_str(h->text + t->off, t->len) : json_string("<|endoftext|>"));
         json_array_append_new(row, json_real(t->logp));
         json_array_append_new(row, json_integer(t->rank));
-        json_t *alts = json_array();
-        for (int k = 0; k < t->n_top; k++) {
-            size_t al = 0;
-            const char *ab = lms_tokenizer_token(h->tok, t->top_id[k], &al);
-            json_t *p = json_array();
-            json_array_append_new(p, ab ? tok_str(ab, al) : json_string("?"));
-            json_array_append_new(p, json_real(t->top_logp[k]));
-            json_array_append_new(alts, p);
-        }
-        json_array_append_new(row, alts);
+        json_array_append_new(row, alts_json(h->tok, t));
         if (h->b) {
             json_array_append_new(row, json_real(h->b->tok[i].logp));
             json_array_append_new(row, json_integer(h->b->tok[i].rank));
+            json_array_append_new(row, alts_json(h->tok, &h->b->tok[i]));
         }
         json_array_append_new(arr, row);
     }
@@ -107,8 +112,9 @@ static const char *JS =
     " if(d[2]>0){s+=(B?'A: ':'')+'log p '+f(d[1])+'  loss '+f(-d[1])+'  rank '+d[2]+'\\n';\n"
     "  if(B)s+='B: log p '+f(d[4])+'  loss '+f(-d[4])+'  rank '+d[5]+'\\n'+'B - A: '+(d[4]>=d[1]?'+':'')+f(d[4]-d[1])+' nats\\n';}\n"
     " else s+='(not scored: nothing precedes it)\\n';\n"
-    " if(d[3].length){s+='top '+(B?'(A) ':'')+'alternatives:\\n';for(var k=0;k<d[3].length;k++)"
-    "s+='  '+q(d[3][k][0])+'  '+(100*Math.exp(d[3][k][1])).toFixed(1)+'%\\n';}\n"
+    " for(var w=0;w<(B?2:1);w++){var al=w?d[6]:d[3];if(!al.length)continue;"
+    "s+='top alternatives'+(B?(w?' (B)':' (A)'):'')+':\\n';for(var k=0;k<al.length;k++)"
+    "s+='  '+q(al[k][0])+'  '+(100*Math.exp(al[k][1])).toFixed(1)+'%\\n';}\n"
     " tip.textContent=s;tip.style.display='block';});\n"
     "document.getElementById('text').addEventListener('mousemove',function(e){\n"
     " var x=e.clientX+14,y=e.clientY+14,w=tip.offsetWidth,h=tip.offsetHeight;\n"
