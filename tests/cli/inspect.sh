@@ -3,7 +3,8 @@
 # <|endoftext|>, two domains): score's totals add up (total, mean loss, bits per byte) and its
 # tokens rebuild the text; @file equals the literal text; a text longer than the context says it
 # was windowed; inspect's HTML page is valid, self-contained, holds every token with score's
-# numbers; --compare works and refuses another tokenizer; --classes adds up; bad input fails
+# numbers; --compare works and refuses another tokenizer; real GPT-2 layouts (Hugging Face dir, llm.c
+# .bin, GPT-2 tokenizer) give the same per-token numbers; --classes adds up; bad input fails
 # clearly (missing file, FIFO, empty text, bad flags) and leaves no half-written page.
 set -u
 L=${LMSCOPE:-./lmscope}
@@ -139,6 +140,27 @@ for key in ("classes", "frequency"):
 d = {x["class"]: x["tokens"] for x in r["classes"]}
 assert d["digits"] > 0 and d["word-initial"] == 0, d   # arithmetic has no words
 EOF
+
+# real GPT-2 layouts (GPT-2's own tokenizer): a Hugging Face dir and an llm.c .bin holding the same
+# weights give the same per-token numbers; --compare across them works, against our run it is refused
+here=$(cd "$(dirname "$0")" && pwd)
+python3 "$here/gpt2_formats.py" "$D/g" "$here/../fixtures/gpt2" >/dev/null || fail "could not write the GPT-2 test model"
+G="The capital of France is Paris."
+"$L" score --model "$D/g/hf" --text "$G" --json --threads 2 > "$D/g1.json" || fail "score a Hugging Face dir"
+"$L" score --model "$D/g/gpt2_tiny.bin" --tokenizer "$here/../fixtures/gpt2" --text "$G" --json --threads 2 > "$D/g2.json" \
+    || fail "score an llm.c file"
+python3 - "$D/g1.json" "$D/g2.json" "$G" <<'EOF2' || fail "GPT-2 layouts disagree"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["bos"] and a["tokens"][0]["id"] == 50256 and "".join(t["text"] for t in a["tokens"][1:]) == sys.argv[3]
+assert [t["id"] for t in a["tokens"]][1:] == [464, 3139, 286, 4881, 318, 6342, 13]
+for x, y in zip(a["tokens"][1:], b["tokens"][1:]):
+    assert x["id"] == y["id"] and abs(x["logp"] - y["logp"]) < 1e-4 and x["rank"] == y["rank"], (x, y)
+EOF2
+"$L" inspect --model "$D/g/hf" --compare "$D/g/gpt2_tiny.bin" --tokenizer "$here/../fixtures/gpt2" --text "$G" --threads 2 \
+    | grep -q "mean log p(B) - log p(A)" || fail "compare of the two GPT-2 layouts"
+err=$("$L" inspect --model "$D/g/hf" --compare "$D/a" --text "$G" 2>&1 >/dev/null); rc=$?
+[ $rc = 2 ] && grep -q "different tokenizers" <<<"$err" || fail "GPT-2 vs our run: exit $rc: $err"
 
 expect() {
   local want=$1 pat=$2; shift 2
