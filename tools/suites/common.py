@@ -4,7 +4,8 @@ A seeded random generator that gives the same numbers on every Python version (t
 be byte-for-byte reproducible), the corpus reader (the same document split as src/data/corpus.c),
 the validation split of `lmscope data prepare` (src/data/prepare.c: FNV-1a order, 5% of bytes by
 default), and the suite-file readers (JSON Lines and the Inverse Scaling Prize CSV, as
-docs/formats.md "Probe suites" describes them). Standard library only.
+docs/formats.md "Probe suites" describes them). Standard library only. Leaves out: the
+suites themselves (build.py), validation (check.py), presence (presence.py).
 """
 import ast
 import csv

@@ -3,7 +3,8 @@
 Written by hand for lmscope; plain, common English words only. Nothing here is chosen to make
 a model pass or fail: the lists were written once, before any model was scored on them, and the
 builder draws from them with a fixed seed. Changing a list changes the suites (the CLI test
-tests/cli/suites_data.sh then asks for data/suites/ to be regenerated).
+tests/cli/suites_data.sh then asks for data/suites/ to be regenerated). Leaves out: anything
+taken from the corpus or data/heldout/ (build.py reads those).
 """
 
 # -- subject-verb agreement ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """readme.py -- the text of data/suites/README.md, filled in by tools/suites/build.py.
 
 Everything in the tables (item counts, chance, presence) is computed by build.py and presence.py;
-only the prose is written here.
+only the prose is written here. Leaves out: the numbers themselves.
 """
 import presence
 
@@ -108,7 +108,8 @@ TITLED = {"facts", "translation", "bible_es_en", "civics", "speeches"}
 def render(summary, index, max_bytes, min_items):
     out = [HEAD.replace("{max_bytes}", str(max_bytes))]
     for name, fn, n, form, chance, source, licence, measures, pres in summary:
-        out.append("| %s | `%s` | %d | %s | %s | %s |\n" % (name, fn, n, form, chance, measures))
+        kind = "mc (ISP CSV)" if form == "isp" else form
+        out.append("| %s | `%s` | %d | %s | %s | %s |\n" % (name, fn, n, kind, chance, measures))
     total = sum(s[2] for s in summary)
     out.append("| **total** | %d suites | %d | | | |\n" % (len(summary), total))
     out.append(SOURCES.replace("{held_out}", str(index.held_out)).replace("{docs}", str(index.docs)))
