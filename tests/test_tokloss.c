@@ -19,6 +19,7 @@
 #include "model/gpt.h"
 #include "model/score.h"
 #include "tokenizer/tokenizer.h"
+#include "train/validate.h"
 
 #define GPT2_DIR "tests/fixtures/gpt2"
 
@@ -343,6 +344,12 @@ static void test_breakdown(void) {
         lms_gpt_score(s, in, tg, 4, 16, lp, NULL);
         for (int j = 0; j < rows * 16; j++) loss -= lp[j], ntok++;
     }
+    /* the same total as the validation loss that train and 'eval --domains' report */
+    lms_val_result vr;
+    CHECK(lms_validate(s, l, -1, t, &vr, &err) == LMS_OK);
+    CHECK(vr.tokens == ntok);
+    CHECK_NEAR(vr.loss, loss / (double)ntok, 1e-5);
+    lms_val_result_free(&vr);
     lms_scorer_free(s);
     CHECK(bd.batches == lms_loader_num_val_batches(l) && bd.n_models == 2 && bd.has_freq);
     CHECK(bd.all.tokens == ntok && ntok > 0);
