@@ -3,7 +3,8 @@
  * direct lms_gpt_score call (short text) and lms_gpt_score_seq (a text longer than the context),
  * with and without a prepended <|endoftext|>; the top-k alternatives agree with the rank (also across
  * the sliding window); comparison; frequency ranks; the class breakdown against direct scoring of the
- * same validation batches; the HTML page is self-contained and holds every token; bad input. */
+ * same validation batches and lms_validate's total; the HTML page is self-contained and holds every
+ * token; bad input. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
