@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # train_runs.sh — run-directory behaviour of 'lmscope train' from the command line: --init starts
-# a new run from a run dir / checkpoint / llm.c .bin and refuses flags and tokenizers that
+# a new run from a run dir / checkpoint / Hugging Face dir / llm.c .bin and refuses flags and tokenizers that
 # contradict the init model; --save-log-steps keeps steps 0,1,2,4,8,16 besides the regular
 # checkpoints (also across --resume); --tokenizer bytes on BPE shards is refused; FIFOs as model,
 # data, tokenizer or text files are refused at once; a second train on a run dir in use exits 1;
@@ -34,7 +34,7 @@ grep -q '"save_log_steps": true' "$D/a/config.json" || fail "config.json lacks s
 "$L" train $T --out "$D/a3" --steps 20 --ckpt-interval 5 --keep 2 || fail "train without --save-log-steps"
 [ "$(ck "$D/a3")" = "15 20 " ] || fail "without --save-log-steps: checkpoints at steps $(ck "$D/a3")"
 
-# --init: from a run dir, a checkpoint file and an llm.c export; the shape comes from the model
+# --init: from a run dir and a checkpoint file; the shape comes from the model
 "$L" train $Q --init "$D/a" --out "$D/b" --steps 2 || fail "train --init run dir"
 grep -q "\"init\": \"$D/a\"" "$D/b/config.json" || fail "config.json does not record init: $(grep init "$D/b/config.json")"
 grep -q '"n_embd": 32' "$D/b/config.json" || fail "the shape did not come from the init model"
@@ -43,6 +43,16 @@ grep -q '"n_embd": 32' "$D/b/config.json" || fail "the shape did not come from t
 expect 2 "--dim 64.*width 32" train $Q --init "$D/a" --out "$D/x" --dim 64
 expect 2 "--heads 4.*heads 2" train $Q --init "$D/a" --out "$D/x" --heads 4
 expect 2 "no such file" train $Q --init "$D/nothing" --out "$D/x"
+# ... and from a Hugging Face GPT-2 directory and an llm.c .bin (a tiny random GPT-2 with its real
+# 50,257-token vocabulary, written by gpt2_formats.py)
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+here=$(cd "$(dirname "$0")" && pwd)
+"$PY" "$here/gpt2_formats.py" "$D/g" "$here/../fixtures/gpt2" || fail "could not write the GPT-2 test model"
+"$L" train --data "$D/text.txt" --init "$D/g/hf" --tokenizer "$D/g/hf" --out "$D/hf" --steps 2 --batch 2 --threads 2 --quiet ||
+  fail "train --init a Hugging Face dir"
+grep -q '"vocab_size": 50257' "$D/hf/config.json" && grep -q '"n_embd": 8' "$D/hf/config.json" || fail "shape not from the HF model"
+"$L" train --data "$D/text.txt" --init "$D/g/gpt2_tiny.bin" --tokenizer "$D/g/hf" --out "$D/llmc" --steps 2 --batch 2 \
+  --threads 2 --quiet || fail "train --init an llm.c .bin"
 [ -e "$D/x" ] && fail "a refused --init left $D/x behind"
 
 # --tokenizer bytes on BPE shards is a mismatch; on text it is the default byte tokenizer
