@@ -9,6 +9,7 @@
 
 #include "core/cpu.h"
 #include "core/fileio.h"
+#include "model/score.h"
 
 void lms_train_config_defaults(lms_train_config *c) {
     memset(c, 0, sizeof *c);
@@ -130,8 +131,10 @@ uint64_t lms_train_plan_bytes(const lms_train_config *c) {
     if (lms_gpt_config_check(&c->model, NULL) || c->batch < 1) return 0;
     uint64_t np = (uint64_t)lms_gpt_config_num_params(&c->model);
     uint64_t tokens = (uint64_t)c->batch * (uint64_t)c->model.n_ctx;
-    /* parameters, gradients, AdamW m and v: four float buffers of the parameter layout */
-    return 16 * np + lms_gpt_activation_bytes(&c->model, c->batch, c->model.n_ctx) + 2 * tokens * sizeof(int32_t);
+    /* parameters, gradients, AdamW m and v: four float buffers of the parameter layout; the
+       training activations; the validation scorer's scratch; the batch's token ids */
+    return 16 * np + lms_gpt_activation_bytes(&c->model, c->batch, c->model.n_ctx) +
+           lms_scorer_bytes(&c->model, c->batch, c->model.n_ctx) + 2 * tokens * sizeof(int32_t);
 }
 
 lms_schedule lms_train_config_schedule(const lms_train_config *c) {

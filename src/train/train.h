@@ -223,8 +223,8 @@ lms_status lms_train_list_checkpoints(const char *run_dir, lms_train_checkpoint 
 int lms_train_is_log_step(int64_t step);
 
 /* Bytes a training plan needs: parameters, gradients and the AdamW moments (4 x 4 bytes per
- * parameter), the activations for batch x n_ctx, and the batch's token buffers. 0 when the model
- * config is invalid. */
+ * parameter), the activations for batch x n_ctx, the validation scorer (lms_scorer_bytes) and the
+ * batch's token buffers. 0 when the model config is invalid. */
 uint64_t lms_train_plan_bytes(const lms_train_config *c);
 
 #endif
