@@ -117,6 +117,52 @@ static void test_nd_noisy(void) {
     lms_fit_nd_free(&f3);
 }
 
+static double huber_obj(const lms_fit_nd_params *p, const lms_fit_run *r, int n, double delta) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+        double e = fabs(log(lms_fit_nd_predict(p, r[i].N, r[i].D)) - log(r[i].L));
+        s += e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
+    }
+    return s;
+}
+
+/* The reweighted least squares end at a minimum of the Huber objective itself: no small move of any
+   parameter lowers it (checked here with an independent evaluation of the objective). */
+static void test_nd_huber_minimum(void) {
+    lms_fit_run r[30];
+    int n = make_grid(r, 6, 1e6, 1e8, 5, 3e7, 1e9, 0.01, 42);
+    lms_fit_opts o;
+    lms_fit_opts_default(&o);
+    o.n_boot = 0;
+    lms_fit_nd f;
+    lms_err err = {0};
+    CHECKF(lms_fit_nd_fit(r, n, &o, &f, &err) == LMS_OK, "%s", err.msg);
+    double best = huber_obj(&f.p, r, n, 1e-3);
+    CHECK(fabs(best - f.objective) <= 1e-9 * best);
+    int lower = 0;
+    for (int j = 0; j < 5; j++)
+        for (int sgn = -1; sgn <= 1; sgn += 2)
+            for (double h = 1e-5; h <= 1e-2; h *= 10) {
+                lms_fit_nd_params q = f.p;
+                double *v = j == 0 ? &q.E : j == 1 ? &q.A : j == 2 ? &q.alpha : j == 3 ? &q.B : &q.beta;
+                *v *= 1 + sgn * h;
+                double ob = huber_obj(&q, r, n, 1e-3);
+                if (ob < best * (1 - 1e-9)) {
+                    lower++;
+                    fprintf(stderr, "  param %d x (1 %+g): objective %.12g < %.12g\n", j, sgn * h, ob, best);
+                }
+            }
+    CHECK(lower == 0);
+    fprintf(stderr, "  Huber objective at the fit %.6g; no move of 1e-5..1e-2 lowers it\n", best);
+    /* least squares (delta 0) weighs the same residuals differently and lands elsewhere */
+    o.huber_delta = 0;
+    lms_fit_nd g;
+    CHECK(lms_fit_nd_fit(r, n, &o, &g, &err) == LMS_OK);
+    CHECK(huber_obj(&g.p, r, n, 1e-3) > best);
+    lms_fit_nd_free(&f);
+    lms_fit_nd_free(&g);
+}
+
 /* The closed-form optimum against a brute-force minimum along C = 6ND. */
 static void test_optimum_closed_form(void) {
     lms_fit_nd f = {.p = TRUE_ND, .N_min = 1e6, .N_max = 1e8};
@@ -369,5 +415,5 @@ static void test_bad_input(void) {
     lms_fit_report_free(&rep);
 }
 
-TESTS(test_nd_noise_free, test_nd_noisy, test_optimum_closed_form, test_frontier, test_lc, test_isoflop,
+TESTS(test_nd_noise_free, test_nd_noisy, test_nd_huber_minimum, test_optimum_closed_form, test_frontier, test_lc, test_isoflop,
       test_report_noise_free, test_edge_warning, test_bad_input)
