@@ -311,7 +311,10 @@ static void print_text(const lms_fit_report *r, const runs_t *t, const lms_fit_o
                r->nd.converged ? "" : "  (did NOT converge)");
         if (r->opt[0].C > 0) {
             double a = r->nd.p.alpha, b = r->nd.p.beta;
-            printf("compute-optimal split (C = k*N*D): N* ~ C^%.3f, D* ~ C^%.3f\n", b / (a + b), a / (a + b));
+            printf("compute-optimal split (C = k*N*D): N* ~ C^%.3f, D* ~ C^%.3f, L* - E ~ C^-%.3f", b / (a + b),
+                   a / (a + b), a * b / (a + b));
+            if (r->lc_ok) printf(" (L(C) on the frontier: C^-%.3f)", r->lc.p.alpha);
+            printf("\n");
             for (int i = 0; i < 2; i++) {
                 const lms_fit_optimum *p = &r->opt[i];
                 printf("  C = %.3g %-9s  N* = %.3g [%.3g, %.3g]  D* = %.3g [%.3g, %.3g]  D*/N* = %.3g  L = %.4f [%.4f, %.4f]%s\n",
