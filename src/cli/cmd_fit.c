@@ -354,8 +354,10 @@ static void print_text(const lms_fit_report *r, const runs_t *t, const lms_fit_o
     else {
         if (isfinite(h->L_pred_nd))
             printf("  L(N, D) predicts %.4f: error %+.2f%%\n", h->L_pred_nd, 100 * h->rel_err_nd);
+        else printf("  L(N, D): cannot be fitted on the other runs\n");
         if (isfinite(h->L_pred_lc))
             printf("  L(C)    predicts %.4f: error %+.2f%%\n", h->L_pred_lc, 100 * h->rel_err_lc);
+        else printf("  L(C): cannot be fitted on the other runs' frontier\n");
     }
     if (r->warnings[0]) {
         printf("\nwarnings:\n");

@@ -197,23 +197,45 @@ static lms_fit_ci ci_of(double *vals, int m, double est, double level) {
     return c;
 }
 
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct values among x[idx[i]] (x[i] when idx is NULL), i < n: sorted copy, O(n log n) (the
+   bootstrap calls this per resample); quadratic without memory. */
 static int count_distinct(const double *x, const int *idx, int n) {
+    double *v = malloc((size_t)(n ? n : 1) * sizeof *v);
     int d = 0;
-    for (int i = 0; i < n; i++) {
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = x[idx ? idx[j] : j] == x[idx ? idx[i] : i];
-        d += !seen;
+    if (!v) {
+        for (int i = 0; i < n; i++) {
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++) seen = x[idx ? idx[j] : j] == x[idx ? idx[i] : i];
+            d += !seen;
+        }
+        return d;
     }
+    for (int i = 0; i < n; i++) v[i] = x[idx ? idx[i] : i];
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    for (int i = 0; i < n; i++) d += i == 0 || v[i] != v[i - 1];
+    free(v);
     return d;
 }
 
 static int count_distinct_idx(const int *idx, int n) {
-    int d = 0;
-    for (int i = 0; i < n; i++) {
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = idx[j] == idx[i];
-        d += !seen;
+    int *v = malloc((size_t)(n ? n : 1) * sizeof *v), d = 0;
+    if (!v) {
+        for (int i = 0; i < n; i++) {
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++) seen = idx[j] == idx[i];
+            d += !seen;
+        }
+        return d;
     }
+    memcpy(v, idx, (size_t)n * sizeof *v);
+    qsort(v, (size_t)n, sizeof *v, cmp_int);
+    for (int i = 0; i < n; i++) d += i == 0 || v[i] != v[i - 1];
+    free(v);
     return d;
 }
 
@@ -384,7 +406,7 @@ lms_status lms_fit_lc_fit(const double *C, const double *L, int n, const lms_fit
         int tries = 0;
         do {
             for (int i = 0; i < n; i++) idx[i] = (int)lms_rng_below(&rng, (uint64_t)n);
-        } while (count_distinct(C, idx, n) < P_LC + 1 && ++tries < REDRAW_MAX);
+        } while (count_distinct(C, idx, n) < P_LC && ++tries < REDRAW_MAX);
         for (int i = 0; i < n; i++) {
             bu[i] = u[idx[i]];
             by[i] = y[idx[i]];
@@ -546,7 +568,7 @@ lms_status lms_fit_nd_fit(const lms_fit_run *runs, int n, const lms_fit_opts *op
         int tries = 0;
         for (;;) {
             for (int i = 0; i < n; i++) idx[i] = (int)lms_rng_below(&rng, (uint64_t)n);
-            if (count_distinct_idx(idx, n) >= P_ND + 1 && count_distinct(xn, idx, n) >= 3 &&
+            if (count_distinct_idx(idx, n) >= P_ND && count_distinct(xn, idx, n) >= 3 &&
                 count_distinct(xd, idx, n) >= 3)
                 break;
             if (++tries >= REDRAW_MAX) break;
@@ -814,6 +836,18 @@ static void warnf(lms_fit_report *r, unsigned bit, const char *fmt, ...) {
     r->warnings[len + 1] = 0;
 }
 
+/* Warn when an estimate lies outside its own interval (names in the order E, A, alpha, B, beta). */
+static void unstable(lms_fit_report *r, const char *law, const lms_fit_ci *const *c, int m) {
+    static const char *names[] = {"E", "A", "alpha", "B", "beta"};
+    char list[64] = "";
+    for (int j = 0; j < m; j++)
+        if (c[j]->est < c[j]->lo - 1e-6 * fabs(c[j]->est) || c[j]->est > c[j]->hi + 1e-6 * fabs(c[j]->est))
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", names[j]);
+    if (list[0])
+        warnf(r, LMS_FIT_WARN_UNSTABLE, "%s: the estimate of %s lies outside its bootstrap interval: the fit jumps "
+              "between solutions when the runs are resampled; do not trust its intervals", law, list);
+}
+
 /* Fit L(C) on the frontier of runs (all but `skip`, -1 for none); 1 fitted, 0 too few points, -1 error. */
 static int lc_on_frontier(const lms_fit_run *runs, int n, int skip, const lms_fit_opts *o, lms_fit_lc *out,
                           int **frontier, int *n_front, lms_err *err) {
@@ -954,6 +988,18 @@ lms_status lms_fit_runs(const lms_fit_run *runs, int n, const lms_fit_opts *opts
     if (!out->nd_ok) warnf(out, LMS_FIT_WARN_SKIPPED, "%s; not fitted", e.msg);
     else if (!out->nd.converged)
         warnf(out, LMS_FIT_WARN_NOCONV_ND, "the L(N, D) fit did not converge; treat it with care");
+
+    double lmin = INFINITY;
+    for (int i = 0; i < n; i++) lmin = fmin(lmin, runs[i].L);
+    if (out->lc_ok && out->lc.p.E < 1e-3 * lmin)
+        warnf(out, LMS_FIT_WARN_NO_FLOOR, "L(C): the fitted E is ~0 (%.3g): the runs show no loss floor yet, so alpha "
+              "rests on the curve's shape alone; cover more compute", out->lc.p.E);
+    if (out->nd_ok && out->nd.p.E < 1e-3 * lmin)
+        warnf(out, LMS_FIT_WARN_NO_FLOOR, "L(N, D): the fitted E is ~0 (%.3g): the runs show no loss floor yet; the "
+              "exponents are unreliable", out->nd.p.E);
+    if (out->lc_ok) unstable(out, "L(C)", (const lms_fit_ci *[]){&out->lc.E, &out->lc.A, &out->lc.alpha}, 3);
+    if (out->nd_ok)
+        unstable(out, "L(N, D)", (const lms_fit_ci *[]){&out->nd.E, &out->nd.A, &out->nd.alpha, &out->nd.B, &out->nd.beta}, 5);
 
     int bfail = (out->lc_ok ? out->lc.n_boot_failed : 0) + (out->nd_ok ? out->nd.n_boot_failed : 0);
     int btot = (out->lc_ok ? o.n_boot : 0) + (out->nd_ok ? o.n_boot : 0);

@@ -149,7 +149,9 @@ enum {
     LMS_FIT_WARN_NOCONV_LC = 2,  /* the L(C) fit did not converge */
     LMS_FIT_WARN_NOCONV_ND = 4,  /* the L(N, D) fit did not converge */
     LMS_FIT_WARN_BOOT = 8,       /* over 10% of bootstrap refits failed */
-    LMS_FIT_WARN_SKIPPED = 16    /* a law could not be fitted (too few distinct points); see warnings */
+    LMS_FIT_WARN_SKIPPED = 16,   /* a law could not be fitted (too few distinct points); see warnings */
+    LMS_FIT_WARN_NO_FLOOR = 32,  /* a fitted E is ~0: the runs show no loss floor, E and the exponents are shaky */
+    LMS_FIT_WARN_UNSTABLE = 64   /* an estimate lies outside its own bootstrap interval */
 };
 
 /* Everything lms_fit_runs computes. Free with lms_fit_report_free. */
