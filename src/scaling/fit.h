@@ -172,6 +172,8 @@ typedef struct {
 
 /* Defaults: n_boot 500, seed 1, level 0.95, huber_delta 1e-3, k 0 (from the runs). */
 void lms_fit_opts_default(lms_fit_opts *o);
+/* LMS_ERR_ARG with a message naming the field when one is out of range (every fit checks its options). */
+lms_status lms_fit_opts_check(const lms_fit_opts *o, lms_err *err);
 
 /* The compute frontier: the runs whose loss is lower than that of every run with less or equal
  * compute (at equal C the lowest loss; ties keep the first). C, L: n finite values > 0.
