@@ -18,7 +18,8 @@
  * nonlinear least-squares problem with gsl_multifit_nlinear_winit, with weights w = min(1, delta/|r|)
  * from the previous round's residuals. Each round minimises a quadratic that lies above the Huber
  * objective and touches it at the current point, so the objective never rises; rounds stop when it
- * changes by under 1e-10 relative (at most 200 rounds).
+ * changes by under 1e-8 relative or no weight changes (at most 200 rounds and 3000 solver iterations
+ * per start: a start that drifts, E -> 0 say, is given up and counted as not converged).
  *
  * Intervals are percentile bootstraps over runs: the fitted points are resampled with replacement
  * (a resample with too few distinct points for the parameters is drawn again), refitted from the
