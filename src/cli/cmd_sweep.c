@@ -1,0 +1,164 @@
+/* cmd_sweep.c — the 'sweep' subcommand: a grid (preset or JSON file) to a plan, --dry-run prints it
+ * with a time estimate from a measured step, otherwise the sweep runs with one progress line and
+ * an ETA for the whole sweep. Ctrl-C checkpoints the run in flight; run the same command again to
+ * continue.
+ *
+ *   lmscope sweep --preset tiny --data shards --out sweeps/tiny
+ *   lmscope sweep --grid grid.json --out sweeps/mine --dry-run
+ *
+ * Exit: 0 every run done, 1 a run failed (the sweep went on; the database says which) or the
+ * sweep could not run, 2 bad usage or a bad grid, 130 interrupted.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "scaling/sweep.h"
+
+#define CMD "sweep"
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+static void fmt_time(char *b, size_t cap, double s) {
+    if (!isfinite(s)) snprintf(b, cap, "?");
+    else if (s >= 3600) snprintf(b, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else if (s >= 60) snprintf(b, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(b, cap, "%.0fs", s);
+}
+
+static void on_progress(const lms_sweep_progress *p, void *user) {
+    int tty = *(int *)user;
+    char el[32], eta[32];
+    fmt_time(el, sizeof el, p->elapsed_s);
+    fmt_time(eta, sizeof eta, p->eta_s);
+    double pct = p->flops_total > 0 ? 100.0 * p->flops_done / p->flops_total : 0;
+    if (!strcmp(p->event, "step")) {
+        if (!tty) return;
+        fprintf(stderr, "\r[%d/%d] %-28s step %lld/%lld loss %.4f | sweep %5.1f%% elapsed %s eta %s   ", p->run_index,
+                p->n_runs, p->run, (long long)p->step, (long long)p->steps, (double)p->loss, pct, el, eta);
+        return;
+    }
+    if (tty) fprintf(stderr, "\r\033[K");
+    if (!strcmp(p->event, "failed"))
+        fprintf(stderr, "[%d/%d] %s FAILED: %s\n", p->run_index, p->n_runs, p->run, p->error ? p->error : "");
+    else if (!strcmp(p->event, "done") || !strcmp(p->event, "skip"))
+        fprintf(stderr, "[%d/%d] %s %s | sweep %5.1f%% elapsed %s eta %s\n", p->run_index, p->n_runs, p->run,
+                !strcmp(p->event, "skip") ? "already done" : "done", pct, el, eta);
+}
+
+static void print_plan(const lms_sweep_plan *p, double fps) {
+    const lms_sweep_grid *g = &p->grid;
+    printf("sweep '%s': %d runs, %d shapes x %d budgets, %s, ctx %d, batch %d x accum %d, vocab %d\n", g->name,
+           p->n_runs, g->n_shapes, g->n_budgets, g->wsd ? "WSD with cool-down branches" : "cosine per run", g->ctx,
+           g->batch, g->accum, p->vocab_size);
+    printf("%-32s %6s %10s %12s %6s %9s %10s %10s %9s %s\n", "run", "layers", "params", "non-embed", "dim", "lr", "steps",
+           "tokens", "FLOPs", fps > 0 ? "time" : "");
+    double total_t = 0;
+    for (int i = 0; i < p->n_runs; i++) {
+        const lms_sweep_run_plan *r = &p->run[i];
+        char tb[32] = "";
+        if (fps > 0) {
+            total_t += r->own_flops / fps;
+            fmt_time(tb, sizeof tb, r->own_flops / fps);
+        }
+        printf("%-32s %6d %10lld %12lld %6d %9.3g %10lld %10.3g %9.3g %s%s%s\n", r->name, r->model.n_layer,
+               (long long)r->params, (long long)r->params_nonembed, r->model.n_embd, (double)r->lr, (long long)r->steps,
+               r->tokens, r->flops, tb, r->parent >= 0 ? "  (branch)" : "", r->kind == LMS_SWEEP_LR ? "  (lr sweep)" : "");
+    }
+    char tb[32];
+    fmt_time(tb, sizeof tb, total_t);
+    printf("total: %.3g FLOPs trained; largest plan %.1f MiB of memory", p->total_flops, (double)p->mem_bytes / 1048576.0);
+    if (fps > 0) printf("; measured %.2f GFLOP/s on the largest shape: about %s of training (evaluation extra)", fps / 1e9, tb);
+    printf("\n");
+}
+
+int lms_cmd_sweep(int argc, char **argv) {
+    const char *preset = NULL, *grid = NULL, *data = NULL, *out = NULL, *tok = NULL;
+    int dry = 0, threads = -1;
+    lms_flag flags[] = {
+        {"preset", LMS_FLAG_STR, &preset, "a built-in grid: demo (<= 30 min on 2 cores), quick (<= 10 min), tiny (tests)", 0},
+        {"grid", LMS_FLAG_STR, &grid, "a JSON grid file (docs/scaling.md \"Sweeps\")", 0},
+        {"data", LMS_FLAG_STR, &data, "token shards dir made by 'lmscope data prepare' (overrides the grid's \"data\")", 0},
+        {"tokenizer", LMS_FLAG_STR, &tok, "the shards' tokenizer dir (overrides the grid's \"tokenizer\")", 0},
+        {"out", LMS_FLAG_STR, &out, "sweep directory: runs/<name>/ and results.db (required unless --dry-run)", 0},
+        {"threads", LMS_FLAG_INT, &threads, "OpenMP threads per run (default: the grid's, 0 = all cores)", 0},
+        {"dry-run", LMS_FLAG_BOOL, &dry, "print the plan and a time estimate from a measured step; train nothing", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse(CMD, "Train a grid of model sizes x token budgets into one sweep directory, resumably, with "
+                            "the results in SWEEP_DIR/results.db.", flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (npos) {
+        lms_cli_error(CMD, "unexpected argument '%s'", pos[0]);
+        return 2;
+    }
+    if (!!preset == !!grid) {
+        lms_cli_error(CMD, "give exactly one of --preset demo|quick|tiny and --grid grid.json");
+        return 2;
+    }
+    if (!out && !dry) {
+        lms_cli_error(CMD, "give --out SWEEP_DIR (or --dry-run to see the plan)");
+        return 2;
+    }
+    lms_sweep_grid g;
+    lms_err err = {0};
+    lms_status st = preset ? lms_sweep_grid_preset(&g, preset, &err) : lms_sweep_grid_load(&g, grid, &err);
+    if (st) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return st == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (data) snprintf(g.data, sizeof g.data, "%s", data);
+    if (tok) snprintf(g.tokenizer, sizeof g.tokenizer, "%s", tok);
+    if (threads >= 0) g.threads = threads;
+    lms_sweep_plan *p;
+    if ((st = lms_sweep_plan_make(&p, &g, &err))) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return st == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (dry) {
+        double fps = 0;
+        if (lms_sweep_measure(p, &fps, &err)) fps = 0;
+        print_plan(p, fps);
+        lms_sweep_plan_free(p);
+        return 0;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int tty = isatty(2);
+    lms_sweep_opts o = lms_sweep_opts_default();
+    o.progress = on_progress;
+    o.user = &tty;
+    o.stop = &g_stop;
+    int failed = 0;
+    st = lms_sweep_run(p, out, &o, &failed, &err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    int n = p->n_runs;
+    lms_sweep_plan_free(p);
+    if (st == LMS_ERR_INTERRUPTED) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return 130;
+    }
+    if (st) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return st == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (failed) {
+        lms_cli_error(CMD, "%d of %d runs failed (their errors are in %s/results.db, table runs); run the same command "
+                      "again to retry them", failed, n, out);
+        return 1;
+    }
+    fprintf(stderr, "sweep: %d runs done; results in %s/results.db\n", n, out);
+    return 0;
+}

@@ -1,0 +1,110 @@
+/* db.h — a sweep's results database (SQLite, SWEEP_DIR/results.db), the schema of
+ * docs/scaling.md "Sweeps" (the contract shared with the report): meta, runs, metrics,
+ * domain_losses, evals, samples, token_losses. meta.schema_version is '1'.
+ *
+ * Every write is one transaction (a run's metrics, its domain losses at one step, its samples, ...),
+ * so a reader or a killed writer never sees half of one. The file is in WAL mode with a busy
+ * timeout of 10 s, so the report can read while a sweep writes. Rewriting a run's rows (a resumed
+ * run finishing again) replaces them: no duplicates.
+ *
+ *   lms_sweepdb *db;
+ *   if (lms_sweepdb_open(&db, "sweeps/demo/results.db", 1, &err)) return fail(err);
+ *   lms_sweepdb_run r; lms_sweepdb_run_init(&r, "L2-C64-1M", "runs/L2-C64-1M");
+ *   int64_t id; lms_sweepdb_put_run(db, &r, &id, &err);
+ *   lms_sweepdb_close(db);
+ *
+ * Addition to the contract (backward compatible): runs.kind TEXT, 'grid' for a point of the grid
+ * (the fits use these) or 'lr_sweep' for a learning-rate variant; a database without the column
+ * reads as all 'grid'.
+ *
+ * Leaves out: what the numbers mean (sweep.h), fitting (fit.h), the report.
+ */
+#ifndef LMS_SCALING_DB_H
+#define LMS_SCALING_DB_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+
+#define LMS_SWEEPDB_SCHEMA_VERSION "1"
+
+typedef struct lms_sweepdb lms_sweepdb;
+
+/* One row of `runs`. Doubles that are NAN and integers < 0 are stored as NULL (and read back so). */
+typedef struct {
+    int64_t id;              /* filled by put/get; ignored by put */
+    char name[128];
+    char run_dir[1024];
+    char status[16];         /* pending | running | done | failed */
+    char error[1024];        /* "" = NULL */
+    char parent[128];        /* WSD branch: the run it branched from; "" = NULL */
+    char kind[16];           /* grid | lr_sweep */
+    int64_t n_layer, n_head, n_embd, n_ctx, vocab_size, params, params_nonembed, batch, accum, steps;
+    double lr;
+    char schedule[16];
+    double tokens, flops, final_train_loss, val_loss, val_bpb, elapsed_s;
+    char started_utc[32], finished_utc[32]; /* "" = NULL */
+} lms_sweepdb_run;
+
+typedef struct {
+    int64_t step;
+    double tokens, flops, loss, val_loss, lr; /* NAN = NULL */
+} lms_sweepdb_metric;
+
+typedef struct {
+    const char *domain;
+    double loss, bpb;
+    int64_t tokens;
+} lms_sweepdb_domain;
+
+/* One row of `evals`: the fields of 'lmscope eval's JSON Lines rows (docs/formats.md). */
+typedef struct {
+    const char *suite, *kind;
+    int64_t n;
+    double chance, acc, acc_se, acc_norm, acc_norm_se, logp, logp_se, prob, prob_se, edit, edit_se;
+} lms_sweepdb_eval;
+
+/* A run row with everything unknown (NULL): status 'pending', kind 'grid'. */
+void lms_sweepdb_run_init(lms_sweepdb_run *r, const char *name, const char *run_dir);
+
+/* Open path. create: make the file and the schema when it does not exist (meta: schema_version,
+   created_utc). An existing database must hold meta.schema_version '1': another version is
+   LMS_ERR_FORMAT naming both versions, a file that is not a sweep database (no meta table, not
+   SQLite) LMS_ERR_FORMAT too. !create and no file: LMS_ERR_IO. *out NULL on failure. */
+lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms_err *err);
+void lms_sweepdb_close(lms_sweepdb *db); /* NULL is fine */
+
+/* meta: set (insert or replace) / get (*value malloc'd, NULL when the key is absent). */
+lms_status lms_sweepdb_set_meta(lms_sweepdb *db, const char *key, const char *value, lms_err *err);
+lms_status lms_sweepdb_get_meta(lms_sweepdb *db, const char *key, char **value, lms_err *err);
+
+/* Insert the run, or update every column of the row with the same name; *id (may be NULL) its id. */
+lms_status lms_sweepdb_put_run(lms_sweepdb *db, const lms_sweepdb_run *r, int64_t *id, lms_err *err);
+/* The row named `name` into *r; *found 0 when there is none (*r untouched). */
+lms_status lms_sweepdb_get_run(lms_sweepdb *db, const char *name, lms_sweepdb_run *r, int *found, lms_err *err);
+/* Every run, in id order (*out malloc'd, caller frees; NULL when *n is 0). */
+lms_status lms_sweepdb_list_runs(lms_sweepdb *db, lms_sweepdb_run **out, int *n, lms_err *err);
+
+/* Replace all of a run's metrics with m[n]. */
+lms_status lms_sweepdb_put_metrics(lms_sweepdb *db, int64_t run_id, const lms_sweepdb_metric *m, int n, lms_err *err);
+/* Replace a run's domain losses at `step` with d[n]. */
+lms_status lms_sweepdb_put_domains(lms_sweepdb *db, int64_t run_id, int64_t step, const lms_sweepdb_domain *d, int n,
+                                   lms_err *err);
+/* Replace a run's evals at `step` with e[n] (tokens, flops: the training seen at that step). Rows
+   whose suite starts with "domain:" are refused (LMS_ERR_ARG): they belong in domain_losses. */
+lms_status lms_sweepdb_put_evals(lms_sweepdb *db, int64_t run_id, int64_t step, double tokens, double flops,
+                                 const lms_sweepdb_eval *e, int n, lms_err *err);
+/* Replace a run's samples with prompt[i] -> text[i], i < n. */
+lms_status lms_sweepdb_put_samples(lms_sweepdb *db, int64_t run_id, const char *const *prompt, const char *const *text,
+                                   int n, lms_err *err);
+/* Replace text text_id of a run's token losses: token[i] (its text), logp[i], rank[i], i < n. */
+lms_status lms_sweepdb_put_token_losses(lms_sweepdb *db, int64_t run_id, int64_t text_id, const char *const *token,
+                                        const float *logp, const int32_t *rank, int n, lms_err *err);
+
+/* Rows in a table (for tests and summaries); -1 on error. */
+int64_t lms_sweepdb_count(lms_sweepdb *db, const char *table, int64_t run_id /* < 0: all runs */);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into buf[32]. */
+const char *lms_sweepdb_utc_now(char buf[32]);
+
+#endif

@@ -1,0 +1,343 @@
+/* sweep.c — running a sweep plan: the sweep dir's lock, the database rows, training each run (new,
+ * resumed, or a WSD cool-down branch copied from its long run's checkpoint), the evaluation after
+ * it, failures recorded, and the sweep-wide progress with an ETA. See sweep.h.
+ *
+ * Leaves out: the grid and plan (sweep_grid.c), what is measured after a run (sweep_eval.c),
+ * spreading runs over MPI ranks (only the opts.rank/n_ranks filter exists).
+ */
+#define _XOPEN_SOURCE 700
+#include "scaling/sweep_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "core/timer.h"
+#include "train/train.h"
+
+lms_sweep_opts lms_sweep_opts_default(void) {
+    lms_sweep_opts o = {0};
+    o.n_ranks = 1;
+    return o;
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f) {
+    (void)sb, (void)flag, (void)f;
+    return remove(p);
+}
+static void rm_rf(const char *dir) { nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static lms_status copy_file(const char *from, const char *to, lms_err *err) {
+    char *d = NULL;
+    size_t n = 0;
+    lms_status st = lms_file_read_all(from, &d, &n, err);
+    if (!st) st = lms_file_write_all(to, d, n, err);
+    free(d);
+    return st;
+}
+
+/* The sweep's state while it runs. */
+typedef struct {
+    const lms_sweep_plan *p;
+    const lms_sweep_opts *o;
+    lms_sweepdb *db;
+    char dir[LMS_SWEEP_PATH];
+    double flops_done;     /* own FLOPs of finished runs */
+    double session_flops;  /* FLOPs trained in this process */
+    double t0;
+    int cur;               /* run in flight */
+    double cur_base;       /* FLOPs of the current run before this process touched it */
+    int64_t cur_start_step;
+    int64_t stop_at;       /* trunk: stop here to copy a branch; -1 */
+    int branch_hit;
+    volatile sig_atomic_t stop;
+} sweep_state;
+
+static void report(sweep_state *s, const char *event, int64_t step, int64_t steps, float loss, double run_flops,
+                   const char *error) {
+    if (!s->o->progress) return;
+    lms_sweep_progress pr = {.event = event, .run = s->p->run[s->cur].name, .run_index = s->cur + 1,
+                             .n_runs = s->p->n_runs, .step = step, .steps = steps, .loss = loss, .error = error};
+    pr.flops_done = s->flops_done + run_flops;
+    pr.flops_total = s->p->total_flops;
+    pr.elapsed_s = lms_now() - s->t0;
+    pr.eta_s = s->session_flops > 0 ? pr.elapsed_s / s->session_flops * (pr.flops_total - pr.flops_done) : NAN;
+    if (pr.eta_s < 0) pr.eta_s = 0;
+    s->o->progress(&pr, s->o->user);
+}
+
+static void on_step(const lms_train_progress *tp, void *user) {
+    sweep_state *s = user;
+    const lms_sweep_run_plan *r = &s->p->run[s->cur];
+    double per_step = r->flops / (double)r->steps;
+    double first = r->parent >= 0 ? (double)r->branch_step : 0; /* a branch's own FLOPs start at its branch step */
+    double run_flops = ((double)tp->step - first) * per_step;
+    s->session_flops = s->cur_base + ((double)(tp->step - s->cur_start_step)) * per_step;
+    report(s, "step", tp->step, tp->steps, tp->loss, run_flops, NULL);
+    if (s->o->stop && *s->o->stop) s->stop = 1;
+    if (s->stop_at >= 0 && tp->step >= s->stop_at) s->stop = 1, s->branch_hit = 1;
+}
+
+static void run_dir_of(const sweep_state *s, int i, char *out, size_t cap) {
+    snprintf(out, cap, "%s/runs/%s", s->dir, s->p->run[i].name);
+}
+
+/* Copy the trunk's checkpoint at its current (= branch) step into branch b's run dir, atomically
+   (a temporary dir renamed). */
+static lms_status make_branch(sweep_state *s, int trunk, int b, lms_err *err) {
+    char td[LMS_SWEEP_PATH + 128], bd[LMS_SWEEP_PATH + 128], tmp[LMS_SWEEP_PATH + 160], a[LMS_SWEEP_PATH + 256],
+        c[LMS_SWEEP_PATH + 256];
+    run_dir_of(s, trunk, td, sizeof td);
+    run_dir_of(s, b, bd, sizeof bd);
+    snprintf(tmp, sizeof tmp, "%s/runs/.%s.tmp", s->dir, s->p->run[b].name);
+    rm_rf(tmp);
+    char name[32];
+    snprintf(name, sizeof name, "step_%08lld", (long long)s->p->run[b].branch_step);
+    lms_status st = lms_mkdir_p(lms_path_join(a, sizeof a, tmp, "checkpoints"), err);
+    const char *files[] = {"config.json", "metrics.jsonl"};
+    for (int i = 0; i < 2 && !st; i++)
+        st = copy_file(lms_path_join(a, sizeof a, td, files[i]), lms_path_join(c, sizeof c, tmp, files[i]), err);
+    const char *ext[] = {"safetensors", "optim.safetensors"};
+    for (int i = 0; i < 2 && !st; i++) {
+        snprintf(a, sizeof a, "%s/checkpoints/%s.%s", td, name, ext[i]);
+        snprintf(c, sizeof c, "%s/checkpoints/%s.%s", tmp, name, ext[i]);
+        st = copy_file(a, c, err);
+    }
+    if (!st) {
+        char line[40];
+        int n = snprintf(line, sizeof line, "%s\n", name);
+        st = lms_file_write_all(lms_path_join(a, sizeof a, tmp, "latest"), line, (size_t)n, err);
+    }
+    if (!st && rename(tmp, bd) != 0) st = lms_errf(err, LMS_ERR_IO, "cannot rename %s to %s: %s", tmp, bd, strerror(errno));
+    if (st) rm_rf(tmp);
+    return st ? lms_err_prefix(err, "making the cool-down branch %s: ", s->p->run[b].name) : LMS_OK;
+}
+
+/* The next branch of trunk that still needs its copy: its branch step (> from), or -1. *b its index. */
+static int64_t next_branch(sweep_state *s, int trunk, int64_t from, int *b) {
+    int64_t best = -1;
+    for (int i = 0; i < s->p->n_runs; i++) {
+        const lms_sweep_run_plan *r = &s->p->run[i];
+        char d[LMS_SWEEP_PATH + 128];
+        run_dir_of(s, i, d, sizeof d);
+        if (r->parent != trunk || r->branch_step < from || lms_path_exists(d)) continue;
+        if (best < 0 || r->branch_step < best) best = r->branch_step, *b = i;
+    }
+    return best;
+}
+
+/* Train run i to its end (new, resumed, or a branch from its copied checkpoint). */
+static lms_status train_run(sweep_state *s, int i, lms_err *err) {
+    const lms_sweep_run_plan *r = &s->p->run[i];
+    const lms_sweep_grid *g = &s->p->grid;
+    char d[LMS_SWEEP_PATH + 128], lp[LMS_SWEEP_PATH + 160];
+    run_dir_of(s, i, d, sizeof d);
+    int have_ckpt = lms_path_exists(lms_path_join(lp, sizeof lp, d, "latest"));
+    lms_train *t = NULL;
+    lms_status st;
+    lms_train_hooks h = {.progress = on_step, .user = s, .stop = &s->stop};
+    if (r->parent >= 0 && !have_ckpt)
+        return lms_errf(err, LMS_ERR_ARG, "its long run %s did not reach step %lld (or the copy of its checkpoint is "
+                        "missing); the long run's failure is recorded there", s->p->run[r->parent].name, (long long)r->branch_step);
+    if (r->parent >= 0) {
+        lms_train_config over;
+        lms_train_config_defaults(&over);
+        over.decay_steps = r->steps;
+        st = lms_train_resume(&t, d, r->steps, &over, LMS_TRAIN_OVER_DECAY, NULL, err);
+    } else if (have_ckpt) st = lms_train_resume(&t, d, 0, NULL, 0, NULL, err);
+    else {
+        rm_rf(d); /* killed before its first checkpoint: start it again */
+        lms_train_config c;
+        lms_train_config_defaults(&c);
+        c.model = r->model;
+        c.batch = g->batch;
+        c.accum = g->accum;
+        c.steps = r->steps;
+        c.lr = r->lr;
+        c.schedule = g->wsd && r->kind == LMS_SWEEP_GRID ? LMS_SCHED_WSD : LMS_SCHED_COSINE;
+        c.decay_frac = g->cooldown;
+        c.seed = g->seed;
+        c.threads = g->threads;
+        c.save_log_steps = r->log_ckpts;
+        c.keep_checkpoints = 1;
+        snprintf(c.tokenizer, sizeof c.tokenizer, "%s", g->tokenizer);
+        if (!(st = lms_train_config_add_data(&c, g->data, err))) st = lms_train_open(&t, d, &c, NULL, err);
+    }
+    if (st) return st;
+    for (;;) {
+        int b = -1;
+        s->cur_start_step = lms_train_step(t);
+        s->stop_at = r->parent < 0 ? next_branch(s, i, lms_train_step(t), &b) : -1;
+        s->branch_hit = 0;
+        if (s->stop_at >= 0 && s->stop_at == lms_train_step(t)) { /* already there: copy now */
+            lms_train_free(t);
+            t = NULL;
+            if ((st = make_branch(s, i, b, err))) return st;
+            if ((st = lms_train_resume(&t, d, 0, NULL, 0, NULL, err))) return st;
+            continue;
+        }
+        st = lms_train_run(t, &h, err);
+        s->cur_base = s->session_flops;
+        if (st == LMS_ERR_INTERRUPTED && s->branch_hit && !(s->o->stop && *s->o->stop)) {
+            s->stop = 0;
+            lms_train_free(t); /* releases the run's lock and flushes; resumed right after the copy */
+            t = NULL;
+            if ((st = lms_train_resume(&t, d, 0, NULL, 0, NULL, err))) return st;
+            continue; /* the loop copies the branch (its step is now the trunk's) */
+        }
+        break;
+    }
+    lms_train_free(t);
+    return st;
+}
+
+static lms_status lock_dir(const char *dir, int *fd, lms_err *err) {
+    char p[LMS_SWEEP_PATH + 16];
+    lms_path_join(p, sizeof p, dir, "lock");
+    *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) return lms_errf(err, LMS_ERR_IO, "cannot create %s: %s", p, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(*fd);
+        *fd = -1;
+        if (e == EWOULDBLOCK)
+            return lms_errf(err, LMS_ERR_IO, "%s is in use: another 'lmscope sweep' is running on it (it holds %s); wait for "
+                            "it to finish or stop it, or give another --out", dir, p);
+        return lms_errf(err, LMS_ERR_IO, "cannot lock %s: %s", p, strerror(e));
+    }
+    return LMS_OK;
+}
+
+static void fill_row(const lms_sweep_plan *p, int i, lms_sweepdb_run *row) {
+    const lms_sweep_run_plan *r = &p->run[i];
+    row->n_layer = r->model.n_layer;
+    row->n_head = r->model.n_head;
+    row->n_embd = r->model.n_embd;
+    row->n_ctx = r->model.n_ctx;
+    row->vocab_size = r->model.vocab_size;
+    row->params = r->params;
+    row->params_nonembed = r->params_nonembed;
+    row->batch = p->grid.batch;
+    row->accum = p->grid.accum;
+    row->steps = r->steps;
+    row->lr = r->lr;
+    snprintf(row->schedule, sizeof row->schedule, "%s", p->grid.wsd && r->kind == LMS_SWEEP_GRID ? "wsd" : "cosine");
+    row->tokens = r->tokens;
+    row->flops = r->flops;
+    snprintf(row->parent, sizeof row->parent, "%s", r->parent >= 0 ? p->run[r->parent].name : "");
+    snprintf(row->kind, sizeof row->kind, "%s", r->kind == LMS_SWEEP_LR ? "lr_sweep" : "grid");
+}
+
+static int mine(const lms_sweep_plan *p, const lms_sweep_opts *o, int i) {
+    int root = i;
+    while (p->run[root].parent >= 0) root = p->run[root].parent;
+    return o->n_ranks <= 1 || root % o->n_ranks == o->rank;
+}
+
+lms_status lms_sweep_run(const lms_sweep_plan *p, const char *sweep_dir, const lms_sweep_opts *o, int *n_failed,
+                         lms_err *err) {
+    if (n_failed) *n_failed = 0;
+    lms_sweep_opts def = lms_sweep_opts_default();
+    if (!o) o = &def;
+    sweep_state s = {.p = p, .o = o, .t0 = lms_now(), .stop_at = -1};
+    if (strlen(sweep_dir) >= sizeof s.dir - 160) return lms_errf(err, LMS_ERR_ARG, "--out path too long");
+    snprintf(s.dir, sizeof s.dir, "%s", sweep_dir);
+    char q[LMS_SWEEP_PATH + 64];
+    lms_status st = lms_mkdir_p(lms_path_join(q, sizeof q, sweep_dir, "runs"), err);
+    if (st) return st;
+    int fd = -1;
+    if ((st = lock_dir(sweep_dir, &fd, err))) return st;
+    char *grid = lms_sweep_grid_to_json(&p->grid), *old = NULL;
+    if (!grid) {
+        close(fd);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    if ((st = lms_sweepdb_open(&s.db, lms_path_join(q, sizeof q, sweep_dir, "results.db"), 1, err))) goto done;
+    if ((st = lms_sweepdb_get_meta(s.db, "grid_json", &old, err))) goto done;
+    if (old && strcmp(old, grid)) {
+        st = lms_errf(err, LMS_ERR_MISMATCH, "%s holds a sweep of another grid (meta.grid_json differs); continue it with "
+                      "the grid it started with, or give another --out", sweep_dir);
+        goto done;
+    }
+    if (!old) {
+        if ((st = lms_sweepdb_set_meta(s.db, "grid_json", grid, err)) ||
+            (st = lms_sweepdb_set_meta(s.db, "lmscope_version", "0.1.0", err)) ||
+            (st = lms_sweepdb_set_meta(s.db, "corpus", p->grid.data, err)) ||
+            (st = lms_sweepdb_set_meta(s.db, "tokenizer_hash", p->tokenizer_hash, err)))
+            goto done;
+    }
+    /* every run gets its row first, so a report sees the whole plan */
+    for (int i = 0; i < p->n_runs; i++) {
+        lms_sweepdb_run row;
+        int found;
+        if ((st = lms_sweepdb_get_run(s.db, p->run[i].name, &row, &found, err))) goto done;
+        if (found) continue;
+        char d[LMS_SWEEP_PATH + 128];
+        run_dir_of(&s, i, d, sizeof d);
+        lms_sweepdb_run_init(&row, p->run[i].name, d);
+        fill_row(p, i, &row);
+        if ((st = lms_sweepdb_put_run(s.db, &row, NULL, err))) goto done;
+    }
+    for (int i = 0; i < p->n_runs; i++) {
+        if (!mine(p, o, i)) continue;
+        const lms_sweep_run_plan *r = &p->run[i];
+        lms_sweepdb_run row;
+        int found;
+        s.cur = i;
+        if ((st = lms_sweepdb_get_run(s.db, r->name, &row, &found, err))) goto done;
+        if (!found) {
+            st = lms_errf(err, LMS_ERR_IO, "%s: run %s vanished from the database", sweep_dir, r->name);
+            goto done;
+        }
+        if (!strcmp(row.status, "done")) {
+            s.flops_done += r->own_flops;
+            report(&s, "skip", r->steps, r->steps, NAN, 0, NULL);
+            continue;
+        }
+        fill_row(p, i, &row);
+        strcpy(row.status, "running");
+        row.error[0] = 0;
+        if (!row.started_utc[0]) lms_sweepdb_utc_now(row.started_utc);
+        if ((st = lms_sweepdb_put_run(s.db, &row, NULL, err))) goto done;
+        report(&s, "start", 0, r->steps, NAN, 0, NULL);
+        s.stop = 0;
+        double t0 = lms_now();
+        lms_err rerr = {0};
+        lms_status rs = train_run(&s, i, &rerr);
+        if (rs == LMS_ERR_INTERRUPTED) {
+            st = lms_errf(err, LMS_ERR_INTERRUPTED, "interrupted in run %s (%s); run the same sweep again to continue",
+                          r->name, rerr.msg);
+            goto done;
+        }
+        if (!rs) {
+            report(&s, "eval", r->steps, r->steps, NAN, r->own_flops, NULL);
+            char d[LMS_SWEEP_PATH + 128];
+            run_dir_of(&s, i, d, sizeof d);
+            rs = lms_sweep_evaluate(p, i, d, s.db, &row, &rerr);
+            if (rs) lms_err_prefix(&rerr, "evaluating: ");
+        }
+        row.elapsed_s = (isfinite(row.elapsed_s) ? row.elapsed_s : 0) + (lms_now() - t0);
+        if (rs) {
+            strcpy(row.status, "failed");
+            snprintf(row.error, sizeof row.error, "%s", rerr.msg[0] ? rerr.msg : "failed");
+            if (n_failed) (*n_failed)++;
+        } else strcpy(row.status, "done");
+        lms_sweepdb_utc_now(row.finished_utc);
+        if ((st = lms_sweepdb_put_run(s.db, &row, NULL, err))) goto done;
+        s.flops_done += r->own_flops;
+        report(&s, rs ? "failed" : "done", r->steps, r->steps, (float)row.final_train_loss, 0, rs ? row.error : NULL);
+    }
+done:
+    free(grid);
+    free(old);
+    lms_sweepdb_close(s.db);
+    close(fd);
+    return st;
+}

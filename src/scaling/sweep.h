@@ -1,0 +1,165 @@
+/* sweep.h — the scaling laboratory's runner: a grid of model shapes x token budgets, trained one
+ * run after another, each a normal run directory SWEEP_DIR/runs/<name>, with the results in
+ * SWEEP_DIR/results.db (scaling/db.h).
+ *
+ *   lms_sweep_grid g;
+ *   if (lms_sweep_grid_preset(&g, "tiny", &err)) ...;      // or lms_sweep_grid_load(&g, "grid.json", &err)
+ *   snprintf(g.data, sizeof g.data, "%s", shards_dir);
+ *   lms_sweep_plan *p;
+ *   if (lms_sweep_plan_make(&p, &g, &err)) ...;           // checks the grid, the data and the memory
+ *   lms_sweep_opts o = lms_sweep_opts_default(); o.progress = print_line;
+ *   lms_status st = lms_sweep_run(p, "sweeps/tiny", &o, &err);
+ *   lms_sweep_plan_free(p);
+ *
+ * A grid (JSON, docs/scaling.md "Sweeps"): shapes [{layers, heads, dim[, lr]}], ctx, batch, accum,
+ * data (a shards dir of 'lmscope data prepare'), tokenizer, budgets as "tokens" (absolute) or
+ * "tokens_per_param" (x non-embedding parameters), schedule "cosine" (one run per shape and budget)
+ * or "wsd" (one long run per shape at the largest budget; every smaller budget is a cool-down
+ * branch: a copy of the long run's checkpoint at budget x (1 - cooldown) resumed with a linear
+ * decay to the budget), the learning-rate rule lr = min(lr_max, lr_c / dim) unless a shape gives
+ * its own lr, an optional lr_sweep {sizes, factors} (the smallest `sizes` shapes again at the
+ * largest budget with lr x each factor: the runs that justify the rule, kind 'lr_sweep'),
+ * seed, threads, samples, sample_tokens.
+ *
+ * At the end of every run: its metrics.jsonl into `metrics`; the validation loss over the WHOLE
+ * validation set, token-weighted, overall and per domain with bits per byte (lms_validate,
+ * max_batches -1) into runs and domain_losses; the probe suites (sweep_suites.c: filled in when
+ * the eval library lands) into evals; greedy samples; for the smallest and largest shapes the
+ * per-token losses of a validation excerpt per domain. The largest shape's longest run keeps its
+ * log-spaced checkpoints (save_log_steps) and gets domain losses and suites at each.
+ *
+ * Resumable: finished runs are skipped; a run left 'running' with a checkpoint is resumed, one
+ * without is started again; a failed run is recorded (status 'failed', its error) and the sweep
+ * goes on (a later sweep retries it). SWEEP_DIR/lock (flock) keeps a second sweep out. The grid a
+ * sweep started with is kept in meta.grid_json; another grid on the same dir is refused.
+ *
+ * MPI hook (not used yet): opts.rank / opts.n_ranks: this process trains only the runs with
+ * index % n_ranks == rank (a WSD branch goes with its long run). The database is one SQLite file,
+ * so ranks on several machines need a shared filesystem with working locks, or one writer rank.
+ *
+ * Leaves out: the fits (fit.h), the report, choosing a demo's sizes by measurement (docs/).
+ */
+#ifndef LMS_SCALING_SWEEP_H
+#define LMS_SCALING_SWEEP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "model/gpt.h"
+
+#define LMS_SWEEP_MAX_SHAPES 32
+#define LMS_SWEEP_MAX_BUDGETS 16
+#define LMS_SWEEP_MAX_FACTORS 8
+#define LMS_SWEEP_PATH 1024
+
+typedef struct {
+    int n_layer, n_head, n_embd;
+    float lr; /* 0: from the rule */
+} lms_sweep_shape;
+
+typedef struct {
+    char name[64];
+    int n_shapes;
+    lms_sweep_shape shape[LMS_SWEEP_MAX_SHAPES];
+    int n_budgets;
+    double budget[LMS_SWEEP_MAX_BUDGETS]; /* tokens, or tokens per non-embedding parameter */
+    int budget_per_param;                 /* budget[] are tokens_per_param */
+    int ctx, batch, accum;
+    int wsd;                              /* 0: cosine per run; 1: WSD with cool-down branches */
+    float cooldown;                       /* WSD: fraction of each budget spent decaying (0, 1) */
+    float lr_c, lr_max;                   /* lr = min(lr_max, lr_c / dim) */
+    int lr_sweep_sizes;                   /* smallest shapes that get the LR sweep (0: none) */
+    int n_lr_factors;
+    float lr_factor[LMS_SWEEP_MAX_FACTORS];
+    uint64_t seed;
+    int threads;                          /* 0: all cores */
+    int samples, sample_tokens;           /* greedy samples per run and their length */
+    char data[LMS_SWEEP_PATH];            /* shards dir */
+    char tokenizer[LMS_SWEEP_PATH];       /* tokenizer dir; "" = the shards' own (bytes) */
+} lms_sweep_grid;
+
+/* Defaults for the fields a grid file may leave out: ctx 128, batch 16, accum 1, cosine, cooldown
+   0.2, lr_c 0.4, lr_max 0.01, no LR sweep, seed 1, threads 0, 2 samples of 32 tokens. No shapes,
+   no budgets, no data. */
+void lms_sweep_grid_defaults(lms_sweep_grid *g);
+
+/* A named preset: "tiny" (tests: 2 shapes L1 C16/C32, ctx 16, 2 budgets of 10 and 20 steps),
+   "quick" (<= 10 min on 2 cores), "demo" (<= 30 min on 2 cores; 6 shapes, dims 32..192). Data and
+   tokenizer stay empty. LMS_ERR_ARG names the presets for another name. */
+lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *err);
+
+/* Parse a grid from JSON text / a file (unknown keys, wrong types, empty lists, bad values:
+   LMS_ERR_ARG naming the field). */
+lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *err);
+lms_status lms_sweep_grid_load(lms_sweep_grid *g, const char *path, lms_err *err);
+/* The grid as canonical JSON (malloc'd; what meta.grid_json holds). */
+char *lms_sweep_grid_to_json(const lms_sweep_grid *g);
+
+typedef enum { LMS_SWEEP_GRID = 0, LMS_SWEEP_LR } lms_sweep_kind;
+
+/* One planned run. */
+typedef struct {
+    char name[96];
+    lms_gpt_config model;
+    float lr;
+    int64_t steps;
+    int parent;               /* WSD branch: index of its long run; -1 */
+    int64_t branch_step;      /* WSD branch: the long run's step it is copied at; -1 */
+    lms_sweep_kind kind;
+    int log_ckpts;            /* keep log-spaced checkpoints and evaluate them (largest shape) */
+    int token_losses;         /* store per-token losses (smallest and largest shapes) */
+    int64_t params, params_nonembed;
+    double tokens, flops;     /* at the end of the run: steps x batch x accum x ctx, x flops/token */
+    double own_flops;         /* FLOPs this run trains itself (a branch: only its cool-down) */
+} lms_sweep_run_plan;
+
+typedef struct {
+    lms_sweep_grid grid;
+    int vocab_size;           /* the data's */
+    char tokenizer_hash[65];
+    int n_runs;
+    lms_sweep_run_plan *run;  /* [n_runs], in training order */
+    double total_flops;       /* sum of own_flops */
+    uint64_t mem_bytes;       /* training plan of the largest run */
+} lms_sweep_plan;
+
+/* Check the grid (LMS_ERR_ARG naming the field), open its data (vocabulary, tokenizer hash), lay
+   out the runs, compute params/tokens/FLOPs, and refuse a grid whose largest model does not fit in
+   the available memory (LMS_ERR_ARG with the estimate). Free with lms_sweep_plan_free. */
+lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lms_err *err);
+void lms_sweep_plan_free(lms_sweep_plan *p);
+
+/* Measure training throughput in FLOP/s on the plan's largest shape: a few steps on random tokens
+   (no data, nothing written). For --dry-run's time estimate. */
+lms_status lms_sweep_measure(const lms_sweep_plan *p, double *flops_per_s, lms_err *err);
+
+/* What the sweep reports, after every training step and at each run's start and end. */
+typedef struct {
+    const char *event;        /* "start", "step", "eval", "done", "failed", "skip" */
+    const char *run;
+    int run_index, n_runs;    /* 1-based */
+    int64_t step, steps;
+    float loss;
+    const char *error;        /* "failed": the message */
+    double flops_done, flops_total; /* sweep-wide, own FLOPs of finished runs and of this one so far */
+    double elapsed_s, eta_s;  /* this session; eta from its FLOP rate (NAN before the first step) */
+} lms_sweep_progress;
+
+typedef struct {
+    void (*progress)(const lms_sweep_progress *p, void *user); /* may be NULL */
+    void *user;
+    volatile sig_atomic_t *stop; /* nonzero: the run in flight checkpoints, the sweep returns LMS_ERR_INTERRUPTED */
+    int rank, n_ranks;           /* MPI hook (see above); 0 and 1 */
+} lms_sweep_opts;
+
+lms_sweep_opts lms_sweep_opts_default(void);
+
+/* Run (or continue) the sweep into sweep_dir (created). LMS_OK when every run of this rank is done
+   or failed (failures are in the database; *n_failed, may be NULL, counts them), LMS_ERR_IO when
+   another sweep holds the directory or the database cannot be written, LMS_ERR_MISMATCH when the
+   directory holds a sweep of another grid, LMS_ERR_INTERRUPTED on stop. */
+lms_status lms_sweep_run(const lms_sweep_plan *p, const char *sweep_dir, const lms_sweep_opts *o, int *n_failed,
+                         lms_err *err);
+
+#endif
