@@ -25,6 +25,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "scaling/db.h"
 #include "scaling/fit.h"
 
 #define CMD "fit"
@@ -94,8 +95,38 @@ static int add_row(runs_t *t, json_t *row, long lineno, char *why, size_t cap) {
     return 0;
 }
 
+/* A sweep dir: its results.db's finished grid runs (status done, not LR-sweep variants). */
+static int read_sweep(runs_t *t, const char *dir) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/results.db", dir);
+    lms_sweepdb *db = NULL;
+    lms_err err = {0};
+    lms_sweepdb_run *r = NULL;
+    int n = 0, code = 0;
+    if (lms_sweepdb_open(&db, p, 0, &err) || lms_sweepdb_list_runs(db, &r, &n, &err)) {
+        lms_cli_error(CMD, "%s: %s", dir, err.msg);
+        lms_sweepdb_close(db);
+        return 1;
+    }
+    lms_sweepdb_close(db);
+    for (int i = 0; i < n && !code; i++) {
+        if (strcmp(r[i].status, "done") || strcmp(r[i].kind, "grid")) continue;
+        json_t *row = json_pack("{s:s, s:f, s:f, s:f, s:f}", "name", r[i].name, "params_nonembed", (double)r[i].params_nonembed,
+                                "tokens", r[i].tokens, "flops", r[i].flops, "loss", r[i].val_loss);
+        char why[256];
+        int a = row ? add_row(t, row, i + 1, why, sizeof why) : -2;
+        json_decref(row);
+        if (a == -2) lms_cli_error(CMD, "out of memory"), code = 1;
+        else if (a < 0) lms_cli_error(CMD, "%s: run %s: %s", p, r[i].name, why), code = 1;
+    }
+    free(r);
+    return code;
+}
+
 static int read_runs(runs_t *t, const char *path) {
     FILE *fp = stdin;
+    struct stat sd;
+    if (strcmp(path, "-") && stat(path, &sd) == 0 && S_ISDIR(sd.st_mode)) return read_sweep(t, path);
     if (strcmp(path, "-")) {
         struct stat st;
         if (stat(path, &st) != 0) {
@@ -387,7 +418,7 @@ int lms_cmd_fit(int argc, char **argv) {
     int rc = lms_args_parse(CMD, "Fit scaling laws to training runs: L(C) over the compute frontier and L(N, D), with "
                             "bootstrap intervals, the compute-optimal size, an isoFLOP check and a held-out prediction. "
                             "FILE: JSON Lines, one run per line ({\"name\", \"params_nonembed\", \"tokens\", \"flops\", "
-                            "\"loss\"}); - for stdin.", flags, argc, argv, &pos, &npos);
+                            "\"loss\"}); - for stdin; or a sweep dir (its results.db's finished grid runs, loss = whole-set validation loss).", flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
     if (npos != 1) {
         lms_cli_error(CMD, "give one JSON Lines file of runs, e.g. lmscope fit runs.jsonl (got %d arguments)", npos);

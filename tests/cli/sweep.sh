@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# sweep.sh — 'lmscope sweep' end to end on a tiny shard dir made here: the tiny preset fills every
+# table (evals stays empty until the eval library lands), FLOPs equal the trainer's, the validation
+# loss covers the whole validation set; a WSD grid makes cool-down branches and LR-sweep runs;
+# SIGKILL mid-sweep and a rerun finish without duplicate rows or retraining; a diverging run is
+# recorded as failed while the others finish; bad grids, another schema version and a held lock
+# are refused clearly; 'lmscope fit SWEEP_DIR' reads the database.
+set -u
+L=${LMSCOPE:-./lmscope}
+D=$(mktemp -d /tmp/lms_cli_sweep.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$D"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+q() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print(*r, sep="|") for r in c.execute(sys.argv[2])]; c.commit()' "$@"; }
+
+mkdir -p "$D/c"
+python3 - "$D/c" <<'PY'
+import random, sys
+random.seed(1)
+w = 'the a cat dog sat ran on in park mat sun hot we like read books it rains fall birds sing morning'.split()
+for d in ['news', 'stories']:
+    open(f'{sys.argv[1]}/{d}.txt', 'w').write('\n<|endoftext|>\n'.join(' '.join(random.choice(w) for _ in range(120)) + '.' for i in range(30)))
+PY
+"$L" data prepare --out "$D/s" --val-docs 3 "$D/c" >/dev/null 2>&1 || fail "data prepare"
+
+# 1. the tiny preset end to end
+"$L" sweep --preset tiny --data "$D/s" --out "$D/t" --threads 1 2>"$D/err" || fail "tiny sweep exited $?: $(cat "$D/err")"
+db="$D/t/results.db"
+[ "$(q "$db" "select count(*) from runs where status='done'")" = 4 ] || fail "want 4 done runs: $(q "$db" 'select name,status,error from runs')"
+[ "$(q "$db" "select value from meta where key='schema_version'")" = 1 ] || fail "schema_version"
+for t in metrics domain_losses samples token_losses; do
+  [ "$(q "$db" "select count(*) from $t")" -gt 0 ] || fail "table $t is empty"
+done
+# every step once in metrics; FLOPs as the trainer counted them; runs.tokens = steps x batch x ctx
+bad=$(q "$db" "select r.name from runs r where r.steps != (select count(distinct step) from metrics m where m.run_id=r.id)
+  or r.steps != (select count(*) from metrics m where m.run_id=r.id)
+  or abs(r.flops - (select flops from metrics m where m.run_id=r.id and m.step=r.steps)) > 1e-6*r.flops
+  or r.tokens != r.steps*r.batch*r.n_ctx or r.val_loss is null or r.val_bpb is null")
+[ -z "$bad" ] || fail "runs inconsistent with their metrics: $bad"
+# the validation loss covers the whole validation set: far more tokens than the trainer's 8 default batches
+# (8 x 4 x 16 = 512), and the token-weighted mean of the domains is the run's loss
+q "$db" "select r.val_loss, sum(d.loss*d.tokens)/sum(d.tokens), sum(d.tokens) from runs r join domain_losses d
+  on d.run_id=r.id and d.step=r.steps group by r.id" | python3 -c '
+import sys
+for l in sys.stdin:
+    v, w, n = map(float, l.split("|"))
+    assert abs(v - w) < 1e-6 * v, (v, w)
+    assert n > 2000, n' || fail "validation loss is not over the whole set, token-weighted"
+"$L" sweep --preset tiny --data "$D/s" --out "$D/t" --threads 1 2>"$D/err" || fail "rerun of a finished sweep"
+[ "$(grep -c 'already done' "$D/err")" = 4 ] || fail "finished runs were not skipped: $(cat "$D/err")"
+[ "$(q "$db" "select count(*) from samples")" = 4 ] || fail "samples duplicated by a rerun"
+
+# 2. WSD branches and an LR sweep; fit reads the sweep dir
+cat >"$D/wsd.json" <<JSON
+{"shapes":[{"layers":1,"heads":1,"dim":16},{"layers":1,"heads":2,"dim":32}],"tokens":[640,1280,2560],"ctx":16,"batch":4,
+ "schedule":"wsd","cooldown":0.2,"lr_sweep":{"sizes":1,"factors":[0.5,2]},"samples":1,"sample_tokens":4,"data":"$D/s"}
+JSON
+"$L" sweep --grid "$D/wsd.json" --out "$D/w" --threads 1 2>"$D/err" || fail "wsd sweep: $(cat "$D/err")"
+db="$D/w/results.db"
+[ "$(q "$db" "select count(*) from runs where status='done'")" = 8 ] || fail "wsd: want 8 done runs"
+[ "$(q "$db" "select count(*) from runs where parent is not null and schedule='wsd'")" = 4 ] || fail "wsd: want 4 branches"
+[ "$(q "$db" "select count(*) from runs where kind='lr_sweep'")" = 2 ] || fail "wsd: want 2 lr-sweep runs"
+# a branch's metrics up to its branch step are its long run's, bit for bit
+[ "$(q "$db" "select count(*) from metrics b join runs rb on b.run_id=rb.id join runs rt on rt.name=rb.parent
+  join metrics t on t.run_id=rt.id and t.step=b.step where b.step <= 8 and rb.name='L1-C16-H1-640' and b.loss=t.loss")" = 8 ] \
+  || fail "a branch does not continue its long run"
+# the largest shape's long run: losses at the log-spaced checkpoints
+[ "$(q "$db" "select count(distinct d.step) from domain_losses d join runs r on r.id=d.run_id where r.name='L1-C32-H2-2.56k'")" -ge 6 ] \
+  || fail "no losses at the log-spaced checkpoints"
+"$L" fit "$D/w" --bootstrap 0 >"$D/fit" 2>&1 || fail "fit on a sweep dir: $(cat "$D/fit")"
+grep -q "^6 runs from" "$D/fit" || fail "fit should read the 6 grid runs: $(head -3 "$D/fit")"
+
+# 3. SIGKILL mid-sweep, then a rerun finishes without duplicates or retraining
+cat >"$D/kill.json" <<JSON
+{"shapes":[{"layers":1,"heads":1,"dim":16},{"layers":1,"heads":2,"dim":32}],"tokens":[640,64000],"ctx":16,"batch":4,"samples":1,"data":"$D/s"}
+JSON
+"$L" sweep --grid "$D/kill.json" --out "$D/k" --threads 1 2>"$D/kerr" &
+pid=$!
+for i in $(seq 1000); do grep -q " done " "$D/kerr" && break; sleep 0.02; done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+db="$D/k/results.db"
+first=$(q "$db" "select finished_utc from runs where status='done' order by id limit 1")
+[ -n "$first" ] || fail "kill test: no run finished before the kill"
+[ "$(q "$db" "select count(*) from runs where status='done'")" -lt 4 ] || fail "kill test: the sweep finished before the kill"
+"$L" sweep --grid "$D/kill.json" --out "$D/k" --threads 1 2>"$D/err" || fail "rerun after kill: $(cat "$D/err")"
+[ "$(q "$db" "select count(*) from runs where status='done'")" = 4 ] || fail "kill test: not all done after the rerun"
+grep -q "already done" "$D/err" || fail "kill test: the finished run was retrained"
+[ "$(q "$db" "select finished_utc from runs where status='done' order by id limit 1")" = "$first" ] || fail "kill test: run 1 rewritten"
+bad=$(q "$db" "select r.name from runs r where r.steps != (select count(*) from metrics m where m.run_id=r.id)
+  or (select count(*) from samples s where s.run_id=r.id) != 1")
+[ -z "$bad" ] || fail "kill test: duplicate or missing rows for $bad"
+
+# 4. a diverging run is recorded as failed, the others finish
+cat >"$D/fail.json" <<JSON
+{"shapes":[{"layers":1,"heads":1,"dim":16,"lr":1e30},{"layers":1,"heads":2,"dim":32}],"tokens":[640],"ctx":16,"batch":4,"samples":1,"data":"$D/s"}
+JSON
+"$L" sweep --grid "$D/fail.json" --out "$D/f" --threads 1 2>"$D/err"; rc=$?
+[ $rc = 1 ] || fail "a failed run: want exit 1, got $rc: $(cat "$D/err")"
+grep -q "1 of 2 runs failed" "$D/err" || fail "no failure summary: $(cat "$D/err")"
+[ "$(q "$D/f/results.db" "select status from runs where name like 'L1-C16%'")" = failed ] || fail "the diverging run is not 'failed'"
+q "$D/f/results.db" "select error from runs where status='failed'" | grep -q "diverged" || fail "no error recorded"
+[ "$(q "$D/f/results.db" "select status from runs where name like 'L1-C32%'")" = done ] || fail "the other run did not finish"
+
+# 5. bad grids: exit 2, the field named
+bad_grid() { # json want-substring
+  printf '%s' "$1" >"$D/bad.json"
+  "$L" sweep --grid "$D/bad.json" --data "$D/s" --out "$D/b" 2>"$D/err"; rc=$?
+  [ $rc = 2 ] || fail "grid $1: want exit 2, got $rc: $(cat "$D/err")"
+  grep -q -- "$2" "$D/err" || fail "grid $1: message lacks '$2': $(cat "$D/err")"
+}
+bad_grid '{"shapes":[],"tokens":[100]}' '"shapes" must be a non-empty list'
+bad_grid '{"shapes":[{"layers":1,"heads":3,"dim":16}],"tokens":[100]}' 'heads 3 does not divide dim 16'
+bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}]}' 'no token budgets'
+bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100],"colour":1}' 'unknown field "colour"'
+bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[200,100]}' '"tokens" must increase'
+bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100],"lr_sweep":{"sizes":2,"factors":[2]}}' 'lr_sweep.sizes'
+bad_grid '{"shapes":' 'not valid JSON'
+LMSCOPE_MEM_AVAILABLE=100K "$L" sweep --preset tiny --data "$D/s" --out "$D/b" 2>"$D/err"; rc=$?
+[ $rc = 2 ] && grep -q "needs about .* GiB" "$D/err" || fail "memory: want exit 2 with the estimate, got $rc: $(cat "$D/err")"
+[ ! -e "$D/b" ] || fail "a refused grid left a sweep dir"
+"$L" sweep --preset nope --data "$D/s" --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q "demo, quick and tiny" "$D/err" || fail "unknown preset"
+"$L" sweep --preset tiny --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q -- "--data" "$D/err" || fail "no data"
+"$L" sweep --preset tiny --grid "$D/wsd.json" --out "$D/b" 2>/dev/null; [ $? = 2 ] || fail "--preset with --grid"
+"$L" sweep --grid "$D/wsd.json" --out "$D/t" 2>"$D/err"; [ $? = 1 ] && grep -q "another grid" "$D/err" || fail "another grid on a sweep dir"
+
+# 6. the lock, and a database of another schema version
+python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], "w").close(); time.sleep(30)' "$D/t/lock" "$D/locked" &
+lk=$!
+for i in $(seq 200); do [ -e "$D/locked" ] && break; sleep 0.05; done
+"$L" sweep --preset tiny --data "$D/s" --out "$D/t" 2>"$D/err"; rc=$?
+[ $rc = 1 ] && grep -q "in use: another 'lmscope sweep'" "$D/err" || fail "lock: want exit 1 'in use', got $rc: $(cat "$D/err")"
+kill $lk; wait $lk 2>/dev/null
+q "$D/t/results.db" "update meta set value='2' where key='schema_version'"
+"$L" sweep --preset tiny --data "$D/s" --out "$D/t" 2>"$D/err"; rc=$?
+[ $rc = 1 ] && grep -q "schema version 2 but this lmscope reads version 1" "$D/err" || fail "schema version: got $rc: $(cat "$D/err")"
+"$L" fit "$D/t" 2>"$D/err"; [ $? = 1 ] && grep -q "schema version 2" "$D/err" || fail "fit on another schema version"
+echo ok
