@@ -1,0 +1,145 @@
+/* test_sweepdb.c — the sweep results database: a new file gets the schema and schema_version '1';
+ * another version and a file that is not a sweep database are refused with a clear message; run
+ * rows insert, update in place (one row per name) and read back with NULLs as NAN/-1; rewriting a
+ * run's metrics, domain losses, evals, samples and token losses replaces them (no duplicates);
+ * 'domain:' eval rows are refused; a database of the first contract (no runs.kind) still reads and
+ * writes. */
+#define _XOPEN_SOURCE 700
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#include "scaling/db.h"
+
+static char g_dir[64];
+static const char *path(const char *name) {
+    static char p[128];
+    if (!g_dir[0]) {
+        snprintf(g_dir, sizeof g_dir, "/tmp/lms_test_sweepdb_XXXXXX");
+        if (!mkdtemp(g_dir)) abort();
+    }
+    snprintf(p, sizeof p, "%s/%s", g_dir, name);
+    return p;
+}
+
+static void raw_exec(const char *file, const char *sql) {
+    sqlite3 *h;
+    sqlite3_open(file, &h);
+    sqlite3_exec(h, sql, NULL, NULL, NULL);
+    sqlite3_close(h);
+}
+
+static void test_create_and_version(void) {
+    lms_err err = {0};
+    lms_sweepdb *db = NULL;
+    const char *p = path("a.db");
+    CHECK(lms_sweepdb_open(&db, p, 0, &err) == LMS_ERR_IO); /* no file, no create */
+    CHECK(lms_sweepdb_open(&db, p, 1, &err) == LMS_OK);
+    char *v = NULL;
+    CHECK(lms_sweepdb_get_meta(db, "schema_version", &v, &err) == LMS_OK && v && !strcmp(v, "1"));
+    free(v);
+    CHECK(lms_sweepdb_get_meta(db, "nope", &v, &err) == LMS_OK && v == NULL);
+    lms_sweepdb_close(db);
+    CHECK(lms_sweepdb_open(&db, p, 0, &err) == LMS_OK); /* reopens */
+    lms_sweepdb_close(db);
+    raw_exec(p, "UPDATE meta SET value = '7' WHERE key = 'schema_version'");
+    CHECK(lms_sweepdb_open(&db, p, 1, &err) == LMS_ERR_FORMAT && db == NULL);
+    CHECKF(strstr(err.msg, "schema version 7") && strstr(err.msg, "reads version 1"), "%s", err.msg);
+    /* not a sweep database */
+    FILE *f = fopen(path("junk.db"), "w");
+    fputs("this is not sqlite at all, just text that is long enough to be a header....................", f);
+    fclose(f);
+    CHECK(lms_sweepdb_open(&db, path("junk.db"), 1, &err) == LMS_ERR_FORMAT);
+    raw_exec(path("other.db"), "CREATE TABLE t (x)");
+    CHECK(lms_sweepdb_open(&db, path("other.db"), 1, &err) == LMS_ERR_FORMAT);
+    CHECKF(strstr(err.msg, "not a sweep results database"), "%s", err.msg);
+}
+
+static void test_rows_replace(void) {
+    lms_err err = {0};
+    lms_sweepdb *db = NULL;
+    CHECK(lms_sweepdb_open(&db, path("b.db"), 1, &err) == LMS_OK);
+    if (!db) return;
+    lms_sweepdb_run r, back;
+    lms_sweepdb_run_init(&r, "L1-C16", "runs/L1-C16");
+    r.n_layer = 1;
+    r.lr = 0.01;
+    int64_t id = -1, id2 = -1;
+    int found = 0;
+    CHECK(lms_sweepdb_put_run(db, &r, &id, &err) == LMS_OK && id >= 1);
+    strcpy(r.status, "done");
+    r.val_loss = 2.5;
+    CHECK(lms_sweepdb_put_run(db, &r, &id2, &err) == LMS_OK && id2 == id);
+    CHECK(lms_sweepdb_count(db, "runs", -1) == 1);
+    CHECK(lms_sweepdb_get_run(db, "L1-C16", &back, &found, &err) == LMS_OK && found);
+    CHECK(!strcmp(back.status, "done") && back.val_loss == 2.5 && back.n_layer == 1 && back.n_head == -1);
+    CHECK(isnan(back.flops) && back.error[0] == 0 && !strcmp(back.kind, "grid"));
+    strcpy(r.status, "finished"); /* the CHECK constraint */
+    CHECK(lms_sweepdb_put_run(db, &r, NULL, &err) == LMS_ERR_IO);
+    lms_sweepdb_metric m[3] = {{1, 64, 1e6, 5.0, NAN, 0.01}, {2, 128, 2e6, 4.0, 4.1, 0.01}, {3, 192, 3e6, 3.5, NAN, 0.005}};
+    for (int k = 0; k < 2; k++) CHECK(lms_sweepdb_put_metrics(db, id, m, 3, &err) == LMS_OK);
+    CHECK(lms_sweepdb_count(db, "metrics", id) == 3);
+    lms_sweepdb_domain d[2] = {{"news", 3.0, 4.0, 100}, {"stories", 3.2, 4.2, 90}};
+    for (int k = 0; k < 2; k++) CHECK(lms_sweepdb_put_domains(db, id, 3, d, 2, &err) == LMS_OK);
+    CHECK(lms_sweepdb_put_domains(db, id, 1, d, 1, &err) == LMS_OK);
+    CHECK(lms_sweepdb_count(db, "domain_losses", id) == 3);
+    lms_sweepdb_eval e = {.suite = "capitals", .kind = "mc", .n = 20, .chance = 0.25, .acc = 0.3, .acc_se = 0.1,
+                          .acc_norm = NAN, .acc_norm_se = NAN, .logp = -2, .logp_se = 0.1, .prob = NAN, .prob_se = NAN,
+                          .edit = NAN, .edit_se = NAN};
+    for (int k = 0; k < 2; k++) CHECK(lms_sweepdb_put_evals(db, id, 3, 192, 3e6, &e, 1, &err) == LMS_OK);
+    CHECK(lms_sweepdb_count(db, "evals", id) == 1);
+    e.suite = "domain:news";
+    CHECK(lms_sweepdb_put_evals(db, id, 3, 192, 3e6, &e, 1, &err) == LMS_ERR_ARG);
+    const char *pr[2] = {"The", "In the"}, *tx[2] = {" cat sat", " park"};
+    for (int k = 0; k < 2; k++) CHECK(lms_sweepdb_put_samples(db, id, pr, tx, 2, &err) == LMS_OK);
+    CHECK(lms_sweepdb_count(db, "samples", id) == 2);
+    const char *tok[3] = {"a", " b", "c"};
+    float lp[3] = {-1, -2, -3};
+    int32_t rk[3] = {1, 2, 3};
+    for (int k = 0; k < 2; k++) CHECK(lms_sweepdb_put_token_losses(db, id, 0, tok, lp, rk, 3, &err) == LMS_OK);
+    CHECK(lms_sweepdb_put_token_losses(db, id, 1, tok, lp, NULL, 2, &err) == LMS_OK);
+    CHECK(lms_sweepdb_count(db, "token_losses", id) == 5);
+    CHECK(lms_sweepdb_count(db, "no_such_table; DROP TABLE runs", -1) == -1);
+    lms_sweepdb_run *all = NULL;
+    int n = 0;
+    CHECK(lms_sweepdb_list_runs(db, &all, &n, &err) == LMS_OK && n == 1 && all && !strcmp(all[0].name, "L1-C16"));
+    free(all);
+    lms_sweepdb_close(db);
+}
+
+/* a database made from the first contract's schema (no runs.kind) */
+static void test_first_contract(void) {
+    const char *p = path("c.db");
+    raw_exec(p, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "INSERT INTO meta VALUES ('schema_version', '1');"
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, run_dir TEXT NOT NULL,"
+                " status TEXT NOT NULL, error TEXT, parent TEXT, n_layer INTEGER, n_head INTEGER, n_embd INTEGER,"
+                " n_ctx INTEGER, vocab_size INTEGER, params INTEGER, params_nonembed INTEGER, batch INTEGER, accum INTEGER,"
+                " steps INTEGER, lr REAL, schedule TEXT, tokens REAL, flops REAL, final_train_loss REAL, val_loss REAL,"
+                " val_bpb REAL, elapsed_s REAL, started_utc TEXT, finished_utc TEXT);");
+    lms_err err = {0};
+    lms_sweepdb *db = NULL;
+    CHECKF(lms_sweepdb_open(&db, p, 0, &err) == LMS_OK, "%s", err.msg);
+    if (!db) return;
+    lms_sweepdb_run r, back;
+    lms_sweepdb_run_init(&r, "x", "runs/x");
+    strcpy(r.kind, "lr_sweep");
+    int found = 0;
+    CHECKF(lms_sweepdb_put_run(db, &r, NULL, &err) == LMS_OK, "%s", err.msg);
+    CHECK(lms_sweepdb_get_run(db, "x", &back, &found, &err) == LMS_OK && found && !strcmp(back.kind, "grid"));
+    lms_sweepdb_close(db);
+}
+
+static void test_cleanup(void) {
+    const char *names[] = {"a.db", "b.db", "c.db", "junk.db", "other.db", "a.db-wal", "a.db-shm", "b.db-wal", "b.db-shm",
+                           "c.db-wal", "c.db-shm", "other.db-wal", "other.db-shm", "junk.db-wal", "junk.db-shm"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(path(names[i]));
+    CHECK(rmdir(g_dir) == 0);
+}
+
+TESTS(test_create_and_version, test_rows_replace, test_first_contract, test_cleanup)
