@@ -49,38 +49,31 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
         g->budget[1] = 1280;
         g->samples = 1;
         g->sample_tokens = 8;
-    } else if (!strcmp(name, "quick")) { /* <= 10 min on 2 cores: 5 shapes spanning 32x, 2 budgets each */
+    } else if (!strcmp(name, "quick") || !strcmp(name, "demo")) {
+        /* 5 shapes spanning 31x in non-embedding parameters (25k..793k), the same absolute token
+           budgets for every shape (small models see up to ~80 tokens per parameter, the largest
+           2.5-5), WSD so that one long run per shape gives every budget. quick: 2 budgets, no LR
+           sweep (<= 10 min on 2 cores); demo: 3 budgets up to 2M tokens and the LR sweep at the two
+           smallest shapes (<= 30 min). Sizes measured by --dry-run; see docs/scaling.md "Sweeps". */
         add_shape(g, 2, 2, 32);
         add_shape(g, 2, 2, 48);
         add_shape(g, 3, 4, 64);
         add_shape(g, 3, 4, 96);
         add_shape(g, 4, 4, 128);
-        g->ctx = 128;
-        g->batch = 8;
-        g->wsd = 1;
-        g->budget_per_param = 1;
-        g->n_budgets = 2;
-        g->budget[0] = 2;
-        g->budget[1] = 4;
-    } else if (!strcmp(name, "demo")) { /* <= 30 min on 2 cores: 6 shapes spanning 62x, 3 budgets, LR sweep */
-        add_shape(g, 2, 2, 32);
-        add_shape(g, 2, 2, 48);
-        add_shape(g, 3, 4, 64);
-        add_shape(g, 3, 4, 96);
-        add_shape(g, 4, 4, 128);
-        add_shape(g, 5, 4, 160);
         g->ctx = 128;
         g->batch = 16;
         g->wsd = 1;
-        g->budget_per_param = 1;
-        g->n_budgets = 3;
-        g->budget[0] = 2.5;
-        g->budget[1] = 5;
-        g->budget[2] = 10;
-        g->lr_sweep_sizes = 2;
-        g->n_lr_factors = 2;
-        g->lr_factor[0] = 0.5f;
-        g->lr_factor[1] = 2.0f;
+        int demo = !strcmp(name, "demo");
+        g->n_budgets = demo ? 3 : 2;
+        g->budget[0] = demo ? 0.5e6 : 0.25e6;
+        g->budget[1] = demo ? 1e6 : 0.5e6;
+        g->budget[2] = 2e6;
+        if (demo) {
+            g->lr_sweep_sizes = 2;
+            g->n_lr_factors = 2;
+            g->lr_factor[0] = 0.5f;
+            g->lr_factor[1] = 2.0f;
+        }
     } else return lms_errf(err, LMS_ERR_ARG, "unknown preset '%s'; the presets are demo, quick and tiny", name);
     snprintf(g->name, sizeof g->name, "%s", name);
     return LMS_OK;
