@@ -3,8 +3,10 @@
  * The model owns three aligned buffers, each allocated once: parameters, gradients (same layout
  * as the parameters, in the tensor-table order below) and activations (planned by
  * lms_gpt_plan for at most B x T tokens from a pure size table). Nothing is allocated inside
- * forward or backward. All math goes through the op table of kernels/kernels.h (lms_ops_get()),
- * so optimized kernels speed the model up without touching this module.
+ * forward or backward. All math, and every touch of the model's buffers, goes through the model's
+ * own kernel table (kernels/kernels.h; lms_ops_get() unless lms_gpt_set_backend chose another, with
+ * the model's thread count), so optimized kernels, and later a device backend, run the model
+ * without changes to this module (docs/backends.md).
  *
  * Architecture (GPT-2): token + position embedding; per layer a pre-LayerNorm causal
  * self-attention block and a pre-LayerNorm MLP (c_fc, tanh-GELU, c_proj), each added to the
@@ -38,6 +40,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "kernels/kernels.h"
 
 typedef struct {
     int n_layer;    /* transformer blocks, >= 1 */
@@ -87,6 +90,19 @@ lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_er
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err); /* no-op when present; LMS_ERR_NOMEM */
 void lms_gpt_free(lms_gpt *m); /* NULL is fine */
 
+/* The model's backend: the kernel table through which everything that runs on this model computes
+   and touches its buffers (forward, backward, scoring, decoding, the optimizer step, gradient
+   clipping), and the OpenMP thread count its batch ops use (threads 0: the process's, as set by
+   lms_cpu_set_threads; decoding states started later use it too). A model starts with
+   lms_ops_get() and 0. The buffers stay where they are, so ops must keep the memory of the current
+   table (the same ops->device; every CPU table shares host memory): LMS_ERR_ARG otherwise, or for
+   ops NULL or threads < 0, and the model is unchanged. Set it before creating scorers, decoding
+   states or optimizers for the model (they keep what they were created with where it matters:
+   decoding's helper threads). */
+lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
+const lms_ops *lms_gpt_ops(const lms_gpt *m);
+int lms_gpt_threads(const lms_gpt *m); /* 0: the process's thread count */
+
 const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m);
 int lms_gpt_num_tensors(const lms_gpt *m);                                     /* 2 + 12 L + 2 */
 const lms_tensor_info *lms_gpt_tensor(const lms_gpt *m, int i);                /* 0 <= i < num */
@@ -130,8 +146,11 @@ void lms_gpt_zero_grad(lms_gpt *m);
    Overwrites the logits with scratch. */
 void lms_gpt_backward(lms_gpt *m, float loss_scale);
 
-const float *lms_gpt_logits(const lms_gpt *m); /* [B,T,V] of the last forward, until backward */
-const float *lms_gpt_losses(const lms_gpt *m); /* [B,T] per-token losses of the last forward with targets */
+/* [B,T,V] of the last forward, until backward; in the table's memory (host memory for every CPU
+   table; a device table's caller copies it out with copy_d2h). */
+const float *lms_gpt_logits(const lms_gpt *m);
+/* [B,T] per-token losses of the last forward with targets: a host copy, owned by m. */
+const float *lms_gpt_losses(const lms_gpt *m);
 
 /* Exact training FLOPs per token for sequences of length T (forward + backward), counting only
    matrix products, each as 2·m·n·k in the forward and twice that in the backward (gradients
