@@ -237,8 +237,8 @@ const lms_fast_chunks *lms_fast_chunks_generic(void) { return &g_generic; }
 /* Column blocks for the reductions over rows: 64 columns (4 AVX-512 registers) per block. */
 #define COLBLK 64
 
-static void f_encoder_fwd(const lms_fast_chunks *k, float *out, const int32_t *tok, const float *wte, const float *wpe,
-                          int64_t B, int64_t T, int64_t C) {
+static void f_encoder_fwd(const lms_fast_chunks *k, float *out, const int32_t *tok, const float *wte,
+                          const float *wpe, int64_t B, int64_t T, int64_t C) {
 #pragma omp parallel for schedule(static) if (B * T * C >= PAR_MIN)
     for (int64_t n = 0; n < B * T; n++) k->add(out + n * C, wte + (int64_t)tok[n] * C, wpe + (n % T) * C, C);
 }
@@ -266,14 +266,14 @@ static void f_encoder_bwd(float *dwte, float *dwpe, const float *dout, const int
     }
 }
 
-static void f_layernorm_fwd(const lms_fast_chunks *k, float *out, float *mean, float *rstd, const float *x, const float *w,
-                            const float *b, int64_t N, int64_t C) {
+static void f_layernorm_fwd(const lms_fast_chunks *k, float *out, float *mean, float *rstd, const float *x,
+                            const float *w, const float *b, int64_t N, int64_t C) {
 #pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
     for (int64_t n = 0; n < N; n++) k->ln_fwd(out + n * C, mean + n, rstd + n, x + n * C, w, b, 1, C);
 }
 
-static void f_layernorm_bwd(const lms_fast_chunks *k, float *dx, float *dw, float *db, const float *dout, const float *x,
-                            const float *w, const float *mean, const float *rstd, int64_t N,
+static void f_layernorm_bwd(const lms_fast_chunks *k, float *dx, float *dw, float *db, const float *dout,
+                            const float *x, const float *w, const float *mean, const float *rstd, int64_t N,
                             int64_t C) {
     int64_t nblk = (C + COLBLK - 1) / COLBLK;
     int par = N * C >= PAR_MIN;
@@ -324,8 +324,8 @@ static void par_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
     }
 }
 
-static void f_matmul_fwd(const lms_fast_chunks *k, float *out, const float *inp, const float *w, const float *bias,
-                         int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+static void f_matmul_fwd(const lms_fast_chunks *k, float *out, const float *inp, const float *w,
+                         const float *bias, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
     float beta = 0.0f;
     if (bias) {
 #pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN)
@@ -338,8 +338,9 @@ static void f_matmul_fwd(const lms_fast_chunks *k, float *out, const float *inp,
         par_sgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
 }
 
-static void f_matmul_bwd(const lms_fast_chunks *k, float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                         const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+static void f_matmul_bwd(const lms_fast_chunks *k, float *dinp, float *dw, float *dbias, const float *dout,
+                         const float *inp, const float *w, int64_t N, int64_t C, int64_t OC,
+                         lms_wlayout layout) {
     if (layout == LMS_W_IN_OUT) {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[C,OC]ᵀ */
             par_sgemm(0, 1, N, C, OC, 1.0f, dout, OC, w, OC, 1.0f, dinp, C);
@@ -367,8 +368,8 @@ static void f_matmul_bwd(const lms_fast_chunks *k, float *dinp, float *dw, float
    so about half the T x T work is skipped (all but the diagonal blocks' upper halves). */
 #define RB 64
 
-static void f_attention_fwd(const lms_fast_chunks *k, float *out, float *att, const float *qkv, int64_t B, int64_t T,
-                            int64_t C, int64_t NH) {
+static void f_attention_fwd(const lms_fast_chunks *k, float *out, float *att, const float *qkv, int64_t B,
+                            int64_t T, int64_t C, int64_t NH) {
     int64_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1 && B * T * C >= PAR_MIN)
@@ -387,8 +388,8 @@ static void f_attention_fwd(const lms_fast_chunks *k, float *out, float *att, co
     }
 }
 
-static void f_attention_bwd(const lms_fast_chunks *k, float *dqkv, float *datt, const float *dout, const float *qkv,
-                            const float *att, int64_t B, int64_t T, int64_t C, int64_t NH) {
+static void f_attention_bwd(const lms_fast_chunks *k, float *dqkv, float *datt, const float *dout,
+                            const float *qkv, const float *att, int64_t B, int64_t T, int64_t C, int64_t NH) {
     int64_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1 && B * T * C >= PAR_MIN)
@@ -443,20 +444,20 @@ static void f_residual_fwd(const lms_fast_chunks *k, float *out, const float *a,
     }
 }
 
-static void f_xent_fwd_bwd(const lms_fast_chunks *k, float *losses, float *logits, const int32_t *targets, int64_t N,
-                           int64_t V, float dloss) {
+static void f_xent_fwd_bwd(const lms_fast_chunks *k, float *losses, float *logits, const int32_t *targets,
+                           int64_t N, int64_t V, float dloss) {
 #pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
     for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row(logits + n * V, V, targets[n], dloss);
 }
 
-static void f_xent_fwd(const lms_fast_chunks *k, float *losses, const float *logits, const int32_t *targets, int64_t N,
-                       int64_t V) {
+static void f_xent_fwd(const lms_fast_chunks *k, float *losses, const float *logits, const int32_t *targets,
+                       int64_t N, int64_t V) {
 #pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
     for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row_fwd(logits + n * V, V, targets[n]);
 }
 
-static void f_adamw(const lms_fast_chunks *k, float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
-                    float b2, float eps, float wd, int64_t t) {
+static void f_adamw(const lms_fast_chunks *k, float *p, const float *g, float *m, float *v, int64_t n,
+                    float lr, float b1, float b2, float eps, float wd, int64_t t) {
     float bc1 = (float)(1.0 - pow((double)b1, (double)t)), bc2 = (float)(1.0 - pow((double)b2, (double)t));
     const int64_t CH = 16384;
     int64_t nch = (n + CH - 1) / CH;

@@ -96,9 +96,9 @@ void lms_gpt_free(lms_gpt *m); /* NULL is fine */
    lms_cpu_set_threads; decoding states started later use it too). A model starts with
    lms_ops_get() and 0. The buffers stay where they are, so ops must keep the memory of the current
    table (the same ops->device; every CPU table shares host memory): LMS_ERR_ARG otherwise, or for
-   ops NULL or threads < 0, and the model is unchanged. Set it before creating scorers, decoding
-   states or optimizers for the model (they keep what they were created with where it matters:
-   decoding's helper threads). */
+   ops NULL or threads < 0, and the model is unchanged. Scorers and optimizers compute with the
+   model's current table and threads; a decoding state keeps the table and thread count it was
+   created with (its helper threads start then). */
 lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
 const lms_ops *lms_gpt_ops(const lms_gpt *m);
 int lms_gpt_threads(const lms_gpt *m); /* 0: the process's thread count */
