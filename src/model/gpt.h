@@ -26,7 +26,7 @@
  *       float loss = lms_gpt_forward(m, inputs[a], targets[a], B, T);
  *       lms_gpt_backward(m, 1.0f / accum);
  *   }
- *   lms_grad_clip(lms_gpt_grads(m), lms_gpt_num_params(m), 1.0f);  // optim/optim.h
+ *   lms_grad_clip_gpt(m, 1.0f);                     // optim/optim.h
  *   lms_adamw_step(opt, m, lr);
  *   lms_gpt_free(m);
  *
