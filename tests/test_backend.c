@@ -6,11 +6,13 @@
  * op of each family; a model switched to it must make those calls (and no other table is involved,
  * since the spy is not what lms_ops_get() returns), give bit-identical results to the optimized
  * table it wraps, and run the batch ops on the model's thread count. lms_gpt_set_backend's refusals
- * are checked too.
+ * are checked too, and a model created on a (simulated) device table stages what it must through
+ * the host.
  *
  * Leaves out: the ops' numerics (test_kernels), decoding accuracy (test_infer).
  */
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,7 +30,9 @@ static const lms_ops *BASE;
 static lms_ops SPY;
 static struct {
     int alloc, free_, h2d, d2h, d2d, memset_, matmul_fwd, matmul_threads, adamw, norm, scale, dec_gemv, dec_att;
+    int dec_att_helpers; /* dec_attention calls made on a decoding helper thread */
 } N;
+static pthread_t MAIN;
 
 static void *spy_alloc(size_t b, lms_err *e) { N.alloc++; return BASE->buf_alloc(b, e); }
 static void spy_free(void *p) { N.free_ += p != NULL; BASE->buf_free(p); }
@@ -57,11 +61,13 @@ static void spy_dec_gemv(float *out, const float *x, const float *W, const float
 static void spy_dec_att(float *y, float *att, const float *q, const float *kc, const float *vc, int64_t n, int64_t hs,
                         int64_t ld) {
     __atomic_fetch_add(&N.dec_att, 1, __ATOMIC_RELAXED); /* several decoding threads */
+    if (!pthread_equal(pthread_self(), MAIN)) __atomic_fetch_add(&N.dec_att_helpers, 1, __ATOMIC_RELAXED);
     BASE->dec_attention(y, att, q, kc, vc, n, hs, ld);
 }
 
 static void make_spy(void) {
     BASE = lms_ops_fast();
+    MAIN = pthread_self();
     SPY = *BASE;
     SPY.name = "spy";
     SPY.buf_alloc = spy_alloc;
@@ -79,8 +85,10 @@ static void make_spy(void) {
     memset(&N, 0, sizeof N);
 }
 
+static const lms_gpt_config TINY = {.n_layer = 2, .n_head = 2, .n_embd = 64, .n_ctx = 16, .vocab_size = 50};
+
 static lms_gpt *tiny(const lms_ops *ops, int threads) {
-    lms_gpt_config c = {.n_layer = 2, .n_head = 2, .n_embd = 64, .n_ctx = 16, .vocab_size = 50};
+    lms_gpt_config c = TINY;
     lms_gpt *m = NULL;
     lms_err err = {0};
     if (lms_gpt_create(&m, &c, &err) != LMS_OK) return NULL;
@@ -168,6 +176,7 @@ static void test_model_uses_its_table(void) {
     CHECKF(N.memset_ >= 1 + 2 + 6 * 2, "%d memsets (zero_grad, backward)", N.memset_);
     CHECK(N.matmul_fwd > 0 && N.adamw > 0 && N.norm == 1 && N.scale == 1);
     CHECK(N.dec_gemv > 0 && N.dec_att == 16 * 2 * 2); /* every position, layer and head */
+    CHECK(N.dec_att_helpers > 0);                      /* C = 64 decodes on 2 threads */
     lms_gpt_free(plain);
     lms_gpt_free(spied);
 }
@@ -208,4 +217,39 @@ static void test_set_backend_refuses(void) {
     lms_gpt_free(m);
 }
 
-TESTS(test_model_uses_its_table, test_model_threads, test_set_backend_refuses)
+/* A model created on a table whose memory is "device" memory (here host memory flagged device = 1,
+   so the results can be compared): the same bits as the host table, the optimizer files staged
+   through the host copies, bf16 weights packed on the host and copied in, decoding on one thread,
+   and no switch to a host table. */
+static void test_device_model(void) {
+    lms_cpu_set_threads(2);
+    make_spy();
+    lms_ops dev = SPY;
+    dev.name = "fake-device";
+    dev.device = 1;
+    lms_err err = {0};
+    lms_gpt *d = NULL, *plain = tiny(NULL, 0);
+    CHECK(lms_gpt_create_on(&d, &TINY, NULL, 0, &err) == LMS_ERR_ARG && d == NULL);
+    CHECK(lms_gpt_create_on(&d, &TINY, &dev, -2, &err) == LMS_ERR_ARG && d == NULL);
+    CHECK(lms_gpt_create_on(&d, &TINY, &dev, 0, &err) == LMS_OK);
+    CHECK(plain && d && lms_gpt_grads(d) == NULL && lms_gpt_ops(d) == &dev);
+    if (!plain || !d) return;
+    lms_gpt_init(d, 7); /* host writes: allowed here only because the fake device memory is the host's */
+    uint64_t a = run(plain, 1);
+    memset(&N, 0, sizeof N);
+    uint64_t b = run(d, 1);
+    CHECK(a == b);
+    CHECKF(N.d2h >= 1 + 2 && N.h2d >= 3 + 2, "d2h %d h2d %d: the moments were not staged", N.d2h, N.h2d);
+    CHECK(N.dec_att == 16 * 2 * 2 && N.dec_att_helpers == 0); /* one decoding thread */
+    lms_infer *s = NULL;
+    CHECK(lms_infer_create(&s, d, 4, &err) == LMS_OK);
+    int h2d = N.h2d;
+    CHECK(s && lms_infer_set_bf16(s, 1, &err) == LMS_OK && N.h2d == h2d + 1);
+    CHECK(s && lms_infer_step(s, 3) != NULL);
+    lms_infer_free(s);
+    CHECK(lms_gpt_set_backend(d, lms_ops_fast(), 0, &err) == LMS_ERR_ARG && strstr(err.msg, "device"));
+    lms_gpt_free(d);
+    lms_gpt_free(plain);
+}
+
+TESTS(test_model_uses_its_table, test_model_threads, test_set_backend_refuses, test_device_model)

@@ -119,13 +119,17 @@ static void add_tensor(lms_gpt *m, int *i, size_t *off, const char *name, int nd
     *off += (size_t)t->numel;
 }
 
-static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads, lms_err *err) {
+static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads, const lms_ops *ops, int threads,
+                         lms_err *err) {
     *out = NULL;
+    if (!ops) return lms_errf(err, LMS_ERR_ARG, "no kernel table given for the model");
+    if (threads < 0) return lms_errf(err, LMS_ERR_ARG, "thread count %d: use >= 1, or 0 for the process's", threads);
     if (lms_gpt_config_check(c, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
     lms_gpt *m = calloc(1, sizeof *m);
     if (!m) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating a model");
     m->cfg = *c;
-    m->K = lms_ops_get();
+    m->K = ops;
+    m->threads = threads;
     int L = c->n_layer;
     int64_t C = c->n_embd;
     m->ntensors = 2 + P_PER_LAYER * L + 2;
@@ -171,9 +175,14 @@ static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads,
     return LMS_OK;
 }
 
-lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) { return create(out, c, 1, err); }
+lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
+    return create(out, c, 1, lms_ops_get(), 0, err);
+}
 lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
-    return create(out, c, 0, err);
+    return create(out, c, 0, lms_ops_get(), 0, err);
+}
+lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads, lms_err *err) {
+    return create(out, c, 0, ops, threads, err);
 }
 
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err) {

@@ -87,6 +87,11 @@ lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
 /* The same without the gradient buffer (scoring, sampling: weights only; lms_gpt_grads is NULL).
    lms_gpt_plan (a training plan) or lms_gpt_alloc_grads adds it later. Checkpoints load this way. */
 lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
+/* The same as lms_gpt_create_weights on a given backend (kernel table and thread count, as
+   lms_gpt_set_backend) from the start: the only way onto a table whose buffers are not in host
+   memory (ops->device = 1). LMS_ERR_ARG also for ops NULL or threads < 0. */
+lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads,
+                             lms_err *err);
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err); /* no-op when present; LMS_ERR_NOMEM */
 void lms_gpt_free(lms_gpt *m); /* NULL is fine */
 
@@ -94,9 +99,10 @@ void lms_gpt_free(lms_gpt *m); /* NULL is fine */
    and touches its buffers (forward, backward, scoring, decoding, the optimizer step, gradient
    clipping), and the OpenMP thread count its batch ops use (threads 0: the process's, as set by
    lms_cpu_set_threads; decoding states started later use it too). A model starts with
-   lms_ops_get() and 0. The buffers stay where they are, so ops must keep the memory of the current
-   table (the same ops->device; every CPU table shares host memory): LMS_ERR_ARG otherwise, or for
-   ops NULL or threads < 0, and the model is unchanged. Scorers and optimizers compute with the
+   lms_ops_get() and 0 (or what lms_gpt_create_on was given). The buffers stay where they are, so
+   ops must keep the memory of the current table (the same ops->device; every CPU table shares
+   host memory): LMS_ERR_ARG otherwise, or for ops NULL or threads < 0, and the model is
+   unchanged. Scorers and optimizers compute with the
    model's current table and threads; a decoding state keeps the table and thread count it was
    created with (its helper threads start then). */
 lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
