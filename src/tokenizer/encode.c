@@ -3,8 +3,11 @@
  *
  * Pre-tokenizer. The pattern is GPT-2's with \s spelled out as Unicode's White_Space set (what
  * Python's `regex` and tiktoken mean by \s; PCRE2's own \s would add U+180E, JavaScript's adds
- * U+FEFF and drops U+0085). Compiled with PCRE2_MATCH_INVALID_UTF, so bytes that are not UTF-8
- * never match and fall into the gaps between matches; each gap becomes a word of its own.
+ * U+FEFF and drops U+0085), and \p{L} / \p{N} as tiktoken has them (Unicode 16.0, from
+ * unicode_classes.h: PCRE2's lookup plus the characters its older tables lack, or every range
+ * spelled out when the system PCRE2's tables are of another version). Compiled with
+ * PCRE2_MATCH_INVALID_UTF, so bytes that are not UTF-8 never match and fall into the gaps between
+ * matches; each gap becomes a word of its own.
  *
  * BPE. GPT-2's rule: take the lowest-ranked adjacent pair, merge every occurrence left to right,
  * repeat. Short words use an in-place array with a rank per position (O(n^2) worst case, fast for
@@ -25,10 +28,18 @@
 
 #include "core/log.h"
 #include "tokenizer/tok_internal.h"
+#include "tokenizer/unicode_classes.h"
 
 #define WS "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
-static const char k_pattern[] =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS "])|[" WS "]+";
+#define GPT2_PATTERN(L, N) \
+    "'s|'t|'re|'ve|'m|'ll|'d| ?[" L "]+| ?[" N "]+| ?[^" WS L N "]+|[" WS "]+(?![^" WS "])|[" WS "]+"
+/* PCRE2's own \p{L}/\p{N} lookup plus what tiktoken's Unicode 16.0 adds to PCRE2's 14.0 tables:
+ * exact (and fast) when the system PCRE2's tables are 14.0 (Debian 12) or 16.0 (Debian 13). */
+static const char k_pattern_add14[] =
+    GPT2_PATTERN("\\p{L}" LMS_TOK_CLASS_L_ADD14, "\\p{N}" LMS_TOK_CLASS_N_ADD14);
+/* Every Unicode 16.0 letter and number spelled out: exact with any PCRE2 (a newer one's \p{L}
+ * would take letters that tiktoken does not know yet), about half as fast on non-Latin text. */
+static const char k_pattern_explicit[] = GPT2_PATTERN(LMS_TOK_CLASS_L, LMS_TOK_CLASS_N);
 
 #define SMALL_MAX 64
 
@@ -74,14 +85,24 @@ static void tl_free(void *p) {
     free(s);
 }
 
+static int g_explicit;
+
 static void init_once(void) {
     int ec;
     PCRE2_SIZE eo;
-    g_code = pcre2_compile((PCRE2_SPTR)k_pattern, PCRE2_ZERO_TERMINATED,
+    char ver[64] = "";
+    pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, ver);
+    g_explicit = strcmp(ver, "14.0.0") != 0 && strcmp(ver, LMS_TOK_UNICODE_VERSION) != 0;
+    g_code = pcre2_compile((PCRE2_SPTR)(g_explicit ? k_pattern_explicit : k_pattern_add14), PCRE2_ZERO_TERMINATED,
                            PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
     LMS_ASSERT(g_code != NULL); /* the pattern is a constant: failing to compile is a bug */
     g_jit = pcre2_jit_compile(g_code, PCRE2_JIT_COMPLETE) == 0;
     LMS_ASSERT(pthread_key_create(&g_key, tl_free) == 0);
+}
+
+int lms_tok_explicit_classes(void) {
+    pthread_once(&g_once, init_once);
+    return g_explicit;
 }
 
 static tl_state *tl_get(void) {

@@ -7,9 +7,9 @@
  * word is merged from single bytes by the merge list, lowest rank first (GPT-2's bpe(): all
  * occurrences of the best pair, left to right). Runs of bytes that are not valid UTF-8 are words of
  * their own: encode(A + bad + B) == encode(A) + bytes-BPE(bad) + encode(B) for valid A, B, and
- * decode(encode(x)) == x for every byte string x. Letter/number classes come from the system's
- * PCRE2 (Debian 12: 10.42, Unicode 14): characters first assigned in Unicode 15 (e.g. CJK
- * Extension H) count as "other" here but as letters in tiktoken, so such text may split differently.
+ * decode(encode(x)) == x for every byte string x. Letters (\p{L}) and numbers (\p{N}) are those of
+ * Unicode 16.0, as in tiktoken 1.0.22, whatever Unicode version the system's PCRE2 has (Debian
+ * 12's 10.42 has 14.0): every code point, alone and in context, encodes as in tiktoken.
  *
  * Files (Hugging Face's names; GPT-2's original names are accepted too):
  *   vocab.json  (or encoder.json): {"token": id, ...}, ids dense 0..V-1; a token's characters are
