@@ -23,6 +23,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,15 +453,109 @@ lms_status lms_tokenizer_encode_ex(const lms_tokenizer *t, const char *text, siz
     return LMS_OK;
 }
 
-/* A lone '\n' between printable non-space ASCII: the whitespace run there is that one '\n', which
- * the pattern matches alone whether or not the text continues, and no match starts before the
- * cut and ends after it. (A longer run would split differently at the end of a text.) */
+/* ---- where a text can be cut ----
+ *
+ * Rule: a text may be cut before byte p when text[p] is ASCII whitespace (\t \n \v \f \r or
+ * space) and the bytes before p end with a valid UTF-8 character that is not whitespace. Why the
+ * ids of the two sides, joined, are those of the whole (whatever follows p):
+ *  1. No match of GPT-2's pattern contains both that character A and the whitespace B after it:
+ *     the contractions and the letter/number/other runs hold no whitespace except one leading
+ *     space, and the \s+ alternatives hold only whitespace.
+ *  2. The matches before p are what they would be if the text ended at p: every alternative
+ *     tried there stops at B exactly as it stops at the end of the text (B belongs to none of
+ *     the runs that can reach it; a contraction needs a letter where B is; the lookahead (?!\S)
+ *     only follows a whitespace run, which ends before A).
+ *  3. From p on, both scans start at the same byte of the same bytes, and the pattern has no
+ *     lookbehind.
+ * "<|endoftext|>" holds no whitespace, so a cut never splits it either. Cutting right after a
+ * newline instead would not be safe: "a \n\nB" splits as "a", " \n", "\n", "B", but "a \n\n"
+ * alone ends in the one word " \n\n".
+ */
+static int is_ws_cp(uint32_t c) {
+    return (c >= 9 && c <= 13) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* 1 if s[0..p) ends with a valid UTF-8 character that is not whitespace. */
+static int ends_with_nonspace(const unsigned char *s, size_t p) {
+    if (p == 0) return 0;
+    if (s[p - 1] < 0x80) return !is_ws_cp(s[p - 1]);
+    size_t k = 1;
+    while (k < 4 && k < p && (s[p - k] & 0xC0) == 0x80) k++;
+    unsigned lead = s[p - k];
+    size_t need = lead >= 0xF8 ? 0 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+    if (need != k) return 0;
+    uint32_t cp = lead & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) cp = cp << 6 | (s[p - k + i] & 0x3F);
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return !is_ws_cp(cp);
+}
+
+static int cut_ok(const unsigned char *s, size_t p) {
+    unsigned b = s[p];
+    return (b == ' ' || (b >= 9 && b <= 13)) && ends_with_nonspace(s, p);
+}
+
 size_t lms_tokenizer_split_point(const char *text, size_t len, size_t from) {
     const unsigned char *s = (const unsigned char *)text;
-    if (from < 2) from = 2;
-    for (size_t i = from; i < len; i++)
-        if (s[i - 1] == '\n' && s[i] > 0x20 && s[i] < 0x7F && s[i - 2] > 0x20 && s[i - 2] < 0x7F) return i;
+    for (size_t i = from ? from : 1; i < len; i++)
+        if (cut_ok(s, i)) return i;
     return len;
+}
+
+size_t lms_tokenizer_last_cut(const char *text, size_t len) {
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = len; i-- > 1;)
+        if (cut_ok(s, i)) return i;
+    return 0;
+}
+
+lms_status lms_tokenizer_encode_stream(const lms_tokenizer *t, FILE *f, const char *name, int flags, size_t chunk,
+                                       lms_tokenizer_emit_fn emit, void *user, uint64_t *bytes, lms_err *err) {
+    if (!chunk) chunk = (size_t)1 << 20;
+    size_t cap = chunk, len = 0;
+    uint64_t total = 0;
+    char *buf = malloc(cap);
+    lms_ids ids = {0};
+    lms_status st = buf ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory for a %zu-byte read buffer", cap);
+    int eof = 0;
+    while (!st && !(eof && len == 0)) {
+        if (!eof) {
+            size_t r = fread(buf + len, 1, cap - len, f);
+            len += r;
+            total += r;
+            if (len < cap) { /* fread stops short only at the end or on an error */
+                if (ferror(f)) {
+                    st = lms_errf(err, LMS_ERR_IO, "reading %s failed after %llu bytes", name ? name : "the input",
+                                  (unsigned long long)total);
+                    break;
+                }
+                eof = 1;
+            }
+        }
+        size_t cut = eof ? len : lms_tokenizer_last_cut(buf, len);
+        if (cut == 0) { /* no place to cut in the whole buffer: read more into a bigger one */
+            char *nb = realloc(buf, 2 * cap);
+            if (!nb) {
+                st = lms_errf(err, LMS_ERR_NOMEM, "out of memory: %zu bytes of %s hold no whitespace after a non-space "
+                              "character, the only place the text can be cut", len, name ? name : "the input");
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        ids.n = 0;
+        st = lms_tokenizer_encode_ex(t, buf, cut, flags, &ids, err);
+        if (!st && ids.n) st = emit(user, ids.ids, ids.n, err);
+        memmove(buf, buf + cut, len - cut);
+        len -= cut;
+    }
+    if (bytes) *bytes = total;
+    free(buf);
+    lms_ids_free(&ids);
+    return st;
 }
 
 lms_status lms_tokenizer_encode(const lms_tokenizer *t, const char *text, size_t len, lms_ids *out,
