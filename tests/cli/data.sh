@@ -156,7 +156,8 @@ rss=$(/usr/bin/python3 -c '
 import resource, subprocess, sys
 subprocess.run([sys.argv[1], "data", "prepare", "--out", sys.argv[2], "--shard-tokens", "10000000", sys.argv[3]], stdout=subprocess.DEVNULL, check=True)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$L" "$T/bigs" "$T/big")
-if [ -n "$rss" ] && [ "$rss" -lt 64 ]; then ok "prepare of $(($(wc -c < "$T/big/books.txt") / 1000000)) MB peaks at $rss MB"; else bad "prepare of 32 MB peaks at ${rss:-?} MB (want < 64)"; fi
+if ldd "$L" 2>/dev/null | grep -q libasan; then ok "prepare of 32 MB: peak $rss MB not checked under AddressSanitizer"
+elif [ -n "$rss" ] && [ "$rss" -lt 64 ]; then ok "prepare of $(($(wc -c < "$T/big/books.txt") / 1000000)) MB peaks at $rss MB"; else bad "prepare of 32 MB peaks at ${rss:-?} MB (want < 64)"; fi
 if [ "$(cat "$T"/bigs/books_*.bin | wc -c)" -gt 60000000 ]; then ok "  shards written"; else bad "  shards missing"; fi
 rm -rf "$T/big" "$T/bigs"
 

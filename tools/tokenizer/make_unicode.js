@@ -70,6 +70,14 @@ function classText(r) {
   return lines.map((l) => `    "${l}"`).join(' \\\n');
 }
 
+// {first, last} C initialisers, four a line
+function cRanges(r) {
+  const items = r.map(([a, b]) => `{0x${hex(a)}, 0x${hex(b)}}`);
+  const lines = [];
+  for (let i = 0; i < items.length; i += 4) lines.push('    ' + items.slice(i, i + 4).join(', ') + ',');
+  return lines.join(' \\\n');
+}
+
 // tiktoken's Unicode version: characters first assigned in 16.0 are classified, those of 17.0 not
 function checkVersion(L, N) {
   const new16 = [[0x10d40, N], [0x1c89, L], [0x16d43, L]]; // Garay digit zero, Cyrillic TJE, Kirat Rai letter
@@ -120,6 +128,11 @@ ${classText(aL)}
 /* ${aN.length} ranges, ${count(aN)} code points */
 #define LMS_TOK_CLASS_N_ADD14 \\
 ${classText(aN)}
+
+/* The letters and numbers of both ADD14 classes as sorted {first, last} pairs, for a quick scan
+ * of a text: without any of them, PCRE2's Unicode 14.0 \\p{L}/\\p{N} already give tiktoken's split. */
+#define LMS_TOK_ADD14_RANGES \\
+${cRanges(ranges(add(L, sys.L).map((v, cp) => v || (N[cp] && !sys.N[cp]) ? 1 : 0)))}
 
 #endif
 `;
