@@ -42,7 +42,7 @@
  * 14.0 on a text without any of the characters 16.0 adds (has_add14 checks); the fastest. */
 static const char k_pattern_plain[] = GPT2_PATTERN("\\p{L}", "\\p{N}", "\\p{L}\\p{N}");
 /* PCRE2's lookup plus what tiktoken's Unicode 16.0 adds to PCRE2's 14.0 tables: exact with
- * Debian 12's PCRE2 on any text, but a class is slower than a bare \p{L} (about 20% on English),
+ * Debian 12's PCRE2 on any text, but classes are slower than a bare \p{L} (30% on English),
  * so it is used only for texts that hold one of the added characters. */
 static const char k_pattern_add14[] =
     GPT2_PATTERN("[\\p{L}" LMS_TOK_CLASS_L_ADD14 "]", "[\\p{N}" LMS_TOK_CLASS_N_ADD14 "]",
