@@ -3,6 +3,7 @@
  *   lmscope bench --layers 4 --heads 4 --dim 256 --vocab 8192 --batch 16 --ctx 256 [--steps 10
  *                 --warmup 2 --threads 2]
  *   lmscope bench ... --sample [--bf16] KV-cache decoding at batch 1 instead of training
+ *   lmscope bench ... --score         forward-only scoring (model/score.h) of --batch x --ctx tokens
  *
  * Training: builds a model (GPT-2 init), runs --warmup untimed then --steps timed full steps
  * (zero_grad + forward + backward + AdamW) and prints ONE JSON line: the median step time (and
@@ -14,6 +15,11 @@
  * Decoding (--sample): decodes --steps sequences of --ctx tokens, feeding back the argmax, and
  * reports the median over sequences of tokens/s (the logits of every token included); --bf16
  * reads bfloat16 copies of the weight matrices (lms_infer_set_bf16).
+ *
+ * Scoring (--score): a weights-only model (no gradients, no training activations) and a scorer for
+ * --batch x --ctx; every position scored (the worst case: all logits computed); median over
+ * --steps batches of tokens/s, GFLOP/s from the exact forward FLOPs (a third of the training
+ * count), the peak RSS and the scorer's planned bytes.
  *
  * Exit status: 0 done; 1 the model could not be built (memory); 2 bad flags.
  * Leaves out: comparisons with other programs (bench/run.sh does those).
@@ -32,6 +38,7 @@
 #include "kernels/kernels.h"
 #include "model/gpt.h"
 #include "model/infer.h"
+#include "model/score.h"
 #include "optim/optim.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -108,9 +115,53 @@ static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int wa
     return 0;
 }
 
+static int bench_score(lms_gpt *m, const lms_gpt_config *cfg, int batch, int steps, int warmup, int threads,
+                       uint64_t seed) {
+    lms_err err = {0};
+    lms_scorer *s = NULL;
+    if (lms_scorer_create(&s, m, batch, cfg->n_ctx, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        return 1;
+    }
+    int64_t N = (int64_t)batch * cfg->n_ctx;
+    int32_t *inp = malloc((size_t)N * sizeof(int32_t)), *tgt = malloc((size_t)N * sizeof(int32_t));
+    float *lp = malloc((size_t)N * sizeof(float));
+    int n = steps + warmup;
+    double *ts = malloc((size_t)n * sizeof(double)), sum = 0;
+    if (!inp || !tgt || !lp || !ts) {
+        lms_cli_error("bench", "out of memory for the token buffers");
+        return 1;
+    }
+    lms_rng rng;
+    lms_rng_seed(&rng, seed + 1);
+    for (int r = 0; r < n; r++) {
+        for (int64_t i = 0; i < N; i++) {
+            inp[i] = (int32_t)lms_rng_below(&rng, (uint64_t)cfg->vocab_size);
+            tgt[i] = (int32_t)lms_rng_below(&rng, (uint64_t)cfg->vocab_size);
+        }
+        double t0 = lms_now();
+        lms_gpt_score(s, inp, tgt, batch, cfg->n_ctx, lp, NULL);
+        ts[r] = lms_now() - t0;
+        for (int64_t i = 0; i < N; i++) sum -= lp[i];
+    }
+    double med = median(ts + warmup, steps);
+    double fpt = lms_gpt_flops_per_token(cfg, cfg->n_ctx) / 3.0;
+    printf("{\"mode\":\"score\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"params\":%lld,\"steps\":%d,\"batch_s_median\":%.5f,"
+           "\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,\"gflops\":%.2f,\"mean_loss\":%.4f,"
+           "\"peak_rss_bytes\":%zu,\"planned_bytes\":%zu}\n",
+           cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, batch, cfg->n_ctx, threads, lms_ops_get()->name,
+           (long long)lms_gpt_num_params(m), steps, med, (double)N / med, fpt, fpt * (double)N / med / 1e9,
+           sum / ((double)N * n), lms_peak_rss_bytes(),
+           lms_gpt_memory_bytes(m).params + lms_scorer_bytes(cfg, batch, cfg->n_ctx));
+    free(inp), free(tgt), free(lp), free(ts);
+    lms_scorer_free(s);
+    return 0;
+}
+
 int lms_cmd_bench(int argc, char **argv) {
     int layers = 4, heads = 4, dim = 256, vocab = 8192, batch = 16, ctx = 256, steps = 10, warmup = 2;
-    int threads = 2, sample = 0, bf16 = 0, ceiling_n = 2048;
+    int threads = 2, sample = 0, bf16 = 0, score = 0, ceiling_n = 2048;
     int64_t seed = 1;
     lms_flag flags[] = {
         {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
@@ -123,6 +174,7 @@ int lms_cmd_bench(int argc, char **argv) {
         {"warmup", LMS_FLAG_INT, &warmup, "untimed steps first", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads (OpenMP and OpenBLAS)", 0},
         {"sample", LMS_FLAG_BOOL, &sample, "measure KV-cache decoding at batch 1 instead of training", 0},
+        {"score", LMS_FLAG_BOOL, &score, "measure forward-only scoring of --batch x --ctx tokens instead of training", 0},
         {"bf16", LMS_FLAG_BOOL, &bf16, "--sample: bfloat16 copies of the weight matrices (fp32 arithmetic)", 0},
         {"ceiling-size", LMS_FLAG_INT, &ceiling_n, "size n of the n x n x n sgemm that measures the ceiling (0: skip)", 0},
         {"seed", LMS_FLAG_I64, &seed, "seed for the weights and tokens", 0},
@@ -148,13 +200,14 @@ int lms_cmd_bench(int argc, char **argv) {
     }
     lms_cpu_set_threads(threads);
     lms_gpt *m = NULL;
-    if (lms_gpt_create(&m, &cfg, &err) != LMS_OK) {
+    if ((sample || score ? lms_gpt_create_weights(&m, &cfg, &err) : lms_gpt_create(&m, &cfg, &err)) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
         return 1;
     }
     lms_gpt_init(m, (uint64_t)seed);
-    if (sample) {
-        rc = bench_sample(m, &cfg, steps, warmup, threads, bf16);
+    if (sample || score) {
+        rc = sample ? bench_sample(m, &cfg, steps, warmup, threads, bf16)
+                    : bench_score(m, &cfg, batch, steps, warmup, threads, (uint64_t)seed);
         lms_gpt_free(m);
         return rc;
     }

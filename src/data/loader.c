@@ -560,6 +560,9 @@ int lms_loader_num_val_batches(const lms_loader *l) { return l->n_vb; }
 int lms_loader_val_rows(const lms_loader *l, int i) { return i >= 0 && i < l->n_vb ? l->vb[i].rows : 0; }
 int lms_loader_val_domain(const lms_loader *l, int i) { return i >= 0 && i < l->n_vb ? l->vb[i].dom : -1; }
 
+int lms_loader_B(const lms_loader *l) { return l->B; }
+int lms_loader_T(const lms_loader *l) { return l->T; }
+
 void lms_loader_val_batch(const lms_loader *l, int i, int32_t *inputs, int32_t *targets, const char **dname) {
     LMS_ASSERT(i >= 0 && i < l->n_vb);
     const val_batch *vb = &l->vb[i];

@@ -78,6 +78,8 @@ lms_status lms_loader_from_tokens(lms_loader **out, const uint32_t *tok, size_t 
 void lms_loader_free(lms_loader *l); /* NULL is fine */
 
 int lms_loader_vocab_size(const lms_loader *l);              /* manifest's, else max id + 1 */
+int lms_loader_B(const lms_loader *l);                       /* rows per batch (config B) */
+int lms_loader_T(const lms_loader *l);                       /* tokens per row (config T) */
 const char *lms_loader_tokenizer_hash(const lms_loader *l);  /* manifest's; NULL if unknown */
 
 /* LMS_ERR_MISMATCH with a message saying what to do when the shards were made with another

@@ -49,8 +49,10 @@ typedef struct {
 /* Open path with an optional tokenizer override (NULL: the model's own). Fills *lm (zeroed on
    failure). LMS_ERR_IO (missing/unreadable), LMS_ERR_FORMAT (not a checkpoint, damaged run
    config), LMS_ERR_ARG (optimizer state given as a model; a model that needs a tokenizer and has
-   none: the message says to pass --tokenizer), LMS_ERR_MISMATCH (tokenizer larger than the
-   vocabulary, or not the run's). */
+   none: the message says to pass --tokenizer; a given tokenizer that cannot be read or does not
+   belong to the model), LMS_ERR_MISMATCH (the model's own tokenizer does not fit it). So
+   LMS_ERR_ARG is the user's combination of arguments (a command exits 2), the rest broken or
+   unreadable files (exit 1). */
 lms_status lms_lm_open(lms_lm *lm, const char *path, const char *tokenizer, lms_err *err);
 void lms_lm_close(lms_lm *lm); /* frees and zeroes; a zeroed lm is fine */
 

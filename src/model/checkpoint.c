@@ -343,7 +343,7 @@ static lms_status load_st(lms_gpt **out, const lms_st_reader *r, const lms_gpt_c
                         path, cs, (long long)np, lms_st_file_size(r), hint);
     }
     lms_gpt *m;
-    s = lms_gpt_create(&m, c, err);
+    s = lms_gpt_create_weights(&m, c, err);
     if (s) return lms_err_prefix(err, "%s: ", path);
     int n = lms_gpt_num_tensors(m);
     const lms_st_tensor **src = calloc((size_t)n, sizeof *src);
@@ -550,7 +550,7 @@ static lms_status load_llmc(lms_gpt **out, const char *path, lms_err *err) {
         goto fail;
     }
     lms_gpt *m;
-    if ((s = lms_gpt_create(&m, &c, err))) {
+    if ((s = lms_gpt_create_weights(&m, &c, err))) {
         lms_err_prefix(err, "%s: ", path);
         goto fail;
     }

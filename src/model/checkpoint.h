@@ -76,7 +76,8 @@ lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *m
 /* Create a model from any of the three model formats (path may also be a directory holding
  * model.safetensors). *out is NULL on failure; free it with lms_gpt_free. Errors: LMS_ERR_IO
  * (cannot open), LMS_ERR_FORMAT (corrupt or truncated file), LMS_ERR_MISMATCH (config and tensors
- * disagree, missing or unexpected tensor), LMS_ERR_UNSUPPORTED (dtype, version, untied lm_head). */
+ * disagree, missing or unexpected tensor), LMS_ERR_UNSUPPORTED (dtype, version, untied lm_head).
+ * The model has no gradient buffer (lms_gpt_create_weights): lms_gpt_plan adds it for training. */
 lms_status lms_checkpoint_load(lms_gpt **out, const char *path, lms_err *err);
 
 /* The caller metadata of an lmscope model or optimizer file as a JSON object text (malloc'd,

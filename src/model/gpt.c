@@ -111,7 +111,7 @@ static void add_tensor(lms_gpt *m, int *i, size_t *off, const char *name, int nd
     *off += (size_t)t->numel;
 }
 
-lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
+static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads, lms_err *err) {
     *out = NULL;
     if (lms_gpt_config_check(c, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
     lms_gpt *m = calloc(1, sizeof *m);
@@ -154,12 +154,23 @@ lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) 
     m->nparams = (int64_t)off;
     LMS_ASSERT(m->nparams == lms_gpt_config_num_params(c));
     m->params = lms_alloc(off * sizeof(float), err);
-    m->grads = m->params ? lms_alloc(off * sizeof(float), err) : NULL;
-    if (!m->grads) {
+    if (!m->params || (with_grads && lms_gpt_alloc_grads(m, err) != LMS_OK)) {
         lms_gpt_free(m);
         return err ? lms_err_prefix(err, "creating a model with %lld parameters: ", (long long)off) : LMS_ERR_NOMEM;
     }
     *out = m;
+    return LMS_OK;
+}
+
+lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) { return create(out, c, 1, err); }
+lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
+    return create(out, c, 0, err);
+}
+
+lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err) {
+    if (m->grads) return LMS_OK;
+    m->grads = lms_alloc((size_t)m->nparams * sizeof(float), err);
+    if (!m->grads) return err ? lms_err_prefix(err, "gradient buffer for %lld parameters: ", (long long)m->nparams) : LMS_ERR_NOMEM;
     return LMS_OK;
 }
 
@@ -254,6 +265,8 @@ lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err) {
         return lms_errf(err, LMS_ERR_ARG,
                         "sequence length %d exceeds the model's context n_ctx = %d; use T <= %d or a model "
                         "with a longer context", T, m->cfg.n_ctx, m->cfg.n_ctx);
+    lms_status gs = lms_gpt_alloc_grads(m, err); /* a training plan: the backward needs them */
+    if (gs) return gs;
     if (m->acts && B <= m->planB && T <= m->planT) return LMS_OK;
     if (m->acts) { /* grow to cover both the old and the new shape */
         if (B < m->planB) B = m->planB;
@@ -343,11 +356,15 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     return nv ? (float)(s / (double)nv) : 0.0f;
 }
 
-void lms_gpt_zero_grad(lms_gpt *m) { memset(m->grads, 0, (size_t)m->nparams * sizeof(float)); }
+void lms_gpt_zero_grad(lms_gpt *m) {
+    LMS_ASSERT(m->grads && "no gradient buffer: lms_gpt_plan or lms_gpt_alloc_grads first");
+    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+}
 
 void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     LMS_ASSERT(m->have_targets && "lms_gpt_backward needs a forward with targets just before it");
     m->have_targets = 0;
+    LMS_ASSERT(m->grads);
     if (m->n_valid == 0) return; /* every target ignored: the loss is the constant 0 */
     const lms_ops *K = lms_ops_get();
     const int L = m->cfg.n_layer, V = m->cfg.vocab_size, B = m->B, T = m->T;
@@ -404,7 +421,8 @@ double lms_gpt_flops_per_token(const lms_gpt_config *c, int T) {
 
 lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m) {
     lms_gpt_memory r;
-    r.params = r.grads = (size_t)m->nparams * sizeof(float);
+    r.params = (size_t)m->nparams * sizeof(float);
+    r.grads = m->grads ? r.params : 0;
     r.acts = m->acts_floats * sizeof(float);
     return r;
 }

@@ -81,6 +81,10 @@ typedef struct lms_gpt lms_gpt; /* opaque */
    (zeroed; call lms_gpt_init or load a checkpoint). *out is NULL on failure (LMS_ERR_ARG for a
    bad config, LMS_ERR_NOMEM). Free with lms_gpt_free. */
 lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
+/* The same without the gradient buffer (scoring, sampling: weights only; lms_gpt_grads is NULL).
+   lms_gpt_plan (a training plan) or lms_gpt_alloc_grads adds it later. Checkpoints load this way. */
+lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
+lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err); /* no-op when present; LMS_ERR_NOMEM */
 void lms_gpt_free(lms_gpt *m); /* NULL is fine */
 
 const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m);
@@ -88,7 +92,7 @@ int lms_gpt_num_tensors(const lms_gpt *m);                                     /
 const lms_tensor_info *lms_gpt_tensor(const lms_gpt *m, int i);                /* 0 <= i < num */
 const lms_tensor_info *lms_gpt_find_tensor(const lms_gpt *m, const char *name); /* NULL if absent */
 float *lms_gpt_params(lms_gpt *m);  /* [num_params], owned by m */
-float *lms_gpt_grads(lms_gpt *m);   /* [num_params], owned by m */
+float *lms_gpt_grads(lms_gpt *m);   /* [num_params], owned by m; NULL for a weights-only model */
 const float *lms_gpt_params_const(const lms_gpt *m);
 int64_t lms_gpt_num_params(const lms_gpt *m);
 
@@ -97,7 +101,9 @@ int64_t lms_gpt_num_params(const lms_gpt *m);
    biases 0, LayerNorm weights 1 and biases 0. Draws come from core/rng.h in table order. */
 void lms_gpt_init(lms_gpt *m, uint64_t seed);
 
-/* Allocate (or grow) the activation buffer for batches of up to B x T tokens, T <= n_ctx.
+/* Allocate (or grow) the activation buffer for batches of up to B x T tokens, T <= n_ctx, and
+   the gradient buffer if the model has none (this is the training plan; scoring without
+   gradients or training activations is model/score.h).
    Call once before forward; calling again with sizes that already fit does nothing; larger
    sizes reallocate for the larger of each dimension (the last forward's results are lost).
    LMS_ERR_ARG for B < 1, T < 1 or T > n_ctx; LMS_ERR_NOMEM. */
@@ -141,7 +147,7 @@ const float *lms_gpt_losses(const lms_gpt *m); /* [B,T] per-token losses of the 
 double lms_gpt_flops_per_token(const lms_gpt_config *c, int T);
 
 typedef struct {
-    size_t params, grads, acts; /* bytes of each buffer (acts: 0 before lms_gpt_plan) */
+    size_t params, grads, acts; /* bytes of each buffer (grads, acts: 0 until allocated) */
 } lms_gpt_memory;
 lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m);
 

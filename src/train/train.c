@@ -4,6 +4,7 @@
  * Leaves out: config parsing (config.c), opening data (train_data.c), printing (the CLI).
  */
 #include "train/train.h"
+#include "train/validate.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -35,6 +36,7 @@ struct lms_train {
     int32_t *in, *tg;        /* [B,T] each */
     float last_val;
     int n_domains;
+    lms_scorer *scorer;      /* forward-only validation (train/validate.h) */
     double *dom_sum;         /* [n_domains] validation loss sums of the last measurement */
     int64_t *dom_count;      /* [n_domains] tokens in them */
     char latest[LMS_TRAIN_PATH + 64];
@@ -55,6 +57,8 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
         lms_gpt_init(t->m, t->c.seed);
     }
     st = lms_gpt_plan(t->m, t->c.batch, t->c.model.n_ctx, err);
+    if (st) return st;
+    st = lms_scorer_create(&t->scorer, t->m, t->c.batch, t->c.model.n_ctx, err);
     if (st) return st;
     lms_adamw_config ac = {.lr = t->c.lr, .beta1 = t->c.beta1, .beta2 = t->c.beta2, .eps = t->c.eps,
                            .weight_decay = t->c.weight_decay};
@@ -330,29 +334,13 @@ fail:
 }
 
 static float eval_val(lms_train *t) {
-    int nb = lms_loader_num_val_batches(t->loader);
-    if (nb > t->c.eval_batches) nb = t->c.eval_batches;
-    if (nb < 1) return NAN;
-    /* mean over the real rows' tokens: a domain's last batch is padded with repeated rows */
-    for (int d = 0; d < t->n_domains; d++) t->dom_sum[d] = 0, t->dom_count[d] = 0;
-    const int T = t->c.model.n_ctx;
-    double sum = 0;
-    int64_t count = 0;
-    for (int i = 0; i < nb; i++) {
-        lms_loader_val_batch(t->loader, i, t->in, t->tg, NULL);
-        lms_gpt_forward(t->m, t->in, t->tg, t->c.batch, T);
-        const float *losses = lms_gpt_losses(t->m);
-        int rows = lms_loader_val_rows(t->loader, i);
-        int d = lms_loader_val_domain(t->loader, i);
-        double bs = 0;
-        int64_t bc = 0;
-        for (int64_t k = 0; k < (int64_t)rows * T; k++)
-            if (t->tg[k] >= 0) bs += losses[k], bc++;
-        sum += bs;
-        count += bc;
-        if (d >= 0 && d < t->n_domains) t->dom_sum[d] += bs, t->dom_count[d] += bc;
-    }
-    return count ? (float)(sum / (double)count) : NAN;
+    lms_val_result r;
+    if (lms_validate(t->scorer, t->loader, t->c.eval_batches, NULL, &r, NULL) != LMS_OK) return NAN;
+    for (int d = 0; d < t->n_domains; d++)
+        t->dom_sum[d] = d < r.n_domains ? r.domain[d].loss_sum : 0, t->dom_count[d] = d < r.n_domains ? r.domain[d].tokens : 0;
+    float v = r.tokens ? (float)r.loss : NAN;
+    lms_val_result_free(&r);
+    return v;
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -574,6 +562,7 @@ void lms_train_free(lms_train *t) {
     lms_free(t->tg);
     free(t->dom_sum);
     free(t->dom_count);
+    lms_scorer_free(t->scorer);
     lms_adamw_free(t->opt);
     lms_gpt_free(t->m);
     lms_loader_free(t->loader);
