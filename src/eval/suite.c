@@ -592,7 +592,7 @@ lms_status lms_suite_parse_pylist(const char *s, size_t len, char ***out, size_t
 #define SKIP_WS() while (i < len && is_ws((unsigned char)s[i])) i++
 #define FAIL(...) do { lms_errf(err, LMS_ERR_FORMAT, __VA_ARGS__); goto fail; } while (0)
     SKIP_WS();
-    if (i >= len || s[i] != '[') FAIL("expected a Python list of strings such as [' gold', ' glib'], got '%.30s'", s);
+    if (i >= len || s[i] != '[') FAIL("expected a Python list of strings such as [' gold', ' glib'], got '%.*s'", (int)(len < 30 ? len : 30), s);
     i++;
     for (;;) {
         SKIP_WS();
@@ -613,13 +613,19 @@ lms_status lms_suite_parse_pylist(const char *s, size_t len, char ***out, size_t
             if (i >= len) FAIL("a string opened at character %zu is never closed", start);
             char c = s[i++];
             if (c == q) break;
+            if (c == 0) FAIL("a string holds a NUL byte at character %zu; choices must be text", i);
             if (c != '\\' || raw) {
-                if (c == '\\' && raw && i < len) { str[sl++] = c; c = s[i++]; } /* r'\'' keeps both */
+                if (c == '\\' && raw && i < len) { /* r'\'' keeps both */
+                    str[sl++] = c;
+                    c = s[i++];
+                    if (c == 0) FAIL("a string holds a NUL byte at character %zu; choices must be text", i);
+                }
                 str[sl++] = c;
                 continue;
             }
             if (i >= len) FAIL("a string ends with a lone backslash");
             char e = s[i++];
+            if (e == 0) FAIL("a string holds a NUL byte at character %zu; choices must be text", i);
             uint32_t cp;
             int nd = 0;
             switch (e) {
@@ -680,6 +686,7 @@ lms_status lms_suite_parse_pylist(const char *s, size_t len, char ***out, size_t
         SKIP_WS();
         if (i < len && s[i] == ',') { i++; continue; }
         if (i < len && s[i] == ']') { i++; break; }
+        if (i >= len) FAIL("the list is not closed with ']'");
         FAIL("character %zu: expected ',' or ']' after a string", i + 1);
     }
     SKIP_WS();

@@ -91,6 +91,7 @@ lms_suite_format lms_suite_format_of(const char *path);
    '...' or "..." strings separated by commas (a trailing comma allowed), ']', whitespace anywhere
    between. Escapes: \\ \' \" \n \t \r \a \b \f \v \0-\777 (octal) \xHH \uXXXX \UXXXXXXXX
    (as UTF-8), "\<newline>" (nothing); any other \c stays as the two characters (Python's rule).
+   A NUL byte (raw or escaped) in a string is an error.
    On success *out is a malloc'd array of *n malloc'd NUL-terminated strings with their lengths in
    *lens (malloc'd); free with lms_suite_free_strings. On failure (LMS_ERR_FORMAT) err.msg says
    what and at which character (no file:line: the caller prefixes it). */
