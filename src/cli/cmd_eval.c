@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -188,6 +189,13 @@ static int resolve_suites(const char *spec, const char *dir, strlist *out) {
         rc = 2;
     }
     return rc;
+}
+
+/* A path that exists but is neither a regular file nor a directory (a FIFO would block a reader
+   in open()). */
+static int special_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
 /* ---- models ---- */
@@ -586,10 +594,15 @@ int lms_cmd_eval(int argc, char **argv) {
         goto done;
     }
     for (int i = 0; i < models.n; i++)
-        if (!lms_path_exists(models.v[i])) {
-            lms_cli_error(CMD, "--model %s: no such file or directory", models.v[i]);
+        if (!lms_path_exists(models.v[i]) || special_file(models.v[i])) {
+            lms_cli_error(CMD, "--model %s: %s", models.v[i],
+                          lms_path_exists(models.v[i]) ? "not a regular file or directory (a FIFO or device?)" : "no such file or directory");
             goto done;
         }
+    if (data && special_file(data)) {
+        lms_cli_error(CMD, "--data %s: not a regular file or directory (a FIFO or device?)", data);
+        goto done;
+    }
     if (data && !domains) {
         lms_cli_error(CMD, "--data is for --domains");
         goto done;

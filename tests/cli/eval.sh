@@ -12,8 +12,8 @@ trap 'rm -rf "$D"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for i in $(seq 1 300); do echo "the cat sat on the mat. a dog ran in the park $((i % 9)). birds sing."; done > "$D/text.txt"
 "$L" train --data "$D/text.txt" --out "$D/run" --layers 1 --heads 2 --dim 32 --ctx 32 --batch 8 --steps 20 \
-    --lr 1e-2 --threads 2 --ckpt-interval 5 --keep 10 --quiet || fail "training the tiny run"
-E() { "$L" eval --threads 2 --suite-dir "$F" "$@"; }
+    --lr 1e-2 --threads 1 --ckpt-interval 5 --keep 10 --quiet || fail "training the tiny run"
+E() { "$L" eval --threads 1 --suite-dir "$F" "$@"; }
 
 # every suite: one row each with the documented fields
 E --model "$D/run" --out "$D/r.jsonl" > "$D/table.txt" || fail "eval exited $?"
@@ -54,7 +54,7 @@ grep -q 'top-1 [0-9]*/24' "$D/show.txt" || fail "--show lacks the seq item's top
 [ "$(grep -c '<- answer' "$D/show.txt")" = 2 ] || fail "--show 2 showed another number of mc items"
 
 # a suite by path (no suite dir needed), two models, --out - and --append
-"$L" eval --threads 2 --model "$D/run" --model "$D/run/checkpoints/step_00000010.safetensors" --suites "$F/repeat.csv" \
+"$L" eval --threads 1 --model "$D/run" --model "$D/run/checkpoints/step_00000010.safetensors" --suites "$F/repeat.csv" \
     --out - > "$D/two.jsonl" 2> "$D/two.err" || fail "two models exited $?"
 python3 -c "
 import json,sys
@@ -84,6 +84,15 @@ d=r['domain:data']
 assert d['kind']=='domain' and d['tokens_scored']>0 and 0<d['loss']<6 and abs(d['bpb']-d['loss']/0.6931471805599453)<1e-6, d
 assert abs(r['domain:all']['loss']-d['loss'])<1e-12" || fail "--domains rows: $(cat "$D/dom.jsonl")"
 
+# memory stays bounded by the scoring window, not the suite: 10^4 items peak like 10^2
+if [ -x /usr/bin/time ]; then
+  for n in 100 10000; do
+    for i in $(seq 1 $n); do echo "{\"context\": \"the cat sat on item $i\", \"choices\": [\" mat\", \" park\"], \"answer\": $((i % 2))}"; done > "$D/n$n.jsonl"
+    /usr/bin/time -f "%M" -o "$D/rss$n" "$L" eval --threads 1 --model "$D/run" --suites "$D/n$n.jsonl" > /dev/null || fail "eval of $n items"
+  done
+  [ $(( $(cat "$D/rss10000") - $(cat "$D/rss100") )) -lt 4096 ] || fail "peak RSS $(cat "$D/rss100") kB for 100 items, $(cat "$D/rss10000") kB for 10^4"
+fi
+
 # bad input
 expect() {
   local want=$1 pat=$2; shift 2
@@ -103,6 +112,8 @@ expect 1 "badjson.jsonl:3: .*bad JSON" eval --model "$D/run" --suites "$D/badjso
 expect 1 "quote.csv:2: a quoted field is never closed" eval --model "$D/run" --suites "$D/quote.csv"
 expect 1 "not a regular file" eval --model "$D/run" --suites "$D/fifo.jsonl"
 expect 2 "no such file" eval --model "$D/nope" --suites "$F/repeat.csv"
+expect 2 "not a regular file" eval --model "$D/fifo.jsonl" --suites "$F/repeat.csv"
+expect 2 "not a regular file" eval --model "$D/run" --domains --data "$D/fifo.jsonl"
 expect 2 "not the one this model was trained with\|tokenizer" eval --model "$D/run" --tokenizer tests/fixtures/gpt2 --suites "$F/repeat.csv"
 expect 2 "--over-training needs --run" eval --model "$D/run/checkpoints/step_00000005.safetensors" --over-training
 expect 2 "--append needs --out" eval --model "$D/run" --append
