@@ -254,14 +254,18 @@ static int list_checkpoints(const char *run, strlist *out) {
 /* ---- output ---- */
 
 static json_t *num(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+/* A count kept as a double (tokens, FLOPs): an integer when it is one. */
+static json_t *count(double x) {
+    return x < 0 || !isfinite(x) ? json_null() : x == floor(x) && x < 9e15 ? json_integer((json_int_t)x) : json_real(x);
+}
 
 static json_t *row_base(const lms_lm *lm) {
     json_t *o = json_object();
     json_object_set_new(o, "model", json_string(lm->path));
     json_object_set_new(o, "checkpoint", json_string(lm->ckpt));
     json_object_set_new(o, "step", lm->step >= 0 ? json_integer(lm->step) : json_null());
-    json_object_set_new(o, "tokens", num(lm->tokens >= 0 ? lm->tokens : NAN));
-    json_object_set_new(o, "flops", num(lm->flops >= 0 ? lm->flops : NAN));
+    json_object_set_new(o, "tokens", count(lm->tokens));
+    json_object_set_new(o, "flops", count(lm->flops));
     json_object_set_new(o, "params", json_integer(lm->params));
     json_object_set_new(o, "params_nonembed", json_integer(lm->params_nonembed));
     return o;

@@ -68,7 +68,7 @@ struct lms_evaluator {
     int nslots;
     row_t *rows;
     int nrows, rows_cap;
-    int *order;
+    uint64_t *order; /* rows to score: length << 32 | index */
     uint32_t *toks;
     size_t ntoks, toks_cap;
     lms_ids ctx, cont, out;
@@ -276,7 +276,7 @@ static row_t *new_row(lms_evaluator *ev, int64_t line, lms_err *err) {
     if (ev->nrows == ev->rows_cap) {
         int nc = ev->rows_cap ? ev->rows_cap * 2 : 64;
         row_t *r = realloc(ev->rows, (size_t)nc * sizeof *r);
-        int *o = realloc(ev->order, (size_t)nc * sizeof *o);
+        uint64_t *o = realloc(ev->order, (size_t)nc * sizeof *o);
         if (r) ev->rows = r;
         if (o) ev->order = o;
         if (!r || !o) {
@@ -514,26 +514,24 @@ static lms_status add_item(lms_evaluator *ev, const lms_suite_item *it, lms_err 
 
 /* ---- scoring a window ---- */
 
-static const row_t *g_sort_rows; /* qsort has no context argument; one thread sorts at a time */
-static int cmp_rows(const void *a, const void *b) {
-    int i = *(const int *)a, j = *(const int *)b;
-    int d = g_sort_rows[i].n - g_sort_rows[j].n;
-    return d ? d : i - j;
+static int cmp_key(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 static lms_status score_rows(lms_evaluator *ev, lms_err *err) {
+    /* rows by length (then by index: deterministic), as keys length << 32 | index */
     int n = 0;
     for (int i = 0; i < ev->nrows; i++)
-        if (!ev->rows[i].done) ev->order[n++] = i;
-    g_sort_rows = ev->rows;
-    qsort(ev->order, (size_t)n, sizeof *ev->order, cmp_rows);
+        if (!ev->rows[i].done) ev->order[n++] = (uint64_t)ev->rows[i].n << 32 | (uint32_t)i;
+    qsort(ev->order, (size_t)n, sizeof *ev->order, cmp_key);
     for (int b0 = 0; b0 < n; b0 += ev->B) {
         int nb = n - b0 < ev->B ? n - b0 : ev->B;
         int T = 1;
         for (int k = 0; k < nb; k++)
-            if (ev->rows[ev->order[b0 + k]].n - 1 > T) T = ev->rows[ev->order[b0 + k]].n - 1;
+            if (ev->rows[(uint32_t)ev->order[b0 + k]].n - 1 > T) T = ev->rows[(uint32_t)ev->order[b0 + k]].n - 1;
         for (int k = 0; k < nb; k++) {
-            const row_t *r = &ev->rows[ev->order[b0 + k]];
+            const row_t *r = &ev->rows[(uint32_t)ev->order[b0 + k]];
             int32_t *in = ev->in + (size_t)k * T, *tg = ev->tg + (size_t)k * T;
             const uint32_t *t = ev->toks + r->off;
             for (int j = 0; j < T; j++) {
@@ -543,7 +541,7 @@ static lms_status score_rows(lms_evaluator *ev, lms_err *err) {
         }
         lms_gpt_score(ev->sc, ev->in, ev->tg, nb, T, ev->lp, ev->rank);
         for (int k = 0; k < nb; k++) {
-            row_t *r = &ev->rows[ev->order[b0 + k]];
+            row_t *r = &ev->rows[(uint32_t)ev->order[b0 + k]];
             const float *lp = ev->lp + (size_t)k * T;
             const int32_t *rk = ev->rank + (size_t)k * T;
             for (int j = r->nctx - 1; j < r->n - 1; j++) {
