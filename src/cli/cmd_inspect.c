@@ -1,9 +1,475 @@
-/* cmd_inspect.c — the 'inspect' subcommand (not written yet). */
+/* cmd_inspect.c — the 'inspect' subcommand: per-token loss you can see.
+ *
+ *   lmscope inspect --model runs/s3 --text @file.txt                  # coloured by loss on a terminal
+ *   lmscope inspect --model runs/s1 --compare runs/s4 --text @file.txt --html out.html
+ *   lmscope inspect --model runs/s3 --classes [--data shards/] [--domain quotes] [--compare runs/s4]
+ *
+ * Text mode: every token coloured by its loss (ANSI 256-colour backgrounds when stdout is a
+ * terminal or --color always; otherwise plain "[token|loss|rank]" markers), then the hardest
+ * tokens with the rank of the true token and the totals. --compare M2 colours by log p(M2) −
+ * log p(M1) and lists the tokens where M2 is much better / worse (both models must share a
+ * tokenizer). --html writes a self-contained page (eval/tokhtml.h) as well.
+ * Classes mode: the loss by token class and frequency bucket over a domain's validation windows
+ * (eval/tokloss.h); the data defaults to the run's own (its config.json).
+ *
+ * Exit status: 0 done; 1 a model or the data could not be read; 2 bad usage (flags, missing or
+ * empty text, different tokenizers).
+ * Leaves out: probe suites (cmd_eval.c).
+ */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <jansson.h>
+
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/textarg.h"
+#include "core/cpu.h"
+#include "core/fileio.h"
+#include "data/loader.h"
+#include "eval/lm.h"
+#include "eval/tokhtml.h"
+#include "eval/tokloss.h"
+#include "train/train.h"
+
+#define CMD "inspect"
+
+/* ANSI 256-colour backgrounds (light, with black text) for a loss and for a difference. */
+static int loss_bg(double loss) {
+    static const double edge[] = {0.5, 1, 2, 3, 4, 6};
+    static const int col[] = {157, 193, 229, 223, 217, 210, 203};
+    int k = 0;
+    while (k < 6 && loss >= edge[k]) k++;
+    return col[k];
+}
+
+static int diff_bg(double d) {
+    if (d >= 2) return 75;
+    if (d >= 1) return 117;
+    if (d >= 0.25) return 153;
+    if (d > -0.25) return 255;
+    if (d > -1) return 224;
+    if (d > -2) return 217;
+    return 203;
+}
+
+/* Write token bytes for the coloured stream: newlines as a visible ↵ then a real newline (with the
+   colour reset first, so backgrounds do not run to the edge), tabs as they are, other controls escaped. */
+static void put_colored(const char *s, size_t len, int bg, int color) {
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != '\n') j++;
+        if (j > i) {
+            if (color) printf("\x1b[48;5;%dm\x1b[38;5;16m", bg);
+            for (size_t k = i; k < j; k++) {
+                unsigned char c = (unsigned char)s[k];
+                if (c < 0x20 && c != '\t') printf("\\x%02x", c);
+                else putchar(c);
+            }
+            if (color) printf("\x1b[0m");
+        }
+        if (j < len) {
+            if (color) printf("\x1b[48;5;%dm\x1b[38;5;16m\xe2\x86\xb5\x1b[0m\n", bg);
+            else printf("\xe2\x86\xb5\n");
+            j++;
+        }
+        i = j;
+    }
+}
+
+static void print_text_view(const lms_tokloss *a, const lms_tokloss *b, const lms_tokloss_cmp *cmp, const char *text,
+                            int color, int ranks) {
+    size_t carry_off = 0, carry_len = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const lms_tokloss_tok *t = &a->tok[i];
+        if (t->len == 0) continue;
+        size_t start = carry_len ? carry_off : t->off, len = t->off + t->len - start;
+        size_t show = i + 1 == a->n ? len : lms_tok_utf8_complete(text + start, len);
+        if (color) {
+            int bg = !t->scored ? 252 : b ? diff_bg(cmp->diff[i]) : loss_bg(-t->logp);
+            put_colored(text + start, show, bg, 1);
+            if (ranks && t->scored) printf("\x1b[2m%d\x1b[22m", b ? b->tok[i].rank : t->rank);
+        } else {
+            char esc[512];
+            lms_tok_escape(text + start, show, esc, sizeof esc);
+            if (!t->scored) printf("[%s|-]", esc);
+            else if (b) printf("[%s|%+.2f|r%d>r%d]", esc, cmp->diff[i], t->rank, b->tok[i].rank);
+            else printf("[%s|%.2f|r%d]", esc, -t->logp, t->rank);
+            if (memchr(text + start, '\n', show)) putchar('\n');
+        }
+        carry_off = start + show;
+        carry_len = len - show;
+    }
+    putchar('\n');
+    if (color) {
+        printf("\n");
+        if (b) {
+            const double d[] = {-2, -1, -0.25, 0, 0.25, 1, 2};
+            for (int k = 0; k < 7; k++) printf("\x1b[48;5;%dm\x1b[38;5;16m %+g \x1b[0m", diff_bg(d[k]), d[k]);
+            printf("  log p(B) - log p(A), nats (blue: B better)\n");
+        } else {
+            const double l[] = {0, 0.5, 1, 2, 3, 4, 6};
+            for (int k = 0; k < 7; k++) printf("\x1b[48;5;%dm\x1b[38;5;16m %g%s \x1b[0m", loss_bg(l[k]), l[k], k == 6 ? "+" : "");
+            printf("  loss, nats%s\n", ranks ? "; dim numbers: rank of the true token" : "");
+        }
+    } else {
+        printf("\n(each token as [text|%s])\n", b ? "log p(B) - log p(A)|rank A>rank B" : "loss in nats|rank of the true token");
+    }
+}
+
+static void tok_quote(const char *text, const lms_tokloss_tok *t, char *out, size_t cap) {
+    char esc[256];
+    snprintf(out, cap, "\"%s\"", lms_tok_escape(text + t->off, t->len, esc, sizeof esc));
+}
+
+static void print_summary(const char *name, const lms_tokloss *r) {
+    printf("%s: %lld tokens scored (%lld bytes); total log-prob %.4f nats; mean loss %.4f nats/token; %.4f bits/byte\n",
+           name, (long long)r->scored, (long long)r->bytes, r->sum_logp, r->mean_loss, r->bpb);
+}
+
+static void print_hardest(const lms_tokloss *a, const char *text) {
+    size_t idx[10];
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (!a->tok[i].scored) continue;
+        int p = n < 10 ? n++ : 10;
+        if (p == 10 && !(a->tok[i].logp < a->tok[idx[9]].logp)) continue;
+        if (p == 10) p--;
+        while (p > 0 && a->tok[idx[p - 1]].logp > a->tok[i].logp) idx[p] = idx[p - 1], p--;
+        idx[p] = i;
+    }
+    printf("hardest tokens:\n%6s  %-22s %8s %8s\n", "pos", "token", "loss", "rank");
+    for (int k = 0; k < n; k++) {
+        char q[300];
+        tok_quote(text, &a->tok[idx[k]], q, sizeof q);
+        printf("%6zu  %-22s %8.3f %8d\n", idx[k], q, -a->tok[idx[k]].logp, a->tok[idx[k]].rank);
+    }
+}
+
+static void print_compare(const lms_tokloss *a, const lms_tokloss *b, const lms_tokloss_cmp *c, const char *text) {
+    printf("mean log p(B) - log p(A): %+.4f nats/token over %lld tokens; B much better (>= %.2g nats) on %lld tokens, "
+           "much worse on %lld\n", c->mean_diff, (long long)c->scored, c->threshold, (long long)c->much_better,
+           (long long)c->much_worse);
+    for (int dir = 0; dir < 2; dir++) {
+        int n = dir ? c->n_worse : c->n_better;
+        printf("where B is %s (top %d):\n", dir ? "worse" : "better", n);
+        if (n) printf("%6s  %-22s %9s %9s %8s %7s %7s\n", "pos", "token", "logp A", "logp B", "B - A", "rank A", "rank B");
+        for (int k = 0; k < n; k++) {
+            size_t i = dir ? c->worse[k] : c->better[k];
+            char q[300];
+            tok_quote(text, &a->tok[i], q, sizeof q);
+            printf("%6zu  %-22s %9.3f %9.3f %+8.3f %7d %7d\n", i, q, a->tok[i].logp, b->tok[i].logp, c->diff[i], a->tok[i].rank,
+                   b->tok[i].rank);
+        }
+    }
+}
+
+/* ---- classes mode ---- */
+
+static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *tok, const char *desc, const char *freq_src,
+                         int json) {
+    int two = bd->n_models == 2;
+    if (json) {
+        json_t *root = json_object(), *cls = json_array(), *fq = json_array();
+        json_object_set_new(root, "data", json_string(desc));
+        json_object_set_new(root, "batches", json_integer(bd->batches));
+        json_object_set_new(root, "tokens", json_integer(bd->all.tokens));
+        json_object_set_new(root, "loss", json_real(bd->all.loss[0] / (double)bd->all.tokens));
+        if (two) json_object_set_new(root, "loss_b", json_real(bd->all.loss[1] / (double)bd->all.tokens));
+        for (int pass = 0; pass < 2; pass++) {
+            int n = pass ? (bd->has_freq ? LMS_FB_N : 0) : LMS_TC_N;
+            for (int k = 0; k < n; k++) {
+                const lms_tokloss_bin *bin = pass ? &bd->freq[k] : &bd->cls[k];
+                json_t *o = json_object();
+                json_object_set_new(o, pass ? "bucket" : "class", json_string(pass ? lms_freq_bucket_name(k) : lms_tok_class_name(k)));
+                json_object_set_new(o, "tokens", json_integer(bin->tokens));
+                json_object_set_new(o, "share", json_real((double)bin->tokens / (double)bd->all.tokens));
+                json_object_set_new(o, "loss", bin->tokens ? json_real(bin->loss[0] / (double)bin->tokens) : json_null());
+                if (two) json_object_set_new(o, "loss_b", bin->tokens ? json_real(bin->loss[1] / (double)bin->tokens) : json_null());
+                json_array_append_new(pass ? fq : cls, o);
+            }
+        }
+        json_object_set_new(root, "classes", cls);
+        if (bd->has_freq) json_object_set_new(root, "frequency", fq), json_object_set_new(root, "frequency_source", json_string(freq_src));
+        else json_decref(fq);
+        int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) ? 1 : 0;
+        putchar('\n');
+        json_decref(root);
+        return rc;
+    }
+    printf("%s: %d batches, %lld tokens; mean loss %.4f nats/token%s", desc, bd->batches, (long long)bd->all.tokens,
+           bd->all.loss[0] / (double)bd->all.tokens, two ? " (A), " : "\n");
+    if (two) printf("%.4f (B)\n", bd->all.loss[1] / (double)bd->all.tokens);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass && !bd->has_freq) {
+            printf("(no frequency buckets: no training tokens to count)\n");
+            break;
+        }
+        if (pass) printf("\nfrequency buckets by rank among %s:", freq_src);
+        printf("\n%-14s %7s %10s %10s", pass ? "frequency" : "class", "share", "tokens", two ? "loss A" : "mean loss");
+        if (two) printf(" %10s %10s", "loss B", "B - A");
+        printf(" %10s\n", "of total");
+        int n = pass ? LMS_FB_N : LMS_TC_N;
+        for (int k = 0; k < n; k++) {
+            const lms_tokloss_bin *bin = pass ? &bd->freq[k] : &bd->cls[k];
+            if (!bin->tokens) continue;
+            double la = bin->loss[0] / (double)bin->tokens;
+            printf("%-14s %6.1f%% %10lld %10.4f", pass ? lms_freq_bucket_name(k) : lms_tok_class_name(k),
+                   100.0 * (double)bin->tokens / (double)bd->all.tokens, (long long)bin->tokens, la);
+            if (two) printf(" %10.4f %+10.4f", bin->loss[1] / (double)bin->tokens, (bin->loss[0] - bin->loss[1]) / (double)bin->tokens);
+            printf(" %9.1f%%\n", 100.0 * bin->loss[0] / bd->all.loss[0]); /* share of the total loss */
+        }
+    }
+    uint32_t easy[10], hard[10];
+    int ne, nh;
+    int64_t minc = bd->all.tokens >= 20000 ? 20 : 5;
+    lms_tokloss_breakdown_extremes(bd, minc, 10, easy, &ne, hard, &nh);
+    for (int pass = 0; pass < 2; pass++) {
+        printf("\n%s tokens (at least %lld occurrences), mean loss%s:\n", pass ? "hardest" : "easiest", (long long)minc,
+               two ? " of A" : "");
+        int n = pass ? nh : ne;
+        for (int k = 0; k < n; k++) {
+            uint32_t id = pass ? hard[k] : easy[k];
+            size_t tl = 0;
+            const char *tb = lms_tokenizer_token(tok, id, &tl);
+            char esc[256], q[300];
+            snprintf(q, sizeof q, "\"%s\"", lms_tok_escape(tb ? tb : "", tb ? tl : 0, esc, sizeof esc));
+            printf("  %-20s %8.3f  (%lld)\n", q, bd->id_loss[id] / (double)bd->id_tokens[id], (long long)bd->id_tokens[id]);
+        }
+    }
+    return 0;
+}
+
+static int run_classes(const char *cmd, lms_lm *lm, lms_lm *lm2, const char *data, const char *domain, int batches,
+                       int val_tokens, int json) {
+    lms_err err = {0};
+    char datadir[LMS_TRAIN_PATH] = "", datapath[LMS_TRAIN_PATH + 8] = "";
+    lms_loader *l = NULL;
+    int T = lms_gpt_get_config(lm->gpt)->n_ctx, B = 8, rc = 1;
+    if (lm2 && lms_gpt_get_config(lm2->gpt)->n_ctx < T) T = lms_gpt_get_config(lm2->gpt)->n_ctx;
+    if (data) {
+        lms_loader_config lc = {.B = B, .T = T, .seed = 1, .val_tokens_per_domain = val_tokens};
+        if (lms_loader_open(&l, data, &lc, &err)) {
+            lms_cli_error(cmd, "--data %s: %s", data, err.msg);
+            return err.code == LMS_ERR_ARG ? 2 : 1;
+        }
+        snprintf(datadir, sizeof datadir, "%s", data);
+    } else {
+        /* the run's own data */
+        char cfgp[LMS_LM_PATH + 32];
+        lms_train_config rc_cfg;
+        lms_path_join(cfgp, sizeof cfgp, lm->path, "config.json");
+        if (lm->kind != LMS_LM_RUN || lms_train_config_load(&rc_cfg, cfgp, &err)) {
+            lms_cli_error(cmd, "--classes needs --data SHARDS_DIR (the model %s is not a run directory whose config.json names "
+                          "its data)", lm->path);
+            return 2;
+        }
+        rc_cfg.batch = B;
+        rc_cfg.model.n_ctx = T;
+        rc_cfg.eval_batches = -1;
+        if (lms_train_open_data(&rc_cfg, &l, &err)) {
+            lms_cli_error(cmd, "the run's data (%s): %s; give --data", rc_cfg.data[0], err.msg);
+            return 1;
+        }
+        if (rc_cfg.n_data == 1 && lms_path_is_dir(rc_cfg.data[0])) snprintf(datadir, sizeof datadir, "%s", rc_cfg.data[0]);
+        snprintf(datapath, sizeof datapath, "%s%s", rc_cfg.data[0], rc_cfg.n_data > 1 ? " ..." : "");
+        data = datapath;
+    }
+    int32_t *freq_rank = NULL;
+    uint64_t *counts = NULL;
+    char freq_src[160] = "";
+    lms_tokloss_breakdown bd = {0};
+    if (lms_loader_check_tokenizer(l, lm->tok, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        rc = 2;
+        goto done;
+    }
+    int dom = -1;
+    if (domain) {
+        for (int d = 0; d < lms_loader_num_domains(l); d++)
+            if (!strcmp(lms_loader_domain_name(l, d), domain)) dom = d;
+        if (dom < 0) {
+            char names[1024] = "";
+            for (int d = 0; d < lms_loader_num_domains(l); d++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", d ? ", " : "", lms_loader_domain_name(l, d));
+            lms_cli_error(cmd, "--domain %s: no such domain in %s (it has: %s)", domain, data, names);
+            rc = 2;
+            goto done;
+        }
+    }
+    int V = lms_gpt_get_config(lm->gpt)->vocab_size;
+    if (datadir[0]) {
+        char mp[LMS_TRAIN_PATH + 32];
+        lms_path_join(mp, sizeof mp, datadir, "manifest.json");
+        if (lms_path_exists(mp)) {
+            if (lms_tokloss_train_counts(&counts, V, datadir, domain, &err)) {
+                lms_cli_error(cmd, "%s", err.msg);
+                goto done;
+            }
+            snprintf(freq_src, sizeof freq_src, "token counts of %s's training shards", domain ? domain : "all domains");
+        }
+    }
+    if (!counts) {
+        /* no shards to count: estimate from the loader's own training sampling */
+        uint64_t want = 0, got = 0;
+        for (int d = 0; d < lms_loader_num_domains(l); d++)
+            if (dom < 0 || d == dom) want += lms_loader_domain_train_tokens(l, d);
+        want = want > 2000000 ? 2000000 : want;
+        if (lms_tokloss_sampled_counts(&counts, V, l, B, T, dom, want, &got, &err)) {
+            lms_cli_error(cmd, "%s", err.msg);
+            goto done;
+        }
+        snprintf(freq_src, sizeof freq_src, "token frequencies estimated from %llu sampled training tokens (no shard manifest)",
+                 (unsigned long long)got);
+        if (got == 0) free(counts), counts = NULL;
+    }
+    if (counts) {
+        freq_rank = malloc((size_t)V * sizeof *freq_rank);
+        if (!freq_rank || lms_tokloss_freq_rank(counts, V, freq_rank, &err)) {
+            lms_cli_error(cmd, "out of memory");
+            goto done;
+        }
+    }
+    const lms_gpt *models[2] = {lm->gpt, lm2 ? lm2->gpt : NULL};
+    if (lms_tokloss_breakdown_run(&bd, models, lm2 ? 2 : 1, lm->tok, l, B, T, dom, batches, freq_rank, &err)) {
+        lms_cli_error(cmd, "%s", err.msg);
+        rc = err.code == LMS_ERR_ARG ? 2 : 1;
+        goto done;
+    }
+    char desc[LMS_TRAIN_PATH * 2 + 128];
+    snprintf(desc, sizeof desc, "validation windows (%d tokens) of %s%s in %s", T, domain ? "domain " : "all domains",
+             domain ? domain : "", data);
+    if (!json) {
+        printf("model A: %s\n", lm->path);
+        if (lm2) printf("model B: %s\n", lm2->path);
+    }
+    rc = print_classes(&bd, lm->tok, desc, freq_src, json);
+done:
+    lms_tokloss_breakdown_free(&bd);
+    free(freq_rank);
+    free(counts);
+    lms_loader_free(l);
+    return rc;
+}
 
 int lms_cmd_inspect(int argc, char **argv) {
-    fprintf(stderr, "lmscope inspect: not implemented yet\n");
-    return 2;
+    const char *model_path = NULL, *text_arg = NULL, *tok_dir = NULL, *compare = NULL, *html = NULL, *color_s = "auto";
+    const char *data = NULL, *domain = NULL;
+    int threads = 0, top = 5, classes = 0, batches = 0, val_tokens = 0, json = 0, ranks = 0;
+    double threshold = 1.0;
+    lms_flag flags[] = {
+        {"model", LMS_FLAG_STR, &model_path, "run dir, our .safetensors, a Hugging Face GPT-2 (dir or model.safetensors), an llm.c .bin", 0},
+        {"text", LMS_FLAG_STR, &text_arg, "the text, or @FILE (@- for stdin; @@... for a text that starts with @)", 0},
+        {"tokenizer", LMS_FLAG_STR, &tok_dir, "tokenizer dir or 'bytes' for --model (and --compare); default: each model's", 0},
+        {"compare", LMS_FLAG_STR, &compare, "a second model (same tokenizer): colour by log p(it) - log p(--model)", 0},
+        {"html", LMS_FLAG_STR, &html, "also write a self-contained HTML page here (hover a token for details)", 0},
+        {"color", LMS_FLAG_STR, &color_s, "auto (when stdout is a terminal), always, never", 0},
+        {"ranks", LMS_FLAG_BOOL, &ranks, "in colour, print the rank of the true token after each token", 0},
+        {"top", LMS_FLAG_INT, &top, "alternatives per token shown in the HTML tooltips (0..10)", 0},
+        {"threshold", LMS_FLAG_DOUBLE, &threshold, "--compare: |difference| in nats that counts as 'much' better/worse", 0},
+        {"classes", LMS_FLAG_BOOL, &classes, "loss by token class and frequency bucket over validation data (no --text)", 0},
+        {"data", LMS_FLAG_STR, &data, "--classes: shard dir or .bin files; default: the run's own data", 0},
+        {"domain", LMS_FLAG_STR, &domain, "--classes: only this domain (frequencies from its training shards)", 0},
+        {"batches", LMS_FLAG_INT, &batches, "--classes: at most this many validation batches of 8 windows; 0 = all", 0},
+        {"val-tokens", LMS_FLAG_INT, &val_tokens, "--classes: validation tokens per domain; 0 = 65536, -1 = all", 0},
+        {"json", LMS_FLAG_BOOL, &json, "--classes: print one JSON object", 0},
+        {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores", 0},
+        {0}};
+    char **pos;
+    int npos;
+    int rc = lms_args_parse(CMD, "Per-token loss of a text, coloured (or HTML); two models compared; loss by token class.",
+                            flags, argc, argv, &pos, &npos);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (npos) {
+        lms_cli_error(CMD, "unexpected argument '%s' (quote the text: --text \"...\")", pos[0]);
+        return 2;
+    }
+    int color = -1;
+    if (!strcmp(color_s, "auto")) color = isatty(STDOUT_FILENO);
+    else if (!strcmp(color_s, "always")) color = 1;
+    else if (!strcmp(color_s, "never")) color = 0;
+    if (color < 0 || threads < 0 || top < 0 || top > LMS_TOKLOSS_MAX_TOP || !(threshold > 0) || batches < 0) {
+        lms_cli_error(CMD, color < 0 ? "--color must be auto, always or never" : threads < 0 ? "--threads must be >= 0"
+                      : batches < 0 ? "--batches must be >= 0" : !(threshold > 0) ? "--threshold must be > 0"
+                      : "--top must be 0..10");
+        return 2;
+    }
+    if (!model_path) {
+        lms_cli_error(CMD, "--model is required (a run dir, a .safetensors file, a Hugging Face GPT-2 dir or an llm.c .bin)");
+        return 2;
+    }
+    if (classes && (text_arg || html)) {
+        lms_cli_error(CMD, "--classes scores validation data: give it without --text and --html");
+        return 2;
+    }
+    if (!classes && (data || domain || json)) {
+        lms_cli_error(CMD, "--data, --domain and --json go with --classes");
+        return 2;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if (!classes && (rc = lms_cli_read_text(CMD, text_arg, &text, &len))) return rc;
+    if (threads > 0) lms_cpu_set_threads(threads);
+    lms_lm lm = {0}, lm2 = {0};
+    lms_tokloss a = {0}, b = {0};
+    lms_tokloss_cmp cmp = {0};
+    lms_err err = {0};
+    if ((rc = lms_cli_open_model(CMD, &lm, model_path, tok_dir))) goto done;
+    if (compare) {
+        if ((rc = lms_cli_open_model(CMD, &lm2, compare, tok_dir))) goto done;
+        if (lms_tokloss_check_same_tokenizer(lm.tok, model_path, lm2.tok, compare, &err)) {
+            lms_cli_error(CMD, "%s", err.msg);
+            rc = 2;
+            goto done;
+        }
+    }
+    if (classes) {
+        rc = run_classes(CMD, &lm, compare ? &lm2 : NULL, data, domain, batches, val_tokens, json);
+        goto done;
+    }
+    lms_tokloss_opts o = {.top_k = html ? top : 0};
+    lms_status st;
+    if ((st = lms_tokloss_text(&a, lm.gpt, lm.tok, text, len, &o, &err)) ||
+        (compare && ((st = lms_tokloss_text(&b, lm2.gpt, lm2.tok, text, len, &o, &err)) ||
+                     (st = lms_tokloss_compare(&cmp, &a, &b, threshold, &err))))) {
+        lms_cli_error(CMD, "%s", err.msg);
+        rc = st == LMS_ERR_ARG || st == LMS_ERR_MISMATCH ? 2 : 1;
+        goto done;
+    }
+    print_text_view(&a, compare ? &b : NULL, &cmp, text, color, ranks);
+    printf("\n");
+    print_summary(compare ? "A" : model_path, &a);
+    if (compare) print_summary("B", &b);
+    if (compare) printf("(A = %s, B = %s)\n", model_path, compare);
+    if (!a.bos) printf("(the tokenizer has no <|endoftext|>: the first token is not scored)\n");
+    if (a.windowed || b.windowed)
+        printf("note: the text (%zu tokens) is longer than the context (%d): scored with a sliding window\n", a.n,
+               a.windowed ? a.n_ctx : b.n_ctx);
+    printf("\n");
+    if (compare) print_compare(&a, &b, &cmp, text);
+    else print_hardest(&a, text);
+    if (html) {
+        lms_tokhtml h = {.text = text, .tok = lm.tok, .a = &a, .name_a = model_path,
+                         .b = compare ? &b : NULL, .name_b = compare, .cmp = compare ? &cmp : NULL};
+        if (lms_tokhtml_write(html, &h, &err)) {
+            lms_cli_error(CMD, "--html %s: %s", html, err.msg);
+            rc = 1;
+            goto done;
+        }
+        printf("\nwrote %s\n", html);
+    }
+    rc = 0;
+done:
+    if (fflush(stdout) != 0 && rc == 0) rc = 1;
+    lms_tokloss_cmp_free(&cmp);
+    lms_tokloss_free(&a);
+    lms_tokloss_free(&b);
+    lms_lm_close(&lm);
+    lms_lm_close(&lm2);
+    free(text);
+    return rc;
 }

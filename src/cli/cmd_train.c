@@ -4,10 +4,13 @@
  *                 --batch 16 --steps 2000 --lr 3e-3 --seed 1
  *   lmscope train --out runs/tiny --resume [--steps 4000]
  *   lmscope train --data shards/ --tokenizer tok/ --mix quotes=2,news=1 --out runs/s1 ...
+ *   lmscope train --init path/to/gpt2 --data shards/ --out runs/ft --steps 200   # fine-tune
+ *   lmscope train ... --save-log-steps       # also keep checkpoints at steps 0, 1, 2, 4, 8, ...
  *
  * Exit status: 0 done; 1 the work failed (I/O, diverged to NaN/Inf: the last good checkpoint is
- * kept); 2 bad usage (flags, data too short for --ctx, a tokenizer that does not match the shards,
- * an existing run without --resume);
+ * kept; the run dir is in use by another train process); 2 bad usage (flags, data too short for
+ * --ctx, a tokenizer that does not match the shards or the --init model, flags that contradict the
+ * --init model, an existing run without --resume, a model too big for the available memory);
  * 130 / 143 interrupted by SIGINT / SIGTERM after the step in flight was finished and saved
  * (the shell's 128 + signal convention). A second Ctrl-C kills at once.
  *
@@ -119,11 +122,14 @@ int lms_cmd_train(int argc, char **argv) {
     int64_t steps = 1000, warmup = -1, decay_steps = 0, seed = 1;
     float lr = 1e-3f;
     int threads = 0, eval_interval = -1, eval_batches = -1, ckpt_interval = -1, log_interval = 1, keep = 2;
-    int print_every = 0, quiet = 0;
+    int print_every = 0, quiet = 0, save_log_steps = 0, ignore_mem = 0;
+    const char *init = NULL;
     lms_flag flags[] = {
         {"data", LMS_FLAG_STR, &data, "text file(s) (more may follow as arguments) or a shards dir with manifest.json", 0},
         {"out", LMS_FLAG_STR, &out, "run directory (required)", 0},
         {"resume", LMS_FLAG_BOOL, &resume, "continue the run in --out from its latest checkpoint", 0},
+        {"init", LMS_FLAG_STR, &init, "start from this model's weights (run dir, checkpoint, Hugging Face GPT-2 dir or "
+                                      "model.safetensors, llm.c .bin) with a fresh optimizer; the shape comes from it", 0},
         {"tokenizer", LMS_FLAG_STR, &tokenizer, "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: bytes, or the shards' own", 0},
         {"mix", LMS_FLAG_STR, &mix, "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", 0},
         {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
@@ -150,7 +156,9 @@ int lms_cmd_train(int argc, char **argv) {
         {"eval-batches", LMS_FLAG_INT, &eval_batches, "validation batches per measurement; -1 = one per data domain, at least 8", 0},
         {"ckpt-interval", LMS_FLAG_INT, &ckpt_interval, "checkpoint every N steps; -1 = auto; 0 = only at the end", 0},
         {"log-interval", LMS_FLAG_INT, &log_interval, "metrics.jsonl line every N steps", 0},
-        {"keep", LMS_FLAG_INT, &keep, "checkpoints to keep", 0},
+        {"keep", LMS_FLAG_INT, &keep, "checkpoints to keep (not counting --save-log-steps ones)", 0},
+        {"save-log-steps", LMS_FLAG_BOOL, &save_log_steps, "also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned)", 0},
+        {"ignore-memory-check", LMS_FLAG_BOOL, &ignore_mem, "start even if the model seems too big for the available memory", 0},
         {"print-every", LMS_FLAG_INT, &print_every, "progress line every N steps when stderr is not a terminal; 0 = steps/20", 0},
         {"quiet", LMS_FLAG_BOOL, &quiet, "no progress lines", 0},
         {0}};
@@ -158,7 +166,8 @@ int lms_cmd_train(int argc, char **argv) {
     int npos;
     int rc = lms_args_parse("train",
                             "Train a GPT on text files or token shards; --resume continues a run exactly where it stopped.\n"
-                            "Exit: 0 done, 1 failed (I/O, diverged), 2 bad usage, 130/143 interrupted (saved; resume with --resume).",
+                            "Exit: 0 done, 1 failed (I/O, diverged, run dir in use), 2 bad usage (also: too big for memory),\n"
+                            "130/143 interrupted (saved; resume with --resume).",
                             flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
     if (!out) {
@@ -174,7 +183,8 @@ int lms_cmd_train(int argc, char **argv) {
     install_handlers();
     if (resume) {
         static const char *allowed[] = {"out", "resume", "steps", "lr", "threads", "eval-interval", "eval-batches",
-                                        "ckpt-interval", "log-interval", "print-every", "quiet", "decay-steps", NULL};
+                                        "ckpt-interval", "log-interval", "print-every", "quiet", "decay-steps",
+                                        "ignore-memory-check", NULL};
         for (lms_flag *f = flags; f->name; f++) {
             if (!f->seen) continue;
             int ok = 0;
@@ -197,6 +207,7 @@ int lms_cmd_train(int argc, char **argv) {
         over.eval_batches = eval_batches;
         over.ckpt_interval = ckpt_interval;
         over.log_interval = log_interval;
+        over.ignore_memory_check = ignore_mem;
         if (lms_args_seen(flags, "lr")) mask |= LMS_TRAIN_OVER_LR;
         if (lms_args_seen(flags, "threads")) mask |= LMS_TRAIN_OVER_THREADS;
         if (lms_args_seen(flags, "eval-interval") || lms_args_seen(flags, "eval-batches")) {
@@ -236,6 +247,19 @@ int lms_cmd_train(int argc, char **argv) {
                     (long long)lms_train_get_config(t)->steps);
     } else {
         c.model = (lms_gpt_config){.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
+        if (init) { /* the shape comes from the init model; a flag given must agree with it (0: take its value) */
+            if (!lms_args_seen(flags, "layers")) c.model.n_layer = 0;
+            if (!lms_args_seen(flags, "heads")) c.model.n_head = 0;
+            if (!lms_args_seen(flags, "dim")) c.model.n_embd = 0;
+            if (!lms_args_seen(flags, "ctx")) c.model.n_ctx = 0;
+            if (!lms_path_exists(init) || absolutize(c.init, sizeof c.init, init)) {
+                lms_cli_error("train", "--init %s: no such file or directory (give a run dir, a checkpoint, a Hugging Face "
+                              "GPT-2 directory or model.safetensors, or an llm.c .bin)", init);
+                return 2;
+            }
+        }
+        c.save_log_steps = save_log_steps;
+        c.ignore_memory_check = ignore_mem;
         c.batch = batch;
         c.accum = accum;
         c.steps = steps;
@@ -274,8 +298,8 @@ int lms_cmd_train(int argc, char **argv) {
             }
         }
         if (tokenizer && !strcmp(tokenizer, "bytes") && !lms_path_exists(tokenizer))
-            tokenizer = NULL; /* the byte tokenizer is the default for text */
-        if (tokenizer && absolutize(c.tokenizer, sizeof c.tokenizer, tokenizer)) {
+            strcpy(c.tokenizer, "bytes"); /* by name: checked against shards like any other tokenizer */
+        else if (tokenizer && absolutize(c.tokenizer, sizeof c.tokenizer, tokenizer)) {
             lms_cli_error("train", "--tokenizer %s: no such directory (it should hold vocab.json + merges.txt)", tokenizer);
             return 2;
         }
@@ -298,6 +322,7 @@ int lms_cmd_train(int argc, char **argv) {
         fmt_count(fl, sizeof fl, lms_gpt_flops_per_token(mc, mc->n_ctx));
         fprintf(stderr, "model: %d layers, %d heads, width %d, context %d, vocab %d: %s params, %s FLOPs/token\n",
                 mc->n_layer, mc->n_head, mc->n_embd, mc->n_ctx, mc->vocab_size, np, fl);
+        if (rc_->init[0] && lms_train_step(t) == 0) fprintf(stderr, "init: weights from %s (fresh optimizer, step 0)\n", rc_->init);
         fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s; run dir %s\n",
                 (long long)rc_->steps, rc_->batch, rc_->accum, mc->n_ctx, (double)rc_->lr, lms_sched_name(rc_->schedule),
                 (long long)rc_->warmup, lms_cpu_describe(), out);

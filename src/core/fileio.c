@@ -9,15 +9,65 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+lms_status lms_open_regular(const char *path, int *fd, lms_err *err) {
+    *fd = -1;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever */
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (f < 0) return lms_errf(err, LMS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(f, &st) != 0) {
+        int e = errno;
+        close(f);
+        return lms_errf(err, LMS_ERR_IO, "cannot stat '%s': %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(f);
+        return lms_errf(err, LMS_ERR_IO, "'%s' is %s, not a regular file; lmscope reads only regular files (save the data to a file "
+                        "first)", path, file_kind(st.st_mode));
+    }
+    int fl = fcntl(f, F_GETFL);
+    if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(f);
+        return lms_errf(err, LMS_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+    }
+    *fd = f;
+    return LMS_OK;
+}
+
+lms_status lms_fopen_regular(const char *path, FILE **fp, lms_err *err) {
+    *fp = NULL;
+    int fd;
+    lms_status s = lms_open_regular(path, &fd, err);
+    if (s) return s;
+    *fp = fdopen(fd, "rb");
+    if (!*fp) {
+        int e = errno;
+        close(fd);
+        return lms_errf(err, LMS_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+    }
+    return LMS_OK;
+}
+
 lms_status lms_file_read_all(const char *path, char **data, size_t *len, lms_err *err) {
     *data = NULL;
     *len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return lms_errf(err, LMS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    FILE *fp;
+    lms_status s = lms_fopen_regular(path, &fp, err);
+    if (s) return s;
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (fstat(fileno(fp), &st) != 0) {
         fclose(fp);
-        return lms_errf(err, LMS_ERR_IO, "'%s' is not a regular file", path);
+        return lms_errf(err, LMS_ERR_IO, "cannot stat '%s': %s", path, strerror(errno));
     }
     size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, n = 0;
     char *buf = malloc(cap + 1);
@@ -43,12 +93,13 @@ lms_status lms_file_read_all(const char *path, char **data, size_t *len, lms_err
 lms_status lms_mmap_open(lms_mmap *m, const char *path, lms_err *err) {
     m->data = NULL;
     m->len = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return lms_errf(err, LMS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    int fd;
+    lms_status s = lms_open_regular(path, &fd, err);
+    if (s) return s;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        return lms_errf(err, LMS_ERR_IO, "'%s' is not a regular file", path);
+        return lms_errf(err, LMS_ERR_IO, "cannot stat '%s': %s", path, strerror(errno));
     }
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

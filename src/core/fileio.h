@@ -3,7 +3,9 @@
  * Every writer in lmscope goes through lms_atomic_open/lms_atomic_commit: data is written to
  * "<path>.tmp.<pid>", flushed, fsync'd and renamed over <path>, so a crash or a full disk never
  * leaves a half-written checkpoint, shard or report. Readers get the file's length so they can
- * check every size and offset against it before touching data.
+ * check every size and offset against it before touching data. Every reader opens through
+ * lms_open_regular, which refuses FIFOs, devices, sockets and directories without blocking (a
+ * plain open() of a FIFO with no writer waits forever).
  *
  *   lms_atomic_file f;
  *   if (lms_atomic_open(&f, "out.bin", &err)) return err.code;
@@ -17,11 +19,22 @@
 #include <stdio.h>
 #include "core/status.h"
 
+/* Open path read-only, refusing anything that is not a regular file: the open is non-blocking
+ * and fstat decides before a byte is read, so a FIFO with no writer fails at once instead of
+ * hanging. On success *fd is a blocking descriptor (close it with close()). LMS_ERR_IO when the
+ * path cannot be opened or is not a regular file (the message names what it is: a FIFO, a
+ * directory, a device, a socket). */
+lms_status lms_open_regular(const char *path, int *fd, lms_err *err);
+
+/* The same as a stdio stream opened "rb" (close it with fclose()). */
+lms_status lms_fopen_regular(const char *path, FILE **fp, lms_err *err);
+
 /* Read a whole file into a malloc'd buffer (NUL-terminated for convenience; *len excludes it).
- * The caller frees *data with free(). */
+ * Only regular files (lms_open_regular). The caller frees *data with free(). */
 lms_status lms_file_read_all(const char *path, char **data, size_t *len, lms_err *err);
 
-/* Read-only memory map of a whole file. A zero-length file maps to data == NULL, len == 0. */
+/* Read-only memory map of a whole regular file (lms_open_regular's checks). A zero-length file
+ * maps to data == NULL, len == 0. */
 typedef struct {
     const unsigned char *data;
     size_t len;

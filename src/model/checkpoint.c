@@ -211,8 +211,9 @@ static lms_status detect(const char *path, lms_checkpoint_kind *kind, lms_st_rea
         *kind = LMS_CKPT_LLMC;
         return LMS_OK;
     }
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return lms_errf(err, LMS_ERR_IO, "cannot open checkpoint '%s': %s", path, strerror(errno));
+    FILE *fp;
+    lms_status os = lms_fopen_regular(path, &fp, err); /* a FIFO or device is refused, not waited on */
+    if (os) return lms_err_prefix(err, "checkpoint: ");
     int32_t magic = 0;
     size_t got = fread(&magic, 1, 4, fp);
     fclose(fp);

@@ -9,6 +9,7 @@
 
 #include "core/cpu.h"
 #include "core/fileio.h"
+#include "model/score.h"
 
 void lms_train_config_defaults(lms_train_config *c) {
     memset(c, 0, sizeof *c);
@@ -65,13 +66,14 @@ int lms_sched_parse(const char *s, lms_sched_kind *out) {
 
 lms_status lms_train_config_check(const lms_train_config *c, lms_err *err) {
     const lms_gpt_config *m = &c->model;
-    if (m->n_layer < 1) return lms_errf(err, LMS_ERR_ARG, "--layers must be at least 1 (got %d)", m->n_layer);
-    if (m->n_head < 1) return lms_errf(err, LMS_ERR_ARG, "--heads must be at least 1 (got %d)", m->n_head);
-    if (m->n_embd < 1) return lms_errf(err, LMS_ERR_ARG, "--dim must be at least 1 (got %d)", m->n_embd);
-    if (m->n_embd % m->n_head)
+    int lo = c->init[0] ? 0 : 1; /* with --init, 0 = the init model's */
+    if (m->n_layer < lo) return lms_errf(err, LMS_ERR_ARG, "--layers must be at least 1 (got %d)", m->n_layer);
+    if (m->n_head < lo) return lms_errf(err, LMS_ERR_ARG, "--heads must be at least 1 (got %d)", m->n_head);
+    if (m->n_embd < lo) return lms_errf(err, LMS_ERR_ARG, "--dim must be at least 1 (got %d)", m->n_embd);
+    if (m->n_head && m->n_embd % m->n_head)
         return lms_errf(err, LMS_ERR_ARG, "--heads %d does not divide --dim %d; pick a width that is a multiple of the heads (e.g. --dim %d)",
                         m->n_head, m->n_embd, (m->n_embd / m->n_head + 1) * m->n_head);
-    if (m->n_ctx < 1) return lms_errf(err, LMS_ERR_ARG, "--ctx must be at least 1 (got %d)", m->n_ctx);
+    if (m->n_ctx < lo) return lms_errf(err, LMS_ERR_ARG, "--ctx must be at least 1 (got %d)", m->n_ctx);
     if (m->vocab_size < 0) return lms_errf(err, LMS_ERR_ARG, "vocab size must not be negative");
     if (c->batch < 1) return lms_errf(err, LMS_ERR_ARG, "--batch must be at least 1 (got %d)", c->batch);
     if (c->accum < 1) return lms_errf(err, LMS_ERR_ARG, "--accum must be at least 1 (got %d)", c->accum);
@@ -123,6 +125,16 @@ void lms_train_config_resolve(lms_train_config *c) {
     /* The decay horizon is fixed when the run starts, so that a resume with a larger --steps
        continues the same schedule (at its final lr past the horizon) instead of re-planning it. */
     if (c->decay_steps <= 0 && c->schedule != LMS_SCHED_CONSTANT) c->decay_steps = c->steps;
+}
+
+uint64_t lms_train_plan_bytes(const lms_train_config *c) {
+    if (lms_gpt_config_check(&c->model, NULL) || c->batch < 1) return 0;
+    uint64_t np = (uint64_t)lms_gpt_config_num_params(&c->model);
+    uint64_t tokens = (uint64_t)c->batch * (uint64_t)c->model.n_ctx;
+    /* parameters, gradients, AdamW m and v: four float buffers of the parameter layout; the
+       training activations; the validation scorer's scratch; the batch's token ids */
+    return 16 * np + lms_gpt_activation_bytes(&c->model, c->batch, c->model.n_ctx) +
+           lms_scorer_bytes(&c->model, c->batch, c->model.n_ctx) + 2 * tokens * sizeof(int32_t);
 }
 
 lms_schedule lms_train_config_schedule(const lms_train_config *c) {
@@ -178,6 +190,8 @@ char *lms_train_config_to_json(const lms_train_config *c) {
     json_object_set_new(o, "tokenizer", json_string(c->tokenizer));
     json_object_set_new(o, "tokenizer_hash", json_string(c->tokenizer_hash));
     json_object_set_new(o, "mix", json_string(c->mix));
+    json_object_set_new(o, "init", json_string(c->init));
+    json_object_set_new(o, "save_log_steps", json_boolean(c->save_log_steps));
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     return s;
@@ -250,6 +264,10 @@ lms_status lms_train_config_from_json(lms_train_config *c, const char *text, lms
     else if (get_str(o, "tokenizer", c->tokenizer, sizeof c->tokenizer)) bad = "tokenizer";
     else if (get_str(o, "tokenizer_hash", c->tokenizer_hash, sizeof c->tokenizer_hash)) bad = "tokenizer_hash";
     else if (get_str(o, "mix", c->mix, sizeof c->mix)) bad = "mix";
+    /* optional: runs written before these fields existed lack them */
+    else if (json_object_get(o, "init") && get_str(o, "init", c->init, sizeof c->init)) bad = "init";
+    else if (json_object_get(o, "save_log_steps") && !json_is_boolean(json_object_get(o, "save_log_steps"))) bad = "save_log_steps";
+    if (!bad) c->save_log_steps = json_is_true(json_object_get(o, "save_log_steps"));
     if (!bad) {
         char *end = NULL;
         c->seed = strtoull(seed, &end, 10);

@@ -1,7 +1,13 @@
 /* train.c — the training loop: open or resume a run directory, step (accumulate, clip, AdamW,
  * schedule), validate, log metrics.jsonl, checkpoint with an atomically moved `latest`, stop
  * cleanly on a signal flag or on a non-finite loss. See train.h for the run directory layout.
- * Leaves out: config parsing (config.c), opening data (train_data.c), printing (the CLI).
+ *
+ * For the crash tests only: LMSCOPE_TEST_CRASH=<point>:<step> kills the process (SIGKILL) at
+ * that point of that step's checkpoint: "metrics" (line written, no checkpoint file yet),
+ * "model" (model file written), "optim" (optimizer file written), "latest" (`latest` moved).
+ *
+ * Leaves out: config parsing (config.c), opening data (train_data.c), the lock and temporaries
+ * (run_dir.c), printing (the CLI).
  */
 #include "train/train.h"
 #include "train/validate.h"
@@ -10,6 +16,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +26,11 @@
 #include "core/fileio.h"
 #include "core/mem.h"
 #include "core/rng.h"
+#include "core/sysmem.h"
 #include "core/timer.h"
 #include "model/checkpoint.h"
+#include "tokenizer/tokenizer.h"
+#include "train/run_dir.h"
 
 struct lms_train {
     char dir[LMS_TRAIN_PATH];
@@ -41,7 +51,23 @@ struct lms_train {
     int64_t *dom_count;      /* [n_domains] tokens in them */
     char latest[LMS_TRAIN_PATH + 64];
     FILE *metrics;
+    int lock_fd;             /* flock'd run_dir/lock, -1 until taken */
+    char init_hash[65];      /* tokenizer hash the --init model's run recorded */
+    int init_has_hash;
+    char crash_point[16];    /* LMSCOPE_TEST_CRASH (see the top of this file) */
+    int64_t crash_step;
 };
+
+static void crash_setup(lms_train *t) {
+    const char *e = getenv("LMSCOPE_TEST_CRASH");
+    long long k;
+    t->crash_step = -1;
+    if (e && sscanf(e, "%15[a-z]:%lld", t->crash_point, &k) == 2) t->crash_step = k;
+}
+
+static void crash_here(const lms_train *t, const char *point) {
+    if (t->step == t->crash_step && !strcmp(point, t->crash_point)) raise(SIGKILL);
+}
 
 static const char *path_in(const lms_train *t, char *buf, size_t cap, const char *name) {
     return lms_path_join(buf, cap, t->dir, name);
@@ -94,6 +120,103 @@ static void resolve_eval_batches(lms_train *t) {
     t->c.eval_batches = nd > 8 ? nd : 8;
 }
 
+/* Refuse a plan that cannot fit in memory before allocating it (an already loaded --init or
+   resume model's parameters are in memory: they count as available). */
+static lms_status check_memory(const lms_train *t, lms_err *err) {
+    if (t->c.ignore_memory_check) return LMS_OK;
+    lms_sysmem sm;
+    lms_sysmem_available(&sm);
+    uint64_t need = lms_train_plan_bytes(&t->c), loaded = t->m ? lms_gpt_memory_bytes(t->m).params : 0;
+    if (!sm.bytes || need <= loaded || need - loaded <= sm.bytes) return LMS_OK;
+    const double G = 1024.0 * 1024.0 * 1024.0;
+    const lms_gpt_config *mc = &t->c.model;
+    int64_t np = lms_gpt_config_num_params(mc);
+    double acts = (double)lms_gpt_activation_bytes(mc, t->c.batch, mc->n_ctx);
+    return lms_errf(err, LMS_ERR_ARG,
+                    "this model needs about %.1f GiB to train (%.3g parameters: %.1f GiB for weights, gradients and AdamW "
+                    "moments; %.1f GiB of activations for --batch %d x --ctx %d) but only %.1f GiB is available (%s); "
+                    "use fewer --layers or a smaller --dim, a smaller --batch (with --accum to keep the tokens per step) "
+                    "or a shorter --ctx; --ignore-memory-check starts anyway",
+                    (double)need / G, (double)np, (double)np * 16 / G, acts / G, t->c.batch, mc->n_ctx,
+                    (double)(sm.bytes + loaded) / G, sm.source);
+}
+
+/* The checkpoint --init names: a run dir (not a Hugging Face model dir) means its latest one. */
+static lms_status init_checkpoint(const char *init, char *out, size_t cap, lms_err *err) {
+    char p[LMS_TRAIN_PATH + 64], q[LMS_TRAIN_PATH + 64];
+    if (lms_path_is_dir(init) && !lms_path_exists(lms_path_join(p, sizeof p, init, "model.safetensors")) &&
+        (lms_path_exists(lms_path_join(p, sizeof p, init, "latest")) || lms_path_is_dir(lms_path_join(q, sizeof q, init, "checkpoints"))))
+        return lms_train_latest_checkpoint(init, out, cap, err);
+    if ((size_t)snprintf(out, cap, "%s", init) >= cap) return lms_errf(err, LMS_ERR_ARG, "--init path too long");
+    return LMS_OK;
+}
+
+/* Load the --init model into t->m and take the model shape from it: a set field that differs is
+   an error naming both values. Remembers the tokenizer hash an lmscope run recorded in it. */
+static lms_status load_init(lms_train *t, lms_err *err) {
+    char ck[LMS_TRAIN_PATH + 96];
+    lms_status st = init_checkpoint(t->c.init, ck, sizeof ck, err);
+    if (!st) st = lms_checkpoint_load(&t->m, ck, err);
+    if (st) return lms_err_prefix(err, "--init %s: ", t->c.init);
+    const lms_gpt_config *mc = lms_gpt_get_config(t->m);
+    lms_gpt_config *w = &t->c.model;
+    struct { const char *flag, *what; int *want, have; } f[] = {
+        {"--layers", "layers", &w->n_layer, mc->n_layer}, {"--heads", "heads", &w->n_head, mc->n_head},
+        {"--dim", "width", &w->n_embd, mc->n_embd},       {"--ctx", "context", &w->n_ctx, mc->n_ctx},
+        {"--vocab", "vocabulary", &w->vocab_size, mc->vocab_size}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (*f[i].want && *f[i].want != f[i].have)
+            return lms_errf(err, LMS_ERR_ARG, "%s %d contradicts the --init model %s (%s %d): the architecture comes from "
+                            "the init model; drop %s", f[i].flag, *f[i].want, ck, f[i].what, f[i].have, f[i].flag);
+        *f[i].want = f[i].have;
+    }
+    lms_checkpoint_kind kind;
+    if (lms_checkpoint_detect(ck, &kind, NULL) || kind != LMS_CKPT_LMSCOPE) return LMS_OK;
+    char *meta = NULL;
+    if ((st = lms_checkpoint_read_metadata(ck, &meta, err))) return lms_err_prefix(err, "--init %s: ", t->c.init);
+    json_t *mj = json_loads(meta, 0, NULL);
+    json_t *h = json_object_get(json_object_get(mj, "run_config"), "tokenizer_hash");
+    if (json_is_string(h) && strlen(json_string_value(h)) < sizeof t->init_hash) {
+        strcpy(t->init_hash, json_string_value(h));
+        t->init_has_hash = 1;
+    }
+    json_decref(mj);
+    free(meta);
+    return LMS_OK;
+}
+
+/* Do two tokenizer hashes name the same tokenizer? "" is the byte tokenizer (text data without
+   --tokenizer); shards made with the byte tokenizer record its real hash. */
+static int same_tokenizer(const char *a, const char *b) {
+    if (!strcmp(a, b)) return 1;
+    if (a[0] && b[0]) return 0;
+    lms_tokenizer *bt = lms_tokenizer_bytes();
+    int same = bt && !strcmp(a[0] ? a : b, lms_tokenizer_hash(bt));
+    lms_tokenizer_free(bt);
+    return same;
+}
+
+/* With --init: the data's vocabulary must fit the init model's, and its tokenizer must be the
+   one the init model's run recorded. data_vocab: the vocabulary the data needs. */
+static lms_status check_init_data(const lms_train *t, int data_vocab, lms_err *err) {
+    if (data_vocab > t->c.model.vocab_size)
+        return lms_errf(err, LMS_ERR_MISMATCH, "the data's vocabulary (%d tokens) does not fit the --init model %s (vocabulary %d); "
+                        "tokenize the data with the init model's tokenizer", data_vocab, t->c.init, t->c.model.vocab_size);
+    if (t->init_has_hash && !same_tokenizer(t->init_hash, t->c.tokenizer_hash))
+        return lms_errf(err, LMS_ERR_MISMATCH, "the --init model %s was trained with tokenizer %.12s but the data uses %.12s; "
+                        "give --data (and --tokenizer) made with the init model's tokenizer",
+                        t->c.init, t->init_hash[0] ? t->init_hash : "(bytes)", t->c.tokenizer_hash[0] ? t->c.tokenizer_hash : "(bytes)");
+    return LMS_OK;
+}
+
+/* Lock the run dir and remove what a killed process left behind. */
+static lms_status lock_run(lms_train *t, lms_err *err) {
+    lms_status st = lms_run_dir_lock(t->dir, &t->lock_fd, err);
+    if (st) return st;
+    lms_run_dir_clean_tmp(t->dir);
+    return LMS_OK;
+}
+
 static lms_status open_metrics(lms_train *t, lms_err *err) {
     char p[LMS_TRAIN_PATH + 64];
     t->metrics = fopen(path_in(t, p, sizeof p, "metrics.jsonl"), "a");
@@ -113,6 +236,8 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     t->loader = loader;
     t->ckpt_step = -1;
     t->last_val = NAN;
+    t->lock_fd = -1;
+    crash_setup(t);
     lms_status st = LMS_OK;
     char p[LMS_TRAIN_PATH + 64];
     if (strlen(run_dir) >= sizeof t->dir) {
@@ -127,15 +252,31 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
         st = lms_errf(err, LMS_ERR_ARG, "%s already holds a run; continue it with --resume, or pick another --out", run_dir);
         goto fail;
     }
-    if (!t->loader && (st = lms_train_open_data(&t->c, &t->loader, err))) goto fail;
+    if (t->c.init[0] && (st = load_init(t, err))) goto fail;
+    if (!t->loader) {
+        /* with --init, open the data with its own vocabulary, to compare it with the model's below */
+        int mv = t->c.model.vocab_size;
+        if (t->c.init[0]) t->c.model.vocab_size = 0;
+        st = lms_train_open_data(&t->c, &t->loader, err);
+        if (t->c.init[0]) t->c.model.vocab_size = mv;
+        if (st) goto fail;
+    }
+    if (t->c.init[0] && (st = check_init_data(t, lms_loader_vocab_size(t->loader), err))) goto fail;
     if ((st = check_vocab(&t->c, t->loader, err))) goto fail;
     if ((st = lms_gpt_config_check(&t->c.model, err))) goto fail;
     lms_train_config_resolve(&t->c);
     resolve_eval_batches(t);
+    if ((st = check_memory(t, err))) goto fail;
     /* the model and buffers first: a config too big for memory must not leave a run directory
        behind that then refuses a new start ("already holds a run") and cannot be resumed */
     if ((st = setup_engine(t, err))) goto fail;
     if ((st = lms_mkdir_p(t->dir, err))) goto fail;
+    if ((st = lock_run(t, err))) goto fail;
+    /* again under the lock: another start may have won the race since the check above */
+    if (lms_path_exists(path_in(t, p, sizeof p, "config.json"))) {
+        st = lms_errf(err, LMS_ERR_ARG, "%s already holds a run; continue it with --resume, or pick another --out", run_dir);
+        goto fail;
+    }
     if ((st = lms_mkdir_p(path_in(t, p, sizeof p, "checkpoints"), err))) goto fail;
     if ((st = lms_file_write_all(path_in(t, p, sizeof p, "metrics.jsonl"), "", 0, err))) goto fail;
     if ((st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
@@ -182,8 +323,8 @@ static int parse_u64(json_t *o, const char *k, uint64_t *v) {
     return (end == json_string_value(x) || *end) ? -1 : 0;
 }
 
-/* Keep metrics.jsonl lines for steps <= step: a run that died after its last checkpoint logged
- * steps that the resumed run will log again. */
+/* Keep metrics.jsonl lines for steps <= step, each step once: a run that died after its last
+ * checkpoint logged steps that the resumed run will log again. Rewritten atomically. */
 static lms_status truncate_metrics(lms_train *t, int64_t step, lms_err *err) {
     char p[LMS_TRAIN_PATH + 64];
     path_in(t, p, sizeof p, "metrics.jsonl");
@@ -198,12 +339,15 @@ static lms_status truncate_metrics(lms_train *t, int64_t step, lms_err *err) {
         return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
     }
     size_t k = 0;
+    int64_t last = -1;
     for (char *line = data; line < data + len;) {
         char *nl = memchr(line, '\n', (size_t)(data + len - line));
         size_t ll = nl ? (size_t)(nl - line) : (size_t)(data + len - line);
         json_t *o = json_loadb(line, ll, 0, NULL);
         json_t *s = o ? json_object_get(o, "step") : NULL;
-        if (json_is_integer(s) && json_integer_value(s) <= step) {
+        /* steps in increasing order, each once; a line cut short by a kill does not parse */
+        if (json_is_integer(s) && json_integer_value(s) <= step && json_integer_value(s) > last) {
+            last = json_integer_value(s);
             memcpy(keep + k, line, ll);
             k += ll;
             keep[k++] = '\n';
@@ -217,6 +361,30 @@ static lms_status truncate_metrics(lms_train *t, int64_t step, lms_err *err) {
     return st;
 }
 
+/* The model file, its optimizer file and its name must be of one step: files mixed from two saves
+   would resume one step's weights with another step's moments, data position and RNG. */
+static lms_status check_same_step(const char *ck, const char *op, int64_t optim_step, lms_err *err) {
+    char *meta = NULL;
+    lms_status st = lms_checkpoint_read_metadata(ck, &meta, err);
+    if (st) return st;
+    json_t *mj = json_loads(meta, 0, NULL);
+    json_t *js = json_object_get(mj, "train_step");
+    char *end = NULL;
+    long long ms = json_is_string(js) ? strtoll(json_string_value(js), &end, 10) : -1;
+    if (!json_is_string(js) || *end) ms = -1;
+    json_decref(mj);
+    free(meta);
+    const char *base = strrchr(ck, '/');
+    long long ns = -1;
+    if (!base || sscanf(base, "/step_%lld.", &ns) != 1) ns = -1;
+    if (ms != optim_step || ns != optim_step)
+        return lms_errf(err, LMS_ERR_FORMAT, "the checkpoint files disagree on the step: %s says train_step %lld, %s says %lld "
+                        "(and the name says %lld); they come from different saves. Restore the optimizer file saved with the "
+                        "model, or point 'latest' at an older complete checkpoint",
+                        ck, ms, op, (long long)optim_step, ns);
+    return LMS_OK;
+}
+
 lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_steps, const lms_train_config *over,
                             unsigned over_mask, lms_loader *loader, lms_err *err) {
     *out = NULL;
@@ -227,6 +395,8 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     }
     t->loader = loader;
     t->last_val = NAN;
+    t->lock_fd = -1;
+    crash_setup(t);
     lms_status st;
     char p[LMS_TRAIN_PATH + 64], op[LMS_TRAIN_PATH + 96];
     char *meta = NULL;
@@ -240,6 +410,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         st = lms_errf(err, LMS_ERR_ARG, "%s holds no run to resume (no config.json); start one without --resume", run_dir);
         goto fail;
     }
+    if ((st = lock_run(t, err))) goto fail;
     if ((st = lms_train_config_load(&t->c, p, err))) goto fail;
     int changed = 0;
     if (new_steps > 0 && new_steps != t->c.steps) t->c.steps = new_steps, changed = 1;
@@ -254,6 +425,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         if (over_mask & LMS_TRAIN_OVER_CKPT) t->c.ckpt_interval = over->ckpt_interval, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_LOG) t->c.log_interval = over->log_interval, changed = 1;
         if (over_mask & LMS_TRAIN_OVER_DECAY) t->c.decay_steps = over->decay_steps, changed = 1;
+        t->c.ignore_memory_check = over->ignore_memory_check;
     }
     if ((st = lms_train_config_check(&t->c, err))) goto fail;
     lms_train_config_resolve(&t->c);
@@ -282,6 +454,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         st = lms_errf(err, LMS_ERR_MISMATCH, "%s does not match config.json's model shape", ck);
         goto fail;
     }
+    if ((st = check_memory(t, err))) goto fail;
     if ((st = setup_engine(t, err))) goto fail;
     optim_path(ck, op, sizeof op);
     if ((st = lms_checkpoint_load_optim(op, t->opt, t->m, &meta, err))) goto fail;
@@ -311,6 +484,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
                       op);
         goto fail;
     }
+    if ((st = check_same_step(ck, op, (int64_t)step, err))) goto fail;
     if ((int64_t)step > t->c.steps) {
         st = lms_errf(err, LMS_ERR_ARG, "the run is at step %llu already; give --steps above that to train further",
                       (unsigned long long)step);
@@ -348,7 +522,8 @@ static int cmp_i64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Remove all but the newest keep_checkpoints checkpoints (never the one `latest` names). */
+/* Remove all but the newest keep_checkpoints checkpoints (never the one `latest` names, nor with
+   save_log_steps the log-spaced ones, which keep_checkpoints does not count). */
 static void prune_checkpoints(lms_train *t) {
     char d[LMS_TRAIN_PATH + 64];
     path_in(t, d, sizeof d, "checkpoints");
@@ -360,7 +535,9 @@ static void prune_checkpoints(lms_train *t) {
     while ((e = readdir(dir)) && n < 4096) {
         long long s;
         char tail[64];
-        if (sscanf(e->d_name, "step_%lld.%63s", &s, tail) == 2 && !strcmp(tail, "safetensors")) steps[n++] = s;
+        if (sscanf(e->d_name, "step_%lld.%63s", &s, tail) == 2 && !strcmp(tail, "safetensors") &&
+            !(t->c.save_log_steps && lms_train_is_log_step(s))) /* log-spaced checkpoints stay */
+            steps[n++] = s;
     }
     closedir(dir);
     qsort(steps, (size_t)n, sizeof steps[0], cmp_i64);
@@ -394,6 +571,7 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
         json_decref(meta);
         return lms_err_prefix(err, "saving checkpoint: ");
     }
+    crash_here(t, "model");
     lms_loader_state ls;
     lms_loader_get_state(t->loader, &ls);
     for (int i = 0; i < 4; i++) {
@@ -414,9 +592,11 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
     st = lms_checkpoint_save_optim(op, t->opt, t->m, ometa, err);
     free(ometa);
     if (st) return lms_err_prefix(err, "saving optimizer state: ");
+    crash_here(t, "optim");
     char line[40];
     int n = snprintf(line, sizeof line, "%s\n", name);
     if ((st = lms_file_write_all(path_in(t, lp, sizeof lp, "latest"), line, (size_t)n, err))) return st;
+    crash_here(t, "latest");
     t->ckpt_step = t->step;
     snprintf(t->latest, sizeof t->latest, "%s", mp);
     prune_checkpoints(t);
@@ -478,13 +658,18 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 }
 
 /* A finite loss and gradient can still give an update that overflows: never save that state. */
-static lms_status guarded_save(lms_train *t, float loss, lms_err *err) {
+static lms_status check_params(lms_train *t, float loss, lms_err *err) {
     int64_t bad = first_nonfinite(lms_gpt_params(t->m), lms_gpt_num_params(t->m));
     if (bad >= 0) {
         t->step--; /* report the step that produced it; the good state is the previous one */
         return diverged(t, "a parameter after the update", lms_gpt_params(t->m)[bad], loss, err);
     }
-    return save_checkpoint(t, err);
+    return LMS_OK;
+}
+
+static lms_status guarded_save(lms_train *t, float loss, lms_err *err) {
+    lms_status st = check_params(t, loss, err);
+    return st ? st : save_checkpoint(t, err);
 }
 
 lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *err) {
@@ -498,6 +683,8 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
     int64_t session_steps = 0;
     lms_status st;
     lms_cpu_set_threads(c->threads);
+    /* save_log_steps: the initial weights are checkpoint 0 */
+    if (c->save_log_steps && t->step == 0 && t->ckpt_step < 0 && (st = save_checkpoint(t, err))) return st;
     while (t->step < c->steps) {
         if (hooks && hooks->stop && *hooks->stop) break;
         double t0 = lms_now();
@@ -524,17 +711,23 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
         p.tokens_per_s = t1 > t0 ? tokens_per_step / (t1 - t0) : 0;
         if (t->step % c->eval_interval == 0 || t->step == c->steps) p.val_loss = t->last_val = eval_val(t);
         int stop = hooks && hooks->stop && *hooks->stop;
-        int ckpt = (c->ckpt_interval > 0 && t->step % c->ckpt_interval == 0) || t->step == c->steps || stop;
+        int ckpt = (c->ckpt_interval > 0 && t->step % c->ckpt_interval == 0) || t->step == c->steps || stop ||
+                   (c->save_log_steps && lms_train_is_log_step(t->step));
         t->elapsed += lms_now() - t0;
-        if (ckpt) {
-            if ((st = guarded_save(t, loss, err))) return st;
-            p.checkpointed = 1;
-        }
         session_steps++;
         p.elapsed_s = t->elapsed;
         p.eta_s = (lms_now() - session_t0) / (double)session_steps * (double)(c->steps - t->step);
+        /* a state that is not finite is neither saved nor logged */
+        if (ckpt && (st = check_params(t, loss, err))) return st;
+        /* the metrics line before the checkpoint: killed in between, the resume (from the previous
+           checkpoint) rewrites metrics.jsonl to that step and logs this step again, once */
         if (t->step % c->log_interval == 0 || t->step == c->steps || !isnan(p.val_loss) || stop)
             if ((st = log_metrics(t, &p, err))) return st;
+        crash_here(t, "metrics");
+        if (ckpt) {
+            if ((st = save_checkpoint(t, err))) return st;
+            p.checkpointed = 1;
+        }
         if (hooks && hooks->progress) hooks->progress(&p, hooks->user);
         if (stop) break;
     }
@@ -558,6 +751,7 @@ float lms_train_last_val_loss(const lms_train *t) { return t->last_val; }
 void lms_train_free(lms_train *t) {
     if (!t) return;
     if (t->metrics) fclose(t->metrics);
+    if (t->lock_fd >= 0) close(t->lock_fd); /* releases the lock */
     lms_free(t->in);
     lms_free(t->tg);
     free(t->dom_sum);

@@ -31,7 +31,16 @@
  *                                                trainer RNG state, elapsed time
  *   latest                                the name "step_NNNNNNNN" of the newest complete checkpoint,
  *                                         replaced atomically after both files are committed
+ *   lock                                  flock'd (exclusive) by the process training the run, for
+ *                                         its whole life: a second train on the same dir is refused
  * The newest `keep_checkpoints` checkpoints are kept; older ones are removed after `latest` moves.
+ * With save_log_steps, the checkpoints at steps 0 (the initial weights), 1, 2, 4, 8, ... are kept
+ * as well and never removed; keep_checkpoints counts only the others.
+ *
+ * Crash safety: every file is written to a temporary and renamed. A step's metrics line is
+ * appended before its checkpoint, and a resume rewrites metrics.jsonl (atomically) to the lines
+ * up to the checkpoint's step, so after any kill and resume each step appears exactly once.
+ * A resume also removes the temporaries ("*.tmp.*") a killed process left behind.
  *
  * Determinism: the same config (seed and threads included) gives the same per-step losses bit for
  * bit, and a run stopped at step k and resumed continues exactly as if it had not stopped, as long
@@ -82,6 +91,9 @@ typedef struct {
     char tokenizer[LMS_TRAIN_PATH];  /* tokenizer dir (vocab.json + merges.txt); "" = bytes (vocab 256) */
     char tokenizer_hash[65];         /* filled when the data is opened; "" for bytes */
     char mix[512];                   /* domain weights "quotes=2,news=1" for shards; "" = natural */
+    char init[LMS_TRAIN_PATH];       /* start from this model instead of a random init (see lms_train_open); "" = none */
+    int save_log_steps;              /* also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned) */
+    int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
 } lms_train_config;
 
 /* The defaults: batch 8, accum 1, steps 1000, lr 3e-4, cosine, warmup auto, min_lr_frac 0.1,
@@ -94,7 +106,8 @@ void lms_train_config_defaults(lms_train_config *c);
 lms_status lms_train_config_add_data(lms_train_config *c, const char *path, lms_err *err);
 
 /* Check every field that does not need the data (model shape except vocab, batch, steps, lr,
- * betas, intervals, ...). Message names the flag to fix. */
+ * betas, intervals, ...). Message names the flag to fix. With c->init set, a model field of 0
+ * means "the init model's" and passes. */
 lms_status lms_train_config_check(const lms_train_config *c, lms_err *err);
 
 /* Fill the "auto" fields (warmup, eval/ckpt interval, threads) from the others. Idempotent. */
@@ -145,7 +158,19 @@ typedef struct lms_train lms_train;
 /* Start a new run in run_dir (created; it must not hold a config.json already: LMS_ERR_ARG says to
  * --resume or pick another --out). Copies *c, opens the data (unless `loader` is given: then the
  * trainer takes it over, and frees it even on failure), checks and resolves the config, writes
- * config.json, creates and initialises the model and optimizer. No step runs yet. */
+ * config.json, creates and initialises the model and optimizer. No step runs yet.
+ *
+ * c->init: the model starts from the weights of that checkpoint (any lms_checkpoint_load format:
+ * an lmscope checkpoint file, a run dir (its latest checkpoint), a Hugging Face GPT-2
+ * model.safetensors or its directory, an llm.c .bin) with a fresh optimizer at step 0. The model
+ * shape comes from the checkpoint: a nonzero c->model field that differs is LMS_ERR_ARG naming
+ * both values. The data's vocabulary must fit the model's, and when the checkpoint is an lmscope
+ * one whose run_config records a tokenizer hash it must be the data's (LMS_ERR_MISMATCH).
+ *
+ * Before allocating, the planned memory (parameters, gradients, AdamW moments, activations) is
+ * compared with lms_sysmem_available(): a plan that does not fit is LMS_ERR_ARG with the estimate
+ * in GiB, unless c->ignore_memory_check. The run dir's lock is taken before anything is written:
+ * another process holding it is LMS_ERR_IO ("in use"). */
 lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_config *c, lms_loader *loader,
                           lms_err *err);
 
@@ -153,8 +178,11 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
  * step total (it must not be below the checkpoint's step). `over` (may be NULL) supplies other
  * fields to change: lr, threads, eval_interval, eval_batches, ckpt_interval, log_interval,
  * decay_steps are taken from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit (under
- * LMS_TRAIN_OVER_EVAL, an eval_interval or eval_batches of 0 keeps the run's value). `loader` as in
- * lms_train_open. */
+ * LMS_TRAIN_OVER_EVAL, an eval_interval or eval_batches of 0 keeps the run's value);
+ * over->ignore_memory_check is always taken. `loader` as in lms_train_open. Takes the run dir's
+ * lock first (LMS_ERR_IO when another process trains it), removes stale temporaries, checks that
+ * the model and optimizer files are from the same step (LMS_ERR_FORMAT otherwise) and the memory
+ * plan as lms_train_open does. */
 enum { LMS_TRAIN_OVER_LR = 1, LMS_TRAIN_OVER_THREADS = 2, LMS_TRAIN_OVER_EVAL = 4, LMS_TRAIN_OVER_CKPT = 8,
        LMS_TRAIN_OVER_LOG = 16, LMS_TRAIN_OVER_DECAY = 32 };
 lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_steps, const lms_train_config *over,
@@ -178,5 +206,25 @@ void lms_train_free(lms_train *t);
 /* Path of the newest model checkpoint of a run dir (run_dir/checkpoints/<latest>.safetensors)
  * into out; LMS_ERR_IO/FORMAT when there is none or `latest` is broken. */
 lms_status lms_train_latest_checkpoint(const char *run_dir, char *out, size_t cap, lms_err *err);
+
+/* One model checkpoint of a run dir. */
+typedef struct {
+    int64_t step;                      /* optimizer steps done when it was saved (from its name) */
+    int log_step;                      /* step is 0 or a power of two (kept by save_log_steps) */
+    char path[LMS_TRAIN_PATH + 64];    /* run_dir/checkpoints/step_NNNNNNNN.safetensors */
+} lms_train_checkpoint;
+
+/* Every model checkpoint in run_dir/checkpoints (step_*.safetensors, not the optimizer files or
+ * temporaries), in increasing step order, as a malloc'd array (*out, caller frees with free();
+ * NULL when *n is 0). LMS_ERR_IO when run_dir has no checkpoints directory. */
+lms_status lms_train_list_checkpoints(const char *run_dir, lms_train_checkpoint **out, int *n, lms_err *err);
+
+/* 1 for the steps save_log_steps keeps: 0 and the powers of two. */
+int lms_train_is_log_step(int64_t step);
+
+/* Bytes a training plan needs: parameters, gradients and the AdamW moments (4 x 4 bytes per
+ * parameter), the activations for batch x n_ctx, the validation scorer (lms_scorer_bytes) and the
+ * batch's token buffers. 0 when the model config is invalid. */
+uint64_t lms_train_plan_bytes(const lms_train_config *c);
 
 #endif

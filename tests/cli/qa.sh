@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # qa.sh — regressions found by walking the user flows as a user would: a config too big for memory
-# fails with exit 1 and leaves no run directory behind (the same --out starts cleanly afterwards);
+# is refused with exit 2 (exit 1 when forced and the allocation fails) and leaves no run directory
+# behind (the same --out starts cleanly afterwards);
 # binary, empty and too-short text exits 2 with a message that says what is wrong; a batch of more
 # than 2^31 tokens says so; the default validation reaches every data domain (more than 8), and
 # --resume keeps the run's --eval-batches; resume is bit-exact with --accum 2 on shards with --mix;
@@ -24,8 +25,11 @@ expect() {
 for i in $(seq 1 300); do echo "the cat sat on the mat $((i % 7)). a dog ran in the park $((i % 5))."; done > "$D/text.txt"
 T="--data $D/text.txt --layers 1 --heads 2 --dim 32 --ctx 16 --batch 4 --threads 2 --steps 3 --quiet"
 
-# activations of 10M x 16 tokens do not fit anywhere: exit 1, and no half-made run dir
-expect 1 "out of memory" train $T --out "$D/big" --batch 10000000
+# activations of 10M x 16 tokens do not fit anywhere: refused before allocating (exit 2, the
+# estimate), and with --ignore-memory-check the allocation fails (exit 1); no half-made run dir
+expect 2 "GiB" train $T --out "$D/big" --batch 10000000
+[ ! -e "$D/big" ] || fail "a refused start left $(ls "$D/big" | tr '\n' ' ') behind in its run dir"
+expect 1 "out of memory" train $T --out "$D/big" --batch 10000000 --ignore-memory-check
 [ ! -e "$D/big" ] || fail "a failed start left $(ls "$D/big" | tr '\n' ' ') behind in its run dir"
 "$L" train $T --out "$D/big" || fail "the same --out cannot start after a failed start"
 [ -s "$D/big/latest" ] || fail "no checkpoint after the retry"
