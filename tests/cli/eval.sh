@@ -85,7 +85,8 @@ assert d['kind']=='domain' and d['tokens_scored']>0 and 0<d['loss']<6 and abs(d[
 assert abs(r['domain:all']['loss']-d['loss'])<1e-12" || fail "--domains rows: $(cat "$D/dom.jsonl")"
 
 # memory stays bounded by the scoring window, not the suite: 10^4 items peak like 10^2
-if [ -x /usr/bin/time ]; then
+# (not under AddressSanitizer, whose quarantine keeps freed memory resident)
+if [ -x /usr/bin/time ] && ! ldd "$L" 2>/dev/null | grep -q libasan; then
   for n in 100 10000; do
     for i in $(seq 1 $n); do echo "{\"context\": \"the cat sat on item $i\", \"choices\": [\" mat\", \" park\"], \"answer\": $((i % 2))}"; done > "$D/n$n.jsonl"
     /usr/bin/time -f "%M" -o "$D/rss$n" "$L" eval --threads 1 --model "$D/run" --suites "$D/n$n.jsonl" > /dev/null || fail "eval of $n items"
