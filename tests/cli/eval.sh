@@ -94,6 +94,20 @@ if [ -x /usr/bin/time ] && ! ldd "$L" 2>/dev/null | grep -q libasan; then
   [ $(( $(cat "$D/rss10000") - $(cat "$D/rss100") )) -lt 4096 ] || fail "peak RSS $(cat "$D/rss100") kB for 100 items, $(cat "$D/rss10000") kB for 10^4"
 fi
 
+# a Hugging Face GPT-2 directory and the same weights as an llm.c .bin (GPT-2's tokenizer) score
+# alike; provenance is unknown there (null)
+python3 tests/cli/gpt2_formats.py "$D/g" tests/fixtures/gpt2 || fail "could not write the GPT-2 test model"
+E --model "$D/g/hf" --suites animals,complete --out "$D/hf.jsonl" > /dev/null || fail "eval of a Hugging Face dir exited $?"
+E --model "$D/g/gpt2_tiny.bin" --tokenizer tests/fixtures/gpt2 --suites animals,complete --out "$D/llmc.jsonl" > /dev/null ||
+    fail "eval of an llm.c .bin exited $?"
+python3 -c "
+import json
+a=[json.loads(l) for l in open('$D/hf.jsonl')]; b=[json.loads(l) for l in open('$D/llmc.jsonl')]
+assert len(a)==len(b)==2
+for x,y in zip(a,b):
+    assert x['step'] is None and x['tokens'] is None and x['flops'] is None and x['params']>0, x
+    assert x['acc']==y['acc'] and abs(x['logp']-y['logp'])<1e-3, (x, y)" || fail "Hugging Face vs llm.c rows differ"
+
 # bad input
 expect() {
   local want=$1 pat=$2; shift 2
