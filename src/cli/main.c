@@ -25,6 +25,7 @@ static const command commands[] = {
     {"score", lms_cmd_score, "per-token log-probabilities of a text, total and bits per byte"},
     {"inspect", lms_cmd_inspect, "per-token loss and rank of the true token, coloured or as HTML; --compare"},
     {"shapes", lms_cmd_shapes, "label each suite's curve flat/smooth/emergent/inverse/U-shaped/noisy"},
+    {"fit", lms_cmd_fit, "scaling laws from runs: L(C), L(N, D), intervals, compute-optimal size, held-out test"},
 };
 
 static void usage(FILE *fp) {
