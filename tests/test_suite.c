@@ -60,6 +60,8 @@ static void test_jsonl_items(void) {
     CHECK(lms_suite_next(s, &it, &err) == LMS_OK && it == NULL); /* stays at the end */
     lms_suite_close(s);
     CHECK(count_items("", LMS_SUITE_JSONL, &err) == 0);
+    /* a UTF-8 byte order mark before the first line is skipped */
+    CHECK(count_items("\xEF\xBB\xBF{\"context\": \"a\", \"target\": \"b\"}\n", LMS_SUITE_JSONL, &err) == 1);
 }
 
 static void test_jsonl_errors(void) {

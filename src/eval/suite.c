@@ -284,10 +284,13 @@ static lms_status jsonl_next(lms_suite *s, const lms_suite_item **item, lms_err 
         if (read_line(s, &got, &unterm, err)) return err->code;
         if (!got) return LMS_OK; /* *item stays NULL */
         int64_t line = s->lineno;
-        if (blank(s->buf, s->len)) continue;
-        if (memchr(s->buf, 0, s->len)) return bad(s, line, err, "a NUL byte in the line (is this a text file?)");
+        char *text = s->buf;
+        size_t tlen = s->len;
+        if (line == 1 && tlen >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) text += 3, tlen -= 3; /* a UTF-8 BOM */
+        if (blank(text, tlen)) continue;
+        if (memchr(text, 0, tlen)) return bad(s, line, err, "a NUL byte in the line (is this a text file?)");
         json_error_t je;
-        s->root = json_loadb(s->buf, s->len, JSON_REJECT_DUPLICATES, &je);
+        s->root = json_loadb(text, tlen, JSON_REJECT_DUPLICATES, &je);
         if (!s->root)
             return bad(s, line, err, "%sbad JSON at column %d: %s", unterm ? "the file ends inside this line (truncated?): " : "",
                        je.column, je.text);

@@ -4,7 +4,8 @@
  * line, blank lines skipped) and the Inverse Scaling Prize CSV (*.csv: a header naming the columns
  * prompt, classes, answer_index — others ignored — RFC 4180 quoting with embedded newlines and
  * "" escapes; classes a Python list literal of strings such as "[' gold', ' glib']", single or
- * double quoted, with backslash escapes). Any other extension is read as JSON Lines.
+ * double quoted, with backslash escapes). Any other extension is read as JSON Lines. A UTF-8 byte
+ * order mark at the start of either form is skipped.
  *
  * The reader is an iterator: it holds one line (one CSV record) at a time, so a suite of any size
  * or item count streams in memory bounded by the longest line. A line (record) longer than
