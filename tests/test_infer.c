@@ -8,7 +8,8 @@
  * sizes that is ~1e-6 of the logits' scale. We allow 2e-5 · max|logits of the row| + 1e-6, an
  * order of magnitude above that and five orders below what an indexing bug gives.
  *
- * The bfloat16 weight mode is checked the same way on models whose matrices are bf16 values.
+ * The bfloat16 weight mode is checked the same way on models whose matrices are bf16 values, and
+ * both are checked with every kernel table of the build (the model's table does the decoding).
  *
  * Leaves out: speed (bench/, `lmscope bench --sample`).
  */
@@ -19,7 +20,7 @@
 #include "core/cpu.h"
 #include "core/rng.h"
 #include "harness.h"
-#include "kernels/fast_chunks.h"
+#include "kernels/kernels.h"
 #include "model/gpt.h"
 #include "model/infer.h"
 
@@ -50,17 +51,19 @@ static void round_matrices_to_bf16(lms_gpt *m) {
     for (int i = 0; i < lms_gpt_num_tensors(m); i++) {
         const lms_tensor_info *t = lms_gpt_tensor(m, i);
         if (t->ndim != 2 || strstr(t->name, "wpe")) continue;
-        for (int64_t j = 0; j < t->numel; j++) p[t->offset + j] = lms_fast_from_bf16(lms_fast_to_bf16(p[t->offset + j]));
+        for (int64_t j = 0; j < t->numel; j++) p[t->offset + j] = lms_bf16_to_f32(lms_bf16_from_f32(p[t->offset + j]));
     }
 }
 
-static void check_model_mode(int L, int NH, int C, int V, int T, int threads, uint64_t seed, int bf16) {
+/* ops: the model's kernel table (NULL: the default), used by the forward and the decoding alike */
+static void check_model_ops(int L, int NH, int C, int V, int T, int threads, uint64_t seed, int bf16, const lms_ops *ops) {
     lms_cpu_set_threads(threads);
     lms_gpt *m = make_model(L, NH, C, V, T + 3, seed);
     if (m && bf16) round_matrices_to_bf16(m);
     CHECK(m != NULL);
     if (!m) return;
     lms_err err = {0};
+    if (ops) CHECK(lms_gpt_set_backend(m, ops, 0, &err) == LMS_OK);
     CHECK(lms_gpt_plan(m, 1, T, &err) == LMS_OK);
     int32_t *tok = malloc((size_t)T * sizeof(int32_t));
     lms_rng r;
@@ -109,6 +112,10 @@ static void check_model_mode(int L, int NH, int C, int V, int T, int threads, ui
     lms_infer_free(s);
     free(tok);
     lms_gpt_free(m);
+}
+
+static void check_model_mode(int L, int NH, int C, int V, int T, int threads, uint64_t seed, int bf16) {
+    check_model_ops(L, NH, C, V, T, threads, seed, bf16, NULL);
 }
 
 static void check_model(int L, int NH, int C, int V, int T, int threads, uint64_t seed) {
@@ -171,6 +178,40 @@ static void test_bf16_weights(void) {
     lms_gpt_free(m);
 }
 
+/* Decoding goes through the model's table: with every table of the build (the reference included,
+   which LMS_FORCE_REFERENCE=1 selects) it matches the same table's forward, fp32 and bf16; and the
+   reference really runs (its logits are not the optimized table's bits). */
+static void test_every_table(void) {
+    const lms_ops *t[8];
+    int n = lms_ops_all(t, 8);
+    for (int i = 0; i < n; i++) {
+        check_model_ops(2, 3, 24, 37, 17, 2, 21, 0, t[i]);
+        check_model_ops(2, 4, 128, 257, 33, 2, 22, 0, t[i]);
+        check_model_ops(2, 4, 128, 257, 33, 2, 23, 1, t[i]);
+    }
+    lms_cpu_set_threads(2);
+    lms_gpt *m = make_model(2, 4, 128, 257, 8, 24);
+    CHECK(m != NULL);
+    if (!m) return;
+    lms_err err = {0};
+    float *lg[2];
+    for (int i = 0; i < 2; i++) {
+        CHECK(lms_gpt_set_backend(m, i ? lms_ops_reference() : lms_ops_fast(), 0, &err) == LMS_OK);
+        lms_infer *s = NULL;
+        CHECK(lms_infer_create(&s, m, 8, &err) == LMS_OK);
+        if (!s) return;
+        const float *l = NULL;
+        for (int p = 0; p < 8; p++) l = lms_infer_step(s, p * 5);
+        lg[i] = malloc(257 * sizeof(float));
+        memcpy(lg[i], l, 257 * sizeof(float));
+        lms_infer_free(s);
+    }
+    CHECK(memcmp(lg[0], lg[1], 257 * sizeof(float)) != 0);
+    free(lg[0]);
+    free(lg[1]);
+    lms_gpt_free(m);
+}
+
 static void test_bad_args(void) {
     lms_gpt *m = make_model(1, 1, 8, 11, 6, 9);
     CHECK(m != NULL);
@@ -188,4 +229,4 @@ static void test_bad_args(void) {
     lms_gpt_free(m);
 }
 
-TESTS(test_matches_forward_small, test_matches_forward_wider, test_bf16_weights, test_bad_args)
+TESTS(test_matches_forward_small, test_matches_forward_wider, test_bf16_weights, test_every_table, test_bad_args)

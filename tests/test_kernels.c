@@ -1,6 +1,9 @@
-/* test_kernels.c — every op of the optimized table (lms_ops_fast) against the reference oracle
- * (lms_ops_reference) on random shapes, odd sizes included, plus determinism (two runs bit-equal;
- * the non-BLAS reductions also bit-equal across 1 and 2 threads).
+/* test_kernels.c — every op of every optimized table this build has (lms_ops_all: the portable
+ * "generic+openblas" table always, so the loops a CPU without AVX-512 runs are tested here too, and
+ * "avx512+openblas" where the CPU has it) against the reference oracle (lms_ops_reference) on random
+ * shapes, odd sizes included, plus determinism (two runs bit-equal; the non-BLAS reductions also
+ * bit-equal across 1 and 2 threads), the decoding ops, the memory fields and the global norm
+ * (bit-equal across tables and thread counts).
  *
  * Tolerances. The reference accumulates in double and rounds once, so it is within half an ulp
  * of the exact result; the fast ops accumulate in fp32 (in a different order: SIMD lanes, BLAS
@@ -22,10 +25,10 @@
 #include "core/cpu.h"
 #include "core/rng.h"
 #include "harness.h"
-#include "kernels/fast_chunks.h"
 #include "kernels/kernels.h"
 
 static lms_rng g_rng;
+static const lms_ops *F, *R; /* the table under test, the reference */
 
 static float *rnd(int64_t n, float scale) {
     float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
@@ -54,7 +57,7 @@ static int close_sum(const char *what, const float *f, const float *r, int64_t n
         if (!(e <= worst)) { worst = e; wi = i; }
     }
     int ok = worst <= rtol * m + 1e-30;
-    if (!ok) fprintf(stderr, "  %s: worst error %.3g at %lld (fast %.9g ref %.9g), max|ref| %.3g\n", what, worst,
+    if (!ok) fprintf(stderr, "  [%s] %s: worst error %.3g at %lld (fast %.9g ref %.9g), max|ref| %.3g\n", F->name, what, worst,
                      (long long)wi, wi >= 0 ? f[wi] : 0.0, wi >= 0 ? r[wi] : 0.0, m);
     return ok;
 }
@@ -65,7 +68,8 @@ static int close_elem(const char *what, const float *f, const float *r, int64_t 
     for (int64_t i = 0; i < n; i++) {
         double e = fabs((double)f[i] - r[i]);
         if (!(e <= rtol * (fabs(r[i]) + 0.1 * m) + 1e-30)) {
-            fprintf(stderr, "  %s: error %.3g at %lld (fast %.9g ref %.9g)\n", what, e, (long long)i, f[i], r[i]);
+            fprintf(stderr, "  [%s] %s: error %.3g at %lld (fast %.9g ref %.9g)\n", F->name, what, e, (long long)i, f[i],
+                    r[i]);
             return 0;
         }
     }
@@ -75,318 +79,450 @@ static int close_elem(const char *what, const float *f, const float *r, int64_t 
 #define RSUM 1e-5
 #define RELEM 2e-6
 
-static const lms_ops *F, *R;
+static const lms_ops *TABLES[8];
+static int NT;
 
 static void setup(void) {
     lms_rng_seed(&g_rng, 1234);
-    F = lms_ops_fast();
+    NT = lms_ops_all(TABLES, 8);
     R = lms_ops_reference();
     lms_cpu_set_threads(2);
 }
 
-static void test_uses_fast_table(void) {
+/* Steps F through the optimized tables: for (int i = 0; next_table(&i);) { ... uses F ... } */
+static int next_table(int *i) {
+    if (*i == 0) setup();
+    if (++*i >= NT) return 0;
+    F = TABLES[*i];
+    return 1;
+}
+
+static void test_tables(void) {
     setup();
-    CHECK(F != R);
-    CHECK(strstr(F->name, "openblas") != NULL);
+    CHECK(NT >= 2 && NT <= 3);
+    CHECK(TABLES[0] == R && strcmp(R->name, "reference") == 0);
+    CHECK(TABLES[1] == lms_ops_generic() && strcmp(TABLES[1]->name, "generic+openblas") == 0);
 #ifndef LMS_NO_SIMD
-    if (lms_cpu()->avx512) CHECK(strcmp(lms_fast_chunks_get()->isa, "avx512") == 0);
-#else
-    CHECK(strcmp(lms_fast_chunks_get()->isa, "generic") == 0);
+    if (lms_cpu()->avx512) {
+        CHECK(NT == 3 && TABLES[2] == lms_ops_avx512() && strcmp(TABLES[2]->name, "avx512+openblas") == 0);
+        CHECK(lms_ops_fast() == lms_ops_avx512());
+    } else
 #endif
+    {
+        CHECK(NT == 2 && lms_ops_avx512() == NULL);
+        CHECK(lms_ops_fast() == lms_ops_generic());
+    }
+    CHECK(lms_ops_get() == (lms_cpu_reference_forced() ? R : lms_ops_fast()));
+    for (int i = 0; i < NT; i++) { /* every field filled: a NULL would crash a model mid-run */
+        const void *const *f = (const void *const *)&TABLES[i]->buf_alloc;
+        int n = (int)((const void *const *)(&TABLES[i]->dec_gemv_out_in_bf16 + 1) - f), nulls = 0;
+        for (int k = 0; k < n; k++) nulls += f[k] == NULL;
+        CHECKF(nulls == 0 && TABLES[i]->encoder_fwd && TABLES[i]->device == 0, "%s: %d NULL fields", TABLES[i]->name, nulls);
+    }
+    int prev = lms_ops_threads_begin(1);
+    CHECK(prev == 2 && omp_get_max_threads() == 1);
+    lms_ops_threads_end(prev);
+    CHECK(omp_get_max_threads() == 2);
+    CHECK(lms_ops_threads_begin(0) == 0 && omp_get_max_threads() == 2);
+    lms_ops_threads_end(0);
+    CHECK(omp_get_max_threads() == 2);
 }
 
 static const int64_t NS[] = {1, 7, 33, 130, 257};
 static const int64_t CS[] = {3, 17, 64, 96};
 
 static void test_layernorm(void) {
-    setup();
-    for (int a = 0; a < 5; a++)
-        for (int b = 0; b < 4; b++) {
-            int64_t N = NS[a], C = CS[b];
-            float *x = rnd(N * C, 3.0f), *w = rnd(C, 1.5f), *bb = rnd(C, 0.5f);
-            for (int64_t i = 0; i < N * C; i++) x[i] += 1.0f; /* non-zero mean */
-            float *o1 = rnd(N * C, 1), *o2 = rnd(N * C, 1), *m1 = rnd(N, 1), *m2 = rnd(N, 1), *r1 = rnd(N, 1), *r2 = rnd(N, 1);
-            F->layernorm_fwd(o1, m1, r1, x, w, bb, N, C);
-            R->layernorm_fwd(o2, m2, r2, x, w, bb, N, C);
-            CHECKF(close_elem("ln out", o1, o2, N * C, 20 * RELEM), "N=%lld C=%lld", (long long)N, (long long)C);
-            CHECK(close_elem("ln mean", m1, m2, N, RELEM * 10));
-            CHECK(close_elem("ln rstd", r1, r2, N, RELEM * 10));
-            float *dout = rnd(N * C, 1.0f), *dx = rnd(N * C, 0.5f), *dw = rnd(C, 0.5f), *db = rnd(C, 0.5f);
-            float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C), *db2 = dup(db, C);
-            F->layernorm_bwd(dx, dw, db, dout, x, w, m2, r2, N, C);
-            R->layernorm_bwd(dx2, dw2, db2, dout, x, w, m2, r2, N, C);
-            CHECKF(close_sum("ln dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
-            CHECKF(close_sum("ln dw", dw, dw2, C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
-            CHECKF(close_sum("ln db", db, db2, C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
-            free(x); free(w); free(bb); free(o1); free(o2); free(m1); free(m2); free(r1); free(r2);
-            free(dout); free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
-        }
+    for (int ti = 0; next_table(&ti);) {
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 4; b++) {
+                int64_t N = NS[a], C = CS[b];
+                float *x = rnd(N * C, 3.0f), *w = rnd(C, 1.5f), *bb = rnd(C, 0.5f);
+                for (int64_t i = 0; i < N * C; i++) x[i] += 1.0f; /* non-zero mean */
+                float *o1 = rnd(N * C, 1), *o2 = rnd(N * C, 1), *m1 = rnd(N, 1), *m2 = rnd(N, 1), *r1 = rnd(N, 1), *r2 = rnd(N, 1);
+                F->layernorm_fwd(o1, m1, r1, x, w, bb, N, C);
+                R->layernorm_fwd(o2, m2, r2, x, w, bb, N, C);
+                CHECKF(close_elem("ln out", o1, o2, N * C, 20 * RELEM), "N=%lld C=%lld", (long long)N, (long long)C);
+                CHECK(close_elem("ln mean", m1, m2, N, RELEM * 10));
+                CHECK(close_elem("ln rstd", r1, r2, N, RELEM * 10));
+                float *dout = rnd(N * C, 1.0f), *dx = rnd(N * C, 0.5f), *dw = rnd(C, 0.5f), *db = rnd(C, 0.5f);
+                float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C), *db2 = dup(db, C);
+                F->layernorm_bwd(dx, dw, db, dout, x, w, m2, r2, N, C);
+                R->layernorm_bwd(dx2, dw2, db2, dout, x, w, m2, r2, N, C);
+                CHECKF(close_sum("ln dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
+                CHECKF(close_sum("ln dw", dw, dw2, C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
+                CHECKF(close_sum("ln db", db, db2, C, RSUM), "N=%lld C=%lld", (long long)N, (long long)C);
+                free(x); free(w); free(bb); free(o1); free(o2); free(m1); free(m2); free(r1); free(r2);
+                free(dout); free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
+            }
+    }
 }
 
 static void test_matmul(void) {
-    setup();
-    const int64_t OCS[] = {1, 5, 64, 300};
-    for (int a = 0; a < 5; a++)
-        for (int b = 0; b < 4; b++)
-            for (int o = 0; o < 4; o++)
-                for (int lay = 0; lay < 2; lay++)
-                    for (int hasb = 0; hasb < 2; hasb++) {
-                        int64_t N = NS[a], C = CS[b], OC = OCS[o];
-                        lms_wlayout L = lay ? LMS_W_OUT_IN : LMS_W_IN_OUT;
-                        float *x = rnd(N * C, 1.0f), *w = rnd(C * OC, 0.3f), *bias = hasb ? rnd(OC, 1.0f) : NULL;
-                        float *o1 = rnd(N * OC, 9), *o2 = rnd(N * OC, 9);
-                        F->matmul_fwd(o1, x, w, bias, N, C, OC, L);
-                        R->matmul_fwd(o2, x, w, bias, N, C, OC, L);
-                        CHECKF(close_sum("mm fwd", o1, o2, N * OC, RSUM), "N=%lld C=%lld OC=%lld L=%d",
-                               (long long)N, (long long)C, (long long)OC, lay);
-                        float *dout = rnd(N * OC, 1.0f), *dx = rnd(N * C, 1), *dw = rnd(C * OC, 1), *db = rnd(OC, 1);
-                        float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C * OC), *db2 = dup(db, OC);
-                        F->matmul_bwd(dx, dw, hasb ? db : NULL, dout, x, w, N, C, OC, L);
-                        R->matmul_bwd(dx2, dw2, hasb ? db2 : NULL, dout, x, w, N, C, OC, L);
-                        CHECKF(close_sum("mm dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
-                        CHECKF(close_sum("mm dw", dw, dw2, C * OC, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
-                        CHECKF(close_sum("mm db", db, db2, OC, RSUM), "N=%lld OC=%lld", (long long)N, (long long)OC);
-                        /* dinp == NULL is skipped */
-                        F->matmul_bwd(NULL, dw, NULL, dout, x, w, N, C, OC, L);
-                        free(x); free(w); free(bias); free(o1); free(o2); free(dout);
-                        free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
-                    }
+    for (int ti = 0; next_table(&ti);) {
+        const int64_t OCS[] = {1, 5, 64, 300};
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 4; b++)
+                for (int o = 0; o < 4; o++)
+                    for (int lay = 0; lay < 2; lay++)
+                        for (int hasb = 0; hasb < 2; hasb++) {
+                            int64_t N = NS[a], C = CS[b], OC = OCS[o];
+                            lms_wlayout L = lay ? LMS_W_OUT_IN : LMS_W_IN_OUT;
+                            float *x = rnd(N * C, 1.0f), *w = rnd(C * OC, 0.3f), *bias = hasb ? rnd(OC, 1.0f) : NULL;
+                            float *o1 = rnd(N * OC, 9), *o2 = rnd(N * OC, 9);
+                            F->matmul_fwd(o1, x, w, bias, N, C, OC, L);
+                            R->matmul_fwd(o2, x, w, bias, N, C, OC, L);
+                            CHECKF(close_sum("mm fwd", o1, o2, N * OC, RSUM), "N=%lld C=%lld OC=%lld L=%d",
+                                   (long long)N, (long long)C, (long long)OC, lay);
+                            float *dout = rnd(N * OC, 1.0f), *dx = rnd(N * C, 1), *dw = rnd(C * OC, 1), *db = rnd(OC, 1);
+                            float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C * OC), *db2 = dup(db, OC);
+                            F->matmul_bwd(dx, dw, hasb ? db : NULL, dout, x, w, N, C, OC, L);
+                            R->matmul_bwd(dx2, dw2, hasb ? db2 : NULL, dout, x, w, N, C, OC, L);
+                            CHECKF(close_sum("mm dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                            CHECKF(close_sum("mm dw", dw, dw2, C * OC, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                            CHECKF(close_sum("mm db", db, db2, OC, RSUM), "N=%lld OC=%lld", (long long)N, (long long)OC);
+                            /* dinp == NULL is skipped */
+                            F->matmul_bwd(NULL, dw, NULL, dout, x, w, N, C, OC, L);
+                            free(x); free(w); free(bias); free(o1); free(o2); free(dout);
+                            free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
+                        }
+    }
 }
 
 static void test_attention(void) {
-    setup();
-    const int64_t Ts[] = {1, 2, 7, 37, 64, 65, 130};
-    const int64_t NHs[] = {1, 3};
-    const int64_t Bs[] = {1, 2};
-    for (int ti = 0; ti < 7; ti++)
-        for (int hi = 0; hi < 2; hi++)
-            for (int bi = 0; bi < 2; bi++) {
-                int64_t T = Ts[ti], NH = NHs[hi], B = Bs[bi], C = NH * (hi ? 17 : 64);
-                float *qkv = rnd(B * T * 3 * C, 1.0f);
-                float *o1 = rnd(B * T * C, 9), *o2 = rnd(B * T * C, 9);
-                float *a1 = rnd(B * NH * T * T, 9), *a2 = rnd(B * NH * T * T, 9);
-                F->attention_fwd(o1, a1, qkv, B, T, C, NH);
-                R->attention_fwd(o2, a2, qkv, B, T, C, NH);
-                CHECKF(close_sum("att probs", a1, a2, B * NH * T * T, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
-                CHECKF(close_sum("att out", o1, o2, B * T * C, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
-                int upper_zero = 1;
-                for (int64_t bh = 0; bh < B * NH; bh++)
-                    for (int64_t t = 0; t < T; t++)
-                        for (int64_t u = t + 1; u < T; u++) upper_zero &= a1[(bh * T + t) * T + u] == 0.0f;
-                CHECK(upper_zero);
-                float *dout = rnd(B * T * C, 1.0f), *d1 = rnd(B * T * 3 * C, 1), *d2 = dup(d1, B * T * 3 * C);
-                float *s1 = rnd(B * NH * T * T, 1), *s2 = rnd(B * NH * T * T, 1);
-                F->attention_bwd(d1, s1, dout, qkv, a2, B, T, C, NH);
-                R->attention_bwd(d2, s2, dout, qkv, a2, B, T, C, NH);
-                CHECKF(close_sum("att dqkv", d1, d2, B * T * 3 * C, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
-                free(qkv); free(o1); free(o2); free(a1); free(a2); free(dout); free(d1); free(d2); free(s1); free(s2);
-            }
+    for (int tab = 0; next_table(&tab);) {
+        const int64_t Ts[] = {1, 2, 7, 37, 64, 65, 130};
+        const int64_t NHs[] = {1, 3};
+        const int64_t Bs[] = {1, 2};
+        for (int ti = 0; ti < 7; ti++)
+            for (int hi = 0; hi < 2; hi++)
+                for (int bi = 0; bi < 2; bi++) {
+                    int64_t T = Ts[ti], NH = NHs[hi], B = Bs[bi], C = NH * (hi ? 17 : 64);
+                    float *qkv = rnd(B * T * 3 * C, 1.0f);
+                    float *o1 = rnd(B * T * C, 9), *o2 = rnd(B * T * C, 9);
+                    float *a1 = rnd(B * NH * T * T, 9), *a2 = rnd(B * NH * T * T, 9);
+                    F->attention_fwd(o1, a1, qkv, B, T, C, NH);
+                    R->attention_fwd(o2, a2, qkv, B, T, C, NH);
+                    CHECKF(close_sum("att probs", a1, a2, B * NH * T * T, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
+                    CHECKF(close_sum("att out", o1, o2, B * T * C, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
+                    int upper_zero = 1;
+                    for (int64_t bh = 0; bh < B * NH; bh++)
+                        for (int64_t t = 0; t < T; t++)
+                            for (int64_t u = t + 1; u < T; u++) upper_zero &= a1[(bh * T + t) * T + u] == 0.0f;
+                    CHECK(upper_zero);
+                    float *dout = rnd(B * T * C, 1.0f), *d1 = rnd(B * T * 3 * C, 1), *d2 = dup(d1, B * T * 3 * C);
+                    float *s1 = rnd(B * NH * T * T, 1), *s2 = rnd(B * NH * T * T, 1);
+                    F->attention_bwd(d1, s1, dout, qkv, a2, B, T, C, NH);
+                    R->attention_bwd(d2, s2, dout, qkv, a2, B, T, C, NH);
+                    CHECKF(close_sum("att dqkv", d1, d2, B * T * 3 * C, RSUM), "B=%lld T=%lld NH=%lld", (long long)B, (long long)T, (long long)NH);
+                    free(qkv); free(o1); free(o2); free(a1); free(a2); free(dout); free(d1); free(d2); free(s1); free(s2);
+                }
+    }
 }
 
 static void test_gelu_residual(void) {
-    setup();
-    const int64_t ns[] = {1, 7, 33, 1000, 70001};
-    for (int i = 0; i < 5; i++) {
-        int64_t n = ns[i];
-        float *x = rnd(n, 6.0f), *o1 = rnd(n, 1), *o2 = rnd(n, 1), *dout = rnd(n, 1.0f);
-        if (n > 10) { x[0] = 0.0f; x[1] = -20.0f; x[2] = 20.0f; x[3] = 1e-6f; }
-        F->gelu_fwd(o1, x, n);
-        R->gelu_fwd(o2, x, n);
-        CHECKF(close_elem("gelu", o1, o2, n, RELEM), "n=%lld", (long long)n);
-        float *d1 = rnd(n, 1), *d2 = dup(d1, n);
-        F->gelu_bwd(d1, x, dout, n);
-        R->gelu_bwd(d2, x, dout, n);
-        /* dx += g·dout accumulates, and g itself cancels (GELU' crosses 0 near x = -0.75):
-           judge it like a short sum, relative to the largest result */
-        CHECKF(close_sum("gelu bwd", d1, d2, n, RELEM), "n=%lld", (long long)n);
-        F->residual_fwd(o1, x, dout, n);
-        R->residual_fwd(o2, x, dout, n);
-        CHECK(memcmp(o1, o2, (size_t)n * sizeof(float)) == 0); /* one rounding, exact */
-        free(x); free(o1); free(o2); free(dout); free(d1); free(d2);
+    for (int ti = 0; next_table(&ti);) {
+        const int64_t ns[] = {1, 7, 33, 1000, 70001};
+        for (int i = 0; i < 5; i++) {
+            int64_t n = ns[i];
+            float *x = rnd(n, 6.0f), *o1 = rnd(n, 1), *o2 = rnd(n, 1), *dout = rnd(n, 1.0f);
+            if (n > 10) { x[0] = 0.0f; x[1] = -20.0f; x[2] = 20.0f; x[3] = 1e-6f; }
+            F->gelu_fwd(o1, x, n);
+            R->gelu_fwd(o2, x, n);
+            CHECKF(close_elem("gelu", o1, o2, n, RELEM), "n=%lld", (long long)n);
+            float *d1 = rnd(n, 1), *d2 = dup(d1, n);
+            F->gelu_bwd(d1, x, dout, n);
+            R->gelu_bwd(d2, x, dout, n);
+            /* dx += g·dout accumulates, and g itself cancels (GELU' crosses 0 near x = -0.75):
+               judge it like a short sum, relative to the largest result */
+            CHECKF(close_sum("gelu bwd", d1, d2, n, RELEM), "n=%lld", (long long)n);
+            F->residual_fwd(o1, x, dout, n);
+            R->residual_fwd(o2, x, dout, n);
+            CHECK(memcmp(o1, o2, (size_t)n * sizeof(float)) == 0); /* one rounding, exact */
+            free(x); free(o1); free(o2); free(dout); free(d1); free(d2);
+        }
     }
 }
 
 static void test_encoder(void) {
-    setup();
-    const int64_t Bs[] = {1, 3, 4}, Ts[] = {1, 5, 37}, Cs[] = {3, 17, 96};
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++)
-            for (int k = 0; k < 3; k++) {
-                int64_t B = Bs[i], T = Ts[j], C = Cs[k], V = 11;
-                int32_t *tok = malloc((size_t)(B * T) * sizeof(int32_t));
-                for (int64_t n = 0; n < B * T; n++) tok[n] = (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
-                float *wte = rnd(V * C, 1), *wpe = rnd(T * C, 1), *o1 = rnd(B * T * C, 1), *o2 = rnd(B * T * C, 1);
-                F->encoder_fwd(o1, tok, wte, wpe, B, T, C);
-                R->encoder_fwd(o2, tok, wte, wpe, B, T, C);
-                CHECK(memcmp(o1, o2, (size_t)(B * T * C) * sizeof(float)) == 0);
-                float *dout = rnd(B * T * C, 1), *de1 = rnd(V * C, 1), *de2 = dup(de1, V * C), *dp1 = rnd(T * C, 1), *dp2 = dup(dp1, T * C);
-                F->encoder_bwd(de1, dp1, dout, tok, B, T, C);
-                R->encoder_bwd(de2, dp2, dout, tok, B, T, C);
-                /* both sum in token order in fp32: bit-identical */
-                CHECK(memcmp(de1, de2, (size_t)(V * C) * sizeof(float)) == 0);
-                CHECK(memcmp(dp1, dp2, (size_t)(T * C) * sizeof(float)) == 0);
-                free(tok); free(wte); free(wpe); free(o1); free(o2); free(dout); free(de1); free(de2); free(dp1); free(dp2);
-            }
+    for (int ti = 0; next_table(&ti);) {
+        const int64_t Bs[] = {1, 3, 4}, Ts[] = {1, 5, 37}, Cs[] = {3, 17, 96};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                for (int k = 0; k < 3; k++) {
+                    int64_t B = Bs[i], T = Ts[j], C = Cs[k], V = 11;
+                    int32_t *tok = malloc((size_t)(B * T) * sizeof(int32_t));
+                    for (int64_t n = 0; n < B * T; n++) tok[n] = (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+                    float *wte = rnd(V * C, 1), *wpe = rnd(T * C, 1), *o1 = rnd(B * T * C, 1), *o2 = rnd(B * T * C, 1);
+                    F->encoder_fwd(o1, tok, wte, wpe, B, T, C);
+                    R->encoder_fwd(o2, tok, wte, wpe, B, T, C);
+                    CHECK(memcmp(o1, o2, (size_t)(B * T * C) * sizeof(float)) == 0);
+                    float *dout = rnd(B * T * C, 1), *de1 = rnd(V * C, 1), *de2 = dup(de1, V * C), *dp1 = rnd(T * C, 1), *dp2 = dup(dp1, T * C);
+                    F->encoder_bwd(de1, dp1, dout, tok, B, T, C);
+                    R->encoder_bwd(de2, dp2, dout, tok, B, T, C);
+                    /* both sum in token order in fp32: bit-identical */
+                    CHECK(memcmp(de1, de2, (size_t)(V * C) * sizeof(float)) == 0);
+                    CHECK(memcmp(dp1, dp2, (size_t)(T * C) * sizeof(float)) == 0);
+                    free(tok); free(wte); free(wpe); free(o1); free(o2); free(dout); free(de1); free(de2); free(dp1); free(dp2);
+                }
+    }
 }
 
 static void test_xent(void) {
-    setup();
-    const int64_t Ns[] = {1, 7, 33, 300}, Vs[] = {1, 2, 17, 300};
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) {
-            int64_t N = Ns[i], V = Vs[j];
-            int32_t *tg = malloc((size_t)N * sizeof(int32_t));
-            for (int64_t n = 0; n < N; n++) tg[n] = (n % 5 == 3) ? -1 : (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
-            float *lg = rnd(N * V, 8.0f), *l1 = dup(lg, N * V), *l2 = dup(lg, N * V);
-            float *loss1 = rnd(N, 1), *loss2 = rnd(N, 1), *loss3 = rnd(N, 1);
-            float dloss = 1.0f / (float)N;
-            F->xent_fwd(loss3, lg, tg, N, V);
-            F->xent_fwd_bwd(loss1, l1, tg, N, V, dloss);
-            R->xent_fwd_bwd(loss2, l2, tg, N, V, dloss);
-            /* loss = log(sum) - (x_t - max): an absolute error of a few ulp of log(V)+range */
-            int ok = 1;
-            for (int64_t n = 0; n < N; n++) {
-                ok &= fabs(loss1[n] - loss2[n]) <= 1e-5 * (fabs(loss2[n]) + 1.0);
-                ok &= fabs(loss3[n] - loss2[n]) <= 1e-5 * (fabs(loss2[n]) + 1.0);
-                if (tg[n] < 0) ok &= loss1[n] == 0.0f && loss3[n] == 0.0f;
+    for (int ti = 0; next_table(&ti);) {
+        const int64_t Ns[] = {1, 7, 33, 300}, Vs[] = {1, 2, 17, 300};
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                int64_t N = Ns[i], V = Vs[j];
+                int32_t *tg = malloc((size_t)N * sizeof(int32_t));
+                for (int64_t n = 0; n < N; n++) tg[n] = (n % 5 == 3) ? -1 : (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+                float *lg = rnd(N * V, 8.0f), *l1 = dup(lg, N * V), *l2 = dup(lg, N * V);
+                float *loss1 = rnd(N, 1), *loss2 = rnd(N, 1), *loss3 = rnd(N, 1);
+                float dloss = 1.0f / (float)N;
+                F->xent_fwd(loss3, lg, tg, N, V);
+                F->xent_fwd_bwd(loss1, l1, tg, N, V, dloss);
+                R->xent_fwd_bwd(loss2, l2, tg, N, V, dloss);
+                /* loss = log(sum) - (x_t - max): an absolute error of a few ulp of log(V)+range */
+                int ok = 1;
+                for (int64_t n = 0; n < N; n++) {
+                    ok &= fabs(loss1[n] - loss2[n]) <= 1e-5 * (fabs(loss2[n]) + 1.0);
+                    ok &= fabs(loss3[n] - loss2[n]) <= 1e-5 * (fabs(loss2[n]) + 1.0);
+                    if (tg[n] < 0) ok &= loss1[n] == 0.0f && loss3[n] == 0.0f;
+                }
+                CHECKF(ok, "N=%lld V=%lld", (long long)N, (long long)V);
+                CHECKF(close_elem("dlogits", l1, l2, N * V, 1e-5), "N=%lld V=%lld", (long long)N, (long long)V);
+                free(tg); free(lg); free(l1); free(l2); free(loss1); free(loss2); free(loss3);
             }
-            CHECKF(ok, "N=%lld V=%lld", (long long)N, (long long)V);
-            CHECKF(close_elem("dlogits", l1, l2, N * V, 1e-5), "N=%lld V=%lld", (long long)N, (long long)V);
-            free(tg); free(lg); free(l1); free(l2); free(loss1); free(loss2); free(loss3);
-        }
+    }
 }
 
 static void test_adamw(void) {
-    setup();
-    const int64_t ns[] = {1, 17, 1000, 100003};
-    for (int i = 0; i < 4; i++) {
-        int64_t n = ns[i];
-        float *p = rnd(n, 1), *g = rnd(n, 0.1f), *m = rnd(n, 0.01f), *v = rnd(n, 0.001f);
-        for (int64_t k = 0; k < n; k++) v[k] = fabsf(v[k]);
-        float *p2 = dup(p, n), *m2 = dup(m, n), *v2 = dup(v, n);
-        for (int64_t t = 1; t <= 3; t++) {
-            F->adamw(p, g, m, v, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, t * 7);
-            R->adamw(p2, g, m2, v2, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, t * 7);
+    for (int ti = 0; next_table(&ti);) {
+        const int64_t ns[] = {1, 17, 1000, 100003};
+        for (int i = 0; i < 4; i++) {
+            int64_t n = ns[i];
+            float *p = rnd(n, 1), *g = rnd(n, 0.1f), *m = rnd(n, 0.01f), *v = rnd(n, 0.001f);
+            for (int64_t k = 0; k < n; k++) v[k] = fabsf(v[k]);
+            float *p2 = dup(p, n), *m2 = dup(m, n), *v2 = dup(v, n);
+            for (int64_t t = 1; t <= 3; t++) {
+                F->adamw(p, g, m, v, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, t * 7);
+                R->adamw(p2, g, m2, v2, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, t * 7);
+            }
+            /* m, v: same fp32 formula (fma contraction may differ by an ulp); p: the step is ~lr, so
+               an error of 1e-6·lr relative to the step is far below 1e-6·|p| */
+            CHECKF(close_elem("adam m", m, m2, n, 1e-6), "n=%lld", (long long)n);
+            CHECKF(close_elem("adam v", v, v2, n, 1e-6), "n=%lld", (long long)n);
+            CHECKF(close_elem("adam p", p, p2, n, 1e-6), "n=%lld", (long long)n);
+            int moved = 0;
+            float *p0 = dup(p2, n);
+            R->adamw(p0, g, m2, v2, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 22);
+            for (int64_t k = 0; k < n; k++) moved |= p0[k] != p2[k];
+            CHECK(moved);
+            free(p); free(g); free(m); free(v); free(p2); free(m2); free(v2); free(p0);
         }
-        /* m, v: same fp32 formula (fma contraction may differ by an ulp); p: the step is ~lr, so
-           an error of 1e-6·lr relative to the step is far below 1e-6·|p| */
-        CHECKF(close_elem("adam m", m, m2, n, 1e-6), "n=%lld", (long long)n);
-        CHECKF(close_elem("adam v", v, v2, n, 1e-6), "n=%lld", (long long)n);
-        CHECKF(close_elem("adam p", p, p2, n, 1e-6), "n=%lld", (long long)n);
-        int moved = 0;
-        float *p0 = dup(p2, n);
-        R->adamw(p0, g, m2, v2, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 22);
-        for (int64_t k = 0; k < n; k++) moved |= p0[k] != p2[k];
-        CHECK(moved);
-        free(p); free(g); free(m); free(v); free(p2); free(m2); free(v2); free(p0);
     }
 }
 
 /* Same inputs, same thread count: bit-identical outputs for every op, twice. Reductions that do
    not go through BLAS are also bit-identical between 1 and 2 threads. */
 static void test_determinism(void) {
-    setup();
-    int64_t B = 4, T = 130, C = 96, NH = 3, N = B * T, V = 300, OC = 3 * C;
-    float *x = rnd(N * C, 1), *w = rnd(C * OC, 0.2f), *bias = rnd(OC, 1), *dout = rnd(N * OC, 1);
-    float *lnw = rnd(C, 1), *lnb = rnd(C, 1), *mean = rnd(N, 1), *rstd = rnd(N, 1), *tmp = rnd(N * C, 1);
-    F->layernorm_fwd(tmp, mean, rstd, x, lnw, lnb, N, C);
-    float *qkv = rnd(N * OC, 1), *att = rnd(B * NH * T * T, 1), *datt = rnd(B * NH * T * T, 1);
-    float *lg = rnd(N * V, 5);
-    int32_t *tg = malloc((size_t)N * sizeof(int32_t));
-    for (int64_t n = 0; n < N; n++) tg[n] = (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
-    float *res[2][8];
-    for (int run = 0; run < 2; run++) {
-        lms_cpu_set_threads(run == 0 ? 2 : 2);
-        float **r = res[run];
-        r[0] = calloc((size_t)(N * OC), 4); F->matmul_fwd(r[0], x, w, bias, N, C, OC, LMS_W_IN_OUT);
-        r[1] = calloc((size_t)(C * OC), 4); r[2] = calloc((size_t)(N * C), 4); r[3] = calloc((size_t)OC, 4);
-        F->matmul_bwd(r[2], r[1], r[3], dout, x, w, N, C, OC, LMS_W_IN_OUT);
-        r[4] = calloc((size_t)(N * C), 4); F->attention_fwd(r[4], att, qkv, B, T, C, NH);
-        r[5] = calloc((size_t)(N * OC), 4); F->attention_bwd(r[5], datt, tmp, qkv, att, B, T, C, NH);
-        r[6] = dup(lg, N * V); float *loss = calloc((size_t)N, 4);
-        F->xent_fwd_bwd(loss, r[6], tg, N, V, 1.0f / N); free(loss);
-        r[7] = calloc((size_t)(2 * C), 4);
-        float *dx = calloc((size_t)(N * C), 4);
-        F->layernorm_bwd(dx, r[7], r[7] + C, tmp, x, lnw, mean, rstd, N, C); free(dx);
+    for (int ti = 0; next_table(&ti);) {
+        int64_t B = 4, T = 130, C = 96, NH = 3, N = B * T, V = 300, OC = 3 * C;
+        float *x = rnd(N * C, 1), *w = rnd(C * OC, 0.2f), *bias = rnd(OC, 1), *dout = rnd(N * OC, 1);
+        float *lnw = rnd(C, 1), *lnb = rnd(C, 1), *mean = rnd(N, 1), *rstd = rnd(N, 1), *tmp = rnd(N * C, 1);
+        F->layernorm_fwd(tmp, mean, rstd, x, lnw, lnb, N, C);
+        float *qkv = rnd(N * OC, 1), *att = rnd(B * NH * T * T, 1), *datt = rnd(B * NH * T * T, 1);
+        float *lg = rnd(N * V, 5);
+        int32_t *tg = malloc((size_t)N * sizeof(int32_t));
+        for (int64_t n = 0; n < N; n++) tg[n] = (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+        float *res[2][8];
+        for (int run = 0; run < 2; run++) {
+            lms_cpu_set_threads(run == 0 ? 2 : 2);
+            float **r = res[run];
+            r[0] = calloc((size_t)(N * OC), 4); F->matmul_fwd(r[0], x, w, bias, N, C, OC, LMS_W_IN_OUT);
+            r[1] = calloc((size_t)(C * OC), 4); r[2] = calloc((size_t)(N * C), 4); r[3] = calloc((size_t)OC, 4);
+            F->matmul_bwd(r[2], r[1], r[3], dout, x, w, N, C, OC, LMS_W_IN_OUT);
+            r[4] = calloc((size_t)(N * C), 4); F->attention_fwd(r[4], att, qkv, B, T, C, NH);
+            r[5] = calloc((size_t)(N * OC), 4); F->attention_bwd(r[5], datt, tmp, qkv, att, B, T, C, NH);
+            r[6] = dup(lg, N * V); float *loss = calloc((size_t)N, 4);
+            F->xent_fwd_bwd(loss, r[6], tg, N, V, 1.0f / N); free(loss);
+            r[7] = calloc((size_t)(2 * C), 4);
+            float *dx = calloc((size_t)(N * C), 4);
+            F->layernorm_bwd(dx, r[7], r[7] + C, tmp, x, lnw, mean, rstd, N, C); free(dx);
+        }
+        int64_t sz[8] = {N * OC, C * OC, N * C, OC, N * C, N * OC, N * V, 2 * C};
+        for (int i = 0; i < 8; i++) CHECKF(memcmp(res[0][i], res[1][i], (size_t)sz[i] * 4) == 0, "output %d differs between runs", i);
+        /* 1 vs 2 threads for the column-split reductions */
+        float *g1 = calloc((size_t)(2 * C), 4), *g2 = calloc((size_t)(2 * C), 4), *dx = calloc((size_t)(N * C), 4);
+        float *b1 = calloc((size_t)OC, 4), *b2 = calloc((size_t)OC, 4);
+        lms_cpu_set_threads(1);
+        F->layernorm_bwd(dx, g1, g1 + C, tmp, x, lnw, mean, rstd, N, C);
+        F->matmul_bwd(NULL, NULL, b1, dout, x, w, N, C, OC, LMS_W_IN_OUT);
+        lms_cpu_set_threads(2);
+        F->layernorm_bwd(dx, g2, g2 + C, tmp, x, lnw, mean, rstd, N, C);
+        F->matmul_bwd(NULL, NULL, b2, dout, x, w, N, C, OC, LMS_W_IN_OUT);
+        CHECK(memcmp(g1, g2, (size_t)(2 * C) * 4) == 0);
+        CHECK(memcmp(b1, b2, (size_t)OC * 4) == 0);
+        for (int run = 0; run < 2; run++)
+            for (int i = 0; i < 8; i++) free(res[run][i]);
+        free(g1); free(g2); free(dx); free(b1); free(b2);
+        free(x); free(w); free(bias); free(dout); free(lnw); free(lnb); free(mean); free(rstd); free(tmp);
+        free(qkv); free(att); free(datt); free(lg); free(tg);
     }
-    int64_t sz[8] = {N * OC, C * OC, N * C, OC, N * C, N * OC, N * V, 2 * C};
-    for (int i = 0; i < 8; i++) CHECKF(memcmp(res[0][i], res[1][i], (size_t)sz[i] * 4) == 0, "output %d differs between runs", i);
-    /* 1 vs 2 threads for the column-split reductions */
-    float *g1 = calloc((size_t)(2 * C), 4), *g2 = calloc((size_t)(2 * C), 4), *dx = calloc((size_t)(N * C), 4);
-    float *b1 = calloc((size_t)OC, 4), *b2 = calloc((size_t)OC, 4);
-    lms_cpu_set_threads(1);
-    F->layernorm_bwd(dx, g1, g1 + C, tmp, x, lnw, mean, rstd, N, C);
-    F->matmul_bwd(NULL, NULL, b1, dout, x, w, N, C, OC, LMS_W_IN_OUT);
-    lms_cpu_set_threads(2);
-    F->layernorm_bwd(dx, g2, g2 + C, tmp, x, lnw, mean, rstd, N, C);
-    F->matmul_bwd(NULL, NULL, b2, dout, x, w, N, C, OC, LMS_W_IN_OUT);
-    CHECK(memcmp(g1, g2, (size_t)(2 * C) * 4) == 0);
-    CHECK(memcmp(b1, b2, (size_t)OC * 4) == 0);
-    for (int run = 0; run < 2; run++)
-        for (int i = 0; i < 8; i++) free(res[run][i]);
-    free(g1); free(g2); free(dx); free(b1); free(b2);
-    free(x); free(w); free(bias); free(dout); free(lnw); free(lnb); free(mean); free(rstd); free(tmp);
-    free(qkv); free(att); free(datt); free(lg); free(tg);
 }
 
-/* The inference helpers in the chunk table (used by model/infer.c) against plain loops. */
-static void test_gemv_chunks(void) {
-    setup();
-    const lms_fast_chunks *k = lms_fast_chunks_get();
+/* The decoding ops of each table against the reference table's (double accumulation), on odd sizes
+   and split ranges as model/infer.c's threads call them. */
+static void test_decode_ops(void) {
     const int64_t Cs[] = {1, 17, 33, 64, 256}, OCs[] = {1, 33, 64, 200};
-    for (int a = 0; a < 5; a++)
-        for (int b = 0; b < 4; b++) {
-            int64_t C = Cs[a], OC = OCs[b];
-            float *x = rnd(C, 1), *W = rnd(C * OC, 1), *bias = rnd(OC, 1), *o = rnd(OC, 1), *r = rnd(OC, 1);
-            k->gemv_in_out(o, x, W, bias, C, OC, 0, OC / 2);
-            k->gemv_in_out(o, x, W, bias, C, OC, OC / 2, OC);
-            for (int64_t j = 0; j < OC; j++) {
-                double s = bias[j];
-                for (int64_t i = 0; i < C; i++) s += (double)x[i] * W[i * OC + j];
-                r[j] = (float)s;
+    for (int ti = 0; next_table(&ti);)
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 4; b++) {
+                int64_t C = Cs[a], OC = OCs[b];
+                float *x = rnd(C, 1), *W = rnd(C * OC, 1), *bias = rnd(OC, 1), *o = rnd(OC, 1), *r = rnd(OC, 1);
+                int64_t half = OC / 2 / 32 * 32; /* split point: bf16 needs a multiple of 32 */
+                F->dec_gemv_in_out(o, x, W, bias, C, OC, 0, half);
+                F->dec_gemv_in_out(o, x, W, bias, C, OC, half, OC);
+                R->dec_gemv_in_out(r, x, W, bias, C, OC, 0, OC);
+                CHECKF(close_sum("gemv in_out", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                F->dec_gemv_in_out(o, x, W, NULL, C, OC, 0, OC);
+                R->dec_gemv_in_out(r, x, W, NULL, C, OC, 0, OC);
+                CHECKF(close_sum("gemv in_out nobias", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                float *W2 = rnd(OC * C, 1);
+                F->dec_gemv_out_in(o, x, W2, C, 0, OC / 3);
+                F->dec_gemv_out_in(o, x, W2, C, OC / 3, OC);
+                R->dec_gemv_out_in(r, x, W2, C, 0, OC);
+                CHECKF(close_sum("gemv out_in", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                /* bf16 weights: widened exactly, so the reference is the double product with the
+                   rounded weights, and the same fp32-summation tolerance applies */
+                uint16_t *Wb = malloc((size_t)(C * lms_bf16_row(OC) + OC * lms_bf16_row(C)) * sizeof(uint16_t));
+                uint16_t *Wb2 = Wb + C * lms_bf16_row(OC);
+                lms_bf16_pack(Wb, W, C, OC);
+                for (int64_t i = 0; i < C; i++) /* the packed layout holds the rounded values */
+                    for (int64_t j = 0; j < OC; j++)
+                        if (lms_bf16_packed_at(Wb + i * lms_bf16_row(OC), j) != lms_bf16_to_f32(lms_bf16_from_f32(W[i * OC + j])))
+                            { CHECKF(0, "packed value (%lld,%lld)", (long long)i, (long long)j); i = C; break; }
+                F->dec_gemv_in_out_bf16(o, x, Wb, bias, C, OC, 0, half);
+                F->dec_gemv_in_out_bf16(o, x, Wb, bias, C, OC, half, OC);
+                for (int64_t j = 0; j < OC; j++) {
+                    double sum = bias[j];
+                    for (int64_t i = 0; i < C; i++) sum += (double)x[i] * lms_bf16_to_f32(lms_bf16_from_f32(W[i * OC + j]));
+                    r[j] = (float)sum;
+                }
+                CHECKF(close_sum("gemv in_out bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                R->dec_gemv_in_out_bf16(o, x, Wb, bias, C, OC, 0, OC); /* the reference's own, too */
+                CHECKF(close_sum("ref gemv in_out bf16", o, r, OC, 1e-7), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                lms_bf16_pack(Wb2, W2, OC, C);
+                F->dec_gemv_out_in_bf16(o, x, Wb2, C, 0, OC);
+                for (int64_t j = 0; j < OC; j++) {
+                    double sum = 0;
+                    for (int64_t i = 0; i < C; i++) sum += (double)x[i] * lms_bf16_to_f32(lms_bf16_from_f32(W2[j * C + i]));
+                    r[j] = (float)sum;
+                }
+                CHECKF(close_sum("gemv out_in bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                R->dec_gemv_out_in_bf16(o, x, Wb2, C, 0, OC);
+                CHECKF(close_sum("ref gemv out_in bf16", o, r, OC, 1e-7), "C=%lld OC=%lld", (long long)C, (long long)OC);
+                free(Wb);
+                free(x); free(W); free(bias); free(o); free(r); free(W2);
             }
-            CHECKF(close_sum("gemv in_out", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
-            float *W2 = rnd(OC * C, 1);
-            k->gemv_out_in(o, x, W2, C, 0, OC);
-            for (int64_t j = 0; j < OC; j++) {
-                double s = 0;
-                for (int64_t i = 0; i < C; i++) s += (double)x[i] * W2[j * C + i];
-                r[j] = (float)s;
+    CHECK(lms_bf16_from_f32(1.0f) == 0x3F80 && lms_bf16_to_f32(0x3F80) == 1.0f);
+    CHECK(lms_bf16_from_f32(1.00390625f) == 0x3F80);  /* halfway: ties to even */
+    CHECK(lms_bf16_from_f32(1.01171875f) == 0x3F82);  /* halfway: ties to even (up) */
+
+    const int64_t ns[] = {1, 2, 7, 65}, hss[] = {1, 17, 64};
+    for (int ti = 0; next_table(&ti);)
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 3; b++) {
+                int64_t n = ns[a], hs = hss[b], ld = 3 * hs + 5; /* cache rows wider than a head */
+                float *q = rnd(hs, 2), *kc = rnd(n * ld, 2), *vc = rnd(n * ld, 1);
+                float *y1 = rnd(hs, 9), *y2 = rnd(hs, 9), *a1 = rnd(n, 9), *a2 = rnd(n, 9);
+                F->dec_attention(y1, a1, q, kc, vc, n, hs, ld);
+                R->dec_attention(y2, a2, q, kc, vc, n, hs, ld);
+                CHECKF(close_sum("dec att probs", a1, a2, n, RSUM), "n=%lld hs=%lld", (long long)n, (long long)hs);
+                CHECKF(close_sum("dec att out", y1, y2, hs, RSUM), "n=%lld hs=%lld", (long long)n, (long long)hs);
+                double ps = 0;
+                for (int64_t u = 0; u < n; u++) ps += a2[u];
+                CHECK(fabs(ps - 1.0) < 1e-6);
+                free(q); free(kc); free(vc); free(y1); free(y2); free(a1); free(a2);
             }
-            CHECKF(close_sum("gemv out_in", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
-            /* bf16 weights: widened exactly, so the reference is the double product with the
-               rounded weights, and the same fp32-summation tolerance applies */
-            uint16_t *Wb = malloc((size_t)(C * lms_fast_bf16_row(OC) + OC * lms_fast_bf16_row(C)) * sizeof(uint16_t));
-            uint16_t *Wb2 = Wb + C * lms_fast_bf16_row(OC);
-            lms_fast_pack_bf16(Wb, W, C, OC);
-            for (int64_t i = 0; i < C; i++) /* the packed layout holds the rounded values */
-                for (int64_t j = 0; j < OC; j++)
-                    if (lms_fast_packed_at(Wb + i * lms_fast_bf16_row(OC), j) != lms_fast_from_bf16(lms_fast_to_bf16(W[i * OC + j])))
-                        { CHECKF(0, "packed value (%lld,%lld)", (long long)i, (long long)j); i = C; break; }
-            int64_t half = OC / 2 / 32 * 32; /* j0 must be a multiple of 32 */
-            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, 0, half);
-            k->gemv_in_out_bf16(o, x, Wb, bias, C, OC, half, OC);
-            for (int64_t j = 0; j < OC; j++) {
-                double s = bias[j];
-                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(lms_fast_to_bf16(W[i * OC + j]));
-                r[j] = (float)s;
-            }
-            CHECKF(close_sum("gemv in_out bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
-            lms_fast_pack_bf16(Wb2, W2, OC, C);
-            k->gemv_out_in_bf16(o, x, Wb2, C, 0, OC);
-            for (int64_t j = 0; j < OC; j++) {
-                double s = 0;
-                for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_fast_from_bf16(lms_fast_to_bf16(W2[j * C + i]));
-                r[j] = (float)s;
-            }
-            CHECKF(close_sum("gemv out_in bf16", o, r, OC, RSUM), "C=%lld OC=%lld", (long long)C, (long long)OC);
-            CHECK(lms_fast_to_bf16(1.0f) == 0x3F80 && lms_fast_from_bf16(0x3F80) == 1.0f);
-            CHECK(lms_fast_to_bf16(1.00390625f) == 0x3F80);  /* halfway: ties to even */
-            CHECK(lms_fast_to_bf16(1.01171875f) == 0x3F82);  /* halfway: ties to even (up) */
-            free(Wb);
-            free(x); free(W); free(bias); free(o); free(r); free(W2);
+    for (int ti = 0; next_table(&ti);)
+        for (int a = 0; a < 4; a++) {
+            int64_t C = CS[a], n = 3;
+            float *x = rnd(n * C, 3), *w = rnd(C, 1.5f), *bb = rnd(C, 0.5f), *o1 = rnd(n * C, 1), *o2 = rnd(n * C, 1);
+            float st1[6], st2[6];
+            F->dec_layernorm(o1, st1, st1 + 3, x, w, bb, n, C);
+            R->dec_layernorm(o2, st2, st2 + 3, x, w, bb, n, C);
+            CHECKF(close_elem("dec ln", o1, o2, n * C, 20 * RELEM), "C=%lld", (long long)C);
+            F->dec_gelu(o1, x, n * C);
+            R->dec_gelu(o2, x, n * C);
+            CHECKF(close_elem("dec gelu", o1, o2, n * C, RELEM), "C=%lld", (long long)C);
+            F->dec_add(o1, x, w, C);
+            R->dec_add(o2, x, w, C);
+            CHECK(memcmp(o1, o2, (size_t)C * sizeof(float)) == 0);
+            free(x); free(w); free(bb); free(o1); free(o2);
         }
 }
 
-TESTS(test_uses_fast_table, test_layernorm, test_matmul, test_attention, test_gelu_residual,
-      test_encoder, test_xent, test_adamw, test_determinism, test_gemv_chunks)
+/* The memory fields: aligned zeroed blocks, the three copies, memset, sync; every table. */
+static void test_memory(void) {
+    setup();
+    for (int i = 0; i < NT; i++) {
+        const lms_ops *K = TABLES[i];
+        lms_err err = {0};
+        size_t n = 1003;
+        unsigned char *a = K->buf_alloc(n, &err), *b = K->buf_alloc(n, &err), *h = malloc(n), *h2 = malloc(n);
+        CHECKF(a && b, "%s: %s", K->name, err.msg);
+        if (!a || !b) { free(h); free(h2); continue; }
+        CHECK(((uintptr_t)a & 63) == 0 && ((uintptr_t)b & 63) == 0);
+        int zero = 1;
+        for (size_t k = 0; k < n; k++) zero &= a[k] == 0;
+        CHECK(zero);
+        for (size_t k = 0; k < n; k++) h[k] = (unsigned char)(k * 7 + 1);
+        K->copy_h2d(a, h, n);
+        K->copy_d2d(b, a, n);
+        K->buf_memset(a, 0x5A, 17);
+        K->sync();
+        K->copy_d2h(h2, b, n);
+        CHECK(memcmp(h, h2, n) == 0);
+        K->copy_d2h(h2, a, n);
+        int set = 1;
+        for (size_t k = 0; k < 17; k++) set &= h2[k] == 0x5A;
+        CHECK(set && memcmp(h + 17, h2 + 17, n - 17) == 0);
+        K->copy_h2d(a, h, 0); /* zero bytes: nothing, no fault */
+        K->buf_free(a);
+        K->buf_free(b);
+        K->buf_free(NULL);
+        free(h); free(h2);
+    }
+}
+
+/* global_norm and scale: the same bits in every table and for 1 and 2 threads (the chunking is
+   fixed), and the norm within fp32 rounding of a plain double sum. */
+static void test_global_norm(void) {
+    setup();
+    const int64_t ns[] = {0, 1, 4095, 4097, 100003, (int64_t)4096 * 1024 + 12345};
+    for (int a = 0; a < 6; a++) {
+        int64_t n = ns[a];
+        float *g = rnd(n, 0.01f);
+        double s = 0;
+        for (int64_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+        float want = R->global_norm(g, n);
+        CHECK_NEAR(want, sqrt(s), 1e-6 * sqrt(s));
+        for (int i = 1; i < NT; i++)
+            for (int thr = 1; thr <= 2; thr++) {
+                lms_cpu_set_threads(thr);
+                float got = TABLES[i]->global_norm(g, n);
+                CHECKF(memcmp(&got, &want, sizeof got) == 0, "%s n=%lld threads=%d: %.9g vs %.9g", TABLES[i]->name,
+                       (long long)n, thr, got, want);
+                float *g1 = dup(g, n), *g2 = dup(g, n);
+                TABLES[i]->scale(g1, 0.37f, n);
+                R->scale(g2, 0.37f, n);
+                CHECK(memcmp(g1, g2, (size_t)n * sizeof(float)) == 0);
+                free(g1); free(g2);
+            }
+        lms_cpu_set_threads(2);
+        free(g);
+    }
+}
+
+TESTS(test_tables, test_layernorm, test_matmul, test_attention, test_gelu_residual, test_encoder, test_xent,
+      test_adamw, test_determinism, test_decode_ops, test_memory, test_global_norm)

@@ -448,28 +448,143 @@ static void test_train_matches_naive(void) {
     lms_tokenizer_free(t);
 }
 
-/* cutting at every split point and encoding the pieces gives the ids of the whole */
-static void test_split_point(void) {
+static int ids_eq(const lms_ids *a, const lms_ids *b) {
+    return a->n == b->n && (a->n == 0 || memcmp(a->ids, b->ids, a->n * sizeof *a->ids) == 0);
+}
+
+/* Random text over pieces chosen to stress cutting: whitespace runs of every kind, CRLF, multi-byte
+ * letters/numbers/whitespace, contractions, invalid bytes, <|endoftext|>. */
+static size_t tricky_text(lms_rng *rng, char *out, size_t cap) {
+    static const char *pool[] = {"a", "b", "Z", "1", "42", ".", "!", "'", "'s", "'ll", "'re", " ", " ", "  ", "\t",
+                                 "\n", "\n", "\n\n", "\r\n", "\r", "\v", "\f", " \n", "\n ", "\xc3\xa9",
+                                 "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xf0\xb1\x8d\x90", "\xd9\xa3", "\xc2\xa0",
+                                 "\xe3\x80\x80", "\xc2\x85", "\xe2\x80\xa8", "\xff", "\xe2\x82", "\x80", "\0",
+                                 "<|endoftext|>", "word", " the", "don't"};
+    size_t n = 0, k = sizeof pool / sizeof *pool;
+    while (n + 16 < cap) {
+        const char *p = pool[lms_rng_u64(rng) % k];
+        size_t l = *p ? strlen(p) : 1;
+        memcpy(out + n, p, l);
+        n += l;
+        if (lms_rng_u64(rng) % 97 == 0) break;
+    }
+    return n;
+}
+
+/* Cutting at any point the rule allows (before ASCII whitespace that follows a non-space
+ * character) and encoding the two sides gives the ids of the whole; every point, many texts. */
+static void test_cut_points(void) {
     lms_tokenizer *t = gpt2();
-    if (!t || !g_train) return;
+    if (!t) return;
     const char *tricky = "a \n\nB\tC\n\nD  \nE\n F\n\nG\n\n";
-    CHECK(lms_tokenizer_split_point(tricky, strlen(tricky), 0) == strlen(tricky)); /* no lone '\n' */
-    CHECK(lms_tokenizer_split_point("ab\ncd", 5, 0) == 3);
-    CHECK(lms_tokenizer_split_point("ab\ncd", 5, 4) == 5);
-    lms_ids whole = {0}, parts = {0};
+    CHECK(lms_tokenizer_split_point(tricky, strlen(tricky), 0) == 1);  /* "a|" before the space */
+    CHECK(lms_tokenizer_split_point(tricky, strlen(tricky), 2) == 5);  /* "B|\t" */
+    CHECK(lms_tokenizer_last_cut(tricky, strlen(tricky)) == 20);       /* "G|\n\n" */
+    CHECK(lms_tokenizer_split_point("ab\ncd", 5, 0) == 2);
+    CHECK(lms_tokenizer_split_point("ab\ncd", 5, 3) == 5);
+    CHECK(lms_tokenizer_last_cut("  \n\n", 4) == 0 && lms_tokenizer_last_cut("abc", 3) == 0);
+    CHECK(lms_tokenizer_last_cut("\xe4\xb8\xad ", 4) == 3);       /* after a whole character */
+    CHECK(lms_tokenizer_last_cut("x\xb8\xad ", 4) == 0);          /* not after a broken one */
+    CHECK(lms_tokenizer_last_cut("x\xe3\x80\x80 ", 5) == 0);      /* U+3000 is whitespace */
+    lms_rng rng;
+    lms_rng_seed(&rng, 11);
+    char s[512];
+    long cuts = 0, fails = 0;
+    for (int it = 0; it < 3000; it++) {
+        size_t n = tricky_text(&rng, s, sizeof s);
+        int flags = it % 2 ? LMS_TOK_ALLOW_EOT : 0;
+        lms_ids whole = {0}, parts = {0};
+        lms_err err = {0};
+        lms_tokenizer_encode_ex(t, s, n, flags, &whole, &err);
+        for (size_t p = lms_tokenizer_split_point(s, n, 1); p < n; p = lms_tokenizer_split_point(s, n, p + 1)) {
+            parts.n = 0;
+            lms_tokenizer_encode_ex(t, s, p, flags, &parts, &err);
+            lms_tokenizer_encode_ex(t, s + p, n - p, flags, &parts, &err);
+            cuts++;
+            if (!ids_eq(&parts, &whole) && fails++ < 3) fprintf(stderr, "  text %d: cut at %zu of %zu changes the ids\n", it, p, n);
+        }
+        lms_ids_free(&whole);
+        lms_ids_free(&parts);
+    }
+    CHECKF(fails == 0, "%ld of %ld cuts", fails, cuts);
+    CHECK(cuts > 20000);
+    /* why not after a newline: "a \n\nB" is a| \n|\n|B, but "a \n\n" alone ends in one " \n\n" */
+    lms_ids x = {0}, y = {0};
     lms_err err = {0};
+    lms_tokenizer_encode(t, "a \n\nB", 5, &x, &err);
+    lms_tokenizer_encode(t, "a \n\n", 4, &y, &err);
+    lms_tokenizer_encode(t, "B", 1, &y, &err);
+    CHECK(!ids_eq(&x, &y));
+    lms_ids_free(&x);
+    lms_ids_free(&y);
+    /* and on real text, cut at every split point (what the trainer's threads do) */
+    if (!g_train) return;
+    lms_ids whole = {0}, parts = {0};
     lms_tokenizer_encode(t, g_train, g_train_n, &whole, &err);
-    size_t pos = 0, cuts = 0;
+    size_t pos = 0, pieces = 0;
     while (pos < g_train_n) {
         size_t end = lms_tokenizer_split_point(g_train, g_train_n, pos + 1);
         lms_tokenizer_encode(t, g_train + pos, end - pos, &parts, &err);
         pos = end;
-        cuts++;
+        pieces++;
     }
-    CHECK(cuts > 200);
-    CHECK(parts.n == whole.n && memcmp(parts.ids, whole.ids, whole.n * sizeof *whole.ids) == 0);
+    CHECK(pieces > 200);
+    CHECK(ids_eq(&parts, &whole));
     lms_ids_free(&whole);
     lms_ids_free(&parts);
+}
+
+static lms_status collect(void *user, const uint32_t *ids, size_t n, lms_err *err) {
+    lms_ids *v = user;
+    lms_status st = lms_ids_reserve(v, n, err);
+    if (st) return st;
+    memcpy(v->ids + v->n, ids, n * sizeof *ids);
+    v->n += n;
+    return LMS_OK;
+}
+
+/* Streaming from a file in small buffers gives the ids of the whole text, byte for byte: tricky
+ * text, chunk boundaries everywhere (chunk sizes 1.. bytes), a long line without any whitespace
+ * (the buffer grows), long whitespace runs, and an empty input. */
+static void test_encode_stream(void) {
+    lms_tokenizer *t = gpt2();
+    if (!t) return;
+    size_t cap = 1 << 20, n = 0;
+    char *text = malloc(cap);
+    lms_rng rng;
+    lms_rng_seed(&rng, 5);
+    while (n < 150000) n += tricky_text(&rng, text + n, cap - n);
+    for (int i = 0; i < 20000; i++) text[n++] = (char)"xy\xc3\xa9"[i % 4 == 3 ? 3 : i % 3]; /* no whitespace */
+    memset(text + n, ' ', 5000), n += 5000;
+    memset(text + n, '\n', 3000), n += 3000;
+    memcpy(text + n, "end\r\n\r\n \t", 9), n += 9;
+    if (g_train) memcpy(text + n, g_train, g_train_n < 200000 ? g_train_n : 200000), n += g_train_n < 200000 ? g_train_n : 200000;
+    char path[300];
+    snprintf(path, sizeof path, "%s/stream.txt", tmpdir());
+    lms_err err = {0};
+    CHECK(lms_file_write_all(path, text, n, &err) == LMS_OK);
+    const size_t chunks[] = {1, 2, 3, 7, 64, 1000, 65536, 0};
+    for (int flags = 0; flags <= LMS_TOK_ALLOW_EOT; flags += LMS_TOK_ALLOW_EOT) {
+        lms_ids whole = {0};
+        lms_tokenizer_encode_ex(t, text, n, flags, &whole, &err);
+        for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+            if (chunks[c] < 64 && !flags) continue; /* tiny buffers: once is enough (slow) */
+            FILE *f = fopen(path, "rb");
+            lms_ids got = {0};
+            uint64_t bytes = 0;
+            CHECK(f && lms_tokenizer_encode_stream(t, f, path, flags, chunks[c], collect, &got, &bytes, &err) == LMS_OK);
+            CHECKF(ids_eq(&got, &whole) && bytes == n, "chunk %zu, flags %d: %zu ids, want %zu", chunks[c], flags, got.n, whole.n);
+            if (f) fclose(f);
+            lms_ids_free(&got);
+        }
+        lms_ids_free(&whole);
+    }
+    FILE *f = fopen("/dev/null", "rb");
+    lms_ids none = {0};
+    uint64_t bytes = 1;
+    CHECK(f && lms_tokenizer_encode_stream(t, f, "empty", 0, 16, collect, &none, &bytes, &err) == LMS_OK && none.n == 0 && bytes == 0);
+    if (f) fclose(f);
+    free(text);
 }
 
 typedef struct {
@@ -580,4 +695,4 @@ static void test_cleanup(void) {
 
 TESTS(test_known_answers, test_tokens_encode_to_themselves, test_gpt2_fixture, test_bpe_algorithms_agree, test_roundtrip_random_bytes,
       test_invalid_utf8, test_eot_flag, test_gpt2_save_load, test_train_save_load, test_train_matches_naive,
-      test_split_point, test_threads, test_bad_files, test_cleanup)
+      test_cut_points, test_encode_stream, test_threads, test_bad_files, test_cleanup)

@@ -116,7 +116,9 @@ static int cmd_prepare(int argc, char **argv) {
                             "plus manifest.json. Each document is preceded by the EOT token; with the byte tokenizer\n"
                             "(no EOT id) by the bytes of the text '<|endoftext|>'. Validation documents are chosen by a\n"
                             "hash of their text (deterministic). Files that are not UTF-8 text (NUL bytes, invalid\n"
-                            "UTF-8) are skipped with a warning.\n\nusage: lmscope data prepare --out DIR [--tokenizer DIR] CORPUS",
+                            "UTF-8) are skipped with a warning. The corpus is streamed (read twice, ~4 MiB at a\n"
+                            "time, shards written as the tokens come), so it may be larger than memory.\n\n"
+                            "usage: lmscope data prepare --out DIR [--tokenizer DIR] CORPUS",
                             flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
     if ((rc = need_one_path(cmd, npos, pos, "corpus directory"))) return rc;

@@ -11,14 +11,20 @@
  * or the word "bytes" for the 256-token byte tokenizer. 'show' alternates ANSI background colours
  * when stdout is a terminal (or with --color) and prints brackets otherwise; inside a token,
  * newlines/tabs print as \n \t and bytes that are only part of a character as \xNN.
+ * --file and stdin are streamed (lms_tokenizer_encode_stream: about 1 MiB held, ids printed as
+ * they come), so a file larger than memory encodes; the ids are those of the whole text. Both
+ * take any bytes, as the tokenizer does: an empty input gives an empty line (0 with --count), NUL
+ * bytes are byte tokens like any other. --file must be a regular file (a FIFO would block).
  * Exit status: 0 done; 1 the work failed (unreadable tokenizer or input); 2 bad usage.
  * Leaves out: batch encoding of many files into shards (that is 'lmscope data prepare').
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -59,48 +65,37 @@ static char *read_stream(FILE *f, size_t *n) {
     return b;
 }
 
-/* The input text of encode/show: --text, --file or stdin. Returns 0, or an exit status. */
-static int get_input(const char *cmd, const char *text, const char *file, char **buf, size_t *n, int *owned) {
-    *owned = 0;
-    if (text && file) {
-        lms_cli_error(cmd, "give either --text or --file, not both");
-        return 2;
+/* Open --file for streaming. Only regular files: a FIFO would block in open() with no writer
+ * (opened non-blocking, then checked), and a directory or device is not text; stdin takes pipes.
+ * Returns NULL after printing why. */
+static FILE *open_input(const char *cmd, const char *path) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        lms_cli_error(cmd, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
     }
-    if (text) {
-        *buf = (char *)text;
-        *n = strlen(text);
-        return 0;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        lms_cli_error(cmd, "'%s' is not a regular file (a directory, FIFO or device); to encode a stream, pipe it to stdin", path);
+        close(fd);
+        return NULL;
     }
-    *owned = 1;
-    if (file) {
-        lms_err err = {0};
-        if (lms_file_read_all(file, buf, n, &err)) {
-            lms_cli_error(cmd, "%s", err.msg);
-            return 1;
-        }
-        if (*n == 0) {
-            lms_cli_error(cmd, "%s is empty: nothing to encode", file);
-            free(*buf);
-            return 1;
-        }
-        if (memchr(*buf, 0, *n)) {
-            lms_cli_error(cmd, "%s contains NUL bytes: it looks like a binary file, not text", file);
-            free(*buf);
-            return 1;
-        }
-        return 0;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        lms_cli_error(cmd, "cannot read '%s': %s", path, strerror(errno));
+        close(fd);
     }
-    if (isatty(0)) {
-        lms_cli_error(cmd, "no input: give --text \"...\", --file F, or pipe text to stdin");
-        return 2;
-    }
-    *buf = read_stream(stdin, n);
-    if (!*buf) {
-        lms_cli_error(cmd, "out of memory reading stdin");
-        return 1;
-    }
-    return 0;
+    return f;
 }
+
+/* What encode/show do with each piece of ids as it comes. */
+typedef struct {
+    const lms_tokenizer *t;
+    int show, ansi, count;
+    size_t n; /* ids so far */
+} out_ctx;
 
 /* Print a token's bytes for 'show': valid UTF-8 as it is, control characters as \n \t \r or
  * \xNN, bytes that are not UTF-8 on their own (half a character) as \xNN. */
@@ -131,6 +126,27 @@ static void print_visible(const unsigned char *s, size_t n) {
             i += k;
         }
     }
+}
+
+static lms_status emit_ids(void *user, const uint32_t *ids, size_t n, lms_err *err) {
+    out_ctx *c = user;
+    static const int bg[] = {24, 94, 28, 90, 130, 60};
+    for (size_t i = 0; i < n && !c->count; i++) {
+        if (!c->show) {
+            printf(c->n + i ? " %u" : "%u", ids[i]);
+            continue;
+        }
+        size_t l;
+        const char *s = lms_tokenizer_token(c->t, ids[i], &l);
+        if (c->ansi) printf("\x1b[48;5;%dm\x1b[97m", bg[(c->n + i) % 6]);
+        else putchar('[');
+        print_visible((const unsigned char *)s, l);
+        if (c->ansi) printf("\x1b[0m");
+        else putchar(']');
+    }
+    c->n += n;
+    if (ferror(stdout)) return lms_errf(err, LMS_ERR_IO, "writing to stdout failed");
+    return LMS_OK;
 }
 
 static int cmd_train(int argc, char **argv) {
@@ -199,43 +215,45 @@ static int cmd_encode(int argc, char **argv, int show) {
         lms_cli_error(cmd, "unexpected argument '%s' (quote the text: --text \"...\")", pos[0]);
         return 2;
     }
+    if (text && file) {
+        lms_cli_error(cmd, "give either --text or --file, not both");
+        return 2;
+    }
+    if (!text && !file && isatty(0)) {
+        lms_cli_error(cmd, "no input: give --text \"...\", --file F, or pipe text to stdin");
+        return 2;
+    }
     lms_tokenizer *t = NULL;
     if ((rc = open_tokenizer(cmd, dir, &t))) return rc;
-    char *buf;
-    size_t n;
-    int owned;
-    if ((rc = get_input(cmd, text, file, &buf, &n, &owned))) {
+    FILE *in = text ? NULL : file ? open_input(cmd, file) : stdin;
+    if (!text && !in) {
         lms_tokenizer_free(t);
-        return rc;
+        return 1;
     }
-    lms_ids ids = {0};
+    out_ctx oc = {.t = t, .show = show, .count = count, .ansi = show && (color || (isatty(1) && !getenv("NO_COLOR")))};
     lms_err err = {0};
-    if (lms_tokenizer_encode_ex(t, buf, n, eot ? LMS_TOK_ALLOW_EOT : 0, &ids, &err)) {
+    int fl = eot ? LMS_TOK_ALLOW_EOT : 0;
+    uint64_t bytes = 0;
+    lms_status st;
+    if (text) { /* already in memory */
+        lms_ids ids = {0};
+        bytes = strlen(text);
+        st = lms_tokenizer_encode_ex(t, text, bytes, fl, &ids, &err);
+        if (!st) st = emit_ids(&oc, ids.ids, ids.n, &err);
+        lms_ids_free(&ids);
+    } else { /* streamed: memory stays about 1 MiB whatever the input's size */
+        st = lms_tokenizer_encode_stream(t, in, file ? file : "stdin", fl, 0, emit_ids, &oc, &bytes, &err);
+        if (in != stdin) fclose(in);
+    }
+    if (st) {
+        if (!count) printf("\n");
         lms_cli_error(cmd, "%s", err.msg);
         rc = 1;
-    } else if (!show) {
-        if (count) printf("%zu\n", ids.n);
-        else {
-            for (size_t i = 0; i < ids.n; i++) printf(i ? " %u" : "%u", ids.ids[i]);
-            printf("\n");
-        }
     } else {
-        int ansi = color || (isatty(1) && !getenv("NO_COLOR"));
-        static const int bg[] = {24, 94, 28, 90, 130, 60};
-        for (size_t i = 0; i < ids.n; i++) {
-            size_t l;
-            const char *s = lms_tokenizer_token(t, ids.ids[i], &l);
-            if (ansi) printf("\x1b[48;5;%dm\x1b[97m", bg[i % 6]);
-            else putchar('[');
-            print_visible((const unsigned char *)s, l);
-            if (ansi) printf("\x1b[0m");
-            else putchar(']');
-        }
-        printf("\n");
-        fprintf(stderr, "%zu tokens, %zu bytes\n", ids.n, n);
+        if (count) printf("%zu\n", oc.n);
+        else printf("\n");
+        if (show) fprintf(stderr, "%zu tokens, %llu bytes\n", oc.n, (unsigned long long)bytes);
     }
-    lms_ids_free(&ids);
-    if (owned) free(buf);
     lms_tokenizer_free(t);
     if (fflush(stdout) != 0) return 1;
     return rc;

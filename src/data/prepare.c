@@ -1,14 +1,20 @@
-/* prepare.c — tokenize a corpus into train/val shards and a manifest. See prepare.h.
- * Leaves out: reading the corpus (corpus.c), the file formats (shard.c, manifest.c). */
+/* prepare.c — tokenize a corpus into train/val shards and a manifest, streamed: a first pass
+ * indexes the documents (corpus_scan.c: offsets, lengths, hashes), the hold-out rule picks the
+ * validation documents, a second pass reads the text again through a window, encodes it in
+ * parallel and writes the shards as the tokens come. See prepare.h.
+ * Leaves out: the document rules (corpus.c / corpus_scan.c), the file formats (shard.c, manifest.c). */
+#define _GNU_SOURCE
 #include "data/prepare.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fileio.h"
 #include "core/log.h"
 #include "data/corpus.h"
+#include "data/corpus_scan.h"
 #include "data/shard.h"
 
 uint64_t lms_data_hash64(const void *data, size_t len) {
@@ -68,87 +74,275 @@ size_t lms_data_select_val(const uint64_t *hash, const size_t *len, size_t n, in
     return k;
 }
 
-/* Append `src` to `dst`. */
-static lms_status append(lms_ids *dst, const uint32_t *src, size_t n, lms_err *err) {
-    lms_status st = lms_ids_reserve(dst, n, err);
-    if (st) return st;
-    memcpy(dst->ids + dst->n, src, n * sizeof *src);
-    dst->n += n;
+/* ---- shards written as the tokens come ---- */
+
+typedef struct {
+    const char *out_dir, *dom, *split;
+    int version;
+    size_t per;               /* tokens per shard file */
+    lms_manifest_split *s;    /* files and token count recorded here */
+    size_t files_cap;
+    lms_atomic_file f;
+    int open;
+    size_t in_file;           /* tokens in the open file */
+    unsigned char buf[16384]; /* little-endian tokens waiting to be written */
+    size_t nbuf;
+} shard_out;
+
+static void wr_le32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16), p[3] = (unsigned char)(v >> 24);
+}
+
+static lms_status so_flush(shard_out *o, lms_err *err) {
+    if (o->nbuf && fwrite(o->buf, 1, o->nbuf, o->f.fp) != o->nbuf)
+        return lms_errf(err, LMS_ERR_IO, "writing '%s' failed (disk full?)", o->f.path);
+    o->nbuf = 0;
     return LMS_OK;
 }
 
-/* Write a token stream as <dom>_<split>_NNNNNN.bin files and record them in *s. */
-static lms_status write_split(const char *out_dir, const char *dom, const char *split, const lms_ids *v,
-                              size_t per, int version, lms_manifest_split *s, lms_err *err) {
-    size_t nf = v->n ? (v->n + per - 1) / per : 0;
-    s->files = calloc(nf ? nf : 1, sizeof *s->files);
-    if (!s->files) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    for (size_t f = 0; f < nf; f++) {
-        char name[128], path[4096];
-        snprintf(name, sizeof name, "%s_%s_%06zu.bin", dom, split, f);
-        lms_path_join(path, sizeof path, out_dir, name);
-        size_t a = f * per, n = v->n - a < per ? v->n - a : per;
-        lms_status st = lms_shard_write(path, v->ids + a, n, version, err);
-        if (st) return st;
-        s->files[f].file = strdup(name);
-        s->files[f].tokens = n;
-        s->n_files = (int)f + 1;
-        if (!s->files[f].file) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+/* Finish the open shard: the header's count, then fsync + rename (lms_atomic_commit). */
+static lms_status so_close(shard_out *o, lms_err *err) {
+    if (!o->open) return LMS_OK;
+    unsigned char cnt[4];
+    wr_le32(cnt, (uint32_t)o->in_file);
+    lms_status st = so_flush(o, err);
+    if (!st && (fseek(o->f.fp, 8, SEEK_SET) != 0 || fwrite(cnt, 1, 4, o->f.fp) != 4))
+        st = lms_errf(err, LMS_ERR_IO, "writing the header of '%s' failed", o->f.path);
+    o->open = 0;
+    if (st) {
+        lms_atomic_abort(&o->f);
+        return st;
     }
-    s->tokens = v->n;
+    if ((st = lms_atomic_commit(&o->f, err))) return st;
+    lms_manifest_file *mf = &o->s->files[o->s->n_files - 1];
+    mf->tokens = o->in_file;
     return LMS_OK;
 }
 
-static lms_status prepare_domain(const lms_corpus_domain *cd, const lms_tokenizer *tok, const lms_manifest *m,
+static lms_status so_open(shard_out *o, lms_err *err) {
+    char name[128], path[4096];
+    int k = o->s->n_files;
+    snprintf(name, sizeof name, "%s_%s_%06d.bin", o->dom, o->split, k);
+    lms_path_join(path, sizeof path, o->out_dir, name);
+    if ((size_t)k + 1 > o->files_cap) {
+        size_t cap = o->files_cap ? 2 * o->files_cap : 4;
+        lms_manifest_file *nf = realloc(o->s->files, cap * sizeof *nf);
+        if (!nf) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        o->s->files = nf;
+        o->files_cap = cap;
+    }
+    o->s->files[k].file = strdup(name);
+    o->s->files[k].tokens = 0;
+    if (!o->s->files[k].file) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    o->s->n_files = k + 1;
+    lms_status st = lms_atomic_open(&o->f, path, err);
+    if (st) return st;
+    unsigned char hdr[LMS_SHARD_HEADER_BYTES];
+    memset(hdr, 0, sizeof hdr);
+    wr_le32(hdr, LMS_SHARD_MAGIC);
+    wr_le32(hdr + 4, (uint32_t)o->version);
+    if (fwrite(hdr, 1, sizeof hdr, o->f.fp) != sizeof hdr) {
+        lms_atomic_abort(&o->f);
+        return lms_errf(err, LMS_ERR_IO, "writing '%s' failed (disk full?)", path);
+    }
+    o->open = 1;
+    o->in_file = 0;
+    return LMS_OK;
+}
+
+/* Append tokens, starting a new shard file every `per` tokens. */
+static lms_status so_put(shard_out *o, const uint32_t *ids, size_t n, lms_err *err) {
+    size_t tb = o->version == 1 ? 2 : 4;
+    for (size_t i = 0; i < n; i++) {
+        lms_status st;
+        if (!o->open && (st = so_open(o, err))) return st;
+        if (o->nbuf + tb > sizeof o->buf && (st = so_flush(o, err))) return st;
+        uint32_t v = ids[i];
+        if (tb == 2) {
+            if (v > 65535) return lms_errf(err, LMS_ERR_ARG, "token id %u does not fit a version-1 (uint16) shard", v);
+            o->buf[o->nbuf++] = (unsigned char)v;
+            o->buf[o->nbuf++] = (unsigned char)(v >> 8);
+        } else {
+            wr_le32(o->buf + o->nbuf, v);
+            o->nbuf += 4;
+        }
+        o->s->tokens++;
+        if (++o->in_file == o->per && (st = so_close(o, err))) return st;
+    }
+    return LMS_OK;
+}
+
+/* ---- one domain, streamed ----
+ *
+ * The file is read again through a window of about `window` bytes. Each document is cut into
+ * segments of about `segment` bytes at lms_tokenizer_last_cut points (so the segments' ids,
+ * joined, are the document's), the window's segments are encoded in parallel, then written in
+ * order, each document's first segment preceded by the separator. Memory: the window and its ids. */
+
+typedef struct {
+    size_t doc;    /* document index */
+    size_t a, len; /* bytes of the window */
+    int first;     /* the document's first segment */
+} segment;
+
+typedef struct {
+    FILE *f;
+    const char *path;
+    char *buf;
+    size_t cap, n;  /* window capacity, bytes in it */
+    uint64_t w0;    /* file offset of buf[0] */
+    segment *seg;
+    lms_ids *ids;   /* one per segment slot */
+    size_t nseg, segcap;
+    size_t seg_bytes; /* the segment size asked for */
+} window;
+
+static lms_status flush_segments(window *w, const lms_corpus_index_domain *cd, const unsigned char *is_val,
+                                 const lms_tokenizer *tok, const lms_manifest *m, int threads, shard_out *out,
+                                 lms_manifest_domain *md, lms_err *err) {
+    int failed = 0;
+    size_t bytes = 0;
+    for (size_t i = 0; i < w->nseg; i++) bytes += w->seg[i].len;
+    int par = threads > 1 && w->nseg > 1 && bytes >= 4 * w->seg_bytes; /* threads only for real work */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : failed) if (par)
+    for (size_t i = 0; i < w->nseg; i++) {
+        lms_err e = {0};
+        w->ids[i].n = 0;
+        if (lms_tokenizer_encode(tok, w->buf + w->seg[i].a, w->seg[i].len, &w->ids[i], &e)) failed = 1;
+    }
+    if (failed) return lms_errf(err, LMS_ERR_NOMEM, "out of memory tokenizing '%s'", cd->path);
+    for (size_t i = 0; i < w->nseg; i++) {
+        const segment *g = &w->seg[i];
+        int v = is_val[g->doc];
+        lms_status st;
+        if (g->first) {
+            lms_manifest_split *s = v ? &md->val : &md->train;
+            s->docs++;
+            s->bytes += cd->docs[g->doc].len;
+            if ((st = so_put(&out[v], m->sep, (size_t)m->n_sep, err))) return st;
+        }
+        if ((st = so_put(&out[v], w->ids[i].ids, w->ids[i].n, err))) return st;
+    }
+    for (size_t i = 0; i < w->nseg; i++) lms_ids_free(&w->ids[i]); /* so ids never outgrow one window's */
+    w->nseg = 0;
+    return LMS_OK;
+}
+
+/* Make the window hold file bytes [pos, pos + want) (want <= what is left of the file), after
+ * the pending segments were flushed (they point into the window). */
+static lms_status window_load(window *w, uint64_t pos, size_t want, lms_err *err) {
+    if (pos >= w->w0 && pos + want <= w->w0 + w->n) return LMS_OK;
+    if (want > w->cap) {
+        char *nb = realloc(w->buf, want);
+        if (!nb) return lms_errf(err, LMS_ERR_NOMEM, "out of memory: a %zu-byte stretch of '%s' holds no place to cut", want, w->path);
+        w->buf = nb;
+        w->cap = want;
+    }
+    if (pos >= w->w0 && pos <= w->w0 + w->n) { /* keep what is already read */
+        size_t keep = (size_t)(w->w0 + w->n - pos);
+        memmove(w->buf, w->buf + (pos - w->w0), keep);
+        w->n = keep;
+    } else {
+        if (fseeko(w->f, (off_t)pos, SEEK_SET) != 0) return lms_errf(err, LMS_ERR_IO, "cannot seek in '%s'", w->path);
+        w->n = 0;
+    }
+    w->w0 = pos;
+    w->n += fread(w->buf + w->n, 1, w->cap - w->n, w->f);
+    if (w->n < want)
+        return lms_errf(err, LMS_ERR_IO, "'%s' changed while it was being prepared (it ended at byte %llu); run again", w->path,
+                        (unsigned long long)(w->w0 + w->n));
+    return LMS_OK;
+}
+
+static lms_status add_segment(window *w, size_t doc, uint64_t a, size_t len, int first, lms_err *err) {
+    if (w->nseg == w->segcap) {
+        size_t cap = w->segcap ? 2 * w->segcap : 64;
+        segment *ns = realloc(w->seg, cap * sizeof *ns);
+        if (ns) w->seg = ns;
+        lms_ids *ni = ns ? realloc(w->ids, cap * sizeof *ni) : NULL;
+        if (!ns || !ni) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        memset(ni + w->segcap, 0, (cap - w->segcap) * sizeof *ni);
+        w->ids = ni;
+        w->segcap = cap;
+    }
+    w->seg[w->nseg++] = (segment){doc, (size_t)(a - w->w0), len, first};
+    return LMS_OK;
+}
+
+static lms_status prepare_domain(const lms_corpus_index_domain *cd, const lms_tokenizer *tok, const lms_manifest *m,
                                  const lms_prepare_config *c, const char *out_dir, lms_manifest_domain *md,
                                  lms_err *err) {
     size_t n = cd->n_docs;
-    lms_ids *docs = calloc(n, sizeof *docs);
-    uint64_t *hash = calloc(n, sizeof *hash);
     size_t *lens = calloc(n, sizeof *lens);
     unsigned char *is_val = calloc(n, 1);
-    lms_ids train = {0}, val = {0};
+    size_t wcap = c->window_bytes ? c->window_bytes : (size_t)4 << 20;
+    size_t seg = c->segment_bytes ? c->segment_bytes : (size_t)64 << 10;
+    window w = {.path = cd->path, .cap = wcap, .seg_bytes = seg};
+    w.buf = malloc(wcap);
+    shard_out *out = calloc(2, sizeof *out);
     lms_status st = LMS_OK;
-    if (!docs || !hash || !lens || !is_val) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory"); goto done; }
-    int threads = c->threads > 0 ? c->threads : 2, failed = 0;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) reduction(| : failed)
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const char *t = lms_corpus_doc(cd, i, &len);
-        lms_err e = {0};
-        if (lms_tokenizer_encode(tok, t, len, &docs[i], &e)) failed = 1;
-        hash[i] = lms_data_hash64(t, len);
-        lens[i] = len;
-    }
-    if (failed) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory tokenizing '%s'", cd->path); goto done; }
-    size_t k = lms_data_select_val(hash, lens, n, c->val_docs, c->val_fraction, is_val, err);
+    if (!lens || !is_val || !w.buf || !out) { st = lms_errf(err, LMS_ERR_NOMEM, "out of memory"); goto done; }
+    for (size_t i = 0; i < n; i++) lens[i] = cd->docs[i].len;
+    size_t k = lms_data_select_val(cd->hash, lens, n, c->val_docs, c->val_fraction, is_val, err);
     if (k == (size_t)-1) { st = LMS_ERR_NOMEM; goto done; }
+    size_t per = c->shard_tokens ? c->shard_tokens : 100000000;
+    for (int v = 0; v < 2; v++)
+        out[v] = (shard_out){.out_dir = out_dir, .dom = cd->name, .split = v ? "val" : "train", .version = m->shard_version,
+                             .per = per, .s = v ? &md->val : &md->train};
+    int threads = c->threads > 0 ? c->threads : 2;
+    w.f = fopen(cd->path, "rb");
+    if (!w.f) { st = lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s' again", cd->path); goto done; }
+    /* segments of each document, in order */
     for (size_t i = 0; i < n && !st; i++) {
-        lms_ids *dst = is_val[i] ? &val : &train;
-        lms_manifest_split *s = is_val[i] ? &md->val : &md->train;
-        st = append(dst, m->sep, (size_t)m->n_sep, err);
-        if (!st) st = append(dst, docs[i].ids, docs[i].n, err);
-        s->docs++;
-        s->bytes += cd->docs[i].len;
+        uint64_t pos = cd->docs[i].off, end = pos + cd->docs[i].len;
+        int first = 1;
+        while (pos < end && !st) {
+            size_t left = (size_t)(end - pos), len = left;
+            if (left > seg) { /* cut at the last safe point within seg bytes, else at the first one after */
+                size_t look = seg + 1;
+                for (;;) {
+                    if (!(pos >= w.w0 && pos + look <= w.w0 + w.n)) {
+                        if ((st = flush_segments(&w, cd, is_val, tok, m, threads, out, md, err))) break;
+                        if ((st = window_load(&w, pos, look > wcap ? look : (left < wcap ? left : wcap), err))) break;
+                    }
+                    const char *p = w.buf + (pos - w.w0);
+                    size_t cut = lms_tokenizer_last_cut(p, seg + 1);
+                    if (!cut) cut = lms_tokenizer_split_point(p, look, seg + 1);
+                    if (cut > 0 && cut < look) { len = cut; break; }
+                    if (look == left) break; /* no place to cut: the rest of the document is one segment */
+                    look = left - look < look ? left : 2 * look;
+                }
+                if (st) break;
+            }
+            if (!(pos >= w.w0 && pos + len <= w.w0 + w.n)) {
+                if ((st = flush_segments(&w, cd, is_val, tok, m, threads, out, md, err))) break;
+                if ((st = window_load(&w, pos, len > wcap ? len : (left < wcap ? left : wcap), err))) break;
+            }
+            if ((st = add_segment(&w, i, pos, len, first, err))) break;
+            pos += len;
+            first = 0;
+        }
     }
+    if (!st) st = flush_segments(&w, cd, is_val, tok, m, threads, out, md, err);
+    for (int v = 0; v < 2 && !st; v++) st = so_close(&out[v], err);
     if (st) goto done;
     md->docs = n;
     md->bytes = cd->doc_bytes;
-    size_t per = c->shard_tokens ? c->shard_tokens : 100000000;
-    st = write_split(out_dir, cd->name, "train", &train, per, m->shard_version, &md->train, err);
-    if (!st) st = write_split(out_dir, cd->name, "val", &val, per, m->shard_version, &md->val, err);
-    if (!st && n >= 1 && k == 0 && (c->val_docs > 0 || c->val_fraction > 0))
+    if (n >= 1 && k == 0 && (c->val_docs > 0 || c->val_fraction > 0))
         lms_log(LMS_LOG_WARN, "domain '%s': none of its %zu document%s held out for validation (%s)", cd->name, n,
                 n == 1 ? "" : "s", n < 2 ? "it needs at least 2" : "--val-docs 0 or --val-fraction 0");
 done:
-    if (docs)
-        for (size_t i = 0; i < n; i++) lms_ids_free(&docs[i]);
-    free(docs);
-    free(hash);
+    if (out)
+        for (int v = 0; v < 2; v++)
+            if (out[v].open) lms_atomic_abort(&out[v].f);
+    if (w.f) fclose(w.f);
+    for (size_t i = 0; i < w.segcap; i++) lms_ids_free(&w.ids[i]);
+    free(w.ids);
+    free(w.seg);
+    free(w.buf);
+    free(out);
     free(lens);
     free(is_val);
-    lms_ids_free(&train);
-    lms_ids_free(&val);
     return st;
 }
 
@@ -167,10 +361,10 @@ lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_p
         if (!own) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
         tok = own;
     }
-    lms_corpus cp;
+    lms_corpus_index cp;
     lms_manifest m;
     memset(&m, 0, sizeof m);
-    lms_status st = lms_corpus_open(&cp, corpus, err);
+    lms_status st = lms_corpus_scan(&cp, corpus, c->window_bytes, err);
     if (st) { lms_tokenizer_free(own); return st; }
     m.format_version = LMS_MANIFEST_FORMAT_VERSION;
     m.vocab_size = lms_tokenizer_vocab_size(tok);
@@ -207,7 +401,7 @@ lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_p
         else st = prepare_domain(&cp.domains[d], tok, &m, c, out_dir, md, err);
     }
     if (!st) st = lms_manifest_save(&m, out_dir, err);
-    lms_corpus_free(&cp);
+    lms_corpus_index_free(&cp);
     lms_tokenizer_free(own);
     if (st || !mout) lms_manifest_free(&m);
     else *mout = m;

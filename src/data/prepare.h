@@ -10,6 +10,12 @@
  * "<|endoftext|>" encoded as ordinary tokens (so the byte-level model sees the same boundary
  * marker it would read in the corpus file).
  *
+ * Streamed: the corpus is read twice (once to index its documents, once to encode them) through
+ * a window of window_bytes, and shards are written as the tokens come, so memory stays about
+ * window_bytes x 5 (the text and its ids) plus 24 bytes a document, whatever the corpus's size. A
+ * document is encoded in pieces cut at lms_tokenizer_last_cut points (the ids are those of the
+ * whole document); a stretch of a document with no such point (no ASCII whitespace) is held whole.
+ *
  * Hold-out rule (deterministic, independent of file order and thread count): documents are ranked
  * by a 64-bit FNV-1a hash of their text (ties by position). With val_docs > 0 the first val_docs
  * in that order are validation. With val_fraction > 0 (a fraction of the domain's text bytes,
@@ -42,6 +48,8 @@ typedef struct {
     double val_fraction;        /* used when val_docs == 0: fraction of each domain's text bytes (0: none) */
     size_t shard_tokens;        /* tokens per shard file; 0: 100,000,000 (llm.c's size) */
     int threads;                /* tokenizer threads; <= 0: 2 */
+    size_t window_bytes;        /* text held at a time (read blocks and the encoding window); 0: 4 MiB */
+    size_t segment_bytes;       /* documents are encoded in pieces of about this size; 0: 64 KiB */
 } lms_prepare_config;
 
 /* Tokenize the corpus at `corpus` (directory or .txt) into `out_dir` (created). On success *m

@@ -1,7 +1,10 @@
-/* fast.c — the optimized kernel table: OpenBLAS sgemm for every matrix product (attention included,
+/* fast.c — the optimized kernel tables: OpenBLAS sgemm for every matrix product (attention included,
  * one small single-threaded sgemm per head and row block so that the causal upper triangle is
  * mostly skipped), OpenMP over rows / heads / column blocks, and per-thread inner loops from
- * fast_chunks.h (AVX-512 where the CPU has it, portable C otherwise).
+ * fast_chunks.h. The same ops make two tables: "generic+openblas" on the portable inner loops
+ * below (what a CPU without AVX-512 runs; always built, so it is tested on every machine) and
+ * "avx512+openblas" on fast_avx512.c's. Their decoding ops are the chunks themselves; the memory
+ * fields are the host's (host.h).
  *
  * Determinism: for a given thread count every op gives bit-identical results run after run. Row
  * ops are independent per row; parameter-gradient reductions (layernorm dw/db, bias grads, wte/wpe
@@ -23,6 +26,7 @@
 
 #include "core/cpu.h"
 #include "kernels/fast_chunks.h"
+#include "kernels/host.h"
 #include "kernels/kernels.h"
 
 /* ---------------------------------------------------------------- portable inner loops */
@@ -181,36 +185,22 @@ static void g_gemv_in_out(float *out, const float *x, const float *W, const floa
     }
 }
 
-void lms_fast_pack_bf16(uint16_t *dst, const float *src, int64_t R, int64_t n) {
-    int64_t np = lms_fast_bf16_row(n);
-    for (int64_t r = 0; r < R; r++) {
-        uint16_t *d = dst + r * np;
-        const float *x = src + r * n;
-        for (int64_t g = 0; g < np / 32; g++)
-            for (int k = 0; k < 16; k++) {
-                int64_t e0 = 32 * g + k, e1 = e0 + 16;
-                d[32 * g + 2 * k] = e0 < n ? lms_fast_to_bf16(x[e0]) : 0;
-                d[32 * g + 2 * k + 1] = e1 < n ? lms_fast_to_bf16(x[e1]) : 0;
-            }
-    }
-}
-
 static void g_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias,
                                int64_t C, int64_t OC, int64_t j0, int64_t j1) {
-    int64_t np = lms_fast_bf16_row(OC);
+    int64_t np = lms_bf16_row(OC);
     for (int64_t j = j0; j < j1; j++) out[j] = bias ? bias[j] : 0.0f;
     for (int64_t i = 0; i < C; i++) {
         float xi = x[i];
-        for (int64_t j = j0; j < j1; j++) out[j] += xi * lms_fast_packed_at(W + i * np, j);
+        for (int64_t j = j0; j < j1; j++) out[j] += xi * lms_bf16_packed_at(W + i * np, j);
     }
 }
 
 static void g_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
                                int64_t r1) {
-    int64_t np = lms_fast_bf16_row(C);
+    int64_t np = lms_bf16_row(C);
     for (int64_t r = r0; r < r1; r++) {
         float s = 0.0f;
-        for (int64_t i = 0; i < C; i++) s += lms_fast_packed_at(W + r * np, i) * x[i];
+        for (int64_t i = 0; i < C; i++) s += lms_bf16_packed_at(W + r * np, i) * x[i];
         out[r] = s;
     }
 }
@@ -239,16 +229,7 @@ static const lms_fast_chunks g_generic = {
 
 const lms_fast_chunks *lms_fast_chunks_generic(void) { return &g_generic; }
 
-const lms_fast_chunks *lms_fast_chunks_get(void) {
-#ifndef LMS_NO_SIMD
-    if (lms_cpu()->avx512) return lms_fast_chunks_avx512();
-#endif
-    return &g_generic;
-}
-
 /* ---------------------------------------------------------------- the op table */
-
-static const lms_fast_chunks *K_; /* set by lms_ops_fast() before any op runs */
 
 /* Work below this many floats runs on one thread: a parallel region costs a few microseconds. */
 #define PAR_MIN 16384
@@ -256,9 +237,8 @@ static const lms_fast_chunks *K_; /* set by lms_ops_fast() before any op runs */
 /* Column blocks for the reductions over rows: 64 columns (4 AVX-512 registers) per block. */
 #define COLBLK 64
 
-static void f_encoder_fwd(float *out, const int32_t *tok, const float *wte, const float *wpe,
-                          int64_t B, int64_t T, int64_t C) {
-    const lms_fast_chunks *k = K_;
+static void f_encoder_fwd(const lms_fast_chunks *k, float *out, const int32_t *tok, const float *wte,
+                          const float *wpe, int64_t B, int64_t T, int64_t C) {
 #pragma omp parallel for schedule(static) if (B * T * C >= PAR_MIN)
     for (int64_t n = 0; n < B * T; n++) k->add(out + n * C, wte + (int64_t)tok[n] * C, wpe + (n % T) * C, C);
 }
@@ -286,17 +266,15 @@ static void f_encoder_bwd(float *dwte, float *dwpe, const float *dout, const int
     }
 }
 
-static void f_layernorm_fwd(float *out, float *mean, float *rstd, const float *x, const float *w,
-                            const float *b, int64_t N, int64_t C) {
-    const lms_fast_chunks *k = K_;
+static void f_layernorm_fwd(const lms_fast_chunks *k, float *out, float *mean, float *rstd, const float *x,
+                            const float *w, const float *b, int64_t N, int64_t C) {
 #pragma omp parallel for schedule(static) if (N * C >= PAR_MIN)
     for (int64_t n = 0; n < N; n++) k->ln_fwd(out + n * C, mean + n, rstd + n, x + n * C, w, b, 1, C);
 }
 
-static void f_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, const float *x,
-                            const float *w, const float *mean, const float *rstd, int64_t N,
+static void f_layernorm_bwd(const lms_fast_chunks *k, float *dx, float *dw, float *db, const float *dout,
+                            const float *x, const float *w, const float *mean, const float *rstd, int64_t N,
                             int64_t C) {
-    const lms_fast_chunks *k = K_;
     int64_t nblk = (C + COLBLK - 1) / COLBLK;
     int par = N * C >= PAR_MIN;
 #pragma omp parallel if (par)
@@ -346,11 +324,10 @@ static void par_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, float alp
     }
 }
 
-static void f_matmul_fwd(float *out, const float *inp, const float *w, const float *bias,
-                         int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+static void f_matmul_fwd(const lms_fast_chunks *k, float *out, const float *inp, const float *w,
+                         const float *bias, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
     float beta = 0.0f;
     if (bias) {
-        const lms_fast_chunks *k = K_;
 #pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN)
         for (int64_t n = 0; n < N; n++) k->copy_rows_bias(out + n * OC, bias, 1, OC);
         beta = 1.0f;
@@ -361,8 +338,9 @@ static void f_matmul_fwd(float *out, const float *inp, const float *w, const flo
         par_sgemm(0, 1, N, OC, C, 1.0f, inp, C, w, C, beta, out, OC);
 }
 
-static void f_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                         const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+static void f_matmul_bwd(const lms_fast_chunks *k, float *dinp, float *dw, float *dbias, const float *dout,
+                         const float *inp, const float *w, int64_t N, int64_t C, int64_t OC,
+                         lms_wlayout layout) {
     if (layout == LMS_W_IN_OUT) {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[C,OC]ᵀ */
             par_sgemm(0, 1, N, C, OC, 1.0f, dout, OC, w, OC, 1.0f, dinp, C);
@@ -377,7 +355,6 @@ static void f_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout
             par_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
     }
     if (dbias) {
-        const lms_fast_chunks *k = K_;
         int64_t nblk = (OC + COLBLK - 1) / COLBLK;
 #pragma omp parallel for schedule(static) if (N * OC >= PAR_MIN && nblk > 1)
         for (int64_t cb = 0; cb < nblk; cb++) {
@@ -391,9 +368,8 @@ static void f_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout
    so about half the T x T work is skipped (all but the diagonal blocks' upper halves). */
 #define RB 64
 
-static void f_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T,
-                            int64_t C, int64_t NH) {
-    const lms_fast_chunks *k = K_;
+static void f_attention_fwd(const lms_fast_chunks *k, float *out, float *att, const float *qkv, int64_t B,
+                            int64_t T, int64_t C, int64_t NH) {
     int64_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1 && B * T * C >= PAR_MIN)
@@ -412,9 +388,8 @@ static void f_attention_fwd(float *out, float *att, const float *qkv, int64_t B,
     }
 }
 
-static void f_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv,
-                            const float *att, int64_t B, int64_t T, int64_t C, int64_t NH) {
-    const lms_fast_chunks *k = K_;
+static void f_attention_bwd(const lms_fast_chunks *k, float *dqkv, float *datt, const float *dout,
+                            const float *qkv, const float *att, int64_t B, int64_t T, int64_t C, int64_t NH) {
     int64_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1 && B * T * C >= PAR_MIN)
@@ -442,8 +417,7 @@ static void f_attention_bwd(float *dqkv, float *datt, const float *dout, const f
     }
 }
 
-static void f_gelu_fwd(float *out, const float *x, int64_t N) {
-    const lms_fast_chunks *k = K_;
+static void f_gelu_fwd(const lms_fast_chunks *k, float *out, const float *x, int64_t N) {
     int64_t nch = (N + 4095) / 4096;
 #pragma omp parallel for schedule(static) if (N >= PAR_MIN)
     for (int64_t ch = 0; ch < nch; ch++) {
@@ -452,8 +426,7 @@ static void f_gelu_fwd(float *out, const float *x, int64_t N) {
     }
 }
 
-static void f_gelu_bwd(float *dx, const float *x, const float *dout, int64_t N) {
-    const lms_fast_chunks *k = K_;
+static void f_gelu_bwd(const lms_fast_chunks *k, float *dx, const float *x, const float *dout, int64_t N) {
     int64_t nch = (N + 4095) / 4096;
 #pragma omp parallel for schedule(static) if (N >= PAR_MIN)
     for (int64_t ch = 0; ch < nch; ch++) {
@@ -462,8 +435,7 @@ static void f_gelu_bwd(float *dx, const float *x, const float *dout, int64_t N) 
     }
 }
 
-static void f_residual_fwd(float *out, const float *a, const float *b, int64_t N) {
-    const lms_fast_chunks *k = K_;
+static void f_residual_fwd(const lms_fast_chunks *k, float *out, const float *a, const float *b, int64_t N) {
     int64_t nch = (N + 4095) / 4096;
 #pragma omp parallel for schedule(static) if (N >= PAR_MIN)
     for (int64_t ch = 0; ch < nch; ch++) {
@@ -472,23 +444,20 @@ static void f_residual_fwd(float *out, const float *a, const float *b, int64_t N
     }
 }
 
-static void f_xent_fwd_bwd(float *losses, float *logits, const int32_t *targets, int64_t N,
-                           int64_t V, float dloss) {
-    const lms_fast_chunks *k = K_;
+static void f_xent_fwd_bwd(const lms_fast_chunks *k, float *losses, float *logits, const int32_t *targets,
+                           int64_t N, int64_t V, float dloss) {
 #pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
     for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row(logits + n * V, V, targets[n], dloss);
 }
 
-static void f_xent_fwd(float *losses, const float *logits, const int32_t *targets, int64_t N,
-                       int64_t V) {
-    const lms_fast_chunks *k = K_;
+static void f_xent_fwd(const lms_fast_chunks *k, float *losses, const float *logits, const int32_t *targets,
+                       int64_t N, int64_t V) {
 #pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
     for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row_fwd(logits + n * V, V, targets[n]);
 }
 
-static void f_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
-                    float b2, float eps, float wd, int64_t t) {
-    const lms_fast_chunks *k = K_;
+static void f_adamw(const lms_fast_chunks *k, float *p, const float *g, float *m, float *v, int64_t n,
+                    float lr, float b1, float b2, float eps, float wd, int64_t t) {
     float bc1 = (float)(1.0 - pow((double)b1, (double)t)), bc2 = (float)(1.0 - pow((double)b2, (double)t));
     const int64_t CH = 16384;
     int64_t nch = (n + CH - 1) / CH;
@@ -499,34 +468,222 @@ static void f_adamw(float *p, const float *g, float *m, float *v, int64_t n, flo
     }
 }
 
-static lms_ops g_fast;
+/* ---- shared by both tables: no inner loops of their own */
+
+static float f_global_norm(const float *g, int64_t n) {
+    if (n <= 0) return 0.0f;
+    int64_t chunk = lms_norm_chunk(n), nchunks = (n + chunk - 1) / chunk;
+    double part[LMS_NORM_MAX_CHUNKS];
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t c = 0; c < nchunks; c++) {
+        int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+        part[c] = lms_norm_chunk_sum(g, lo, hi);
+    }
+    double s = 0.0;
+    for (int64_t c = 0; c < nchunks; c++) s += part[c];
+    return (float)sqrt(s);
+}
+
+static void f_scale(float *x, float a, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) x[i] *= a;
+}
+
+/* ---- decoding: one head of attention over the cache, from the chunks */
+
+static void f_dec_attention(const lms_fast_chunks *k, float *y, float *att, const float *q, const float *kc,
+                            const float *vc, int64_t n, int64_t hs, int64_t ld) {
+    const float scale = 1.0f / sqrtf((float)hs);
+    for (int64_t u = 0; u < n; u++) att[u] = k->dot(q, kc + u * ld, hs) * scale;
+    k->softmax_row(att, n, n);
+    memset(y, 0, (size_t)hs * sizeof(float));
+    for (int64_t u = 0; u < n; u++) k->axpy(y, att[u], vc + u * ld, hs);
+}
+
+/* ---- the two tables. A table holds plain function pointers, so each op that runs chunks gets one
+   small wrapper per table that passes that table's chunk set. */
+
+static void set_ops(lms_ops *t, const char *name, const lms_fast_chunks *k) {
+    *t = (lms_ops){.name = name, LMS_HOST_MEMORY_OPS};
+    t->encoder_bwd = f_encoder_bwd;
+    t->global_norm = f_global_norm;
+    t->scale = f_scale;
+    t->dec_layernorm = k->ln_fwd;
+    t->dec_gemv_in_out = k->gemv_in_out;
+    t->dec_gemv_out_in = k->gemv_out_in;
+    t->dec_gelu = k->gelu_fwd;
+    t->dec_add = k->add;
+    t->dec_gemv_in_out_bf16 = k->gemv_in_out_bf16;
+    t->dec_gemv_out_in_bf16 = k->gemv_out_in_bf16;
+}
+
+/* generic+openblas */
+
+static void gen_encoder_fwd(float *out, const int32_t *tok, const float *wte, const float *wpe, int64_t B,
+                            int64_t T, int64_t C) {
+    f_encoder_fwd(&g_generic, out, tok, wte, wpe, B, T, C);
+}
+static void gen_layernorm_fwd(float *out, float *mean, float *rstd, const float *x, const float *w,
+                              const float *b, int64_t N, int64_t C) {
+    f_layernorm_fwd(&g_generic, out, mean, rstd, x, w, b, N, C);
+}
+static void gen_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, const float *x,
+                              const float *w, const float *mean, const float *rstd, int64_t N, int64_t C) {
+    f_layernorm_bwd(&g_generic, dx, dw, db, dout, x, w, mean, rstd, N, C);
+}
+static void gen_matmul_fwd(float *out, const float *inp, const float *w, const float *bias, int64_t N,
+                           int64_t C, int64_t OC, lms_wlayout layout) {
+    f_matmul_fwd(&g_generic, out, inp, w, bias, N, C, OC, layout);
+}
+static void gen_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                           const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+    f_matmul_bwd(&g_generic, dinp, dw, dbias, dout, inp, w, N, C, OC, layout);
+}
+static void gen_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C,
+                              int64_t NH) {
+    f_attention_fwd(&g_generic, out, att, qkv, B, T, C, NH);
+}
+static void gen_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                              int64_t B, int64_t T, int64_t C, int64_t NH) {
+    f_attention_bwd(&g_generic, dqkv, datt, dout, qkv, att, B, T, C, NH);
+}
+static void gen_gelu_fwd(float *out, const float *x, int64_t N) {
+    f_gelu_fwd(&g_generic, out, x, N);
+}
+static void gen_gelu_bwd(float *dx, const float *x, const float *dout, int64_t N) {
+    f_gelu_bwd(&g_generic, dx, x, dout, N);
+}
+static void gen_residual_fwd(float *out, const float *a, const float *b, int64_t N) {
+    f_residual_fwd(&g_generic, out, a, b, N);
+}
+static void gen_xent_fwd_bwd(float *losses, float *logits, const int32_t *targets, int64_t N, int64_t V,
+                             float dloss) {
+    f_xent_fwd_bwd(&g_generic, losses, logits, targets, N, V, dloss);
+}
+static void gen_xent_fwd(float *losses, const float *logits, const int32_t *targets, int64_t N, int64_t V) {
+    f_xent_fwd(&g_generic, losses, logits, targets, N, V);
+}
+static void gen_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2,
+                      float eps, float wd, int64_t t) {
+    f_adamw(&g_generic, p, g, m, v, n, lr, b1, b2, eps, wd, t);
+}
+static void gen_dec_attention(float *y, float *att, const float *q, const float *kc, const float *vc,
+                              int64_t n, int64_t hs, int64_t ld) {
+    f_dec_attention(&g_generic, y, att, q, kc, vc, n, hs, ld);
+}
+
+#ifndef LMS_NO_SIMD
+/* avx512+openblas */
+
+static void avx_encoder_fwd(float *out, const int32_t *tok, const float *wte, const float *wpe, int64_t B,
+                            int64_t T, int64_t C) {
+    f_encoder_fwd(lms_fast_chunks_avx512(), out, tok, wte, wpe, B, T, C);
+}
+static void avx_layernorm_fwd(float *out, float *mean, float *rstd, const float *x, const float *w,
+                              const float *b, int64_t N, int64_t C) {
+    f_layernorm_fwd(lms_fast_chunks_avx512(), out, mean, rstd, x, w, b, N, C);
+}
+static void avx_layernorm_bwd(float *dx, float *dw, float *db, const float *dout, const float *x,
+                              const float *w, const float *mean, const float *rstd, int64_t N, int64_t C) {
+    f_layernorm_bwd(lms_fast_chunks_avx512(), dx, dw, db, dout, x, w, mean, rstd, N, C);
+}
+static void avx_matmul_fwd(float *out, const float *inp, const float *w, const float *bias, int64_t N,
+                           int64_t C, int64_t OC, lms_wlayout layout) {
+    f_matmul_fwd(lms_fast_chunks_avx512(), out, inp, w, bias, N, C, OC, layout);
+}
+static void avx_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                           const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+    f_matmul_bwd(lms_fast_chunks_avx512(), dinp, dw, dbias, dout, inp, w, N, C, OC, layout);
+}
+static void avx_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C,
+                              int64_t NH) {
+    f_attention_fwd(lms_fast_chunks_avx512(), out, att, qkv, B, T, C, NH);
+}
+static void avx_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                              int64_t B, int64_t T, int64_t C, int64_t NH) {
+    f_attention_bwd(lms_fast_chunks_avx512(), dqkv, datt, dout, qkv, att, B, T, C, NH);
+}
+static void avx_gelu_fwd(float *out, const float *x, int64_t N) {
+    f_gelu_fwd(lms_fast_chunks_avx512(), out, x, N);
+}
+static void avx_gelu_bwd(float *dx, const float *x, const float *dout, int64_t N) {
+    f_gelu_bwd(lms_fast_chunks_avx512(), dx, x, dout, N);
+}
+static void avx_residual_fwd(float *out, const float *a, const float *b, int64_t N) {
+    f_residual_fwd(lms_fast_chunks_avx512(), out, a, b, N);
+}
+static void avx_xent_fwd_bwd(float *losses, float *logits, const int32_t *targets, int64_t N, int64_t V,
+                             float dloss) {
+    f_xent_fwd_bwd(lms_fast_chunks_avx512(), losses, logits, targets, N, V, dloss);
+}
+static void avx_xent_fwd(float *losses, const float *logits, const int32_t *targets, int64_t N, int64_t V) {
+    f_xent_fwd(lms_fast_chunks_avx512(), losses, logits, targets, N, V);
+}
+static void avx_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2,
+                      float eps, float wd, int64_t t) {
+    f_adamw(lms_fast_chunks_avx512(), p, g, m, v, n, lr, b1, b2, eps, wd, t);
+}
+static void avx_dec_attention(float *y, float *att, const float *q, const float *kc, const float *vc,
+                              int64_t n, int64_t hs, int64_t ld) {
+    f_dec_attention(lms_fast_chunks_avx512(), y, att, q, kc, vc, n, hs, ld);
+}
+#endif
+
+static lms_ops g_gen_ops, g_avx_ops;
+static int g_have_avx;
 static pthread_once_t g_fast_once = PTHREAD_ONCE_INIT;
 
 static void fast_init(void) {
-    const lms_fast_chunks *k = lms_fast_chunks_get();
     const char *e = getenv("LMS_SGEMM_SPLIT");
     g_split = e ? atoi(e) != 0 : 1;
-    g_fast = (lms_ops){
-        .name = k == lms_fast_chunks_generic() ? "generic+openblas" : "avx512+openblas",
-        .encoder_fwd = f_encoder_fwd,
-        .encoder_bwd = f_encoder_bwd,
-        .layernorm_fwd = f_layernorm_fwd,
-        .layernorm_bwd = f_layernorm_bwd,
-        .matmul_fwd = f_matmul_fwd,
-        .matmul_bwd = f_matmul_bwd,
-        .attention_fwd = f_attention_fwd,
-        .attention_bwd = f_attention_bwd,
-        .gelu_fwd = f_gelu_fwd,
-        .gelu_bwd = f_gelu_bwd,
-        .residual_fwd = f_residual_fwd,
-        .xent_fwd_bwd = f_xent_fwd_bwd,
-        .xent_fwd = f_xent_fwd,
-        .adamw = f_adamw,
-    };
-    K_ = k;
+    set_ops(&g_gen_ops, "generic+openblas", &g_generic);
+    g_gen_ops.encoder_fwd = gen_encoder_fwd;
+    g_gen_ops.layernorm_fwd = gen_layernorm_fwd;
+    g_gen_ops.layernorm_bwd = gen_layernorm_bwd;
+    g_gen_ops.matmul_fwd = gen_matmul_fwd;
+    g_gen_ops.matmul_bwd = gen_matmul_bwd;
+    g_gen_ops.attention_fwd = gen_attention_fwd;
+    g_gen_ops.attention_bwd = gen_attention_bwd;
+    g_gen_ops.gelu_fwd = gen_gelu_fwd;
+    g_gen_ops.gelu_bwd = gen_gelu_bwd;
+    g_gen_ops.residual_fwd = gen_residual_fwd;
+    g_gen_ops.xent_fwd_bwd = gen_xent_fwd_bwd;
+    g_gen_ops.xent_fwd = gen_xent_fwd;
+    g_gen_ops.adamw = gen_adamw;
+    g_gen_ops.dec_attention = gen_dec_attention;
+#ifndef LMS_NO_SIMD
+    if (lms_cpu()->avx512) {
+        set_ops(&g_avx_ops, "avx512+openblas", lms_fast_chunks_avx512());
+        g_avx_ops.encoder_fwd = avx_encoder_fwd;
+        g_avx_ops.layernorm_fwd = avx_layernorm_fwd;
+        g_avx_ops.layernorm_bwd = avx_layernorm_bwd;
+        g_avx_ops.matmul_fwd = avx_matmul_fwd;
+        g_avx_ops.matmul_bwd = avx_matmul_bwd;
+        g_avx_ops.attention_fwd = avx_attention_fwd;
+        g_avx_ops.attention_bwd = avx_attention_bwd;
+        g_avx_ops.gelu_fwd = avx_gelu_fwd;
+        g_avx_ops.gelu_bwd = avx_gelu_bwd;
+        g_avx_ops.residual_fwd = avx_residual_fwd;
+        g_avx_ops.xent_fwd_bwd = avx_xent_fwd_bwd;
+        g_avx_ops.xent_fwd = avx_xent_fwd;
+        g_avx_ops.adamw = avx_adamw;
+        g_avx_ops.dec_attention = avx_dec_attention;
+        g_have_avx = 1;
+    }
+#endif
+}
+
+const lms_ops *lms_ops_generic(void) {
+    pthread_once(&g_fast_once, fast_init); /* safe if several threads ask first */
+    return &g_gen_ops;
+}
+
+const lms_ops *lms_ops_avx512(void) {
+    pthread_once(&g_fast_once, fast_init);
+    return g_have_avx ? &g_avx_ops : NULL;
 }
 
 const lms_ops *lms_ops_fast(void) {
-    pthread_once(&g_fast_once, fast_init); /* safe if several threads ask first */
-    return &g_fast;
+    pthread_once(&g_fast_once, fast_init);
+    return g_have_avx ? &g_avx_ops : &g_gen_ops;
 }

@@ -378,7 +378,7 @@ static inline void unpack32(__m512i u, __m512 *lo, __m512 *hi) {
 
 static void v_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias,
                                int64_t C, int64_t OC, int64_t j0, int64_t j1) {
-    const int64_t np = lms_fast_bf16_row(OC);
+    const int64_t np = lms_bf16_row(OC);
     for (int64_t j = j0; j < j1; j += 16) {
         __mmask16 k = tailmask(j1 - j);
         _mm512_mask_storeu_ps(out + j, k, bias ? _mm512_maskz_loadu_ps(k, bias + j) : _mm512_setzero_ps());
@@ -404,7 +404,7 @@ static void v_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, co
 
 static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
                                int64_t r1) {
-    const int64_t np = lms_fast_bf16_row(C);
+    const int64_t np = lms_bf16_row(C);
     int64_t r = r0;
     for (; r + 4 <= r1; r += 4) {
         const uint16_t *w0 = W + r * np, *w1 = w0 + np, *w2 = w1 + np, *w3 = w2 + np;

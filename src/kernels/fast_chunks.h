@@ -1,9 +1,10 @@
 /* fast_chunks.h — private to kernels/: the pure, single-threaded inner loops ("chunks") that the
- * optimized op table (fast.c) runs on each thread's share of rows, columns or elements.
+ * optimized op tables (fast.c) run on each thread's share of rows, columns or elements.
  *
  * Two implementations fill the same table: portable C (fast.c, lms_fast_chunks_generic) and
- * AVX-512 (fast_avx512.c, lms_fast_chunks_avx512, absent when built with LMS_NO_SIMD). fast.c picks
- * one once, from lms_cpu(). Chunks never allocate, never start threads and never log.
+ * AVX-512 (fast_avx512.c, lms_fast_chunks_avx512, absent when built with LMS_NO_SIMD). fast.c
+ * builds one op table on each (lms_ops_generic, lms_ops_avx512); the decoding ops of those tables
+ * are these chunks themselves. Chunks never allocate, never start threads and never log.
  *
  * Every chunk that sums does so in a fixed order that depends only on its arguments, so results
  * do not depend on how many threads split the work. Column-block chunks (c0..c1) sum over all N
@@ -16,6 +17,8 @@
 #define LMS_KERNELS_FAST_CHUNKS_H
 
 #include <stdint.h>
+
+#include "kernels/kernels.h"
 
 typedef struct {
     const char *isa; /* "avx512" or "generic" */
@@ -61,7 +64,7 @@ typedef struct {
                         int64_t OC, int64_t j0, int64_t j1);
     void (*gemv_out_in)(float *out, const float *x, const float *W, int64_t C, int64_t r0,
                         int64_t r1);
-    /* The same two products with W in the packed bfloat16 layout of lms_fast_pack_bf16 (rows
+    /* The same two products with W in the packed bfloat16 layout of lms_bf16_pack (rows
        of OC, resp. C, values padded to a multiple of 32), widened exactly to fp32 and
        accumulated in fp32. gemv_in_out_bf16 needs j0 a multiple of 32. */
     void (*gemv_in_out_bf16)(float *out, const float *x, const uint16_t *W, const float *bias,
@@ -72,34 +75,9 @@ typedef struct {
     void (*axpy)(float *y, float a, const float *x, int64_t n); /* y += a x */
 } lms_fast_chunks;
 
-/* fp32 -> bfloat16, round to nearest even (finite inputs) */
-static inline uint16_t lms_fast_to_bf16(float f) {
-    union { float f; uint32_t u; } v = {f};
-    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
-}
-static inline float lms_fast_from_bf16(uint16_t h) {
-    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
-    return v.f;
-}
-
-/* Packed bfloat16 rows, for the decoding matrix-vector products: each row of n values is padded
-   with zeros to np = lms_fast_bf16_row(n) (a multiple of 32) and stored in groups of 32 as 16
-   32-bit words, word k holding value k in its low half and value 16+k in its high half, so that
-   one shift and one mask widen a group into two fp32 vectors in natural order.
-   dst holds R * np values; src is [R, n]. */
-static inline int64_t lms_fast_bf16_row(int64_t n) { return (n + 31) / 32 * 32; }
-void lms_fast_pack_bf16(uint16_t *dst, const float *src, int64_t R, int64_t n);
-/* value e of a packed row */
-static inline float lms_fast_packed_at(const uint16_t *row, int64_t e) {
-    int64_t g = e / 32, k = e % 32;
-    return lms_fast_from_bf16(row[32 * g + (k < 16 ? 2 * k : 2 * (k - 16) + 1)]);
-}
-
 const lms_fast_chunks *lms_fast_chunks_generic(void);
 #ifndef LMS_NO_SIMD
 const lms_fast_chunks *lms_fast_chunks_avx512(void);
 #endif
-/* The table fast.c uses on this CPU (AVX-512 when available and not LMS_NO_SIMD). */
-const lms_fast_chunks *lms_fast_chunks_get(void);
 
 #endif

@@ -1,15 +1,29 @@
-/* kernels.h — the numeric primitives of a GPT-2 training step, as one table of functions.
+/* kernels.h — the numeric primitives of GPT-2 training and decoding, and the memory they work
+ * on, as one table of functions: the backend seam.
  *
- * Every op exists twice: a portable, single-threaded reference (kernels/ref.c) that is the test
- * oracle, and an optimized version (OpenMP over rows/heads, SIMD, BLAS for matrix products) that
- * is tested against it on random shapes, odd sizes included. lms_ops_get() picks the optimized
- * table once at start-up unless the reference is forced (LMS_FORCE_REFERENCE=1, see core/cpu.h).
+ * Every op exists more than once: a portable, single-threaded reference (kernels/ref.c) that is the
+ * test oracle, and optimized tables (OpenMP over rows/heads, SIMD, BLAS for matrix products) that
+ * are tested against it on random shapes, odd sizes included (tests/test_kernels.c runs every table
+ * the build has). The tables of this build:
+ *   lms_ops_reference()  "reference"         plain loops, double accumulation
+ *   lms_ops_generic()    "generic+openblas"  the portable inner loops a CPU without AVX-512 runs
+ *   lms_ops_avx512()     "avx512+openblas"   AVX-512 inner loops (NULL without AVX-512 or with
+ *                                            ISA=generic / LMS_NO_SIMD)
+ *   lms_ops_fast()       the best of the two optimized tables on this CPU
+ *   lms_ops_get()        the default a new model gets: fast unless the reference is forced
+ *                        (LMS_FORCE_REFERENCE=1, see core/cpu.h)
  *
- *   const lms_ops *K = lms_ops_get();
+ * A model holds its own table and thread count (model/gpt.h: lms_gpt_set_backend); everything that
+ * runs the model (gpt.c's forward and backward, score.c, infer.c, optim/) calls through that table,
+ * and model code never touches its buffers' memory itself: buffers come from buf_alloc, are
+ * cleared with buf_memset and filled with the copy ops. docs/backends.md describes the seam.
+ *
+ *   const lms_ops *K = lms_gpt_ops(model);
  *   K->layernorm_fwd(out, mean, rstd, x, w, b, N, C);
  *
  * Conventions for every op:
- *  - fp32, row-major, raw pointers; shapes in the comments; no allocation, no logging.
+ *  - fp32, row-major, raw pointers into the table's memory; shapes in the comments; no
+ *    allocation (except buf_alloc), no logging.
  *  - N is a number of rows (usually B*T). Sizes are int64_t so 124M-parameter shapes never overflow.
  *  - Backward ops ACCUMULATE (+=) into every gradient they write, parameter and input gradients
  *    alike; the caller zeroes what must start at zero. This makes gradient accumulation and the
@@ -18,21 +32,65 @@
  *    given thread count: per-thread partials are combined in a fixed order.
  *  - Weight layouts: GPT-2's Conv1D stores a projection as W[C_in, C_out] (out = x·W); the tied
  *    embedding wte is [V, C] and the output layer computes x·wteᵀ. matmul takes the layout.
+ *  - Batch ops (encoder .. adamw, global_norm, scale) may start threads (OpenMP, the caller's
+ *    omp_get_max_threads()); the decoding ops (dec_*) never do: model/infer.c runs them on its own
+ *    threads, each on its share of columns, rows or heads.
+ *
+ * How a CUDA backend (a later issue; nothing of it is written yet) fills the table:
+ *  - device = 1. buf_alloc = cudaMalloc + cudaMemset(0) (64-byte alignment is implied by
+ *    cudaMalloc's 256), buf_free = cudaFree, copy_h2d / copy_d2h / copy_d2d = cudaMemcpyAsync on
+ *    the backend's stream with the matching cudaMemcpyKind (copy_d2h then waits for the stream, so
+ *    the host may read dst on return), buf_memset = cudaMemsetAsync, sync = cudaStreamSynchronize.
+ *  - every op is a kernel launch (or cuBLAS/cuBLASLt call) on that stream taking device pointers;
+ *    the ops return as soon as the work is queued. global_norm is a block reduction over the same
+ *    fixed chunks (per-chunk partial sums in double, summed in chunk order) followed by a copy of
+ *    the one result to the host, so it is deterministic; scale is an elementwise kernel.
+ *  - the decoding ops are launched on one thread's full range (j0 = 0, j1 = OC; infer.c asks for
+ *    one thread when device = 1) and the bf16 pointers may stay NULL (lms_infer_set_bf16 then
+ *    says the table has no bf16 decoding).
+ *  - host-visible data the model reads or writes goes through the copy ops: token ids and targets
+ *    (copy_h2d), per-token losses (copy_d2h). Parameters are initialised and loaded on the host
+ *    and copied in with copy_h2d (the CUDA issue adds that host mirror to gpt.c and checkpoint.c:
+ *    today they read and write the parameter buffer directly, which every host table allows).
  *
  * Leaves out: the optimizer's per-tensor policy (optim/), the model's buffer plan (model/).
  */
 #ifndef LMS_KERNELS_KERNELS_H
 #define LMS_KERNELS_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "core/status.h"
 
 typedef enum {
     LMS_W_IN_OUT = 0, /* W is [C, OC]: out = inp · W        (HF GPT-2 Conv1D: c_attn, c_proj, c_fc) */
     LMS_W_OUT_IN = 1  /* W is [OC, C]: out = inp · Wᵀ       (nn.Linear / the tied wte as lm_head)  */
 } lms_wlayout;
 
-typedef struct {
-    const char *name; /* "reference" or e.g. "avx512+openblas" */
+typedef struct lms_ops {
+    const char *name; /* "reference", "generic+openblas", "avx512+openblas" */
+
+    /* ---- memory: where this table's buffers live, and how to fill them ---------------------
+       device = 0: host memory, which the CPU may also read and write directly (every table of
+       this build); device = 1: memory only the table's ops and copies may touch. Two tables
+       can share a model's buffers only if they agree on device. */
+    int device;
+    /* Zeroed block of `bytes` bytes aligned to 64 (LMS_ALIGN); NULL with err filled
+       (LMS_ERR_NOMEM) on failure. Free with buf_free of the same table (NULL is fine). */
+    void *(*buf_alloc)(size_t bytes, lms_err *err);
+    void (*buf_free)(void *p);
+    /* Byte copies between host memory and this table's buffers (h2d: host to device, d2h:
+       device to host, d2d: within the table's memory; ranges must not overlap). After copy_d2h
+       returns the host may read dst; the others may still be in flight until the next op or
+       sync (they are ordered with the ops). */
+    void (*copy_h2d)(void *dst, const void *src, size_t bytes);
+    void (*copy_d2h)(void *dst, const void *src, size_t bytes);
+    void (*copy_d2d)(void *dst, const void *src, size_t bytes);
+    /* every byte of dst[0..bytes) = byte (0 for zeroing floats) */
+    void (*buf_memset)(void *dst, int byte, size_t bytes);
+    /* wait until every op and copy queued so far has finished (no-op on the CPU) */
+    void (*sync)(void);
 
     /* out[B,T,C] = wte[tok[b,t], :] + wpe[t, :]   (wpe has at least T rows) */
     void (*encoder_fwd)(float *out, const int32_t *tok, const float *wte, const float *wpe,
@@ -86,10 +144,80 @@ typedef struct {
        m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; p -= lr (m̂ / (sqrt(v̂) + eps) + wd p). */
     void (*adamw)(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
                   float b2, float eps, float wd, int64_t t);
+
+    /* sqrt(sum g[i]²) over n floats (gradient clipping, optim/): squares summed in double in
+       chunks of max(4096, ceil(n / 1024)) elements, the chunk sums added in chunk order, so
+       every table and every thread count gives the same bits. 0 for n <= 0. */
+    float (*global_norm)(const float *g, int64_t n);
+    /* x[n] *= a (one rounding per element: the same bits in every table) */
+    void (*scale)(float *x, float a, int64_t n);
+
+    /* ---- decoding one token at batch 1 (model/infer.c) ---------------------------------------
+       Single-threaded pieces: infer.c's threads each call them on their share. */
+    /* n rows of LayerNorm forward (as layernorm_fwd, eps 1e-5): out[n,C], mean[n], rstd[n] */
+    void (*dec_layernorm)(float *out, float *mean, float *rstd, const float *x, const float *w,
+                          const float *b, int64_t n, int64_t C);
+    /* out[j] = bias[j] (0 if bias is NULL) + sum_i x[i] W[i,j] for columns j0 <= j < j1 of
+       W[C,OC] (LMS_W_IN_OUT) */
+    void (*dec_gemv_in_out)(float *out, const float *x, const float *W, const float *bias,
+                            int64_t C, int64_t OC, int64_t j0, int64_t j1);
+    /* out[r] = sum_i W[r,i] x[i] for rows r0 <= r < r1 of W[R,C] (LMS_W_OUT_IN: the output layer) */
+    void (*dec_gemv_out_in)(float *out, const float *x, const float *W, int64_t C, int64_t r0,
+                            int64_t r1);
+    /* One head of causal attention for the newest position over n >= 1 cached positions:
+       att[u] = softmax_u(q · k_u / sqrt(hs)) for u < n, y[hs] = sum_u att[u] v_u, where
+       k_u = kc + u·ld and v_u = vc + u·ld (ld: the cache's row stride in floats). att[n] is
+       overwritten (the probabilities). */
+    void (*dec_attention)(float *y, float *att, const float *q, const float *kc, const float *vc,
+                          int64_t n, int64_t hs, int64_t ld);
+    void (*dec_gelu)(float *out, const float *x, int64_t n);             /* as gelu_fwd */
+    void (*dec_add)(float *out, const float *a, const float *b, int64_t n); /* out = a + b */
+    /* The two products with W in the packed bfloat16 layout below (lms_bf16_pack), widened
+       exactly to fp32. dec_gemv_in_out_bf16 needs j0 a multiple of 32. NULL in a table without
+       bf16 decoding. */
+    void (*dec_gemv_in_out_bf16)(float *out, const float *x, const uint16_t *W, const float *bias,
+                                 int64_t C, int64_t OC, int64_t j0, int64_t j1);
+    void (*dec_gemv_out_in_bf16)(float *out, const float *x, const uint16_t *W, int64_t C,
+                                 int64_t r0, int64_t r1);
 } lms_ops;
 
 const lms_ops *lms_ops_reference(void); /* always available */
-const lms_ops *lms_ops_fast(void);      /* the optimized table for this CPU (may equal reference) */
+const lms_ops *lms_ops_generic(void);   /* always available: the portable optimized table */
+const lms_ops *lms_ops_avx512(void);    /* NULL unless built with AVX-512 and the CPU has it */
+const lms_ops *lms_ops_fast(void);      /* avx512 where available, else generic */
 const lms_ops *lms_ops_get(void);       /* fast unless the reference is forced (core/cpu.h) */
+/* The tables usable on this machine, reference first: fills out[0..cap) and returns how many
+   there are (at most 4). */
+int lms_ops_all(const lms_ops **out, int cap);
+
+/* Run the batch ops with n OpenMP threads: returns the current count for lms_ops_threads_end,
+   which restores it. n <= 0 changes nothing (and lms_ops_threads_end(0) does nothing). This is
+   how a model's own thread count (lms_gpt_set_backend) applies to the calls made for it. */
+int lms_ops_threads_begin(int n);
+void lms_ops_threads_end(int prev);
+
+/* ---- the packed bfloat16 layout of the dec_*_bf16 ops -------------------------------------
+   Each row of n values is padded with zeros to lms_bf16_row(n) (a multiple of 32) and stored in
+   groups of 32 as 16 32-bit words, word k holding value k in its low half and value 16+k in its
+   high half, so that one shift and one mask widen a group into two fp32 vectors in natural
+   order. Packing happens on the host. */
+
+/* fp32 -> bfloat16, round to nearest even (finite inputs) */
+static inline uint16_t lms_bf16_from_f32(float f) {
+    union { float f; uint32_t u; } v = {f};
+    return (uint16_t)((v.u + 0x7FFFu + ((v.u >> 16) & 1u)) >> 16);
+}
+static inline float lms_bf16_to_f32(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
+static inline int64_t lms_bf16_row(int64_t n) { return (n + 31) / 32 * 32; }
+/* value e of a packed row */
+static inline float lms_bf16_packed_at(const uint16_t *row, int64_t e) {
+    int64_t g = e / 32, k = e % 32;
+    return lms_bf16_to_f32(row[32 * g + (k < 16 ? 2 * k : 2 * (k - 16) + 1)]);
+}
+/* dst[R * lms_bf16_row(n)] = src[R, n] packed */
+void lms_bf16_pack(uint16_t *dst, const float *src, int64_t R, int64_t n);
 
 #endif

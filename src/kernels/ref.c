@@ -1,6 +1,7 @@
 /* ref.c — the portable reference kernels: plain single-threaded loops, written to be read and
  * trusted, not to be fast. They are the oracle every optimized kernel is tested against and the
- * table used when LMS_FORCE_REFERENCE=1.
+ * table used when LMS_FORCE_REFERENCE=1 (training, scoring and decoding alike). Memory is the
+ * host's (host.h).
  *
  * Numerics: every dot product and every reduction (means, variances, softmax sums, column sums)
  * accumulates in double and rounds once to float, so the reference is as close to exact as an
@@ -14,6 +15,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
+#include "kernels/host.h"
 #include "kernels/kernels.h"
 
 #define LN_EPS 1e-5
@@ -299,8 +301,86 @@ static void ref_adamw(float *p, const float *g, float *m, float *v, int64_t n, f
     }
 }
 
+static float ref_global_norm(const float *g, int64_t n) {
+    if (n <= 0) return 0.0f;
+    int64_t chunk = lms_norm_chunk(n);
+    double s = 0.0;
+    for (int64_t lo = 0; lo < n; lo += chunk) s += lms_norm_chunk_sum(g, lo, lo + chunk < n ? lo + chunk : n);
+    return (float)sqrt(s);
+}
+
+static void ref_scale(float *x, float a, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] *= a;
+}
+
+/* ---- decoding (one token) */
+
+static void ref_dec_gemv_in_out(float *out, const float *x, const float *W, const float *bias, int64_t C,
+                                int64_t OC, int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; j++) {
+        double s = bias ? bias[j] : 0.0;
+        for (int64_t i = 0; i < C; i++) s += (double)x[i] * W[i * OC + j];
+        out[j] = (float)s;
+    }
+}
+
+static void ref_dec_gemv_out_in(float *out, const float *x, const float *W, int64_t C, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+        double s = 0.0;
+        for (int64_t i = 0; i < C; i++) s += (double)W[r * C + i] * x[i];
+        out[r] = (float)s;
+    }
+}
+
+static void ref_dec_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, const float *bias, int64_t C,
+                                     int64_t OC, int64_t j0, int64_t j1) {
+    int64_t np = lms_bf16_row(OC);
+    for (int64_t j = j0; j < j1; j++) {
+        double s = bias ? bias[j] : 0.0;
+        for (int64_t i = 0; i < C; i++) s += (double)x[i] * lms_bf16_packed_at(W + i * np, j);
+        out[j] = (float)s;
+    }
+}
+
+static void ref_dec_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, int64_t C, int64_t r0,
+                                     int64_t r1) {
+    int64_t np = lms_bf16_row(C);
+    for (int64_t r = r0; r < r1; r++) {
+        double s = 0.0;
+        for (int64_t i = 0; i < C; i++) s += (double)lms_bf16_packed_at(W + r * np, i) * x[i];
+        out[r] = (float)s;
+    }
+}
+
+static double ref_dot(const float *a, const float *b, int64_t n) {
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+static void ref_dec_attention(float *y, float *att, const float *q, const float *kc, const float *vc, int64_t n,
+                              int64_t hs, int64_t ld) {
+    double scale = 1.0 / sqrt((double)hs), mx = -INFINITY, sum = 0.0;
+    for (int64_t u = 0; u < n; u++) {
+        double s = ref_dot(q, kc + u * ld, hs) * scale;
+        if (s > mx) mx = s;
+    }
+    for (int64_t u = 0; u < n; u++) { /* scores recomputed in double rather than stored as float */
+        double e = exp(ref_dot(q, kc + u * ld, hs) * scale - mx);
+        sum += e;
+        att[u] = (float)e;
+    }
+    for (int64_t u = 0; u < n; u++) att[u] = (float)(att[u] / sum);
+    for (int64_t i = 0; i < hs; i++) {
+        double s = 0.0;
+        for (int64_t u = 0; u < n; u++) s += (double)att[u] * vc[u * ld + i];
+        y[i] = (float)s;
+    }
+}
+
 static const lms_ops ref_ops = {
     .name = "reference",
+    LMS_HOST_MEMORY_OPS,
     .encoder_fwd = ref_encoder_fwd,
     .encoder_bwd = ref_encoder_bwd,
     .layernorm_fwd = ref_layernorm_fwd,
@@ -315,6 +395,16 @@ static const lms_ops ref_ops = {
     .xent_fwd_bwd = ref_xent_fwd_bwd,
     .xent_fwd = ref_xent_fwd,
     .adamw = ref_adamw,
+    .global_norm = ref_global_norm,
+    .scale = ref_scale,
+    .dec_layernorm = ref_layernorm_fwd,
+    .dec_gemv_in_out = ref_dec_gemv_in_out,
+    .dec_gemv_out_in = ref_dec_gemv_out_in,
+    .dec_attention = ref_dec_attention,
+    .dec_gelu = ref_gelu_fwd,
+    .dec_add = ref_residual_fwd,
+    .dec_gemv_in_out_bf16 = ref_dec_gemv_in_out_bf16,
+    .dec_gemv_out_in_bf16 = ref_dec_gemv_out_in_bf16,
 };
 
 const lms_ops *lms_ops_reference(void) { return &ref_ops; }

@@ -1,6 +1,7 @@
 /* checkpoint.c — GPT-2 checkpoints on top of safetensors.c and the model's tensor table:
  * lmscope model files, Hugging Face GPT-2 model.safetensors + config.json, llm.c gpt2_*.bin
- * (read and write), and AdamW state files. See checkpoint.h for the formats.
+ * (read and write), and the AdamW state file format (its buffers come from optim/optim_io.c: model/
+ * does not depend on optim/). See checkpoint.h for the formats.
  *
  * Loading validates everything before it copies anything: each of the model's tensors must be
  * present exactly once with exactly the shape the config implies, and no tensor may be left over
@@ -20,7 +21,6 @@
 
 #include "core/fileio.h"
 #include "model/safetensors.h"
-#include "optim/optim.h"
 
 #define FORMAT_VERSION "1"
 
@@ -702,14 +702,11 @@ lms_status lms_checkpoint_read_metadata(const char *path_in, char **metadata_jso
 }
 
 /* ------------------------------------------------------------------ optimizer state */
+/* The file format only: optim/optim_io.c owns the optimizer and hands over its two moment buffers. */
 
-lms_status lms_checkpoint_save_optim(const char *path, const lms_adamw *o, const lms_gpt *m,
-                                     const char *metadata_json, lms_err *err) {
-    if (lms_adamw_num_params(o) != lms_gpt_num_params(m))
-        return lms_errf(err, LMS_ERR_ARG, "the optimizer has %lld moments per buffer but the model %lld parameters; they do not belong together",
-                        (long long)lms_adamw_num_params(o), (long long)lms_gpt_num_params(m));
-    lms_adamw *ow = (lms_adamw *)o; /* lms_adamw_m/_v are not const; only read here */
-    const float *bufs[2] = {lms_adamw_m(ow), lms_adamw_v(ow)};
+lms_status lms_checkpoint_save_moments(const char *path, const lms_gpt *m, const float *m1, const float *m2,
+                                       int64_t step, const char *optim_json, const char *metadata_json, lms_err *err) {
+    const float *bufs[2] = {m1, m2};
     const char *pre[2] = {"m.", "v."};
     lms_st_writer *w;
     lms_status s = lms_st_writer_create(&w, err);
@@ -721,15 +718,12 @@ lms_status lms_checkpoint_save_optim(const char *path, const lms_adamw *o, const
             snprintf(name, sizeof name, "%s%s", pre[b], ti->name);
             s = lms_st_writer_add(w, name, LMS_ST_F32, ti->ndim, ti->shape, bufs[b] + ti->offset, err);
         }
-    char buf[256];
-    const lms_adamw_config *ac = lms_adamw_get_config(o);
+    char buf[64];
     if (!s) s = lms_st_writer_set_metadata(w, "lmscope.format", "adamw", err);
     if (!s) s = lms_st_writer_set_metadata(w, "lmscope.format_version", FORMAT_VERSION, err);
-    snprintf(buf, sizeof buf, "%lld", (long long)lms_adamw_t(o));
+    snprintf(buf, sizeof buf, "%lld", (long long)step);
     if (!s) s = lms_st_writer_set_metadata(w, "step", buf, err);
-    snprintf(buf, sizeof buf, "{\"lr\":%.9g,\"beta1\":%.9g,\"beta2\":%.9g,\"eps\":%.9g,\"weight_decay\":%.9g}",
-             ac->lr, ac->beta1, ac->beta2, ac->eps, ac->weight_decay);
-    if (!s) s = lms_st_writer_set_metadata(w, "lmscope.adamw_config", buf, err); /* informational */
+    if (!s) s = lms_st_writer_set_metadata(w, "lmscope.adamw_config", optim_json, err); /* informational */
     if (!s) s = put_config(w, lms_gpt_get_config(m), err);
     if (!s) s = put_caller_metadata(w, metadata_json, err);
     if (!s) s = lms_st_writer_write(w, path, err);
@@ -737,8 +731,8 @@ lms_status lms_checkpoint_save_optim(const char *path, const lms_adamw *o, const
     return s;
 }
 
-lms_status lms_checkpoint_load_optim(const char *path, lms_adamw *o, const lms_gpt *m, char **metadata_json,
-                                     lms_err *err) {
+lms_status lms_checkpoint_load_moments(const char *path, const lms_gpt *m, float *m1, float *m2, int64_t n_moments,
+                                       int64_t *step_out, char **metadata_json, lms_err *err) {
     if (metadata_json) *metadata_json = NULL;
     lms_checkpoint_kind kind;
     lms_st_reader *r;
@@ -766,20 +760,20 @@ lms_status lms_checkpoint_load_optim(const char *path, lms_adamw *o, const lms_g
     if (!s) s = meta_i64(r, "step", 0, INT64_MAX, &step, path, err);
     if (!s) s = locate(m, r, "m.", 0, src, path, hint, err);
     if (!s) s = locate(m, r, "v.", 0, src + n, path, hint, err);
-    if (!s && lms_adamw_num_params(o) != lms_gpt_num_params(m))
+    if (!s && n_moments != lms_gpt_num_params(m))
         s = lms_errf(err, LMS_ERR_ARG, "the optimizer was created for a model with %lld parameters, not this one (%lld)",
-                     (long long)lms_adamw_num_params(o), (long long)lms_gpt_num_params(m));
+                     (long long)n_moments, (long long)lms_gpt_num_params(m));
     if (!s) {
         const char *pre[2] = {"m.", "v."};
         const lms_st_tensor *x = unexpected(m, r, pre, 2, 0);
         if (x) s = lms_errf(err, LMS_ERR_MISMATCH, "%s: unexpected tensor '%.200s'; %s", path, x->name, hint);
     }
     if (!s && metadata_json) s = caller_metadata_json(r, 1, &meta, path, err);
-    if (!s) { /* everything checked: only now touch o */
-        float *bufs[2] = {lms_adamw_m(o), lms_adamw_v(o)};
+    if (!s) { /* everything checked: only now touch the buffers */
+        float *bufs[2] = {m1, m2};
         for (int b = 0; b < 2; b++)
             for (int i = 0; i < n; i++) lms_st_read_f32(src[b * n + i], bufs[b] + lms_gpt_tensor(m, i)->offset);
-        lms_adamw_set_t(o, step);
+        *step_out = step;
         if (metadata_json) *metadata_json = meta;
     }
     free(src);

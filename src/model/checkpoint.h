@@ -1,5 +1,6 @@
 /* checkpoint.h — GPT-2 checkpoints: save and load lmscope models, load real GPT-2 weights from
- * Hugging Face and llm.c files, save and load AdamW state for exact resume.
+ * Hugging Face and llm.c files, and the file format of AdamW state for exact resume (the optimizer
+ * itself saves and loads through optim/optim.h: lms_adamw_save, lms_adamw_load).
  *
  * Formats (docs/formats.md, "Checkpoints", has the full description):
  *   lmscope     safetensors (safetensors.h) with every parameter as F32 under its Hugging Face
@@ -34,11 +35,11 @@
  *   if (lms_checkpoint_load(&m, "gpt2/model.safetensors", &err)) { fprintf(stderr, "%s\n", err.msg); ... }
  *   ...train...
  *   lms_checkpoint_save("run/ckpt.safetensors", m, "{\"tokenizer_hash\":\"ab12...\",\"tokens\":1000000}", &err);
- *   lms_checkpoint_save_optim("run/ckpt.optim.safetensors", opt, m, "{\"loader\":{...}}", &err);
+ *   lms_adamw_save("run/ckpt.optim.safetensors", opt, m, "{\"loader\":{...}}", &err);  // optim/optim.h
  *   // resume:
  *   lms_checkpoint_load(&m, "run/ckpt.safetensors", &err);
  *   lms_adamw_create(&opt, m, &acfg, &err);
- *   char *meta; lms_checkpoint_load_optim("run/ckpt.optim.safetensors", opt, m, &meta, &err); ... free(meta);
+ *   char *meta; lms_adamw_load("run/ckpt.optim.safetensors", opt, m, &meta, &err); ... free(meta);
  *
  * Every function returns LMS_OK or a status with err naming the file, the tensor and what to do.
  * Writers are crash-safe (a temporary renamed over the target): on failure no file, and no
@@ -53,8 +54,6 @@
 
 #include "core/status.h"
 #include "model/gpt.h"
-
-typedef struct lms_adamw lms_adamw; /* optim/optim.h */
 
 #define LMS_LLMC_MAGIC 20240326
 
@@ -94,16 +93,20 @@ lms_status lms_checkpoint_save_hf_config(const char *path, const lms_gpt_config 
  * to a multiple of 128, matrices transposed to [out, in]) that llm.c's train_gpt2 can load. */
 lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err *err);
 
-/* Write the AdamW moments m and v (same layout as m's parameters), the step count, the model
- * config and the caller's metadata to path. o is only read. */
-lms_status lms_checkpoint_save_optim(const char *path, const lms_adamw *o, const lms_gpt *m,
-                                     const char *metadata_json, lms_err *err);
+/* The optimizer-state file (format above) as buffers: optim/optim_io.c (lms_adamw_save /
+ * lms_adamw_load) owns the optimizer and calls these; model/ does not depend on optim/.
+ * Save: m1 and m2 (the first and second moments, each in m's parameter layout, host memory), the
+ * step count, optim_json (the optimizer's config as a JSON object text, stored as
+ * "lmscope.adamw_config", informational), the model config and the caller's metadata. */
+lms_status lms_checkpoint_save_moments(const char *path, const lms_gpt *m, const float *m1, const float *m2,
+                                       int64_t step, const char *optim_json, const char *metadata_json, lms_err *err);
 
-/* Read an optimizer file into o (created for m with lms_adamw_create): checks that its config and
- * every m./v. tensor shape match m (LMS_ERR_MISMATCH naming the tensor otherwise), copies the
- * moments and sets the step count. metadata_json (may be NULL): receives the caller metadata as
- * JSON object text, malloc'd, caller frees. On failure o is unchanged. */
-lms_status lms_checkpoint_load_optim(const char *path, lms_adamw *o, const lms_gpt *m, char **metadata_json,
-                                     lms_err *err);
+/* Load: checks that the file's config and every m./v. tensor shape match m (LMS_ERR_MISMATCH naming
+ * the tensor otherwise) and that n_moments (the length of m1 and m2) is m's parameter count
+ * (LMS_ERR_ARG), then copies the moments into m1 and m2 (host memory) and sets *step.
+ * metadata_json (may be NULL): receives the caller metadata as JSON object text, malloc'd, caller
+ * frees. On failure nothing is written. */
+lms_status lms_checkpoint_load_moments(const char *path, const lms_gpt *m, float *m1, float *m2, int64_t n_moments,
+                                       int64_t *step, char **metadata_json, lms_err *err);
 
 #endif

@@ -15,6 +15,11 @@
  * which is only needed after the logits' gradient has been consumed.
  * WORK = max(B·T·V, B·T·(8C) + B·NH·T²) floats.
  *
+ * Backend: every buffer comes from the model's kernel table (buf_alloc) and is only touched through
+ * it: the ops, buf_memset for the zeroing the backward needs, copy_h2d for token ids and targets
+ * (validated on the host first), copy_d2h for the per-token losses (kept in a host array, whose
+ * mean is the returned loss). The table's batch ops run with the model's thread count.
+ *
  * Leaves out: threading (inside the kernels), dropout, recomputation, mixed precision.
  */
 #include "model/gpt.h"
@@ -45,6 +50,8 @@ enum {
 
 struct lms_gpt {
     lms_gpt_config cfg;
+    const lms_ops *K;       /* the backend: every op and every buffer */
+    int threads;            /* OpenMP threads for K's batch ops; 0: the process's */
     int ntensors;
     lms_tensor_info *tensors;
     int64_t nparams;
@@ -53,6 +60,7 @@ struct lms_gpt {
     float *acts;
     size_t acts_floats;
     int planB, planT;
+    float *h_losses;        /* [planB * planT], host: the last forward's per-token losses */
     size_t off[A_COUNT];    /* region offsets in floats */
     size_t stride[A_COUNT]; /* per-layer slice stride in floats (0 for global regions) */
     /* state of the last forward */
@@ -111,12 +119,17 @@ static void add_tensor(lms_gpt *m, int *i, size_t *off, const char *name, int nd
     *off += (size_t)t->numel;
 }
 
-static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads, lms_err *err) {
+static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads, const lms_ops *ops, int threads,
+                         lms_err *err) {
     *out = NULL;
+    if (!ops) return lms_errf(err, LMS_ERR_ARG, "no kernel table given for the model");
+    if (threads < 0) return lms_errf(err, LMS_ERR_ARG, "thread count %d: use >= 1, or 0 for the process's", threads);
     if (lms_gpt_config_check(c, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
     lms_gpt *m = calloc(1, sizeof *m);
     if (!m) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating a model");
     m->cfg = *c;
+    m->K = ops;
+    m->threads = threads;
     int L = c->n_layer;
     int64_t C = c->n_embd;
     m->ntensors = 2 + P_PER_LAYER * L + 2;
@@ -153,7 +166,7 @@ static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads,
     LMS_ASSERT(i == m->ntensors);
     m->nparams = (int64_t)off;
     LMS_ASSERT(m->nparams == lms_gpt_config_num_params(c));
-    m->params = lms_alloc(off * sizeof(float), err);
+    m->params = m->K->buf_alloc(off * sizeof(float), err);
     if (!m->params || (with_grads && lms_gpt_alloc_grads(m, err) != LMS_OK)) {
         lms_gpt_free(m);
         return err ? lms_err_prefix(err, "creating a model with %lld parameters: ", (long long)off) : LMS_ERR_NOMEM;
@@ -162,26 +175,47 @@ static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads,
     return LMS_OK;
 }
 
-lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) { return create(out, c, 1, err); }
+lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
+    return create(out, c, 1, lms_ops_get(), 0, err);
+}
 lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err) {
-    return create(out, c, 0, err);
+    return create(out, c, 0, lms_ops_get(), 0, err);
+}
+lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads, lms_err *err) {
+    return create(out, c, 0, ops, threads, err);
 }
 
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err) {
     if (m->grads) return LMS_OK;
-    m->grads = lms_alloc((size_t)m->nparams * sizeof(float), err);
+    m->grads = m->K->buf_alloc((size_t)m->nparams * sizeof(float), err);
     if (!m->grads) return err ? lms_err_prefix(err, "gradient buffer for %lld parameters: ", (long long)m->nparams) : LMS_ERR_NOMEM;
     return LMS_OK;
 }
 
 void lms_gpt_free(lms_gpt *m) {
     if (!m) return;
-    lms_free(m->params);
-    lms_free(m->grads);
-    lms_free(m->acts);
+    m->K->buf_free(m->params);
+    m->K->buf_free(m->grads);
+    m->K->buf_free(m->acts);
+    free(m->h_losses);
     free(m->tensors);
     free(m);
 }
+
+lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err) {
+    if (!ops) return lms_errf(err, LMS_ERR_ARG, "no kernel table given for the model");
+    if (threads < 0) return lms_errf(err, LMS_ERR_ARG, "thread count %d: use >= 1, or 0 for the process's", threads);
+    if (ops->device != m->K->device)
+        return lms_errf(err, LMS_ERR_ARG,
+                        "kernel table '%s' keeps its buffers in %s memory but the model's are in %s memory "
+                        "(table '%s'); create the model with that backend instead of switching",
+                        ops->name, ops->device ? "device" : "host", m->K->device ? "device" : "host", m->K->name);
+    m->K = ops;
+    m->threads = threads;
+    return LMS_OK;
+}
+const lms_ops *lms_gpt_ops(const lms_gpt *m) { return m->K; }
+int lms_gpt_threads(const lms_gpt *m) { return m->threads; }
 
 const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m) { return &m->cfg; }
 int lms_gpt_num_tensors(const lms_gpt *m) { return m->ntensors; }
@@ -276,10 +310,17 @@ lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err) {
     if (!act_sizes(&m->cfg, B, T, sz, &total))
         return lms_errf(err, LMS_ERR_ARG, "batch %d x %d is too large for this model's activations; "
                         "use a smaller batch (and gradient accumulation) or a shorter sequence", B, T);
-    float *a = lms_alloc(total * sizeof(float), err);
-    if (!a) return err ? lms_err_prefix(err, "planning activations for batch %d x %d: ", B, T) : LMS_ERR_NOMEM;
-    lms_free(m->acts);
+    float *a = m->K->buf_alloc(total * sizeof(float), err);
+    float *hl = a ? calloc((size_t)B * (size_t)T, sizeof(float)) : NULL;
+    if (!hl) {
+        m->K->buf_free(a);
+        if (a) lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        return err ? lms_err_prefix(err, "planning activations for batch %d x %d: ", B, T) : LMS_ERR_NOMEM;
+    }
+    m->K->buf_free(m->acts);
+    free(m->h_losses);
     m->acts = a;
+    m->h_losses = hl;
     m->acts_floats = total;
     m->planB = B;
     m->planT = T;
@@ -303,16 +344,15 @@ static inline float *grd(lms_gpt *m, int i) { return m->grads + m->tensors[i].of
 float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
     LMS_ASSERT(m->acts && "call lms_gpt_plan before lms_gpt_forward");
     LMS_ASSERT(B >= 1 && T >= 1 && B <= m->planB && T <= m->planT);
-    const lms_ops *K = lms_ops_get();
+    const lms_ops *K = m->K;
     const int L = m->cfg.n_layer, V = m->cfg.vocab_size;
     const int64_t C = m->cfg.n_embd, NH = m->cfg.n_head, N = (int64_t)B * T;
     m->B = B;
     m->T = T;
+    for (int64_t i = 0; i < N; i++) LMS_ASSERT(inputs[i] >= 0 && inputs[i] < V);
+    int prev_threads = lms_ops_threads_begin(m->threads);
     int32_t *tok = (int32_t *)act(m, A_TOKENS, 0);
-    for (int64_t i = 0; i < N; i++) {
-        LMS_ASSERT(inputs[i] >= 0 && inputs[i] < V);
-        tok[i] = inputs[i];
-    }
+    K->copy_h2d(tok, inputs, (size_t)N * sizeof(int32_t));
     float *work = act(m, A_WORK, 0);
     K->encoder_fwd(act(m, A_RES0, 0), tok, par(m, 0), par(m, 1), B, T, C);
     for (int l = 0; l < L; l++) {
@@ -339,18 +379,23 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
                      par(m, f), par(m, f + 1), N, C);
     K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN); /* logits [N,V] */
     m->have_targets = 0;
-    if (!targets) return 0.0f;
+    if (!targets) {
+        lms_ops_threads_end(prev_threads);
+        return 0.0f;
+    }
     int32_t *tgt = (int32_t *)act(m, A_TARGETS, 0);
     int64_t nv = 0;
     for (int64_t i = 0; i < N; i++) {
         LMS_ASSERT(targets[i] < V);
-        tgt[i] = targets[i];
         nv += targets[i] >= 0;
     }
+    K->copy_h2d(tgt, targets, (size_t)N * sizeof(int32_t));
     float *losses = act(m, A_LOSSES, 0);
     K->xent_fwd(losses, work, tgt, N, V);
+    K->copy_d2h(m->h_losses, losses, (size_t)N * sizeof(float));
+    lms_ops_threads_end(prev_threads);
     double s = 0.0;
-    for (int64_t i = 0; i < N; i++) s += losses[i];
+    for (int64_t i = 0; i < N; i++) s += m->h_losses[i];
     m->n_valid = nv;
     m->have_targets = 1;
     return nv ? (float)(s / (double)nv) : 0.0f;
@@ -358,7 +403,7 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
 
 void lms_gpt_zero_grad(lms_gpt *m) {
     LMS_ASSERT(m->grads && "no gradient buffer: lms_gpt_plan or lms_gpt_alloc_grads first");
-    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    m->K->buf_memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
 }
 
 void lms_gpt_backward(lms_gpt *m, float loss_scale) {
@@ -366,7 +411,8 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     m->have_targets = 0;
     LMS_ASSERT(m->grads);
     if (m->n_valid == 0) return; /* every target ignored: the loss is the constant 0 */
-    const lms_ops *K = lms_ops_get();
+    const lms_ops *K = m->K;
+    int prev_threads = lms_ops_threads_begin(m->threads);
     const int L = m->cfg.n_layer, V = m->cfg.vocab_size, B = m->B, T = m->T;
     const int64_t C = m->cfg.n_embd, NH = m->cfg.n_head, N = (int64_t)B * T;
     const int32_t *tok = (const int32_t *)act(m, A_TOKENS, 0), *tgt = (const int32_t *)act(m, A_TARGETS, 0);
@@ -375,9 +421,9 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     /* Logits -> dlogits in place. Its losses (equal to the forward's) go to dres, scratch here. */
     K->xent_fwd_bwd(dres, work, tgt, N, V, (float)((double)loss_scale / (double)m->n_valid));
     int f = m->ntensors - 2;
-    memset(dln, 0, (size_t)(N * C) * sizeof(float));
+    K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float));
     K->matmul_bwd(dln, grd(m, 0), NULL, work, act(m, A_LNF, 0), par(m, 0), N, C, V, LMS_W_OUT_IN);
-    memset(dres, 0, (size_t)(N * C) * sizeof(float));
+    K->buf_memset(dres, 0, (size_t)(N * C) * sizeof(float));
     K->layernorm_bwd(dres, grd(m, f), grd(m, f + 1), dln, act(m, A_RES3, L - 1), par(m, f), act(m, A_LNF_MEAN, 0),
                      act(m, A_LNF_RSTD, 0), N, C);
     /* dlogits are dead from here: the work region becomes the per-layer scratch */
@@ -385,33 +431,34 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     for (int l = L - 1; l >= 0; l--) {
         const float *x = l == 0 ? act(m, A_RES0, 0) : act(m, A_RES3, l - 1);
         /* dres holds d loss / d res3 (the layer's output) */
-        memset(w0, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch_gelu */
+        K->buf_memset(w0, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch_gelu */
         K->matmul_bwd(w0, grd(m, tix(l, P_FCPROJ_W)), grd(m, tix(l, P_FCPROJ_B)), dres, act(m, A_FCH_GELU, l),
                       par(m, tix(l, P_FCPROJ_W)), N, 4 * C, C, LMS_W_IN_OUT);
-        memset(w1, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch */
+        K->buf_memset(w1, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch */
         K->gelu_bwd(w1, act(m, A_FCH, l), w0, N * 4 * C);
-        memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln2 */
+        K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln2 */
         K->matmul_bwd(dln, grd(m, tix(l, P_FC_W)), grd(m, tix(l, P_FC_B)), w1, act(m, A_LN2, l),
                       par(m, tix(l, P_FC_W)), N, C, 4 * C, LMS_W_IN_OUT);
         /* residual: d res2 = d res3 + the LayerNorm path, accumulated into dres */
         K->layernorm_bwd(dres, grd(m, tix(l, P_LN2_W)), grd(m, tix(l, P_LN2_B)), dln, act(m, A_RES2, l),
                          par(m, tix(l, P_LN2_W)), act(m, A_LN2_MEAN, l), act(m, A_LN2_RSTD, l), N, C);
-        memset(w1, 0, (size_t)(N * C) * sizeof(float)); /* d atty */
+        K->buf_memset(w1, 0, (size_t)(N * C) * sizeof(float)); /* d atty */
         K->matmul_bwd(w1, grd(m, tix(l, P_PROJ_W)), grd(m, tix(l, P_PROJ_B)), dres, act(m, A_ATTY, l),
                       par(m, tix(l, P_PROJ_W)), N, C, C, LMS_W_IN_OUT);
-        memset(w0, 0, (size_t)(3 * N * C) * sizeof(float)); /* d qkv */
+        K->buf_memset(w0, 0, (size_t)(3 * N * C) * sizeof(float)); /* d qkv */
         K->attention_bwd(w0, datt, w1, act(m, A_QKV, l), act(m, A_ATT, l), B, T, C, NH);
-        memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln1 */
+        K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln1 */
         K->matmul_bwd(dln, grd(m, tix(l, P_ATTN_W)), grd(m, tix(l, P_ATTN_B)), w0, act(m, A_LN1, l),
                       par(m, tix(l, P_ATTN_W)), N, C, 3 * C, LMS_W_IN_OUT);
         K->layernorm_bwd(dres, grd(m, tix(l, P_LN1_W)), grd(m, tix(l, P_LN1_B)), dln, x, par(m, tix(l, P_LN1_W)),
                          act(m, A_LN1_MEAN, l), act(m, A_LN1_RSTD, l), N, C);
     }
     K->encoder_bwd(grd(m, 0), grd(m, 1), dres, tok, B, T, C);
+    lms_ops_threads_end(prev_threads);
 }
 
 const float *lms_gpt_logits(const lms_gpt *m) { return m->acts ? act(m, A_WORK, 0) : NULL; }
-const float *lms_gpt_losses(const lms_gpt *m) { return m->acts ? act(m, A_LOSSES, 0) : NULL; }
+const float *lms_gpt_losses(const lms_gpt *m) { return m->h_losses; }
 
 double lms_gpt_flops_per_token(const lms_gpt_config *c, int T) {
     double C = c->n_embd, L = c->n_layer, V = c->vocab_size;

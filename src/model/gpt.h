@@ -3,8 +3,10 @@
  * The model owns three aligned buffers, each allocated once: parameters, gradients (same layout
  * as the parameters, in the tensor-table order below) and activations (planned by
  * lms_gpt_plan for at most B x T tokens from a pure size table). Nothing is allocated inside
- * forward or backward. All math goes through the op table of kernels/kernels.h (lms_ops_get()),
- * so optimized kernels speed the model up without touching this module.
+ * forward or backward. All math, and every touch of the model's buffers, goes through the model's
+ * own kernel table (kernels/kernels.h; lms_ops_get() unless lms_gpt_set_backend chose another, with
+ * the model's thread count), so optimized kernels, and later a device backend, run the model
+ * without changes to this module (docs/backends.md).
  *
  * Architecture (GPT-2): token + position embedding; per layer a pre-LayerNorm causal
  * self-attention block and a pre-LayerNorm MLP (c_fc, tanh-GELU, c_proj), each added to the
@@ -24,7 +26,7 @@
  *       float loss = lms_gpt_forward(m, inputs[a], targets[a], B, T);
  *       lms_gpt_backward(m, 1.0f / accum);
  *   }
- *   lms_grad_clip(lms_gpt_grads(m), lms_gpt_num_params(m), 1.0f);  // optim/optim.h
+ *   lms_grad_clip_gpt(m, 1.0f);                     // optim/optim.h
  *   lms_adamw_step(opt, m, lr);
  *   lms_gpt_free(m);
  *
@@ -38,6 +40,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "kernels/kernels.h"
 
 typedef struct {
     int n_layer;    /* transformer blocks, >= 1 */
@@ -84,8 +87,27 @@ lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
 /* The same without the gradient buffer (scoring, sampling: weights only; lms_gpt_grads is NULL).
    lms_gpt_plan (a training plan) or lms_gpt_alloc_grads adds it later. Checkpoints load this way. */
 lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
+/* The same as lms_gpt_create_weights on a given backend (kernel table and thread count, as
+   lms_gpt_set_backend) from the start: the only way onto a table whose buffers are not in host
+   memory (ops->device = 1). LMS_ERR_ARG also for ops NULL or threads < 0. */
+lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads,
+                             lms_err *err);
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err); /* no-op when present; LMS_ERR_NOMEM */
 void lms_gpt_free(lms_gpt *m); /* NULL is fine */
+
+/* The model's backend: the kernel table through which everything that runs on this model computes
+   and touches its buffers (forward, backward, scoring, decoding, the optimizer step, gradient
+   clipping), and the OpenMP thread count its batch ops use (threads 0: the process's, as set by
+   lms_cpu_set_threads; decoding states started later use it too). A model starts with
+   lms_ops_get() and 0 (or what lms_gpt_create_on was given). The buffers stay where they are, so
+   ops must keep the memory of the current table (the same ops->device; every CPU table shares
+   host memory): LMS_ERR_ARG otherwise, or for ops NULL or threads < 0, and the model is
+   unchanged. Scorers and optimizers compute with the
+   model's current table and threads; a decoding state keeps the table and thread count it was
+   created with (its helper threads start then). */
+lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
+const lms_ops *lms_gpt_ops(const lms_gpt *m);
+int lms_gpt_threads(const lms_gpt *m); /* 0: the process's thread count */
 
 const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m);
 int lms_gpt_num_tensors(const lms_gpt *m);                                     /* 2 + 12 L + 2 */
@@ -130,8 +152,11 @@ void lms_gpt_zero_grad(lms_gpt *m);
    Overwrites the logits with scratch. */
 void lms_gpt_backward(lms_gpt *m, float loss_scale);
 
-const float *lms_gpt_logits(const lms_gpt *m); /* [B,T,V] of the last forward, until backward */
-const float *lms_gpt_losses(const lms_gpt *m); /* [B,T] per-token losses of the last forward with targets */
+/* [B,T,V] of the last forward, until backward; in the table's memory (host memory for every CPU
+   table; a device table's caller copies it out with copy_d2h). */
+const float *lms_gpt_logits(const lms_gpt *m);
+/* [B,T] per-token losses of the last forward with targets: a host copy, owned by m. */
+const float *lms_gpt_losses(const lms_gpt *m);
 
 /* Exact training FLOPs per token for sequences of length T (forward + backward), counting only
    matrix products, each as 2·m·n·k in the forward and twice that in the backward (gradients

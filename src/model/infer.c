@@ -6,12 +6,15 @@
  *              layer each); per head: p = softmax(q·K[0..pos]ᵀ / sqrt(hs)), y_h = p·V[0..pos];
  *              x += y·attn.c_proj + b; xn = ln_2(x); h = gelu(xn·c_fc + b); x += h·mlp.c_proj + b
  *   logits = ln_f(x)·wteᵀ
- * The step runs on nthr threads (OpenMP's count at create time): the caller's and nthr - 1 helper
+ * The step runs on nthr threads (fixed at create): the caller's and nthr - 1 helper
  * threads that live as long as the state and wait between steps by spinning briefly, then
  * sleeping on a futex (no fork/join per token). Matrix-vector products are split by output
  * columns (strips of 64, so each strip's accumulators stay in registers), attention by heads; each
  * thread normalizes the residual vector itself (C floats), so only 5 barriers a layer remain.
- * The vector loops come from kernels/fast_chunks.h (AVX-512 where the CPU has it).
+ * Every vector operation is a decoding op (dec_*) of the model's kernel table (kernels.h), so the
+ * reference table (LMS_FORCE_REFERENCE=1) covers decoding too; the optimized tables' decoding ops
+ * are their SIMD inner loops. The cache and the scratch come from the table's buf_alloc, cache rows
+ * are written with copy_d2d. nthr is the model's thread count (lms_gpt_threads), else OpenMP's.
  *
  * Optional bfloat16 weight copies (lms_infer_set_bf16) halve the bytes each step reads.
  *
@@ -33,7 +36,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
-#include "kernels/fast_chunks.h"
+#include "kernels/kernels.h"
 
 /* A barrier for the step's threads that spins briefly and then sleeps on a futex. A step has ~5
    barriers a layer and lasts ~100-300 µs, so waits are short when the cores are ours; but when other
@@ -94,7 +97,7 @@ struct lms_infer {
     float *stats;     /* [nthr, 32]: each thread's mean/rstd (padded to a cache line) */
     int nthr;         /* threads the scratch was sized for */
     size_t aC;        /* C rounded up to 16 floats */
-    const lms_fast_chunks *k;
+    const lms_ops *k; /* the model's table at create: every op, every buffer */
     step_barrier bar;
     /* helper threads (nthr - 1 of them), started at create and kept for the state's life */
     pthread_t *workers;
@@ -102,7 +105,7 @@ struct lms_infer {
     int nworkers;
     _Atomic int go, go_sleepers, quit; /* go: step generation (futex word) */
     int32_t token;                     /* the step's token, read by every thread */
-    uint16_t *wb; /* NULL, or packed bf16 copies (kernels/fast_chunks.h): per layer c_attn |
+    uint16_t *wb; /* NULL, or packed bf16 copies (kernels.h, lms_bf16_pack): per layer c_attn |
                      attn.c_proj | c_fc | mlp.c_proj, then wte */
     size_t wb_layer, wb_off[4], wb_wte; /* per-layer stride, offsets within a layer, wte's offset */
 };
@@ -172,7 +175,7 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     s->m = m;
     s->cfg = *c;
     s->max_T = max_T;
-    s->k = lms_fast_chunks_get();
+    s->k = lms_gpt_ops(m);
     int64_t L = c->n_layer, C = c->n_embd, V = c->vocab_size, NH = c->n_head;
     lms_status st;
     if ((st = find(m, "wte.weight", V * C, &s->off_wte, err)) != LMS_OK ||
@@ -190,18 +193,19 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
             if ((st = find(m, name, numel[i], &s->loff[l][i], err)) != LMS_OK) goto fail;
         }
     size_t cache = (size_t)L * (size_t)max_T * (size_t)C;
-    s->kcache = lms_alloc(cache * sizeof(float), err);
-    s->vcache = lms_alloc(cache * sizeof(float), err);
+    s->kcache = s->k->buf_alloc(cache * sizeof(float), err);
+    s->vcache = s->k->buf_alloc(cache * sizeof(float), err);
     size_t a = lms_align_floats((size_t)C), a3 = lms_align_floats((size_t)(3 * C)),
            a4 = lms_align_floats((size_t)(4 * C)), av = lms_align_floats((size_t)V),
            at = lms_align_floats((size_t)(NH * max_T));
-    s->nthr = omp_get_max_threads(); /* lms_cpu_set_threads before create */
+    s->nthr = lms_gpt_threads(m) > 0 ? lms_gpt_threads(m) : omp_get_max_threads(); /* lms_cpu_set_threads before create */
     if (C * C < 4096) s->nthr = 1;    /* tiny models: the barriers would cost more than the work */
+    if (s->k->device) s->nthr = 1;    /* a device table parallelises inside each op */
     if (s->nthr > 64) s->nthr = 64;
     s->aC = a;
-    float *scr = lms_alloc((3 * a + a3 + a4 + av + at + (size_t)s->nthr * (a + 32)) * sizeof(float), err);
+    float *scr = s->k->buf_alloc((3 * a + a3 + a4 + av + at + (size_t)s->nthr * (a + 32)) * sizeof(float), err);
     if (!s->kcache || !s->vcache || !scr) {
-        lms_free(scr);
+        s->k->buf_free(scr);
         st = LMS_ERR_NOMEM;
         goto fail;
     }
@@ -225,38 +229,53 @@ fail:
 void lms_infer_free(lms_infer *s) {
     if (!s) return;
     stop_workers(s);
-    lms_free(s->kcache);
-    lms_free(s->vcache);
-    lms_free(s->x); /* start of the scratch block */
+    if (s->k) {
+        s->k->buf_free(s->kcache);
+        s->k->buf_free(s->vcache);
+        s->k->buf_free(s->x); /* start of the scratch block */
+        s->k->buf_free(s->wb);
+    }
     lms_free(s->loff);
-    lms_free(s->wb);
     lms_free(s);
 }
 
 lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err) {
+    const lms_ops *k = s->k;
     if (!on) {
-        lms_free(s->wb);
+        k->buf_free(s->wb);
         s->wb = NULL;
         return LMS_OK;
     }
+    if (!k->dec_gemv_in_out_bf16 || !k->dec_gemv_out_in_bf16)
+        return lms_errf(err, LMS_ERR_UNSUPPORTED, "kernel table '%s' has no bfloat16 decoding; decode in fp32", k->name);
     const int64_t C = s->cfg.n_embd, L = s->cfg.n_layer, V = s->cfg.vocab_size;
     const int which[4] = {2, 4, 8, 10};             /* c_attn, attn.c_proj, c_fc, mlp.c_proj */
     const int64_t rows[4] = {C, C, C, 4 * C}, cols[4] = {3 * C, C, 4 * C, C};
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
         s->wb_off[i] = off;
-        off += (size_t)(rows[i] * lms_fast_bf16_row(cols[i]));
+        off += (size_t)(rows[i] * lms_bf16_row(cols[i]));
     }
     s->wb_layer = off;
     s->wb_wte = (size_t)L * off;
-    size_t total = s->wb_wte + (size_t)(V * lms_fast_bf16_row(C));
-    uint16_t *wb = s->wb ? s->wb : lms_alloc(total * sizeof(uint16_t), err);
+    size_t total = s->wb_wte + (size_t)(V * lms_bf16_row(C));
+    uint16_t *wb = s->wb ? s->wb : k->buf_alloc(total * sizeof(uint16_t), err);
     if (!wb) return LMS_ERR_NOMEM;
+    /* packing runs on the host: straight into host memory, through a staging copy otherwise */
+    uint16_t *h = k->device ? lms_alloc(total * sizeof(uint16_t), err) : wb;
+    if (!h) {
+        if (!s->wb) k->buf_free(wb);
+        return LMS_ERR_NOMEM;
+    }
     const float *P = lms_gpt_params_const(s->m);
     for (int64_t l = 0; l < L; l++)
         for (int i = 0; i < 4; i++)
-            lms_fast_pack_bf16(wb + (size_t)l * s->wb_layer + s->wb_off[i], P + s->loff[l][which[i]], rows[i], cols[i]);
-    lms_fast_pack_bf16(wb + s->wb_wte, P + s->off_wte, V, C);
+            lms_bf16_pack(h + (size_t)l * s->wb_layer + s->wb_off[i], P + s->loff[l][which[i]], rows[i], cols[i]);
+    lms_bf16_pack(h + s->wb_wte, P + s->off_wte, V, C);
+    if (h != wb) {
+        k->copy_h2d(wb, h, total * sizeof(uint16_t));
+        lms_free(h);
+    }
     s->wb = wb;
     return LMS_OK;
 }
@@ -278,62 +297,55 @@ static void split(int64_t n, int tid, int nt, int64_t *j0, int64_t *j1) {
 static void step_body(lms_infer *s, int tid, int nt) {
     const lms_gpt_config *c = &s->cfg;
     const float *P = lms_gpt_params_const(s->m);
-    const lms_fast_chunks *k = s->k;
+    const lms_ops *k = s->k;
     const int64_t C = c->n_embd, C3 = 3 * C, C4 = 4 * C, V = c->vocab_size, NH = c->n_head;
     const int64_t hs = C / NH, pos = s->pos, T = s->max_T;
     const int32_t token = s->token;
-    const float scale = 1.0f / sqrtf((float)hs);
     const float *wte = P + s->off_wte, *wpe = P + s->off_wpe;
     float *xn = s->xn + (size_t)tid * s->aC, *st = s->stats + (size_t)tid * 32;
-    if (tid == 0) k->add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
+    if (tid == 0) k->dec_add(s->x, wte + (int64_t)token * C, wpe + pos * C, C);
     barrier_wait(&s->bar);
     for (int64_t l = 0; l < c->n_layer; l++) {
         const size_t *o = s->loff[l];
         float *Kc = s->kcache + (size_t)l * T * C, *Vc = s->vcache + (size_t)l * T * C;
         int64_t j0, j1;
-        k->ln_fwd(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
+        k->dec_layernorm(xn, st, st + 1, s->x, P + o[0], P + o[1], 1, C);
         const uint16_t *wl = s->wb ? s->wb + (size_t)l * s->wb_layer : NULL;
         split(C3, tid, nt, &j0, &j1);
-        if (wl) k->gemv_in_out_bf16(s->qkv, xn, wl + s->wb_off[0], P + o[3], C, C3, j0, j1);
-        else k->gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
+        if (wl) k->dec_gemv_in_out_bf16(s->qkv, xn, wl + s->wb_off[0], P + o[3], C, C3, j0, j1);
+        else k->dec_gemv_in_out(s->qkv, xn, P + o[2], P + o[3], C, C3, j0, j1);
         barrier_wait(&s->bar);
         /* attention, heads split across threads */
         for (int64_t h = tid; h < NH; h += nt) {
-            const float *q = s->qkv + h * hs;
-            memcpy(Kc + pos * C + h * hs, s->qkv + C + h * hs, (size_t)hs * sizeof(float));
-            memcpy(Vc + pos * C + h * hs, s->qkv + 2 * C + h * hs, (size_t)hs * sizeof(float));
-            float *a = s->att + h * T;
-            for (int64_t u = 0; u <= pos; u++) a[u] = k->dot(q, Kc + u * C + h * hs, hs) * scale;
-            k->softmax_row(a, pos + 1, pos + 1);
-            float *yh = s->y + h * hs;
-            memset(yh, 0, (size_t)hs * sizeof(float));
-            for (int64_t u = 0; u <= pos; u++) k->axpy(yh, a[u], Vc + u * C + h * hs, hs);
+            k->copy_d2d(Kc + pos * C + h * hs, s->qkv + C + h * hs, (size_t)hs * sizeof(float));
+            k->copy_d2d(Vc + pos * C + h * hs, s->qkv + 2 * C + h * hs, (size_t)hs * sizeof(float));
+            k->dec_attention(s->y + h * hs, s->att + h * T, s->qkv + h * hs, Kc + h * hs, Vc + h * hs, pos + 1, hs, C);
         }
         barrier_wait(&s->bar);
         split(C, tid, nt, &j0, &j1);
-        if (wl) k->gemv_in_out_bf16(s->tmp, s->y, wl + s->wb_off[1], P + o[5], C, C, j0, j1);
-        else k->gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
-        k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
+        if (wl) k->dec_gemv_in_out_bf16(s->tmp, s->y, wl + s->wb_off[1], P + o[5], C, C, j0, j1);
+        else k->dec_gemv_in_out(s->tmp, s->y, P + o[4], P + o[5], C, C, j0, j1);
+        k->dec_add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
         barrier_wait(&s->bar);
-        k->ln_fwd(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
+        k->dec_layernorm(xn, st, st + 1, s->x, P + o[6], P + o[7], 1, C);
         split(C4, tid, nt, &j0, &j1);
-        if (wl) k->gemv_in_out_bf16(s->h, xn, wl + s->wb_off[2], P + o[9], C, C4, j0, j1);
-        else k->gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
-        k->gelu_fwd(s->h + j0, s->h + j0, j1 - j0);
+        if (wl) k->dec_gemv_in_out_bf16(s->h, xn, wl + s->wb_off[2], P + o[9], C, C4, j0, j1);
+        else k->dec_gemv_in_out(s->h, xn, P + o[8], P + o[9], C, C4, j0, j1);
+        k->dec_gelu(s->h + j0, s->h + j0, j1 - j0);
         barrier_wait(&s->bar);
         split(C, tid, nt, &j0, &j1);
-        if (wl) k->gemv_in_out_bf16(s->tmp, s->h, wl + s->wb_off[3], P + o[11], C4, C, j0, j1);
-        else k->gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
-        k->add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
+        if (wl) k->dec_gemv_in_out_bf16(s->tmp, s->h, wl + s->wb_off[3], P + o[11], C4, C, j0, j1);
+        else k->dec_gemv_in_out(s->tmp, s->h, P + o[10], P + o[11], C4, C, j0, j1);
+        k->dec_add(s->x + j0, s->x + j0, s->tmp + j0, j1 - j0);
         barrier_wait(&s->bar);
     }
-    k->ln_fwd(xn, st, st + 1, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
+    k->dec_layernorm(xn, st, st + 1, s->x, P + s->off_lnfw, P + s->off_lnfb, 1, C);
     /* logits = xn · wteᵀ: rows of wte split across threads (in blocks of 4 rows) */
     int64_t per = ((V + 3) / 4 + nt - 1) / nt * 4, r0 = tid * per, r1 = r0 + per;
     if (r0 > V) r0 = V;
     if (r1 > V) r1 = V;
-    if (s->wb) k->gemv_out_in_bf16(s->logits, xn, s->wb + s->wb_wte, C, r0, r1);
-    else k->gemv_out_in(s->logits, xn, wte, C, r0, r1);
+    if (s->wb) k->dec_gemv_out_in_bf16(s->logits, xn, s->wb + s->wb_wte, C, r0, r1);
+    else k->dec_gemv_out_in(s->logits, xn, wte, C, r0, r1);
     barrier_wait(&s->bar); /* the logits are complete; workers go back to waiting */
 }
 

@@ -13,7 +13,11 @@
  *   while (lms_infer_pos(s) < 256) { int32_t t = pick(logits); logits = lms_infer_step(s, t); }
  *   lms_infer_free(s);
  *
- * Threads: a state decodes on the thread count set by lms_cpu_set_threads before it was created:
+ * Backend: the model's kernel table (lms_gpt_ops) at create time does all the arithmetic (its dec_*
+ * ops; LMS_FORCE_REFERENCE=1 makes that the reference) and owns the cache and scratch memory.
+ *
+ * Threads: a state decodes on the model's thread count (lms_gpt_set_backend) or, when that is 0,
+ * the one set by lms_cpu_set_threads before it was created:
  * the caller's thread plus helper threads that live until lms_infer_free and sleep between steps
  * (matrix-vector products split by columns, attention by heads). One state must not be stepped
  * from two threads at once.
@@ -44,7 +48,8 @@ void lms_infer_free(lms_infer *s);
    arithmetic stay fp32. Halves the bytes read per token, which is what limits decoding speed.
    The logits then differ from the fp32 forward by the weights' rounding to 8 mantissa bits
    (relative 2^-9 per weight; in practice ~1e-2 of the logits' spread). on = 0 returns to fp32
-   and frees the copies. LMS_ERR_NOMEM (state unchanged). The sequence is not reset. */
+   and frees the copies. LMS_ERR_NOMEM, or LMS_ERR_UNSUPPORTED for a kernel table without bf16
+   decoding (state unchanged). The sequence is not reset. */
 lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err);
 
 /* Forget the sequence: the next step is position 0. */

@@ -6,6 +6,11 @@
  * the last block only the rows that are scored are gathered, normalised by ln_f and multiplied by
  * wteᵀ, in blocks of at most `blk` rows so the logits never take more than ~64 MB.
  *
+ * Backend: the model's kernel table and thread count (gpt.h, lms_gpt_set_backend); the scratch
+ * comes from its buf_alloc, token ids go in with copy_h2d and the gathered rows move with copy_d2d.
+ * Still read or written by the host (fine for every CPU table; a device backend will stage them):
+ * the target and row-index arrays and the logits the rank count reads.
+ *
  * Leaves out: gradients, KV caching, batch shapes beyond the ones given at create.
  */
 #include "model/score.h"
@@ -22,6 +27,7 @@ enum { S_X, S_X2, S_LN, S_QKV, S_ATT, S_ATTY, S_WORK, S_FCH, S_FCHG, S_MEAN, S_R
 
 struct lms_scorer {
     const lms_gpt *m;
+    const lms_ops *K;      /* the model's table when the scratch was allocated (frees it) */
     int maxB, maxT;
     int64_t blk;           /* logit rows per block */
     float *buf;
@@ -72,7 +78,8 @@ lms_status lms_scorer_create(lms_scorer **out, const lms_gpt *m, int max_B, int 
                         max_B, max_T);
     lms_scorer *s = calloc(1, sizeof *s);
     if (!s) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating a scorer");
-    s->buf = lms_alloc(total * sizeof(float), err);
+    s->K = lms_gpt_ops(m);
+    s->buf = s->K->buf_alloc(total * sizeof(float), err);
     if (!s->buf) {
         free(s);
         return err ? lms_err_prefix(err, "scorer for batch %d x %d: ", max_B, max_T) : LMS_ERR_NOMEM;
@@ -90,7 +97,7 @@ lms_status lms_scorer_create(lms_scorer **out, const lms_gpt *m, int max_B, int 
 
 void lms_scorer_free(lms_scorer *s) {
     if (!s) return;
-    lms_free(s->buf);
+    s->K->buf_free(s->buf);
     free(s);
 }
 
@@ -106,7 +113,7 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
                       int32_t *rank) {
     LMS_ASSERT(B >= 1 && T >= 1 && B <= s->maxB && T <= s->maxT);
     const lms_gpt *m = s->m;
-    const lms_ops *K = lms_ops_get();
+    const lms_ops *K = lms_gpt_ops(m);
     const lms_gpt_config *c = lms_gpt_get_config(m);
     const int L = c->n_layer, V = c->vocab_size;
     const int64_t C = c->n_embd, NH = c->n_head, N = (int64_t)B * T;
@@ -115,12 +122,13 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
     for (int64_t i = 0; i < N; i++) {
         LMS_ASSERT(inputs[i] >= 0 && inputs[i] < V);
         LMS_ASSERT(targets[i] < V);
-        tok[i] = inputs[i];
         logp[i] = 0.0f;
         if (rank) rank[i] = 0;
         if (targets[i] >= 0) rows[R++] = (int32_t)i;
     }
     if (R == 0) return 0;
+    int prev_threads = lms_ops_threads_begin(lms_gpt_threads(m));
+    K->copy_h2d(tok, inputs, (size_t)N * sizeof(int32_t));
     /* the rows after the last scored position of each sequence change nothing before them
        (causal attention), but a whole batch must be computed up to its last scored column */
     float *x = s->r[S_X], *x2 = s->r[S_X2], *ln = s->r[S_LN], *qkv = s->r[S_QKV], *att = s->r[S_ATT];
@@ -141,7 +149,7 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
         K->residual_fwd(x, x2, work, N * C);
     }
     /* gather the scored rows of the residual stream (into x2), then ln_f (into ln) */
-    for (int64_t r = 0; r < R; r++) memcpy(x2 + r * C, x + (int64_t)rows[r] * C, (size_t)C * sizeof(float));
+    for (int64_t r = 0; r < R; r++) K->copy_d2d(x2 + r * C, x + (int64_t)rows[r] * C, (size_t)C * sizeof(float));
     int f = lms_gpt_num_tensors(m) - 2;
     K->layernorm_fwd(ln, mean, rstd, x2, par(m, f), par(m, f + 1), R, C);
     float *logits = s->r[S_LOGITS], *lp = s->r[S_LP];
@@ -162,6 +170,7 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
             }
         }
     }
+    lms_ops_threads_end(prev_threads);
     return R;
 }
 

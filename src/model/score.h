@@ -19,8 +19,9 @@
  *   int64_t n = lms_gpt_score(s, inputs, targets, B, T, logp, rank);  // logp, rank: [B,T]
  *   lms_scorer_free(s);
  *
- * Threads: the kernels' (lms_ops_get(), OpenMP). One scorer must not be used from two threads at
- * once; several scorers may share one model (the weights are only read).
+ * Threads: the model's kernel table and thread count (lms_gpt_set_backend, OpenMP). One scorer
+ * must not be used from two threads at once; several scorers may share one model (the weights
+ * are only read).
  * Leaves out: KV caching (infer.h), sampling (eval/generate.h), gradients (gpt.h).
  */
 #ifndef LMS_MODEL_SCORE_H

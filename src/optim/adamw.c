@@ -1,6 +1,7 @@
-/* adamw.c — AdamW over the model's tensor table and deterministic gradient clipping (optim.h).
+/* adamw.c — AdamW over the model's tensor table and deterministic gradient clipping (optim.h), both
+ * through the model's kernel table.
  *
- * Leaves out: learning-rate schedules (schedule.c), file I/O.
+ * Leaves out: learning-rate schedules (schedule.c), file I/O (optim_io.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 struct lms_adamw {
     lms_adamw_config cfg;
+    const lms_ops *K; /* the model's table at create: owns m and v */
     int64_t n;
     float *m, *v; /* [n] each, parameter layout */
     int64_t t;
@@ -37,8 +39,9 @@ lms_status lms_adamw_create(lms_adamw **out, const lms_gpt *m, const lms_adamw_c
     if (!o) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating the optimizer");
     o->cfg = *c;
     o->n = lms_gpt_num_params(m);
-    o->m = lms_alloc((size_t)o->n * sizeof(float), err);
-    o->v = o->m ? lms_alloc((size_t)o->n * sizeof(float), err) : NULL;
+    o->K = lms_gpt_ops(m);
+    o->m = o->K->buf_alloc((size_t)o->n * sizeof(float), err);
+    o->v = o->m ? o->K->buf_alloc((size_t)o->n * sizeof(float), err) : NULL;
     if (!o->v) {
         long long n = (long long)o->n;
         lms_adamw_free(o);
@@ -50,14 +53,15 @@ lms_status lms_adamw_create(lms_adamw **out, const lms_gpt *m, const lms_adamw_c
 
 void lms_adamw_free(lms_adamw *o) {
     if (!o) return;
-    lms_free(o->m);
-    lms_free(o->v);
+    o->K->buf_free(o->m);
+    o->K->buf_free(o->v);
     free(o);
 }
 
 void lms_adamw_step(lms_adamw *o, lms_gpt *m, float lr) {
     LMS_ASSERT(lms_gpt_num_params(m) == o->n);
-    const lms_ops *K = lms_ops_get();
+    const lms_ops *K = lms_gpt_ops(m);
+    int prev_threads = lms_ops_threads_begin(lms_gpt_threads(m));
     float *p = lms_gpt_params(m), *g = lms_gpt_grads(m);
     o->t++;
     /* consecutive tensors with the same decay flag form one span: fewer, longer kernel calls */
@@ -72,6 +76,7 @@ void lms_adamw_step(lms_adamw *o, lms_gpt *m, float lr) {
                  a->decay ? o->cfg.weight_decay : 0.0f, o->t);
         i = j;
     }
+    lms_ops_threads_end(prev_threads);
 }
 
 float *lms_adamw_m(lms_adamw *o) { return o->m; }
@@ -84,34 +89,31 @@ void lms_adamw_set_t(lms_adamw *o, int64_t t) {
 }
 const lms_adamw_config *lms_adamw_get_config(const lms_adamw *o) { return &o->cfg; }
 
-/* Chunks of a size that depends only on n, so the partial sums and their order do not depend
-   on the number of threads. */
-#define NORM_MAX_CHUNKS 1024
-float lms_grad_global_norm(const float *g, int64_t n) {
-    if (n <= 0) return 0.0f;
-    int64_t chunk = (n + NORM_MAX_CHUNKS - 1) / NORM_MAX_CHUNKS;
-    if (chunk < 4096) chunk = 4096;
-    int64_t nchunks = (n + chunk - 1) / chunk;
-    double part[NORM_MAX_CHUNKS];
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t c = 0; c < nchunks; c++) {
-        int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
-        double s = 0.0;
-        for (int64_t i = lo; i < hi; i++) s += (double)g[i] * g[i];
-        part[c] = s;
-    }
-    double s = 0.0;
-    for (int64_t c = 0; c < nchunks; c++) s += part[c];
-    return (float)sqrt(s);
-}
-
-float lms_grad_clip(float *g, int64_t n, float max_norm) {
-    float norm = lms_grad_global_norm(g, n);
+/* Gradient norm and clipping through a table: norm, then (if clipping applies) one scale. */
+static float clip(const lms_ops *K, float *g, int64_t n, float max_norm) {
+    float norm = K->global_norm(g, n);
     if (!isfinite(norm) || max_norm <= 0.0f) return norm;
     float coef = (float)((double)max_norm / ((double)norm + 1e-6));
-    if (coef < 1.0f) {
-#pragma omp parallel for schedule(static) if (n > 65536)
-        for (int64_t i = 0; i < n; i++) g[i] *= coef;
-    }
+    if (coef < 1.0f) K->scale(g, coef, n);
     return norm;
 }
+
+float lms_grad_norm_gpt(lms_gpt *m) {
+    LMS_ASSERT(lms_gpt_grads(m) && "no gradient buffer: lms_gpt_plan or lms_gpt_alloc_grads first");
+    int prev = lms_ops_threads_begin(lms_gpt_threads(m));
+    float norm = lms_gpt_ops(m)->global_norm(lms_gpt_grads(m), lms_gpt_num_params(m));
+    lms_ops_threads_end(prev);
+    return norm;
+}
+
+float lms_grad_clip_gpt(lms_gpt *m, float max_norm) {
+    LMS_ASSERT(lms_gpt_grads(m) && "no gradient buffer: lms_gpt_plan or lms_gpt_alloc_grads first");
+    int prev = lms_ops_threads_begin(lms_gpt_threads(m));
+    float norm = clip(lms_gpt_ops(m), lms_gpt_grads(m), lms_gpt_num_params(m), max_norm);
+    lms_ops_threads_end(prev);
+    return norm;
+}
+
+/* Host arrays: every host table gives the same bits (kernels.h); the optimized one is fastest. */
+float lms_grad_global_norm(const float *g, int64_t n) { return lms_ops_fast()->global_norm(g, n); }
+float lms_grad_clip(float *g, int64_t n, float max_norm) { return clip(lms_ops_fast(), g, n, max_norm); }

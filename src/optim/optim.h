@@ -7,20 +7,22 @@
  * with wd = weight_decay on tensors whose table entry has decay = 1 (matrices and embeddings)
  * and 0 on biases and LayerNorm parameters. The moments m and v are one aligned buffer each, in
  * the model's parameter layout (the same offsets as lms_gpt_params), so a checkpoint can save
- * them under the parameter names. The math is the adamw op of kernels/kernels.h.
+ * them under the parameter names. The math is the adamw op of the model's kernel table (kernels.h,
+ * lms_gpt_ops), run with the model's thread count; the moments come from that table's buf_alloc.
  *
  *   lms_adamw_config oc = lms_adamw_defaults();  oc.lr = 6e-4;
  *   lms_adamw *opt;  if (lms_adamw_create(&opt, model, &oc, &err) != LMS_OK) ...;
  *   lms_schedule s = {LMS_SCHED_COSINE, 6e-4f, 100, 5000, 0.1f, 0.0f};
  *   for (int64_t step = 0; step < 5000; step++) {
  *       ... forward / backward ...
- *       float norm = lms_grad_clip(lms_gpt_grads(model), lms_gpt_num_params(model), 1.0f);
+ *       float norm = lms_grad_clip_gpt(model, 1.0f);
  *       lms_adamw_step(opt, model, lms_schedule_lr(&s, step));
  *   }
+ *   lms_adamw_save("run/ckpt.optim.safetensors", opt, model, NULL, &err);   // optim_io.c
  *   lms_adamw_free(opt);
  *
- * Leaves out: other optimizers, per-parameter-group learning rates, saving to files
- * (checkpoint.h does that through lms_adamw_m / _v / _t).
+ * Leaves out: other optimizers, per-parameter-group learning rates, the optimizer file's format
+ * (model/checkpoint.h: optim_io.c hands it the moment buffers).
  */
 #ifndef LMS_OPTIM_OPTIM_H
 #define LMS_OPTIM_OPTIM_H
@@ -58,14 +60,45 @@ int64_t lms_adamw_t(const lms_adamw *o);    /* steps taken (bias correction uses
 void lms_adamw_set_t(lms_adamw *o, int64_t t); /* restore after loading m and v; t >= 0 */
 const lms_adamw_config *lms_adamw_get_config(const lms_adamw *o);
 
-/* sqrt(sum g²) over n floats, summed in double in fixed-size chunks combined in a fixed order:
-   the same bits for any thread count. */
-float lms_grad_global_norm(const float *g, int64_t n);
+/* The global norm of m's gradients, sqrt(sum g²), through m's kernel table (global_norm: summed in
+   double in fixed-size chunks combined in a fixed order, the same bits for any table and thread
+   count). m must have a gradient buffer. */
+float lms_grad_norm_gpt(lms_gpt *m);
 
-/* Scale g by max_norm / (norm + 1e-6) when that factor is < 1 (PyTorch's clip_grad_norm_).
-   Returns the norm before clipping (NaN/Inf if the gradients hold one; then g is unchanged).
-   max_norm <= 0 disables clipping (the norm is still returned). */
+/* Scale m's gradients by max_norm / (norm + 1e-6) when that factor is < 1 (PyTorch's
+   clip_grad_norm_), through m's kernel table. Returns the norm before clipping (NaN/Inf if the
+   gradients hold one; then they are unchanged). max_norm <= 0 disables clipping (the norm is still
+   returned). */
+float lms_grad_clip_gpt(lms_gpt *m, float max_norm);
+
+/* The same two on a host array g[n] of any origin (tests, tools): the same bits as the model
+   versions above, computed with the optimized host table. */
+float lms_grad_global_norm(const float *g, int64_t n);
 float lms_grad_clip(float *g, int64_t n, float max_norm);
+
+/* ---- optimizer files (optim_io.c; the format is model/checkpoint.h's "optimizer" file) ---- */
+
+/* Write o's moments m and v (in m's parameter layout), its step count and config, the model config
+   and the caller's metadata (a JSON object text or NULL, as lms_checkpoint_save) to path,
+   crash-safe. o is only read. LMS_ERR_ARG if o was not made for a model of m's size; LMS_ERR_IO. */
+lms_status lms_adamw_save(const char *path, const lms_adamw *o, const lms_gpt *m, const char *metadata_json,
+                          lms_err *err);
+
+/* Read an optimizer file into o (created for m with lms_adamw_create): checks that its config and
+   every m./v. tensor shape match m (LMS_ERR_MISMATCH naming the tensor otherwise), copies the
+   moments and sets the step count. metadata_json (may be NULL): receives the caller metadata as
+   JSON object text, malloc'd, caller frees. On failure o is unchanged. */
+lms_status lms_adamw_load(const char *path, lms_adamw *o, const lms_gpt *m, char **metadata_json, lms_err *err);
+
+/* The names these had in model/checkpoint.h before they moved here; the same functions. */
+static inline lms_status lms_checkpoint_save_optim(const char *path, const lms_adamw *o, const lms_gpt *m,
+                                                   const char *metadata_json, lms_err *err) {
+    return lms_adamw_save(path, o, m, metadata_json, err);
+}
+static inline lms_status lms_checkpoint_load_optim(const char *path, lms_adamw *o, const lms_gpt *m,
+                                                   char **metadata_json, lms_err *err) {
+    return lms_adamw_load(path, o, m, metadata_json, err);
+}
 
 typedef enum {
     LMS_SCHED_CONSTANT, /* lr after linear warmup */

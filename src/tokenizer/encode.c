@@ -3,8 +3,14 @@
  *
  * Pre-tokenizer. The pattern is GPT-2's with \s spelled out as Unicode's White_Space set (what
  * Python's `regex` and tiktoken mean by \s; PCRE2's own \s would add U+180E, JavaScript's adds
- * U+FEFF and drops U+0085). Compiled with PCRE2_MATCH_INVALID_UTF, so bytes that are not UTF-8
- * never match and fall into the gaps between matches; each gap becomes a word of its own.
+ * U+FEFF and drops U+0085), and \p{L} / \p{N} as tiktoken has them (Unicode 16.0, from
+ * unicode_classes.h). With Debian 12's PCRE2 (Unicode 14.0) a text is first scanned for the
+ * letters and numbers 15.0-16.0 added: without any (nearly every text), PCRE2's own \p{L}/\p{N}
+ * are exact and fastest; with some, the classes get those characters added. A PCRE2 of 16.0 needs
+ * neither; one of any other version gets every range spelled out. Streaming cuts (where a text
+ * may be cut without changing its ids) are explained further down. Compiled with
+ * PCRE2_MATCH_INVALID_UTF, so bytes that are not UTF-8 never match and fall into the gaps between
+ * matches; each gap becomes a word of its own.
  *
  * BPE. GPT-2's rule: take the lowest-ranked adjacent pair, merge every occurrence left to right,
  * repeat. Short words use an in-place array with a rank per position (O(n^2) worst case, fast for
@@ -20,23 +26,43 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "tokenizer/tok_internal.h"
+#include "tokenizer/unicode_classes.h"
 
 #define WS "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
-static const char k_pattern[] =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS "])|[" WS "]+";
+/* L, N: a letter, a number (an atom); LN: both as class items, for the "other" class */
+#define GPT2_PATTERN(L, N, LN) \
+    "'s|'t|'re|'ve|'m|'ll|'d| ?" L "+| ?" N "+| ?[^" WS LN "]+|[" WS "]+(?![^" WS "])|[" WS "]+"
+/* PCRE2's own \p{L}/\p{N}: exact with a PCRE2 of Unicode 16.0 (Debian 13), and with Debian 12's
+ * 14.0 on a text without any of the characters 16.0 adds (has_add14 checks); the fastest. */
+static const char k_pattern_plain[] = GPT2_PATTERN("\\p{L}", "\\p{N}", "\\p{L}\\p{N}");
+/* PCRE2's lookup plus what tiktoken's Unicode 16.0 adds to PCRE2's 14.0 tables: exact with
+ * Debian 12's PCRE2 on any text, but classes are slower than a bare \p{L} (30% on English),
+ * so it is used only for texts that hold one of the added characters. */
+static const char k_pattern_add14[] =
+    GPT2_PATTERN("[\\p{L}" LMS_TOK_CLASS_L_ADD14 "]", "[\\p{N}" LMS_TOK_CLASS_N_ADD14 "]",
+                 "\\p{L}\\p{N}" LMS_TOK_CLASS_L_ADD14 LMS_TOK_CLASS_N_ADD14);
+/* Every Unicode 16.0 letter and number spelled out: exact with any PCRE2 (a newer one's \p{L}
+ * would take letters that tiktoken does not know yet), about half as fast on non-Latin text. */
+static const char k_pattern_explicit[] =
+    GPT2_PATTERN("[" LMS_TOK_CLASS_L "]", "[" LMS_TOK_CLASS_N "]", LMS_TOK_CLASS_L LMS_TOK_CLASS_N);
+static const uint32_t k_add14[][2] = {LMS_TOK_ADD14_RANGES};
 
 #define SMALL_MAX 64
 
 /* ---- compiled pattern (process-wide) and per-thread state ---- */
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static pcre2_code *g_code;
-static int g_jit;
+static pcre2_code *g_code[2]; /* [0] for any text, [1] for a text with Unicode 15-16 characters */
+static int g_jit[2];
+static int g_scan;            /* 1: look for those characters to choose (PCRE2 of Unicode 14.0) */
+static unsigned char g_leads[8];  /* the UTF-8 lead bytes of those characters */
+static int g_nleads;
 static pthread_key_t g_key;
 
 typedef struct {
@@ -74,14 +100,69 @@ static void tl_free(void *p) {
     free(s);
 }
 
+static int g_explicit;
+
+static size_t utf8_lead(uint32_t cp) {
+    return cp < 0x80 ? cp : cp < 0x800 ? 0xC0 | cp >> 6 : cp < 0x10000 ? 0xE0 | cp >> 12 : 0xF0 | cp >> 18;
+}
+
 static void init_once(void) {
-    int ec;
-    PCRE2_SIZE eo;
-    g_code = pcre2_compile((PCRE2_SPTR)k_pattern, PCRE2_ZERO_TERMINATED,
-                           PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
-    LMS_ASSERT(g_code != NULL); /* the pattern is a constant: failing to compile is a bug */
-    g_jit = pcre2_jit_compile(g_code, PCRE2_JIT_COMPLETE) == 0;
+    char ver[64] = "";
+    pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, ver);
+    int v14 = strcmp(ver, "14.0.0") == 0, v16 = strcmp(ver, LMS_TOK_UNICODE_VERSION) == 0;
+    g_explicit = !v14 && !v16;
+    g_scan = v14;
+    const char *pat[2] = {g_explicit ? k_pattern_explicit : k_pattern_plain, v14 ? k_pattern_add14 : NULL};
+    for (int k = 0; k < 2; k++) {
+        int ec;
+        PCRE2_SIZE eo;
+        if (!pat[k]) {
+            g_code[k] = g_code[0];
+            g_jit[k] = g_jit[0];
+            continue;
+        }
+        g_code[k] = pcre2_compile((PCRE2_SPTR)pat[k], PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF,
+                                  &ec, &eo, NULL);
+        LMS_ASSERT(g_code[k] != NULL); /* the pattern is a constant: failing to compile is a bug */
+        g_jit[k] = pcre2_jit_compile(g_code[k], PCRE2_JIT_COMPLETE) == 0;
+    }
+    for (size_t i = 0; i < sizeof k_add14 / sizeof *k_add14; i++)
+        for (size_t b = utf8_lead(k_add14[i][0]); b <= utf8_lead(k_add14[i][1]); b++) {
+            int seen = 0;
+            for (int l = 0; l < g_nleads; l++) seen |= g_leads[l] == b;
+            LMS_ASSERT(seen || g_nleads < (int)sizeof g_leads);
+            if (!seen) g_leads[g_nleads++] = (unsigned char)b;
+        }
     LMS_ASSERT(pthread_key_create(&g_key, tl_free) == 0);
+}
+
+/* Which pattern a text needs: 1 if it holds a letter or number that Unicode 15-16 added (and the
+ * system PCRE2's tables are 14.0), else 0. memchr finds each lead byte those characters have (E1,
+ * EA, F0); only characters starting with one are decoded and looked up. */
+static int pattern_for(const unsigned char *t, size_t n) {
+    if (!g_scan) return 0;
+    const size_t nr = sizeof k_add14 / sizeof *k_add14;
+    for (int l = 0; l < g_nleads; l++)
+        for (const unsigned char *p = t; (p = memchr(p, g_leads[l], (size_t)(t + n - p))) != NULL; p++) {
+            size_t k = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+            if ((size_t)(t + n - p) < k) break;
+            uint32_t cp = *p & (0x7Fu >> k);
+            for (size_t j = 1; j < k; j++) cp = cp << 6 | (p[j] & 0x3F);
+            size_t lo = 0, hi = nr;
+            while (lo < hi) { /* the first range that ends at or after cp */
+                size_t mid = (lo + hi) / 2;
+                if (k_add14[mid][1] < cp) lo = mid + 1;
+                else hi = mid;
+            }
+            /* (a broken character read as one of them only costs speed) */
+            if (lo < nr && k_add14[lo][0] <= cp) return 1;
+        }
+    return 0;
+}
+
+int lms_tok_explicit_classes(void) {
+    pthread_once(&g_once, init_once);
+    return g_explicit;
 }
 
 static tl_state *tl_get(void) {
@@ -92,12 +173,13 @@ static tl_state *tl_get(void) {
     if (!s) return NULL;
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
-    if (g_jit) s->jstack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, NULL);
-    if (!s->md || !s->mctx || (g_jit && !s->jstack)) {
+    int jit = g_jit[0] || g_jit[1];
+    if (jit) s->jstack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, NULL);
+    if (!s->md || !s->mctx || (jit && !s->jstack)) {
         tl_free(s);
         return NULL;
     }
-    if (g_jit) pcre2_jit_stack_assign(s->mctx, NULL, s->jstack);
+    if (jit) pcre2_jit_stack_assign(s->mctx, NULL, s->jstack);
     if (pthread_setspecific(g_key, s) != 0) {
         tl_free(s);
         return NULL;
@@ -106,9 +188,9 @@ static tl_state *tl_get(void) {
 }
 
 /* Next match at or after pos: returns 1 and [*ms, *me), or 0 when none (the rest is not UTF-8). */
-static int match_next(tl_state *s, const unsigned char *text, size_t len, size_t pos, size_t *ms, size_t *me) {
-    int rc = g_jit ? pcre2_jit_match(g_code, text, len, pos, 0, s->md, s->mctx)
-                   : pcre2_match(g_code, text, len, pos, 0, s->md, s->mctx);
+static int match_next(tl_state *s, int pat, const unsigned char *text, size_t len, size_t pos, size_t *ms, size_t *me) {
+    int rc = g_jit[pat] ? pcre2_jit_match(g_code[pat], text, len, pos, 0, s->md, s->mctx)
+                        : pcre2_match(g_code[pat], text, len, pos, 0, s->md, s->mctx);
     if (rc < 0) {
         /* NOMATCH: only invalid bytes remain. Any other error (a resource limit) cannot be
          * recovered here; treating the rest as one gap keeps the round trip exact. */
@@ -128,9 +210,10 @@ lms_status lms_tok_pretokenize(const char *text, size_t len, lms_tok_word_fn fn,
     if (!s) return lms_errf(err, LMS_ERR_NOMEM, "out of memory setting up the pre-tokenizer");
     const unsigned char *t = (const unsigned char *)text;
     size_t pos = 0, ms, me;
+    int pat = pattern_for(t, len);
     while (pos < len) {
         lms_status st;
-        if (!match_next(s, t, len, pos, &ms, &me)) return fn(user, t + pos, len - pos, 0);
+        if (!match_next(s, pat, t, len, pos, &ms, &me)) return fn(user, t + pos, len - pos, 0);
         if (ms > pos && (st = fn(user, t + pos, ms - pos, 0))) return st;
         if ((st = fn(user, t + ms, me - ms, 1))) return st;
         pos = me;
@@ -402,9 +485,10 @@ static lms_status encode_plain(const lms_tokenizer *t, const unsigned char *text
     if (!s) return lms_errf(err, LMS_ERR_NOMEM, "out of memory setting up the pre-tokenizer");
     if (s->serial != t->serial) cache_reset(s, t->serial);
     size_t pos = 0, ms, me;
+    int pat = pattern_for(text, len);
     lms_status st;
     while (pos < len) {
-        if (!match_next(s, text, len, pos, &ms, &me)) ms = me = len;
+        if (!match_next(s, pat, text, len, pos, &ms, &me)) ms = me = len;
         if (ms > pos && (st = encode_word(t, s, text + pos, ms - pos, out, err))) return st;
         if (me > ms && (st = encode_word(t, s, text + ms, me - ms, out, err))) return st;
         pos = me;
@@ -431,15 +515,109 @@ lms_status lms_tokenizer_encode_ex(const lms_tokenizer *t, const char *text, siz
     return LMS_OK;
 }
 
-/* A lone '\n' between printable non-space ASCII: the whitespace run there is that one '\n', which
- * the pattern matches alone whether or not the text continues, and no match starts before the
- * cut and ends after it. (A longer run would split differently at the end of a text.) */
+/* ---- where a text can be cut ----
+ *
+ * Rule: a text may be cut before byte p when text[p] is ASCII whitespace (\t \n \v \f \r or
+ * space) and the bytes before p end with a valid UTF-8 character that is not whitespace. Why the
+ * ids of the two sides, joined, are those of the whole (whatever follows p):
+ *  1. No match of GPT-2's pattern contains both that character A and the whitespace B after it:
+ *     the contractions and the letter/number/other runs hold no whitespace except one leading
+ *     space, and the \s+ alternatives hold only whitespace.
+ *  2. The matches before p are what they would be if the text ended at p: every alternative
+ *     tried there stops at B exactly as it stops at the end of the text (B belongs to none of
+ *     the runs that can reach it; a contraction needs a letter where B is; the lookahead (?!\S)
+ *     only follows a whitespace run, which ends before A).
+ *  3. From p on, both scans start at the same byte of the same bytes, and the pattern has no
+ *     lookbehind.
+ * "<|endoftext|>" holds no whitespace, so a cut never splits it either. Cutting right after a
+ * newline instead would not be safe: "a \n\nB" splits as "a", " \n", "\n", "B", but "a \n\n"
+ * alone ends in the one word " \n\n".
+ */
+static int is_ws_cp(uint32_t c) {
+    return (c >= 9 && c <= 13) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* 1 if s[0..p) ends with a valid UTF-8 character that is not whitespace. */
+static int ends_with_nonspace(const unsigned char *s, size_t p) {
+    if (p == 0) return 0;
+    if (s[p - 1] < 0x80) return !is_ws_cp(s[p - 1]);
+    size_t k = 1;
+    while (k < 4 && k < p && (s[p - k] & 0xC0) == 0x80) k++;
+    unsigned lead = s[p - k];
+    size_t need = lead >= 0xF8 ? 0 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+    if (need != k) return 0;
+    uint32_t cp = lead & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) cp = cp << 6 | (s[p - k + i] & 0x3F);
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return !is_ws_cp(cp);
+}
+
+static int cut_ok(const unsigned char *s, size_t p) {
+    unsigned b = s[p];
+    return (b == ' ' || (b >= 9 && b <= 13)) && ends_with_nonspace(s, p);
+}
+
 size_t lms_tokenizer_split_point(const char *text, size_t len, size_t from) {
     const unsigned char *s = (const unsigned char *)text;
-    if (from < 2) from = 2;
-    for (size_t i = from; i < len; i++)
-        if (s[i - 1] == '\n' && s[i] > 0x20 && s[i] < 0x7F && s[i - 2] > 0x20 && s[i - 2] < 0x7F) return i;
+    for (size_t i = from ? from : 1; i < len; i++)
+        if (cut_ok(s, i)) return i;
     return len;
+}
+
+size_t lms_tokenizer_last_cut(const char *text, size_t len) {
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = len; i-- > 1;)
+        if (cut_ok(s, i)) return i;
+    return 0;
+}
+
+lms_status lms_tokenizer_encode_stream(const lms_tokenizer *t, FILE *f, const char *name, int flags, size_t chunk,
+                                       lms_tokenizer_emit_fn emit, void *user, uint64_t *bytes, lms_err *err) {
+    if (!chunk) chunk = (size_t)1 << 20;
+    size_t cap = chunk, len = 0;
+    uint64_t total = 0;
+    char *buf = malloc(cap);
+    lms_ids ids = {0};
+    lms_status st = buf ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory for a %zu-byte read buffer", cap);
+    int eof = 0;
+    while (!st && !(eof && len == 0)) {
+        if (!eof) {
+            size_t r = fread(buf + len, 1, cap - len, f);
+            len += r;
+            total += r;
+            if (len < cap) { /* fread stops short only at the end or on an error */
+                if (ferror(f)) {
+                    st = lms_errf(err, LMS_ERR_IO, "reading %s failed after %llu bytes", name ? name : "the input",
+                                  (unsigned long long)total);
+                    break;
+                }
+                eof = 1;
+            }
+        }
+        size_t cut = eof ? len : lms_tokenizer_last_cut(buf, len);
+        if (cut == 0) { /* no place to cut in the whole buffer: read more into a bigger one */
+            char *nb = realloc(buf, 2 * cap);
+            if (!nb) {
+                st = lms_errf(err, LMS_ERR_NOMEM, "out of memory: %zu bytes of %s hold no whitespace after a non-space "
+                              "character, the only place the text can be cut", len, name ? name : "the input");
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        ids.n = 0;
+        st = lms_tokenizer_encode_ex(t, buf, cut, flags, &ids, err);
+        if (!st && ids.n) st = emit(user, ids.ids, ids.n, err);
+        memmove(buf, buf + cut, len - cut);
+        len -= cut;
+    }
+    if (bytes) *bytes = total;
+    free(buf);
+    lms_ids_free(&ids);
+    return st;
 }
 
 lms_status lms_tokenizer_encode(const lms_tokenizer *t, const char *text, size_t len, lms_ids *out,

@@ -75,6 +75,10 @@ size_t lms_tok_bpe_word(const lms_tokenizer *t, const unsigned char *w, size_t n
 typedef lms_status (*lms_tok_word_fn)(void *user, const unsigned char *w, size_t n, int valid);
 lms_status lms_tok_pretokenize(const char *text, size_t len, lms_tok_word_fn fn, void *user, lms_err *err);
 
+/* 1 if the pre-tokenizer spells out every Unicode 16.0 letter/number range (the system PCRE2's
+ * tables are neither Unicode 14.0 nor 16.0), 0 if it uses PCRE2's \p{L}/\p{N} plus the additions. */
+int lms_tok_explicit_classes(void);
+
 /* GPT-2's byte<->unicode map: code point of byte b, and byte of a code point (-1 if none). */
 uint32_t lms_tok_byte_to_cp(unsigned b);
 int lms_tok_cp_to_byte(uint32_t cp);

@@ -7,9 +7,9 @@
  * word is merged from single bytes by the merge list, lowest rank first (GPT-2's bpe(): all
  * occurrences of the best pair, left to right). Runs of bytes that are not valid UTF-8 are words of
  * their own: encode(A + bad + B) == encode(A) + bytes-BPE(bad) + encode(B) for valid A, B, and
- * decode(encode(x)) == x for every byte string x. Letter/number classes come from the system's
- * PCRE2 (Debian 12: 10.42, Unicode 14): characters first assigned in Unicode 15 (e.g. CJK
- * Extension H) count as "other" here but as letters in tiktoken, so such text may split differently.
+ * decode(encode(x)) == x for every byte string x. Letters (\p{L}) and numbers (\p{N}) are those of
+ * Unicode 16.0, as in tiktoken 1.0.22, whatever Unicode version the system's PCRE2 has (Debian
+ * 12's 10.42 has 14.0): every code point, alone and in context, encodes as in tiktoken.
  *
  * Files (Hugging Face's names; GPT-2's original names are accepted too):
  *   vocab.json  (or encoder.json): {"token": id, ...}, ids dense 0..V-1; a token's characters are
@@ -44,6 +44,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/status.h"
 
@@ -100,11 +101,31 @@ enum {
 lms_status lms_tokenizer_encode_ex(const lms_tokenizer *t, const char *text, size_t len, int flags,
                                    lms_ids *out, lms_err *err);
 
-/* First offset p >= from (0 < p < len) where text can be cut so that encoding the two sides
- * separately gives exactly the ids of the whole: a lone '\n' between two printable, non-space
- * ASCII characters (GPT-2's pattern never matches across it). Returns len if there is none. Use it
- * to encode a big text on several threads. */
+/* Where a text can be cut so that encoding the two sides separately gives exactly the ids of
+ * the whole, whatever follows: before an ASCII whitespace byte (\t \n \v \f \r space) that
+ * follows a valid UTF-8 character which is not whitespace (e.g. "word| next", "end.|\n"). Never
+ * inside a run of whitespace, never inside a word of the pre-tokenizer, never inside
+ * "<|endoftext|>". (The reasons are in encode.c.)
+ * split_point: the first such offset p >= from with 0 < p < len, or len if there is none (to
+ * encode a big text on several threads). last_cut: the last such offset p with 0 < p < len, or
+ * 0 if there is none; it only looks at text[0..len), so it is safe on the part of a stream read
+ * so far. */
 size_t lms_tokenizer_split_point(const char *text, size_t len, size_t from);
+size_t lms_tokenizer_last_cut(const char *text, size_t len);
+
+/* Receives the ids of one piece of a streamed text (lms_tokenizer_encode_stream). A non-zero
+ * status stops the encoding and is returned. */
+typedef lms_status (*lms_tokenizer_emit_fn)(void *user, const uint32_t *ids, size_t n, lms_err *err);
+
+/* Encode everything read from f (until EOF), holding only about `chunk` bytes at a time (0: 1 MiB):
+ * reads a buffer, encodes it up to its last cut point (lms_tokenizer_last_cut), passes the ids to
+ * emit and keeps the rest for the next read. The ids emitted, joined, are exactly
+ * lms_tokenizer_encode_ex of the whole input with the same flags. Memory: the buffer, doubled
+ * while a stretch of input has no cut point (text without ASCII whitespace), plus its ids.
+ * *bytes (may be NULL) receives the number of bytes read. name names the input in messages.
+ * Fails with LMS_ERR_IO (read error), LMS_ERR_NOMEM, or emit's status. */
+lms_status lms_tokenizer_encode_stream(const lms_tokenizer *t, FILE *f, const char *name, int flags, size_t chunk,
+                                       lms_tokenizer_emit_fn emit, void *user, uint64_t *bytes, lms_err *err);
 
 /* The raw bytes of token `id` (not NUL-terminated; *len set). NULL if id >= V. The pointer lives
  * as long as the tokenizer. */

@@ -1,7 +1,8 @@
 /* train.c — byte-level BPE training.
  *
  * 1. Count words. Each text is cut into ~1 MB chunks at places where GPT-2's pattern cannot
- *    match across (lms_tokenizer_split_point: a lone '\n' between printable ASCII), chunks are pre-tokenised in
+ *    match across (lms_tokenizer_split_point: before ASCII whitespace that follows a non-space
+ *    character), chunks are pre-tokenised in
  *    parallel (OpenMP) into per-thread word -> count tables, the tables are summed and the
  *    unique words sorted by their bytes (so nothing depends on the thread count).
  * 2. Merge. Every unique word is an array of symbols (ids 0..255 = bytes). A table maps each

@@ -457,7 +457,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     if ((st = check_memory(t, err))) goto fail;
     if ((st = setup_engine(t, err))) goto fail;
     optim_path(ck, op, sizeof op);
-    if ((st = lms_checkpoint_load_optim(op, t->opt, t->m, &meta, err))) goto fail;
+    if ((st = lms_adamw_load(op, t->opt, t->m, &meta, err))) goto fail;
     mj = meta ? json_loads(meta, 0, NULL) : NULL;
     json_t *js = mj ? json_object_get(mj, "train_step") : NULL;
     json_t *je = mj ? json_object_get(mj, "elapsed_s") : NULL;
@@ -589,7 +589,7 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
     json_object_set_new(meta, "elapsed_s", json_string(buf));
     char *ometa = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
-    st = lms_checkpoint_save_optim(op, t->opt, t->m, ometa, err);
+    st = lms_adamw_save(op, t->opt, t->m, ometa, err);
     free(ometa);
     if (st) return lms_err_prefix(err, "saving optimizer state: ");
     crash_here(t, "optim");
@@ -677,8 +677,6 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
     const int B = c->batch, T = c->model.n_ctx;
     const double tokens_per_step = (double)B * T * c->accum;
     lms_schedule sched = lms_train_config_schedule(c);
-    float *grads = lms_gpt_grads(t->m);
-    int64_t np = lms_gpt_num_params(t->m);
     double session_t0 = lms_now();
     int64_t session_steps = 0;
     lms_status st;
@@ -699,7 +697,7 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
             loss_sum += l;
         }
         float loss = (float)(loss_sum / c->accum);
-        float norm = c->grad_clip > 0 ? lms_grad_clip(grads, np, c->grad_clip) : lms_grad_global_norm(grads, np);
+        float norm = c->grad_clip > 0 ? lms_grad_clip_gpt(t->m, c->grad_clip) : lms_grad_norm_gpt(t->m);
         if (!isfinite(norm)) return diverged(t, "the gradient norm", norm, loss, err);
         lms_adamw_step(t->opt, t->m, lr);
         t->step++;

@@ -137,5 +137,29 @@ has "no manifest.json"
 expect 0 "help" "$L" data --help
 has "dedup"
 
+# prepare streams: a FIFO in the corpus is refused (it would block), and 32 MB of text prepares in
+# bounded memory (in memory it took the text, every document's ids and the train copy: ~300 MB)
+mkdir -p "$T/fifo" && cp "$T/c/quotes.txt" "$T/fifo/" && mkfifo "$T/fifo/pipe.txt"
+expect 1 "prepare a corpus holding a FIFO" timeout 10 "$L" data prepare --out "$T/x" "$T/fifo"
+has "not a regular file"
+mkdir -p "$T/big"
+/usr/bin/python3 - "$T/big/books.txt" <<'PY'
+import sys
+words = "the of and to in that it was he for on are as with his they at be this from".split()
+base = " ".join(words[(i * 7) % len(words)] for i in range(20000))
+with open(sys.argv[1], "w") as f:
+    for d in range(400):  # 400 documents of ~80 KB, then one of 1 MB in a single line
+        f.write("document %d: %s\n<|endoftext|>\n" % (d, base))
+    f.write("x" * 1000000 + "\n")
+PY
+rss=$(/usr/bin/python3 -c '
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], "data", "prepare", "--out", sys.argv[2], "--shard-tokens", "10000000", sys.argv[3]], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$L" "$T/bigs" "$T/big")
+if ldd "$L" 2>/dev/null | grep -q libasan; then ok "prepare of 32 MB: peak $rss MB not checked under AddressSanitizer"
+elif [ -n "$rss" ] && [ "$rss" -lt 64 ]; then ok "prepare of $(($(wc -c < "$T/big/books.txt") / 1000000)) MB peaks at $rss MB"; else bad "prepare of 32 MB peaks at ${rss:-?} MB (want < 64)"; fi
+if [ "$(cat "$T"/bigs/books_*.bin | wc -c)" -gt 60000000 ]; then ok "  shards written"; else bad "  shards missing"; fi
+rm -rf "$T/big" "$T/bigs"
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tokenizer.sh — CLI test of 'lmscope tokenizer': train, encode (text, file, stdin), decode, show,
-# info on GPT-2's files and on a freshly trained tokenizer; and bad input (missing dir, vocab size
-# 100, empty/binary files, bad ids, unknown flags) -> a clear message and exit 1 or 2, never a crash.
+# info on GPT-2's files and on a freshly trained tokenizer; --file and stdin agree on any bytes
+# (empty, NUL) and stream big inputs with the ids of the whole; and bad input (missing dir, vocab
+# size 100, training on empty/binary files, FIFOs, bad ids, unknown flags) -> a clear message and
+# exit 1 or 2, never a crash.
 set -u
 L=${LMSCOPE:-./build/lmscope}
 G=tests/fixtures/gpt2
@@ -64,8 +66,49 @@ expect_fail "train on empty file" "empty" $L tokenizer train --vocab-size 300 --
 printf 'ab\0\1\2cd' > "$T/bin.dat"
 expect_fail "train on binary file" "binary" $L tokenizer train --vocab-size 300 --out "$T/t2" "$T/bin.dat"
 expect_fail "train on missing file" "$T/missing.txt" $L tokenizer train --vocab-size 300 --out "$T/t2" "$T/missing.txt"
-expect_fail "encode empty file" "empty" $L tokenizer encode --tokenizer $G --file "$T/empty.txt"
-expect_fail "encode binary file" "binary" $L tokenizer encode --tokenizer $G --file "$T/bin.dat"
+# --file and stdin take the same bytes the same way: an empty input is no ids, NUL bytes are byte tokens
+expect_eq "encode empty file" "$($L tokenizer encode --tokenizer $G --file "$T/empty.txt")" ""
+expect_eq "encode empty stdin" "$($L tokenizer encode --tokenizer $G < "$T/empty.txt")" ""
+expect_eq "encode --count empty file" "$($L tokenizer encode --tokenizer $G --count --file "$T/empty.txt")" "0"
+expect_eq "encode NUL bytes: --file == stdin" "$($L tokenizer encode --tokenizer $G --file "$T/bin.dat")" "$($L tokenizer encode --tokenizer $G < "$T/bin.dat")"
+$L tokenizer decode --tokenizer $G $($L tokenizer encode --tokenizer $G --file "$T/bin.dat") > "$T/bin.back"
+if cmp -s "$T/bin.dat" "$T/bin.back"; then ok "NUL bytes round trip"; else bad "NUL bytes round trip"; fi
+mkfifo "$T/fifo"
+expect_fail "encode a FIFO" "not a regular file" timeout 10 $L tokenizer encode --tokenizer $G --file "$T/fifo"
+expect_fail "encode a directory" "not a regular file" $L tokenizer encode --tokenizer $G --file "$T"
+expect_fail "encode a missing file" "cannot open" $L tokenizer encode --tokenizer $G --file "$T/missing.txt"
+
+# streaming: a few MB of text with long lines, whitespace runs, CRLF and multi-byte characters give
+# the ids of the in-memory encoding (--text, on a part small enough for argv) and decode back exactly
+python3 - "$T/big.txt" "$T/small.txt" <<'PY'
+import random, sys
+random.seed(3)
+words = ["the", "cat", "sat", "on", "mat", "caf\u00e9", "\u4e2d\u6587", "\U0001F600", "it's", "don't", "42", "3.14", "--", "\u00a0", "\u3000"]
+seps = [" ", " ", " ", "  ", "\n", "\r\n", "\n\n", " \n", "\t", "   \n\n  ", "\n" * 40, " " * 300]
+out = []
+for i in range(60000):
+    out.append(random.choice(words))
+    out.append(random.choice(seps) if i % 10000 else "x" * 70000)  # and some very long lines without spaces
+text = "".join(out)
+open(sys.argv[1], "w", encoding="utf-8", newline="").write(text)
+open(sys.argv[2], "w", encoding="utf-8", newline="").write(text[:60000].rstrip("\n"))
+PY
+expect_eq "small file: --file == --text" "$($L tokenizer encode --tokenizer $G --file "$T/small.txt")" "$($L tokenizer encode --tokenizer $G --text "$(cat "$T/small.txt")")"
+$L tokenizer encode --tokenizer $G --file "$T/big.txt" > "$T/big.ids"
+$L tokenizer encode --tokenizer $G < "$T/big.txt" > "$T/big.stdin.ids"
+if cmp -s "$T/big.ids" "$T/big.stdin.ids"; then ok "big file: --file == stdin"; else bad "big file: --file != stdin"; fi
+$L tokenizer decode --tokenizer $G < "$T/big.ids" > "$T/big.back"
+if cmp -s "$T/big.txt" "$T/big.back"; then ok "big file round trip ($(wc -c < "$T/big.txt") bytes)"; else bad "big file round trip"; fi
+expect_eq "big file --count" "$($L tokenizer encode --tokenizer $G --count --file "$T/big.txt")" "$(wc -w < "$T/big.ids")"
+# bounded memory: 32 MB through the byte tokenizer (in memory that was 32 MB of text + 128 MB of ids)
+head -c 32000000 /dev/zero | tr '\0' 'a' | fold -w 100 > "$T/huge.txt"
+rss=$(python3 -c '
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], "tokenizer", "encode", "--tokenizer", "bytes", "--count", "--file", sys.argv[2]], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$L" "$T/huge.txt")
+if ldd "$L" 2>/dev/null | grep -q libasan; then ok "encode of 32 MB: peak $rss MB not checked under AddressSanitizer"
+elif [ -n "$rss" ] && [ "$rss" -lt 40 ]; then ok "encode of 32 MB peaks at $rss MB"; else bad "encode of 32 MB peaks at ${rss:-?} MB (want < 40)"; fi
+rm -f "$T/huge.txt"
 expect_fail "decode id out of range" "out of range" $L tokenizer decode --tokenizer $G 15496 99999
 expect_fail "decode non-number" "not a token id" $L tokenizer decode --tokenizer $G 15496 abc
 expect_fail "unknown flag" "unknown flag" $L tokenizer encode --tokenizer $G --bogus

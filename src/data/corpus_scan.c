@@ -1,0 +1,273 @@
+/* corpus_scan.c — index a corpus's documents reading each file once in blocks. See corpus_scan.h.
+ * The rules (file names, UTF-8 check, separator lines, trimming) are corpus.c's, restated for a
+ * text that arrives in pieces; tests/test_prepare_stream.c checks both give the same documents.
+ * Leaves out: tokenization (prepare.c). */
+#define _GNU_SOURCE
+#include "data/corpus_scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "core/log.h"
+
+#define FNV_BASIS 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
+
+static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+static lms_status emit(lms_doc_splitter *s, int has_text, uint64_t first, uint64_t end, uint64_t h, lms_err *err) {
+    if (!has_text) return LMS_OK;
+    if (s->n_docs == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        lms_doc_span *d = realloc(s->docs, cap * sizeof *d);
+        if (d) s->docs = d;
+        uint64_t *hh = d ? realloc(s->hash, cap * sizeof *hh) : NULL;
+        if (!d || !hh) return lms_errf(err, LMS_ERR_NOMEM, "out of memory indexing documents");
+        s->hash = hh;
+        s->cap = cap;
+    }
+    s->docs[s->n_docs] = (lms_doc_span){(size_t)first, (size_t)(end - first)};
+    s->hash[s->n_docs++] = h;
+    return LMS_OK;
+}
+
+/* Is the current line (without its '\n') a separator: "<|endoftext|>", maybe followed by '\r'? */
+static int line_is_sep(const lms_doc_splitter *s) {
+    const size_t sl = sizeof LMS_DOC_SEPARATOR - 1;
+    size_t ll = s->line_len;
+    if (ll == sl + 1 && s->line_head[sl] == '\r') ll--;
+    return ll == sl && memcmp(s->line_head, LMS_DOC_SEPARATOR, sl) == 0;
+}
+
+static void snapshot(lms_doc_splitter *s) {
+    s->snap_has_text = s->has_text;
+    s->snap_first = s->first;
+    s->snap_end = s->end;
+    s->snap_h_run = s->h_run;
+    s->snap_h_text = s->h_text;
+}
+
+lms_status lms_doc_splitter_feed(lms_doc_splitter *s, const char *text, size_t n, lms_err *err) {
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i < n; i++, s->pos++) {
+        unsigned char c = p[i];
+        if (c == '\n') {
+            if (line_is_sep(s)) { /* the document ends where this line starts */
+                lms_status st = emit(s, s->snap_has_text, s->snap_first, s->snap_end, s->snap_h_text, err);
+                if (st) return st;
+                s->has_text = 0;
+            } else if (s->has_text) {
+                s->h_run = (s->h_run ^ c) * FNV_PRIME;
+            }
+            s->line_start = s->pos + 1;
+            s->line_len = 0;
+            snapshot(s);
+            continue;
+        }
+        if (s->line_len < sizeof s->line_head) s->line_head[s->line_len] = c;
+        s->line_len++;
+        if (is_ws(c)) {
+            if (s->has_text) s->h_run = (s->h_run ^ c) * FNV_PRIME;
+            continue;
+        }
+        if (!s->has_text) {
+            s->has_text = 1;
+            s->first = s->pos;
+            s->h_run = FNV_BASIS;
+        }
+        s->h_run = (s->h_run ^ c) * FNV_PRIME;
+        s->h_text = s->h_run;
+        s->end = s->pos + 1;
+    }
+    return LMS_OK;
+}
+
+lms_status lms_doc_splitter_finish(lms_doc_splitter *s, lms_err *err) {
+    lms_status st;
+    if (s->line_len > 0 && line_is_sep(s)) st = emit(s, s->snap_has_text, s->snap_first, s->snap_end, s->snap_h_text, err);
+    else st = emit(s, s->has_text, s->first, s->end, s->h_text, err);
+    s->has_text = 0;
+    s->line_len = 0;
+    snapshot(s);
+    return st;
+}
+
+void lms_corpus_index_free(lms_corpus_index *c) {
+    if (!c) return;
+    for (int d = 0; d < c->n_domains; d++) {
+        free(c->domains[d].path);
+        free(c->domains[d].docs);
+        free(c->domains[d].hash);
+    }
+    free(c->domains);
+    memset(c, 0, sizeof *c);
+}
+
+/* Open a regular file for reading without blocking on a FIFO. */
+static FILE *open_regular(const char *path, lms_err *err) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        lms_errf(err, LMS_ERR_IO, "corpus: cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        lms_errf(err, LMS_ERR_IO, "corpus: '%s' is not a regular file (a directory, FIFO or device); corpus files must be plain text files", path);
+        close(fd);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s': %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+/* Index one file as a domain; *used = 0 when it was skipped (with a warning, as corpus.c does). */
+static lms_status scan_domain(lms_corpus_index_domain *dom, const char *path, const char *fname, size_t block,
+                              char *buf, int *used, lms_err *err) {
+    *used = 0;
+    memset(dom, 0, sizeof *dom);
+    size_t nl = strlen(fname);
+    if (nl > 4 && !strcmp(fname + nl - 4, ".txt")) nl -= 4;
+    if (nl == 0 || nl >= sizeof dom->name) {
+        lms_log(LMS_LOG_WARN, "skipping '%s': its name does not make a domain name of 1..63 bytes", path);
+        return LMS_OK;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        char ch = fname[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-' || ch == '.')) {
+            lms_log(LMS_LOG_WARN, "skipping '%s': domain names use only letters, digits, '_', '-', '.'", path);
+            return LMS_OK;
+        }
+    }
+    memcpy(dom->name, fname, nl);
+    dom->name[nl] = 0;
+    FILE *f = open_regular(path, err);
+    if (!f) return err ? err->code : LMS_ERR_IO;
+    lms_doc_splitter sp;
+    memset(&sp, 0, sizeof sp);
+    lms_status st = LMS_OK;
+    size_t carry = 0;         /* bytes of an unfinished UTF-8 character kept from the last block */
+    uint64_t off = 0, bad = UINT64_MAX; /* file offset of buf[0]; of the first byte that is not text */
+    int bad_nul = 0;
+    for (;;) {
+        size_t r = fread(buf + carry, 1, block, f);
+        if (r < block && ferror(f)) {
+            st = lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s': %s", path, strerror(errno));
+            break;
+        }
+        size_t n = carry + r, ok = lms_utf8_valid_prefix(buf, n);
+        int at_end = r < block;
+        if (ok < n && (at_end || n - ok > 3 || buf[ok] == 0)) { /* not text (a cut character only at the very end) */
+            bad = off + ok;
+            bad_nul = buf[ok] == 0;
+            break;
+        }
+        if ((st = lms_doc_splitter_feed(&sp, buf, ok, err))) break;
+        memmove(buf, buf + ok, n - ok);
+        carry = n - ok;
+        off += ok;
+        if (at_end) break;
+    }
+    fclose(f);
+    if (!st && bad == UINT64_MAX) st = lms_doc_splitter_finish(&sp, err);
+    if (st || bad != UINT64_MAX || sp.n_docs == 0) {
+        if (!st && bad != UINT64_MAX)
+            lms_log(LMS_LOG_WARN, "skipping '%s': not UTF-8 text (%s at byte %llu); convert it to UTF-8 or remove it",
+                    path, bad_nul ? "a NUL byte" : "invalid UTF-8", (unsigned long long)bad);
+        else if (!st)
+            lms_log(LMS_LOG_WARN, "skipping '%s': it holds no documents (empty or only separators)", path);
+        free(sp.docs);
+        free(sp.hash);
+        memset(dom, 0, sizeof *dom);
+        return st;
+    }
+    dom->docs = sp.docs;
+    dom->hash = sp.hash;
+    dom->n_docs = sp.n_docs;
+    dom->file_len = sp.pos;
+    for (size_t i = 0; i < dom->n_docs; i++) dom->doc_bytes += dom->docs[i].len;
+    dom->path = strdup(path);
+    if (!dom->path) {
+        free(dom->docs);
+        free(dom->hash);
+        memset(dom, 0, sizeof *dom);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    *used = 1;
+    return LMS_OK;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+lms_status lms_corpus_scan(lms_corpus_index *c, const char *path, size_t block, lms_err *err) {
+    memset(c, 0, sizeof *c);
+    if (!block) block = (size_t)4 << 20;
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    int is_dir = lms_path_is_dir(path);
+    if (is_dir) {
+        DIR *dir = opendir(path);
+        if (!dir) return lms_errf(err, LMS_ERR_IO, "cannot open corpus directory '%s'", path);
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            size_t l = strlen(e->d_name);
+            if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".txt")) continue;
+            if (nn == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **nv = realloc(names, cap * sizeof *nv);
+                if (!nv) break;
+                names = nv;
+            }
+            names[nn] = strdup(e->d_name);
+            if (names[nn]) nn++;
+        }
+        closedir(dir);
+        if (nn > 1) qsort(names, nn, sizeof *names, cmp_str);
+    } else if (!lms_path_exists(path)) {
+        return lms_errf(err, LMS_ERR_IO, "corpus '%s' does not exist (give a directory of <domain>.txt files or one .txt file)", path);
+    }
+    size_t nfiles = is_dir ? nn : 1;
+    c->domains = calloc(nfiles ? nfiles : 1, sizeof *c->domains);
+    char *buf = malloc(block + 4);
+    lms_status st = c->domains && buf ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < nfiles; i++) {
+        char full[4096];
+        const char *fname;
+        if (is_dir) {
+            lms_path_join(full, sizeof full, path, names[i]);
+            fname = names[i];
+        } else {
+            snprintf(full, sizeof full, "%s", path);
+            fname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        }
+        int used;
+        st = scan_domain(&c->domains[c->n_domains], full, fname, block, buf, &used, err);
+        if (!st && used) c->n_domains++;
+        else if (!st) c->n_skipped++;
+    }
+    free(buf);
+    for (size_t i = 0; i < nn; i++) free(names[i]);
+    free(names);
+    if (!st && c->n_domains == 0)
+        st = lms_errf(err, LMS_ERR_ARG,
+                      is_dir ? "corpus '%s' has no usable documents: no readable UTF-8 <domain>.txt file with text "
+                               "(%d skipped); put one file per domain there, documents separated by a line "
+                               "'<|endoftext|>'"
+                             : "corpus file '%s' has no usable documents (%d skipped: see the warning above)",
+                      path, c->n_skipped);
+    if (st) lms_corpus_index_free(c);
+    return st;
+}

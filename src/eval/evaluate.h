@@ -1,0 +1,164 @@
+/* evaluate.h — scoring a model on probe suites (docs/formats.md "Probe suites", "Evaluation
+ * results"): multiple choice by summed log-likelihood, greedy generation, per-token scoring, and
+ * the per-suite aggregates with their standard errors.
+ *
+ * Tokenization (lm-evaluation-harness's scheme): whitespace at the end of the context is moved to
+ * the front of each continuation (context "A: " + choice "Paris" is scored as "A:" + " Paris");
+ * the context and each continuation are then encoded SEPARATELY and concatenated, and only the
+ * continuation's tokens are scored (targets -1 elsewhere). An empty context is replaced by the
+ * end-of-text token (or, for a tokenizer without one such as bytes, the newline token), so the
+ * first continuation token has something to be predicted from.
+ *
+ * Multiple choice: each choice's log-likelihood ll_i = sum of log p of its tokens. Per item:
+ * correct = argmax_i ll_i is the answer (the first maximum on ties); correct_norm = the same with
+ * ll_i / (bytes of choice i as written in the suite); logp = ll_answer; prob = exp(ll_answer) /
+ * sum_i exp(ll_i) (renormalised over the choices). Rows (context, choice) of several items are
+ * batched right-padded into one lms_gpt_score call (sorted by length within a window of items, so
+ * padding stays small); batching never changes a score beyond fp32 rounding.
+ * Generation ("gen"): greedy decoding from the context for at most (target tokens + gen_extra)
+ * tokens, stopping at end-of-text, or at the first token holding a newline when the target has
+ * none; exact match compares output and target with surrounding whitespace trimmed (the output
+ * cut before its first newline when the target has none); the edit distance is Levenshtein's over
+ * token ids (output tokens before that newline token vs the target's tokens). Its logp is the
+ * target's summed log-probability, as for a single choice.
+ * Per-token ("seq"): log p and rank of each target token; acc = tokens ranked first / tokens,
+ * logp = summed log p / tokens (pooled over the suite).
+ *
+ * Items longer than the model's context: the continuation is kept with the end of the context
+ * (left truncation; counted in `truncated`). A continuation longer than the context by itself is
+ * scored with lms_gpt_score_seq's sliding window (counted in `windowed`).
+ *
+ * Standard errors: acc and acc_norm binomial, sqrt(p(1-p)/n); logp, prob and edit the sample
+ * standard error of the mean, s/sqrt(n) (NAN for n < 2); seq's pooled ratios by a bootstrap over
+ * items (the tokens of one item are not independent, so neither formula applies).
+ *
+ *   lms_evaluator *ev;
+ *   lms_eval_config ec = lms_eval_defaults();
+ *   if (lms_evaluator_create(&ev, lm.gpt, lm.tok, &ec, &err)) return fail(err);
+ *   lms_eval_result r;
+ *   if (lms_eval_suite_file(ev, "data/suites/capitals.jsonl", &r, &err)) return fail(err);
+ *   for (int i = 0; i < r.n_rows; i++) ... r.row[i].acc, r.row[i].acc_se ...
+ *   lms_eval_result_free(&r);
+ *   lms_evaluator_free(ev);
+ *
+ * Threads: the kernels' (OpenMP). Leaves out: reading suites (suite.h), opening models (lm.h),
+ * printing (src/cli/cmd_eval.c).
+ */
+#ifndef LMS_EVAL_EVALUATE_H
+#define LMS_EVAL_EVALUATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "data/loader.h"
+#include "eval/suite.h"
+#include "model/gpt.h"
+#include "tokenizer/tokenizer.h"
+#include "train/validate.h"
+
+typedef struct {
+    int batch;       /* (context, continuation) rows per lms_gpt_score call; 0: auto (16, fewer when the
+                        scorer for n_ctx would exceed 1 GiB) */
+    int show;        /* keep the first `show` items of each suite with their details (lms_eval_shown) */
+    int gen_extra;   /* gen: tokens generated beyond the target's token count (>= 0) */
+    int bootstrap;   /* seq: bootstrap resamples for the standard errors (>= 2) */
+    uint64_t seed;   /* bootstrap seed */
+} lms_eval_config;
+
+/* batch 0 (auto), show 0, gen_extra 4, bootstrap 1000, seed 1. */
+lms_eval_config lms_eval_defaults(void);
+
+/* One item kept for display. Strings are owned (NUL-terminated copies). */
+typedef struct {
+    lms_item_kind kind;
+    int64_t line;
+    char *context;
+    char *meta;             /* compact JSON or NULL */
+    int n_choices;          /* mc */
+    char **choices;         /* [n_choices] */
+    double *logp;           /* [n_choices] summed log-likelihood of each choice, nats */
+    double *prob;           /* [n_choices] renormalised over the choices */
+    int answer, pick, pick_norm;
+    char *target;           /* gen/seq */
+    char *output;           /* gen: the greedy output as compared (NULL otherwise) */
+    double target_logp;     /* gen/seq: summed log p of the target's tokens */
+    int64_t target_tokens;  /* gen/seq */
+    int64_t top1;           /* seq: target tokens ranked first */
+    int correct;            /* mc: pick == answer; gen: exact match; seq: every token ranked first */
+    int64_t edit;           /* gen: token edit distance */
+    int truncated;          /* 1: context left-truncated (or a sliding window used) */
+} lms_eval_shown;
+
+/* The aggregates of one suite's items of one kind. Fields that do not apply are NAN. */
+typedef struct {
+    char suite[256];        /* the suite's name; "<name>/<kind>" when a suite mixes kinds */
+    lms_item_kind kind;
+    int64_t n;              /* items */
+    double chance;          /* mc: mean of 1/choices; gen/seq: 0 */
+    double acc, acc_se;
+    double acc_norm, acc_norm_se;
+    double logp, logp_se;
+    double prob, prob_se;
+    double edit, edit_se;
+    int64_t truncated;      /* items whose context was cut on the left to fit the model's context */
+    int64_t windowed;       /* items whose continuation alone exceeded the context (sliding window) */
+    int64_t tokens_scored;  /* continuation tokens scored */
+    double time_s;          /* seconds spent on the whole suite (all kinds) */
+    int n_shown;
+    lms_eval_shown *shown;  /* [n_shown], the first items of this kind in file order */
+} lms_eval_row;
+
+typedef struct {
+    int n_rows;             /* 0 for a suite without items */
+    lms_eval_row row[3];    /* one per kind present, in the order mc, gen, seq */
+} lms_eval_result;
+
+typedef struct lms_evaluator lms_evaluator;
+
+/* An evaluator for model m with tokenizer tok (both must outlive it; tok's ids must be below
+   the model's vocabulary, as lms_lm_open guarantees: LMS_ERR_MISMATCH otherwise). Allocates the
+   scorer (lms_scorer_bytes of batch x n_ctx). LMS_ERR_ARG for a bad config, LMS_ERR_NOMEM. */
+lms_status lms_evaluator_create(lms_evaluator **out, const lms_gpt *m, const lms_tokenizer *tok,
+                                const lms_eval_config *c, lms_err *err);
+void lms_evaluator_free(lms_evaluator *ev); /* NULL is fine */
+
+/* Score every item of an open suite (read to its end). *r is filled (zeroed first; free with
+   lms_eval_result_free, also after a failure). LMS_ERR_FORMAT for a bad item ("file:line: ..."),
+   including a choice or target that tokenizes to no tokens; LMS_ERR_NUMERIC when the model gives
+   non-finite log-probabilities; LMS_ERR_IO, LMS_ERR_NOMEM. */
+lms_status lms_eval_suite(lms_evaluator *ev, lms_suite *s, lms_eval_result *r, lms_err *err);
+/* Same, opening (and closing) the file. */
+lms_status lms_eval_suite_file(lms_evaluator *ev, const char *path, lms_eval_result *r, lms_err *err);
+void lms_eval_result_free(lms_eval_result *r);
+
+/* Per-domain validation loss and bits per byte of m over loader's validation set (at most
+   max_batches batches, < 0: all), through a scorer sized for the loader's batches. The loader
+   must have been opened with T <= n_ctx. See train/validate.h. */
+lms_status lms_eval_domains(const lms_gpt *m, const lms_tokenizer *tok, const lms_loader *loader, int B, int T,
+                            int max_batches, lms_val_result *r, lms_err *err);
+
+/* ---- the statistics, exposed for tests ---- */
+
+/* sqrt(p (1 - p) / n); NAN for n < 1. */
+double lms_eval_binomial_se(double p, int64_t n);
+
+/* Running mean and variance (Welford). */
+typedef struct {
+    int64_t n;
+    double mean, m2;
+} lms_eval_stat;
+void lms_eval_stat_push(lms_eval_stat *s, double x);
+double lms_eval_stat_mean(const lms_eval_stat *s); /* NAN for n == 0 */
+double lms_eval_stat_se(const lms_eval_stat *s);   /* sample sd / sqrt(n); NAN for n < 2 */
+
+/* Bootstrap standard error of the ratio sum(num) / sum(den) over n items: `reps` resamples of n
+   items with replacement (seeded), the sample standard deviation of the resampled ratios
+   (resamples whose den sums to 0 are skipped). NAN for n < 2 or reps < 2. */
+double lms_eval_bootstrap_ratio_se(const double *num, const double *den, int64_t n, int reps, uint64_t seed);
+
+/* Levenshtein distance between two token sequences (insert, delete, substitute all cost 1);
+   O(min(na, nb)) memory. Returns -1 when out of memory. */
+int64_t lms_eval_edit_distance(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
+
+#endif

@@ -1,0 +1,356 @@
+/* test_evaluate.c — suite scoring (src/eval/evaluate.c) on a tiny random model with the byte
+ * tokenizer: every per-choice log-likelihood equals a hand computation through lms_gpt_score,
+ * batching and padding do not change results, the aggregates follow from the per-item numbers,
+ * truncation and sliding windows, generation items against lms_generate, and the statistics. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/evaluate.h"
+#include "eval/generate.h"
+#include "harness.h"
+#include "model/score.h"
+
+#define NCTX 32
+
+static lms_gpt *tiny_model(int vocab) {
+    lms_gpt_config c = {.n_layer = 2, .n_head = 2, .n_embd = 32, .n_ctx = NCTX, .vocab_size = vocab};
+    lms_gpt *m = NULL;
+    lms_err err = {0};
+    if (lms_gpt_create(&m, &c, &err)) return NULL;
+    lms_gpt_init(m, 7);
+    /* larger weights than GPT-2's init so that log-probs differ visibly between choices */
+    float *p = lms_gpt_params(m);
+    for (int64_t i = 0; i < lms_gpt_num_params(m); i++) p[i] *= 8.0f;
+    return m;
+}
+
+/* Summed log p of cont given ctx (byte ids), scored alone through lms_gpt_score (B = 1). The
+   context is cut on the left to fit, as the evaluator documents. */
+static double hand_logp(lms_gpt *m, const char *ctx, size_t nc, const char *cont, size_t nt) {
+    if (nc == 0) ctx = "\n", nc = 1; /* the byte tokenizer has no end-of-text: the newline starts */
+    if (nc + nt - 1 > NCTX) {
+        size_t keep = NCTX + 1 - nt;
+        ctx += nc - keep;
+        nc = keep;
+    }
+    int n = (int)(nc + nt), T = n - 1;
+    int32_t in[NCTX], tg[NCTX];
+    float lp[NCTX];
+    for (int j = 0; j < T; j++) {
+        int next = j + 1;
+        unsigned char a = (unsigned char)(j < (int)nc ? ctx[j] : cont[j - nc]);
+        unsigned char b = (unsigned char)(next < (int)nc ? ctx[next] : cont[next - nc]);
+        in[j] = a;
+        tg[j] = next >= (int)nc ? b : -1;
+    }
+    lms_scorer *s;
+    lms_err err = {0};
+    if (lms_scorer_create(&s, m, 1, NCTX, &err)) return NAN;
+    lms_gpt_score(s, in, tg, 1, T, lp, NULL);
+    lms_scorer_free(s);
+    double sum = 0;
+    for (int j = (int)nc - 1; j < T; j++) sum += lp[j];
+    return sum;
+}
+
+static lms_status run_suite(lms_gpt *m, lms_tokenizer *tok, const char *text, lms_eval_config *c, lms_eval_result *r,
+                            lms_err *err) {
+    lms_evaluator *ev;
+    if (lms_evaluator_create(&ev, m, tok, c, err)) return err->code;
+    lms_suite *s;
+    lms_status st = lms_suite_open_mem(&s, text, strlen(text), LMS_SUITE_JSONL, "mem/probe.jsonl", err);
+    if (!st) st = lms_eval_suite(ev, s, r, err);
+    lms_suite_close(s);
+    lms_evaluator_free(ev);
+    return st;
+}
+
+/* Items: contexts with trailing whitespace, an empty context, 2-4 choices of different lengths. */
+static const char *MC_SUITE =
+    "{\"context\": \"The cat sat on the \", \"choices\": [\"mat\", \"hat\", \"dog house\"], \"answer\": 0}\n"
+    "{\"context\": \"2 + 3 =\", \"choices\": [\" 5\", \" 6\"], \"answer\": 1}\n"
+    "{\"context\": \"\", \"choices\": [\"abc\", \"xyz\", \"q\", \"hello\"], \"answer\": 2}\n"
+    "{\"context\": \"Q: color?\\nA:\\n\", \"choices\": [\"red\", \"blue\"], \"answer\": 0}\n"
+    "{\"context\": \"one two three four five six seven eight nine ten\", \"choices\": [\" eleven\", \" twelve!\"], \"answer\": 0}\n";
+
+typedef struct {
+    const char *ctx, *choices[4];
+    int n, answer;
+} mc_item;
+static const mc_item MC[] = {
+    {"The cat sat on the ", {"mat", "hat", "dog house"}, 3, 0},
+    {"2 + 3 =", {" 5", " 6"}, 2, 1},
+    {"", {"abc", "xyz", "q", "hello"}, 4, 2},
+    {"Q: color?\nA:\n", {"red", "blue"}, 2, 0},
+    {"one two three four five six seven eight nine ten", {" eleven", " twelve!"}, 2, 0},
+};
+
+static void test_mc_hand(void) {
+    lms_gpt *m = tiny_model(256);
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    CHECK(m && tok);
+    lms_eval_config c = lms_eval_defaults();
+    c.show = 10;
+    c.batch = 3;
+    lms_eval_result r;
+    lms_err err = {0};
+    CHECKF(run_suite(m, tok, MC_SUITE, &c, &r, &err) == LMS_OK, "%s", err.msg);
+    CHECK(r.n_rows == 1);
+    lms_eval_row *row = &r.row[0];
+    CHECK(!strcmp(row->suite, "probe") && row->kind == LMS_ITEM_MC && row->n == 5 && row->n_shown == 5);
+    CHECK(row->truncated == 1); /* the last item: 48 + 7 bytes > 32 */
+    int correct = 0, correct_norm = 0;
+    double sum_logp = 0, sum_prob = 0, chance = 0, sq_prob = 0;
+    for (int i = 0; i < 5 && i < row->n_shown; i++) {
+        const mc_item *it = &MC[i];
+        const lms_eval_shown *s = &row->shown[i];
+        /* whitespace at the end of the context moves onto each choice */
+        size_t cl = strlen(it->ctx);
+        while (cl && strchr(" \n", it->ctx[cl - 1])) cl--;
+        double ll[4], mx = -INFINITY, z = 0;
+        int pick = 0, pick_norm = 0;
+        for (int k = 0; k < it->n; k++) {
+            char cont[64];
+            snprintf(cont, sizeof cont, "%s%s", it->ctx + cl, it->choices[k]);
+            ll[k] = hand_logp(m, it->ctx, cl, cont, strlen(cont));
+            CHECK_NEAR(s->logp[k], ll[k], 1e-4);
+            if (ll[k] > ll[pick]) pick = k;
+            if (ll[k] / strlen(it->choices[k]) > ll[pick_norm] / strlen(it->choices[pick_norm])) pick_norm = k;
+            if (ll[k] > mx) mx = ll[k];
+        }
+        for (int k = 0; k < it->n; k++) z += exp(ll[k] - mx);
+        double p = exp(ll[it->answer] - mx) / z;
+        CHECK_NEAR(s->prob[it->answer], p, 1e-6);
+        CHECK(s->pick == pick && s->pick_norm == pick_norm && s->answer == it->answer && s->line == i + 1);
+        CHECK(s->truncated == (i == 4));
+        correct += pick == it->answer;
+        correct_norm += pick_norm == it->answer;
+        sum_logp += ll[it->answer];
+        sum_prob += p;
+        sq_prob += p * p;
+        chance += 1.0 / it->n;
+    }
+    CHECK_NEAR(row->acc, correct / 5.0, 1e-12);
+    CHECK_NEAR(row->acc_norm, correct_norm / 5.0, 1e-12);
+    CHECK_NEAR(row->acc_se, sqrt(row->acc * (1 - row->acc) / 5), 1e-12);
+    CHECK_NEAR(row->logp, sum_logp / 5, 1e-4);
+    CHECK_NEAR(row->prob, sum_prob / 5, 1e-6);
+    CHECK_NEAR(row->prob_se, sqrt((sq_prob - sum_prob * sum_prob / 5) / 4 / 5), 1e-5);
+    CHECK_NEAR(row->chance, chance / 5, 1e-12);
+    CHECK(isnan(row->edit) && isnan(row->edit_se));
+    /* the item's strings are kept for display */
+    CHECK(!strcmp(row->shown[0].context, MC[0].ctx) && !strcmp(row->shown[0].choices[2], "dog house"));
+    /* at least one item is not decided by chance alone: the scores differ between choices */
+    CHECK(fabs(row->shown[0].logp[0] - row->shown[0].logp[1]) > 1e-3);
+    lms_eval_result_free(&r);
+    lms_tokenizer_free(tok);
+    lms_gpt_free(m);
+}
+
+/* The same suite scored one row per call and many rows per call (different padding, different
+   batch neighbours) gives the same numbers. */
+static void test_batching_invariant(void) {
+    lms_gpt *m = tiny_model(256);
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    lms_err err = {0};
+    /* 40 items so that windows and batches split in different places */
+    char *text = malloc(40 * 200);
+    size_t n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)sprintf(text + n, "{\"context\": \"item %d says%.*s\", \"choices\": [\" yes\", \" no\", \" %d\"], \"answer\": %d}\n", i,
+                             i % 13, "xxxxxxxxxxxxx", i * 7, i % 3);
+    lms_eval_result r1, r8;
+    lms_eval_config c = lms_eval_defaults();
+    c.show = 40;
+    c.batch = 1;
+    CHECK(run_suite(m, tok, text, &c, &r1, &err) == LMS_OK);
+    c.batch = 8;
+    CHECK(run_suite(m, tok, text, &c, &r8, &err) == LMS_OK);
+    CHECK(r1.row[0].n == 40 && r8.row[0].n == 40);
+    /* fp32: the matrix products see other shapes, so results agree to rounding, relative to the
+       size of the log-likelihoods (tens of nats with these weights) */
+    double maxd = 0, maxl = 0;
+    for (int i = 0; i < 40; i++)
+        for (int k = 0; k < 3; k++) {
+            maxd = fmax(maxd, fabs(r1.row[0].shown[i].logp[k] - r8.row[0].shown[i].logp[k]));
+            maxl = fmax(maxl, fabs(r1.row[0].shown[i].logp[k]));
+        }
+    CHECKF(maxd < 1e-5 * maxl, "max difference %g, max |logp| %g", maxd, maxl);
+    CHECK(r1.row[0].acc == r8.row[0].acc && r1.row[0].acc_norm == r8.row[0].acc_norm);
+    CHECK_NEAR(r1.row[0].logp, r8.row[0].logp, 1e-4);
+    lms_eval_result_free(&r1);
+    lms_eval_result_free(&r8);
+    free(text);
+    lms_tokenizer_free(tok);
+    lms_gpt_free(m);
+}
+
+/* seq items: per-token log p and top-1 against lms_gpt_score_seq; a target longer than the
+   context is scored with the sliding window and counted. Mixed kinds give one row per kind. */
+static void test_seq_and_window(void) {
+    lms_gpt *m = tiny_model(256);
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    lms_err err = {0};
+    const char *tgt_long = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ"; /* 46 > 32 tokens */
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"context\": \"copy: qwerty\", \"target\": \" qwerty\", \"kind\": \"seq\"}\n"
+             "{\"context\": \"x\", \"target\": \"%s\", \"kind\": \"seq\"}\n"
+             "{\"context\": \"a\", \"choices\": [\"b\", \"c\"], \"answer\": 0}\n",
+             tgt_long);
+    lms_eval_config c = lms_eval_defaults();
+    c.show = 5;
+    lms_eval_result r;
+    CHECKF(run_suite(m, tok, text, &c, &r, &err) == LMS_OK, "%s", err.msg);
+    CHECK(r.n_rows == 2 && !strcmp(r.row[0].suite, "probe/mc") && !strcmp(r.row[1].suite, "probe/seq"));
+    lms_eval_row *row = &r.row[1];
+    CHECK(row->kind == LMS_ITEM_SEQ && row->n == 2 && row->windowed == 1 && row->truncated == 1 && row->chance == 0);
+    /* by hand: the whole token string through score_seq, the target's positions summed */
+    lms_scorer *s;
+    CHECK(lms_scorer_create(&s, m, 1, NCTX, &err) == LMS_OK);
+    double lsum = 0, top = 0, ntok = 0;
+    const char *ctxs[2] = {"copy: qwerty", "x"}, *tgts[2] = {" qwerty", tgt_long};
+    for (int i = 0; i < 2; i++) {
+        char all[128];
+        snprintf(all, sizeof all, "%s%s", ctxs[i], tgts[i]);
+        size_t n = strlen(all), nc = strlen(ctxs[i]);
+        int32_t ids[128], rk[128];
+        float lp[128];
+        for (size_t j = 0; j < n; j++) ids[j] = (unsigned char)all[j];
+        lms_gpt_score_seq(s, ids, n, lp, rk, NULL);
+        double il = 0, it1 = 0;
+        for (size_t j = nc; j < n; j++) il += lp[j], it1 += rk[j] == 1;
+        CHECK_NEAR(row->shown[i].target_logp, il, 1e-4);
+        CHECK(row->shown[i].top1 == (int64_t)it1 && row->shown[i].target_tokens == (int64_t)(n - nc));
+        lsum += il, top += it1, ntok += (double)(n - nc);
+    }
+    lms_scorer_free(s);
+    CHECK(row->tokens_scored == (int64_t)ntok);
+    CHECK_NEAR(row->logp, lsum / ntok, 1e-5);
+    CHECK_NEAR(row->acc, top / ntok, 1e-12);
+    CHECK(!isnan(row->logp_se) && row->logp_se >= 0 && isnan(row->prob) && isnan(row->acc_norm));
+    lms_eval_result_free(&r);
+    lms_tokenizer_free(tok);
+    lms_gpt_free(m);
+}
+
+/* gen items: the greedy output is lms_generate's; a target equal to it is an exact match with
+   edit distance 0, a changed one is not. */
+static void test_gen(void) {
+    lms_gpt *m = tiny_model(256);
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    lms_err err = {0};
+    /* find a context whose 3-token greedy continuation is printable ASCII (so it fits in JSON) */
+    char ctx[8] = "", out[8] = "";
+    for (int a = 'a'; a <= 'z' && !out[0]; a++)
+        for (int b = 'a'; b <= 'z' && !out[0]; b++) {
+            uint32_t prompt[2] = {(uint32_t)a, (uint32_t)b};
+            lms_generate_config gc = lms_generate_defaults();
+            gc.max_tokens = 3;
+            gc.sampling.temperature = 0;
+            lms_ids ids = {0};
+            if (lms_generate(m, prompt, 2, &gc, &ids, NULL, &err) == LMS_OK && ids.n == 3) {
+                int ok = 1;
+                for (int k = 0; k < 3; k++) ok &= ids.ids[k] > ' ' && ids.ids[k] < 127 && ids.ids[k] != '"' && ids.ids[k] != '\\';
+                if (ok) {
+                    ctx[0] = (char)a, ctx[1] = (char)b, ctx[2] = 0;
+                    for (int k = 0; k < 3; k++) out[k] = (char)ids.ids[k];
+                    out[3] = 0;
+                }
+            }
+            lms_ids_free(&ids);
+        }
+    CHECKF(out[0], "no context gives a printable greedy continuation");
+    if (!out[0]) return;
+    char wrong[8];
+    snprintf(wrong, sizeof wrong, "%s", out);
+    wrong[1] = wrong[1] == 'Z' ? 'Y' : 'Z';
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"context\": \"%s\", \"target\": \"%s\", \"kind\": \"gen\"}\n"
+             "{\"context\": \"%s\", \"target\": \"%s\"}\n",
+             ctx, out, ctx, wrong);
+    lms_eval_config c = lms_eval_defaults();
+    c.show = 2;
+    c.gen_extra = 0; /* exactly the target's 3 tokens */
+    lms_eval_result r;
+    CHECKF(run_suite(m, tok, text, &c, &r, &err) == LMS_OK, "%s", err.msg);
+    lms_eval_row *row = &r.row[0];
+    CHECK(r.n_rows == 1 && row->kind == LMS_ITEM_GEN && row->n == 2);
+    CHECK(row->shown[0].correct == 1 && row->shown[0].edit == 0 && !strcmp(row->shown[0].output, out));
+    CHECK(row->shown[1].correct == 0 && row->shown[1].edit == 1);
+    CHECK_NEAR(row->acc, 0.5, 1e-12);
+    CHECK_NEAR(row->edit, 0.5, 1e-12);
+    CHECK_NEAR(row->shown[0].target_logp, hand_logp(m, ctx, 2, out, 3), 1e-4);
+    CHECK(isnan(row->prob) && row->chance == 0);
+    lms_eval_result_free(&r);
+    lms_tokenizer_free(tok);
+    lms_gpt_free(m);
+}
+
+static void test_errors(void) {
+    lms_err err = {0};
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    /* a tokenizer larger than the model's vocabulary */
+    lms_gpt *small = tiny_model(200);
+    lms_evaluator *ev = NULL;
+    CHECK(lms_evaluator_create(&ev, small, tok, NULL, &err) == LMS_ERR_MISMATCH && !ev && strstr(err.msg, "256"));
+    lms_gpt_free(small);
+    /* NaN weights: non-finite log-probabilities are an error naming the item */
+    lms_gpt *m = tiny_model(256);
+    float *p = lms_gpt_params(m);
+    for (int i = 0; i < 256 * 32; i++) p[i] = NAN;
+    lms_eval_result r;
+    CHECK(run_suite(m, tok, "\n{\"context\": \"a\", \"choices\": [\"b\", \"c\"], \"answer\": 0}\n", NULL, &r, &err) == LMS_ERR_NUMERIC);
+    CHECKF(strstr(err.msg, "mem/probe.jsonl:2:") != NULL, "%s", err.msg);
+    lms_eval_result_free(&r);
+    /* a bad line stops the suite with the reader's message */
+    lms_gpt_init(m, 1);
+    CHECK(run_suite(m, tok, "{\"context\": \"a\", \"choices\": [\"b\", \"c\"], \"answer\": 0}\n{\"context\": \"a\"}\n", NULL, &r, &err) ==
+          LMS_ERR_FORMAT);
+    CHECK(strstr(err.msg, "mem/probe.jsonl:2: missing field") != NULL && r.n_rows == 0);
+    /* an empty suite: no rows */
+    CHECK(run_suite(m, tok, "\n", NULL, &r, &err) == LMS_OK && r.n_rows == 0);
+    lms_eval_config bad = lms_eval_defaults();
+    bad.bootstrap = 1;
+    CHECK(lms_evaluator_create(&ev, m, tok, &bad, &err) == LMS_ERR_ARG);
+    lms_gpt_free(m);
+    lms_tokenizer_free(tok);
+}
+
+static void test_stats(void) {
+    CHECK_NEAR(lms_eval_binomial_se(0.5, 100), 0.05, 1e-12);
+    CHECK_NEAR(lms_eval_binomial_se(0.9, 900), 0.01, 1e-12);
+    CHECK(isnan(lms_eval_binomial_se(0.5, 0)));
+    lms_eval_stat s = {0};
+    CHECK(isnan(lms_eval_stat_mean(&s)));
+    lms_eval_stat_push(&s, 1);
+    CHECK(isnan(lms_eval_stat_se(&s)));
+    for (int i = 2; i <= 5; i++) lms_eval_stat_push(&s, i);
+    CHECK_NEAR(lms_eval_stat_mean(&s), 3, 1e-12);
+    CHECK_NEAR(lms_eval_stat_se(&s), sqrt(2.5 / 5), 1e-12); /* sample variance 2.5 */
+    /* a constant ratio has no spread */
+    double num[400], den[400];
+    for (int i = 0; i < 400; i++) den[i] = 1 + i % 7, num[i] = 0.25 * den[i];
+    CHECK_NEAR(lms_eval_bootstrap_ratio_se(num, den, 400, 200, 1), 0, 1e-12);
+    /* equal denominators: the ratio is a mean, whose bootstrap SE approaches s/sqrt(n) */
+    lms_eval_stat m = {0};
+    for (int i = 0; i < 400; i++) {
+        den[i] = 1;
+        num[i] = (double)((i * 37) % 11);
+        lms_eval_stat_push(&m, num[i]);
+    }
+    double bse = lms_eval_bootstrap_ratio_se(num, den, 400, 2000, 3), fse = lms_eval_stat_se(&m);
+    CHECKF(fabs(bse - fse) < 0.08 * fse, "bootstrap %g vs formula %g", bse, fse);
+    CHECK(lms_eval_bootstrap_ratio_se(num, den, 400, 500, 3) == lms_eval_bootstrap_ratio_se(num, den, 400, 500, 3));
+    CHECK(isnan(lms_eval_bootstrap_ratio_se(num, den, 1, 100, 1)));
+    /* Levenshtein */
+    uint32_t k[] = {'k', 'i', 't', 't', 'e', 'n'}, t[] = {'s', 'i', 't', 't', 'i', 'n', 'g'};
+    CHECK(lms_eval_edit_distance(k, 6, t, 7) == 3 && lms_eval_edit_distance(t, 7, k, 6) == 3);
+    CHECK(lms_eval_edit_distance(k, 0, t, 7) == 7 && lms_eval_edit_distance(k, 6, k, 6) == 0);
+    CHECK(lms_eval_edit_distance(k, 6, k + 1, 5) == 1);
+}
+
+TESTS(test_mc_hand, test_batching_invariant, test_seq_and_window, test_gen, test_errors, test_stats)
