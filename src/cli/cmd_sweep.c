@@ -75,19 +75,22 @@ static void print_plan(const lms_sweep_plan *p, double fps) {
     }
     char tb[32];
     fmt_time(tb, sizeof tb, total_t);
+    if (p->n_suites) printf("%d probe suites scored after every run (%s)\n", p->n_suites, g->suites);
     printf("total: %.3g FLOPs trained; largest plan %.1f MiB of memory", p->total_flops, (double)p->mem_bytes / 1048576.0);
     if (fps > 0) printf("; measured %.2f GFLOP/s on the largest shape: about %s of training (evaluation extra)", fps / 1e9, tb);
     printf("\n");
 }
 
 int lms_cmd_sweep(int argc, char **argv) {
-    const char *preset = NULL, *grid = NULL, *data = NULL, *out = NULL, *tok = NULL;
+    const char *preset = NULL, *grid = NULL, *data = NULL, *out = NULL, *tok = NULL, *suites = NULL;
     int dry = 0, threads = -1;
     lms_flag flags[] = {
         {"preset", LMS_FLAG_STR, &preset, "a built-in grid: demo (<= 30 min on 2 cores), quick (<= 10 min), tiny (tests)", 0},
         {"grid", LMS_FLAG_STR, &grid, "a JSON grid file (docs/scaling.md \"Sweeps\")", 0},
         {"data", LMS_FLAG_STR, &data, "token shards dir made by 'lmscope data prepare' (overrides the grid's \"data\")", 0},
         {"tokenizer", LMS_FLAG_STR, &tok, "the shards' tokenizer dir (overrides the grid's \"tokenizer\")", 0},
+        {"suites", LMS_FLAG_STR, &suites, "probe suites scored after every run: a dir or files joined by ',' (overrides the "
+                                          "grid's; presets default to data/suites when it exists; 'none' for none)", 0},
         {"out", LMS_FLAG_STR, &out, "sweep directory: runs/<name>/ and results.db (required unless --dry-run)", 0},
         {"threads", LMS_FLAG_INT, &threads, "OpenMP threads per run (default: the grid's, 0 = all cores)", 0},
         {"dry-run", LMS_FLAG_BOOL, &dry, "print the plan and a time estimate from a measured step; train nothing", 0},
@@ -119,6 +122,8 @@ int lms_cmd_sweep(int argc, char **argv) {
     if (data) snprintf(g.data, sizeof g.data, "%s", data);
     if (tok) snprintf(g.tokenizer, sizeof g.tokenizer, "%s", tok);
     if (threads >= 0) g.threads = threads;
+    if (suites) snprintf(g.suites, sizeof g.suites, "%s", strcmp(suites, "none") ? suites : "");
+    else if (preset && access("data/suites", R_OK) == 0) snprintf(g.suites, sizeof g.suites, "data/suites");
     lms_sweep_plan *p;
     if ((st = lms_sweep_plan_make(&p, &g, &err))) {
         lms_cli_error(CMD, "%s", err.msg);

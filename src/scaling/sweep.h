@@ -19,12 +19,11 @@
  * decay to the budget), the learning-rate rule lr = min(lr_max, lr_c / dim) unless a shape gives
  * its own lr, an optional lr_sweep {sizes, factors} (the smallest `sizes` shapes again at the
  * largest budget with lr x each factor: the runs that justify the rule, kind 'lr_sweep'),
- * seed, threads, samples, sample_tokens.
+ * seed, threads, samples, sample_tokens, suites (a dir of probe suites or files joined by ',').
  *
  * At the end of every run: its metrics.jsonl into `metrics`; the validation loss over the WHOLE
  * validation set, token-weighted, overall and per domain with bits per byte (lms_validate,
- * max_batches -1) into runs and domain_losses; the probe suites (sweep_suites.c: filled in when
- * the eval library lands) into evals; greedy samples; for the smallest and largest shapes the
+ * max_batches -1) into runs and domain_losses; the probe suites (eval/evaluate.h) into evals; greedy samples; for the smallest and largest shapes the
  * per-token losses of a validation excerpt per domain. The largest shape's longest run keeps its
  * log-spaced checkpoints (save_log_steps) and gets domain losses and suites at each.
  *
@@ -77,6 +76,7 @@ typedef struct {
     int samples, sample_tokens;           /* greedy samples per run and their length */
     char data[LMS_SWEEP_PATH];            /* shards dir */
     char tokenizer[LMS_SWEEP_PATH];       /* tokenizer dir; "" = the shards' own (bytes) */
+    char suites[4 * LMS_SWEEP_PATH];      /* probe suites: a dir (its .jsonl/.csv files) or files joined by ','; "" = none */
 } lms_sweep_grid;
 
 /* Defaults for the fields a grid file may leave out: ctx 128, batch 16, accum 1, cosine, cooldown
@@ -123,6 +123,8 @@ typedef struct {
     lms_sweep_run_plan *run;  /* [n_runs], in training order */
     double total_flops;       /* sum of own_flops */
     uint64_t mem_bytes;       /* training plan of the largest run */
+    int n_suites;
+    char **suite;             /* [n_suites] suite files, from grid.suites */
 } lms_sweep_plan;
 
 /* Check the grid (LMS_ERR_ARG naming the field), open its data (vocabulary, tokenizer hash), lay

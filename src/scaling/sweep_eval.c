@@ -3,7 +3,7 @@
  * probe suites, greedy samples, per-token losses of a validation excerpt per domain, and for the
  * largest shape the same losses and suites at its log-spaced checkpoints.
  *
- * Leaves out: training (sweep.c). Suite scoring waits for the eval library (see sweep_suites).
+ * Leaves out: training (sweep.c), the suites' scoring rules (eval/evaluate.h).
  */
 #include "scaling/sweep_internal.h"
 
@@ -15,6 +15,7 @@
 
 #include "core/fileio.h"
 #include "data/loader.h"
+#include "eval/evaluate.h"
 #include "eval/generate.h"
 #include "eval/lm.h"
 #include "model/score.h"
@@ -89,14 +90,33 @@ static char *utf8_clean(const char *s, size_t len) {
     return o;
 }
 
-/* Probe suites at one checkpoint -> evals.
- * TODO(eval library): score every probe suite with the eval library (src/eval/evaluate.h, not on
- * main yet) and store its rows (not 'domain:' rows) with lms_sweepdb_put_evals. Until then this
- * stores nothing and says so in *note. */
-static lms_status sweep_suites(lms_lm *lm, lms_sweepdb *db, int64_t id, int64_t step, double tokens, double flops,
-                               lms_err *err) {
-    (void)lm, (void)db, (void)id, (void)step, (void)tokens, (void)flops, (void)err;
-    return LMS_OK;
+/* Every suite of the plan at one checkpoint -> evals (replacing that step's rows). */
+static lms_status sweep_suites(const lms_sweep_plan *p, lms_lm *lm, lms_sweepdb *db, int64_t id, int64_t step,
+                               double tokens, double flops, lms_err *err) {
+    if (p->n_suites == 0) return LMS_OK;
+    lms_eval_config ec = lms_eval_defaults();
+    lms_evaluator *ev = NULL;
+    lms_status st = lms_evaluator_create(&ev, lm->gpt, lm->tok, &ec, err);
+    if (st) return st;
+    lms_sweepdb_eval *rows = calloc((size_t)p->n_suites * 3, sizeof *rows);
+    lms_eval_result *res = calloc((size_t)p->n_suites, sizeof *res);
+    static const char *const kinds[] = {"mc", "gen", "seq"};
+    int n = 0;
+    if (!rows || !res) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < p->n_suites && !st; i++) {
+        st = lms_eval_suite_file(ev, p->suite[i], &res[i], err);
+        for (int k = 0; !st && k < res[i].n_rows; k++) {
+            const lms_eval_row *r = &res[i].row[k];
+            rows[n++] = (lms_sweepdb_eval){r->suite, kinds[r->kind], r->n, r->chance, r->acc, r->acc_se, r->acc_norm,
+                                           r->acc_norm_se, r->logp, r->logp_se, r->prob, r->prob_se, r->edit, r->edit_se};
+        }
+    }
+    if (!st) st = lms_sweepdb_put_evals(db, id, step, tokens, flops, rows, n, err);
+    for (int i = 0; res && i < p->n_suites; i++) lms_eval_result_free(&res[i]);
+    free(res);
+    free(rows);
+    lms_evaluator_free(ev);
+    return st;
 }
 
 /* Whole-validation-set loss of the model at path (run dir or checkpoint) -> domain_losses at step;
@@ -207,7 +227,7 @@ lms_status lms_sweep_evaluate(const lms_sweep_plan *p, int i, const char *dir, l
     st = val_losses(&lm, l, c.batch, c.model.n_ctx, db, row->id, r->steps, &loss, &bpb, err);
     row->val_loss = loss;
     row->val_bpb = bpb;
-    if (!st) st = sweep_suites(&lm, db, row->id, r->steps, r->tokens, r->flops, err);
+    if (!st) st = sweep_suites(p, &lm, db, row->id, r->steps, r->tokens, r->flops, err);
     if (!st && p->grid.samples > 0) st = samples(&lm, p->grid.samples, p->grid.sample_tokens, db, row->id, err);
     if (!st && r->token_losses) st = token_losses(&lm, l, db, row->id, err);
     lms_lm_close(&lm);
@@ -222,7 +242,7 @@ lms_status lms_sweep_evaluate(const lms_sweep_plan *p, int i, const char *dir, l
         if ((st = lms_lm_open(&cl, ck[k].path, NULL, err))) break;
         double cl_loss, cl_bpb;
         st = val_losses(&cl, l, c.batch, c.model.n_ctx, db, row->id, ck[k].step, &cl_loss, &cl_bpb, err);
-        if (!st) st = sweep_suites(&cl, db, row->id, ck[k].step, tpt * (double)ck[k].step, tpt * fpt * (double)ck[k].step, err);
+        if (!st) st = sweep_suites(p, &cl, db, row->id, ck[k].step, tpt * (double)ck[k].step, tpt * fpt * (double)ck[k].step, err);
         lms_lm_close(&cl);
     }
     free(ck);

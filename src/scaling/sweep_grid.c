@@ -5,6 +5,7 @@
  */
 #include "scaling/sweep.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "core/cpu.h"
+#include "core/fileio.h"
 #include "core/mem.h"
 #include "core/rng.h"
 #include "core/sysmem.h"
@@ -219,6 +221,7 @@ lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *er
                 st = lms_errf(err, LMS_ERR_ARG, "grid: \"lr_sweep\" needs both \"sizes\" and \"factors\"");
         } else if (!strcmp(k, "data")) st = need_str(v, k, g->data, sizeof g->data, err);
         else if (!strcmp(k, "tokenizer")) st = need_str(v, k, g->tokenizer, sizeof g->tokenizer, err);
+        else if (!strcmp(k, "suites")) st = need_str(v, k, g->suites, sizeof g->suites, err);
         else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"%s\" (docs/scaling.md \"Sweeps\" lists the fields)", k);
         if (st) break;
     }
@@ -289,6 +292,7 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
     json_object_set_new(o, "sample_tokens", json_integer(g->sample_tokens));
     json_object_set_new(o, "data", json_string(g->data));
     json_object_set_new(o, "tokenizer", json_string(g->tokenizer));
+    json_object_set_new(o, "suites", json_string(g->suites));
     /* threads is left out on purpose: it changes the speed, not the results the grid stands for */
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(o);
@@ -296,6 +300,50 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
 }
 
 /* ---- the plan ---- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int has_ext(const char *n, const char *e) {
+    size_t a = strlen(n), b = strlen(e);
+    return a > b && !strcmp(n + a - b, e);
+}
+
+static lms_status add_suite(lms_sweep_plan *p, const char *path, lms_err *err) {
+    char **ns = realloc(p->suite, (size_t)(p->n_suites + 1) * sizeof *ns);
+    if (!ns) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    p->suite = ns;
+    if (!(p->suite[p->n_suites] = strdup(path))) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    p->n_suites++;
+    return LMS_OK;
+}
+
+/* grid.suites: a dir (every .jsonl/.csv in it, sorted) or files joined by ',' (each must exist) */
+static lms_status list_suites(lms_sweep_plan *p, lms_err *err) {
+    const char *spec = p->grid.suites;
+    if (!spec[0]) return LMS_OK;
+    lms_status st = LMS_OK;
+    if (lms_path_is_dir(spec)) {
+        DIR *d = opendir(spec);
+        if (!d) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": cannot read the directory %s", spec);
+        struct dirent *e;
+        char q[sizeof p->grid.suites + 300];
+        while (!st && (e = readdir(d)))
+            if (e->d_name[0] != '.' && (has_ext(e->d_name, ".jsonl") || has_ext(e->d_name, ".csv")))
+                st = add_suite(p, lms_path_join(q, sizeof q, spec, e->d_name), err);
+        closedir(d);
+        if (!st && p->n_suites == 0) st = lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s holds no .jsonl or .csv suite", spec);
+        if (!st) qsort(p->suite, (size_t)p->n_suites, sizeof *p->suite, cmp_str);
+        return st;
+    }
+    char buf[sizeof p->grid.suites];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && !st; t = strtok_r(NULL, ",", &save)) {
+        if (!lms_path_exists(t)) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s does not exist (give a suite "
+                                                 "directory such as data/suites, or suite files joined by ',')", t);
+        st = add_suite(p, t, err);
+    }
+    return st;
+}
 
 static void fmt_tokens(char *out, size_t cap, double t) {
     if (t >= 1e9) snprintf(out, cap, "%.3gG", t / 1e9);
@@ -334,6 +382,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
         goto fail;
     }
     lms_loader_free(l);
+    if ((st = list_suites(p, err))) goto fail;
     p->vocab_size = c.model.vocab_size;
     snprintf(p->tokenizer_hash, sizeof p->tokenizer_hash, "%s", c.tokenizer_hash);
     int per_shape = g->n_budgets + (g->lr_sweep_sizes ? g->n_lr_factors : 0);
@@ -457,6 +506,8 @@ fail:
 
 void lms_sweep_plan_free(lms_sweep_plan *p) {
     if (!p) return;
+    for (int i = 0; i < p->n_suites; i++) free(p->suite[i]);
+    free(p->suite);
     free(p->run);
     free(p);
 }

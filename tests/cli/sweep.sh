@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sweep.sh — 'lmscope sweep' end to end on a tiny shard dir made here: the tiny preset fills every
-# table (evals stays empty until the eval library lands), FLOPs equal the trainer's, the validation
+# table (two small probe suites written here), FLOPs equal the trainer's, the validation
 # loss covers the whole validation set; a WSD grid makes cool-down branches and LR-sweep runs;
 # SIGKILL mid-sweep and a rerun finish without duplicate rows or retraining; a diverging run is
 # recorded as failed while the others finish; bad grids, another schema version and a held lock
@@ -21,13 +21,20 @@ for d in ['news', 'stories']:
     open(f'{sys.argv[1]}/{d}.txt', 'w').write('\n<|endoftext|>\n'.join(' '.join(random.choice(w) for _ in range(120)) + '.' for i in range(30)))
 PY
 "$L" data prepare --out "$D/s" --val-docs 3 "$D/c" >/dev/null 2>&1 || fail "data prepare"
+cat >"$D/probe.jsonl" <<'JSON'
+{"context": "the cat sat on the", "choices": [" mat", " sun"], "answer": 0}
+{"context": "birds sing in the", "choices": [" morning", " books", " dog"], "answer": 0}
+{"context": "we like to read", "target": " books"}
+JSON
+printf '{"context": "the dog", "target": " ran in the park", "kind": "seq"}\n' >"$D/probe2.jsonl"
+TS="$D/probe.jsonl,$D/probe2.jsonl"
 
 # 1. the tiny preset end to end
-"$L" sweep --preset tiny --data "$D/s" --out "$D/t" --threads 1 2>"$D/err" || fail "tiny sweep exited $?: $(cat "$D/err")"
+"$L" sweep --preset tiny --data "$D/s" --suites "$TS" --out "$D/t" --threads 1 2>"$D/err" || fail "tiny sweep exited $?: $(cat "$D/err")"
 db="$D/t/results.db"
 [ "$(q "$db" "select count(*) from runs where status='done'")" = 4 ] || fail "want 4 done runs: $(q "$db" 'select name,status,error from runs')"
 [ "$(q "$db" "select value from meta where key='schema_version'")" = 1 ] || fail "schema_version"
-for t in metrics domain_losses samples token_losses; do
+for t in metrics domain_losses samples token_losses evals; do
   [ "$(q "$db" "select count(*) from $t")" -gt 0 ] || fail "table $t is empty"
 done
 # every step once in metrics; FLOPs as the trainer counted them; runs.tokens = steps x batch x ctx
@@ -45,9 +52,16 @@ for l in sys.stdin:
     v, w, n = map(float, l.split("|"))
     assert abs(v - w) < 1e-6 * v, (v, w)
     assert n > 2000, n' || fail "validation loss is not over the whole set, token-weighted"
-"$L" sweep --preset tiny --data "$D/s" --out "$D/t" --threads 1 2>"$D/err" || fail "rerun of a finished sweep"
+"$L" sweep --preset tiny --data "$D/s" --suites "$TS" --out "$D/t" --threads 1 2>"$D/err" || fail "rerun of a finished sweep"
 [ "$(grep -c 'already done' "$D/err")" = 4 ] || fail "finished runs were not skipped: $(cat "$D/err")"
 [ "$(q "$db" "select count(*) from samples")" = 4 ] || fail "samples duplicated by a rerun"
+# suites: one row per suite and kind at the end of every run, and at the largest run's log-spaced checkpoints
+[ "$(q "$db" "select count(*) from evals e join runs r on r.id=e.run_id where e.step=r.steps")" = 12 ] \
+  || fail "want 3 eval rows (probe mc+gen, probe2 seq) per run: $(q "$db" "select run_id,step,suite,kind from evals")"
+[ "$(q "$db" "select count(distinct e.step) from evals e join runs r on r.id=e.run_id where r.name='L1-C32-H2-1.28k'")" = 7 ] \
+  || fail "want evals at steps 0,1,2,4,8,16,20 of the largest run"
+[ "$(q "$db" "select count(*) from evals where suite like 'domain:%' or acc is null or n is null")" = 0 ] || fail "bad eval rows"
+"$L" sweep --preset tiny --data "$D/s" --suites /nonexistent.jsonl --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q "does not exist" "$D/err" || fail "missing suite"
 
 # 2. WSD branches and an LR sweep; fit reads the sweep dir
 cat >"$D/wsd.json" <<JSON
