@@ -126,7 +126,9 @@ static int read_sweep(runs_t *t, const char *dir) {
 static int read_runs(runs_t *t, const char *path) {
     FILE *fp = stdin;
     struct stat sd;
-    if (strcmp(path, "-") && stat(path, &sd) == 0 && S_ISDIR(sd.st_mode)) return read_sweep(t, path);
+    char dbp[4200];
+    snprintf(dbp, sizeof dbp, "%s/results.db", path);
+    if (strcmp(path, "-") && stat(path, &sd) == 0 && S_ISDIR(sd.st_mode) && stat(dbp, &sd) == 0) return read_sweep(t, path);
     if (strcmp(path, "-")) {
         struct stat st;
         if (stat(path, &st) != 0) {
@@ -134,7 +136,8 @@ static int read_runs(runs_t *t, const char *path) {
             return 1;
         }
         if (!S_ISREG(st.st_mode)) {
-            lms_cli_error(CMD, "'%s' is not a regular file (give a JSON Lines file of runs, one per line, or - for stdin)",
+            lms_cli_error(CMD, "'%s' is not a regular file (give a JSON Lines file of runs, one per line, - for stdin, or a "
+                               "sweep directory holding results.db)",
                           path);
             return 1;
         }
