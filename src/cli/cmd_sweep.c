@@ -12,6 +12,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,20 +55,20 @@ static void on_progress(const lms_sweep_progress *p, void *user) {
                 !strcmp(p->event, "skip") ? "already done" : "done", pct, el, eta);
 }
 
-static void print_plan(const lms_sweep_plan *p, double fps) {
+static void print_plan(const lms_sweep_plan *p, const double *fps) {
     const lms_sweep_grid *g = &p->grid;
     printf("sweep '%s': %d runs, %d shapes x %d budgets, %s, ctx %d, batch %d x accum %d, vocab %d\n", g->name,
            p->n_runs, g->n_shapes, g->n_budgets, g->wsd ? "WSD with cool-down branches" : "cosine per run", g->ctx,
            g->batch, g->accum, p->vocab_size);
     printf("%-32s %6s %10s %12s %6s %9s %10s %10s %9s %s\n", "run", "layers", "params", "non-embed", "dim", "lr", "steps",
-           "tokens", "FLOPs", fps > 0 ? "time" : "");
+           "tokens", "FLOPs", fps ? "time" : "");
     double total_t = 0;
     for (int i = 0; i < p->n_runs; i++) {
         const lms_sweep_run_plan *r = &p->run[i];
         char tb[32] = "";
-        if (fps > 0) {
-            total_t += r->own_flops / fps;
-            fmt_time(tb, sizeof tb, r->own_flops / fps);
+        if (fps && fps[i] > 0) {
+            total_t += r->own_flops / fps[i];
+            fmt_time(tb, sizeof tb, r->own_flops / fps[i]);
         }
         printf("%-32s %6d %10lld %12lld %6d %9.3g %10lld %10.3g %9.3g %s%s%s\n", r->name, r->model.n_layer,
                (long long)r->params, (long long)r->params_nonembed, r->model.n_embd, (double)r->lr, (long long)r->steps,
@@ -77,7 +78,7 @@ static void print_plan(const lms_sweep_plan *p, double fps) {
     fmt_time(tb, sizeof tb, total_t);
     if (p->n_suites) printf("%d probe suites scored after every run (%s)\n", p->n_suites, g->suites);
     printf("total: %.3g FLOPs trained; largest plan %.1f MiB of memory", p->total_flops, (double)p->mem_bytes / 1048576.0);
-    if (fps > 0) printf("; measured %.2f GFLOP/s on the largest shape: about %s of training (evaluation extra)", fps / 1e9, tb);
+    if (fps) printf("; about %s of training at the measured speed of each shape (evaluation extra)", tb);
     printf("\n");
 }
 
@@ -130,9 +131,14 @@ int lms_cmd_sweep(int argc, char **argv) {
         return st == LMS_ERR_ARG ? 2 : 1;
     }
     if (dry) {
-        double fps = 0;
-        if (lms_sweep_measure(p, &fps, &err)) fps = 0;
+        double *fps = calloc((size_t)p->n_runs, sizeof *fps);
+        if (fps && lms_sweep_measure(p, 10.0, fps, &err)) {
+            lms_cli_error(CMD, "measuring a step (no time estimate): %s", err.msg);
+            free(fps);
+            fps = NULL;
+        }
         print_plan(p, fps);
+        free(fps);
         lms_sweep_plan_free(p);
         return 0;
     }

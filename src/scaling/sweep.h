@@ -133,9 +133,10 @@ typedef struct {
 lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lms_err *err);
 void lms_sweep_plan_free(lms_sweep_plan *p);
 
-/* Measure training throughput in FLOP/s on the plan's largest shape: a few steps on random tokens
-   (no data, nothing written). For --dry-run's time estimate. */
-lms_status lms_sweep_measure(const lms_sweep_plan *p, double *flops_per_s, lms_err *err);
+/* Measure training throughput in FLOP/s for every run of the plan (flops_per_s[n_runs]): a warm-up
+   step and then steps for about max_s / shapes seconds on random tokens, once per distinct shape (no data,
+   nothing written). For --dry-run's time estimate: own_flops / flops_per_s[i]. */
+lms_status lms_sweep_measure(const lms_sweep_plan *p, double max_s, double *flops_per_s, lms_err *err);
 
 /* What the sweep reports, after every training step and at each run's start and end. */
 typedef struct {

@@ -512,15 +512,11 @@ void lms_sweep_plan_free(lms_sweep_plan *p) {
     free(p);
 }
 
-lms_status lms_sweep_measure(const lms_sweep_plan *p, double *flops_per_s, lms_err *err) {
-    *flops_per_s = 0;
-    const lms_sweep_run_plan *big = &p->run[0];
-    for (int i = 1; i < p->n_runs; i++)
-        if (p->run[i].params > big->params) big = &p->run[i];
+/* FLOP/s of training steps of shape mc on random tokens for about max_s seconds. */
+static lms_status measure_shape(const lms_sweep_plan *p, const lms_gpt_config *mc, double max_s, double *fps, lms_err *err) {
     const lms_sweep_grid *g = &p->grid;
-    lms_cpu_set_threads(g->threads);
     lms_gpt *m = NULL;
-    lms_status st = lms_gpt_create(&m, &big->model, err);
+    lms_status st = lms_gpt_create(&m, mc, err);
     if (st) return st;
     lms_gpt_init(m, 1);
     int B = g->batch, T = g->ctx;
@@ -532,22 +528,37 @@ lms_status lms_sweep_measure(const lms_sweep_plan *p, double *flops_per_s, lms_e
     if ((st = lms_gpt_plan(m, B, T, err))) goto done;
     lms_rng r;
     lms_rng_seed(&r, 7);
-    for (int i = 0; i < B * T; i++) in[i] = (int32_t)lms_rng_below(&r, (uint64_t)p->vocab_size), tg[i] = (int32_t)lms_rng_below(&r, (uint64_t)p->vocab_size);
+    for (int i = 0; i < B * T; i++)
+        in[i] = (int32_t)lms_rng_below(&r, (uint64_t)mc->vocab_size), tg[i] = (int32_t)lms_rng_below(&r, (uint64_t)mc->vocab_size);
     double t0 = 0;
     int n = 0;
-    for (int it = 0; it < 4; it++) { /* the first step warms up; time the next ones, up to ~2 s */
+    for (int it = 0; it < 1000; it++) { /* the first step warms up; then time until max_s */
         if (it == 1) t0 = lms_now();
         lms_gpt_zero_grad(m);
         lms_gpt_forward(m, in, tg, B, T);
         lms_gpt_backward(m, 1.0f);
         if (it >= 1) n++;
-        if (it >= 1 && lms_now() - t0 > 2.0) break;
+        if (it >= 1 && lms_now() - t0 > max_s) break;
     }
     double dt = lms_now() - t0;
-    *flops_per_s = dt > 0 ? (double)n * B * T * lms_gpt_flops_per_token(&big->model, T) / dt : 0;
+    *fps = dt > 0 ? (double)n * B * T * lms_gpt_flops_per_token(mc, T) / dt : 0;
 done:
     free(in);
     free(tg);
     lms_gpt_free(m);
     return st;
+}
+
+lms_status lms_sweep_measure(const lms_sweep_plan *p, double max_s, double *flops_per_s, lms_err *err) {
+    lms_cpu_set_threads(p->grid.threads);
+    double per = max_s / (p->grid.n_shapes > 0 ? p->grid.n_shapes : 1);
+    for (int i = 0; i < p->n_runs; i++) {
+        flops_per_s[i] = 0;
+        for (int j = 0; j < i; j++) /* a shape measured already */
+            if (!memcmp(&p->run[j].model, &p->run[i].model, sizeof p->run[i].model)) flops_per_s[i] = flops_per_s[j];
+        if (flops_per_s[i] > 0) continue;
+        lms_status st = measure_shape(p, &p->run[i].model, per, &flops_per_s[i], err);
+        if (st) return st;
+    }
+    return LMS_OK;
 }
