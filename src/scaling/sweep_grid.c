@@ -384,6 +384,12 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
     lms_loader_free(l);
     if ((st = list_suites(p, err))) goto fail;
     p->vocab_size = c.model.vocab_size;
+    if (!g->tokenizer[0] && p->vocab_size > 256) {
+        st = lms_errf(err, LMS_ERR_ARG, "the shards in %s use a %d-token vocabulary: give the tokenizer they were made "
+                      "with (--tokenizer DIR or \"tokenizer\" in the grid); samples, suites and bits per byte need it",
+                      g->data, p->vocab_size);
+        goto fail;
+    }
     snprintf(p->tokenizer_hash, sizeof p->tokenizer_hash, "%s", c.tokenizer_hash);
     int per_shape = g->n_budgets + (g->lr_sweep_sizes ? g->n_lr_factors : 0);
     p->run = calloc((size_t)(g->n_shapes * per_shape), sizeof *p->run);

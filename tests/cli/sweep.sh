@@ -114,7 +114,17 @@ grep -q "1 of 2 runs failed" "$D/err" || fail "no failure summary: $(cat "$D/err
 q "$D/f/results.db" "select error from runs where status='failed'" | grep -q "diverged" || fail "no error recorded"
 [ "$(q "$D/f/results.db" "select status from runs where name like 'L1-C32%'")" = done ] || fail "the other run did not finish"
 
-# 5. bad grids: exit 2, the field named
+# 5. --dry-run: the plan with sizes, tokens per parameter resolved to steps, nothing written
+printf '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens_per_param":[1,2],"ctx":16,"batch":4,"schedule":"wsd","data":"%s"}' "$D/s" >"$D/tpp.json"
+out=$("$L" sweep --grid "$D/tpp.json" --dry-run 2>"$D/err") || fail "dry run: $(cat "$D/err")"
+# L1 C16: 12*16*16 + 13*16 + 2*16 = 3312 non-embedding parameters (a block and the final LayerNorm);
+# 1x -> ceil(3312/64) = 52 steps (3.33k tokens), 2x -> ceil(6624/64) = 104 (6.66k)
+grep -Eq "^L1-C16-H1-6.66k +1 +[0-9]+ +3312 +16 +0.01 +104 " <<<"$out" || fail "dry run: the long run: $out"
+grep -Eq "^L1-C16-H1-3.33k .* 52 .*\(branch\)" <<<"$out" || fail "dry run: the branch: $out"
+grep -q "^total: .* about .* of training" <<<"$out" || fail "dry run: no estimate: $out"
+[ ! -e "$D/tpp" ] || fail "dry run wrote something"
+
+# 6. bad grids: exit 2, the field named
 bad_grid() { # json want-substring
   printf '%s' "$1" >"$D/bad.json"
   "$L" sweep --grid "$D/bad.json" --data "$D/s" --out "$D/b" 2>"$D/err"; rc=$?
@@ -136,7 +146,7 @@ LMSCOPE_MEM_AVAILABLE=100K "$L" sweep --preset tiny --data "$D/s" --out "$D/b" 2
 "$L" sweep --preset tiny --grid "$D/wsd.json" --out "$D/b" 2>/dev/null; [ $? = 2 ] || fail "--preset with --grid"
 "$L" sweep --grid "$D/wsd.json" --out "$D/t" 2>"$D/err"; [ $? = 1 ] && grep -q "another grid" "$D/err" || fail "another grid on a sweep dir"
 
-# 6. the lock, and a database of another schema version
+# 7. the lock, and a database of another schema version
 python3 -c 'import fcntl, sys, time
 f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], "w").close(); time.sleep(30)' "$D/t/lock" "$D/locked" &
 lk=$!
