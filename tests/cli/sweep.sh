@@ -89,8 +89,10 @@ cat >"$D/kill.json" <<JSON
 JSON
 "$L" sweep --grid "$D/kill.json" --out "$D/k" --threads 1 2>"$D/kerr" &
 pid=$!
-for i in $(seq 1000); do grep -q " done " "$D/kerr" && break; sleep 0.02; done
+# killed once the second run has a checkpoint (step 200 of 1000): the rerun must resume it, not restart
+for i in $(seq 1500); do [ -e "$D/k/runs/L1-C16-H1-64k/latest" ] && break; sleep 0.02; done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+touch "$D/k/runs/L1-C16-H1-64k/marker" # a restart would remove the dir; a resume keeps it
 db="$D/k/results.db"
 first=$(q "$db" "select finished_utc from runs where status='done' order by id limit 1")
 [ -n "$first" ] || fail "kill test: no run finished before the kill"
@@ -98,6 +100,7 @@ first=$(q "$db" "select finished_utc from runs where status='done' order by id l
 "$L" sweep --grid "$D/kill.json" --out "$D/k" --threads 1 2>"$D/err" || fail "rerun after kill: $(cat "$D/err")"
 [ "$(q "$db" "select count(*) from runs where status='done'")" = 4 ] || fail "kill test: not all done after the rerun"
 grep -q "already done" "$D/err" || fail "kill test: the finished run was retrained"
+[ -e "$D/k/runs/L1-C16-H1-64k/marker" ] || fail "kill test: the killed run was started again instead of resumed"
 [ "$(q "$db" "select finished_utc from runs where status='done' order by id limit 1")" = "$first" ] || fail "kill test: run 1 rewritten"
 bad=$(q "$db" "select r.name from runs r where r.steps != (select count(*) from metrics m where m.run_id=r.id)
   or (select count(*) from samples s where s.run_id=r.id) != 1")
