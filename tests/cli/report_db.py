@@ -4,15 +4,15 @@ report tests. python3's standard library only.
 
     python3 tests/cli/report_db.py DIR [--schema-version V]
 
-The sweep: 6 sizes (25k..4.7M non-embedding parameters) at 5 compute budgets (3e11..3e15 FLOPs, the
-sizes with 0.5..1000 tokens per parameter: 15 runs, isoFLOP groups with interior minima), losses
-from a known L(N, D) = 1.8 + 60/N^0.3 + 150/D^0.3 (no noise), one failed run and one pending run; metrics,
+The sweep: 6 sizes (25k..4.7M non-embedding parameters) at 9 compute budgets (3e11..3e15 FLOPs, the
+sizes with 0.5..1000 tokens per parameter; isoFLOP groups with interior minima), losses
+from a known L(N, D) = 1.8 + 60/N^0.3 + 150/D^0.3 times 1 + 0.3% noise (seeded), one failed run and one pending run; metrics,
 per-domain losses (4 domains), evaluations of 6 suites built to have clear shapes (flat, smooth,
 emergent, inverse, and the induction and quote-repetition suites), samples (one with '</script>'
 and HTML in it, to test escaping) and per-token losses for the smallest and largest model.
 Expected shape labels are written to DIR/expected_shapes.json for the test to compare.
 """
-import json, math, os, sqlite3, sys
+import json, math, os, random, sqlite3, sys
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,7 +38,7 @@ CREATE TABLE token_losses (run_id INTEGER NOT NULL REFERENCES runs(id), text_id 
 
 SHAPES = [  # (width, layers)
     (32, 2), (48, 2), (64, 3), (96, 4), (160, 4), (256, 6)]
-BUDGETS = [3e11, 3e12, 3e13, 3e14, 3e15]  # FLOPs
+BUDGETS = [3e11, 1e12, 3e12, 1e13, 3e13, 1e14, 3e14, 1e15, 3e15]  # FLOPs, half-decade steps
 DOMAINS = {"books": 0.10, "bible": -0.25, "speeches": 0.05, "dictionary": 0.30}
 
 
@@ -61,6 +61,7 @@ def main():
 
     runs = []
     rid = 0
+    rng = random.Random(7)
     for w, l in SHAPES:
         N = 12 * l * w * w
         for C in BUDGETS:
@@ -68,7 +69,7 @@ def main():
             if not 0.5 <= D / N <= 1000:
                 continue
             rid += 1
-            runs.append(dict(id=rid, name=f"L{l}-C{w}-{C:.0e}".replace("+", ""), N=N, D=D, C=C, L=law(N, D), l=l, w=w))
+            runs.append(dict(id=rid, name=f"L{l}-C{w}-{C:.0e}".replace("+", ""), N=N, D=D, C=C, L=law(N, D) * (1 + 0.003 * rng.gauss(0, 1)), l=l, w=w))
     runs_done = list(runs)
     for r in runs:
         steps = 10
