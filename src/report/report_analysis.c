@@ -85,11 +85,12 @@ static json_t *lc_curve(const fit_set *fs, int skip, const lms_report_opts *o, d
     lms_rng rng;
     lms_rng_seed(&rng, o->seed);
     int nb = 0;
-    double bc[64], bl[64];
-    for (int b = 0; b < o->n_boot && nf <= 64; b++) {
-        int distinct = 0;
+    double *bc = malloc(sizeof(double) * 2 * (size_t)nf), *bl = bc ? bc + nf : NULL;
+    int *seen = malloc(sizeof(int) * (size_t)nf);
+    for (int b = 0; bc && seen && b < o->n_boot; b++) {
+        int distinct = 0; /* a resample needs 4 distinct points, like any L(C) fit: draw again (20 tries) */
         for (int tries = 0; tries < 20 && distinct < 4; tries++) {
-            int seen[64] = {0};
+            memset(seen, 0, sizeof(int) * (size_t)nf);
             distinct = 0;
             for (int j = 0; j < nf; j++) {
                 int k = (int)lms_rng_below(&rng, (uint64_t)nf);
@@ -103,6 +104,8 @@ static json_t *lc_curve(const fit_set *fs, int skip, const lms_report_opts *o, d
             grid[(size_t)nb * BAND_POINTS + g] = lms_fit_lc_predict(&bf.p, exp(lo + (hi - lo) * g / (BAND_POINTS - 1)));
         nb++;
     }
+    free(bc);
+    free(seen);
     out = json_pack("{s:i,s:o,s:o,s:o,s:i,s:[]}", "n_frontier", nf, "E", num_json(fit.p.E), "A", num_json(fit.p.A),
                     "alpha", num_json(fit.p.alpha), "n_boot", nb, "points");
     json_t *pts = json_object_get(out, "points");
@@ -412,6 +415,27 @@ static void claim_metrics(json_t *claims, json_t *suites) {
               "A discrete metric can hide steady progress that a continuous one shows.", ev);
 }
 
+/* Suites whose accuracy stayed at chance (flat, and within 2 SE of chance at the largest compute): weak
+ * evidence there. */
+static void claim_chance(json_t *claims, json_t *suites) {
+    char names[512] = "", ev[768];
+    int n = 0, k = 0, with_chance = 0;
+    for (size_t i = 0; i < json_array_size(suites); i++) {
+        json_t *s = json_array_get(suites, i);
+        with_chance += lms_report_num(s, "chance") > 0;
+        const char *a = label_of(s, "acc"); /* a suite that fell to chance (inverse) has a shape: not counted */
+        if (!json_is_true(json_object_get(s, "at_chance")) || (strcmp(a, "flat") && strcmp(a, "too-few"))) continue;
+        if (n < (int)sizeof names - 1)
+            n += snprintf(names + n, sizeof names - (size_t)n, "%s%s", k ? ", " : "", lms_report_str(s, "suite"));
+        k++;
+    }
+    snprintf(ev, sizeof ev, "%d of %d suites with a chance level stayed at chance (flat accuracy, within 2 SE of "
+             "chance at the largest compute)%s%s%s", k, with_chance, k ? ": " : ".", names,
+             k ? ". Their curves say nothing yet about how they scale; more compute or easier items would." : "");
+    add_claim(claims, with_chance == 0 ? "no data" : k == 0 ? "supported" : k < with_chance ? "weak" : "not supported",
+              "The probe suites measure something at this scale (accuracy above chance).", ev);
+}
+
 /* The named suites' labels, in one claim (quote repetition: inverse scaling; induction: copying). */
 static void claim_named(json_t *claims, json_t *suites, const char *prefix, const char *claim, const char *want) {
     char ev[512];
@@ -420,7 +444,7 @@ static void claim_named(json_t *claims, json_t *suites, const char *prefix, cons
         json_t *s = json_array_get(suites, i);
         if (strncmp(lms_report_str(s, "suite"), prefix, strlen(prefix))) continue;
         const char *a = label_of(s, "acc"), *l = label_of(s, "logp");
-        hit += strstr(want, a) != NULL || strstr(want, l) != NULL;
+        hit += (*a && strstr(want, a) != NULL) || (*l && strstr(want, l) != NULL);
         n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s: accuracy %s (%s); log-prob %s", found++ ? ". " : "",
                       lms_report_str(s, "suite"), a, lms_report_str(json_object_get(s, "acc"), "detail"), l);
         if (n >= (int)sizeof ev - 40) break;
@@ -492,6 +516,7 @@ lms_status lms_report_analyse(json_t *data, const lms_report_opts *o, lms_report
     claim_domains(claims, data);
     claim_shapes(claims, suites);
     claim_metrics(claims, suites);
+    claim_chance(claims, suites);
     claim_named(claims, suites, "induction", "Copying from the context (induction) appears with scale, often abruptly.",
                 "emergent smooth");
     claim_named(claims, suites, "quote-repetition",

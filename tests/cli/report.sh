@@ -98,6 +98,9 @@ if len(d["claims"]) < 8: errs.append(f"{len(d['claims'])} claims")
 if verdict("The law fitted on the smaller") != "weak": errs.append(f"held-out -3% should read weak: {verdicts}")
 if verdict("Every run of the grid finished") != "weak": errs.append(f"failed runs should read weak: {verdicts}")
 if verdict("Tasks differ in shape: some sta") != "supported": errs.append(f"shapes claim: {verdicts}")
+ch = [c for c in d["claims"] if c["claim"].startswith("The probe suites measure")][0]
+if ch["verdict"] != "weak" or "capitals, sentiment" not in ch["evidence"] or "quote-repetition" in ch["evidence"]:
+    errs.append(f"suites at chance (capitals, sentiment; not the inverse quote-repetition): {ch}")
 if len(d["samples"]) != 6 or "</script><script>alert(1)</script>" not in d["samples"][0]["text"]:
     errs.append("samples lost or mangled")
 if "<script>alert" in page: errs.append("a sample's HTML reached the page unescaped")
