@@ -143,6 +143,9 @@ static void write_runs(FILE *fp, json_t *data) {
         put_num(fp, lms_report_num(r, "val_loss"), "%.4f");
         fputs("</td><td>", fp);
         const char *e = lms_report_str(r, "error"), *parent = lms_report_str(r, "parent");
+        if (strcmp(lms_report_str(r, "run_kind"), "grid")) {
+            fputs("learning-rate variant (not fitted) ", fp);
+        }
         if (*e) put_escaped(fp, e);
         else if (*parent) {
             fputs("cool-down branch of ", fp);

@@ -9,7 +9,9 @@
  * evidence ("What this sweep shows"), weak evidence included. The page is the template
  * data/report/template.html with the vendored Vega, Vega-Lite and vega-embed builds
  * (data/vendor/, pinned by tools/vendor/fetch_vega.sh) and the JSON inlined: it needs no network.
- * Failed, pending and running runs are listed in a table and left out of the fits, never dropped.
+ * Failed, pending and running runs are listed in a table and left out of the fits, never dropped;
+ * so are learning-rate variants (runs.kind 'lr_sweep', the sweep runner's backward-compatible
+ * addition to schema 1: a database without the column reads as all 'grid').
  *
  *   lms_report_opts o; lms_report_opts_default(&o);
  *   o.sweep_dir = "sweeps/demo"; o.out_path = "report.html"; o.data_dir = dir;  // see lms_report_find_data_dir

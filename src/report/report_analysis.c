@@ -4,8 +4,9 @@
  * shows", each stated next to the measured evidence with a verdict (supported / weak / not
  * supported / no data) decided by the thresholds below.
  *
- * Fits use the finished runs only ('done' with size, tokens, FLOPs and a validation loss > 0);
- * shapes use each finished run's last evaluation (x = FLOPs). Leaves out: reading (report_data.c),
+ * Fits use the finished grid runs only ('done', kind 'grid', with size, tokens, FLOPs and a validation
+ * loss > 0; learning-rate variants are shown, not fitted); shapes use each such run's last evaluation
+ * (x = FLOPs). Leaves out: reading (report_data.c),
  * writing (report.c).
  */
 #include <math.h>
@@ -53,7 +54,8 @@ static int fit_set_gather(json_t *runs, fit_set *fs) {
         json_t *row = json_array_get(runs, i);
         lms_fit_run r = {lms_report_num(row, "params_nonembed"), lms_report_num(row, "tokens"),
                          lms_report_num(row, "flops"), lms_report_num(row, "val_loss")};
-        if (strcmp(lms_report_str(row, "status"), "done") != 0) continue;
+        if (strcmp(lms_report_str(row, "status"), "done") != 0 || strcmp(lms_report_str(row, "run_kind"), "grid") != 0)
+            continue; /* unfinished runs and learning-rate variants are not points of the law */
         if (!(r.N > 0 && r.D > 0 && r.C > 0 && r.L > 0 && isfinite(r.N + r.D + r.C + r.L))) continue;
         fs->row[fs->n] = (int)i;
         fs->r[fs->n++] = r;
@@ -242,7 +244,7 @@ static json_t *shape_of(json_t *evals, const char *suite, const char *metric, co
     for (size_t i = 0; p && i < ne; i++) {
         json_t *e = json_array_get(evals, i);
         if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
-            lms_report_num(e, "final") != 1)
+            strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1)
             continue;
         double x = lms_report_num(e, "flops"), y = lms_report_num(e, metric), se = lms_report_num(e, metric_se);
         double cnt = lms_report_num(e, "n");
@@ -270,7 +272,8 @@ static void chance_at_top(json_t *evals, const char *suite, json_t *s) {
     for (size_t i = 0; i < json_array_size(evals); i++) {
         json_t *e = json_array_get(evals, i);
         if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
-            lms_report_num(e, "final") != 1 || !(lms_report_num(e, "flops") > best))
+            strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1 ||
+            !(lms_report_num(e, "flops") > best))
             continue;
         best = lms_report_num(e, "flops");
         acc = lms_report_num(e, "acc"), se = lms_report_num(e, "acc_se"), chance = lms_report_num(e, "chance");
@@ -471,7 +474,9 @@ static void claim_domains(json_t *claims, json_t *data) {
         if (!r) break;
         prev = dom;
         double c = lms_report_num(r, "flops"), l = lms_report_num(r, "loss");
-        if (strcmp(lms_report_str(r, "status"), "done") || !isfinite(l) || !(c > 0)) continue;
+        if (strcmp(lms_report_str(r, "status"), "done") || strcmp(lms_report_str(r, "run_kind"), "grid") || !isfinite(l) ||
+            !(c > 0))
+            continue;
         if (c < cf) cf = c, first = l;
         if (c > cl) cl = c, last = l;
     }

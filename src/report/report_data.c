@@ -8,6 +8,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -113,20 +114,24 @@ static lms_status check_schema(sqlite3 *db, const char *path, lms_err *err) {
     return LMS_OK;
 }
 
-/* The queries, one per array of the page's data. Run name and size ride along on every row. */
+/* The queries, one per array of the page's data. Run name and size ride along on every row; @KIND@ is
+ * the run's kind: runs.kind ('grid': a point of the grid, used by the fits; 'lr_sweep': a learning-rate
+ * variant), an addition to schema 1 that older databases lack (then every run is 'grid'). */
 static const struct {
     const char *key, *sql;
 } queries[] = {
     {"meta", "SELECT key, value FROM meta ORDER BY key"},
-    {"runs", "SELECT * FROM runs ORDER BY params_nonembed, tokens, id"},
+    {"runs", "SELECT *, @KIND@ AS run_kind FROM runs r ORDER BY params_nonembed, tokens, id"},
     {"metrics", "SELECT r.name AS run, r.params_nonembed AS params, m.step, m.tokens, m.flops, m.loss, m.val_loss, "
                 "m.lr FROM metrics m JOIN runs r ON r.id = m.run_id ORDER BY r.params_nonembed, m.run_id, m.step"},
     /* per-domain losses at each run's last measured step */
-    {"domains", "SELECT r.name AS run, r.params_nonembed AS params, r.status AS status, r.flops AS flops, d.step, "
+    {"domains", "SELECT r.name AS run, r.params_nonembed AS params, r.status AS status, @KIND@ AS run_kind, "
+                "r.flops AS flops, d.step, "
                 "d.domain, d.loss, d.bpb, d.tokens FROM domain_losses d JOIN runs r ON r.id = d.run_id "
                 "WHERE d.step = (SELECT MAX(step) FROM domain_losses x WHERE x.run_id = d.run_id) "
                 "ORDER BY d.domain, r.flops"},
-    {"evals", "SELECT r.name AS run, r.params_nonembed AS params, r.status AS status, e.step, e.tokens, "
+    {"evals", "SELECT r.name AS run, r.params_nonembed AS params, r.status AS status, @KIND@ AS run_kind, e.step, "
+              "e.tokens, "
               /* a run's last evaluation without FLOPs is placed at the run's FLOPs; others stay unplaced */
               "CASE WHEN e.flops IS NULL AND e.step = (SELECT MAX(step) FROM evals x WHERE x.run_id = e.run_id) "
               "THEN r.flops ELSE e.flops END AS flops, e.suite, e.kind, e.n, e.chance, e.acc, e.acc_se, e.logp, "
@@ -136,6 +141,35 @@ static const struct {
     {"samples", "SELECT r.name AS run, r.params_nonembed AS params, s.prompt, s.text FROM samples s "
                 "JOIN runs r ON r.id = s.run_id ORDER BY r.params_nonembed, r.id, s.rowid"},
 };
+
+/* sql with every @KIND@ replaced by kind; NULL when out of memory. */
+static char *with_kind(const char *sql, const char *kind) {
+    size_t n = strlen(sql) + 1, kl = strlen(kind);
+    for (const char *p = sql; (p = strstr(p, "@KIND@")); p += 6) n += kl;
+    char *out = malloc(n), *o = out;
+    if (!out) return NULL;
+    for (const char *p = sql, *q; *p; p = q + 6) {
+        if (!(q = strstr(p, "@KIND@"))) {
+            strcpy(o, p);
+            return out;
+        }
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, kind, kl);
+        o += kl;
+    }
+    *o = 0;
+    return out;
+}
+
+static int runs_have_kind(sqlite3 *db) {
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('runs') WHERE name = 'kind'", -1, &st, NULL) == SQLITE_OK)
+        found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
 
 lms_status lms_report_read_db(const char *path, int max_token_rows, json_t **out, lms_err *err) {
     *out = NULL;
@@ -154,9 +188,12 @@ lms_status lms_report_read_db(const char *path, int max_token_rows, json_t **out
     int checked = s == LMS_OK;
     json_t *data = s ? NULL : json_object();
     if (!s && !data) s = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    const char *kind = !s && runs_have_kind(db) ? "COALESCE(r.kind, 'grid')" : "'grid'";
     for (size_t i = 0; !s && i < sizeof queries / sizeof queries[0]; i++) {
         json_t *arr;
-        s = query_rows(db, queries[i].sql, &arr, err);
+        char *sql = with_kind(queries[i].sql, kind);
+        s = sql ? query_rows(db, sql, &arr, err) : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        free(sql);
         if (!s) json_object_set_new(data, queries[i].key, arr);
     }
     if (!s) {

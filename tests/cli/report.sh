@@ -18,7 +18,7 @@ tools/vendor/fetch_vega.sh --check >/dev/null || fail "data/vendor does not matc
 python3 tests/cli/report_db.py "$D/sweep" || fail "python3 could not write the synthetic database"
 
 out=$("$L" report "$D/sweep" --out "$D/r.html" 2>"$D/err") || fail "report exited $?: $(cat "$D/err")"
-grep -q "^wrote $D/r.html (.* MB): 32 runs (30 done, 1 failed, 1 unfinished), 6 suites; L(C) R2 " <<<"$out" ||
+grep -q "^wrote $D/r.html (.* MB): 34 runs (32 done, 1 failed, 1 unfinished), 6 suites; L(C) R2 " <<<"$out" ||
   fail "summary line: $out"
 [ -z "$(ls "$D" | grep tmp)" ] || fail "a temporary file was left: $(ls "$D")"
 
@@ -72,13 +72,16 @@ d = json.loads(data_el[0]["text"])
 for k in ("meta", "runs", "metrics", "domains", "evals", "samples", "tokens", "fit", "suites", "claims"):
     if k not in d: errs.append(f"data has no {k}")
 st = {r["name"]: r["status"] for r in d["runs"]}
-if len(st) != 32 or st.get("L8-C384-x4") != "failed" or st.get("L8-C384-x12") != "pending":
+if len(st) != 34 or st.get("L8-C384-x4") != "failed" or st.get("L8-C384-x12") != "pending":
     errs.append(f"runs: {st}")
 failed = [r for r in p.rows if "st-failed" in r["class"]]
 if len(failed) != 1 or "L8-C384-x4" not in failed[0]["text"] or "out of memory: 9.1 GiB needed <estimate>" not in failed[0]["text"]:
     errs.append(f"the failed run's row: {failed}")
 if len([r for r in p.rows if "st-open" in r["class"]]) != 1: errs.append("no row for the pending run")
 fit = d["fit"]
+lr = [r["name"] for r in d["runs"] if r.get("run_kind") == "lr_sweep"]
+if len(lr) != 2 or fit.get("n_runs") != 30 or any(n in fit.get("frontier", []) for n in lr):
+    errs.append(f"learning-rate variants {lr} must be shown but not fitted (fit over {fit.get('n_runs')} runs)")
 if not fit["ok"] or fit["lc"]["r2_log"] < 0.99 or not fit["held"]["ok"]: errs.append(f"fit: {fit.get('lc')}, {fit.get('held')}")
 for k in ("alpha", "beta"):  # the law was built with 0.3 and 0.3: the intervals must hold them
     if not fit["nd"][k]["lo"] <= 0.3 <= fit["nd"][k]["hi"]: errs.append(f"L(N, D) {k} {fit['nd'][k]}, built with 0.3")
@@ -110,6 +113,12 @@ if errs:
     print("\n".join(errs)); sys.exit(1)
 EOF
 
+# a database of the first contract (no runs.kind): every run is a grid run
+python3 tests/cli/report_db.py "$D/nokind" --no-kind || fail "python3 (no kind)"
+out=$("$L" report "$D/nokind" --out "$D/nokind.html" 2>"$D/err") || fail "report without runs.kind exited $?: $(cat "$D/err")"
+grep -q "32 runs (30 done, 1 failed, 1 unfinished)" <<<"$out" || fail "without runs.kind: $out"
+grep -q '"run_kind":"grid"' "$D/nokind.html" || fail "without runs.kind, runs should read as grid runs"
+
 # deterministic: the same database gives the same page
 "$L" report "$D/sweep" --out "$D/r2.html" >/dev/null 2>&1 || fail "second report failed"
 cmp -s "$D/r.html" "$D/r2.html" || fail "two reports of one database differ"
@@ -119,7 +128,7 @@ cp -r "$D/sweep" "$D/nodone"
 python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE runs SET status='failed', error='killed'\"); db.commit()" \
   "$D/nodone/results.db" || fail "python3 could not edit the database"
 out=$("$L" report "$D/nodone" --out "$D/nodone.html" 2>"$D/err") || fail "report over failed runs exited $?: $(cat "$D/err")"
-grep -q "0 done, 32 failed" <<<"$out" || fail "failed-run summary: $out"
+grep -q "0 done, 34 failed" <<<"$out" || fail "failed-run summary: $out"
 grep -q "0 finished runs with a validation loss; the fits need at least 4" "$D/nodone.html" || fail "no reason for the missing fit"
 
 # bad input: clear message, exit 1 or 2, the existing output untouched

@@ -2,7 +2,7 @@
 """report_db.py — write a synthetic sweep results.db (the sweep runner's schema, version 1) for the
 report tests. python3's standard library only.
 
-    python3 tests/cli/report_db.py DIR [--schema-version V]
+    python3 tests/cli/report_db.py DIR [--schema-version V] [--no-kind]
 
 The sweep: 6 sizes (25k..4.7M non-embedding parameters) at 9 compute budgets (3e11..3e15 FLOPs, the
 sizes with 0.5..1000 tokens per parameter; isoFLOP groups with interior minima), losses
@@ -10,7 +10,10 @@ from a known L(N, D) = 1.8 + 60/N^0.3 + 150/D^0.3 times 1 + 0.3% noise (seeded),
 per-domain losses (4 domains), evaluations of 6 suites built to have clear shapes (flat, smooth,
 emergent, inverse, and the induction and quote-repetition suites), samples (one with '</script>'
 and HTML in it, to test escaping) and per-token losses for the smallest and largest model.
-Expected shape labels are written to DIR/expected_shapes.json for the test to compare.
+Expected shape labels are written to DIR/expected_shapes.json for the test to compare. runs.kind (the
+sweep runner's backward-compatible addition: 'grid' or 'lr_sweep') is written with two learning-rate
+variants of the smallest model that have a lower loss than any grid run at their compute (the fits must
+leave them out); --no-kind writes the first contract's table without the column and without them.
 """
 import json, math, os, random, sqlite3, sys
 
@@ -49,12 +52,15 @@ def law(N, D):
 def main():
     out = sys.argv[1]
     ver = sys.argv[sys.argv.index("--schema-version") + 1] if "--schema-version" in sys.argv else "1"
+    kind = "--no-kind" not in sys.argv
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "results.db")
     if os.path.exists(path):
         os.remove(path)
     db = sqlite3.connect(path)
     db.executescript(SCHEMA)
+    if kind:
+        db.execute("ALTER TABLE runs ADD COLUMN kind TEXT")
     meta = {"schema_version": ver, "lmscope_version": "0.1.0", "created_utc": "2026-12-01T10:00:00Z",
             "grid_json": json.dumps({"preset": "synthetic"}), "corpus": "data/corpus", "tokenizer_hash": "abc123"}
     db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -89,6 +95,16 @@ def main():
         for d, off in DOMAINS.items():
             db.execute("INSERT INTO domain_losses VALUES (?, ?, ?, ?, ?, ?)",
                        (r["id"], steps * 100, d, r["L"] + off, (r["L"] + off) / math.log(2) / 4.2, 5000))
+    if kind:
+        db.execute("UPDATE runs SET kind = 'grid'")
+        small = runs_done[0]
+        for j, (lr, f) in enumerate(((1e-3, 0.8), (1e-2, 0.85))):  # better than the grid: must not be fitted
+            db.execute("INSERT INTO runs (id, name, run_dir, status, n_layer, n_embd, params_nonembed, steps, lr, tokens, "
+                       "flops, val_loss, kind) VALUES (?, ?, ?, 'done', ?, ?, ?, 10, ?, ?, ?, ?, 'lr_sweep')",
+                       (200 + j, f"{small['name']}-lr{lr:g}", "runs/lr", small["l"], small["w"], small["N"], lr, small["D"],
+                        small["C"], small["L"] * f))
+            for d in DOMAINS:
+                db.execute("INSERT INTO domain_losses VALUES (?, 1000, ?, 0.5, 0.2, 5000)", (200 + j, d))
     # a failed and a pending run: shown in the runs table, not fitted
     db.execute("INSERT INTO runs (id, name, run_dir, status, error, n_layer, n_embd, params_nonembed) VALUES "
                "(100, 'L8-C384-x4', 'runs/L8-C384-x4', 'failed', 'out of memory: 9.1 GiB needed <estimate>', 8, 384, ?)",
