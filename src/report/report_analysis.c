@@ -371,7 +371,9 @@ static void claim_optimum(json_t *claims, json_t *fit) {
                       lms_report_num(json_object_get(opt, "N"), "est"), lms_report_num(opt, "C"),
                       edge ? ", outside the sizes trained (the optimum sits at the grid's edge)" : "");
     snprintf(ev + n, sizeof ev - (size_t)n, ".");
-    add_claim(claims, nm >= 2 && !edge ? "supported" : nm >= 1 ? "weak" : "not supported", claim, ev);
+    if (ng == 0)
+        snprintf(ev + n, sizeof ev - (size_t)n, ". No compute budget has 3 or more sizes, so no best size can be seen.");
+    add_claim(claims, ng == 0 ? "no data" : nm >= 2 && !edge ? "supported" : nm >= 1 ? "weak" : "not supported", claim, ev);
 }
 
 static void claim_shapes(json_t *claims, json_t *suites) {
@@ -388,6 +390,11 @@ static void claim_shapes(json_t *claims, json_t *suites) {
                     if (k < 3) any[k] = 1;
                 }
         }
+    if (json_array_size(suites) == 0) {
+        add_claim(claims, "no data", "Tasks differ in shape: some stay flat, some improve smoothly, some jump (emergence).",
+                  "No probe suites were evaluated in this sweep.");
+        return;
+    }
     n += snprintf(ev + n, sizeof ev - (size_t)n, "%zu suites; by accuracy:", json_array_size(suites));
     for (int k = 0; k < 7; k++)
         if (cnt[k]) n += snprintf(ev + n, sizeof ev - (size_t)n, " %d %s,", cnt[k], labels[k]);
@@ -403,6 +410,11 @@ static void claim_shapes(json_t *claims, json_t *suites) {
 static void claim_metrics(json_t *claims, json_t *suites) {
     char ev[768];
     int n = 0, k = 0, chance = 0;
+    if (json_array_size(suites) == 0) {
+        add_claim(claims, "no data", "A discrete metric can hide steady progress that a continuous one shows.",
+                  "No probe suites were evaluated in this sweep.");
+        return;
+    }
     n += snprintf(ev, sizeof ev, "Suites whose accuracy is flat or emergent while log-prob of the answer moves smoothly:");
     for (size_t i = 0; i < json_array_size(suites); i++) {
         json_t *s = json_array_get(suites, i);
@@ -487,8 +499,9 @@ static void claim_domains(json_t *claims, json_t *data) {
 
 static void claim_runs(json_t *claims, json_t *runs, lms_report_summary *sum) {
     char ev[256];
-    snprintf(ev, sizeof ev, "%d runs: %d finished, %d failed, %d pending or running (listed under Runs; left out of the "
-             "fits).", sum->n_runs, sum->n_done, sum->n_failed, sum->n_unfinished);
+    snprintf(ev, sizeof ev, "%d runs: %d finished, %d failed, %d pending or running%s", sum->n_runs, sum->n_done,
+             sum->n_failed, sum->n_unfinished,
+             sum->n_failed + sum->n_unfinished ? " (listed under Runs; left out of the fits)." : ".");
     add_claim(claims, sum->n_failed + sum->n_unfinished ? "weak" : "supported",
               "Every run of the grid finished and is part of the evidence.", ev);
 }
