@@ -26,6 +26,7 @@ static const command commands[] = {
     {"inspect", lms_cmd_inspect, "per-token loss and rank of the true token, coloured or as HTML; --compare"},
     {"shapes", lms_cmd_shapes, "label each suite's curve flat/smooth/emergent/inverse/U-shaped/noisy"},
     {"fit", lms_cmd_fit, "scaling laws from runs: L(C), L(N, D), intervals, compute-optimal size, held-out test"},
+    {"report", lms_cmd_report, "one self-contained HTML page from a sweep: fits, curves, suite shapes, claims"},
 };
 
 static void usage(FILE *fp) {
