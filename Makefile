@@ -22,7 +22,7 @@ OPT      := $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS   ?=
 CFLAGS   += -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
             -fno-strict-aliasing -Isrc -MMD -MP
-LDLIBS   += -lgsl -lopenblas -lpcre2-8 -ljansson -lsqlite3 -lcrypto -lm -fopenmp
+LDLIBS   += -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lcrypto -lm -fopenmp
 ISAFLAGS_avx512 := -O3 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2
 ISAFLAGS_avx2   := -O3 -mavx2 -mfma
 
@@ -38,7 +38,7 @@ ifeq ($(SAN),1)
 endif
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/optim/*.c \
-              src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c src/scaling/*.c))
+              src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c src/scaling/*.c src/report/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -91,7 +91,7 @@ fuzz: $(FUZZ_BIN)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -DLMS_NO_SIMD -Isrc -o $@ $< $(LIB_SRC) \
-	    -lgsl -lopenblas -lpcre2-8 -ljansson -lsqlite3 -lcrypto -lm
+	    -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lcrypto -lm
 FUZZ_TIME ?= 600
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \

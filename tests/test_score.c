@@ -66,6 +66,26 @@ static void against_torch(int force_ref) {
         }
     }
     CHECKF(worst <= 1e-4, "max |logp - torch| = %.3g nats over %lld positions", worst, (long long)checked);
+    /* the top-3 alternatives: torch's three largest logits and their log-softmax */
+    int32_t top[64 * 3];
+    float toplp[64 * 3];
+    LMS_ASSERT(B * T * 3 <= 64 * 3);
+    lms_gpt_score_top(s, f.inputs, f.targets, B, T, lp, NULL, 3, top, toplp);
+    for (int i = 0; i < B * T; i++) {
+        if (f.targets[i] < 0) {
+            CHECK(top[i * 3] == -1);
+            continue;
+        }
+        const float *lg = f.logits + (int64_t)i * V;
+        int best[3] = {-1, -1, -1};
+        for (int j = 0; j < 3; j++)
+            for (int v = 0; v < V; v++)
+                if ((j == 0 || v != best[0]) && (j < 2 || v != best[1]) && (best[j] < 0 || lg[v] > lg[best[j]])) best[j] = v;
+        for (int j = 0; j < 3; j++) {
+            CHECKF(top[i * 3 + j] == best[j], "position %d alternative %d: %d, torch %d", i, j, top[i * 3 + j], best[j]);
+            CHECK_NEAR(toplp[i * 3 + j], logp_of(lg, V, best[j]), 1e-4);
+        }
+    }
     fprintf(stderr, "  %s kernels: max |logp - torch| = %.2g nats over %lld scored positions\n",
             force_ref ? "reference" : "optimized", worst, (long long)checked);
     free(in), free(tg), free(rank), free(lp);

@@ -73,6 +73,11 @@ if rows:
     for d in sorted(last, key=last.get):
         print(f"  {d:22} {first.get(d, float('nan')):10.3f} {last[d]:10.3f}")
 PY
+  say "the many tasks inside the one loss: probe suites (chance, accuracy ± s.e., log-prob of the answer)"
+  "$L" eval --model "$OUT" --suites all || true
+  say "per-token loss of one sentence (which tokens are easy, which are hard)"
+  "$L" inspect --model "$OUT" --text "The capital of France is Paris. To be, or not to be: that is the question." \
+      --html "$OUT/inspect.html" | tail -n 6 || true
 fi
 say "look further"
 cat <<MSG
@@ -80,6 +85,10 @@ cat <<MSG
   $L train --out $OUT --resume --steps $((steps * 2))      # train longer (at the final lr), exactly where it stopped
   tail -n 3 $OUT/metrics.jsonl                                # loss, val_loss per domain, lr, tokens/s, FLOPs
   cat $OUT/config.json                                        # the resolved config
+  $L eval --model $OUT --suites capitals,quote-repetition --show 3   # items with each choice's probability
+  $L eval --model $OUT --domains                              # validation loss and bits per byte per domain
+  $L score --model $OUT --text "The capital of France is Paris."
+  xdg-open $OUT/inspect.html                                  # the per-token page (hover a token)
 MSG
 if [ -n "$corpus" ]; then
 cat <<MSG

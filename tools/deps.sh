@@ -4,7 +4,7 @@
 #   tools/deps.sh --bench   also what the benchmarks compare against (python3-torch, node; python3-regex
 #                           for tools/tokenizer/pretok_diff.sh)
 set -euo pipefail
-pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev libsqlite3-dev libssl-dev libgsl-dev xz-utils python3)
+pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev libssl-dev libgsl-dev libsqlite3-dev xz-utils python3)
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm python3-regex)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -104,10 +104,10 @@ static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int wa
     }
     double med = median(tps + warmup, steps);
     printf("{\"mode\":\"sample\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"ctx\":%d,\"batch\":1,"
-           "\"threads\":%d,\"kernels\":\"%s\",\"weights\":\"%s\",\"params\":%lld,\"sequences\":%d,\"tokens_per_s\":%.1f,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"weights\":\"%s\",\"params\":%lld,\"sequences\":%d,\"tokens_per_s\":%.1f,"
            "\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,\"us_per_token\":%.2f,\"peak_rss_bytes\":%zu,"
            "\"checksum\":%llu}\n",
-           cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, cfg->n_ctx, threads, lms_ops_get()->name,
+           cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, cfg->n_ctx, threads, lms_ops_get()->name, openblas_get_corename(),
            bf16 ? "bf16" : "fp32", (long long)lms_gpt_num_params(m), steps, med, tps[warmup], tps[n - 1], 1e6 / med,
            lms_peak_rss_bytes(), (unsigned long long)(check % 1000003));
     free(tps);
@@ -147,10 +147,10 @@ static int bench_score(lms_gpt *m, const lms_gpt_config *cfg, int batch, int ste
     double med = median(ts + warmup, steps);
     double fpt = lms_gpt_flops_per_token(cfg, cfg->n_ctx) / 3.0;
     printf("{\"mode\":\"score\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
-           "\"threads\":%d,\"kernels\":\"%s\",\"params\":%lld,\"steps\":%d,\"batch_s_median\":%.5f,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"batch_s_median\":%.5f,"
            "\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,\"gflops\":%.2f,\"mean_loss\":%.4f,"
            "\"peak_rss_bytes\":%zu,\"planned_bytes\":%zu}\n",
-           cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, batch, cfg->n_ctx, threads, lms_ops_get()->name,
+           cfg->n_layer, cfg->n_head, cfg->n_embd, cfg->vocab_size, batch, cfg->n_ctx, threads, lms_ops_get()->name, openblas_get_corename(),
            (long long)lms_gpt_num_params(m), steps, med, (double)N / med, fpt, fpt * (double)N / med / 1e9,
            sum / ((double)N * n), lms_peak_rss_bytes(),
            lms_gpt_memory_bytes(m).params + lms_scorer_bytes(cfg, batch, cfg->n_ctx));
@@ -264,12 +264,12 @@ int lms_cmd_bench(int argc, char **argv) {
     double gflops = fpt * (double)N / med / 1e9;
     double ceiling = ceiling_n > 0 ? sgemm_ceiling(ceiling_n, 5) : 0.0;
     printf("{\"mode\":\"train\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
-           "\"threads\":%d,\"kernels\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
            "\"step_s_median\":%.5f,\"step_s_min\":%.5f,\"step_s_max\":%.5f,\"forward_s\":%.5f,"
            "\"backward_s\":%.5f,\"optimizer_s\":%.5f,\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,"
            "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"fraction_of_ceiling\":%.3f,\"peak_rss_bytes\":%zu,"
            "\"planned_bytes\":%zu,\"rss_over_planned\":%.3f,\"loss_first\":%.4f,\"loss_last\":%.4f}\n",
-           layers, heads, dim, vocab, batch, ctx, threads, lms_ops_get()->name, (long long)lms_gpt_num_params(m),
+           layers, heads, dim, vocab, batch, ctx, threads, lms_ops_get()->name, openblas_get_corename(), (long long)lms_gpt_num_params(m),
            steps, warmup, med, smin, smax, mf, mb, mo, (double)N / med, fpt, gflops, ceiling,
            ceiling > 0 ? gflops / ceiling : 0.0, peak, planned, planned ? (double)peak / planned : 0.0,
            loss_first, loss_last);

@@ -200,52 +200,19 @@ static int special_file(const char *path) {
 
 /* ---- models ---- */
 
-/* run_dir/checkpoints/step_*.safetensors (not *.optim.safetensors), by step. */
-typedef struct {
-    int64_t step;
-    char *path;
-} ckpt_t;
-static int cmp_ckpt(const void *a, const void *b) {
-    int64_t x = ((const ckpt_t *)a)->step, y = ((const ckpt_t *)b)->step;
-    return x < y ? -1 : x > y;
-}
+/* run_dir/checkpoints/step_*.safetensors (not *.optim.safetensors), by step (train.h). */
 static int list_checkpoints(const char *run, strlist *out) {
-    char dir[PATH_MAX + 32];
-    lms_path_join(dir, sizeof dir, run, "checkpoints");
-    DIR *d = opendir(dir);
-    if (!d) {
-        lms_cli_error(CMD, "--over-training: %s has no checkpoints/ directory; give a run directory made by 'lmscope train'", run);
+    lms_train_checkpoint *v = NULL;
+    int n = 0;
+    lms_err err = {0};
+    if (lms_train_list_checkpoints(run, &v, &n, &err)) {
+        lms_cli_error(CMD, "--over-training: %s", err.msg);
         return 2;
     }
-    ckpt_t *v = NULL;
-    int n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *s = e->d_name;
-        if (strncmp(s, "step_", 5) || !has_ext(s, ".safetensors") || has_ext(s, ".optim.safetensors") || strstr(s, ".tmp.")) continue;
-        char *end;
-        long long step = strtoll(s + 5, &end, 10);
-        if (end == s + 5 || strcmp(end, ".safetensors")) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            ckpt_t *nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv) break;
-            v = nv;
-        }
-        char p[PATH_MAX + 300];
-        lms_path_join(p, sizeof p, dir, s);
-        v[n].step = step;
-        v[n++].path = strdup(p);
-    }
-    closedir(d);
-    qsort(v, (size_t)n, sizeof *v, cmp_ckpt);
-    for (int i = 0; i < n; i++) {
-        if (v[i].path) sl_push(out, v[i].path);
-        free(v[i].path);
-    }
+    for (int i = 0; i < n; i++) sl_push(out, v[i].path);
     free(v);
     if (!out->n) {
-        lms_cli_error(CMD, "--over-training: no checkpoints in %s", dir);
+        lms_cli_error(CMD, "--over-training: no checkpoints in %s/checkpoints", run);
         return 2;
     }
     return 0;

@@ -25,6 +25,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/jsonl.h"
 #include "scaling/db.h"
 #include "scaling/fit.h"
 
@@ -95,15 +96,24 @@ static int add_row(runs_t *t, json_t *row, long lineno, char *why, size_t cap) {
     return 0;
 }
 
-/* A sweep dir: its results.db's finished grid runs (status done, not LR-sweep variants). */
-static int read_sweep(runs_t *t, const char *dir) {
-    char p[4200];
-    snprintf(p, sizeof p, "%s/results.db", dir);
+static lms_status run_row(json_t *row, long line, void *user, lms_err *err) {
+    char why[256];
+    int r = add_row(user, row, line, why, sizeof why);
+    if (r == -2) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    if (r < 0)
+        return lms_errf(err, LMS_ERR_FORMAT, "%s (a run is {\"name\", \"params_nonembed\", \"tokens\", \"flops\", "
+                        "\"loss\"}; see docs/scaling.md)", why);
+    return LMS_OK;
+}
+
+/* A sweep dir: its results.db's finished grid runs (status done, not LR-sweep variants), with the
+   whole-set validation loss. 0 ok, else the exit status. */
+static int read_sweep(runs_t *t, const char *dir, const char *db_path) {
     lms_sweepdb *db = NULL;
     lms_err err = {0};
     lms_sweepdb_run *r = NULL;
     int n = 0, code = 0;
-    if (lms_sweepdb_open(&db, p, 0, &err) || lms_sweepdb_list_runs(db, &r, &n, &err)) {
+    if (lms_sweepdb_open(&db, db_path, 0, &err) || lms_sweepdb_list_runs(db, &r, &n, &err)) {
         lms_cli_error(CMD, "%s: %s", dir, err.msg);
         lms_sweepdb_close(db);
         return 1;
@@ -117,80 +127,25 @@ static int read_sweep(runs_t *t, const char *dir) {
         int a = row ? add_row(t, row, i + 1, why, sizeof why) : -2;
         json_decref(row);
         if (a == -2) lms_cli_error(CMD, "out of memory"), code = 1;
-        else if (a < 0) lms_cli_error(CMD, "%s: run %s: %s", p, r[i].name, why), code = 1;
+        else if (a < 0) lms_cli_error(CMD, "%s: run %s: %s", db_path, r[i].name, why), code = 1;
     }
     free(r);
     return code;
 }
 
+/* Read a JSON Lines file of runs (or stdin for "-"), or a sweep dir's results.db; 0 ok, else the exit status. */
 static int read_runs(runs_t *t, const char *path) {
-    FILE *fp = stdin;
-    struct stat sd;
     char dbp[4200];
+    struct stat sd;
     snprintf(dbp, sizeof dbp, "%s/results.db", path);
-    if (strcmp(path, "-") && stat(path, &sd) == 0 && S_ISDIR(sd.st_mode) && stat(dbp, &sd) == 0) return read_sweep(t, path);
-    if (strcmp(path, "-")) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            lms_cli_error(CMD, "cannot read '%s': %s", path, strerror(errno));
-            return 1;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            lms_cli_error(CMD, "'%s' is not a regular file (give a JSON Lines file of runs, one per line, - for stdin, or a "
-                               "sweep directory holding results.db)",
-                          path);
-            return 1;
-        }
-        fp = fopen(path, "r");
-        if (!fp) {
-            lms_cli_error(CMD, "cannot open '%s': %s", path, strerror(errno));
-            return 1;
-        }
+    if (strcmp(path, "-") && stat(path, &sd) == 0 && S_ISDIR(sd.st_mode) && stat(dbp, &sd) == 0)
+        return read_sweep(t, path, dbp);
+    lms_err err = {0};
+    if (lms_jsonl_read(path, run_row, t, &err)) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return 1;
     }
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    long lineno = 0;
-    int code = 0;
-    while ((len = getline(&line, &lcap, fp)) >= 0) {
-        lineno++;
-        size_t k = 0;
-        while (k < (size_t)len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n')) k++;
-        if (k == (size_t)len) continue;
-        if (memchr(line, 0, (size_t)len)) {
-            lms_cli_error(CMD, "%s:%ld: a NUL byte; this is not a JSON Lines file of runs", path, lineno);
-            code = 1;
-            break;
-        }
-        json_error_t je;
-        json_t *row = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
-        if (!row) {
-            lms_cli_error(CMD, "%s:%ld: not valid JSON (%s, column %d)", path, lineno, je.text, je.column);
-            code = 1;
-            break;
-        }
-        char why[256];
-        int r = add_row(t, row, lineno, why, sizeof why);
-        json_decref(row);
-        if (r == -2) {
-            lms_cli_error(CMD, "out of memory reading %s", path);
-            code = 1;
-            break;
-        }
-        if (r < 0) {
-            lms_cli_error(CMD, "%s:%ld: %s (a run is {\"name\", \"params_nonembed\", \"tokens\", \"flops\", \"loss\"}; "
-                               "see docs/scaling.md)", path, lineno, why);
-            code = 1;
-            break;
-        }
-    }
-    if (!code && ferror(fp)) {
-        lms_cli_error(CMD, "reading %s: %s", path, strerror(errno));
-        code = 1;
-    }
-    free(line);
-    if (fp != stdin) fclose(fp);
-    return code;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- JSON output */

@@ -26,6 +26,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/jsonl.h"
 #include "eval/shapes.h"
 
 #define CMD "shapes"
@@ -167,67 +168,28 @@ static int add_row(table *t, json_t *row, const char *xkey, const char *ckey, ch
 }
 
 /* Read one JSON Lines file (or stdin for "-") into the table; 0 ok, else the exit status. */
+typedef struct {
+    table *t;
+    const char *xkey, *ckey;
+} reader;
+
+static lms_status result_row(json_t *row, long line, void *user, lms_err *err) {
+    reader *rd = user;
+    char why[256];
+    int r = add_row(rd->t, row, rd->xkey, rd->ckey, why, sizeof why);
+    if (r == -2) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    if (r < 0) return lms_errf(err, LMS_ERR_FORMAT, "%s (see docs/formats.md, \"Evaluation results\")", why);
+    return LMS_OK;
+}
+
 static int read_file(table *t, const char *path, const char *xkey, const char *ckey) {
-    FILE *fp = stdin;
-    if (strcmp(path, "-")) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            lms_cli_error(CMD, "cannot read '%s': %s", path, strerror(errno));
-            return 1;
-        }
-        if (!S_ISREG(st.st_mode)) { /* a FIFO would block, a directory is no results file */
-            lms_cli_error(CMD, "'%s' is not a regular file (give the JSON Lines file that 'eval' wrote, or - for stdin)", path);
-            return 1;
-        }
-        fp = fopen(path, "r");
-        if (!fp) {
-            lms_cli_error(CMD, "cannot open '%s': %s", path, strerror(errno));
-            return 1;
-        }
+    reader rd = {t, xkey, ckey};
+    lms_err err = {0};
+    if (lms_jsonl_read(path, result_row, &rd, &err)) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return 1;
     }
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    long lineno = 0;
-    int code = 0;
-    while ((len = getline(&line, &lcap, fp)) >= 0) {
-        lineno++;
-        size_t k = 0;
-        while (k < (size_t)len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r' || line[k] == '\n')) k++;
-        if (k == (size_t)len) continue; /* blank line */
-        if (memchr(line, 0, (size_t)len)) {
-            lms_cli_error(CMD, "%s:%ld: a NUL byte; this is not a JSON Lines results file", path, lineno);
-            code = 1;
-            break;
-        }
-        json_error_t je;
-        json_t *row = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
-        if (!row) {
-            lms_cli_error(CMD, "%s:%ld: not valid JSON (%s, column %d)", path, lineno, je.text, je.column);
-            code = 1;
-            break;
-        }
-        char why[256];
-        int r = add_row(t, row, xkey, ckey, why, sizeof why);
-        json_decref(row);
-        if (r == -2) {
-            lms_cli_error(CMD, "out of memory reading %s", path);
-            code = 1;
-            break;
-        }
-        if (r < 0) {
-            lms_cli_error(CMD, "%s:%ld: %s (see docs/formats.md, \"Evaluation results\")", path, lineno, why);
-            code = 1;
-            break;
-        }
-    }
-    if (!code && ferror(fp)) {
-        lms_cli_error(CMD, "error reading '%s': %s", path, strerror(errno));
-        code = 1;
-    }
-    free(line);
-    if (fp != stdin) fclose(fp);
-    return code;
+    return 0;
 }
 
 typedef struct {

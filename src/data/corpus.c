@@ -140,12 +140,14 @@ static lms_status load_domain(lms_corpus_domain *dom, const char *path, const ch
     return LMS_OK;
 }
 
-lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
-    memset(c, 0, sizeof *c);
+lms_status lms_corpus_list(lms_corpus_files *f, const char *path, lms_err *err) {
+    memset(f, 0, sizeof *f);
+    f->is_dir = lms_path_is_dir(path);
+    if (!f->is_dir && !lms_path_exists(path))
+        return lms_errf(err, LMS_ERR_IO, "corpus '%s' does not exist (give a directory of <domain>.txt files or one .txt file)", path);
     char **names = NULL;
     size_t nn = 0, cap = 0;
-    int is_dir = lms_path_is_dir(path);
-    if (is_dir) {
+    if (f->is_dir) {
         DIR *dir = opendir(path);
         if (!dir) return lms_errf(err, LMS_ERR_IO, "cannot open corpus directory '%s'", path);
         struct dirent *e;
@@ -163,36 +165,67 @@ lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
         }
         closedir(dir);
         if (nn > 1) qsort(names, nn, sizeof *names, cmp_str);
-    } else if (!lms_path_exists(path)) {
-        return lms_errf(err, LMS_ERR_IO, "corpus '%s' does not exist (give a directory of <domain>.txt files or one .txt file)", path);
+    } else {
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        names = malloc(sizeof *names);
+        if (names && (names[0] = strdup(base))) nn = 1;
     }
-    size_t nfiles = is_dir ? nn : 1;
-    c->domains = calloc(nfiles ? nfiles : 1, sizeof *c->domains);
-    lms_status st = c->domains ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; !st && i < nfiles; i++) {
-        char full[4096];
-        const char *fname;
-        if (is_dir) {
-            lms_path_join(full, sizeof full, path, names[i]);
-            fname = names[i];
-        } else {
-            snprintf(full, sizeof full, "%s", path);
-            fname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    f->name = names;
+    f->path = calloc(nn ? nn : 1, sizeof *f->path);
+    if (!f->path || (!f->is_dir && nn != 1)) {
+        f->n = nn;
+        lms_corpus_files_free(f);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory listing corpus '%s'", path);
+    }
+    for (size_t i = 0; i < nn; i++) {
+        size_t cap2 = strlen(path) + strlen(names[i]) + 2;
+        f->path[i] = malloc(cap2);
+        if (!f->path[i]) {
+            f->n = nn;
+            lms_corpus_files_free(f);
+            return lms_errf(err, LMS_ERR_NOMEM, "out of memory listing corpus '%s'", path);
         }
+        if (f->is_dir) lms_path_join(f->path[i], cap2, path, names[i]);
+        else snprintf(f->path[i], cap2, "%s", path);
+    }
+    f->n = nn;
+    return LMS_OK;
+}
+
+void lms_corpus_files_free(lms_corpus_files *f) {
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->path) free(f->path[i]);
+        if (f->name) free(f->name[i]);
+    }
+    free(f->path);
+    free(f->name);
+    memset(f, 0, sizeof *f);
+}
+
+lms_status lms_corpus_empty_error(lms_err *err, const char *path, int is_dir, int skipped) {
+    return lms_errf(err, LMS_ERR_ARG,
+                    is_dir ? "corpus '%s' has no usable documents: no readable UTF-8 <domain>.txt file with text "
+                             "(%d skipped); put one file per domain there, documents separated by a line "
+                             "'<|endoftext|>'"
+                           : "corpus file '%s' has no usable documents (%d skipped: see the warning above)",
+                    path, skipped);
+}
+
+lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
+    memset(c, 0, sizeof *c);
+    lms_corpus_files f;
+    lms_status st = lms_corpus_list(&f, path, err);
+    if (st) return st;
+    c->domains = calloc(f.n ? f.n : 1, sizeof *c->domains);
+    if (!c->domains) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < f.n; i++) {
         int used;
-        st = load_domain(&c->domains[c->n_domains], full, fname, &used, err);
+        st = load_domain(&c->domains[c->n_domains], f.path[i], f.name[i], &used, err);
         if (!st && used) c->n_domains++;
         else if (!st) c->n_skipped++;
     }
-    for (size_t i = 0; i < nn; i++) free(names[i]);
-    free(names);
-    if (!st && c->n_domains == 0)
-        st = lms_errf(err, LMS_ERR_ARG,
-                      is_dir ? "corpus '%s' has no usable documents: no readable UTF-8 <domain>.txt file with text "
-                               "(%d skipped); put one file per domain there, documents separated by a line "
-                               "'<|endoftext|>'"
-                             : "corpus file '%s' has no usable documents (%d skipped: see the warning above)",
-                      path, c->n_skipped);
+    if (!st && c->n_domains == 0) st = lms_corpus_empty_error(err, path, f.is_dir, c->n_skipped);
+    lms_corpus_files_free(&f);
     if (st) lms_corpus_free(c);
     return st;
 }

@@ -53,6 +53,20 @@ typedef struct {
 lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err);
 void lms_corpus_free(lms_corpus *c);
 
+/* The domain files a corpus path names: a directory's <domain>.txt files (not hidden ones) sorted
+   by name, or the one file given. Shared by lms_corpus_open and the streaming scanner
+   (corpus_scan.h). LMS_ERR_IO when the path does not exist or the directory cannot be read. */
+typedef struct {
+    size_t n;
+    char **path; /* [n] paths to open */
+    char **name; /* [n] file names: "<domain>.txt" */
+    int is_dir;
+} lms_corpus_files;
+lms_status lms_corpus_list(lms_corpus_files *f, const char *path, lms_err *err);
+void lms_corpus_files_free(lms_corpus_files *f);
+/* The error for a corpus with no usable document (skipped: files without one). */
+lms_status lms_corpus_empty_error(lms_err *err, const char *path, int is_dir, int skipped);
+
 /* Pointer to document i's text (not NUL-terminated) and its length. */
 static inline const char *lms_corpus_doc(const lms_corpus_domain *d, size_t i, size_t *len) {
     *len = d->docs[i].len;

@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include "data/corpus_scan.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -210,64 +209,24 @@ static lms_status scan_domain(lms_corpus_index_domain *dom, const char *path, co
     return LMS_OK;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 lms_status lms_corpus_scan(lms_corpus_index *c, const char *path, size_t block, lms_err *err) {
     memset(c, 0, sizeof *c);
     if (!block) block = (size_t)4 << 20;
-    char **names = NULL;
-    size_t nn = 0, cap = 0;
-    int is_dir = lms_path_is_dir(path);
-    if (is_dir) {
-        DIR *dir = opendir(path);
-        if (!dir) return lms_errf(err, LMS_ERR_IO, "cannot open corpus directory '%s'", path);
-        struct dirent *e;
-        while ((e = readdir(dir))) {
-            size_t l = strlen(e->d_name);
-            if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".txt")) continue;
-            if (nn == cap) {
-                cap = cap ? cap * 2 : 16;
-                char **nv = realloc(names, cap * sizeof *nv);
-                if (!nv) break;
-                names = nv;
-            }
-            names[nn] = strdup(e->d_name);
-            if (names[nn]) nn++;
-        }
-        closedir(dir);
-        if (nn > 1) qsort(names, nn, sizeof *names, cmp_str);
-    } else if (!lms_path_exists(path)) {
-        return lms_errf(err, LMS_ERR_IO, "corpus '%s' does not exist (give a directory of <domain>.txt files or one .txt file)", path);
-    }
-    size_t nfiles = is_dir ? nn : 1;
-    c->domains = calloc(nfiles ? nfiles : 1, sizeof *c->domains);
+    lms_corpus_files f;
+    lms_status st = lms_corpus_list(&f, path, err);
+    if (st) return st;
+    c->domains = calloc(f.n ? f.n : 1, sizeof *c->domains);
     char *buf = malloc(block + 4);
-    lms_status st = c->domains && buf ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; !st && i < nfiles; i++) {
-        char full[4096];
-        const char *fname;
-        if (is_dir) {
-            lms_path_join(full, sizeof full, path, names[i]);
-            fname = names[i];
-        } else {
-            snprintf(full, sizeof full, "%s", path);
-            fname = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        }
+    if (!c->domains || !buf) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < f.n; i++) {
         int used;
-        st = scan_domain(&c->domains[c->n_domains], full, fname, block, buf, &used, err);
+        st = scan_domain(&c->domains[c->n_domains], f.path[i], f.name[i], block, buf, &used, err);
         if (!st && used) c->n_domains++;
         else if (!st) c->n_skipped++;
     }
     free(buf);
-    for (size_t i = 0; i < nn; i++) free(names[i]);
-    free(names);
-    if (!st && c->n_domains == 0)
-        st = lms_errf(err, LMS_ERR_ARG,
-                      is_dir ? "corpus '%s' has no usable documents: no readable UTF-8 <domain>.txt file with text "
-                               "(%d skipped); put one file per domain there, documents separated by a line "
-                               "'<|endoftext|>'"
-                             : "corpus file '%s' has no usable documents (%d skipped: see the warning above)",
-                      path, c->n_skipped);
+    if (!st && c->n_domains == 0) st = lms_corpus_empty_error(err, path, f.is_dir, c->n_skipped);
+    lms_corpus_files_free(&f);
     if (st) lms_corpus_index_free(c);
     return st;
 }

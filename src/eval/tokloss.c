@@ -1,9 +1,8 @@
 /* tokloss.c — per-token loss of a text, two-model comparison, and the loss by token class and
  * frequency bucket over a validation set (contracts in tokloss.h).
  *
- * Scores come from lms_gpt_score_seq (a text) and lms_gpt_score (validation batches); the top-k
- * alternatives, which the scorer does not return, come from a KV-cache pass (model/infer.h) over
- * exactly the context each token was scored with (the scorer's sliding-window rule, score.h).
+ * Scores and the top-k alternatives come from lms_gpt_score_seq_top (a text, with the scorer's
+ * sliding window for long ones) and lms_gpt_score (validation batches).
  * Leaves out: printing, colours, HTML.
  */
 #include "eval/tokloss.h"
@@ -15,7 +14,6 @@
 #include "core/fileio.h"
 #include "data/manifest.h"
 #include "data/shard.h"
-#include "model/infer.h"
 #include "model/score.h"
 
 static const char *const class_names[LMS_TC_N] = {"word-initial", "continuation", "punctuation",
@@ -126,70 +124,6 @@ size_t lms_tok_utf8_complete(const char *s, size_t len) {
     return len;
 }
 
-/* Window start of the context the scorer gives each target j (1..n-1), for max_T = T: the same
-   loop as lms_gpt_score_seq (score.c): windows of T inputs predicting tok[st+1 .. st+T], advancing by
-   T/2, the last one aligned to the end; a target is scored in the first window that reaches it.
-   tests/test_tokloss.c checks the result against lms_gpt_score_seq itself. */
-static void window_starts(size_t n, size_t T, size_t *start) {
-    size_t S = T / 2 > 0 ? T / 2 : 1, done = 0, st = 0;
-    while (done < n - 1) {
-        size_t end = st + T < n - 1 ? st + T : n - 1;
-        for (size_t j = done + 1; j <= end; j++) start[j] = st;
-        done = end;
-        st += S;
-        if (st + T > n - 1) st = n - 1 > T ? n - 1 - T : 0;
-    }
-}
-
-/* Top-k alternatives for every scored position by KV-cache decoding over the same contexts. */
-static lms_status fill_top(lms_tokloss *r, const lms_gpt *m, const int32_t *ids, size_t T, int k, lms_err *err) {
-    lms_infer *inf = NULL;
-    size_t *start = malloc(r->n * sizeof *start);
-    if (!start) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    window_starts(r->n, T, start);
-    if (lms_infer_create(&inf, m, (int)T, err)) {
-        free(start);
-        return err->code;
-    }
-    int V = lms_gpt_get_config(m)->vocab_size;
-    size_t cur = (size_t)-1; /* start of the window the cache holds */
-    for (size_t j = 1; j < r->n; j++) {
-        size_t s = start[j];
-        const float *lg = NULL;
-        if (s != cur) {
-            lms_infer_reset(inf);
-            for (size_t i = s; i < j; i++) lg = lms_infer_step(inf, ids[i]);
-            cur = s;
-        } else {
-            lg = lms_infer_step(inf, ids[j - 1]);
-        }
-        LMS_ASSERT(lg != NULL);
-        /* log-softmax normaliser, then a partial selection of the k best */
-        float mx = lg[0];
-        for (int v = 1; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
-        double z = 0;
-        for (int v = 0; v < V; v++) z += exp((double)(lg[v] - mx));
-        double lz = mx + log(z);
-        lms_tokloss_tok *t = &r->tok[j];
-        t->n_top = 0;
-        for (int v = 0; v < V; v++) {
-            int p = t->n_top;
-            if (p == k && lg[v] <= lg[t->top_id[k - 1]]) continue;
-            if (p < k) t->n_top++;
-            else p = k - 1;
-            while (p > 0 && lg[t->top_id[p - 1]] < lg[v]) {
-                t->top_id[p] = t->top_id[p - 1];
-                p--;
-            }
-            t->top_id[p] = (uint32_t)v;
-        }
-        for (int i = 0; i < t->n_top; i++) t->top_logp[i] = (float)(lg[t->top_id[i]] - lz);
-    }
-    lms_infer_free(inf);
-    free(start);
-    return LMS_OK;
-}
-
 lms_status lms_tokloss_text(lms_tokloss *r, const lms_gpt *m, const lms_tokenizer *t, const char *text,
                             size_t len, const lms_tokloss_opts *o, lms_err *err) {
     memset(r, 0, sizeof *r);
@@ -220,16 +154,19 @@ lms_status lms_tokloss_text(lms_tokloss *r, const lms_gpt *m, const lms_tokenize
     int32_t *in = malloc(n * sizeof *in);
     float *logp = malloc(n * sizeof *logp);
     int32_t *rank = malloc(n * sizeof *rank);
+    int ntop = o->top_k;
+    int32_t *top_id = ntop ? malloc(n * (size_t)ntop * sizeof *top_id) : NULL;
+    float *top_lp = ntop ? malloc(n * (size_t)ntop * sizeof *top_lp) : NULL;
     r->tok = calloc(n, sizeof *r->tok);
     lms_scorer *s = NULL;
-    if (!in || !logp || !rank || !r->tok) {
+    if (!in || !logp || !rank || !r->tok || (ntop && (!top_id || !top_lp))) {
         st = lms_errf(err, LMS_ERR_NOMEM, "out of memory for %zu tokens", n);
         goto done;
     }
     for (size_t i = 0; i < n; i++) in[i] = (int32_t)ids.ids[i];
     size_t T = n < (size_t)c->n_ctx ? n : (size_t)c->n_ctx;
     if ((st = lms_scorer_create(&s, m, 1, (int)T, err))) goto done;
-    lms_gpt_score_seq(s, in, n, logp, rank, &r->windowed);
+    lms_gpt_score_seq_top(s, in, n, logp, rank, ntop, top_id, top_lp, &r->windowed);
     r->n = n;
     r->n_ctx = c->n_ctx;
     size_t off = 0;
@@ -248,6 +185,11 @@ lms_status lms_tokloss_text(lms_tokloss *r, const lms_gpt *m, const lms_tokenize
         k->scored = i > 0;
         k->logp = i > 0 ? logp[i] : 0;
         k->rank = i > 0 ? rank[i] : 0;
+        for (int j = 0; i > 0 && j < ntop; j++) {
+            k->top_id[j] = (uint32_t)top_id[i * (size_t)ntop + (size_t)j];
+            k->top_logp[j] = top_lp[i * (size_t)ntop + (size_t)j];
+            k->n_top = j + 1;
+        }
         if (k->scored) {
             r->scored++;
             r->bytes += (int64_t)k->len;
@@ -256,12 +198,13 @@ lms_status lms_tokloss_text(lms_tokloss *r, const lms_gpt *m, const lms_tokenize
     }
     r->mean_loss = r->scored ? -r->sum_logp / (double)r->scored : NAN;
     r->bpb = r->bytes ? -r->sum_logp / log(2.0) / (double)r->bytes : NAN;
-    if (o->top_k > 0) st = fill_top(r, m, in, T, o->top_k, err);
 done:
     lms_scorer_free(s);
     free(in);
     free(logp);
     free(rank);
+    free(top_id);
+    free(top_lp);
     lms_ids_free(&ids);
     if (st) lms_tokloss_free(r);
     return st;

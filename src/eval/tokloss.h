@@ -93,8 +93,8 @@ typedef struct {
 } lms_tokloss;
 
 typedef struct {
-    int top_k;  /* alternatives per token, 0..LMS_TOKLOSS_MAX_TOP (computed with model/infer.h over the
-                   same context as the score) */
+    int top_k;  /* alternatives per token, 0..LMS_TOKLOSS_MAX_TOP (from the same forward pass as the
+                   score: lms_gpt_score_seq_top) */
     int no_bos; /* 1: do not prepend <|endoftext|> even when the tokenizer has it */
 } lms_tokloss_opts;
 

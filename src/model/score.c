@@ -23,7 +23,7 @@
 #include "kernels/kernels.h"
 
 enum { S_X, S_X2, S_LN, S_QKV, S_ATT, S_ATTY, S_WORK, S_FCH, S_FCHG, S_MEAN, S_RSTD, S_TOK, S_TGT, S_ROWS,
-       S_LOGITS, S_LP, S_SEQ_TG, S_SEQ_LP, S_SEQ_RK, S_COUNT };
+       S_LOGITS, S_LP, S_SEQ_TG, S_SEQ_LP, S_SEQ_RK, S_SEQ_TOPID, S_SEQ_TOPLP, S_COUNT };
 
 struct lms_scorer {
     const lms_gpt *m;
@@ -52,6 +52,7 @@ static int sizes(const lms_gpt_config *c, int B, int T, int64_t *blk_out, size_t
     sz[S_LOGITS] = (size_t)blk * V;
     sz[S_LP] = (size_t)blk;
     sz[S_SEQ_TG] = sz[S_SEQ_LP] = sz[S_SEQ_RK] = (size_t)T; /* lms_gpt_score_seq's window */
+    sz[S_SEQ_TOPID] = sz[S_SEQ_TOPLP] = (size_t)T * LMS_SCORE_MAX_TOP;
     size_t t = 0;
     for (int i = 0; i < S_COUNT; i++) t += sz[i] = lms_align_floats(sz[i]);
     *blk_out = blk;
@@ -109,9 +110,26 @@ static inline const float *par(const lms_gpt *m, int i) {
     return lms_gpt_params_const(m) + lms_gpt_tensor(m, i)->offset;
 }
 
+/* The k best entries of row[V] (best first; the lowest id among equals) into id[k]. */
+static void top_k(const float *row, int V, int k, int32_t *id) {
+    int n = 0;
+    for (int v = 0; v < V; v++) {
+        if (n == k && !(row[v] > row[id[k - 1]])) continue;
+        int p = n < k ? n++ : k - 1;
+        while (p > 0 && row[id[p - 1]] < row[v]) id[p] = id[p - 1], p--;
+        id[p] = v;
+    }
+}
+
 int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targets, int B, int T, float *logp,
                       int32_t *rank) {
+    return lms_gpt_score_top(s, inputs, targets, B, T, logp, rank, 0, NULL, NULL);
+}
+
+int64_t lms_gpt_score_top(lms_scorer *s, const int32_t *inputs, const int32_t *targets, int B, int T, float *logp,
+                          int32_t *rank, int k, int32_t *top_id, float *top_logp) {
     LMS_ASSERT(B >= 1 && T >= 1 && B <= s->maxB && T <= s->maxT);
+    LMS_ASSERT(k >= 0 && k <= LMS_SCORE_MAX_TOP && (k == 0 || (top_id && top_logp)));
     const lms_gpt *m = s->m;
     const lms_ops *K = lms_gpt_ops(m);
     const lms_gpt_config *c = lms_gpt_get_config(m);
@@ -124,6 +142,7 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
         LMS_ASSERT(targets[i] < V);
         logp[i] = 0.0f;
         if (rank) rank[i] = 0;
+        for (int j = 0; j < k; j++) top_id[i * k + j] = -1, top_logp[i * k + j] = 0.0f;
         if (targets[i] >= 0) rows[R++] = (int32_t)i;
     }
     if (R == 0) return 0;
@@ -159,14 +178,23 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
         K->matmul_fwd(logits, ln + r0 * C, par(m, 0), NULL, nb, C, V, LMS_W_OUT_IN);
         K->xent_fwd(lp, logits, tgt, nb, V);
         for (int64_t r = 0; r < nb; r++) logp[rows[r0 + r]] = -lp[r];
-        if (rank) {
+        if (rank || k) {
 #pragma omp parallel for schedule(static)
             for (int64_t r = 0; r < nb; r++) {
                 const float *row = logits + r * V;
                 float ref = row[tgt[r]];
-                int32_t above = 0;
-                for (int v = 0; v < V; v++) above += row[v] > ref;
-                rank[rows[r0 + r]] = above + 1;
+                int64_t at = rows[r0 + r];
+                if (rank) {
+                    int32_t above = 0;
+                    for (int v = 0; v < V; v++) above += row[v] > ref;
+                    rank[at] = above + 1;
+                }
+                if (k) {
+                    /* log p(v) = logit_v - logsumexp = logit_v - (logit_target - log p(target)) */
+                    double lse = (double)ref + (double)lp[r];
+                    top_k(row, V, k, top_id + at * k);
+                    for (int j = 0; j < k; j++) top_logp[at * k + j] = (float)((double)row[top_id[at * k + j]] - lse);
+                }
             }
         }
     }
@@ -175,10 +203,18 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
 }
 
 void lms_gpt_score_seq(lms_scorer *s, const int32_t *tok, size_t n, float *logp, int32_t *rank, int *windowed) {
+    lms_gpt_score_seq_top(s, tok, n, logp, rank, 0, NULL, NULL, windowed);
+}
+
+void lms_gpt_score_seq_top(lms_scorer *s, const int32_t *tok, size_t n, float *logp, int32_t *rank, int k,
+                           int32_t *top_id, float *top_logp, int *windowed) {
     if (windowed) *windowed = 0;
     if (n == 0) return;
     logp[0] = 0.0f;
     if (rank) rank[0] = 0;
+    for (int j = 0; j < k; j++) top_id[j] = -1, top_logp[j] = 0.0f;
+    int32_t *tid = (int32_t *)s->r[S_SEQ_TOPID];
+    float *tlp = s->r[S_SEQ_TOPLP];
     const size_t W = (size_t)s->maxT, S = W / 2 > 0 ? W / 2 : 1;
     if (n - 1 > W && windowed) *windowed = 1;
     int32_t *tg = (int32_t *)s->r[S_SEQ_TG], *rk = rank ? (int32_t *)s->r[S_SEQ_RK] : NULL;
@@ -189,11 +225,15 @@ void lms_gpt_score_seq(lms_scorer *s, const int32_t *tok, size_t n, float *logp,
         size_t end = st + W < n - 1 ? st + W : n - 1; /* last target index scored in this window */
         size_t w = end - st;
         for (size_t p = 0; p < w; p++) tg[p] = st + p + 1 > done ? tok[st + p + 1] : -1;
-        lms_gpt_score(s, tok + st, tg, 1, (int)w, lp, rk);
+        lms_gpt_score_top(s, tok + st, tg, 1, (int)w, lp, rk, k, tid, tlp);
         for (size_t p = 0; p < w; p++)
             if (st + p + 1 > done) {
                 logp[st + p + 1] = lp[p];
                 if (rank) rank[st + p + 1] = rk[p];
+                if (k) {
+                    memcpy(top_id + (st + p + 1) * k, tid + p * k, (size_t)k * sizeof *tid);
+                    memcpy(top_logp + (st + p + 1) * k, tlp + p * k, (size_t)k * sizeof *tlp);
+                }
             }
         done = end;
         st += S;

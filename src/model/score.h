@@ -56,6 +56,13 @@ int lms_scorer_max_T(const lms_scorer *s);
 int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targets, int B, int T, float *logp,
                       int32_t *rank);
 
+/* The same with the model's k most likely next tokens at every scored position as well (what
+   the token was up against): top_id[B,T,k] (best first; -1 where not scored) and top_logp[B,T,k]
+   (their log-probabilities), 0 <= k <= LMS_SCORE_MAX_TOP; k = 0 is lms_gpt_score. */
+#define LMS_SCORE_MAX_TOP 10
+int64_t lms_gpt_score_top(lms_scorer *s, const int32_t *inputs, const int32_t *targets, int B, int T, float *logp,
+                          int32_t *rank, int k, int32_t *top_id, float *top_logp);
+
 /* Score a token sequence of any length: logp[i] (and rank[i] if given) for i = 1 .. n-1 is the
    score of tok[i] given the tokens before it; logp[0] = 0, rank[0] = 0 (nothing precedes it).
    Sequences longer than the scorer's max_T are scored with a sliding window: every window holds
@@ -63,5 +70,8 @@ int64_t lms_gpt_score(lms_scorer *s, const int32_t *inputs, const int32_t *targe
    at least max_T/2 tokens of context (or in the first window). *windowed is set to 1 when that
    happened (the caller should say so), else 0 (may be NULL). Uses batch row 0 only. */
 void lms_gpt_score_seq(lms_scorer *s, const int32_t *tok, size_t n, float *logp, int32_t *rank, int *windowed);
+/* ... and with top-k alternatives: top_id[n,k], top_logp[n,k] (row 0 and unscored rows: -1 / 0). */
+void lms_gpt_score_seq_top(lms_scorer *s, const int32_t *tok, size_t n, float *logp, int32_t *rank, int k,
+                           int32_t *top_id, float *top_logp, int *windowed);
 
 #endif

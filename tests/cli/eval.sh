@@ -135,7 +135,7 @@ expect 2 "--append needs --out" eval --model "$D/run" --append
 expect 2 "--show" eval --model "$D/run" --show -1
 expect 2 "--data is for --domains" eval --model "$D/run" --data "$D"
 expect 1 "--data" eval --model "$D/run" --domains --data "$D/nothing"
-expect 2 "no checkpoints/" eval --run "$D" --over-training
+expect 2 "no checkpoints directory" eval --run "$D" --over-training
 # a failure leaves no --out file (and no temporary)
 expect 1 "range.jsonl:2" eval --model "$D/run" --suites "$F/animals.jsonl,$D/range.jsonl" --out "$D/never.jsonl"
 [ ! -e "$D/never.jsonl" ] || fail "a failed eval left --out behind"

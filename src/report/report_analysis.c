@@ -1,0 +1,550 @@
+/* report_analysis.c — what the report computes from the sweep's numbers: the scaling-law fits
+ * (lms_fit_runs) with a bootstrap band for L(C) fitted without the held-out run, the shape of every
+ * probe suite's curve in both metrics (lms_shape_classify), and the claims of "What this sweep
+ * shows", each stated next to the measured evidence with a verdict (supported / weak / not
+ * supported / no data) decided by the thresholds below.
+ *
+ * Fits use the finished grid runs only ('done', kind 'grid', with size, tokens, FLOPs and a validation
+ * loss > 0; learning-rate variants are shown, not fitted); shapes use each such run's last evaluation
+ * (x = FLOPs). Leaves out: reading (report_data.c),
+ * writing (report.c).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "eval/shapes.h"
+#include "report/report_internal.h"
+#include "scaling/fit.h"
+
+/* The science targets of the scaling laboratory (issue 8): below them a claim reads "weak". */
+#define R2_TARGET 0.99
+#define DECADES_TARGET 2.0
+#define HELD_TARGET 0.02
+#define BAND_POINTS 60
+
+static json_t *ci_json(lms_fit_ci c) {
+    return json_pack("{s:o,s:o,s:o}", "est", isfinite(c.est) ? json_real(c.est) : json_null(), "lo",
+                     isfinite(c.lo) ? json_real(c.lo) : json_null(), "hi", isfinite(c.hi) ? json_real(c.hi) : json_null());
+}
+
+static json_t *num_json(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static void add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence) {
+    json_array_append_new(claims, json_pack("{s:s,s:s,s:s}", "verdict", verdict, "claim", claim, "evidence", evidence));
+}
+
+/* ---- fits ---- */
+
+typedef struct {
+    lms_fit_run *r;
+    int *row; /* index into data.runs */
+    int n;
+} fit_set;
+
+static int fit_set_gather(json_t *runs, fit_set *fs) {
+    size_t nr = json_array_size(runs);
+    fs->r = calloc(nr + 1, sizeof *fs->r);
+    fs->row = calloc(nr + 1, sizeof *fs->row);
+    fs->n = 0;
+    if (!fs->r || !fs->row) return -1;
+    for (size_t i = 0; i < nr; i++) {
+        json_t *row = json_array_get(runs, i);
+        lms_fit_run r = {lms_report_num(row, "params_nonembed"), lms_report_num(row, "tokens"),
+                         lms_report_num(row, "flops"), lms_report_num(row, "val_loss")};
+        if (strcmp(lms_report_str(row, "status"), "done") != 0 || strcmp(lms_report_str(row, "run_kind"), "grid") != 0)
+            continue; /* unfinished runs and learning-rate variants are not points of the law */
+        if (!(r.N > 0 && r.D > 0 && r.C > 0 && r.L > 0 && isfinite(r.N + r.D + r.C + r.L))) continue;
+        fs->row[fs->n] = (int)i;
+        fs->r[fs->n++] = r;
+    }
+    return 0;
+}
+
+/* The L(C) curve fitted on the frontier of the runs other than `skip` (-1: all), with a percentile
+ * band from n_boot resamples of those frontier points, on a log grid over [cmin/1.5, cmax*1.5]. */
+static json_t *lc_curve(const fit_set *fs, int skip, const lms_report_opts *o, double cmin, double cmax) {
+    int n = 0, nf = 0;
+    double *C = malloc(sizeof(double) * (size_t)fs->n * 4), *L = C ? C + fs->n : NULL;
+    int *idx = malloc(sizeof(int) * (size_t)fs->n);
+    double *grid = malloc(sizeof(double) * BAND_POINTS * (size_t)(o->n_boot + 1));
+    json_t *out = NULL;
+    lms_err err = {0};
+    if (!C || !idx || !grid) goto done;
+    for (int i = 0; i < fs->n; i++)
+        if (i != skip) C[n] = fs->r[i].C, L[n++] = fs->r[i].L;
+    if (n < 4 || lms_fit_frontier(C, L, n, idx, &nf, &err) != LMS_OK || nf < 4) goto done;
+    double *fc = C + 2 * fs->n, *fl = C + 3 * fs->n; /* the frontier points */
+    for (int j = 0; j < nf; j++) fc[j] = C[idx[j]], fl[j] = L[idx[j]];
+    lms_fit_opts fo;
+    lms_fit_opts_default(&fo);
+    fo.n_boot = 0;
+    lms_fit_lc fit;
+    if (lms_fit_lc_fit(fc, fl, nf, &fo, &fit, &err) != LMS_OK) goto done;
+    double lo = log(cmin / 1.5), hi = log(cmax * 1.5);
+    lms_rng rng;
+    lms_rng_seed(&rng, o->seed);
+    int nb = 0;
+    double *bc = malloc(sizeof(double) * 2 * (size_t)nf), *bl = bc ? bc + nf : NULL;
+    int *seen = malloc(sizeof(int) * (size_t)nf);
+    for (int b = 0; bc && seen && b < o->n_boot; b++) {
+        int distinct = 0; /* a resample needs 4 distinct points, like any L(C) fit: draw again (20 tries) */
+        for (int tries = 0; tries < 20 && distinct < 4; tries++) {
+            memset(seen, 0, sizeof(int) * (size_t)nf);
+            distinct = 0;
+            for (int j = 0; j < nf; j++) {
+                int k = (int)lms_rng_below(&rng, (uint64_t)nf);
+                bc[j] = fc[k], bl[j] = fl[k];
+                if (!seen[k]++) distinct++;
+            }
+        }
+        lms_fit_lc bf;
+        if (distinct < 4 || lms_fit_lc_fit(bc, bl, nf, &fo, &bf, &err) != LMS_OK || !bf.converged) continue;
+        for (int g = 0; g < BAND_POINTS; g++)
+            grid[(size_t)nb * BAND_POINTS + g] = lms_fit_lc_predict(&bf.p, exp(lo + (hi - lo) * g / (BAND_POINTS - 1)));
+        nb++;
+    }
+    free(bc);
+    free(seen);
+    out = json_pack("{s:i,s:o,s:o,s:o,s:i,s:[]}", "n_frontier", nf, "E", num_json(fit.p.E), "A", num_json(fit.p.A),
+                    "alpha", num_json(fit.p.alpha), "n_boot", nb, "points");
+    json_t *pts = json_object_get(out, "points");
+    double *col = malloc(sizeof(double) * (size_t)(nb + 1));
+    for (int g = 0; g < BAND_POINTS && col; g++) {
+        double c = exp(lo + (hi - lo) * g / (BAND_POINTS - 1));
+        for (int b = 0; b < nb; b++) col[b] = grid[(size_t)b * BAND_POINTS + g];
+        /* insertion sort: nb is a few hundred at most */
+        for (int a = 1; a < nb; a++)
+            for (int b = a; b > 0 && col[b - 1] > col[b]; b--) {
+                double t = col[b];
+                col[b] = col[b - 1], col[b - 1] = t;
+            }
+        double l = lms_fit_lc_predict(&fit.p, c);
+        json_array_append_new(pts, json_pack("{s:f,s:o,s:o,s:o}", "C", c, "L", num_json(l), "lo",
+                                             num_json(nb >= 10 ? col[(int)(0.025 * (nb - 1))] : l), "hi",
+                                             num_json(nb >= 10 ? col[(int)(0.975 * (nb - 1))] : l)));
+    }
+    free(col);
+done:
+    free(C);
+    free(idx);
+    free(grid);
+    return out;
+}
+
+static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *runs) {
+    json_t *f = json_pack("{s:b,s:i,s:f,s:s,s:b,s:b}", "ok", 1, "n_runs", rep->n_runs, "k", rep->k, "warnings",
+                          rep->warnings, "lc_ok", rep->lc_ok, "nd_ok", rep->nd_ok);
+    json_t *fr = json_array();
+    for (int i = 0; i < rep->n_frontier; i++) {
+        json_t *row = json_array_get(runs, (size_t)fs->row[rep->frontier[i]]);
+        json_object_set_new(row, "frontier", json_true());
+        json_array_append_new(fr, json_string(lms_report_str(row, "name")));
+    }
+    json_object_set_new(f, "frontier", fr);
+    if (rep->lc_ok)
+        json_object_set_new(f, "lc", json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:b}", "n", rep->lc.n, "E", ci_json(rep->lc.E),
+                                               "A", ci_json(rep->lc.A), "alpha", ci_json(rep->lc.alpha), "r2_log",
+                                               num_json(rep->lc.r2_log), "rmse_log", num_json(rep->lc.rmse_log),
+                                               "converged", rep->lc.converged));
+    if (rep->nd_ok) {
+        json_object_set_new(f, "nd", json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "n", rep->nd.n, "E", ci_json(rep->nd.E),
+                                               "A", ci_json(rep->nd.A), "alpha", ci_json(rep->nd.alpha), "B",
+                                               ci_json(rep->nd.B), "beta", ci_json(rep->nd.beta), "r2_log",
+                                               num_json(rep->nd.r2_log)));
+        json_t *opt = json_array();
+        for (int i = 0; i < 2; i++)
+            json_array_append_new(opt, json_pack("{s:f,s:o,s:o,s:o,s:b}", "C", rep->opt[i].C, "N", ci_json(rep->opt[i].N),
+                                                 "D", ci_json(rep->opt[i].D), "L", ci_json(rep->opt[i].L), "beyond_grid",
+                                                 rep->opt[i].beyond_grid));
+        json_object_set_new(f, "opt", opt);
+    }
+    json_t *iso = json_array();
+    for (int i = 0; i < rep->iso.n_groups; i++) {
+        const lms_fit_isoflop_group *g = &rep->iso.groups[i];
+        json_array_append_new(iso, json_pack("{s:f,s:i,s:b,s:o,s:o}", "C", g->C, "n_sizes", g->n_sizes, "bracketed",
+                                             g->bracketed, "N_opt", num_json(g->N_opt), "L_opt", num_json(g->L_opt)));
+    }
+    json_object_set_new(f, "iso", json_pack("{s:o,s:i,s:o,s:o}", "groups", iso, "n_minima", rep->iso.n_minima, "a",
+                                            num_json(rep->iso.a), "a_se", num_json(rep->iso.a_se)));
+    const lms_fit_holdout *h = &rep->held;
+    json_t *held = json_pack("{s:b,s:s}", "ok", h->ok, "why", h->ok ? "" : h->why);
+    if (h->ok) {
+        json_t *row = json_array_get(runs, (size_t)fs->row[h->index]);
+        json_object_set_new(row, "held_out", json_true());
+        json_object_update_new(held, json_pack("{s:s,s:f,s:f,s:f,s:f,s:o,s:o,s:o,s:o}", "run",
+                                               lms_report_str(row, "name"), "C", h->C, "N", h->N, "D", h->D, "L", h->L,
+                                               "L_pred_lc", num_json(h->L_pred_lc), "rel_err_lc", num_json(h->rel_err_lc),
+                                               "L_pred_nd", num_json(h->L_pred_nd), "rel_err_nd",
+                                               num_json(h->rel_err_nd)));
+    }
+    json_object_set_new(f, "held", held);
+    return f;
+}
+
+/* Fit, mark the runs (frontier, held_out, group), add data.fit; returns the fit object (borrowed). */
+static json_t *analyse_fits(json_t *data, const lms_report_opts *o, lms_err *err) {
+    json_t *runs = json_object_get(data, "runs");
+    fit_set fs;
+    json_t *f = NULL;
+    if (fit_set_gather(runs, &fs) != 0) {
+        f = json_pack("{s:b,s:s}", "ok", 0, "why", "out of memory");
+    } else if (fs.n < 4) {
+        char why[160];
+        snprintf(why, sizeof why, "%d finished run%s with a validation loss; the fits need at least 4", fs.n,
+                 fs.n == 1 ? "" : "s");
+        f = json_pack("{s:b,s:s,s:i}", "ok", 0, "why", why, "n_runs", fs.n);
+    } else {
+        lms_fit_opts fo;
+        lms_fit_opts_default(&fo);
+        fo.n_boot = o->n_boot;
+        fo.seed = o->seed;
+        lms_fit_report rep;
+        lms_err ferr = {0};
+        if (lms_fit_runs(fs.r, fs.n, &fo, &rep, &ferr) != LMS_OK) {
+            f = json_pack("{s:b,s:s}", "ok", 0, "why", ferr.msg);
+        } else {
+            f = fit_json(&rep, &fs, runs);
+            double cmin = INFINITY, cmax = 0, *C = malloc(sizeof(double) * (size_t)fs.n);
+            int *grp = malloc(sizeof(int) * (size_t)fs.n), ng = 0;
+            for (int i = 0; i < fs.n; i++) {
+                cmin = fmin(cmin, fs.r[i].C), cmax = fmax(cmax, fs.r[i].C);
+                if (C) C[i] = fs.r[i].C;
+            }
+            if (C && grp && lms_fit_group_by_compute(C, fs.n, 0.1, grp, &ng, &ferr) == LMS_OK)
+                for (int i = 0; i < fs.n; i++)
+                    json_object_set_new(json_array_get(runs, (size_t)fs.row[i]), "group", json_integer(grp[i]));
+            free(C);
+            free(grp);
+            json_t *all = lc_curve(&fs, -1, o, cmin, cmax);
+            json_t *rest = rep.held.ok ? lc_curve(&fs, rep.held.index, o, cmin, cmax) : NULL;
+            json_object_set_new(f, "curve_all", all ? all : json_null());
+            json_object_set_new(f, "curve_rest", rest ? rest : json_null());
+        }
+        lms_fit_report_free(&rep);
+    }
+    free(fs.r);
+    free(fs.row);
+    if (!f || json_object_set_new(data, "fit", f) != 0) {
+        lms_errf(err, LMS_ERR_NOMEM, "out of memory building the fit");
+        return NULL;
+    }
+    return f;
+}
+
+/* ---- suite shapes ---- */
+
+/* Classify one metric of one suite over the final evaluations of finished runs. */
+static json_t *shape_of(json_t *evals, const char *suite, const char *metric, const char *metric_se) {
+    size_t ne = json_array_size(evals);
+    lms_shape_point *p = malloc(sizeof *p * (ne + 1));
+    int n = 0;
+    for (size_t i = 0; p && i < ne; i++) {
+        json_t *e = json_array_get(evals, i);
+        if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
+            strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1)
+            continue;
+        double x = lms_report_num(e, "flops"), y = lms_report_num(e, metric), se = lms_report_num(e, metric_se);
+        double cnt = lms_report_num(e, "n");
+        if (!isfinite(se) && !strcmp(metric, "acc") && cnt > 0 && isfinite(y)) se = sqrt(fmax(y * (1 - y), 0) / cnt);
+        if (!(x >= 0) || !isfinite(x) || !isfinite(y) || !(se >= 0) || !isfinite(se)) continue;
+        p[n++] = (lms_shape_point){x, y, se};
+    }
+    lms_shape_result r;
+    lms_err err = {0};
+    json_t *out;
+    if (!p) return json_pack("{s:s,s:s}", "label", "too-few", "detail", "out of memory");
+    if (lms_shape_classify(p, n, NULL, &r, &err) != LMS_OK)
+        out = json_pack("{s:s,s:s,s:i}", "label", "too-few", "detail", err.msg, "n", n);
+    else
+        out = json_pack("{s:s,s:s,s:i,s:o,s:o,s:b}", "label", lms_shape_name(r.label), "detail",
+                        r.label == LMS_SHAPE_TOO_FEW ? "fewer than 3 finished runs evaluated" : r.detail, "n", r.n,
+                        "net_delta", num_json(r.net_delta), "max_z", num_json(r.max_z), "inverted", r.inverted);
+    free(p);
+    return out;
+}
+
+/* The final evaluation of the finished run with the most compute: is its accuracy within 2 SE of chance? */
+static void chance_at_top(json_t *evals, const char *suite, json_t *s) {
+    double best = -1, acc = NAN, se = NAN, chance = NAN;
+    for (size_t i = 0; i < json_array_size(evals); i++) {
+        json_t *e = json_array_get(evals, i);
+        if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
+            strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1 ||
+            !(lms_report_num(e, "flops") > best))
+            continue;
+        best = lms_report_num(e, "flops");
+        acc = lms_report_num(e, "acc"), se = lms_report_num(e, "acc_se"), chance = lms_report_num(e, "chance");
+    }
+    int at = isfinite(acc) && isfinite(chance) && fabs(acc - chance) <= 2 * (isfinite(se) ? se : 0) + 1e-12;
+    json_object_set_new(s, "acc_top", num_json(acc));
+    json_object_set_new(s, "at_chance", json_boolean(at && chance > 0));
+}
+
+static json_t *analyse_suites(json_t *data) {
+    json_t *evals = json_object_get(data, "evals"), *suites = json_array();
+    const char *prev = NULL;
+    for (size_t i = 0; i < json_array_size(evals); i++) { /* evals are ordered by suite */
+        json_t *e = json_array_get(evals, i);
+        const char *name = lms_report_str(e, "suite");
+        if (prev && !strcmp(prev, name)) continue;
+        prev = name;
+        json_t *s = json_pack("{s:s,s:s,s:o,s:o,s:o}", "suite", name, "kind", lms_report_str(e, "kind"), "chance",
+                              num_json(lms_report_num(e, "chance")), "acc", shape_of(evals, name, "acc", "acc_se"),
+                              "logp", shape_of(evals, name, "logp", "logp_se"));
+        chance_at_top(evals, name, s);
+        json_array_append_new(suites, s);
+    }
+    json_object_set_new(data, "suites", suites);
+    return suites;
+}
+
+/* ---- claims ---- */
+
+static const char *label_of(json_t *s, const char *metric) {
+    return lms_report_str(json_object_get(s, metric), "label");
+}
+
+static void claim_loss_vs_compute(json_t *claims, json_t *fit) {
+    json_t *lc = json_object_get(fit, "lc");
+    char ev[512];
+    if (!json_is_true(json_object_get(fit, "ok")) || !lc) {
+        snprintf(ev, sizeof ev, "No fit: %s.", json_is_true(json_object_get(fit, "ok")) ? "L(C) could not be fitted (too few "
+                 "distinct frontier points)" : lms_report_str(fit, "why"));
+        add_claim(claims, "no data", "Loss falls smoothly with compute, as a power law plus a floor.", ev);
+        return;
+    }
+    double r2 = lms_report_num(lc, "r2_log"), alpha = lms_report_num(json_object_get(lc, "alpha"), "est");
+    double alo = lms_report_num(json_object_get(lc, "alpha"), "lo"), ahi = lms_report_num(json_object_get(lc, "alpha"), "hi");
+    double E = lms_report_num(json_object_get(lc, "E"), "est");
+    json_t *pts = json_object_get(json_object_get(fit, "curve_all"), "points");
+    double c0 = lms_report_num(json_array_get(pts, 0), "C") * 1.5;
+    double c1 = lms_report_num(json_array_get(pts, json_array_size(pts) - 1), "C") / 1.5;
+    double dec = (c0 > 0 && c1 > 0) ? log10(c1 / c0) : NAN;
+    int ok = r2 >= R2_TARGET && dec >= DECADES_TARGET;
+    snprintf(ev, sizeof ev, "L(C) = E + A·C^-α on %d frontier runs: R² (log) = %.4f%s, over %.1f decades of compute%s; "
+             "α = %.3f [%.3f, %.3f], E = %.3f nats.", (int)lms_report_num(lc, "n"), r2, r2 >= R2_TARGET ? "" : " (below 0.99)",
+             dec, dec >= DECADES_TARGET ? "" : " (fewer than 2)", alpha, alo, ahi, E);
+    add_claim(claims, ok ? "supported" : "weak", "Loss falls smoothly with compute, as a power law plus a floor.", ev);
+}
+
+static void claim_heldout(json_t *claims, json_t *fit) {
+    json_t *h = json_object_get(fit, "held");
+    char ev[512];
+    const char *claim = "The law fitted on the smaller runs predicts the largest run before it is read.";
+    if (!h || !json_is_true(json_object_get(h, "ok")) || !isfinite(lms_report_num(h, "rel_err_lc"))) {
+        snprintf(ev, sizeof ev, "The held-out test could not be run: %s.",
+                 h ? (lms_report_str(h, "why")[0] ? lms_report_str(h, "why") : "L(C) could not be refitted without it")
+                   : lms_report_str(fit, "why"));
+        add_claim(claims, "no data", claim, ev);
+        return;
+    }
+    double e = lms_report_num(h, "rel_err_lc"), end = lms_report_num(h, "rel_err_nd");
+    double tpp = lms_report_num(h, "D") / lms_report_num(h, "N");
+    snprintf(ev, sizeof ev, "Run %s (%.3g FLOPs) left out: L(C) predicted %.4f, measured %.4f, error %+.2f%%%s; "
+             "L(N, D) predicted error %s%.2f%%. It saw %.2g tokens per parameter.", lms_report_str(h, "run"),
+             lms_report_num(h, "C"), lms_report_num(h, "L_pred_lc"), lms_report_num(h, "L"), 100 * e,
+             fabs(e) <= HELD_TARGET ? " (within 2%)" : " (more than 2%)", isfinite(end) && end >= 0 ? "+" : "",
+             100 * end, tpp);
+    add_claim(claims, fabs(e) <= HELD_TARGET ? "supported" : "weak", claim, ev);
+}
+
+static void claim_optimum(json_t *claims, json_t *fit) {
+    json_t *iso = json_object_get(fit, "iso");
+    char ev[512];
+    const char *claim = "At a fixed compute budget there is a best model size, and it grows with compute.";
+    if (!json_is_true(json_object_get(fit, "ok"))) {
+        add_claim(claims, "no data", claim, "No fit (see above).");
+        return;
+    }
+    int ng = (int)json_array_size(json_object_get(iso, "groups")), nm = (int)lms_report_num(iso, "n_minima");
+    double a = lms_report_num(iso, "a");
+    json_t *opt = json_array_get(json_object_get(fit, "opt"), 0);
+    int edge = opt && json_is_true(json_object_get(opt, "beyond_grid"));
+    int n = snprintf(ev, sizeof ev, "%d isoFLOP group%s with 3 or more sizes, %d with a bracketed minimum", ng,
+                     ng == 1 ? "" : "s", nm);
+    if (isfinite(a)) n += snprintf(ev + n, sizeof ev - (size_t)n, "; N_opt ∝ C^%.2f", a);
+    if (opt)
+        n += snprintf(ev + n, sizeof ev - (size_t)n, "; L(N, D) puts N* at %.3g parameters for %.3g FLOPs%s",
+                      lms_report_num(json_object_get(opt, "N"), "est"), lms_report_num(opt, "C"),
+                      edge ? ", outside the sizes trained (the optimum sits at the grid's edge)" : "");
+    snprintf(ev + n, sizeof ev - (size_t)n, ".");
+    if (ng == 0)
+        snprintf(ev + n, sizeof ev - (size_t)n, ". No compute budget has 3 or more sizes, so no best size can be seen.");
+    add_claim(claims, ng == 0 ? "no data" : nm >= 2 && !edge ? "supported" : nm >= 1 ? "weak" : "not supported", claim, ev);
+}
+
+static void claim_shapes(json_t *claims, json_t *suites) {
+    static const char *labels[] = {"flat", "smooth", "emergent", "inverse", "u-shaped", "noisy", "too-few"};
+    int cnt[7] = {0}, any[3] = {0};
+    char ev[768];
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(suites); i++)
+        for (int m = 0; m < 2; m++) {
+            const char *l = label_of(json_array_get(suites, i), m ? "logp" : "acc");
+            for (int k = 0; k < 7; k++)
+                if (!strcmp(l, labels[k])) {
+                    if (!m) cnt[k]++;
+                    if (k < 3) any[k] = 1;
+                }
+        }
+    if (json_array_size(suites) == 0) {
+        add_claim(claims, "no data", "Tasks differ in shape: some stay flat, some improve smoothly, some jump (emergence).",
+                  "No probe suites were evaluated in this sweep.");
+        return;
+    }
+    n += snprintf(ev + n, sizeof ev - (size_t)n, "%zu suites; by accuracy:", json_array_size(suites));
+    for (int k = 0; k < 7; k++)
+        if (cnt[k]) n += snprintf(ev + n, sizeof ev - (size_t)n, " %d %s,", cnt[k], labels[k]);
+    if (ev[n - 1] == ',') n--;
+    int have = any[0] + any[1] + any[2];
+    snprintf(ev + n, sizeof ev - (size_t)n, ". Flat, smooth and emergent seen in either metric: %s%s%s%s.",
+             any[0] ? "flat " : "", any[1] ? "smooth " : "", any[2] ? "emergent " : "",
+             have == 3 ? "(all three)" : "(not all three: the missing shapes did not show within this compute)");
+    add_claim(claims, json_array_size(suites) == 0 ? "no data" : have == 3 ? "supported" : have == 2 ? "weak" : "not supported",
+              "Tasks differ in shape: some stay flat, some improve smoothly, some jump (emergence).", ev);
+}
+
+static void claim_metrics(json_t *claims, json_t *suites) {
+    char ev[768];
+    int n = 0, k = 0, chance = 0;
+    if (json_array_size(suites) == 0) {
+        add_claim(claims, "no data", "A discrete metric can hide steady progress that a continuous one shows.",
+                  "No probe suites were evaluated in this sweep.");
+        return;
+    }
+    n += snprintf(ev, sizeof ev, "Suites whose accuracy is flat or emergent while log-prob of the answer moves smoothly:");
+    for (size_t i = 0; i < json_array_size(suites); i++) {
+        json_t *s = json_array_get(suites, i);
+        const char *a = label_of(s, "acc"), *l = label_of(s, "logp");
+        chance += json_is_true(json_object_get(s, "at_chance"));
+        if ((!strcmp(a, "flat") || !strcmp(a, "emergent")) && !strcmp(l, "smooth") && n < (int)sizeof ev - 80)
+            n += snprintf(ev + n, sizeof ev - (size_t)n, "%s %s", k++ ? "," : "", lms_report_str(s, "suite"));
+    }
+    if (!k) n += snprintf(ev + n, sizeof ev - (size_t)n, " none");
+    snprintf(ev + n, sizeof ev - (size_t)n, ". %d suite%s still at chance (within 2 SE) at the largest compute.", chance,
+             chance == 1 ? " is" : "s are");
+    add_claim(claims, json_array_size(suites) == 0 ? "no data" : k ? "supported" : "not supported",
+              "A discrete metric can hide steady progress that a continuous one shows.", ev);
+}
+
+/* Suites whose accuracy stayed at chance (flat, and within 2 SE of chance at the largest compute): weak
+ * evidence there. */
+static void claim_chance(json_t *claims, json_t *suites) {
+    char names[512] = "", ev[768];
+    int n = 0, k = 0, with_chance = 0;
+    for (size_t i = 0; i < json_array_size(suites); i++) {
+        json_t *s = json_array_get(suites, i);
+        with_chance += lms_report_num(s, "chance") > 0;
+        const char *a = label_of(s, "acc"); /* a suite that fell to chance (inverse) has a shape: not counted */
+        if (!json_is_true(json_object_get(s, "at_chance")) || (strcmp(a, "flat") && strcmp(a, "too-few"))) continue;
+        if (n < (int)sizeof names - 1)
+            n += snprintf(names + n, sizeof names - (size_t)n, "%s%s", k ? ", " : "", lms_report_str(s, "suite"));
+        k++;
+    }
+    snprintf(ev, sizeof ev, "%d of %d suites with a chance level stayed at chance (flat accuracy, within 2 SE of "
+             "chance at the largest compute)%s%s%s", k, with_chance, k ? ": " : ".", names,
+             k ? ". Their curves say nothing yet about how they scale; more compute or easier items would." : "");
+    add_claim(claims, with_chance == 0 ? "no data" : k == 0 ? "supported" : k < with_chance ? "weak" : "not supported",
+              "The probe suites measure something at this scale (accuracy above chance).", ev);
+}
+
+/* The named suites' labels, in one claim (quote repetition: inverse scaling; induction: copying). */
+static void claim_named(json_t *claims, json_t *suites, const char *prefix, const char *claim, const char *want) {
+    char ev[512];
+    int n = 0, found = 0, hit = 0;
+    for (size_t i = 0; i < json_array_size(suites); i++) {
+        json_t *s = json_array_get(suites, i);
+        if (strncmp(lms_report_str(s, "suite"), prefix, strlen(prefix))) continue;
+        const char *a = label_of(s, "acc"), *l = label_of(s, "logp");
+        hit += (*a && strstr(want, a) != NULL) || (*l && strstr(want, l) != NULL);
+        n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s: accuracy %s (%s); log-prob %s", found++ ? ". " : "",
+                      lms_report_str(s, "suite"), a, lms_report_str(json_object_get(s, "acc"), "detail"), l);
+        if (n >= (int)sizeof ev - 40) break;
+    }
+    if (!found) snprintf(ev, sizeof ev, "No suite named %s* was evaluated.", prefix);
+    else snprintf(ev + n, sizeof ev - (size_t)n, ".");
+    add_claim(claims, !found ? "no data" : hit ? "supported" : "not supported", claim, ev);
+}
+
+static void claim_domains(json_t *claims, json_t *data) {
+    json_t *d = json_object_get(data, "domains");
+    char ev[512];
+    int nd = 0, fell = 0;
+    const char *prev = NULL;
+    double first = NAN, last = NAN, cf = INFINITY, cl = -1;
+    for (size_t i = 0; i <= json_array_size(d); i++) {
+        json_t *r = json_array_get(d, i);
+        const char *dom = r ? lms_report_str(r, "domain") : NULL;
+        if (prev && (!dom || strcmp(dom, prev))) {
+            nd++;
+            fell += last < first;
+            first = last = NAN, cf = INFINITY, cl = -1;
+        }
+        if (!r) break;
+        prev = dom;
+        double c = lms_report_num(r, "flops"), l = lms_report_num(r, "loss");
+        if (strcmp(lms_report_str(r, "status"), "done") || strcmp(lms_report_str(r, "run_kind"), "grid") || !isfinite(l) ||
+            !(c > 0))
+            continue;
+        if (c < cf) cf = c, first = l;
+        if (c > cl) cl = c, last = l;
+    }
+    snprintf(ev, sizeof ev, "%d of %d domains have a lower loss at the largest compute than at the smallest.", fell, nd);
+    add_claim(claims, nd == 0 ? "no data" : fell == nd ? "supported" : "weak",
+              "More compute lowers the loss on every kind of text, not only on average.", ev);
+}
+
+static void claim_runs(json_t *claims, json_t *runs, lms_report_summary *sum) {
+    char ev[256];
+    snprintf(ev, sizeof ev, "%d runs: %d finished, %d failed, %d pending or running%s", sum->n_runs, sum->n_done,
+             sum->n_failed, sum->n_unfinished,
+             sum->n_failed + sum->n_unfinished ? " (listed under Runs; left out of the fits)." : ".");
+    add_claim(claims, sum->n_failed + sum->n_unfinished ? "weak" : "supported",
+              "Every run of the grid finished and is part of the evidence.", ev);
+}
+
+lms_status lms_report_analyse(json_t *data, const lms_report_opts *o, lms_report_summary *sum, lms_err *err) {
+    json_t *runs = json_object_get(data, "runs");
+    memset(sum, 0, sizeof *sum);
+    sum->r2_log = sum->held_rel_err = NAN;
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const char *st = lms_report_str(json_array_get(runs, i), "status");
+        sum->n_runs++;
+        if (!strcmp(st, "done")) sum->n_done++;
+        else if (!strcmp(st, "failed")) sum->n_failed++;
+        else sum->n_unfinished++;
+    }
+    json_t *fit = analyse_fits(data, o, err);
+    if (!fit) return err->code;
+    json_t *suites = analyse_suites(data);
+    if (!suites) return lms_errf(err, LMS_ERR_NOMEM, "out of memory classifying suites");
+    json_t *lc = json_object_get(fit, "lc");
+    sum->fitted = lc != NULL;
+    if (lc) sum->r2_log = lms_report_num(lc, "r2_log");
+    sum->held_rel_err = lms_report_num(json_object_get(fit, "held"), "rel_err_lc");
+    sum->n_suites = (int)json_array_size(suites);
+
+    json_t *claims = json_array();
+    claim_loss_vs_compute(claims, fit);
+    claim_heldout(claims, fit);
+    claim_optimum(claims, fit);
+    claim_domains(claims, data);
+    claim_shapes(claims, suites);
+    claim_metrics(claims, suites);
+    claim_chance(claims, suites);
+    claim_named(claims, suites, "induction", "Copying from the context (induction) appears with scale, often abruptly.",
+                "emergent smooth");
+    claim_named(claims, suites, "quote-repetition",
+                "Some tasks get worse with scale (inverse scaling): a larger model completes the famous quote "
+                "instead of repeating the altered one.", "inverse u-shaped");
+    claim_runs(claims, runs, sum);
+    for (size_t i = 0; i < json_array_size(claims); i++) {
+        sum->n_claims++;
+        sum->n_weak += strcmp(lms_report_str(json_array_get(claims, i), "verdict"), "supported") != 0;
+    }
+    json_object_set_new(data, "claims", claims);
+    return LMS_OK;
+}
