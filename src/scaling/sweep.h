@@ -25,7 +25,8 @@
  * validation set, token-weighted, overall and per domain with bits per byte (lms_validate,
  * max_batches -1) into runs and domain_losses; the probe suites (eval/evaluate.h) into evals; greedy samples; for the smallest and largest shapes the
  * per-token losses of a validation excerpt per domain. The largest shape's longest run keeps its
- * log-spaced checkpoints (save_log_steps) and gets domain losses and suites at each.
+ * log-spaced checkpoints (save_log_steps) and gets domain losses and suites at each (steps 1, 2, 4, ...;
+ * not step 0, which has no place on log-compute axes).
  *
  * Resumable: finished runs are skipped; a run left 'running' with a checkpoint is resumed, one
  * without is started again; a failed run is recorded (status 'failed', its error) and the sweep

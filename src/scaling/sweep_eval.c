@@ -232,12 +232,13 @@ lms_status lms_sweep_evaluate(const lms_sweep_plan *p, int i, const char *dir, l
     if (!st && r->token_losses) st = token_losses(&lm, l, db, row->id, err);
     lms_lm_close(&lm);
     if (st || !r->log_ckpts) goto done;
-    /* the largest shape: losses and suites at every log-spaced checkpoint before the last */
+    /* the largest shape: losses and suites at every log-spaced checkpoint before the last; not step 0
+       (the initial weights have seen no FLOPs, so they have no place on the report's log-compute axes) */
     lms_train_checkpoint *ck = NULL;
     int nck = 0;
     if ((st = lms_train_list_checkpoints(dir, &ck, &nck, err))) goto done;
     for (int k = 0; k < nck && !st; k++) {
-        if (!ck[k].log_step || ck[k].step >= r->steps) continue;
+        if (!ck[k].log_step || ck[k].step <= 0 || ck[k].step >= r->steps) continue;
         lms_lm cl;
         if ((st = lms_lm_open(&cl, ck[k].path, NULL, err))) break;
         double cl_loss, cl_bpb;
