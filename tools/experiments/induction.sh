@@ -5,7 +5,7 @@
 # previous-token head feeding a copying head) on the embedded corpus with checkpoints at
 # log-spaced steps, scores every checkpoint on the copying suites and a few others, and labels
 # each curve with 'lmscope shapes' against training steps. Prints everything and leaves the
-# results in $OUT (default runs/induction). Takes ~10-15 min on 2 cores.
+# results in $OUT (default runs/induction). Takes ~20-35 min on 2 cores.
 #
 #   tools/experiments/induction.sh            # STEPS=2000 OUT=runs/induction by default
 set -euo pipefail
