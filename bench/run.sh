@@ -17,6 +17,9 @@
 # OMP_WAIT_POLICY=PASSIVE and torch.set_num_threads($THREADS). lmscope runs with the same
 # OMP_WAIT_POLICY (override with LMS_WAIT=ACTIVE): on a shared machine, threads that spin while
 # waiting for a descheduled partner cost far more than a futex wake-up costs on a quiet one.
+# Both sides run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (this environment sets them to
+# pin OpenBLAS to its AVX2 kernels; tests and CI keep them); lmscope's lines name the OpenBLAS
+# core it ran ("blas_core").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -48,10 +51,10 @@ for s in $SHAPES; do
   args=$(shape_args "$s")
   for r in $(seq "$REPEATS"); do
     echo "bench: shape $s, repeat $r: lmscope" >&2
-    OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench $args --threads "$THREADS" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench $args --threads "$THREADS" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
     if [ $have_torch = 1 ]; then
       echo "bench: shape $s, repeat $r: pytorch" >&2
-      ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_step.py $args --threads "$THREADS" \
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_step.py $args --threads "$THREADS" \
         | sed "s/^{/{\"shape\": \"$s\", /" >> "$OUT"
     fi
   done
@@ -59,7 +62,7 @@ done
 echo "bench: decoding, shape c, batch 1" >&2
 for r in $(seq "$REPEATS"); do
   for w in "" --bf16; do
-    OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample $w --steps 9 --warmup 1 \
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench --layers 4 --heads 4 --dim 256 --vocab 8192 --ctx 256 --sample $w --steps 9 --warmup 1 \
       --threads "$THREADS" | sed 's/^{/{"shape":"c","impl":"lmscope",/' >> "$OUT"
   done
 done
