@@ -133,15 +133,7 @@ static void print_summary(const char *name, const lms_tokloss *r) {
 
 static void print_hardest(const lms_tokloss *a, const char *text) {
     size_t idx[10];
-    int n = 0;
-    for (size_t i = 0; i < a->n; i++) {
-        if (!a->tok[i].scored) continue;
-        int p = n < 10 ? n++ : 10;
-        if (p == 10 && !(a->tok[i].logp < a->tok[idx[9]].logp)) continue;
-        if (p == 10) p--;
-        while (p > 0 && a->tok[idx[p - 1]].logp > a->tok[i].logp) idx[p] = idx[p - 1], p--;
-        idx[p] = i;
-    }
+    int n = lms_tokloss_hardest(a, idx, 10);
     printf("hardest tokens:\n%6s  %-22s %8s %8s\n", "pos", "token", "loss", "rank");
     for (int k = 0; k < n; k++) {
         char q[300];

@@ -94,26 +94,31 @@ int lms_corpus_find(const lms_corpus *c, const char *name) {
     return -1;
 }
 
-/* Load one file as a domain; returns LMS_OK with *used = 0 when it was skipped. */
-static lms_status load_domain(lms_corpus_domain *dom, const char *path, const char *fname, int *used, lms_err *err) {
-    *used = 0;
-    memset(dom, 0, sizeof *dom);
+int lms_corpus_domain_name(const char *fname, const char *path, char *out, size_t cap) {
     size_t nl = strlen(fname);
     if (nl > 4 && !strcmp(fname + nl - 4, ".txt")) nl -= 4;
-    if (nl == 0 || nl >= sizeof dom->name) {
-        lms_log(LMS_LOG_WARN, "skipping '%s': its name does not make a domain name of 1..63 bytes", path);
-        return LMS_OK;
+    if (nl == 0 || nl >= cap) {
+        lms_log(LMS_LOG_WARN, "skipping '%s': its name does not make a domain name of 1..%zu bytes", path, cap - 1);
+        return 0;
     }
     for (size_t i = 0; i < nl; i++) {
         char ch = fname[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
               ch == '-' || ch == '.')) {
             lms_log(LMS_LOG_WARN, "skipping '%s': domain names use only letters, digits, '_', '-', '.'", path);
-            return LMS_OK;
+            return 0;
         }
     }
-    memcpy(dom->name, fname, nl);
-    dom->name[nl] = 0;
+    memcpy(out, fname, nl);
+    out[nl] = 0;
+    return 1;
+}
+
+/* Load one file as a domain; returns LMS_OK with *used = 0 when it was skipped. */
+static lms_status load_domain(lms_corpus_domain *dom, const char *path, const char *fname, int *used, lms_err *err) {
+    *used = 0;
+    memset(dom, 0, sizeof *dom);
+    if (!lms_corpus_domain_name(fname, path, dom->name, sizeof dom->name)) return LMS_OK;
     lms_status st = lms_file_read_all(path, &dom->data, &dom->len, err);
     if (st) return lms_err_prefix(err, "corpus: ");
     size_t ok = lms_utf8_valid_prefix(dom->data, dom->len);

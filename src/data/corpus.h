@@ -64,6 +64,10 @@ typedef struct {
 } lms_corpus_files;
 lms_status lms_corpus_list(lms_corpus_files *f, const char *path, lms_err *err);
 void lms_corpus_files_free(lms_corpus_files *f);
+/* The domain name a corpus file gives ("quotes.txt" -> "quotes") into out[cap]: 1 if it is one
+   (1..cap-1 bytes of letters, digits, '_', '-', '.'), else 0 after a warning that names path. */
+int lms_corpus_domain_name(const char *fname, const char *path, char *out, size_t cap);
+
 /* The error for a corpus with no usable document (skipped: files without one). */
 lms_status lms_corpus_empty_error(lms_err *err, const char *path, int is_dir, int skipped);
 

@@ -137,22 +137,7 @@ static lms_status scan_domain(lms_corpus_index_domain *dom, const char *path, co
                               char *buf, int *used, lms_err *err) {
     *used = 0;
     memset(dom, 0, sizeof *dom);
-    size_t nl = strlen(fname);
-    if (nl > 4 && !strcmp(fname + nl - 4, ".txt")) nl -= 4;
-    if (nl == 0 || nl >= sizeof dom->name) {
-        lms_log(LMS_LOG_WARN, "skipping '%s': its name does not make a domain name of 1..63 bytes", path);
-        return LMS_OK;
-    }
-    for (size_t i = 0; i < nl; i++) {
-        char ch = fname[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-              ch == '-' || ch == '.')) {
-            lms_log(LMS_LOG_WARN, "skipping '%s': domain names use only letters, digits, '_', '-', '.'", path);
-            return LMS_OK;
-        }
-    }
-    memcpy(dom->name, fname, nl);
-    dom->name[nl] = 0;
+    if (!lms_corpus_domain_name(fname, path, dom->name, sizeof dom->name)) return LMS_OK;
     FILE *f = open_regular(path, err);
     if (!f) return err ? err->code : LMS_ERR_IO;
     lms_doc_splitter sp;

@@ -219,15 +219,7 @@ static void write_page(FILE *fp, const lms_tokhtml *h, const char *data) {
     } else {
         /* the ten hardest tokens */
         size_t idx[10];
-        int n = 0;
-        for (size_t i = 0; i < a->n; i++) {
-            if (!a->tok[i].scored) continue;
-            int p = n < 10 ? n++ : 10;
-            if (p == 10 && !(a->tok[i].logp < a->tok[idx[9]].logp)) continue;
-            if (p == 10) p--;
-            while (p > 0 && a->tok[idx[p - 1]].logp > a->tok[i].logp) idx[p] = idx[p - 1], p--;
-            idx[p] = i;
-        }
+        int n = lms_tokloss_hardest(a, idx, 10);
         fputs("<h2>Hardest tokens</h2>\n<table><tr><th class=\"s\">token</th><th class=\"s\">after</th><th>log p</th>"
               "<th>loss</th><th>rank</th></tr>\n", fp);
         for (int k = 0; k < n; k++) {

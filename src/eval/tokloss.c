@@ -124,6 +124,18 @@ size_t lms_tok_utf8_complete(const char *s, size_t len) {
     return len;
 }
 
+int lms_tokloss_hardest(const lms_tokloss *r, size_t *idx, int k) {
+    int n = 0;
+    for (size_t i = 0; k > 0 && i < r->n; i++) {
+        if (!r->tok[i].scored) continue;
+        if (n == k && !(r->tok[i].logp < r->tok[idx[k - 1]].logp)) continue;
+        int p = n < k ? n++ : k - 1;
+        while (p > 0 && r->tok[idx[p - 1]].logp > r->tok[i].logp) idx[p] = idx[p - 1], p--;
+        idx[p] = i;
+    }
+    return n;
+}
+
 lms_status lms_tokloss_text(lms_tokloss *r, const lms_gpt *m, const lms_tokenizer *t, const char *text,
                             size_t len, const lms_tokloss_opts *o, lms_err *err) {
     memset(r, 0, sizeof *r);

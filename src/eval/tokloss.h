@@ -107,6 +107,10 @@ lms_status lms_tokloss_text(lms_tokloss *r, const lms_gpt *m, const lms_tokenize
                             size_t len, const lms_tokloss_opts *o, lms_err *err);
 void lms_tokloss_free(lms_tokloss *r); /* frees and zeroes; a zeroed r is fine */
 
+/* The indices of the (at most) k scored tokens with the lowest log-probability, hardest first,
+   into idx[k]; returns how many (ties keep text order). */
+int lms_tokloss_hardest(const lms_tokloss *r, size_t *idx, int k);
+
 /* LMS_ERR_MISMATCH (saying what differs) unless a and b are the same tokenizer (same hash). */
 lms_status lms_tokloss_check_same_tokenizer(const lms_tokenizer *a, const char *name_a, const lms_tokenizer *b,
                                             const char *name_b, lms_err *err);
