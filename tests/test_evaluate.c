@@ -134,7 +134,7 @@ static void test_mc_hand(void) {
     }
     CHECK_NEAR(row->acc, correct / 5.0, 1e-12);
     CHECK_NEAR(row->acc_norm, correct_norm / 5.0, 1e-12);
-    CHECK_NEAR(row->acc_se, sqrt(row->acc * (1 - row->acc) / 5), 1e-12);
+    CHECK_NEAR(row->acc_se, sqrt((row->acc * 5 + 2) / 9 * (1 - (row->acc * 5 + 2) / 9) / 9), 1e-12);
     CHECK_NEAR(row->logp, sum_logp / 5, 1e-4);
     CHECK_NEAR(row->prob, sum_prob / 5, 1e-6);
     CHECK_NEAR(row->prob_se, sqrt((sq_prob - sum_prob * sum_prob / 5) / 4 / 5), 1e-5);
@@ -321,8 +321,11 @@ static void test_errors(void) {
 }
 
 static void test_stats(void) {
-    CHECK_NEAR(lms_eval_binomial_se(0.5, 100), 0.05, 1e-12);
-    CHECK_NEAR(lms_eval_binomial_se(0.9, 900), 0.01, 1e-12);
+    /* plus-four rule: p~ = (pn + 2)/(n + 4), se = sqrt(p~(1 - p~)/(n + 4)) */
+    CHECK_NEAR(lms_eval_binomial_se(0.5, 100), sqrt(0.25 / 104), 1e-12);
+    CHECK_NEAR(lms_eval_binomial_se(0.9, 900), sqrt((812.0 / 904) * (92.0 / 904) / 904), 1e-12);
+    CHECK_NEAR(lms_eval_binomial_se(0.0, 600), sqrt((2.0 / 604) * (602.0 / 604) / 604), 1e-12);
+    CHECK(lms_eval_binomial_se(0.0, 600) > 0 && lms_eval_binomial_se(1.0, 600) > 0); /* never a zero error bar */
     CHECK(isnan(lms_eval_binomial_se(0.5, 0)));
     lms_eval_stat s = {0};
     CHECK(isnan(lms_eval_stat_mean(&s)));

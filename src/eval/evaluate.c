@@ -85,7 +85,11 @@ static const char *kind_name(lms_item_kind k) { return k == LMS_ITEM_MC ? "mc" :
 
 /* ---- statistics ---- */
 
-double lms_eval_binomial_se(double p, int64_t n) { return n < 1 ? NAN : sqrt(p * (1 - p) / (double)n); }
+double lms_eval_binomial_se(double p, int64_t n) {
+    if (n < 1) return NAN;
+    double m = (double)n + 4.0, q = (p * (double)n + 2.0) / m;
+    return sqrt(q * (1 - q) / m);
+}
 
 void lms_eval_stat_push(lms_eval_stat *s, double x) {
     s->n++;

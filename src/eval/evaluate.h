@@ -140,7 +140,10 @@ lms_status lms_eval_domains(const lms_gpt *m, const lms_tokenizer *tok, const lm
 
 /* ---- the statistics, exposed for tests ---- */
 
-/* sqrt(p (1 - p) / n); NAN for n < 1. */
+/* Standard error of an accuracy p over n items, by the "plus four" (Agresti-Coull, z = 2) rule:
+   p~ = (p n + 2) / (n + 4), sqrt(p~ (1 - p~) / (n + 4)). Unlike sqrt(p (1 - p) / n) it is never 0,
+   so a suite at 0% or 100% still has an honest error bar and a first correct item is not an
+   infinitely significant jump (eval/shapes.h compares points by their errors). NAN for n < 1. */
 double lms_eval_binomial_se(double p, int64_t n);
 
 /* Running mean and variance (Welford). */

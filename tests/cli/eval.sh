@@ -37,7 +37,8 @@ assert (a["kind"], a["n"], g["kind"], g["n"], s["kind"], s["n"], q["kind"], q["n
 assert abs(a["chance"] - (3 / 3 + 3 / 2) / 6) < 1e-9 and q["chance"] == 0.5 and g["chance"] == 0
 for r in (a, q):
     assert 0 <= r["acc"] <= 1 and 0 <= r["acc_norm"] <= 1 and 0 < r["prob"] < 1 and r["logp"] < 0
-    assert abs(r["acc_se"] - (r["acc"] * (1 - r["acc"]) / r["n"]) ** 0.5) < 1e-9
+    pt = (r["acc"] * r["n"] + 2) / (r["n"] + 4)  # the plus-four rule (evaluate.h)
+    assert abs(r["acc_se"] - (pt * (1 - pt) / (r["n"] + 4)) ** 0.5) < 1e-9
     assert r["edit"] is None
 assert g["edit"] >= 0 and g["prob"] is None and g["acc_norm"] is None
 assert s["logp"] < 0 and 0 <= s["acc"] <= 1 and s["truncated"] == 2 and s["tokens_scored"] == 47  # 24 + 23: the space ending each context moves onto the target
