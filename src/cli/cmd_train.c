@@ -117,51 +117,49 @@ static int exit_for(lms_status s) { return s == LMS_ERR_ARG || s == LMS_ERR_MISM
 int lms_cmd_train(int argc, char **argv) {
     lms_train_config c;
     lms_train_config_defaults(&c);
-    const char *data = NULL, *out = NULL, *tokenizer = NULL, *mix = NULL, *schedule = "cosine";
-    int resume = 0, layers = 4, heads = 4, dim = 128, ctx = 128, vocab = 0, batch = 16, accum = 1;
-    int64_t steps = 1000, warmup = -1, decay_steps = 0, seed = 1;
-    float lr = 1e-3f;
-    int threads = 0, eval_interval = -1, eval_batches = -1, ckpt_interval = -1, log_interval = 1, keep = 2;
-    int print_every = 0, quiet = 0, save_log_steps = 0, ignore_mem = 0;
-    const char *init = NULL;
-    lms_flag flags[] = {
-        {"data", LMS_FLAG_STR, &data, "text file(s) (more may follow as arguments) or a shards dir with manifest.json", 0},
-        {"out", LMS_FLAG_STR, &out, "run directory (required)", 0},
-        {"resume", LMS_FLAG_BOOL, &resume, "continue the run in --out from its latest checkpoint", 0},
-        {"init", LMS_FLAG_STR, &init, "start from this model's weights (run dir, checkpoint, Hugging Face GPT-2 dir or "
-                                      "model.safetensors, llm.c .bin) with a fresh optimizer; the shape comes from it", 0},
-        {"tokenizer", LMS_FLAG_STR, &tokenizer, "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: bytes, or the shards' own", 0},
-        {"mix", LMS_FLAG_STR, &mix, "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", 0},
-        {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
-        {"heads", LMS_FLAG_INT, &heads, "attention heads (must divide --dim)", 0},
-        {"dim", LMS_FLAG_INT, &dim, "model width", 0},
-        {"ctx", LMS_FLAG_INT, &ctx, "context length (tokens per sequence)", 0},
-        {"vocab", LMS_FLAG_INT, &vocab, "vocabulary size; 0 = the tokenizer's / the shards'", 0},
-        {"batch", LMS_FLAG_INT, &batch, "sequences per micro-batch", 0},
-        {"accum", LMS_FLAG_INT, &accum, "micro-batches per step (gradient accumulation)", 0},
-        {"steps", LMS_FLAG_I64, &steps, "optimizer steps (with --resume: the new total)", 0},
-        {"lr", LMS_FLAG_FLOAT, &lr, "peak learning rate", 0},
-        {"schedule", LMS_FLAG_STR, &schedule, "constant | cosine | wsd", 0},
-        {"warmup", LMS_FLAG_I64, &warmup, "warmup steps; -1 = steps/20 (at most 1000)", 0},
-        {"decay-steps", LMS_FLAG_I64, &decay_steps, "cosine/wsd decay horizon in steps; 0 = --steps (kept when --resume extends --steps)", 0},
-        {"min-lr-frac", LMS_FLAG_FLOAT, &c.min_lr_frac, "final lr as a fraction of --lr", 0},
-        {"decay-frac", LMS_FLAG_FLOAT, &c.decay_frac, "wsd: fraction of the steps spent decaying", 0},
-        {"weight-decay", LMS_FLAG_FLOAT, &c.weight_decay, "AdamW weight decay (matrices and embeddings)", 0},
-        {"beta1", LMS_FLAG_FLOAT, &c.beta1, "AdamW beta1", 0},
-        {"beta2", LMS_FLAG_FLOAT, &c.beta2, "AdamW beta2", 0},
-        {"grad-clip", LMS_FLAG_FLOAT, &c.grad_clip, "clip the global gradient norm to this; 0 = off", 0},
-        {"seed", LMS_FLAG_I64, &seed, "seed for init and data order", 0},
-        {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores (the loss curve is exact for a fixed count)", 0},
-        {"eval-interval", LMS_FLAG_INT, &eval_interval, "validation loss every N steps; -1 = steps/20 within [25, 500]", 0},
-        {"eval-batches", LMS_FLAG_INT, &eval_batches, "validation batches per measurement; -1 = one per data domain, at least 8", 0},
-        {"ckpt-interval", LMS_FLAG_INT, &ckpt_interval, "checkpoint every N steps; -1 = auto; 0 = only at the end", 0},
-        {"log-interval", LMS_FLAG_INT, &log_interval, "metrics.jsonl line every N steps", 0},
-        {"keep", LMS_FLAG_INT, &keep, "checkpoints to keep (not counting --save-log-steps ones)", 0},
-        {"save-log-steps", LMS_FLAG_BOOL, &save_log_steps, "also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned)", 0},
-        {"ignore-memory-check", LMS_FLAG_BOOL, &ignore_mem, "start even if the model seems too big for the available memory", 0},
-        {"print-every", LMS_FLAG_INT, &print_every, "progress line every N steps when stderr is not a terminal; 0 = steps/20", 0},
-        {"quiet", LMS_FLAG_BOOL, &quiet, "no progress lines", 0},
-        {0}};
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    for (int i = 0; i < nf; i++) /* the command's own defaults, where they differ from the library's */
+        if (tf[i].flags & LMS_TF_CLI_DEF) {
+            if (tf[i].type == LMS_TF_INT) *(int *)((char *)&c + tf[i].offset) = (int)tf[i].cli_def;
+            else if (tf[i].type == LMS_TF_FLOAT) *(float *)((char *)&c + tf[i].offset) = (float)tf[i].cli_def;
+        }
+    const char *data = NULL, *out = NULL, *tokenizer = NULL, *mix = NULL, *init = NULL;
+    const char *enum_str[64] = {0}; /* ENUM fields are named on the command line */
+    int resume = 0, print_every = 0, quiet = 0, ignore_mem = 0;
+    lms_flag flags[96];
+    int nfl = 0;
+    flags[nfl++] = (lms_flag){"data", LMS_FLAG_STR, &data, lms_train_field_find("data")->help, 0};
+    flags[nfl++] = (lms_flag){"out", LMS_FLAG_STR, &out, "run directory (required)", 0};
+    flags[nfl++] = (lms_flag){"resume", LMS_FLAG_BOOL, &resume, "continue the run in --out from its latest checkpoint", 0};
+    flags[nfl++] = (lms_flag){"init", LMS_FLAG_STR, &init, lms_train_field_find("init")->help, 0};
+    flags[nfl++] = (lms_flag){"tokenizer", LMS_FLAG_STR, &tokenizer, lms_train_field_find("tokenizer")->help, 0};
+    flags[nfl++] = (lms_flag){"mix", LMS_FLAG_STR, &mix, lms_train_field_find("mix")->help, 0};
+    for (int i = 0; i < nf && i < 64; i++) { /* every other saved field with a flag comes from the table */
+        const lms_train_field *f = &tf[i];
+        if (!f->flag || (f->flags & LMS_TF_CLI_OWN)) continue;
+        void *ptr = (char *)&c + f->offset;
+        lms_flag_type ft = LMS_FLAG_INT;
+        switch (f->type) {
+        case LMS_TF_INT: ft = LMS_FLAG_INT; break;
+        case LMS_TF_I64: case LMS_TF_SEED: ft = LMS_FLAG_I64; break; /* a seed flag is an int64 (same bits as the uint64) */
+        case LMS_TF_FLOAT: ft = LMS_FLAG_FLOAT; break;
+        case LMS_TF_BOOL: ft = LMS_FLAG_BOOL; break;
+        case LMS_TF_ENUM:
+            ft = LMS_FLAG_STR;
+            enum_str[i] = f->name(*(int *)ptr);
+            ptr = &enum_str[i];
+            break;
+        case LMS_TF_STR: case LMS_TF_DATA: continue; /* paths: declared above */
+        }
+        flags[nfl++] = (lms_flag){f->flag, ft, ptr, f->help, 0};
+    }
+    flags[nfl++] = (lms_flag){"ignore-memory-check", LMS_FLAG_BOOL, &ignore_mem,
+                              "start even if the model seems too big for the available memory", 0};
+    flags[nfl++] = (lms_flag){"print-every", LMS_FLAG_INT, &print_every,
+                              "progress line every N steps when stderr is not a terminal; 0 = steps/20", 0};
+    flags[nfl++] = (lms_flag){"quiet", LMS_FLAG_BOOL, &quiet, "no progress lines", 0};
+    flags[nfl] = (lms_flag){0};
     char **pos;
     int npos;
     int rc = lms_args_parse("train",
@@ -182,12 +180,12 @@ int lms_cmd_train(int argc, char **argv) {
        checkpoint (a run dir that neither starts again nor resumes) */
     install_handlers();
     if (resume) {
-        static const char *allowed[] = {"out", "resume", "steps", "lr", "threads", "eval-interval", "eval-batches",
-                                        "ckpt-interval", "log-interval", "print-every", "quiet", "decay-steps",
-                                        "ignore-memory-check", NULL};
+        /* besides the fields the table lets --resume change: the command's own flags and the new --steps total */
+        static const char *allowed[] = {"out", "resume", "steps", "print-every", "quiet", "ignore-memory-check", NULL};
         for (lms_flag *f = flags; f->name; f++) {
             if (!f->seen) continue;
-            int ok = 0;
+            const lms_train_field *tfl = lms_train_field_find(f->name);
+            int ok = tfl && tfl->over && tfl->flag && !strcmp(tfl->flag, f->name);
             for (int i = 0; allowed[i]; i++) ok |= !strcmp(allowed[i], f->name);
             if (!ok) {
                 lms_cli_error("train", "--%s cannot change when resuming: %s/config.json fixes it (only --steps, --decay-steps, --lr, "
@@ -201,43 +199,29 @@ int lms_cmd_train(int argc, char **argv) {
         }
         lms_train_config over = c;
         unsigned mask = 0;
-        over.lr = lr;
-        over.threads = threads;
-        over.eval_interval = eval_interval;
-        over.eval_batches = eval_batches;
-        over.ckpt_interval = ckpt_interval;
-        over.log_interval = log_interval;
         over.ignore_memory_check = ignore_mem;
-        if (lms_args_seen(flags, "lr")) mask |= LMS_TRAIN_OVER_LR;
-        if (lms_args_seen(flags, "threads")) mask |= LMS_TRAIN_OVER_THREADS;
-        if (lms_args_seen(flags, "eval-interval") || lms_args_seen(flags, "eval-batches")) {
-            mask |= LMS_TRAIN_OVER_EVAL;
-            if (!lms_args_seen(flags, "eval-interval")) over.eval_interval = 0; /* keep the run's */
-            if (!lms_args_seen(flags, "eval-batches")) over.eval_batches = 0; /* keep the run's */
-        }
-        if (lms_args_seen(flags, "ckpt-interval")) mask |= LMS_TRAIN_OVER_CKPT;
-        if (lms_args_seen(flags, "log-interval")) mask |= LMS_TRAIN_OVER_LOG;
-        if (lms_args_seen(flags, "decay-steps")) {
-            if (decay_steps < 1) {
-                lms_cli_error("train", "--decay-steps must be >= 1 when resuming (the run's horizon is in its config.json)");
-                return 2;
-            }
-            over.decay_steps = decay_steps;
-            mask |= LMS_TRAIN_OVER_DECAY;
-        }
-        if ((mask & LMS_TRAIN_OVER_LR) && !(lr > 0 && isfinite(lr))) {
-            lms_cli_error("train", "--lr must be a positive number (got %g)", (double)lr);
+        for (int i = 0; i < nf; i++)
+            if (tf[i].over && tf[i].flag && lms_args_seen(flags, tf[i].flag)) mask |= tf[i].over;
+        for (int i = 0; i < nf; i++) /* a field of a changed group that was not given: 0 keeps the run's */
+            if ((tf[i].over & mask) && (tf[i].flags & LMS_TF_ZERO_KEEPS) && !lms_args_seen(flags, tf[i].flag))
+                *(int *)((char *)&over + tf[i].offset) = 0;
+        if ((mask & LMS_TRAIN_OVER_DECAY) && c.decay_steps < 1) {
+            lms_cli_error("train", "--decay-steps must be >= 1 when resuming (the run's horizon is in its config.json)");
             return 2;
         }
-        if (lms_args_seen(flags, "eval-batches") && (eval_batches == 0 || eval_batches < -1)) {
-            lms_cli_error("train", "--eval-batches must be >= 1, or -1 for one per data domain (got %d)", eval_batches);
+        if ((mask & LMS_TRAIN_OVER_LR) && !(c.lr > 0 && isfinite(c.lr))) {
+            lms_cli_error("train", "--lr must be a positive number (got %g)", (double)c.lr);
             return 2;
         }
-        if (lms_args_seen(flags, "steps") && steps < 1) {
+        if (lms_args_seen(flags, "eval-batches") && (c.eval_batches == 0 || c.eval_batches < -1)) {
+            lms_cli_error("train", "--eval-batches must be >= 1, or -1 for one per data domain (got %d)", c.eval_batches);
+            return 2;
+        }
+        if (lms_args_seen(flags, "steps") && c.steps < 1) {
             lms_cli_error("train", "--steps must be at least 1");
             return 2;
         }
-        st = lms_train_resume(&t, out, lms_args_seen(flags, "steps") ? steps : 0, &over, mask, NULL, &err);
+        st = lms_train_resume(&t, out, lms_args_seen(flags, "steps") ? c.steps : 0, &over, mask, NULL, &err);
         if (st) {
             lms_cli_error("train", "%s", err.msg);
             return exit_for(st);
@@ -246,42 +230,26 @@ int lms_cmd_train(int argc, char **argv) {
             fprintf(stderr, "resuming %s at step %lld of %lld\n", out, (long long)lms_train_step(t),
                     (long long)lms_train_get_config(t)->steps);
     } else {
-        c.model = (lms_gpt_config){.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
         if (init) { /* the shape comes from the init model; a flag given must agree with it (0: take its value) */
-            if (!lms_args_seen(flags, "layers")) c.model.n_layer = 0;
-            if (!lms_args_seen(flags, "heads")) c.model.n_head = 0;
-            if (!lms_args_seen(flags, "dim")) c.model.n_embd = 0;
-            if (!lms_args_seen(flags, "ctx")) c.model.n_ctx = 0;
+            for (int i = 0; i < nf; i++)
+                if ((tf[i].flags & LMS_TF_MODEL) && !lms_args_seen(flags, tf[i].flag)) *(int *)((char *)&c + tf[i].offset) = 0;
             if (!lms_path_exists(init) || absolutize(c.init, sizeof c.init, init)) {
                 lms_cli_error("train", "--init %s: no such file or directory (give a run dir, a checkpoint, a Hugging Face "
                               "GPT-2 directory or model.safetensors, or an llm.c .bin)", init);
                 return 2;
             }
         }
-        c.save_log_steps = save_log_steps;
         c.ignore_memory_check = ignore_mem;
-        c.batch = batch;
-        c.accum = accum;
-        c.steps = steps;
-        c.lr = lr;
-        c.warmup = warmup;
-        c.decay_steps = decay_steps;
-        c.seed = (uint64_t)seed;
-        c.threads = threads;
-        c.eval_interval = eval_interval;
-        c.eval_batches = eval_batches;
-        c.ckpt_interval = ckpt_interval;
-        c.log_interval = log_interval;
-        c.keep_checkpoints = keep;
-        if (lms_sched_parse(schedule, &c.schedule)) {
-            lms_cli_error("train", "--schedule must be constant, cosine or wsd (got '%s')", schedule);
-            return 2;
-        }
+        for (int i = 0; i < nf; i++)
+            if (tf[i].type == LMS_TF_ENUM && enum_str[i] && tf[i].parse(enum_str[i], (int *)((char *)&c + tf[i].offset))) {
+                lms_cli_error("train", "--%s must be %s (got '%s')", tf[i].flag, tf[i].choices, enum_str[i]);
+                return 2;
+            }
         if (!data) {
             lms_cli_error("train", "--data is required for a new run (text file(s) or a shards dir); or --resume a run");
             return 2;
         }
-        if (vocab < 0) {
+        if (c.model.vocab_size < 0) {
             lms_cli_error("train", "--vocab must be >= 0");
             return 2;
         }

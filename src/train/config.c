@@ -1,9 +1,12 @@
-/* config.c — the training config: defaults, checks, "auto" resolution, and config.json (jansson).
- * Leaves out: anything that needs the data (train_data.c) or the loop (train.c). */
+/* config.c — the training config: the config-field table (train.h) and what is generated from it
+ * (defaults, config.json both ways, resume overrides), checks, "auto" resolution.
+ * Leaves out: anything that needs the data (train_data.c) or the loop (train.c); the flags (cli/cmd_train.c). */
 #include "train/train.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,29 +14,112 @@
 #include "core/fileio.h"
 #include "model/score.h"
 
+static const char *sched_name(int v) { return lms_sched_name((lms_sched_kind)v); }
+static int sched_parse(const char *s, int *out) {
+    lms_sched_kind k;
+    if (lms_sched_parse(s, &k)) return -1;
+    *out = (int)k;
+    return 0;
+}
+_Static_assert(sizeof(lms_sched_kind) == sizeof(int), "ENUM fields are stored as int");
+
+#define OFF(f) offsetof(lms_train_config, f)
+#define MOFF(f) (offsetof(lms_train_config, model) + offsetof(lms_gpt_config, f))
+/* The one list of saved config fields (see train.h); its order is config.json's key order and the
+ * order of the `train` flags in --help. */
+static const lms_train_field g_fields[] = {
+    {"n_layer", "layers", LMS_TF_INT, MOFF(n_layer), 0, 0, 4, "transformer blocks", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
+    {"n_head", "heads", LMS_TF_INT, MOFF(n_head), 0, 0, 4, "attention heads (must divide --dim)", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
+    {"n_embd", "dim", LMS_TF_INT, MOFF(n_embd), 0, 0, 128, "model width", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
+    {"n_ctx", "ctx", LMS_TF_INT, MOFF(n_ctx), 0, 0, 128, "context length (tokens per sequence)", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
+    {"vocab_size", "vocab", LMS_TF_INT, MOFF(vocab_size), 0, 0, 0, "vocabulary size; 0 = the tokenizer's / the shards'", 0, LMS_TF_MODEL, 0, 0, 0},
+    {"batch", "batch", LMS_TF_INT, OFF(batch), 0, 8, 16, "sequences per micro-batch", 0, LMS_TF_CLI_DEF, 0, 0, 0},
+    {"accum", "accum", LMS_TF_INT, OFF(accum), 0, 1, 0, "micro-batches per step (gradient accumulation)", 0, 0, 0, 0, 0},
+    {"steps", "steps", LMS_TF_I64, OFF(steps), 0, 1000, 0, "optimizer steps (with --resume: the new total)", 0, 0, 0, 0, 0},
+    {"lr", "lr", LMS_TF_FLOAT, OFF(lr), 0, 3e-4, 1e-3, "peak learning rate", LMS_TRAIN_OVER_LR, LMS_TF_CLI_DEF, 0, 0, 0},
+    {"schedule", "schedule", LMS_TF_ENUM, OFF(schedule), 0, LMS_SCHED_COSINE, 0, "constant | cosine | wsd", 0, 0, sched_name,
+     sched_parse, "constant, cosine or wsd"},
+    {"warmup", "warmup", LMS_TF_I64, OFF(warmup), 0, -1, 0, "warmup steps; -1 = steps/20 (at most 1000)", 0, 0, 0, 0, 0},
+    {"decay_steps", "decay-steps", LMS_TF_I64, OFF(decay_steps), 0, 0, 0,
+     "cosine/wsd decay horizon in steps; 0 = --steps (kept when --resume extends --steps)", LMS_TRAIN_OVER_DECAY, 0, 0, 0, 0},
+    {"min_lr_frac", "min-lr-frac", LMS_TF_FLOAT, OFF(min_lr_frac), 0, 0.1, 0, "final lr as a fraction of --lr", 0, 0, 0, 0, 0},
+    {"decay_frac", "decay-frac", LMS_TF_FLOAT, OFF(decay_frac), 0, 0.2, 0, "wsd: fraction of the steps spent decaying", 0, 0, 0, 0, 0},
+    {"weight_decay", "weight-decay", LMS_TF_FLOAT, OFF(weight_decay), 0, 0.1, 0, "AdamW weight decay (matrices and embeddings)", 0,
+     0, 0, 0, 0},
+    {"beta1", "beta1", LMS_TF_FLOAT, OFF(beta1), 0, 0.9, 0, "AdamW beta1", 0, 0, 0, 0, 0},
+    {"beta2", "beta2", LMS_TF_FLOAT, OFF(beta2), 0, 0.95, 0, "AdamW beta2", 0, 0, 0, 0, 0},
+    {"eps", NULL, LMS_TF_FLOAT, OFF(eps), 0, 1e-8, 0, "AdamW epsilon", 0, 0, 0, 0, 0},
+    {"grad_clip", "grad-clip", LMS_TF_FLOAT, OFF(grad_clip), 0, 1.0, 0, "clip the global gradient norm to this; 0 = off", 0, 0, 0,
+     0, 0},
+    {"seed", "seed", LMS_TF_SEED, OFF(seed), 0, 1, 0, "seed for init and data order", 0, 0, 0, 0, 0},
+    {"threads", "threads", LMS_TF_INT, OFF(threads), 0, 0, 0, "threads; 0 = all cores (the loss curve is exact for a fixed count)",
+     LMS_TRAIN_OVER_THREADS, 0, 0, 0, 0},
+    {"eval_interval", "eval-interval", LMS_TF_INT, OFF(eval_interval), 0, -1, 0,
+     "validation loss every N steps; -1 = steps/20 within [25, 500]", LMS_TRAIN_OVER_EVAL, LMS_TF_ZERO_KEEPS, 0, 0, 0},
+    {"eval_batches", "eval-batches", LMS_TF_INT, OFF(eval_batches), 0, -1, 0,
+     "validation batches per measurement; -1 = one per data domain, at least 8", LMS_TRAIN_OVER_EVAL, LMS_TF_ZERO_KEEPS, 0, 0, 0},
+    {"ckpt_interval", "ckpt-interval", LMS_TF_INT, OFF(ckpt_interval), 0, -1, 0,
+     "checkpoint every N steps; -1 = auto; 0 = only at the end", LMS_TRAIN_OVER_CKPT, 0, 0, 0, 0},
+    {"log_interval", "log-interval", LMS_TF_INT, OFF(log_interval), 0, 1, 0, "metrics.jsonl line every N steps", LMS_TRAIN_OVER_LOG,
+     0, 0, 0, 0},
+    {"keep_checkpoints", "keep", LMS_TF_INT, OFF(keep_checkpoints), 0, 2, 0, "checkpoints to keep (not counting --save-log-steps ones)",
+     0, 0, 0, 0, 0},
+    {"data", "data", LMS_TF_DATA, OFF(data), 0, 0, 0, "text file(s) (more may follow as arguments) or a shards dir with manifest.json",
+     0, LMS_TF_CLI_OWN, 0, 0, 0},
+    {"tokenizer", "tokenizer", LMS_TF_STR, OFF(tokenizer), sizeof(((lms_train_config *)0)->tokenizer), 0, 0,
+     "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: bytes, or the shards' own", 0, LMS_TF_CLI_OWN, 0, 0, 0},
+    {"tokenizer_hash", NULL, LMS_TF_STR, OFF(tokenizer_hash), sizeof(((lms_train_config *)0)->tokenizer_hash), 0, 0,
+     "the tokenizer's hash (filled when the data is opened)", 0, 0, 0, 0, 0},
+    {"mix", "mix", LMS_TF_STR, OFF(mix), sizeof(((lms_train_config *)0)->mix), 0, 0,
+     "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", 0, LMS_TF_CLI_OWN, 0, 0, 0},
+    {"init", "init", LMS_TF_STR, OFF(init), sizeof(((lms_train_config *)0)->init), 0, 0,
+     "start from this model's weights (run dir, checkpoint, Hugging Face GPT-2 dir or model.safetensors, llm.c .bin) with a fresh "
+     "optimizer; the shape comes from it", 0, LMS_TF_CLI_OWN | LMS_TF_OPTIONAL, 0, 0, 0},
+    {"save_log_steps", "save-log-steps", LMS_TF_BOOL, OFF(save_log_steps), 0, 0, 0,
+     "also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned)", 0, LMS_TF_OPTIONAL, 0, 0, 0},
+};
+#define N_FIELDS ((int)(sizeof g_fields / sizeof g_fields[0]))
+
+const lms_train_field *lms_train_fields(int *n) {
+    *n = N_FIELDS;
+    return g_fields;
+}
+
+const lms_train_field *lms_train_field_find(const char *name) {
+    for (int i = 0; i < N_FIELDS; i++)
+        if (!strcmp(g_fields[i].key, name) || (g_fields[i].flag && !strcmp(g_fields[i].flag, name))) return &g_fields[i];
+    return NULL;
+}
+
+#define FIELD(c, f, T) ((T *)((char *)(c) + (f)->offset))
+#define CFIELD(c, f, T) ((const T *)((const char *)(c) + (f)->offset))
+
 void lms_train_config_defaults(lms_train_config *c) {
     memset(c, 0, sizeof *c);
-    c->batch = 8;
-    c->accum = 1;
-    c->steps = 1000;
-    c->lr = 3e-4f;
-    c->schedule = LMS_SCHED_COSINE;
-    c->warmup = -1;
-    c->decay_steps = 0;
-    c->min_lr_frac = 0.1f;
-    c->decay_frac = 0.2f;
-    c->weight_decay = 0.1f;
-    c->beta1 = 0.9f;
-    c->beta2 = 0.95f;
-    c->eps = 1e-8f;
-    c->grad_clip = 1.0f;
-    c->seed = 1;
-    c->threads = 0;
-    c->eval_interval = -1;
-    c->eval_batches = -1;
-    c->ckpt_interval = -1;
-    c->log_interval = 1;
-    c->keep_checkpoints = 2;
+    for (int i = 0; i < N_FIELDS; i++) {
+        const lms_train_field *f = &g_fields[i];
+        switch (f->type) {
+        case LMS_TF_INT: case LMS_TF_ENUM: case LMS_TF_BOOL: *FIELD(c, f, int) = (int)f->def; break;
+        case LMS_TF_I64: *FIELD(c, f, int64_t) = (int64_t)f->def; break;
+        case LMS_TF_SEED: *FIELD(c, f, uint64_t) = (uint64_t)f->def; break;
+        case LMS_TF_FLOAT: *FIELD(c, f, float) = (float)f->def; break;
+        case LMS_TF_STR: case LMS_TF_DATA: break; /* "" and no data */
+        }
+    }
+}
+
+int lms_train_config_apply_over(lms_train_config *c, const lms_train_config *over, unsigned mask) {
+    int any = 0;
+    for (int i = 0; i < N_FIELDS; i++) {
+        const lms_train_field *f = &g_fields[i];
+        if (!(f->over & mask)) continue;
+        any = 1;
+        size_t n = f->type == LMS_TF_I64 || f->type == LMS_TF_SEED ? 8 : f->type == LMS_TF_STR ? f->cap : 4;
+        if (f->type == LMS_TF_DATA) continue; /* never a resume override */
+        if ((f->flags & LMS_TF_ZERO_KEEPS) && f->type == LMS_TF_INT && *CFIELD(over, f, int) == 0) continue;
+        memcpy((char *)c + f->offset, (const char *)over + f->offset, n);
+    }
+    return any;
 }
 
 lms_status lms_train_config_add_data(lms_train_config *c, const char *path, lms_err *err) {
@@ -153,76 +239,80 @@ lms_schedule lms_train_config_schedule(const lms_train_config *c) {
 char *lms_train_config_to_json(const lms_train_config *c) {
     json_t *o = json_object();
     json_t *m = json_object();
-    json_object_set_new(m, "n_layer", json_integer(c->model.n_layer));
-    json_object_set_new(m, "n_head", json_integer(c->model.n_head));
-    json_object_set_new(m, "n_embd", json_integer(c->model.n_embd));
-    json_object_set_new(m, "n_ctx", json_integer(c->model.n_ctx));
-    json_object_set_new(m, "vocab_size", json_integer(c->model.vocab_size));
     json_object_set_new(o, "format", json_string("lmscope-run-config"));
     json_object_set_new(o, "version", json_integer(1));
     json_object_set_new(o, "model", m);
-    json_object_set_new(o, "batch", json_integer(c->batch));
-    json_object_set_new(o, "accum", json_integer(c->accum));
-    json_object_set_new(o, "steps", json_integer(c->steps));
-    json_object_set_new(o, "lr", json_real(c->lr));
-    json_object_set_new(o, "schedule", json_string(lms_sched_name(c->schedule)));
-    json_object_set_new(o, "warmup", json_integer(c->warmup));
-    json_object_set_new(o, "decay_steps", json_integer(c->decay_steps));
-    json_object_set_new(o, "min_lr_frac", json_real(c->min_lr_frac));
-    json_object_set_new(o, "decay_frac", json_real(c->decay_frac));
-    json_object_set_new(o, "weight_decay", json_real(c->weight_decay));
-    json_object_set_new(o, "beta1", json_real(c->beta1));
-    json_object_set_new(o, "beta2", json_real(c->beta2));
-    json_object_set_new(o, "eps", json_real(c->eps));
-    json_object_set_new(o, "grad_clip", json_real(c->grad_clip));
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
-    json_object_set_new(o, "seed", json_string(seed)); /* a string: JSON numbers lose 64-bit seeds */
-    json_object_set_new(o, "threads", json_integer(c->threads));
-    json_object_set_new(o, "eval_interval", json_integer(c->eval_interval));
-    json_object_set_new(o, "eval_batches", json_integer(c->eval_batches));
-    json_object_set_new(o, "ckpt_interval", json_integer(c->ckpt_interval));
-    json_object_set_new(o, "log_interval", json_integer(c->log_interval));
-    json_object_set_new(o, "keep_checkpoints", json_integer(c->keep_checkpoints));
-    json_t *d = json_array();
-    for (int i = 0; i < c->n_data; i++) json_array_append_new(d, json_string(c->data[i]));
-    json_object_set_new(o, "data", d);
-    json_object_set_new(o, "tokenizer", json_string(c->tokenizer));
-    json_object_set_new(o, "tokenizer_hash", json_string(c->tokenizer_hash));
-    json_object_set_new(o, "mix", json_string(c->mix));
-    json_object_set_new(o, "init", json_string(c->init));
-    json_object_set_new(o, "save_log_steps", json_boolean(c->save_log_steps));
+    for (int i = 0; i < N_FIELDS; i++) {
+        const lms_train_field *f = &g_fields[i];
+        json_t *v = NULL;
+        char seed[32];
+        switch (f->type) {
+        case LMS_TF_INT: v = json_integer(*CFIELD(c, f, int)); break;
+        case LMS_TF_I64: v = json_integer(*CFIELD(c, f, int64_t)); break;
+        case LMS_TF_SEED: /* a string: JSON numbers lose 64-bit seeds */
+            snprintf(seed, sizeof seed, "%llu", (unsigned long long)*CFIELD(c, f, uint64_t));
+            v = json_string(seed);
+            break;
+        case LMS_TF_FLOAT: v = json_real(*CFIELD(c, f, float)); break;
+        case LMS_TF_STR: v = json_string(CFIELD(c, f, char)); break;
+        case LMS_TF_ENUM: v = json_string(f->name(*CFIELD(c, f, int))); break;
+        case LMS_TF_BOOL: v = json_boolean(*CFIELD(c, f, int)); break;
+        case LMS_TF_DATA:
+            v = json_array();
+            for (int k = 0; k < c->n_data; k++) json_array_append_new(v, json_string(c->data[k]));
+            break;
+        }
+        json_object_set_new(f->flags & LMS_TF_MODEL ? m : o, f->key, v);
+    }
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     return s;
 }
 
-static int get_int64(json_t *o, const char *k, int64_t *v) {
-    json_t *x = json_object_get(o, k);
-    if (!json_is_integer(x)) return -1;
-    *v = json_integer_value(x);
-    return 0;
-}
-
-static int get_int(json_t *o, const char *k, int *v) {
-    int64_t x;
-    if (get_int64(o, k, &x) || x < -2147483647LL || x > 2147483647LL) return -1;
-    *v = (int)x;
-    return 0;
-}
-
-static int get_float(json_t *o, const char *k, float *v) {
-    json_t *x = json_object_get(o, k);
-    if (!json_is_number(x)) return -1;
-    *v = (float)json_number_value(x);
-    return 0;
-}
-
-static int get_str(json_t *o, const char *k, char *out, size_t cap) {
-    json_t *x = json_object_get(o, k);
-    if (!json_is_string(x) || strlen(json_string_value(x)) >= cap) return -1;
-    strcpy(out, json_string_value(x));
-    return 0;
+/* One field from its JSON value; -1 when it has the wrong type or does not fit. */
+static int get_field(lms_train_config *c, const lms_train_field *f, json_t *x) {
+    int64_t v;
+    switch (f->type) {
+    case LMS_TF_INT:
+        if (!json_is_integer(x) || (v = json_integer_value(x)) < -2147483647LL || v > 2147483647LL) return -1;
+        *FIELD(c, f, int) = (int)v;
+        return 0;
+    case LMS_TF_I64:
+        if (!json_is_integer(x)) return -1;
+        *FIELD(c, f, int64_t) = json_integer_value(x);
+        return 0;
+    case LMS_TF_SEED: {
+        char *end = NULL;
+        if (!json_is_string(x) || strlen(json_string_value(x)) >= 32) return -1;
+        const char *s = json_string_value(x);
+        *FIELD(c, f, uint64_t) = strtoull(s, &end, 10);
+        return end == s || *end ? -1 : 0;
+    }
+    case LMS_TF_FLOAT:
+        if (!json_is_number(x)) return -1;
+        *FIELD(c, f, float) = (float)json_number_value(x);
+        return 0;
+    case LMS_TF_STR:
+        if (!json_is_string(x) || strlen(json_string_value(x)) >= f->cap) return -1;
+        strcpy(FIELD(c, f, char), json_string_value(x));
+        return 0;
+    case LMS_TF_ENUM:
+        if (!json_is_string(x) || strlen(json_string_value(x)) >= 32) return -1;
+        return f->parse(json_string_value(x), FIELD(c, f, int));
+    case LMS_TF_BOOL:
+        if (!json_is_boolean(x)) return -1;
+        *FIELD(c, f, int) = json_is_true(x);
+        return 0;
+    case LMS_TF_DATA:
+        if (!json_is_array(x) || json_array_size(x) > LMS_TRAIN_MAX_DATA) return -1;
+        for (size_t i = 0; i < json_array_size(x); i++) {
+            json_t *p = json_array_get(x, i);
+            if (!json_is_string(p) || strlen(json_string_value(p)) >= LMS_TRAIN_PATH) return -1;
+            strcpy(c->data[c->n_data++], json_string_value(p));
+        }
+        return 0;
+    }
+    return -1;
 }
 
 lms_status lms_train_config_from_json(lms_train_config *c, const char *text, lms_err *err) {
@@ -231,61 +321,22 @@ lms_status lms_train_config_from_json(lms_train_config *c, const char *text, lms
     if (!o) return lms_errf(err, LMS_ERR_FORMAT, "config is not valid JSON (line %d: %s)", je.line, je.text);
     lms_train_config_defaults(c);
     const char *bad = NULL;
+    char badm[64];
     json_t *m = json_object_get(o, "model");
-    char sched[32], seed[32];
     if (!json_is_object(o)) bad = "(top level must be an object)";
     else if (!json_is_object(m)) bad = "model";
-    else if (get_int(m, "n_layer", &c->model.n_layer)) bad = "model.n_layer";
-    else if (get_int(m, "n_head", &c->model.n_head)) bad = "model.n_head";
-    else if (get_int(m, "n_embd", &c->model.n_embd)) bad = "model.n_embd";
-    else if (get_int(m, "n_ctx", &c->model.n_ctx)) bad = "model.n_ctx";
-    else if (get_int(m, "vocab_size", &c->model.vocab_size)) bad = "model.vocab_size";
-    else if (get_int(o, "batch", &c->batch)) bad = "batch";
-    else if (get_int(o, "accum", &c->accum)) bad = "accum";
-    else if (get_int64(o, "steps", &c->steps)) bad = "steps";
-    else if (get_float(o, "lr", &c->lr)) bad = "lr";
-    else if (get_str(o, "schedule", sched, sizeof sched) || lms_sched_parse(sched, &c->schedule)) bad = "schedule";
-    else if (get_int64(o, "warmup", &c->warmup)) bad = "warmup";
-    else if (get_int64(o, "decay_steps", &c->decay_steps)) bad = "decay_steps";
-    else if (get_float(o, "min_lr_frac", &c->min_lr_frac)) bad = "min_lr_frac";
-    else if (get_float(o, "decay_frac", &c->decay_frac)) bad = "decay_frac";
-    else if (get_float(o, "weight_decay", &c->weight_decay)) bad = "weight_decay";
-    else if (get_float(o, "beta1", &c->beta1)) bad = "beta1";
-    else if (get_float(o, "beta2", &c->beta2)) bad = "beta2";
-    else if (get_float(o, "eps", &c->eps)) bad = "eps";
-    else if (get_float(o, "grad_clip", &c->grad_clip)) bad = "grad_clip";
-    else if (get_str(o, "seed", seed, sizeof seed)) bad = "seed";
-    else if (get_int(o, "threads", &c->threads)) bad = "threads";
-    else if (get_int(o, "eval_interval", &c->eval_interval)) bad = "eval_interval";
-    else if (get_int(o, "eval_batches", &c->eval_batches)) bad = "eval_batches";
-    else if (get_int(o, "ckpt_interval", &c->ckpt_interval)) bad = "ckpt_interval";
-    else if (get_int(o, "log_interval", &c->log_interval)) bad = "log_interval";
-    else if (get_int(o, "keep_checkpoints", &c->keep_checkpoints)) bad = "keep_checkpoints";
-    else if (get_str(o, "tokenizer", c->tokenizer, sizeof c->tokenizer)) bad = "tokenizer";
-    else if (get_str(o, "tokenizer_hash", c->tokenizer_hash, sizeof c->tokenizer_hash)) bad = "tokenizer_hash";
-    else if (get_str(o, "mix", c->mix, sizeof c->mix)) bad = "mix";
-    /* optional: runs written before these fields existed lack them */
-    else if (json_object_get(o, "init") && get_str(o, "init", c->init, sizeof c->init)) bad = "init";
-    else if (json_object_get(o, "save_log_steps") && !json_is_boolean(json_object_get(o, "save_log_steps"))) bad = "save_log_steps";
-    if (!bad) c->save_log_steps = json_is_true(json_object_get(o, "save_log_steps"));
-    if (!bad) {
-        char *end = NULL;
-        c->seed = strtoull(seed, &end, 10);
-        if (end == seed || *end) bad = "seed";
+    for (int i = 0; i < N_FIELDS && !bad; i++) {
+        const lms_train_field *f = &g_fields[i];
+        json_t *x = json_object_get(f->flags & LMS_TF_MODEL ? m : o, f->key);
+        if (!x && (f->flags & LMS_TF_OPTIONAL)) continue; /* a run written before the field existed: the default */
+        if (get_field(c, f, x)) {
+            if (f->flags & LMS_TF_MODEL) snprintf(badm, sizeof badm, "model.%s", f->key), bad = badm;
+            else bad = f->key;
+        }
     }
-    if (!bad) {
-        json_t *d = json_object_get(o, "data");
-        if (!json_is_array(d) || json_array_size(d) > LMS_TRAIN_MAX_DATA) bad = "data";
-        else
-            for (size_t i = 0; i < json_array_size(d) && !bad; i++) {
-                json_t *x = json_array_get(d, i);
-                if (!json_is_string(x) || strlen(json_string_value(x)) >= LMS_TRAIN_PATH) bad = "data";
-                else strcpy(c->data[c->n_data++], json_string_value(x));
-            }
-    }
+    if (bad) lms_errf(err, LMS_ERR_FORMAT, "config field '%s' is missing or has the wrong type", bad);
     json_decref(o);
-    if (bad) return lms_errf(err, LMS_ERR_FORMAT, "config field '%s' is missing or has the wrong type", bad);
-    return LMS_OK;
+    return bad ? LMS_ERR_FORMAT : LMS_OK;
 }
 
 lms_status lms_train_config_save(const lms_train_config *c, const char *path, lms_err *err) {

@@ -415,16 +415,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     int changed = 0;
     if (new_steps > 0 && new_steps != t->c.steps) t->c.steps = new_steps, changed = 1;
     if (over) {
-        if (over_mask & LMS_TRAIN_OVER_LR) t->c.lr = over->lr, changed = 1;
-        if (over_mask & LMS_TRAIN_OVER_THREADS) t->c.threads = over->threads, changed = 1;
-        if (over_mask & LMS_TRAIN_OVER_EVAL) {
-            changed = 1; /* 0 in either field: keep the run's */
-            if (over->eval_interval != 0) t->c.eval_interval = over->eval_interval;
-            if (over->eval_batches != 0) t->c.eval_batches = over->eval_batches;
-        }
-        if (over_mask & LMS_TRAIN_OVER_CKPT) t->c.ckpt_interval = over->ckpt_interval, changed = 1;
-        if (over_mask & LMS_TRAIN_OVER_LOG) t->c.log_interval = over->log_interval, changed = 1;
-        if (over_mask & LMS_TRAIN_OVER_DECAY) t->c.decay_steps = over->decay_steps, changed = 1;
+        if (lms_train_config_apply_over(&t->c, over, over_mask)) changed = 1; /* the fields the table lets --resume change */
         t->c.ignore_memory_check = over->ignore_memory_check;
     }
     if ((st = lms_train_config_check(&t->c, err))) goto fail;

@@ -58,6 +58,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "core/status.h"
 #include "data/loader.h"
 #include "model/gpt.h"
@@ -95,6 +97,53 @@ typedef struct {
     int save_log_steps;              /* also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned) */
     int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
 } lms_train_config;
+
+/* The config-field table: ONE row per saved field of lms_train_config, and everything else is
+ * generated from it: lms_train_config_defaults, config.json (lms_train_config_to_json, _from_json;
+ * keys in table order), the `train` command's flags and their --help text and defaults
+ * (src/cli/cmd_train.c), which flags --resume may change, and which fields lms_train_resume takes
+ * from `over` (the LMS_TRAIN_OVER_* bit of the row). A row:
+ *   key       the JSON key (inside "model" for LMS_TF_MODEL rows)
+ *   flag      the `train` flag without "--"; NULL: no flag (eps, tokenizer_hash)
+ *   type      INT (int), I64 (int64_t), SEED (uint64_t, a decimal string in JSON because JSON
+ *             numbers lose 64-bit values; an int64 flag), FLOAT (float, a JSON real of the float's
+ *             exact value), STR (char[cap]), ENUM (int-sized enum; JSON string through name/parse),
+ *             BOOL (int, JSON true/false), DATA (the data list: a JSON array of paths, n_data)
+ *   offset    offsetof(lms_train_config, field); cap: STR buffer size
+ *   def       the library default (numbers, enums, bools; strings default to "");
+ *             cli_def: the `train` command's default where LMS_TF_CLI_DEF says it differs
+ *   help      the flag's --help text
+ *   over      the LMS_TRAIN_OVER_* bit under which --resume may change it; 0: config.json fixes it
+ *   flags     LMS_TF_MODEL, LMS_TF_OPTIONAL (may be missing in config.json: written before the field
+ *             existed; it gets its default), LMS_TF_ZERO_KEEPS (under its OVER bit, 0 keeps the run's
+ *             value), LMS_TF_CLI_OWN (the command declares the flag itself: paths it makes absolute,
+ *             the repeatable --data), LMS_TF_CLI_DEF (cli_def is the command's default)
+ * Still special-cased outside the table: --steps on --resume (the new total, lms_train_resume's
+ * new_steps), the value checks (lms_train_config_check), ignore_memory_check (a flag, never saved),
+ * the "format"/"version" keys. Unknown keys in config.json are ignored. */
+typedef enum { LMS_TF_INT, LMS_TF_I64, LMS_TF_SEED, LMS_TF_FLOAT, LMS_TF_STR, LMS_TF_ENUM, LMS_TF_BOOL, LMS_TF_DATA } lms_train_field_type;
+enum { LMS_TF_MODEL = 1, LMS_TF_OPTIONAL = 2, LMS_TF_ZERO_KEEPS = 4, LMS_TF_CLI_OWN = 8, LMS_TF_CLI_DEF = 16 };
+typedef struct {
+    const char *key;
+    const char *flag;
+    lms_train_field_type type;
+    size_t offset, cap;
+    double def, cli_def;
+    const char *help;
+    unsigned over;
+    unsigned flags;
+    const char *(*name)(int v);            /* ENUM: the value's name */
+    int (*parse)(const char *s, int *out); /* ENUM: 0, or -1 for an unknown name */
+    const char *choices;                   /* ENUM: "constant, cosine or wsd" for messages */
+} lms_train_field;
+
+/* The table (static; *n receives its length) / the row whose key or flag is `name` (NULL: none). */
+const lms_train_field *lms_train_fields(int *n);
+const lms_train_field *lms_train_field_find(const char *name);
+
+/* Take every field whose LMS_TRAIN_OVER_* bit is in `mask` from `over` into `c` (a LMS_TF_ZERO_KEEPS
+ * field of 0 keeps c's value). Returns whether any bit of the mask applied. */
+int lms_train_config_apply_over(lms_train_config *c, const lms_train_config *over, unsigned mask);
 
 /* The defaults: batch 8, accum 1, steps 1000, lr 3e-4, cosine, warmup auto, min_lr_frac 0.1,
  * decay_frac 0.2, weight decay 0.1, betas 0.9/0.95, eps 1e-8, clip 1.0, seed 1, threads 0,
@@ -177,7 +226,8 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
 /* Reopen a run from run_dir/config.json and its latest checkpoint. new_steps > 0 replaces the
  * step total (it must not be below the checkpoint's step). `over` (may be NULL) supplies other
  * fields to change: lr, threads, eval_interval, eval_batches, ckpt_interval, log_interval,
- * decay_steps are taken from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit (under
+ * decay_steps are taken from it when `over_mask` has the matching LMS_TRAIN_OVER_* bit (the
+ * `over` column of the config-field table; lms_train_config_apply_over; under
  * LMS_TRAIN_OVER_EVAL, an eval_interval or eval_batches of 0 keeps the run's value);
  * over->ignore_memory_check is always taken. `loader` as in lms_train_open. Takes the run dir's
  * lock first (LMS_ERR_IO when another process trains it), removes stale temporaries, checks that
