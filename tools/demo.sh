@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# demo.sh — `make demo`: train a small GPT on the embedded corpus for a few minutes, sample from
-# it, and print the commands to look further. Fits in ~10 minutes on 2 cores.
+# demo.sh — `DEMO=single make demo`: train one small GPT on the embedded corpus for a few minutes,
+# sample from it, score it on the probe suites, and print the commands to look further (~5 minutes
+# on 2 cores). Plain `make demo` runs the scaling laboratory instead (tools/lab.sh).
 #
 # Two paths, chosen by what the build has:
 #  - tokenizer + data pipeline ('lmscope tokenizer train' and 'lmscope data prepare' work): unpack
@@ -11,6 +12,11 @@
 # DEMO_MINUTES (default 3) minutes. DEMO_MINUTES=1 for a quick look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# `make demo` is the scaling laboratory (tools/lab.sh); DEMO=single runs this single-model demo
+case "${DEMO:-demo}" in
+  single) ;;
+  *) exec tools/lab.sh ;;
+esac
 L=${LMSCOPE:-./build/lmscope}
 [ -x "$L" ] || { echo "demo: $L is missing; run 'make' first" >&2; exit 1; }
 MIN=${DEMO_MINUTES:-3}

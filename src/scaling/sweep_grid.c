@@ -54,9 +54,9 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
     } else if (!strcmp(name, "quick") || !strcmp(name, "demo")) {
         /* 5 shapes spanning 31x in non-embedding parameters (25k..793k), the same absolute token
            budgets for every shape (small models see up to ~80 tokens per parameter, the largest
-           2.5-5), WSD so that one long run per shape gives every budget. quick: 2 budgets, no LR
-           sweep (<= 10 min on 2 cores); demo: 3 budgets up to 2M tokens and the LR sweep at the two
-           smallest shapes (<= 30 min). Sizes measured by --dry-run; see docs/scaling.md "Sweeps". */
+           2.5-5), WSD so that one long run per shape gives every budget. quick: 3 budgets up to 1M
+           tokens, no LR sweep (<= 10 min on 2 cores; with 2 budgets neither law could be fitted);
+           demo: 3 budgets up to 2M tokens and the LR sweep at the two smallest shapes (<= 30 min). Sizes measured by --dry-run; see docs/scaling.md "Sweeps". */
         add_shape(g, 2, 2, 32);
         add_shape(g, 2, 2, 48);
         add_shape(g, 3, 4, 64);
@@ -66,10 +66,10 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
         g->batch = 16;
         g->wsd = 1;
         int demo = !strcmp(name, "demo");
-        g->n_budgets = demo ? 3 : 2;
+        g->n_budgets = 3; /* L(N, D) needs 3 distinct token counts, L(C) 4 frontier points */
         g->budget[0] = demo ? 0.5e6 : 0.25e6;
         g->budget[1] = demo ? 1e6 : 0.5e6;
-        g->budget[2] = 2e6;
+        g->budget[2] = demo ? 2e6 : 1e6;
         if (demo) {
             g->lr_sweep_sizes = 2;
             g->n_lr_factors = 2;
