@@ -306,6 +306,80 @@ static void test_isoflop(void) {
     lms_fit_isoflop_free(&iso);
 }
 
+/* isoFLOP profiles interpolated along each size's budgets: 8 sizes x 8 token budgets, both doubling
+   (no two runs share a compute budget, as in the demo sweep), from the true law. Checks: every point
+   lies within its size's runs (no extrapolation) and within the linear-interpolation error bound of
+   the true loss; the parabola minima find the true N_opt; the exponent beta/(alpha+beta). */
+static void test_isoflop_interp(void) {
+    lms_fit_nd tf = {.p = TRUE_ND};
+    lms_fit_optimum o;
+    lms_err err = {0};
+    CHECK(lms_fit_optimum_at(&tf, 1e20, 6, &o, &err) == LMS_OK);
+    lms_fit_run r[64];
+    int n = 0;
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++) {
+            double N = o.N.est / 16 * pow(2.0, i), D = o.D.est / 16 * pow(2.0, j);
+            r[n++] = (lms_fit_run){N, D, 6 * N * D, lms_fit_nd_predict(&TRUE_ND, N, D)};
+        }
+    lms_fit_isoflop iso;
+    lms_fit_run *pts;
+    int *lev, np;
+    CHECKF(lms_fit_isoflop_interp(r, n, 6, &iso, &pts, &lev, &np, &err) == LMS_OK, "%s", err.msg);
+    CHECK(np >= 18 && iso.n_groups == 6);
+    /* ln L is smooth in ln C along a size: the chord between runs h = ln 2 apart errs by at most
+       h^2/8 * max |d^2 ln L / d(ln C)^2|, taken here numerically over the whole grid (x1.01 slack for
+       the finite-difference estimate of the second derivative) */
+    double h = log(2.0), curv = 0;
+    for (int i = 0; i < 8; i++) {
+        double N = r[8 * i].N;
+        for (double x = log(r[8 * i].D); x <= log(r[8 * i + 7].D); x += 0.01) {
+            double f0 = log(lms_fit_nd_predict(&TRUE_ND, N, exp(x - 0.01))), f1 = log(lms_fit_nd_predict(&TRUE_ND, N, exp(x))),
+                   f2 = log(lms_fit_nd_predict(&TRUE_ND, N, exp(x + 0.01)));
+            curv = fmax(curv, fabs(f0 - 2 * f1 + f2) / 1e-4);
+        }
+    }
+    double bound = 1.01 * h * h / 8 * curv;
+    for (int k = 0; k < np; k++) {
+        double truth = lms_fit_nd_predict(&TRUE_ND, pts[k].N, pts[k].C / (6 * pts[k].N));
+        CHECKF(fabs(log(pts[k].L) - log(truth)) <= bound, "point %d: ln L off by %g, bound %g", k,
+               fabs(log(pts[k].L) - log(truth)), bound);
+        CHECKF(pts[k].C >= 6 * pts[k].N * r[0].D * (1 - 1e-9) && pts[k].C <= 6 * pts[k].N * r[7].D * (1 + 1e-9),
+               "point %d extrapolated", k);
+        CHECK(lev[k] >= 0 && lev[k] < 6);
+    }
+    int minima = 0;
+    for (int g = 0; g < iso.n_groups; g++) {
+        if (!isfinite(iso.groups[g].N_opt)) continue;
+        minima++;
+        lms_fit_optimum t;
+        CHECK(lms_fit_optimum_at(&tf, iso.groups[g].C, 6, &t, &err) == LMS_OK);
+        fprintf(stderr, "  interpolated isoFLOP C %.3g: N_opt %.4g (truth %.4g, %+.1f%%)\n", iso.groups[g].C,
+                iso.groups[g].N_opt, t.N.est, 100 * (iso.groups[g].N_opt / t.N.est - 1));
+        CHECKF(rel(iso.groups[g].N_opt, t.N.est) < 0.15, "level %d: N_opt %g, truth %g", g, iso.groups[g].N_opt, t.N.est);
+    }
+    CHECK(minima >= 4);
+    double s = TRUE_ND.alpha + TRUE_ND.beta;
+    fprintf(stderr, "  interpolated isoFLOP exponent %.4f (truth %.4f)\n", iso.a, TRUE_ND.beta / s);
+    CHECK(fabs(iso.a - TRUE_ND.beta / s) < 0.05);
+    lms_fit_isoflop_free(&iso);
+    free(pts);
+    free(lev);
+
+    /* two sizes overlap nowhere in threes: no profiles, no error */
+    CHECK(lms_fit_isoflop_interp(r, 16, 6, &iso, &pts, &lev, &np, &err) == LMS_OK && np == 0 && iso.n_groups == 0);
+    lms_fit_isoflop_free(&iso);
+    free(pts);
+    free(lev);
+    CHECK(lms_fit_isoflop_interp(r, n, 0, &iso, &pts, &lev, &np, &err) == LMS_ERR_ARG && strstr(err.msg, "levels"));
+    lms_fit_run bad = r[3];
+    bad.L = -1;
+    lms_fit_run r2[8];
+    memcpy(r2, r, sizeof r2);
+    r2[5] = bad;
+    CHECK(lms_fit_isoflop_interp(r2, 8, 6, &iso, &pts, &lev, &np, &err) == LMS_ERR_ARG && strstr(err.msg, "run 5"));
+}
+
 /* The whole report on noise-free runs: held-out prediction, no warnings, k from the runs. */
 static void test_report_noise_free(void) {
     lms_fit_run r[30];
@@ -415,5 +489,5 @@ static void test_bad_input(void) {
     lms_fit_report_free(&rep);
 }
 
-TESTS(test_nd_noise_free, test_nd_noisy, test_nd_huber_minimum, test_optimum_closed_form, test_frontier, test_lc, test_isoflop,
+TESTS(test_nd_noise_free, test_nd_noisy, test_nd_huber_minimum, test_optimum_closed_form, test_frontier, test_lc, test_isoflop, test_isoflop_interp,
       test_report_noise_free, test_edge_warning, test_bad_input)

@@ -160,6 +160,45 @@ static json_t *jci(lms_fit_ci c) {
     return o;
 }
 
+static json_t *iso_json(const lms_fit_isoflop *f) {
+    json_t *iso = json_object(), *gs = json_array();
+    for (int i = 0; i < f->n_groups; i++) {
+        const lms_fit_isoflop_group *g = &f->groups[i];
+        json_t *p = json_object();
+        json_object_set_new(p, "C", jnum(g->C));
+        json_object_set_new(p, "sizes", json_integer(g->n_sizes));
+        json_object_set_new(p, "bracketed", json_boolean(g->bracketed));
+        json_object_set_new(p, "N_opt", jnum(g->N_opt));
+        json_object_set_new(p, "loss_opt", jnum(g->L_opt));
+        json_array_append_new(gs, p);
+    }
+    json_object_set_new(iso, "groups", gs);
+    json_object_set_new(iso, "minima", json_integer(f->n_minima));
+    json_object_set_new(iso, "exponent", jnum(f->a));
+    json_object_set_new(iso, "exponent_se", jnum(f->a_se));
+    json_object_set_new(iso, "G", jnum(f->G));
+    return iso;
+}
+
+static void print_iso(const lms_fit_report *r, const lms_fit_isoflop *f, const char *title) {
+    fputs(title, stdout);
+    for (int i = 0; i < f->n_groups; i++) {
+        const lms_fit_isoflop_group *g = &f->groups[i];
+        if (isfinite(g->N_opt))
+            printf("  C = %.3g: %d sizes, minimum at N = %.3g (L %.4f)\n", g->C, g->n_sizes, g->N_opt, g->L_opt);
+        else
+            printf("  C = %.3g: %d sizes, %s\n", g->C, g->n_sizes,
+                   g->bracketed ? "no convex minimum inside the sizes" : "not bracketed (lowest loss at an end)");
+    }
+    if (isfinite(f->a)) {
+        printf("  N_opt ~ C^%.3f", f->a);
+        if (isfinite(f->a_se)) printf(" +- %.3f", f->a_se);
+        if (r->nd_ok) printf("   (L(N, D) says C^%.3f)", r->nd.p.beta / (r->nd.p.alpha + r->nd.p.beta));
+        printf("\n");
+    }
+    printf("\n");
+}
+
 static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_fit_opts *o) {
     json_t *j = json_object();
     json_object_set_new(j, "runs", json_integer(r->n_runs));
@@ -213,23 +252,8 @@ static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_f
         json_array_append_new(opt, p);
     }
     json_object_set_new(j, "optimum", opt);
-    json_t *iso = json_object(), *gs = json_array();
-    for (int i = 0; i < r->iso.n_groups; i++) {
-        const lms_fit_isoflop_group *g = &r->iso.groups[i];
-        json_t *p = json_object();
-        json_object_set_new(p, "C", jnum(g->C));
-        json_object_set_new(p, "sizes", json_integer(g->n_sizes));
-        json_object_set_new(p, "bracketed", json_boolean(g->bracketed));
-        json_object_set_new(p, "N_opt", jnum(g->N_opt));
-        json_object_set_new(p, "loss_opt", jnum(g->L_opt));
-        json_array_append_new(gs, p);
-    }
-    json_object_set_new(iso, "groups", gs);
-    json_object_set_new(iso, "minima", json_integer(r->iso.n_minima));
-    json_object_set_new(iso, "exponent", jnum(r->iso.a));
-    json_object_set_new(iso, "exponent_se", jnum(r->iso.a_se));
-    json_object_set_new(iso, "G", jnum(r->iso.G));
-    json_object_set_new(j, "isoflop", iso);
+    json_object_set_new(j, "isoflop", iso_json(&r->iso));
+    json_object_set_new(j, "isoflop_interpolated", iso_json(&r->iso_interp));
     json_t *h = json_object();
     json_object_set_new(h, "ok", json_boolean(r->held.ok));
     json_object_set_new(h, "name", json_string(t->name[r->held.index]));
@@ -316,25 +340,12 @@ static void print_text(const lms_fit_report *r, const runs_t *t, const lms_fit_o
 
     if (r->iso.n_groups == 0)
         printf("isoFLOP check: no compute budget with >= 3 model sizes (runs within 10%% of each other's FLOPs form a "
-               "budget)\n\n");
-    else {
-        printf("isoFLOP check (budgets of runs within 10%% FLOPs; parabola in ln N through each):\n");
-        for (int i = 0; i < r->iso.n_groups; i++) {
-            const lms_fit_isoflop_group *g = &r->iso.groups[i];
-            if (isfinite(g->N_opt))
-                printf("  C = %.3g: %d sizes, minimum at N = %.3g (L %.4f)\n", g->C, g->n_sizes, g->N_opt, g->L_opt);
-            else
-                printf("  C = %.3g: %d sizes, %s\n", g->C, g->n_sizes,
-                       g->bracketed ? "no convex minimum inside the sizes" : "not bracketed (lowest loss at an end)");
-        }
-        if (isfinite(r->iso.a)) {
-            printf("  N_opt ~ C^%.3f", r->iso.a);
-            if (isfinite(r->iso.a_se)) printf(" +- %.3f", r->iso.a_se);
-            if (r->nd_ok) printf("   (L(N, D) says C^%.3f)", r->nd.p.beta / (r->nd.p.alpha + r->nd.p.beta));
-            printf("\n");
-        }
-        printf("\n");
-    }
+               "budget)\n");
+    else print_iso(r, &r->iso, "isoFLOP check (budgets of runs within 10% FLOPs; parabola in ln N through each):\n");
+    if (r->iso_interp.n_groups == 0) printf("isoFLOP profiles interpolated along each size's budgets: fewer than 3 sizes overlap in compute\n\n");
+    else
+        print_iso(r, &r->iso_interp, "isoFLOP profiles interpolated along each size's budgets (ln L linear in ln C between "
+                  "a size's runs; parabola in ln N):\n");
 
     const lms_fit_holdout *h = &r->held;
     printf("held-out test: the largest run '%s' (C %.3g, N %.3g, D %.3g, loss %.4f) left out, fitted on the other %d\n",

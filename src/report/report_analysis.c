@@ -134,6 +134,24 @@ done:
     return out;
 }
 
+/* An isoFLOP check as the page draws it: each group with its parabola (q0 + q1·x + q2·x², x = ln N -
+   x_mid, over [N_lo, N_hi]) and, for interpolated profiles, the points the parabolas went through. */
+static json_t *iso_json(const lms_fit_isoflop *iso, const lms_fit_run *pts, const int *level, int n_pts) {
+    json_t *gs = json_array(), *ps = json_array();
+    for (int i = 0; i < iso->n_groups; i++) {
+        const lms_fit_isoflop_group *g = &iso->groups[i];
+        json_array_append_new(gs, json_pack("{s:f,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "C", g->C, "n_sizes",
+                                            g->n_sizes, "bracketed", g->bracketed, "N_opt", num_json(g->N_opt), "L_opt",
+                                            num_json(g->L_opt), "q0", num_json(g->q0), "q1", num_json(g->q1), "q2",
+                                            num_json(g->q2), "x_mid", num_json(g->x_mid), "N_lo", g->N_lo, "N_hi", g->N_hi));
+    }
+    for (int i = 0; i < n_pts; i++)
+        json_array_append_new(ps, json_pack("{s:f,s:f,s:f,s:f,s:i}", "N", pts[i].N, "D", pts[i].D, "C", pts[i].C, "L",
+                                            pts[i].L, "level", level[i]));
+    return json_pack("{s:o,s:o,s:i,s:o,s:o}", "groups", gs, "points", ps, "n_minima", iso->n_minima, "a",
+                     num_json(iso->a), "a_se", num_json(iso->a_se));
+}
+
 static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *runs) {
     json_t *f = json_pack("{s:b,s:i,s:f,s:s,s:b,s:b}", "ok", 1, "n_runs", rep->n_runs, "k", rep->k, "warnings",
                           rep->warnings, "lc_ok", rep->lc_ok, "nd_ok", rep->nd_ok);
@@ -161,14 +179,8 @@ static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *ru
                                                  rep->opt[i].beyond_grid));
         json_object_set_new(f, "opt", opt);
     }
-    json_t *iso = json_array();
-    for (int i = 0; i < rep->iso.n_groups; i++) {
-        const lms_fit_isoflop_group *g = &rep->iso.groups[i];
-        json_array_append_new(iso, json_pack("{s:f,s:i,s:b,s:o,s:o}", "C", g->C, "n_sizes", g->n_sizes, "bracketed",
-                                             g->bracketed, "N_opt", num_json(g->N_opt), "L_opt", num_json(g->L_opt)));
-    }
-    json_object_set_new(f, "iso", json_pack("{s:o,s:i,s:o,s:o}", "groups", iso, "n_minima", rep->iso.n_minima, "a",
-                                            num_json(rep->iso.a), "a_se", num_json(rep->iso.a_se)));
+    json_object_set_new(f, "iso", iso_json(&rep->iso, NULL, NULL, 0));
+    json_object_set_new(f, "iso_interp", iso_json(&rep->iso_interp, rep->iso_pts, rep->iso_pts_group, rep->n_iso_pts));
     const lms_fit_holdout *h = &rep->held;
     json_t *held = json_pack("{s:b,s:s}", "ok", h->ok, "why", h->ok ? "" : h->why);
     if (h->ok) {
@@ -360,10 +372,20 @@ static void claim_optimum(json_t *claims, json_t *fit) {
         return;
     }
     int ng = (int)json_array_size(json_object_get(iso, "groups")), nm = (int)lms_report_num(iso, "n_minima");
+    const char *how = "isoFLOP group";
+    if (nm == 0) { /* no equal-compute runs with a minimum: the profiles interpolated along each size's budgets */
+        json_t *ip = json_object_get(fit, "iso_interp");
+        if (json_array_size(json_object_get(ip, "groups")) > 0) {
+            iso = ip;
+            ng = (int)json_array_size(json_object_get(iso, "groups"));
+            nm = (int)lms_report_num(iso, "n_minima");
+            how = "interpolated isoFLOP profile";
+        }
+    }
     double a = lms_report_num(iso, "a");
     json_t *opt = json_array_get(json_object_get(fit, "opt"), 0);
     int edge = opt && json_is_true(json_object_get(opt, "beyond_grid"));
-    int n = snprintf(ev, sizeof ev, "%d isoFLOP group%s with 3 or more sizes, %d with a bracketed minimum", ng,
+    int n = snprintf(ev, sizeof ev, "%d %s%s with 3 or more sizes, %d with a bracketed minimum", ng, how,
                      ng == 1 ? "" : "s", nm);
     if (isfinite(a)) n += snprintf(ev + n, sizeof ev - (size_t)n, "; N_opt ∝ C^%.2f", a);
     if (opt)

@@ -700,7 +700,7 @@ void lms_fit_isoflop_free(lms_fit_isoflop *f) {
 
 /* Fit the parabola over the runs of one group; fills g. Returns 0, or -1 out of memory. */
 static int iso_group(const lms_fit_run *runs, const int *members, int m, lms_fit_isoflop_group *g) {
-    g->N_opt = g->L_opt = NAN;
+    g->N_opt = g->L_opt = g->q0 = g->q1 = g->q2 = g->x_mid = NAN;
     double lc = 0, xmin = INFINITY, xmax = -INFINITY, lbest = INFINITY, xbest = 0, xm = 0;
     double *xs = malloc((size_t)m * sizeof *xs);
     if (!xs) return -1;
@@ -717,6 +717,8 @@ static int iso_group(const lms_fit_run *runs, const int *members, int m, lms_fit
         }
     }
     g->C = exp(lc);
+    g->N_lo = exp(xmin);
+    g->N_hi = exp(xmax);
     g->n_sizes = count_distinct(xs, NULL, m);
     g->bracketed = g->n_sizes >= 3 && xbest > xmin && xbest < xmax;
     if (!g->bracketed) {
@@ -739,6 +741,7 @@ static int iso_group(const lms_fit_run *runs, const int *members, int m, lms_fit
         double chisq;
         if (gsl_multifit_linear(X, yv, c, cov, &chisq, w) == GSL_SUCCESS) {
             double c0 = gsl_vector_get(c, 0), c1 = gsl_vector_get(c, 1), c2 = gsl_vector_get(c, 2);
+            g->q0 = c0, g->q1 = c1, g->q2 = c2, g->x_mid = xm;
             if (c2 > 0) {
                 double x = -c1 / (2 * c2);
                 if (x + xm >= xmin && x + xm <= xmax) { /* a minimum outside the sizes is no bracket */

@@ -123,6 +123,9 @@ typedef struct {
     int n_sizes;           /* runs in the group */
     int bracketed;         /* the lowest loss lies at an interior size (>= 3 sizes): a parabola was fitted */
     double N_opt, L_opt;   /* the parabola's minimum in ln N (NAN when not bracketed or not convex) */
+    /* the fitted parabola (bracketed groups; NAN otherwise), for drawing it over [N_lo, N_hi]:
+       L(N) = q0 + q1·x + q2·x², x = ln N - x_mid */
+    double q0, q1, q2, x_mid, N_lo, N_hi;
 } lms_fit_isoflop_group;
 
 /* isoFLOP cross-check. Owns `groups`: free with lms_fit_isoflop_free. */
@@ -165,7 +168,11 @@ typedef struct {
     lms_fit_lc lc;
     lms_fit_nd nd;
     lms_fit_optimum opt[2];        /* at the largest C of the runs and 10x it (nd_ok) */
-    lms_fit_isoflop iso;
+    lms_fit_isoflop iso;           /* over groups of runs within 10% compute */
+    lms_fit_isoflop iso_interp;    /* over profiles interpolated along each size's budgets (6 levels) */
+    lms_fit_run *iso_pts;          /* the interpolated points (n_iso_pts), and their level */
+    int *iso_pts_group;
+    int n_iso_pts;
     lms_fit_holdout held;
     unsigned warn;                 /* LMS_FIT_WARN_* bits */
     char warnings[1024];           /* one line per warning, '\n'-terminated; "" when none */
@@ -217,6 +224,20 @@ lms_status lms_fit_group_by_compute(const double *C, int n, double rel_tol, int 
 lms_status lms_fit_isoflop_fit(const lms_fit_run *runs, const int *group, int n, int n_groups, lms_fit_isoflop *out,
                                lms_err *err);
 void lms_fit_isoflop_free(lms_fit_isoflop *f);
+
+/* isoFLOP profiles interpolated along each size's token budgets (Chinchilla's approach 2 on a sweep
+ * whose sizes share token budgets, so that no two runs have the same compute): runs with the same N
+ * (relative difference < 1e-9) form one size; along a size's runs sorted by C, ln L and ln D are
+ * interpolated linearly in ln C between the two runs around a level, never extrapolated. The
+ * levels are n_levels compute values spaced evenly in ln C (at (k + 1/2)/n_levels of the range)
+ * over the range in which at least 3 sizes have runs on both sides; each level's interpolated points
+ * go through lms_fit_isoflop_fit. pts_out / group_out (malloc'd, free them) receive the points and
+ * their level, *n_pts their count (0 and an empty out when fewer than 3 sizes overlap). Interpolated
+ * losses are only as good as the budgets are dense: with budgets doubling, a point sits at most a
+ * factor sqrt(2) in D from a measured run. Fails with LMS_ERR_ARG on bad runs or n_levels < 1,
+ * LMS_ERR_NOMEM. */
+lms_status lms_fit_isoflop_interp(const lms_fit_run *runs, int n, int n_levels, lms_fit_isoflop *out,
+                                  lms_fit_run **pts_out, int **group_out, int *n_pts, lms_err *err);
 
 /* Everything, as the CLI prints it: the frontier and L(C) on it, L(N, D), the optimum at the largest
  * C and 10x it, the isoFLOP check over groups within 10% compute, the held-out test and warnings.

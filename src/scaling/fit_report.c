@@ -137,12 +137,19 @@ void lms_fit_report_free(lms_fit_report *r) {
     r->frontier = NULL;
     lms_fit_nd_free(&r->nd);
     lms_fit_isoflop_free(&r->iso);
+    lms_fit_isoflop_free(&r->iso_interp);
+    free(r->iso_pts);
+    free(r->iso_pts_group);
+    r->iso_pts = NULL;
+    r->iso_pts_group = NULL;
+    r->n_iso_pts = 0;
 }
 
 lms_status lms_fit_runs(const lms_fit_run *runs, int n, const lms_fit_opts *opts, lms_fit_report *out, lms_err *err) {
     memset(out, 0, sizeof *out);
     out->held.L_pred_lc = out->held.rel_err_lc = out->held.L_pred_nd = out->held.rel_err_nd = NAN;
     out->iso.a = out->iso.a_se = out->iso.G = NAN;
+    out->iso_interp.a = out->iso_interp.a_se = out->iso_interp.G = NAN;
     lms_fit_opts o;
     if (opts) o = *opts;
     else lms_fit_opts_default(&o);
@@ -236,6 +243,9 @@ lms_status lms_fit_runs(const lms_fit_run *runs, int n, const lms_fit_opts *opts
     int ng;
     if ((st = lms_fit_group_by_compute(tmp, n, 0.10, group, &ng, err))) goto done;
     if ((st = lms_fit_isoflop_fit(runs, group, n, ng, &out->iso, err))) goto done;
+    if ((st = lms_fit_isoflop_interp(runs, n, 6, &out->iso_interp, &out->iso_pts, &out->iso_pts_group,
+                                     &out->n_iso_pts, err)))
+        goto done;
 
     holdout(runs, n, &o, &out->held, err);
 done:

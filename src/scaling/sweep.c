@@ -161,7 +161,8 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
         c.accum = g->accum;
         c.steps = r->steps;
         c.lr = r->lr;
-        c.schedule = g->wsd && r->kind == LMS_SWEEP_GRID ? LMS_SCHED_WSD : LMS_SCHED_COSINE;
+        c.schedule = g->wsd ? LMS_SCHED_WSD : LMS_SCHED_COSINE;
+        c.warmup = r->warmup;
         c.decay_frac = g->cooldown;
         c.seed = g->seed;
         c.threads = g->threads;
@@ -228,7 +229,7 @@ static void fill_row(const lms_sweep_plan *p, int i, lms_sweepdb_run *row) {
     row->accum = p->grid.accum;
     row->steps = r->steps;
     row->lr = r->lr;
-    snprintf(row->schedule, sizeof row->schedule, "%s", p->grid.wsd && r->kind == LMS_SWEEP_GRID ? "wsd" : "cosine");
+    snprintf(row->schedule, sizeof row->schedule, "%s", p->grid.wsd ? "wsd" : "cosine");
     row->tokens = r->tokens;
     row->flops = r->flops;
     snprintf(row->parent, sizeof row->parent, "%s", r->parent >= 0 ? p->run[r->parent].name : "");

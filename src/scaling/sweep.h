@@ -72,6 +72,7 @@ typedef struct {
     int lr_sweep_sizes;                   /* smallest shapes that get the LR sweep (0: none) */
     int n_lr_factors;
     float lr_factor[LMS_SWEEP_MAX_FACTORS];
+    int lr_sweep_budget;                  /* index of the budget the LR variants train at (-1: the largest) */
     uint64_t seed;
     int threads;                          /* 0: all cores */
     int samples, sample_tokens;           /* greedy samples per run and their length */
@@ -106,6 +107,8 @@ typedef struct {
     lms_gpt_config model;
     float lr;
     int64_t steps;
+    int64_t warmup;           /* warmup steps (-1: the trainer's default, steps/20); an LR variant
+                                 takes its grid run's, so the schedules match step for step */
     int parent;               /* WSD branch: index of its long run; -1 */
     int64_t branch_step;      /* WSD branch: the long run's step it is copied at; -1 */
     lms_sweep_kind kind;

@@ -30,6 +30,7 @@ void lms_sweep_grid_defaults(lms_sweep_grid *g) {
     g->cooldown = 0.2f;
     g->lr_c = 0.4f;
     g->lr_max = 0.01f;
+    g->lr_sweep_budget = -1;
     g->seed = 1;
     g->samples = 2;
     g->sample_tokens = 32;
@@ -52,29 +53,32 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
         g->samples = 1;
         g->sample_tokens = 8;
     } else if (!strcmp(name, "quick") || !strcmp(name, "demo")) {
-        /* 5 shapes spanning 31x in non-embedding parameters (25k..793k), the same absolute token
-           budgets for every shape (small models see up to ~80 tokens per parameter, the largest
-           2.5-5), WSD so that one long run per shape gives every budget. quick: 3 budgets up to 1M
-           tokens, no LR sweep (<= 10 min on 2 cores; with 2 budgets neither law could be fitted);
-           demo: 3 budgets up to 2M tokens and the LR sweep at the two smallest shapes (<= 30 min). Sizes measured by --dry-run; see docs/scaling.md "Sweeps". */
+        /* The laboratory on the embedded corpus (~1.5M training tokens at a 4096-token BPE). The
+           same absolute token budgets for every shape, doubling, so that the compute frontier runs
+           from the smallest shape at the smallest budget to the largest at the largest; WSD, so
+           that one long run per shape gives every budget. demo: 6 shapes, L2-C16 .. L4-C128
+           (6k..793k non-embedding parameters, 130x), 0.25M..4M tokens (the largest ~2.7 passes
+           over the data), the LR sweep x0.5 and x2 at the two smallest shapes at 1M tokens, <= 30
+           min on 2 cores. quick: 5 shapes up to L3-C96 (54x), 0.25M..2M tokens, no LR sweep, <= 10
+           min. Designed and measured in docs/scaling.md "Sweeps" and docs/experiments.md. */
+        int demo = !strcmp(name, "demo");
+        add_shape(g, 2, 2, 16);
         add_shape(g, 2, 2, 32);
         add_shape(g, 2, 2, 48);
         add_shape(g, 3, 4, 64);
         add_shape(g, 3, 4, 96);
-        add_shape(g, 4, 4, 128);
+        if (demo) add_shape(g, 4, 4, 128);
         g->ctx = 128;
         g->batch = 16;
         g->wsd = 1;
-        int demo = !strcmp(name, "demo");
-        g->n_budgets = 3; /* L(N, D) needs 3 distinct token counts, L(C) 4 frontier points */
-        g->budget[0] = demo ? 0.5e6 : 0.25e6;
-        g->budget[1] = demo ? 1e6 : 0.5e6;
-        g->budget[2] = demo ? 2e6 : 1e6;
+        g->n_budgets = demo ? 5 : 4;
+        for (int b = 0; b < g->n_budgets; b++) g->budget[b] = 0.25e6 * (double)(1 << b);
         if (demo) {
             g->lr_sweep_sizes = 2;
             g->n_lr_factors = 2;
             g->lr_factor[0] = 0.5f;
             g->lr_factor[1] = 2.0f;
+            g->lr_sweep_budget = 2;
         }
     } else return lms_errf(err, LMS_ERR_ARG, "unknown preset '%s'; the presets are demo, quick and tiny", name);
     snprintf(g->name, sizeof g->name, "%s", name);
@@ -214,7 +218,9 @@ lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *er
                 else if (!strcmp(k2, "factors")) {
                     st = parse_list(v2, "lr_sweep.factors", f, LMS_SWEEP_MAX_FACTORS, &g->n_lr_factors, err);
                     for (int i = 0; !st && i < g->n_lr_factors; i++) g->lr_factor[i] = (float)f[i];
-                } else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"lr_sweep.%s\" (lr_sweep has sizes and factors)", k2);
+                } else if (!strcmp(k2, "budget"))
+                    st = need_int(v2, "lr_sweep.budget", 0, LMS_SWEEP_MAX_BUDGETS - 1, &g->lr_sweep_budget, err);
+                else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"lr_sweep.%s\" (lr_sweep has sizes, factors and budget)", k2);
                 if (st) break;
             }
             if (!st && (!g->lr_sweep_sizes || !g->n_lr_factors))
@@ -229,6 +235,9 @@ lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *er
     if (!st && !have_budget) st = lms_errf(err, LMS_ERR_ARG, "grid: no token budgets: give \"tokens\" or \"tokens_per_param\"");
     if (!st && g->lr_sweep_sizes > g->n_shapes)
         st = lms_errf(err, LMS_ERR_ARG, "grid: \"lr_sweep.sizes\" is %d but the grid has %d shapes", g->lr_sweep_sizes, g->n_shapes);
+    if (!st && g->lr_sweep_budget >= g->n_budgets)
+        st = lms_errf(err, LMS_ERR_ARG, "grid: \"lr_sweep.budget\" is %d but the grid has %d budgets (it is an index from 0)",
+                      g->lr_sweep_budget, g->n_budgets);
     json_decref(o);
     return st;
 }
@@ -283,6 +292,7 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
     if (g->lr_sweep_sizes) {
         json_t *ls = json_object(), *f = json_array();
         json_object_set_new(ls, "sizes", json_integer(g->lr_sweep_sizes));
+        if (g->lr_sweep_budget >= 0) json_object_set_new(ls, "budget", json_integer(g->lr_sweep_budget));
         for (int i = 0; i < g->n_lr_factors; i++) json_array_append_new(f, json_real(g->lr_factor[i]));
         json_object_set_new(ls, "factors", f);
         json_object_set_new(o, "lr_sweep", ls);
@@ -438,6 +448,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
             r->model = mc;
             r->lr = lr;
             r->steps = steps[b];
+            r->warmup = -1;
             r->parent = -1;
             r->branch_step = -1;
             r->kind = LMS_SWEEP_GRID;
@@ -464,8 +475,17 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
         if (s < g->lr_sweep_sizes) {
             for (int f = 0; f < g->n_lr_factors; f++) {
                 if (fabsf(g->lr_factor[f] - 1.0f) < 1e-6f) continue; /* the grid run itself */
+                /* the grid run at the chosen budget, trained alone with the same schedule (WSD: the
+                   long run's warmup, constant lr, the same cool-down), lr scaled */
+                int at = g->lr_sweep_budget < 0 ? g->n_budgets - 1 : g->lr_sweep_budget;
+                int gi = !g->wsd ? trunk + at : at == g->n_budgets - 1 ? trunk : trunk + 1 + at;
                 lms_sweep_run_plan *r = &p->run[p->n_runs++];
-                *r = p->run[trunk];
+                *r = p->run[gi];
+                lms_train_config wc;
+                lms_train_config_defaults(&wc);
+                wc.steps = p->run[trunk].steps;
+                lms_train_config_resolve(&wc);
+                r->warmup = wc.warmup;
                 r->kind = LMS_SWEEP_LR;
                 r->lr = lr * g->lr_factor[f];
                 r->log_ckpts = 0;

@@ -66,13 +66,16 @@ for l in sys.stdin:
 # 2. WSD branches and an LR sweep; fit reads the sweep dir
 cat >"$D/wsd.json" <<JSON
 {"shapes":[{"layers":1,"heads":1,"dim":16},{"layers":1,"heads":2,"dim":32}],"tokens":[640,1280,2560],"ctx":16,"batch":4,
- "schedule":"wsd","cooldown":0.2,"lr_sweep":{"sizes":1,"factors":[0.5,2]},"samples":1,"sample_tokens":4,"data":"$D/s"}
+ "schedule":"wsd","cooldown":0.2,"lr_sweep":{"sizes":1,"factors":[0.5,2],"budget":1},"samples":1,"sample_tokens":4,"data":"$D/s"}
 JSON
 "$L" sweep --grid "$D/wsd.json" --out "$D/w" --threads 1 2>"$D/err" || fail "wsd sweep: $(cat "$D/err")"
 db="$D/w/results.db"
 [ "$(q "$db" "select count(*) from runs where status='done'")" = 8 ] || fail "wsd: want 8 done runs"
 [ "$(q "$db" "select count(*) from runs where parent is not null and schedule='wsd'")" = 4 ] || fail "wsd: want 4 branches"
 [ "$(q "$db" "select count(*) from runs where kind='lr_sweep'")" = 2 ] || fail "wsd: want 2 lr-sweep runs"
+# the LR variants train alone at budget 1 (1280 tokens) with the grid's schedule: WSD, same steps as the grid run there
+[ "$(q "$db" "select count(*) from runs v join runs g on g.n_embd=v.n_embd and g.kind='grid' and g.steps=v.steps
+  where v.kind='lr_sweep' and v.schedule='wsd' and v.parent is null and v.tokens=1280")" = 2 ] || fail "wsd: LR variants not at budget 1 with WSD"
 # a branch's metrics up to its branch step are its long run's, bit for bit
 [ "$(q "$db" "select count(*) from metrics b join runs rb on b.run_id=rb.id join runs rt on rt.name=rb.parent
   join metrics t on t.run_id=rt.id and t.step=b.step where b.step <= 8 and rb.name='L1-C16-H1-640' and b.loss=t.loss")" = 8 ] \
@@ -140,6 +143,7 @@ bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}]}' 'no token budgets'
 bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100],"colour":1}' 'unknown field "colour"'
 bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[200,100]}' '"tokens" must increase'
 bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100],"lr_sweep":{"sizes":2,"factors":[2]}}' 'lr_sweep.sizes'
+bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100,200],"lr_sweep":{"sizes":1,"factors":[2],"budget":2}}' 'lr_sweep.budget" is 2 but the grid has 2 budgets'
 bad_grid '{"shapes":' 'not valid JSON'
 LMSCOPE_MEM_AVAILABLE=100K "$L" sweep --preset tiny --data "$D/s" --out "$D/b" 2>"$D/err"; rc=$?
 [ $rc = 2 ] && grep -q "needs about .* GiB" "$D/err" || fail "memory: want exit 2 with the estimate, got $rc: $(cat "$D/err")"
