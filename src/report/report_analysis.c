@@ -313,6 +313,69 @@ static json_t *analyse_suites(json_t *data) {
     return suites;
 }
 
+/* ---- L(C) per domain and per suite ---- */
+
+/* L(C) = E + A·C^-alpha on the compute frontier of one series (n points), alpha's interval from up
+   to 200 bootstrap refits; {ok: false, why} when it cannot be fitted or does not converge. */
+static json_t *series_lc(const char *key, const char *name, const double *C, const double *L, int n,
+                         const lms_report_opts *o) {
+    json_t *row = json_pack("{s:s,s:i}", key, name, "n_runs", n);
+    int *idx = malloc(sizeof(int) * (size_t)(n ? n : 1)), nf = 0;
+    double *fc = malloc(sizeof(double) * 2 * (size_t)(n ? n : 1)), *fl = fc ? fc + n : NULL;
+    lms_err err = {0};
+    const char *why = NULL;
+    if (!idx || !fc) why = "out of memory";
+    else if (n < 4 || lms_fit_frontier(C, L, n, idx, &nf, &err) != LMS_OK || nf < 4) why = "fewer than 4 frontier points";
+    if (!why) {
+        for (int j = 0; j < nf; j++) fc[j] = C[idx[j]], fl[j] = L[idx[j]];
+        lms_fit_opts fo;
+        lms_fit_opts_default(&fo);
+        fo.n_boot = o->n_boot < 200 ? o->n_boot : 200;
+        fo.seed = o->seed;
+        lms_fit_lc f;
+        if (lms_fit_lc_fit(fc, fl, nf, &fo, &f, &err) != LMS_OK) why = err.msg[0] ? err.msg : "the fit failed";
+        else if (!f.converged) why = "the fit did not converge";
+        else
+            json_object_update_new(row, json_pack("{s:b,s:i,s:o,s:o,s:o,s:o,s:o}", "ok", 1, "n_frontier", nf, "E",
+                                                  num_json(f.p.E), "A", num_json(f.p.A), "alpha", ci_json(f.alpha),
+                                                  "r2_log", num_json(f.r2_log), "decades", num_json(log10(fc[nf - 1] / fc[0]))));
+    }
+    if (why) json_object_update_new(row, json_pack("{s:b,s:s}", "ok", 0, "why", why));
+    free(idx);
+    free(fc);
+    return row;
+}
+
+/* rows ordered by `key`; each finished grid row with flops > 0 and a finite value of `field` (negated
+   when `negate`, so that lower is better) > 0 is a point of its series */
+static json_t *lc_by(json_t *rows, const char *key, const char *field, int negate, int final_only,
+                     const lms_report_opts *o) {
+    json_t *out = json_array();
+    size_t nr = json_array_size(rows);
+    double *C = malloc(sizeof(double) * 2 * (nr ? nr : 1)), *L = C ? C + nr : NULL;
+    if (!C) return out;
+    const char *prev = NULL;
+    int n = 0;
+    for (size_t i = 0; i <= nr; i++) {
+        json_t *r = json_array_get(rows, i);
+        const char *name = r ? lms_report_str(r, key) : NULL;
+        if (prev && (!name || strcmp(name, prev))) {
+            json_array_append_new(out, series_lc(key, prev, C, L, n, o));
+            n = 0;
+        }
+        if (!r) break;
+        prev = name;
+        double c = lms_report_num(r, "flops"), v = lms_report_num(r, field);
+        if (negate) v = -v;
+        if (strcmp(lms_report_str(r, "status"), "done") || strcmp(lms_report_str(r, "run_kind"), "grid") ||
+            (final_only && lms_report_num(r, "final") != 1) || !(c > 0) || !isfinite(v) || !(v > 0))
+            continue;
+        C[n] = c, L[n++] = v;
+    }
+    free(C);
+    return out;
+}
+
 /* ---- claims ---- */
 
 static const char *label_of(json_t *s, const char *metric) {
@@ -543,6 +606,9 @@ lms_status lms_report_analyse(json_t *data, const lms_report_opts *o, lms_report
     if (!fit) return err->code;
     json_t *suites = analyse_suites(data);
     if (!suites) return lms_errf(err, LMS_ERR_NOMEM, "out of memory classifying suites");
+    /* the same L(C) treatment per domain (its validation loss) and per suite (-mean log-prob of the right answer) */
+    json_object_set_new(data, "lc_domains", lc_by(json_object_get(data, "domains"), "domain", "loss", 0, 0, o));
+    json_object_set_new(data, "lc_suites", lc_by(json_object_get(data, "evals"), "suite", "logp", 1, 1, o));
     json_t *lc = json_object_get(fit, "lc");
     sum->fitted = lc != NULL;
     if (lc) sum->r2_log = lms_report_num(lc, "r2_log");

@@ -92,6 +92,13 @@ if len(band) != 60 or not all(q["lo"] <= q["L"] + 1e-9 and q["L"] <= q["hi"] + 1
    not any(q["hi"] - q["lo"] > 0 for q in band):
     errs.append("the L(C) band does not surround the curve")
 if not any(r.get("held_out") for r in d["runs"]): errs.append("no run marked held_out")
+# the same L(C) fit per domain and per suite: one row per series, fitted or saying why not
+for key, rows, names in (("domain", d.get("lc_domains"), {x["domain"] for x in d["domains"]}),
+                         ("suite", d.get("lc_suites"), {x["suite"] for x in d["evals"]})):
+    if rows is None or {r[key] for r in rows} != names: errs.append(f"lc per {key}: {rows}")
+    elif not any(r["ok"] for r in rows) or any(not r["ok"] and not r.get("why") for r in rows) or \
+         any(r["ok"] and not (r["alpha"]["est"] > 0 and r["r2_log"] <= 1) for r in rows):
+        errs.append(f"lc per {key}: {rows}")
 got = {s["suite"]: [s["acc"]["label"], s["logp"]["label"]] for s in d["suites"]}
 if got != expected: errs.append(f"shapes {got}, built as {expected}")
 verdicts = {c["claim"]: c["verdict"] for c in d["claims"]}
