@@ -75,5 +75,6 @@ int lms_cmd_report(int argc, char **argv) {
     if (s.fitted) printf("; L(C) R2 %.4f", s.r2_log);
     if (isfinite(s.held_rel_err)) printf(", held-out error %+.2f%%", 100 * s.held_rel_err);
     printf("; %d claims, %d not fully supported\n", s.n_claims, s.n_weak);
+    if (s.claims[0]) printf("what this sweep shows (verdict: claim -- evidence):\n%s", s.claims);
     return 0;
 }

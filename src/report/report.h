@@ -48,6 +48,8 @@ typedef struct {
     double r2_log;                               /* its R^2 in log space (NAN when not fitted) */
     double held_rel_err;                         /* held-out relative error of L(C) (NAN when not run) */
     int n_claims, n_weak;                        /* claims stated, of which not (fully) supported */
+    char claims[6144];                           /* "verdict: claim -- evidence" per line, as the page states
+                                                    them (cut at the end if longer) */
     size_t bytes;                                /* size of the page */
 } lms_report_summary;
 

@@ -631,7 +631,12 @@ lms_status lms_report_analyse(json_t *data, const lms_report_opts *o, lms_report
     claim_runs(claims, runs, sum);
     for (size_t i = 0; i < json_array_size(claims); i++) {
         sum->n_claims++;
-        sum->n_weak += strcmp(lms_report_str(json_array_get(claims, i), "verdict"), "supported") != 0;
+        json_t *c = json_array_get(claims, i);
+        sum->n_weak += strcmp(lms_report_str(c, "verdict"), "supported") != 0;
+        size_t at = strlen(sum->claims);
+        if (at + 1 < sizeof sum->claims)
+            snprintf(sum->claims + at, sizeof sum->claims - at, "%s: %s -- %s\n", lms_report_str(c, "verdict"),
+                     lms_report_str(c, "claim"), lms_report_str(c, "evidence"));
     }
     json_object_set_new(data, "claims", claims);
     return LMS_OK;
