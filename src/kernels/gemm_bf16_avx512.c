@@ -22,7 +22,7 @@
 
 #include "kernels/kernels.h"
 
-enum { MR = 12, NR = 32, KC = 128 /* pairs per block: a 32-column panel block is 16 KiB */ };
+enum { MR = 12, NR = 32, KC = 128 /* pairs per block: a 32-column panel block is 16 KiB */, PG = 16 };
 
 int lms_gemm_bf16_built(void) { return 1; }
 
@@ -39,24 +39,36 @@ static inline __m512i pair_words(__m512i lo, __m512i hi) {
     return _mm512_or_si512(_mm512_srli_epi32(rl, 16), _mm512_and_si512(rh, _mm512_set1_epi32((int)0xFFFF0000u)));
 }
 
-/* One panel of W (12 or 32) rows x of a matrix X(x, k), as dst[p·W + x] = pair (X(x,2p), X(x,2p+1))
-   for p < Kp = ceil(K/2); rows x >= xn and k >= K are zeros. X(x,k) = src[k·ld + x] when
-   xcontig, else src[x·ld + k]. */
-static void pack_panel(uint32_t *dst, int W, const float *src, int64_t ld, int xcontig, int64_t xn, int64_t K) {
+/* npan consecutive panels of W (12 or 32) rows x of a matrix X(x, k), panel q at dst + q·W·Kp as
+   [p·W + x] = pair (X(x,2p), X(x,2p+1)) for p < Kp = ceil(K/2); rows x >= xn (counted from the first
+   panel) and k >= K are zeros. X(x,k) = src[k·ld + x] when xcontig, else src[x·ld + k].
+   xcontig: each pair p reads two source rows over all npan panels at once (sequential reads over
+   W·npan floats) so that a large ld does not cost a TLB miss per 12 values. */
+static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_t ld, int xcontig, int64_t xn,
+                        int64_t K) {
     int64_t Kp = (K + 1) / 2;
-    for (int g = 0; g < W; g += 16) {
-        __mmask16 m = lanes(xn - g), st = lanes(W - g);
-        if (xcontig) {
-            for (int64_t p = 0; p < Kp; p++) {
-                const float *s = src + 2 * p * ld + g;
-                __m512i lo = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, s));
-                __m512i hi = 2 * p + 1 < K ? _mm512_castps_si512(_mm512_maskz_loadu_ps(m, s + ld)) : _mm512_setzero_si512();
-                _mm512_mask_storeu_epi32(dst + p * W + g, st, pair_words(lo, hi));
-            }
-        } else {
-            /* rows are strided: convert each row's pairs in order, then transpose through a small
-               buffer (rows of up to 16 x 16 words) */
-            uint32_t tmp[16][16];
+    if (xcontig) {
+        for (int64_t p = 0; p < Kp; p++) {
+            const float *s0 = src + 2 * p * ld, *s1 = s0 + ld;
+            int two = 2 * p + 1 < K;
+            for (int q = 0; q < npan; q++)
+                for (int g = 0; g < W; g += 16) {
+                    int64_t x = (int64_t)q * W + g;
+                    __mmask16 m = lanes(xn - x) & lanes(W - g);
+                    __m512i lo = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, s0 + x));
+                    __m512i hi = two ? _mm512_castps_si512(_mm512_maskz_loadu_ps(m, s1 + x)) : _mm512_setzero_si512();
+                    _mm512_mask_storeu_epi32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
+                }
+        }
+        return;
+    }
+    /* rows are strided: convert 16 rows' pairs in order, 16 pairs at a time, then transpose the
+       16 x 16 words through a small buffer */
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    uint32_t tmp[16][16];
+    for (int pan = 0; pan < npan; pan++, dst += W * Kp, src += W * ld, xn -= W)
+        for (int g = 0; g < W; g += 16) {
             int nx = (int)(xn - g < 16 ? (xn - g > 0 ? xn - g : 0) : 16);
             for (int64_t p0 = 0; p0 < Kp; p0 += 16) {
                 int np = (int)(Kp - p0 < 16 ? Kp - p0 : 16);
@@ -67,24 +79,19 @@ static void pack_panel(uint32_t *dst, int W, const float *src, int64_t ld, int x
                     }
                     const float *s = src + (g + x) * ld + 2 * p0;
                     int64_t left = K - 2 * p0; /* values of this row from 2·p0 on */
+                    /* a holds k = 2p0..2p0+15, b the next 16: pair q = (k 2q, 2q+1) */
                     __m512i a = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes(left), s));
                     __m512i b = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes(left - 16), s + 16));
-                    /* a holds k = 2p0..2p0+15, b the next 16: pair q = (k 2q, 2q+1) */
-                    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-                    const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
                     __m512i lo = _mm512_permutex2var_epi32(a, ev, b), hi = _mm512_permutex2var_epi32(a, od, b);
                     _mm512_storeu_si512(tmp[x], pair_words(lo, hi));
                 }
+                /* scalar transpose: plain stores beat masked 12-lane vector stores here */
                 for (int q = 0; q < np; q++) {
-                    __m512i col = _mm512_set_epi32((int)tmp[15][q], (int)tmp[14][q], (int)tmp[13][q], (int)tmp[12][q],
-                                                   (int)tmp[11][q], (int)tmp[10][q], (int)tmp[9][q], (int)tmp[8][q],
-                                                   (int)tmp[7][q], (int)tmp[6][q], (int)tmp[5][q], (int)tmp[4][q],
-                                                   (int)tmp[3][q], (int)tmp[2][q], (int)tmp[1][q], (int)tmp[0][q]);
-                    _mm512_mask_storeu_epi32(dst + (p0 + q) * W + g, st, col);
+                    uint32_t *d = dst + (p0 + q) * W + g;
+                    for (int x = 0; x < W - g && x < 16; x++) d[x] = tmp[x][q];
                 }
             }
         }
-    }
 }
 
 /* c[12,32] (rows < mr, columns < nr written) = init + sum over kp pairs of a-panel x b-panel.
@@ -136,6 +143,21 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
 #undef STOREC
 }
 
+/* The packing buffer of the calling thread, grown as needed and kept for its next products: fresh
+   pages for every product cost more than the packing itself (page faults, measured under a VM).
+   Held until the thread exits (at most the largest product's (M + N)·K·2 bytes plus padding). */
+static _Thread_local void *g_pack;
+static _Thread_local size_t g_pack_bytes;
+static void *pack_buffer(size_t bytes) {
+    if (bytes > g_pack_bytes) {
+        free(g_pack);
+        g_pack_bytes = 0;
+        g_pack = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (g_pack) g_pack_bytes = (bytes + 63) / 64 * 64;
+    }
+    return g_pack;
+}
+
 /* Allocation failed: the same rounding, one output at a time (fp32 sums in pair order). */
 static void gemm_unpacked(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                           const float *B, int64_t ldb, const float *bias, int acc, float *C, int64_t ldc) {
@@ -161,13 +183,12 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     }
     int64_t Kp = (K + 1) / 2, MP = (M + MR - 1) / MR, NP = (N + NR - 1) / NR;
     size_t abytes = (size_t)(MP * MR * Kp) * 4, bbytes = (size_t)(NP * NR * Kp) * 4;
-    uint32_t *Ap = aligned_alloc(64, (abytes + 63) / 64 * 64), *Bp = aligned_alloc(64, (bbytes + 63) / 64 * 64);
-    if (!Ap || !Bp) {
-        free(Ap);
-        free(Bp);
+    uint32_t *Ap = pack_buffer((abytes + 63) / 64 * 64 + bbytes);
+    if (!Ap) {
         gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
         return;
     }
+    uint32_t *Bp = Ap + (abytes + 63) / 64 * 16;
     int nt = omp_in_parallel() || M * N * K < ((int64_t)1 << 18) ? 1 : omp_get_max_threads();
     /* tiles of mcp x ncp panels: big enough to reuse the A block from L2, small enough to give
        every thread several (the tiling never changes the result) */
@@ -180,15 +201,16 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     int init0 = acc ? 1 : bias ? 2 : 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
+        /* groups of PG panels (a few hundred columns of each source row per pass) */
 #pragma omp for schedule(static) nowait
-        for (int64_t ip = 0; ip < MP; ip++) {
-            int64_t xn = M - ip * MR < MR ? M - ip * MR : MR;
-            pack_panel(Ap + ip * MR * Kp, MR, ta ? A + ip * MR : A + ip * MR * lda, lda, ta, xn, K);
+        for (int64_t ip = 0; ip < MP; ip += PG) {
+            int np = (int)(MP - ip < PG ? MP - ip : PG);
+            pack_panels(Ap + ip * MR * Kp, MR, np, ta ? A + ip * MR : A + ip * MR * lda, lda, ta, M - ip * MR, K);
         }
 #pragma omp for schedule(static)
-        for (int64_t jp = 0; jp < NP; jp++) {
-            int64_t xn = N - jp * NR < NR ? N - jp * NR : NR;
-            pack_panel(Bp + jp * NR * Kp, NR, tb ? B + jp * NR * ldb : B + jp * NR, ldb, !tb, xn, K);
+        for (int64_t jp = 0; jp < NP; jp += PG / 2) {
+            int np = (int)(NP - jp < PG / 2 ? NP - jp : PG / 2);
+            pack_panels(Bp + jp * NR * Kp, NR, np, tb ? B + jp * NR * ldb : B + jp * NR, ldb, !tb, N - jp * NR, K);
         }
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < TM * TN; t++) {
@@ -207,8 +229,6 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
             }
         }
     }
-    free(Ap);
-    free(Bp);
 }
 
 #else /* built without AVX512-BF16 */
