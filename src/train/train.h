@@ -48,8 +48,9 @@
  * when the run starts (0 becomes `steps`) and kept on resume, so a run extended with a larger
  * --steps equals a run started with that --steps and the same --decay-steps: past the horizon the
  * learning rate stays at its final value. LMS_TRAIN_OVER_DECAY re-plans the horizon explicitly.
+ * The same holds in bf16 (precision, a config field: the model runs on the avx512-bf16 table).
  *
- * Leaves out: distributed training, mixed precision, dropout, evaluation beyond the validation loss
+ * Leaves out: distributed training, dropout, evaluation beyond the validation loss
  * (src/eval), the text UI (src/cli/cmd_train.c).
  */
 #ifndef LMS_TRAIN_TRAIN_H
