@@ -2,7 +2,7 @@
 # run.sh — `make bench`: lmscope's training step against PyTorch's on three GPT-2 shapes, plus
 # KV-cache decoding. Benchmarks, not tests: nothing here passes or fails on a number.
 #
-#   bench/run.sh                       everything (about 5 minutes on 2 cores)
+#   bench/run.sh                       everything (about 10 minutes on 2 cores: fp32 and bf16)
 #   REPEATS=3 bench/run.sh             alternate lmscope / PyTorch 3 times per shape, quote medians
 #   SHAPES="c" THREADS=2 bench/run.sh  one shape
 #   PRECISIONS=fp32 bench/run.sh       fp32 only (default "fp32 bf16": bf16 = lmscope --precision bf16
