@@ -25,6 +25,8 @@ CFLAGS   += -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -f
 LDLIBS   += -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lcrypto -lm -fopenmp
 ISAFLAGS_avx512 := -O3 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2
 ISAFLAGS_avx2   := -O3 -mavx2 -mfma
+# AVX512-BF16 (vdpbf16ps) for the bf16 product only, and only where the compiler knows the flag
+ISAFLAGS_bf16   := $(shell $(CC) -mavx512bf16 -E -x c /dev/null >/dev/null 2>&1 && echo -mavx512bf16 || echo -DLMS_NO_BF16)
 
 ifeq ($(ISA),generic)
   CFLAGS += -DLMS_NO_SIMD
@@ -54,7 +56,7 @@ lmscope: $(BUILD)/lmscope
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(if $(findstring _avx512,$*),$(ISAFLAGS_avx512))$(if $(findstring _avx2,$*),$(ISAFLAGS_avx2)) -c $< -o $@
+	$(CC) $(CFLAGS) $(if $(findstring _avx512,$*),$(ISAFLAGS_avx512))$(if $(findstring _avx2,$*),$(ISAFLAGS_avx2))$(if $(findstring gemm_bf16_,$*), $(ISAFLAGS_bf16)) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

@@ -2,9 +2,11 @@
 # run.sh — `make bench`: lmscope's training step against PyTorch's on three GPT-2 shapes, plus
 # KV-cache decoding. Benchmarks, not tests: nothing here passes or fails on a number.
 #
-#   bench/run.sh                       everything (about 5 minutes on 2 cores)
+#   bench/run.sh                       everything (about 10 minutes on 2 cores: fp32 and bf16)
 #   REPEATS=3 bench/run.sh             alternate lmscope / PyTorch 3 times per shape, quote medians
 #   SHAPES="c" THREADS=2 bench/run.sh  one shape
+#   PRECISIONS=fp32 bench/run.sh       fp32 only (default "fp32 bf16": bf16 = lmscope --precision bf16
+#                                      vs PyTorch bf16 autocast; bf16 rows only where the CPU has it)
 #   LMSCOPE=path/to/lmscope            the binary (default: $BUILD/lmscope, BUILD defaults to build)
 #
 # Shapes (heads of 64 dims):
@@ -28,6 +30,7 @@ THREADS=${THREADS:-2}
 REPEATS=${REPEATS:-1}
 SHAPES=${SHAPES:-"a b c"}
 OUT=${OUT:-$BUILD/bench.jsonl}
+PRECISIONS=${PRECISIONS:-"fp32 bf16"}
 LMS_WAIT=${LMS_WAIT:-PASSIVE}
 PY=/usr/bin/python3
 [ -x "$LMSCOPE" ] || { echo "bench: $LMSCOPE not found; run 'make' first (or set LMSCOPE)" >&2; exit 2; }
@@ -49,15 +52,17 @@ echo "bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 
 echo "bench: $LMSCOPE, $THREADS threads, OMP_WAIT_POLICY=$LMS_WAIT, $REPEATS repeat(s), torch: $([ $have_torch = 1 ] && echo yes || echo 'not available')" >&2
 for s in $SHAPES; do
   args=$(shape_args "$s")
-  for r in $(seq "$REPEATS"); do
-    echo "bench: shape $s, repeat $r: lmscope" >&2
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench $args --threads "$THREADS" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
+  for r in $(seq "$REPEATS"); do for p in $PRECISIONS; do
+    # bf16 only where this CPU and build have it (bench --precision bf16 says why not, exit 2)
+    [ "$p" = bf16 ] && ! "$LMSCOPE" bench --precision bf16 --steps 1 --warmup 0 --layers 1 --dim 16 --heads 1 --vocab 16 --batch 1 --ctx 4 --ceiling-size 0 >/dev/null && continue
+    echo "bench: shape $s, repeat $r, $p: lmscope" >&2
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=$LMS_WAIT "$LMSCOPE" bench $args --threads "$THREADS" --precision "$p" | sed "s/^{/{\"shape\":\"$s\",\"impl\":\"lmscope\",/" >> "$OUT"
     if [ $have_torch = 1 ]; then
-      echo "bench: shape $s, repeat $r: pytorch" >&2
-      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_step.py $args --threads "$THREADS" \
+      echo "bench: shape $s, repeat $r, $p: pytorch" >&2
+      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_step.py $args --threads "$THREADS" --precision "$p" \
         | sed "s/^{/{\"shape\": \"$s\", /" >> "$OUT"
     fi
-  done
+  done; done
 done
 echo "bench: decoding, shape c, batch 1" >&2
 for r in $(seq "$REPEATS"); do
@@ -71,19 +76,26 @@ done
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def med(xs): return statistics.median(xs) if xs else None
-print("\nTraining step (forward + backward + AdamW, fp32), medians over repeats of median steps:")
-hdr = f"{'shape':5} {'lmscope tok/s':>13} {'pytorch tok/s':>13} {'ratio':>6} {'GFLOP/s':>8} {'ceiling':>8} {'of ceil':>7} {'peak RSS MB':>11} {'planned MB':>10} {'RSS/plan':>8} {'torch RSS MB':>12}"
-print(hdr); print("-" * len(hdr))
-for s in ["a", "b", "c"]:
-    ours = [r for r in rows if r.get("shape") == s and r.get("impl") == "lmscope" and r["mode"] == "train"]
-    pt = [r for r in rows if r.get("shape") == s and r.get("impl") == "pytorch"]
+for prec in ["fp32", "bf16"]:
+  P = lambda r: r.get("precision", "fp32") == prec
+  if not any(r["mode"] == "train" and P(r) for r in rows): continue
+  print(f"\nTraining step (forward + backward + AdamW, {prec}{', PyTorch: bf16 autocast' if prec == 'bf16' else ''}), medians over repeats of median steps:")
+  hdr = f"{'shape':5} {'lmscope tok/s':>13} {'pytorch tok/s':>13} {'ratio':>6} {'GFLOP/s':>8} {'ceiling':>8} {'of ceil':>7} {'bf16 ceil':>9} {'of bf16':>7} {'peak RSS MB':>11} {'planned MB':>10} {'RSS/plan':>8} {'torch RSS MB':>12}"
+  print(hdr); print("-" * len(hdr))
+  for s in ["a", "b", "c"]:
+    ours = [r for r in rows if r.get("shape") == s and r.get("impl") == "lmscope" and r["mode"] == "train" and P(r)]
+    pt = [r for r in rows if r.get("shape") == s and r.get("impl") == "pytorch" and P(r)]
     if not ours: continue
     o = med([r["tokens_per_s"] for r in ours]); p = med([r["tokens_per_s"] for r in pt])
     g = med([r["gflops"] for r in ours]); c = med([r["ceiling_gflops"] for r in ours])
+    c16 = med([r.get("bf16_ceiling_gflops", 0) for r in ours])
     rss = med([r["peak_rss_bytes"] for r in ours]) / 2**20; plan = ours[0]["planned_bytes"] / 2**20
     prss = med([r["peak_rss_bytes"] for r in pt]) / 2**20 if pt else None
     fmt = lambda v, f: (f % v) if v is not None else "-"
-    print(f"{s:5} {o:13.1f} {fmt(p, '%13.1f'):>13} {fmt(o / p if p else None, '%6.2f'):>6} {g:8.1f} {c:8.1f} {g / c:7.2f} {rss:11.0f} {plan:10.0f} {rss / plan:8.2f} {fmt(prss, '%12.0f'):>12}")
+    print(f"{s:5} {o:13.1f} {fmt(p, '%13.1f'):>13} {fmt(o / p if p else None, '%6.2f'):>6} {g:8.1f} {c:8.1f} {g / c:7.2f} {fmt(c16 or None, '%9.1f'):>9} {fmt(g / c16 if c16 else None, '%7.2f'):>7} {rss:11.0f} {plan:10.0f} {rss / plan:8.2f} {fmt(prss, '%12.0f'):>12}")
+for s in ["a", "b", "c"]:
+    sp = [med([r["tokens_per_s"] for r in rows if r.get("shape") == s and r.get("impl") == "lmscope" and r["mode"] == "train" and r.get("precision", "fp32") == q] or [0]) for q in ["fp32", "bf16"]]
+    if sp[0] and sp[1]: print(f"shape {s}: lmscope bf16 / fp32 = {sp[1] / sp[0]:.2f}x (target >= 1.5)")
 for w in ["fp32", "bf16"]:
     smp = [r for r in rows if r["mode"] == "sample" and r.get("weights") == w]
     if smp:

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """torch_step.py - the PyTorch baseline for `lmscope bench`: the same GPT-2 training step
 (forward + backward + AdamW, fp32) on random tokens, timed the same way (median step).
+--precision bf16 runs the forward and the loss under torch.autocast('cpu', dtype=torch.bfloat16)
+(PyTorch's own mixed precision: bf16 matrix products, fp32 weights and optimizer), the baseline for
+`lmscope bench --precision bf16`.
 
     ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_step.py \
         --layers 4 --heads 4 --dim 256 --vocab 8192 --batch 16 --ctx 256 --steps 10 --warmup 2
@@ -14,7 +17,8 @@ betas (0.9, 0.95), weight decay 0.1 on 2-D tensors, lr 3e-4. Tuning: torch.set_n
 zero_grad(set_to_none=True), AdamW's foreach implementation, no autograd anomaly checks.
 Torch 1.13 has no fused scaled_dot_product_attention, so attention is the explicit
 q·kᵀ / mask / softmax / ·v sequence (what nanoGPT does on such versions).
-Leaves out: dropout (0 in lmscope), mixed precision, torch.compile (not in 1.13).
+Leaves out: dropout (0 in lmscope), fp16 and gradient scaling (bf16 needs none), torch.compile
+(not in 1.13).
 """
 import argparse
 import json
@@ -84,6 +88,7 @@ def main():
     for name, default in [("layers", 4), ("heads", 4), ("dim", 256), ("vocab", 8192), ("batch", 16),
                           ("ctx", 256), ("steps", 10), ("warmup", 2), ("threads", 2), ("seed", 1)]:
         ap.add_argument("--" + name, type=int, default=default)
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -99,7 +104,11 @@ def main():
         y = torch.randint(0, a.vocab, (a.batch, a.ctx))
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = model(x, y)
+        if a.precision == "bf16":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = model(x, y)
+        else:
+            loss = model(x, y)
         loss.backward()
         opt.step()
         t1 = time.perf_counter()
@@ -108,7 +117,7 @@ def main():
             times.append(t1 - t0)
     med = statistics.median(times)
     print(json.dumps({
-        "mode": "train", "impl": "pytorch", "torch": torch.__version__,
+        "mode": "train", "impl": "pytorch", "torch": torch.__version__, "precision": a.precision,
         "capability": torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None,
         "layers": a.layers, "heads": a.heads, "dim": a.dim, "vocab": a.vocab, "batch": a.batch, "ctx": a.ctx,
         "threads": torch.get_num_threads(), "params": nparams, "steps": a.steps,

@@ -15,6 +15,10 @@
  * polynomial approximations good to ~1e-7 relative). These are far tighter than any real bug
  * (wrong index, missing accumulate, wrong scale) produces: those give errors of order max|ref|.
  *
+ * The bf16 table ("avx512-bf16", where the CPU has AVX512-BF16) is held to bounds derived from
+ * bfloat16 rounding in its matrix products (close_bf16 below) and to the fp32 ones everywhere else
+ * (its other ops are the AVX-512 table's).
+ *
  * Leaves out: finite-difference gradient checks (those test the reference; see test_gpt).
  */
 #include <math.h>
@@ -99,17 +103,19 @@ static int next_table(int *i) {
 
 static void test_tables(void) {
     setup();
-    CHECK(NT >= 2 && NT <= 3);
+    CHECK(NT >= 2 && NT <= 4);
     CHECK(TABLES[0] == R && strcmp(R->name, "reference") == 0);
     CHECK(TABLES[1] == lms_ops_generic() && strcmp(TABLES[1]->name, "generic+openblas") == 0);
 #ifndef LMS_NO_SIMD
     if (lms_cpu()->avx512) {
-        CHECK(NT == 3 && TABLES[2] == lms_ops_avx512() && strcmp(TABLES[2]->name, "avx512+openblas") == 0);
+        CHECK(NT == 3 + (lms_ops_bf16() != NULL) && TABLES[2] == lms_ops_avx512() &&
+              strcmp(TABLES[2]->name, "avx512+openblas") == 0);
+        CHECK(NT == 3 || (TABLES[3] == lms_ops_bf16() && strcmp(TABLES[3]->name, "avx512-bf16") == 0));
         CHECK(lms_ops_fast() == lms_ops_avx512());
     } else
 #endif
     {
-        CHECK(NT == 2 && lms_ops_avx512() == NULL);
+        CHECK(NT == 2 && lms_ops_avx512() == NULL && lms_ops_bf16() == NULL);
         CHECK(lms_ops_fast() == lms_ops_generic());
     }
     CHECK(lms_ops_get() == (lms_cpu_reference_forced() ? R : lms_ops_fast()));
@@ -157,8 +163,36 @@ static void test_layernorm(void) {
     }
 }
 
+/* The bf16 table's products (kernels/gemm_bf16.c) round both inputs to bfloat16 (8 significant
+   bits, relative error <= u16 = 2^-8 each) and sum in fp32, so each product a·b is off by at most
+   |a b|(2 u16 + u16²) and the sum by at most
+       (2^-7 + 2^-16 + (K + 2)·2^-24) · S,   S = |init| + Σ_k |a_k||b_k|
+   (the last term: fp32 accumulation of K + 1 terms and the reference's own rounding). S is the
+   reference table's product of the absolute values, computed alongside. With random inputs S is
+   ~sqrt(K) times the typical output, so the bound is loose next to real rounding but still a tenth
+   of what a wrong index or a missed accumulation gives. */
+static int close_bf16(const char *what, const float *f, const float *r, const float *S, int64_t n, int64_t K) {
+    double c = ldexp(1.0, -7) + ldexp(1.0, -16) + (double)(K + 2) * ldexp(1.0, -24);
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)f[i] - r[i]);
+        if (!(e <= c * S[i] + 1e-30)) {
+            fprintf(stderr, "  [%s] %s: error %.3g at %lld (bf16 %.9g ref %.9g), bound %.3g\n", F->name, what, e,
+                    (long long)i, f[i], r[i], c * S[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static float *absdup(const float *a, int64_t n) {
+    float *p = dup(a, n);
+    for (int64_t i = 0; i < n; i++) p[i] = fabsf(p[i]);
+    return p;
+}
+
 static void test_matmul(void) {
     for (int ti = 0; next_table(&ti);) {
+        int bf16 = F == lms_ops_bf16();
         const int64_t OCS[] = {1, 5, 64, 300};
         for (int a = 0; a < 5; a++)
             for (int b = 0; b < 4; b++)
@@ -169,21 +203,34 @@ static void test_matmul(void) {
                             lms_wlayout L = lay ? LMS_W_OUT_IN : LMS_W_IN_OUT;
                             float *x = rnd(N * C, 1.0f), *w = rnd(C * OC, 0.3f), *bias = hasb ? rnd(OC, 1.0f) : NULL;
                             float *o1 = rnd(N * OC, 9), *o2 = rnd(N * OC, 9);
+                            float *ax = bf16 ? absdup(x, N * C) : NULL, *aw = bf16 ? absdup(w, C * OC) : NULL;
+                            float *ab = bf16 && bias ? absdup(bias, OC) : NULL, *S = bf16 ? rnd(N * OC, 1) : NULL;
                             F->matmul_fwd(o1, x, w, bias, N, C, OC, L);
                             R->matmul_fwd(o2, x, w, bias, N, C, OC, L);
-                            CHECKF(close_sum("mm fwd", o1, o2, N * OC, RSUM), "N=%lld C=%lld OC=%lld L=%d",
-                                   (long long)N, (long long)C, (long long)OC, lay);
+                            if (bf16) R->matmul_fwd(S, ax, aw, ab, N, C, OC, L);
+                            CHECKF(bf16 ? close_bf16("mm fwd", o1, o2, S, N * OC, C) : close_sum("mm fwd", o1, o2, N * OC, RSUM),
+                                   "N=%lld C=%lld OC=%lld L=%d", (long long)N, (long long)C, (long long)OC, lay);
                             float *dout = rnd(N * OC, 1.0f), *dx = rnd(N * C, 1), *dw = rnd(C * OC, 1), *db = rnd(OC, 1);
                             float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C * OC), *db2 = dup(db, OC);
+                            float *dx0 = dup(dx, N * C), *dw0 = dup(dw, C * OC);
                             F->matmul_bwd(dx, dw, hasb ? db : NULL, dout, x, w, N, C, OC, L);
                             R->matmul_bwd(dx2, dw2, hasb ? db2 : NULL, dout, x, w, N, C, OC, L);
-                            CHECKF(close_sum("mm dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
-                            CHECKF(close_sum("mm dw", dw, dw2, C * OC, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                            if (bf16) { /* S for dx and dw: |the starting values| + the products of |inputs| */
+                                float *adout = absdup(dout, N * OC), *Sx = absdup(dx0, N * C), *Sw = absdup(dw0, C * OC);
+                                R->matmul_bwd(Sx, Sw, NULL, adout, ax, aw, N, C, OC, L);
+                                CHECKF(close_bf16("mm dx", dx, dx2, Sx, N * C, OC), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                                CHECKF(close_bf16("mm dw", dw, dw2, Sw, C * OC, N), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                                free(adout); free(Sx); free(Sw);
+                            } else {
+                                CHECKF(close_sum("mm dx", dx, dx2, N * C, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                                CHECKF(close_sum("mm dw", dw, dw2, C * OC, RSUM), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
+                            }
                             CHECKF(close_sum("mm db", db, db2, OC, RSUM), "N=%lld OC=%lld", (long long)N, (long long)OC);
                             /* dinp == NULL is skipped */
                             F->matmul_bwd(NULL, dw, NULL, dout, x, w, N, C, OC, L);
                             free(x); free(w); free(bias); free(o1); free(o2); free(dout);
                             free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
+                            free(ax); free(aw); free(ab); free(S); free(dx0); free(dw0);
                         }
     }
 }

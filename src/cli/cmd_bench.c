@@ -4,6 +4,7 @@
  *                 --warmup 2 --threads 2]
  *   lmscope bench ... --sample [--bf16] KV-cache decoding at batch 1 instead of training
  *   lmscope bench ... --score         forward-only scoring (model/score.h) of --batch x --ctx tokens
+ *   lmscope bench ... --precision bf16 training with the avx512-bf16 table (bf16 matrix products)
  *
  * Training: builds a model (GPT-2 init), runs --warmup untimed then --steps timed full steps
  * (zero_grad + forward + backward + AdamW) and prints ONE JSON line: the median step time (and
@@ -11,7 +12,9 @@
  * count per token (lms_gpt_flops_per_token), this machine's sgemm ceiling measured in the same run
  * at the same thread count (a 2048³ sgemm, best of 5, AFTER the steps so its buffers do not count
  * in the peak RSS), the fraction of it reached, the peak RSS and the planned memory (params + grads
- * + 2 AdamW moments + activations).
+ * + 2 AdamW moments + activations). Where the CPU has AVX512-BF16 it also measures the bf16
+ * ceiling the same way (the bf16 table's 2048³ product) and the fraction of it reached, whatever
+ * --precision says, so fp32 and bf16 rows can be set against both ceilings.
  * Decoding (--sample): decodes --steps sequences of --ctx tokens, feeding back the argmax, and
  * reports the median over sequences of tokens/s (the logits of every token included); --bf16
  * reads bfloat16 copies of the weight matrices (lms_infer_set_bf16).
@@ -67,6 +70,31 @@ static double sgemm_ceiling(int n, int reps) {
     for (int r = 0; r < reps; r++) {
         double t = lms_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        t = lms_now() - t;
+        if (t < best) best = t;
+    }
+    free(a); free(b); free(c);
+    return 2.0 * n * (double)n * n / best / 1e9;
+}
+
+/* GFLOP/s of the bf16 table's n x n x n product (kernels/gemm_bf16.c: bf16 inputs, fp32 sums) with
+   the current thread count: best of `reps`; 0 where the table is unavailable */
+static double bf16_ceiling(int n, int reps) {
+    const lms_ops *K = lms_ops_bf16();
+    float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float)),
+          *c = malloc((size_t)n * n * sizeof(float));
+    if (!K || !a || !b || !c) {
+        free(a); free(b); free(c);
+        return 0.0;
+    }
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = (float)(i % 97) * 0.01f;
+        b[i] = (float)(i % 89) * 0.01f;
+    }
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t = lms_now();
+        K->matmul_fwd(c, a, b, NULL, n, n, n, LMS_W_IN_OUT);
         t = lms_now() - t;
         if (t < best) best = t;
     }
@@ -163,6 +191,7 @@ int lms_cmd_bench(int argc, char **argv) {
     int layers = 4, heads = 4, dim = 256, vocab = 8192, batch = 16, ctx = 256, steps = 10, warmup = 2;
     int threads = 2, sample = 0, bf16 = 0, score = 0, ceiling_n = 2048;
     int64_t seed = 1;
+    const char *precision = "fp32";
     lms_flag flags[] = {
         {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
         {"heads", LMS_FLAG_INT, &heads, "attention heads (must divide --dim)", 0},
@@ -176,6 +205,7 @@ int lms_cmd_bench(int argc, char **argv) {
         {"sample", LMS_FLAG_BOOL, &sample, "measure KV-cache decoding at batch 1 instead of training", 0},
         {"score", LMS_FLAG_BOOL, &score, "measure forward-only scoring of --batch x --ctx tokens instead of training", 0},
         {"bf16", LMS_FLAG_BOOL, &bf16, "--sample: bfloat16 copies of the weight matrices (fp32 arithmetic)", 0},
+        {"precision", LMS_FLAG_STR, &precision, "training: fp32, or bf16 (bfloat16 matrix products, fp32 sums; needs AVX512-BF16)", 0},
         {"ceiling-size", LMS_FLAG_INT, &ceiling_n, "size n of the n x n x n sgemm that measures the ceiling (0: skip)", 0},
         {"seed", LMS_FLAG_I64, &seed, "seed for the weights and tokens", 0},
         {0}};
@@ -190,6 +220,19 @@ int lms_cmd_bench(int argc, char **argv) {
     }
     if (steps < 1 || warmup < 0 || threads < 1 || batch < 1 || ctx < 1 || ceiling_n < 0) {
         lms_cli_error("bench", "--steps, --threads, --batch and --ctx must be >= 1, --warmup and --ceiling-size >= 0");
+        return 2;
+    }
+    int use_bf16 = strcmp(precision, "bf16") == 0;
+    if (!use_bf16 && strcmp(precision, "fp32") != 0) {
+        lms_cli_error("bench", "--precision '%s' is not one of fp32, bf16", precision);
+        return 2;
+    }
+    if (use_bf16 && (sample || score)) {
+        lms_cli_error("bench", "--precision bf16 measures training; for bf16 decoding use --sample --bf16");
+        return 2;
+    }
+    if (use_bf16 && !lms_ops_bf16()) {
+        lms_cli_error("bench", "--precision bf16: %s", lms_ops_bf16_unavailable());
         return 2;
     }
     lms_gpt_config cfg = {.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
@@ -214,7 +257,7 @@ int lms_cmd_bench(int argc, char **argv) {
 
     lms_adamw *opt = NULL;
     lms_adamw_config oc = lms_adamw_defaults();
-    if (lms_gpt_plan(m, batch, ctx, &err) != LMS_OK || lms_adamw_create(&opt, m, &oc, &err) != LMS_OK) {
+    if ((use_bf16 && lms_gpt_set_backend(m, lms_ops_bf16(), 0, &err) != LMS_OK) || lms_gpt_plan(m, batch, ctx, &err) != LMS_OK || lms_adamw_create(&opt, m, &oc, &err) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
         lms_gpt_free(m);
         return 1;
@@ -263,15 +306,17 @@ int lms_cmd_bench(int argc, char **argv) {
     double fpt = lms_gpt_flops_per_token(&cfg, ctx);
     double gflops = fpt * (double)N / med / 1e9;
     double ceiling = ceiling_n > 0 ? sgemm_ceiling(ceiling_n, 5) : 0.0;
+    double ceiling16 = ceiling_n > 0 && lms_ops_bf16() ? bf16_ceiling(ceiling_n, 5) : 0.0;
     printf("{\"mode\":\"train\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
            "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
            "\"step_s_median\":%.5f,\"step_s_min\":%.5f,\"step_s_max\":%.5f,\"forward_s\":%.5f,"
            "\"backward_s\":%.5f,\"optimizer_s\":%.5f,\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,"
-           "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"fraction_of_ceiling\":%.3f,\"peak_rss_bytes\":%zu,"
+           "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"fraction_of_ceiling\":%.3f,\"precision\":\"%s\","
+           "\"bf16_ceiling_gflops\":%.2f,\"fraction_of_bf16_ceiling\":%.3f,\"peak_rss_bytes\":%zu,"
            "\"planned_bytes\":%zu,\"rss_over_planned\":%.3f,\"loss_first\":%.4f,\"loss_last\":%.4f}\n",
-           layers, heads, dim, vocab, batch, ctx, threads, lms_ops_get()->name, openblas_get_corename(), (long long)lms_gpt_num_params(m),
+           layers, heads, dim, vocab, batch, ctx, threads, lms_gpt_ops(m)->name, openblas_get_corename(), (long long)lms_gpt_num_params(m),
            steps, warmup, med, smin, smax, mf, mb, mo, (double)N / med, fpt, gflops, ceiling,
-           ceiling > 0 ? gflops / ceiling : 0.0, peak, planned, planned ? (double)peak / planned : 0.0,
+           ceiling > 0 ? gflops / ceiling : 0.0, precision, ceiling16, ceiling16 > 0 ? gflops / ceiling16 : 0.0, peak, planned, planned ? (double)peak / planned : 0.0,
            loss_first, loss_last);
     free(inp);
     free(tgt);

@@ -291,9 +291,9 @@ int lms_cmd_train(int argc, char **argv) {
         fprintf(stderr, "model: %d layers, %d heads, width %d, context %d, vocab %d: %s params, %s FLOPs/token\n",
                 mc->n_layer, mc->n_head, mc->n_embd, mc->n_ctx, mc->vocab_size, np, fl);
         if (rc_->init[0] && lms_train_step(t) == 0) fprintf(stderr, "init: weights from %s (fresh optimizer, step 0)\n", rc_->init);
-        fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s; run dir %s\n",
+        fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s, %s kernels; run dir %s\n",
                 (long long)rc_->steps, rc_->batch, rc_->accum, mc->n_ctx, (double)rc_->lr, lms_sched_name(rc_->schedule),
-                (long long)rc_->warmup, lms_cpu_describe(), out);
+                (long long)rc_->warmup, lms_cpu_describe(), lms_gpt_ops(lms_train_model(t))->name, out);
     }
     progress_state ps = {.tty = isatty(2), .quiet = quiet, .last_val = NAN};
     ps.every = print_every > 0 ? print_every : (int)(rc_->steps / 20 > 0 ? rc_->steps / 20 : 1);

@@ -2,7 +2,7 @@
  * optimized one unless the reference is forced), the per-model thread-count scope, and the
  * bfloat16 packing shared by every table's dec_*_bf16 ops (layout in kernels.h).
  *
- * Leaves out: the tables themselves (ref.c, fast.c).
+ * Leaves out: the tables themselves (ref.c, fast.c, gemm_bf16.c).
  */
 #include <omp.h>
 
@@ -12,9 +12,9 @@
 const lms_ops *lms_ops_get(void) { return lms_cpu_reference_forced() ? lms_ops_reference() : lms_ops_fast(); }
 
 int lms_ops_all(const lms_ops **out, int cap) {
-    const lms_ops *t[3] = {lms_ops_reference(), lms_ops_generic(), lms_ops_avx512()};
+    const lms_ops *t[4] = {lms_ops_reference(), lms_ops_generic(), lms_ops_avx512(), lms_ops_bf16()};
     int n = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (t[i]) {
             if (n < cap) out[n] = t[i];
             n++;

@@ -12,6 +12,7 @@
 
 #include "core/cpu.h"
 #include "core/fileio.h"
+#include "kernels/kernels.h"
 #include "model/score.h"
 
 static const char *sched_name(int v) { return lms_sched_name((lms_sched_kind)v); }
@@ -22,6 +23,13 @@ static int sched_parse(const char *s, int *out) {
     return 0;
 }
 _Static_assert(sizeof(lms_sched_kind) == sizeof(int), "ENUM fields are stored as int");
+static const char *precision_name(int v) { return v == LMS_PRECISION_BF16 ? "bf16" : "fp32"; }
+static int precision_parse(const char *s, int *out) {
+    if (!strcmp(s, "fp32")) *out = LMS_PRECISION_FP32;
+    else if (!strcmp(s, "bf16")) *out = LMS_PRECISION_BF16;
+    else return -1;
+    return 0;
+}
 
 #define OFF(f) offsetof(lms_train_config, f)
 #define MOFF(f) (offsetof(lms_train_config, model) + offsetof(lms_gpt_config, f))
@@ -77,6 +85,9 @@ static const lms_train_field g_fields[] = {
      "optimizer; the shape comes from it", 0, LMS_TF_CLI_OWN | LMS_TF_OPTIONAL, 0, 0, 0},
     {"save_log_steps", "save-log-steps", LMS_TF_BOOL, OFF(save_log_steps), 0, 0, 0,
      "also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned)", 0, LMS_TF_OPTIONAL, 0, 0, 0},
+    {"precision", "precision", LMS_TF_ENUM, OFF(precision), 0, LMS_PRECISION_FP32, 0,
+     "fp32 | bf16 (bfloat16 matrix products with fp32 sums; needs AVX512-BF16; fixed for the run)", 0, LMS_TF_OPTIONAL,
+     precision_name, precision_parse, "fp32 or bf16"},
 };
 #define N_FIELDS ((int)(sizeof g_fields / sizeof g_fields[0]))
 
@@ -153,6 +164,10 @@ int lms_sched_parse(const char *s, lms_sched_kind *out) {
 lms_status lms_train_config_check(const lms_train_config *c, lms_err *err) {
     const lms_gpt_config *m = &c->model;
     int lo = c->init[0] ? 0 : 1; /* with --init, 0 = the init model's */
+    if (c->precision != LMS_PRECISION_FP32 && c->precision != LMS_PRECISION_BF16)
+        return lms_errf(err, LMS_ERR_ARG, "precision must be fp32 or bf16 (got %d)", c->precision);
+    if (c->precision == LMS_PRECISION_BF16 && !lms_ops_bf16())
+        return lms_errf(err, LMS_ERR_ARG, "--precision bf16: %s", lms_ops_bf16_unavailable());
     if (m->n_layer < lo) return lms_errf(err, LMS_ERR_ARG, "--layers must be at least 1 (got %d)", m->n_layer);
     if (m->n_head < lo) return lms_errf(err, LMS_ERR_ARG, "--heads must be at least 1 (got %d)", m->n_head);
     if (m->n_embd < lo) return lms_errf(err, LMS_ERR_ARG, "--dim must be at least 1 (got %d)", m->n_embd);

@@ -82,6 +82,10 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
         if (st) return st;
         lms_gpt_init(t->m, t->c.seed);
     }
+    if (t->c.precision == LMS_PRECISION_BF16) { /* checked available by lms_train_config_check */
+        st = lms_gpt_set_backend(t->m, lms_ops_bf16(), 0, err);
+        if (st) return st;
+    }
     st = lms_gpt_plan(t->m, t->c.batch, t->c.model.n_ctx, err);
     if (st) return st;
     st = lms_scorer_create(&t->scorer, t->m, t->c.batch, t->c.model.n_ctx, err);
@@ -615,6 +619,7 @@ static lms_status log_metrics(lms_train *t, const lms_train_progress *p, lms_err
     json_object_set_new(o, "grad_norm", json_real(p->grad_norm));
     json_object_set_new(o, "tokens_per_s", json_real(p->tokens_per_s));
     json_object_set_new(o, "elapsed_s", json_real(p->elapsed_s));
+    json_object_set_new(o, "precision", json_string(t->c.precision == LMS_PRECISION_BF16 ? "bf16" : "fp32"));
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     int bad = !s || fprintf(t->metrics, "%s\n", s) < 0 || fflush(t->metrics) != 0;

@@ -48,8 +48,9 @@
  * when the run starts (0 becomes `steps`) and kept on resume, so a run extended with a larger
  * --steps equals a run started with that --steps and the same --decay-steps: past the horizon the
  * learning rate stays at its final value. LMS_TRAIN_OVER_DECAY re-plans the horizon explicitly.
+ * The same holds in bf16 (precision, a config field: the model runs on the avx512-bf16 table).
  *
- * Leaves out: distributed training, mixed precision, dropout, evaluation beyond the validation loss
+ * Leaves out: distributed training, dropout, evaluation beyond the validation loss
  * (src/eval), the text UI (src/cli/cmd_train.c).
  */
 #ifndef LMS_TRAIN_TRAIN_H
@@ -95,8 +96,14 @@ typedef struct {
     char mix[512];                   /* domain weights "quotes=2,news=1" for shards; "" = natural */
     char init[LMS_TRAIN_PATH];       /* start from this model instead of a random init (see lms_train_open); "" = none */
     int save_log_steps;              /* also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned) */
+    int precision;                   /* LMS_PRECISION_FP32, or _BF16: the avx512-bf16 kernel table (bf16 products) */
     int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
 } lms_train_config;
+
+/* --precision: fp32 everywhere, or bf16 matrix products (fp32 sums, master weights, optimizer
+   state and every other op; kernels.h lms_ops_bf16). A run keeps its precision: --resume cannot
+   change it (config.json fixes it) because the two give different loss curves. */
+enum { LMS_PRECISION_FP32 = 0, LMS_PRECISION_BF16 = 1 };
 
 /* The config-field table: ONE row per saved field of lms_train_config, and everything else is
  * generated from it: lms_train_config_defaults, config.json (lms_train_config_to_json, _from_json;

@@ -1,0 +1,41 @@
+/* gemm_bf16.h — private to kernels/: the bfloat16 matrix product behind the "avx512-bf16" table
+ * (kernels/gemm_bf16.c) and its direct test (tests/test_bf16.c).
+ *
+ * C[M,N] = (acc ? C : bias or 0) + op(A)[M,K] · op(B)[K,N], every element of op(A) and op(B)
+ * rounded to bfloat16 (round to nearest even) and the products summed in fp32 with AVX512-BF16's
+ * vdpbf16ps (the product of two bf16 values is exact in fp32, so the only errors after the input
+ * rounding are fp32 additions). Row-major: op(A)(i,k) = ta ? A[k·lda + i] : A[i·lda + k],
+ * op(B)(k,j) = tb ? B[j·ldb + k] : B[k·ldb + j]; bias[N] is added to every row when acc = 0
+ * (ignored when acc = 1; NULL for none).
+ *
+ * How (BLIS-style): op(A) is packed into panels of 12 rows and op(B) into panels of 32 columns,
+ * each as consecutive pairs along K (one 32-bit word = two bf16 of the same row or column), then a
+ * 12x32 register-blocked microkernel (24 zmm accumulators) runs over blocks of 128 pairs. Each
+ * output element is summed pair by pair in K order, its fp32 partial stored and reloaded between
+ * blocks (exact), so the result does not depend on the tiling or the thread count at all: the
+ * same bits for 1 or 2 threads. OpenMP splits the packing and the output tiles when the product
+ * is large and the caller is not already in a parallel region. Input denormals count as zero
+ * (vdpbf16ps's rule).
+ *
+ * Leaves out: the op table (gemm_bf16.c), the fp32 products (fast.c).
+ */
+#ifndef LMS_KERNELS_GEMM_BF16_H
+#define LMS_KERNELS_GEMM_BF16_H
+
+#include <stdint.h>
+
+/* 1 when this build compiled the AVX512-BF16 kernel (a compiler with -mavx512bf16, not
+   ISA=generic); whether the CPU can run it is lms_gemm_bf16_cpu_ok's question. */
+int lms_gemm_bf16_built(void);
+/* 1 when the CPU (and OS) run AVX-512 F/BW/DQ/VL and AVX512-BF16 and LMS_NO_BF16 is not set to a
+   non-zero value in the environment (which lets a test see the refusal on a CPU that has it). */
+int lms_gemm_bf16_cpu_ok(void);
+
+/* The product described above. Sizes >= 0 (M or N = 0 does nothing; K = 0 writes bias or 0
+   unless acc). Allocates its packing buffers (about (M + N)·K·2 bytes); if that fails it falls
+   back to an unpacked loop with the same rounding (slow, not bit-identical). Must only be called
+   when lms_gemm_bf16_built() && lms_gemm_bf16_cpu_ok(). */
+void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                   const float *B, int64_t ldb, const float *bias, int acc, float *C, int64_t ldc);
+
+#endif

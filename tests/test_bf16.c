@@ -1,0 +1,156 @@
+/* test_bf16.c — the bfloat16 matrix product (kernels/gemm_bf16.h) directly, against a double
+ * product of the same bf16-rounded inputs, and the availability rules of lms_ops_bf16.
+ *
+ * Tolerance. Both sides multiply the same bf16 values, whose products are exact in fp32 (8 x 8
+ * significant bits); the kernel then adds the K products (and the starting value) in fp32, each
+ * addition rounding by at most u = 2^-24 relative to the running sum, so
+ *     |kernel - exact| <= (K + 1) · u · (|init| + Σ_k |a_k b_k|)          (+ the 1e-30 floor)
+ * which is the worst case (random data sits near sqrt(K) · u). A mistake in rounding (truncating
+ * instead of rounding to nearest even, a wrong pair) errs by ~2^-9 relative per product, an
+ * indexing mistake by the size of the output: both far above this bound. The rounding itself is
+ * also checked exactly on ties. Skips (passes, saying so) where the build or CPU has no
+ * AVX512-BF16.
+ *
+ * Leaves out: the op table against the fp32 reference (test_kernels, with bf16 tolerances).
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpu.h"
+#include "core/rng.h"
+#include "harness.h"
+#include "kernels/gemm_bf16.h"
+#include "kernels/kernels.h"
+
+static lms_rng g_rng;
+
+static int have(void) { return lms_gemm_bf16_built() && lms_gemm_bf16_cpu_ok() && lms_ops_avx512(); }
+
+static float *rnd(int64_t n, float scale) {
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) p[i] = (lms_rng_uniform(&g_rng) * 2.0f - 1.0f) * scale;
+    return p;
+}
+
+static double r16(float x) { return (double)lms_bf16_to_f32(lms_bf16_from_f32(x)); }
+
+/* One product with every option; returns 1 when within the bound (reports the first miss). */
+static int check_one(int ta, int tb, int64_t M, int64_t N, int64_t K, int acc, int hasbias, int pad) {
+    int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+    float *A = rnd((ta ? K : M) * lda, 1.0f), *B = rnd((tb ? N : K) * ldb, 0.7f), *bias = hasbias ? rnd(N, 2.0f) : NULL;
+    float *C = rnd(M * ldc, 3.0f), *C0 = malloc((size_t)(M * ldc > 0 ? M * ldc : 1) * sizeof(float));
+    memcpy(C0, C, (size_t)(M * ldc) * sizeof(float));
+    lms_gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
+    int ok = 1;
+    for (int64_t i = 0; i < M && ok; i++) {
+        for (int64_t j = 0; j < N; j++) {
+            double init = acc ? C0[i * ldc + j] : bias ? bias[j] : 0.0, s = init, sa = fabs(init);
+            for (int64_t k = 0; k < K; k++) {
+                double a = r16(ta ? A[k * lda + i] : A[i * lda + k]), b = r16(tb ? B[j * ldb + k] : B[k * ldb + j]);
+                s += a * b;
+                sa += fabs(a * b);
+            }
+            double e = fabs(C[i * ldc + j] - s), tol = (double)(K + 1) * ldexp(1.0, -24) * sa + 1e-30;
+            if (!(e <= tol)) {
+                fprintf(stderr, "  ta=%d tb=%d M=%lld N=%lld K=%lld acc=%d bias=%d pad=%d: C[%lld,%lld] = %.9g, exact %.9g, "
+                        "error %.3g > %.3g\n", ta, tb, (long long)M, (long long)N, (long long)K, acc, hasbias, pad,
+                        (long long)i, (long long)j, C[i * ldc + j], s, e, tol);
+                ok = 0;
+                break;
+            }
+        }
+    }
+    /* the padding columns of C (j >= N) are never written */
+    for (int64_t i = 0; i < M && ok; i++)
+        for (int64_t j = N; j < ldc; j++) ok &= memcmp(&C[i * ldc + j], &C0[i * ldc + j], sizeof(float)) == 0;
+    free(A); free(B); free(bias); free(C); free(C0);
+    return ok;
+}
+
+static void test_gemm_shapes(void) {
+    lms_rng_seed(&g_rng, 77);
+    if (!have()) {
+        printf("SKIPPED: %s\n", lms_ops_bf16_unavailable());
+        return;
+    }
+    lms_cpu_set_threads(2);
+    const int64_t Ms[] = {1, 11, 12, 13, 40};
+    const int64_t Ns[] = {1, 16, 31, 33, 70};
+    const int64_t Ks[] = {0, 1, 2, 3, 31, 64, 257};
+    int bad = 0, n = 0;
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 5; b++)
+            for (int k = 0; k < 7; k++)
+                for (int lay = 0; lay < 4; lay++)
+                    for (int mode = 0; mode < 3; mode++) { /* 0: overwrite, 1: overwrite + bias, 2: += */
+                        int pad = (a + b + k + lay) % 3 == 0 ? 3 : 0;
+                        bad += !check_one(lay & 1, lay >> 1, Ms[a], Ns[b], Ks[k], mode == 2, mode == 1, pad);
+                        n++;
+                    }
+    CHECKF(bad == 0, "%d of %d products out of bounds", bad, n);
+    /* several K blocks (128 pairs each), many tiles over 2 threads, every layout */
+    for (int lay = 0; lay < 4; lay++) CHECK(check_one(lay & 1, lay >> 1, 97, 161, 777, lay == 3, lay == 1, 1));
+}
+
+/* Rounding to nearest even, exactly, in both packing paths: 1 + 2^-8 lies halfway between 1 and
+   1 + 2^-7 and rounds to 1 (even); 1 + 3·2^-8 lies halfway between 1 + 2^-7 and 1 + 2^-6 and
+   rounds up to 1 + 2^-6; just above a tie rounds up. Each product below has one factor exactly 1. */
+static void test_rounding(void) {
+    if (!have()) return;
+    const float v[] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 1.0f + 0x1p-8f + 0x1p-20f, -(1.0f + 0x1p-8f), 3.0e-3f};
+    const float want[] = {1.0f, 1.0f + 0x1p-6f, 1.0f + 0x1p-7f, -1.0f, lms_bf16_to_f32(lms_bf16_from_f32(3.0e-3f))};
+    for (int lay = 0; lay < 4; lay++)
+        for (int i = 0; i < 5; i++) {
+            /* A = [v, 0, 0] (1 x 3) times B = [1; 0; 0] (3 x 1), and the roles swapped */
+            float A[3] = {v[i], 0, 0}, B[3] = {1, 0, 0}, c = 42.0f;
+            lms_gemm_bf16(lay & 1, lay >> 1, 1, 1, 3, A, lay & 1 ? 1 : 3, B, lay >> 1 ? 3 : 1, NULL, 0, &c, 1);
+            CHECKF(c == want[i], "layout %d value %d: %.9g, want %.9g", lay, i, c, want[i]);
+            c = 0.0f;
+            lms_gemm_bf16(lay & 1, lay >> 1, 1, 1, 3, B, lay & 1 ? 1 : 3, A, lay >> 1 ? 3 : 1, NULL, 1, &c, 1);
+            CHECKF(c == want[i], "layout %d value %d (as B): %.9g, want %.9g", lay, i, c, want[i]);
+        }
+}
+
+/* The result does not depend on the thread count (tiling never changes the summation order). */
+static void test_threads(void) {
+    if (!have()) return;
+    lms_rng_seed(&g_rng, 78);
+    int64_t M = 300, N = 260, K = 300;
+    float *A = rnd(M * K, 1), *B = rnd(K * N, 1), *C1 = calloc((size_t)(M * N), 4), *C2 = calloc((size_t)(M * N), 4);
+    for (int lay = 0; lay < 4; lay++) {
+        int ta = lay & 1, tb = lay >> 1;
+        lms_cpu_set_threads(1);
+        lms_gemm_bf16(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, NULL, 0, C1, N);
+        lms_cpu_set_threads(2);
+        lms_gemm_bf16(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, NULL, 0, C2, N);
+        CHECKF(memcmp(C1, C2, (size_t)(M * N) * 4) == 0, "layout %d differs between 1 and 2 threads", lay);
+    }
+    free(A); free(B); free(C1); free(C2);
+}
+
+/* The table: the AVX-512 table with two ops replaced, refused with a reason where it cannot run. */
+static void test_table(void) {
+    const lms_ops *t = lms_ops_bf16();
+    if (!have()) {
+        CHECK(t == NULL && lms_ops_bf16_unavailable() != NULL);
+        return;
+    }
+    const lms_ops *a = lms_ops_avx512();
+    CHECK(t != NULL && strcmp(t->name, "avx512-bf16") == 0 && lms_ops_bf16_unavailable() == NULL);
+    if (!t) return;
+    CHECK(t->matmul_fwd != a->matmul_fwd && t->matmul_bwd != a->matmul_bwd);
+    CHECK(t->layernorm_fwd == a->layernorm_fwd && t->attention_fwd == a->attention_fwd && t->adamw == a->adamw &&
+          t->xent_fwd_bwd == a->xent_fwd_bwd && t->global_norm == a->global_norm && t->buf_alloc == a->buf_alloc);
+    const lms_ops *all[8];
+    int n = lms_ops_all(all, 8);
+    CHECK(n == 4 && all[3] == t);
+    setenv("LMS_NO_BF16", "1", 1);
+    const char *why = lms_ops_bf16_unavailable();
+    CHECK(lms_ops_bf16() == NULL && why != NULL && strstr(why, "LMS_NO_BF16") != NULL);
+    unsetenv("LMS_NO_BF16");
+    CHECK(lms_ops_bf16() == t);
+}
+
+TESTS(test_gemm_shapes, test_rounding, test_threads, test_table)
