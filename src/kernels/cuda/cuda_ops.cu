@@ -242,17 +242,20 @@ static void cu_layernorm_bwd(float *dx, float *dw, float *db, const float *dout,
 #define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
 #define GELU_A 0.044715f
 
+/* with s = sigmoid(2z), z = S(v + A v³): 0.5(1 + tanh z) = s and 1 - tanh² z = 4 s (1 - s), each
+   accurate relative to its size (no 1 - tanh cancellation); the CPU tables use the same form */
 __global__ void gelu_fwd_k(float *out, const float *x, int64_t n) {
     int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     float v = x[i];
-    out[i] = 0.5f * v * (1.0f + tanhf(GELU_S * (v + GELU_A * v * v * v)));
+    out[i] = v / (1.0f + expf(-2.0f * GELU_S * (v + GELU_A * v * v * v)));
 }
 __global__ void gelu_bwd_k(float *dx, const float *x, const float *dout, int64_t n) {
     int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    float v = x[i], th = tanhf(GELU_S * (v + GELU_A * v * v * v));
-    float g = 0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * GELU_S * (1.0f + 3.0f * GELU_A * v * v);
+    float v = x[i], e = expf(-2.0f * GELU_S * (v + GELU_A * v * v * v));
+    float s = 1.0f / (1.0f + e), oms = e * s;
+    float g = s + 2.0f * v * s * oms * GELU_S * (1.0f + 3.0f * GELU_A * v * v);
     dx[i] += g * dout[i];
 }
 __global__ void add_k(float *out, const float *a, const float *b, int64_t n) {
