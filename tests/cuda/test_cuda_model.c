@@ -22,6 +22,8 @@
  *    issue's fp32 bound at every step, |loss_d - loss_c| <= 1e-4 |loss_c|, and requires the loss
  *    to fall by 30%.
  *  - Decoding: as tests/test_infer.c, 2e-5 · max|logits of the row| + 1e-6.
+ *  - Scoring (score.c on the device vs the CPU scorer): log-probabilities within the loss bound,
+ *    1e-4 (|logp| + 1); the best token equal wherever the top two are more than 1e-3 apart.
  *  - Resume and determinism: bit-equal.
  *
  * Leaves out: bf16, multiple GPUs, speed (tools/gpu_check.sh runs the benchmark).
@@ -37,6 +39,7 @@
 #include "model/checkpoint.h"
 #include "model/gpt.h"
 #include "model/infer.h"
+#include "model/score.h"
 #include "optim/optim.h"
 
 static const lms_ops *D;
@@ -299,4 +302,50 @@ static void test_decode_matches_forward(void) {
     lms_gpt_free(h);
 }
 
-TESTS(test_loss_and_grads, test_training_curve, test_resume_bit_exact, test_decode_matches_forward)
+static void test_score_matches_cpu(void) {
+    if (!have_device()) return;
+    lms_gpt_config c = small_config();
+    enum { B = 2, T = 33, K = 3, NS = 70 };
+    lms_err err = {0};
+    lms_gpt *h = NULL, *d = NULL;
+    CHECK(lms_gpt_create_weights(&h, &c, &err) == LMS_OK);
+    lms_gpt_init(h, 19);
+    CHECK(lms_gpt_clone_on(&d, h, D, 0, &err) == LMS_OK);
+    lms_scorer *sh = NULL, *sd = NULL;
+    CHECK(lms_scorer_create(&sh, h, B, T, &err) == LMS_OK);
+    CHECKF(lms_scorer_create(&sd, d, B, T, &err) == LMS_OK, "%s", err.msg);
+    if (!sh || !sd) return;
+    lms_rng rng;
+    lms_rng_seed(&rng, 23);
+    int32_t in[B * T], tg[B * T], rh[B * T], rd[B * T], ih[B * T * K], id[B * T * K];
+    float lh[B * T], ld[B * T], th[B * T * K], td[B * T * K];
+    fill_batch(&rng, in, tg, B, T, c.vocab_size, 1);
+    int64_t nh = lms_gpt_score_top(sh, in, tg, B, T, lh, rh, K, ih, th);
+    int64_t nd = lms_gpt_score_top(sd, in, tg, B, T, ld, rd, K, id, td);
+    CHECK(nh == nd && nh > 0);
+    int bad = 0;
+    for (int i = 0; i < B * T; i++) {
+        bad += !(fabs((double)ld[i] - lh[i]) <= 1e-4 * (fabs((double)lh[i]) + 1.0));
+        if (tg[i] >= 0 && th[i * K] - th[i * K + 1] > 1e-3f) bad += ih[i * K] != id[i * K];
+        for (int j = 0; j < K; j++) bad += !(fabs((double)td[i * K + j] - th[i * K + j]) <= 1e-4 * (fabs((double)th[i * K + j]) + 1.0));
+    }
+    CHECKF(bad == 0, "%d scores differ beyond the bound", bad);
+    int32_t seq[NS];
+    float sl_h[NS], sl_d[NS];
+    for (int i = 0; i < NS; i++) seq[i] = (int32_t)lms_rng_below(&rng, (uint64_t)c.vocab_size);
+    int wh = 0, wd = 0;
+    lms_gpt_score_seq(sh, seq, NS, sl_h, NULL, &wh);
+    lms_gpt_score_seq(sd, seq, NS, sl_d, NULL, &wd);
+    CHECK(wh == 1 && wd == 1); /* longer than the window: the sliding path runs */
+    for (int i = 0; i < NS; i++)
+        if (!(fabs((double)sl_d[i] - sl_h[i]) <= 1e-4 * (fabs((double)sl_h[i]) + 1.0))) {
+            CHECKF(0, "sequence position %d: device %.7g cpu %.7g", i, (double)sl_d[i], (double)sl_h[i]);
+            break;
+        }
+    lms_scorer_free(sh);
+    lms_scorer_free(sd);
+    lms_gpt_free(h);
+    lms_gpt_free(d);
+}
+
+TESTS(test_loss_and_grads, test_training_curve, test_resume_bit_exact, test_decode_matches_forward, test_score_matches_cpu)
