@@ -96,6 +96,8 @@ typedef struct {
     char init[LMS_TRAIN_PATH];       /* start from this model instead of a random init (see lms_train_open); "" = none */
     int save_log_steps;              /* also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned) */
     int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
+    char device[8];                  /* "cpu" or "" (the CPU), "cuda" (kernels.h: lms_ops_for_device); not saved in
+                                        config.json: a run resumes on either, its files are the same */
 } lms_train_config;
 
 /* The config-field table: ONE row per saved field of lms_train_config, and everything else is
