@@ -10,7 +10,8 @@
 #   2. device   is a CUDA device usable? (nvidia-smi, then lmscope's own check); without one the
 #               remaining steps are skipped and the script fails
 #   3. tests    build-cuda/tests/cuda/test_cuda_kernels (every op vs the reference) and
-#               test_cuda_model (loss + gradients vs the CPU, 100-step curve, decoding, bit-exact resume)
+#               test_cuda_model (loss + gradients vs the CPU, 100-step curve, decoding, scoring,
+#               bit-exact resume), tests/cuda/cli_device.sh (train / resume / sample --device cuda)
 #   4. bench    GPT-2 124M (L12 C768 V50257, T1024, B16): lmscope --device cuda in fp32 and in TF32
 #               (LMS_CUDA_TF32=1), tokens/s and MFU against the GPU's dense peak for that precision
 #   5. torch    the PyTorch baseline (bench/torch_cuda_step.py: bf16 autocast, fused AdamW, SDPA),
@@ -97,6 +98,7 @@ fi
 # 3. tests
 run test_cuda_kernels 120 "$BUILD/tests/cuda/test_cuda_kernels"
 run test_cuda_model 240 "$BUILD/tests/cuda/test_cuda_model"
+run cli_device 180 env LMSCOPE="$BIN" tests/cuda/cli_device.sh
 
 # 4. benchmark: lmscope
 : >"$DIR/bench.jsonl"
