@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# device.sh — --device on train, sample and bench: an unknown name exits 2 naming the choices;
+# device.sh — --device on train, sample, eval and bench: an unknown name exits 2 naming the choices;
 # --device cuda without a usable CUDA table (a build without CUDA=1, or no GPU) exits 1 saying
 # which and how to fix it, before any work; --device cpu is the default and changes nothing.
 # (With a GPU and a CUDA build, tests/cuda/cli_device.sh covers the device itself.)
@@ -23,6 +23,7 @@ expect 2 "use cpu or cuda" bench $B --device tpu
 [ -e "$D/x" ] && fail "a refused run left $D/x behind"
 "$L" train $T --out "$D/run" --device cpu || fail "train --device cpu"
 expect 2 "use cpu or cuda" sample --model "$D/run" --device tpu
+expect 2 "use cpu or cuda" eval --model "$D/run" --device tpu --domains
 if "$L" bench $B --device cuda >/dev/null 2>&1; then
   echo "SKIPPED: a CUDA device is usable here; tests/cuda/cli_device.sh covers it"
   exit 0
@@ -31,6 +32,7 @@ why="make CUDA=1\|no usable CUDA device"
 expect 1 "$why" train $T --out "$D/y" --device cuda
 expect 1 "$why" bench $B --device cuda
 expect 1 "$why" sample --model "$D/run" --device cuda
+expect 1 "$why" eval --model "$D/run" --device cuda --domains
 [ -e "$D/y" ] && fail "a refused run left $D/y behind"
 "$L" bench $B --device cpu | grep -q '"mode":"train"' || fail "bench --device cpu"
 exit 0

@@ -3,7 +3,8 @@
 # and a GPU): train --device cuda learns and matches the CPU's per-step losses within the fp32
 # bound (1e-4 relative); 10 steps + --resume to 20 on the device gives the same losses and the
 # same checkpoint bytes as 20 in one go (bit-exact resume); a run switches devices on --resume
-# (the files are the same); sample --device cuda decodes the run, greedy text equal to the CPU's.
+# (the files are the same); sample --device cuda decodes the run, greedy text equal to the CPU's;
+# eval --domains --device cuda scores it as the CPU does (1e-4).
 #   LMSCOPE=build-cuda/lmscope tests/cuda/cli_device.sh
 set -u
 L=${LMSCOPE:-./build-cuda/lmscope}
@@ -41,4 +42,12 @@ c=$("$L" sample --model "$D/gpu" --device cpu --prompt "the cat" --tokens 24 --t
 echo "cuda sample: $g"
 [ "$g" = "$c" ] || fail "greedy text differs: cuda '$g' vs cpu '$c'"
 "$L" sample --model "$D/gpu" --device cuda --bf16 --prompt "x" 2>&1 | grep -q "CPU only" || fail "--bf16 with cuda not refused"
+# eval --domains (score.c on the device) vs the CPU: the same per-domain losses within 1e-4
+"$L" eval --model "$D/gpu" --domains --device cuda --out "$D/dom_gpu.jsonl" >/dev/null || fail "eval --device cuda"
+"$L" eval --model "$D/gpu" --domains --device cpu --out "$D/dom_cpu.jsonl" >/dev/null || fail "eval --device cpu"
+lossof() { sed -E 's/.*"loss": *([^,}]*).*/\1/' "$1"; }
+worst=$(paste <(lossof "$D/dom_gpu.jsonl") <(lossof "$D/dom_cpu.jsonl") | awk '{e=($1-$2)/$2; if(e<0)e=-e; if(e>w)w=e} END{printf "%.3g", w}')
+echo "eval --domains cuda vs cpu: worst relative loss gap $worst"
+[ -s "$D/dom_gpu.jsonl" ] || fail "eval --device cuda wrote no rows"
+awk -v w="$worst" 'BEGIN{exit !(w <= 1e-4)}' || fail "eval losses differ by $worst"
 echo "cli_device: ok"
