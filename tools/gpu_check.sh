@@ -25,6 +25,7 @@ mkdir -p "$DIR"
 LOG="$DIR/gpu_check.log"
 : >"$LOG"
 exec > >(tee -a "$LOG") 2>&1
+tee_pid=$!
 T0=$(date +%s)
 failed=() skipped=() passed=()
 JOBS=$(nproc 2>/dev/null || echo 4)
@@ -59,8 +60,12 @@ finish() {
   for f in "${failed[@]}"; do echo "  FAILED : $f"; done
   [ -s "$DIR/bench.jsonl" ] && { echo "  benchmark lines: $DIR/bench.jsonl"; cat "$DIR/bench.jsonl"; }
   echo "log: $LOG"
-  if [ ${#failed[@]} -eq 0 ] && [ "${device_ok:-0}" = 1 ]; then echo "gpu_check: PASSED"; exit 0; fi
-  echo "gpu_check: FAILED"; exit 1
+  local code=1
+  if [ ${#failed[@]} -eq 0 ] && [ "${device_ok:-0}" = 1 ]; then echo "gpu_check: PASSED"; code=0
+  else echo "gpu_check: FAILED"; fi
+  exec 1>&- 2>&-
+  wait "$tee_pid" 2>/dev/null # the log is complete before the caller collects it
+  exit $code
 }
 
 say "gpu_check in $(pwd), log $LOG, $(date -u +%FT%TZ), $JOBS cores"
