@@ -9,13 +9,15 @@
 #   make deps         install/check the Debian packages the build needs
 #   make corpus       unpack the committed small corpus into data/corpus/ (corpus-full: rebuild the full one)
 #
-# Toggles: BUILD=dir (object directory), ISA=generic (no AVX-512 code at all), CUDA=1 (reserved:
-# the CUDA backend is not written yet), DEBUG=1 (-O0).
+# Toggles: BUILD=dir (object directory), ISA=generic (no AVX-512 code at all), DEBUG=1 (-O0),
+# CUDA=1 (the CUDA kernel table in src/kernels/cuda/, built with nvcc for sm_90 + PTX into
+# build-cuda/ by default; needs the CUDA toolkit with cuBLAS; CUDA_HOME=/usr/local/cuda).
+#   make CUDA=1 cuda-tests   the device tests (tests/cuda/), run by tools/gpu_check.sh
 
 CC      ?= cc
-BUILD   ?= build
-ISA     ?= auto
 CUDA    ?= 0
+BUILD   ?= $(if $(filter 0,$(CUDA)),build,build-cuda)
+ISA     ?= auto
 DEBUG   ?= 0
 
 OPT      := $(if $(filter 1,$(DEBUG)),-O0,-O2)
@@ -31,8 +33,15 @@ ISAFLAGS_bf16   := $(shell $(CC) -mavx512bf16 -E -x c /dev/null >/dev/null 2>&1 
 ifeq ($(ISA),generic)
   CFLAGS += -DLMS_NO_SIMD
 endif
+CU_OBJ   :=
 ifneq ($(CUDA),0)
-  $(error CUDA=1: the CUDA backend is reserved in the design but not written yet; build without CUDA)
+  CUDA_HOME ?= /usr/local/cuda
+  NVCC     ?= $(CUDA_HOME)/bin/nvcc
+  CFLAGS   += -DLMS_CUDA
+  NVFLAGS  := -std=c++17 $(OPT) -g -DLMS_CUDA -Isrc -MMD -MP -Xcompiler -Wall,-Wextra,-Wno-unused-parameter \
+              -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+  LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas -lcudart -lstdc++
+  CU_OBJ   := $(patsubst %.cu,$(BUILD)/%.o,$(sort $(wildcard src/kernels/cuda/*.cu)))
 endif
 ifeq ($(SAN),1)
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -43,12 +52,12 @@ LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/opt
               src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c src/scaling/*.c src/report/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/liblmscope.a
 
-.PHONY: all test demo bench asan fuzz fuzz-run deps clean corpus corpus-full
+.PHONY: all test demo bench asan fuzz fuzz-run deps clean corpus corpus-full cuda-tests
 all: $(BUILD)/lmscope $(if $(filter build,$(BUILD)),lmscope)
 
 lmscope: $(BUILD)/lmscope
@@ -57,6 +66,10 @@ lmscope: $(BUILD)/lmscope
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(if $(findstring _avx512,$*),$(ISAFLAGS_avx512))$(if $(findstring _avx2,$*),$(ISAFLAGS_avx2))$(if $(findstring gemm_bf16_,$*), $(ISAFLAGS_bf16)) -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -71,6 +84,13 @@ $(BUILD)/tests/%: tests/%.c $(LIB) tests/harness.h
 
 deps:
 	@tools/deps.sh
+
+CUDA_TEST_BIN := $(patsubst tests/cuda/%.c,$(BUILD)/tests/cuda/%,$(sort $(wildcard tests/cuda/test_*.c)))
+cuda-tests: $(CUDA_TEST_BIN)
+$(BUILD)/tests/cuda/%: tests/cuda/%.c $(LIB) tests/harness.h
+	@$(if $(filter 0,$(CUDA)),echo "cuda-tests needs CUDA=1" && exit 1)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 test: deps all $(TEST_BIN)
 	@BUILD=$(BUILD) tools/run_tests.sh $(TEST_BIN)
@@ -106,6 +126,6 @@ corpus-full:
 	tools/corpus/build.sh full
 
 clean:
-	rm -rf build build-asan build-fuzz lmscope
+	rm -rf build build-asan build-fuzz build-cuda lmscope
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(CUDA_TEST_BIN:=.d)

@@ -24,7 +24,11 @@
  * --steps batches of tokens/s, GFLOP/s from the exact forward FLOPs (a third of the training
  * count), the peak RSS and the scorer's planned bytes.
  *
- * Exit status: 0 done; 1 the model could not be built (memory); 2 bad flags.
+ * --device cuda (a build with make CUDA=1 and a GPU) runs the training step on the CUDA table: the
+ * step's parts are timed after a sync of the device; the CPU sgemm ceiling is then not measured
+ * (tools/gpu_check.sh computes MFU against the GPU's peak). --sample and --score stay on the CPU.
+ *
+ * Exit status: 0 done; 1 the model could not be built (memory), or the device is unusable; 2 bad flags.
  * Leaves out: comparisons with other programs (bench/run.sh does those).
  */
 #include <cblas.h>
@@ -192,6 +196,7 @@ int lms_cmd_bench(int argc, char **argv) {
     int threads = 2, sample = 0, bf16 = 0, score = 0, ceiling_n = 2048;
     int64_t seed = 1;
     const char *precision = "fp32";
+    const char *device = "cpu";
     lms_flag flags[] = {
         {"layers", LMS_FLAG_INT, &layers, "transformer blocks", 0},
         {"heads", LMS_FLAG_INT, &heads, "attention heads (must divide --dim)", 0},
@@ -208,6 +213,7 @@ int lms_cmd_bench(int argc, char **argv) {
         {"precision", LMS_FLAG_STR, &precision, "training: fp32, or bf16 (bfloat16 matrix products, fp32 sums; needs AVX512-BF16)", 0},
         {"ceiling-size", LMS_FLAG_INT, &ceiling_n, "size n of the n x n x n sgemm that measures the ceiling (0: skip)", 0},
         {"seed", LMS_FLAG_I64, &seed, "seed for the weights and tokens", 0},
+        {"device", LMS_FLAG_STR, &device, "cpu, or cuda (training only; needs make CUDA=1 and a GPU)", 0},
         {0}};
     char **pos;
     int npos;
@@ -242,8 +248,23 @@ int lms_cmd_bench(int argc, char **argv) {
         return 2;
     }
     lms_cpu_set_threads(threads);
+    const lms_ops *dev = lms_ops_for_device(device, &err);
+    if (!dev) {
+        lms_cli_error("bench", "%s", err.msg);
+        return err.code == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (dev->device && use_bf16) {
+        lms_cli_error("bench", "--precision bf16 runs on the CPU only: the CUDA table has no bf16 products yet");
+        return 2;
+    }
+    if (dev->device && (sample || score)) {
+        lms_cli_error("bench", "--device %s measures training only; drop --sample / --score", device);
+        return 2;
+    }
     lms_gpt *m = NULL;
-    if ((sample || score ? lms_gpt_create_weights(&m, &cfg, &err) : lms_gpt_create(&m, &cfg, &err)) != LMS_OK) {
+    if ((sample || score  ? lms_gpt_create_weights(&m, &cfg, &err)
+         : dev->device    ? lms_gpt_create_on(&m, &cfg, dev, 0, &err)
+                          : lms_gpt_create(&m, &cfg, &err)) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
         return 1;
     }
@@ -283,8 +304,10 @@ int lms_cmd_bench(int argc, char **argv) {
         float loss = lms_gpt_forward(m, inp, tgt, batch, ctx);
         double t1 = lms_now();
         lms_gpt_backward(m, 1.0f);
+        if (dev->device) dev->sync(); /* device ops are queued: time their completion */
         double t2 = lms_now();
         lms_adamw_step(opt, m, oc.lr);
+        if (dev->device) dev->sync();
         double t3 = lms_now();
         tstep[s] = t3 - t0;
         tf[s] = t1 - t0;
@@ -305,8 +328,8 @@ int lms_cmd_bench(int argc, char **argv) {
            mo = median(to + warmup, steps);
     double fpt = lms_gpt_flops_per_token(&cfg, ctx);
     double gflops = fpt * (double)N / med / 1e9;
-    double ceiling = ceiling_n > 0 ? sgemm_ceiling(ceiling_n, 5) : 0.0;
-    double ceiling16 = ceiling_n > 0 && lms_ops_bf16() ? bf16_ceiling(ceiling_n, 5) : 0.0;
+    double ceiling = ceiling_n > 0 && !dev->device ? sgemm_ceiling(ceiling_n, 5) : 0.0;
+    double ceiling16 = ceiling_n > 0 && !dev->device && lms_ops_bf16() ? bf16_ceiling(ceiling_n, 5) : 0.0;
     printf("{\"mode\":\"train\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
            "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
            "\"step_s_median\":%.5f,\"step_s_min\":%.5f,\"step_s_max\":%.5f,\"forward_s\":%.5f,"

@@ -442,6 +442,8 @@ static int eval_domains(const lms_lm *lm, const char *data, int val_batches, sin
 
 /* ---- the command ---- */
 
+static const lms_ops *g_dev; /* --device: the table models are scored on (NULL or a host table: the CPU) */
+
 static int eval_model(const char *path, const char *tok_dir, const strlist *suites, int domains, const char *data, int val_batches,
                       const lms_eval_config *ec, sink *k) {
     lms_lm lm;
@@ -450,6 +452,16 @@ static int eval_model(const char *path, const char *tok_dir, const strlist *suit
     if (st) {
         lms_cli_error(CMD, "%s", err.msg);
         return st == LMS_ERR_ARG || st == LMS_ERR_MISMATCH ? 2 : 1;
+    }
+    if (g_dev && g_dev->device) { /* loaded on the host; scored on the device */
+        lms_gpt *d = NULL;
+        if (lms_gpt_clone_on(&d, lm.gpt, g_dev, 0, &err)) {
+            lms_cli_error(CMD, "%s", err.msg);
+            lms_lm_close(&lm);
+            return 1;
+        }
+        lms_gpt_free(lm.gpt);
+        lm.gpt = d;
     }
     print_header(k->tty, &lm);
     int rc = 0;
@@ -494,6 +506,7 @@ static int eval_model(const char *path, const char *tok_dir, const strlist *suit
 int lms_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tok_dir = NULL, *suites_spec = NULL, *suite_dir = NULL, *out = NULL, *run = NULL, *data = NULL;
     int show = 0, domains = 0, over = 0, append = 0, threads = 0, batch = 0, val_batches = -1, gen_extra = 4;
+    const char *device = "cpu";
     lms_flag flags[] = {
         {"model", LMS_FLAG_STR, &model, "model to score (repeatable): run dir, checkpoint, Hugging Face GPT-2 dir/model.safetensors, llm.c .bin", 0},
         {"tokenizer", LMS_FLAG_STR, &tok_dir, "tokenizer dir or 'bytes'; default: the model's own", 0},
@@ -510,6 +523,7 @@ int lms_cmd_eval(int argc, char **argv) {
         {"batch", LMS_FLAG_INT, &batch, "rows per scoring call; 0 = auto", 0},
         {"gen-extra", LMS_FLAG_INT, &gen_extra, "generation items: tokens generated beyond the target's length", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores", 0},
+        {"device", LMS_FLAG_STR, &device, "cpu, or cuda (a make CUDA=1 build and a GPU; untested so far)", 0},
         {0}};
     /* --model may be given several times; the table parser keeps the last, so collect them first */
     strlist models = {0}, suites = {0};
@@ -590,6 +604,12 @@ int lms_cmd_eval(int argc, char **argv) {
     if (suites_spec && (rc = resolve_suites(suites_spec, dir, &suites))) goto done;
     rc = 2;
     if (threads > 0) lms_cpu_set_threads(threads);
+    lms_err derr = {0};
+    if (!(g_dev = lms_ops_for_device(device, &derr))) {
+        lms_cli_error(CMD, "%s", derr.msg);
+        rc = derr.code == LMS_ERR_ARG ? 2 : 1;
+        goto done;
+    }
 
     lms_eval_config ec = lms_eval_defaults();
     ec.show = show;

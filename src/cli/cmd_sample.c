@@ -3,6 +3,7 @@
  *   lmscope sample --model runs/tiny --prompt "The capital of France is" --tokens 50 --temperature 0.8 --top-k 40
  *   lmscope sample --model gpt2/model.safetensors --prompt "Hello"       # Hugging Face GPT-2 (config.json beside)
  *   lmscope sample --model gpt2_124M.bin --tokenizer gpt2/ --prompt "Hi"  # llm.c checkpoint
+ *   lmscope sample --model runs/tiny --device cuda --prompt "Hi"          # decode on the GPU (make CUDA=1)
  *
  * --model is a run directory (its latest checkpoint and the tokenizer it trained with), one of our
  * safetensors files (the tokenizer from the run config in its metadata), a Hugging Face
@@ -65,6 +66,7 @@ static int print_token(int32_t id, void *user) {
 int lms_cmd_sample(int argc, char **argv) {
     const char *model_path = NULL, *prompt = "", *tok_dir = NULL;
     int tokens = 100, top_k = 40, threads = 0, bf16 = 0, ignore_eot = 0;
+    const char *device = "cpu";
     float temperature = 0.8f, top_p = 1.0f;
     int64_t seed = 1;
     lms_flag flags[] = {
@@ -79,6 +81,7 @@ int lms_cmd_sample(int argc, char **argv) {
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores", 0},
         {"bf16", LMS_FLAG_BOOL, &bf16, "decode with bfloat16 copies of the weight matrices (fp32 arithmetic; ~2x faster, logits differ by the weights' rounding)", 0},
         {"ignore-eot", LMS_FLAG_BOOL, &ignore_eot, "keep generating past <|endoftext|> (printed) instead of stopping there", 0},
+        {"device", LMS_FLAG_STR, &device, "cpu, or cuda (a make CUDA=1 build and a GPU; fp32 only; untested so far)", 0},
         {0}};
     char **pos;
     int npos;
@@ -113,6 +116,15 @@ int lms_cmd_sample(int argc, char **argv) {
     }
     lms_sampler_free(probe);
     if (threads > 0) lms_cpu_set_threads(threads);
+    const lms_ops *dev = lms_ops_for_device(device, &err);
+    if (!dev) {
+        lms_cli_error(CMD, "%s", err.msg);
+        return err.code == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (dev->device && bf16) {
+        lms_cli_error(CMD, "--bf16 decodes on the CPU only; drop it with --device %s", device);
+        return 2;
+    }
 
     if (!lms_path_exists(model_path)) {
         lms_cli_error(CMD, "--model %s: no such file or directory", model_path);
@@ -123,6 +135,16 @@ int lms_cmd_sample(int argc, char **argv) {
     if (st) {
         lms_cli_error(CMD, "%s", err.msg);
         return st == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (dev->device) { /* loaded on the host; decode on the device */
+        lms_gpt *d = NULL;
+        if ((st = lms_gpt_clone_on(&d, lm.gpt, dev, 0, &err))) {
+            lms_cli_error(CMD, "%s", err.msg);
+            lms_lm_close(&lm);
+            return 1;
+        }
+        lms_gpt_free(lm.gpt);
+        lm.gpt = d;
     }
     const lms_gpt_config *mc = lms_gpt_get_config(lm.gpt);
     lms_ids ids = {0}, out = {0};

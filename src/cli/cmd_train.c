@@ -6,6 +6,7 @@
  *   lmscope train --data shards/ --tokenizer tok/ --mix quotes=2,news=1 --out runs/s1 ...
  *   lmscope train --init path/to/gpt2 --data shards/ --out runs/ft --steps 200   # fine-tune
  *   lmscope train ... --save-log-steps       # also keep checkpoints at steps 0, 1, 2, 4, 8, ...
+ *   lmscope train ... --device cuda          # on the GPU (make CUDA=1); --resume may switch devices
  *
  * Exit status: 0 done; 1 the work failed (I/O, diverged to NaN/Inf: the last good checkpoint is
  * kept; the run dir is in use by another train process); 2 bad usage (flags, data too short for
@@ -127,6 +128,7 @@ int lms_cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = NULL, *tokenizer = NULL, *mix = NULL, *init = NULL;
     const char *enum_str[64] = {0}; /* ENUM fields are named on the command line */
     int resume = 0, print_every = 0, quiet = 0, ignore_mem = 0;
+    const char *device = "cpu";
     lms_flag flags[96];
     int nfl = 0;
     flags[nfl++] = (lms_flag){"data", LMS_FLAG_STR, &data, lms_train_field_find("data")->help, 0};
@@ -159,6 +161,8 @@ int lms_cmd_train(int argc, char **argv) {
     flags[nfl++] = (lms_flag){"print-every", LMS_FLAG_INT, &print_every,
                               "progress line every N steps when stderr is not a terminal; 0 = steps/20", 0};
     flags[nfl++] = (lms_flag){"quiet", LMS_FLAG_BOOL, &quiet, "no progress lines", 0};
+    flags[nfl++] = (lms_flag){"device", LMS_FLAG_STR, &device,
+                              "cpu, or cuda (a make CUDA=1 build and a GPU; untested so far); not saved: a run resumes on either", 0};
     flags[nfl] = (lms_flag){0};
     char **pos;
     int npos;
@@ -175,13 +179,17 @@ int lms_cmd_train(int argc, char **argv) {
     lms_err err = {0};
     lms_train *t = NULL;
     lms_status st;
+    if (!lms_ops_for_device(device, &err)) { /* an unknown name, or a device this build or machine lacks */
+        lms_cli_error("train", "%s", err.msg);
+        return err.code == LMS_ERR_ARG ? 2 : 1;
+    }
     /* before the setup (tokenizing, allocating, writing config.json): a signal then stops the run
        at step 0 with a checkpoint, instead of killing it between config.json and its first
        checkpoint (a run dir that neither starts again nor resumes) */
     install_handlers();
     if (resume) {
         /* besides the fields the table lets --resume change: the command's own flags and the new --steps total */
-        static const char *allowed[] = {"out", "resume", "steps", "print-every", "quiet", "ignore-memory-check", NULL};
+        static const char *allowed[] = {"out", "resume", "steps", "print-every", "quiet", "ignore-memory-check", "device", NULL};
         for (lms_flag *f = flags; f->name; f++) {
             if (!f->seen) continue;
             const lms_train_field *tfl = lms_train_field_find(f->name);
@@ -200,6 +208,7 @@ int lms_cmd_train(int argc, char **argv) {
         lms_train_config over = c;
         unsigned mask = 0;
         over.ignore_memory_check = ignore_mem;
+        snprintf(over.device, sizeof over.device, "%s", device);
         for (int i = 0; i < nf; i++)
             if (tf[i].over && tf[i].flag && lms_args_seen(flags, tf[i].flag)) mask |= tf[i].over;
         for (int i = 0; i < nf; i++) /* a field of a changed group that was not given: 0 keeps the run's */
@@ -240,6 +249,7 @@ int lms_cmd_train(int argc, char **argv) {
             }
         }
         c.ignore_memory_check = ignore_mem;
+        snprintf(c.device, sizeof c.device, "%s", device);
         for (int i = 0; i < nf; i++)
             if (tf[i].type == LMS_TF_ENUM && enum_str[i] && tf[i].parse(enum_str[i], (int *)((char *)&c + tf[i].offset))) {
                 lms_cli_error("train", "--%s must be %s (got '%s')", tf[i].flag, tf[i].choices, enum_str[i]);

@@ -38,7 +38,7 @@
  *    omp_get_max_threads()); the decoding ops (dec_*) never do: model/infer.c runs them on its own
  *    threads, each on its share of columns, rows or heads.
  *
- * How a CUDA backend (a later issue; nothing of it is written yet) fills the table:
+ * How the CUDA backend (kernels/cuda/, make CUDA=1; lms_ops_cuda()) fills the table:
  *  - device = 1. buf_alloc = cudaMalloc + cudaMemset(0) (64-byte alignment is implied by
  *    cudaMalloc's 256), buf_free = cudaFree, copy_h2d / copy_d2h / copy_d2d = cudaMemcpyAsync on
  *    the backend's stream with the matching cudaMemcpyKind (copy_d2h then waits for the stream, so
@@ -195,6 +195,16 @@ const lms_ops *lms_ops_fast(void);      /* avx512 where available, else generic 
 const lms_ops *lms_ops_bf16(void);
 const char *lms_ops_bf16_unavailable(void);
 const lms_ops *lms_ops_get(void);       /* fast unless the reference is forced (core/cpu.h) */
+/* The CUDA table (kernels/cuda/, built with make CUDA=1; device = 1, so models go on it with
+   lms_gpt_create_on). NULL in a build without CUDA or when no CUDA device can be used;
+   lms_ops_cuda_unavailable() then says why (NULL when the table is there). Not in lms_ops_all. */
+const lms_ops *lms_ops_cuda(void);
+const char *lms_ops_cuda_unavailable(void);
+/* The table for a device name as the CLI's --device takes it: "cpu" (lms_ops_get()) or "cuda"
+   (lms_ops_cuda()). NULL with err filled when the name is unknown (LMS_ERR_ARG) or the device
+   cannot be used in this build or on this machine (LMS_ERR_UNSUPPORTED, saying how to fix it). */
+const lms_ops *lms_ops_for_device(const char *name, lms_err *err);
+
 /* The tables usable on this machine, reference first (reference, generic, avx512, bf16): fills
    out[0..cap) and returns how many there are (at most 4). */
 int lms_ops_all(const lms_ops **out, int cap);

@@ -240,9 +240,12 @@ void lms_gpt_init(lms_gpt *m, uint64_t seed) {
     lms_rng r;
     lms_rng_seed(&r, seed);
     double proj_std = 0.02 / sqrt(2.0 * m->cfg.n_layer);
+    /* a device table's parameters are drawn into a host mirror and copied in */
+    float *host = m->K->device ? malloc((size_t)m->nparams * sizeof(float)) : NULL;
+    LMS_ASSERT(!m->K->device || host);
     for (int i = 0; i < m->ntensors; i++) {
         const lms_tensor_info *t = &m->tensors[i];
-        float *p = m->params + t->offset;
+        float *p = (host ? host : m->params) + t->offset;
         int k = (i >= 2 && i < 2 + P_PER_LAYER * m->cfg.n_layer) ? (i - 2) % P_PER_LAYER : -1;
         int is_ln_w = k == P_LN1_W || k == P_LN2_W || i == m->ntensors - 2;
         if (t->ndim == 2) {
@@ -251,6 +254,11 @@ void lms_gpt_init(lms_gpt *m, uint64_t seed) {
         } else {
             for (int64_t j = 0; j < t->numel; j++) p[j] = is_ln_w ? 1.0f : 0.0f;
         }
+    }
+    if (host) {
+        m->K->copy_h2d(m->params, host, (size_t)m->nparams * sizeof(float));
+        m->K->sync();
+        free(host);
     }
 }
 

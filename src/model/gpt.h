@@ -92,6 +92,11 @@ lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_er
    memory (ops->device = 1). LMS_ERR_ARG also for ops NULL or threads < 0. */
 lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads,
                              lms_err *err);
+/* A weights-only copy of src on another backend (ops, threads as lms_gpt_create_on): the same
+   config and parameters, copied through the host when either side keeps device memory. This is
+   how a checkpoint (loaded on the host) goes onto a device table and how a device model's weights
+   come back to be saved (model/gpt_device.c). LMS_ERR_ARG / LMS_ERR_NOMEM as lms_gpt_create_on. */
+lms_status lms_gpt_clone_on(lms_gpt **out, const lms_gpt *src, const lms_ops *ops, int threads, lms_err *err);
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err); /* no-op when present; LMS_ERR_NOMEM */
 void lms_gpt_free(lms_gpt *m); /* NULL is fine */
 
@@ -120,7 +125,8 @@ int64_t lms_gpt_num_params(const lms_gpt *m);
 
 /* GPT-2 initialisation, deterministic in seed: wte, wpe and every weight matrix ~ N(0, 0.02²),
    the residual projections attn.c_proj.weight and mlp.c_proj.weight ~ N(0, (0.02/sqrt(2 L))²),
-   biases 0, LayerNorm weights 1 and biases 0. Draws come from core/rng.h in table order. */
+   biases 0, LayerNorm weights 1 and biases 0. Draws come from core/rng.h in table order.
+   On a device table (ops->device = 1) the values are drawn on the host and copied in. */
 void lms_gpt_init(lms_gpt *m, uint64_t seed);
 
 /* Allocate (or grow) the activation buffer for batches of up to B x T tokens, T <= n_ctx, and

@@ -17,6 +17,8 @@
  * are written with copy_d2d. nthr is the model's thread count (lms_gpt_threads), else OpenMP's.
  *
  * Optional bfloat16 weight copies (lms_infer_set_bf16) halve the bytes each step reads.
+ * On a device table (device = 1: one thread, each op one launch) the step's logits are copied to
+ * a host array, which lms_infer_step returns.
  *
  * Leaves out: batching, int8 weights, prefill of a whole prompt in one matrix
  * product (prompts are fed one token at a time).
@@ -108,6 +110,7 @@ struct lms_infer {
     uint16_t *wb; /* NULL, or packed bf16 copies (kernels.h, lms_bf16_pack): per layer c_attn |
                      attn.c_proj | c_fc | mlp.c_proj, then wte */
     size_t wb_layer, wb_off[4], wb_wte; /* per-layer stride, offsets within a layer, wte's offset */
+    float *h_logits; /* [V] host copy of the logits for a device table (k->device), else NULL */
 };
 
 static const char *k_layer_names[12] = {
@@ -218,6 +221,10 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     s->att = s->logits + av;
     s->xn = s->att + at;
     s->stats = s->xn + (size_t)s->nthr * a;
+    if (s->k->device && !(s->h_logits = lms_alloc((size_t)V * sizeof(float), err))) {
+        st = LMS_ERR_NOMEM;
+        goto fail;
+    }
     start_workers(s);
     *out = s;
     return LMS_OK;
@@ -236,6 +243,7 @@ void lms_infer_free(lms_infer *s) {
         s->k->buf_free(s->wb);
     }
     lms_free(s->loff);
+    lms_free(s->h_logits);
     lms_free(s);
 }
 
@@ -372,5 +380,9 @@ const float *lms_infer_step(lms_infer *s, int32_t token) {
     }
     step_body(s, 0, s->nthr);
     s->pos++;
+    if (s->h_logits) { /* a device table: the caller reads host memory */
+        s->k->copy_d2h(s->h_logits, s->logits, (size_t)c->vocab_size * sizeof(float));
+        return s->h_logits;
+    }
     return s->logits;
 }

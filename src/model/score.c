@@ -8,8 +8,10 @@
  *
  * Backend: the model's kernel table and thread count (gpt.h, lms_gpt_set_backend); the scratch
  * comes from its buf_alloc, token ids go in with copy_h2d and the gathered rows move with copy_d2d.
- * Still read or written by the host (fine for every CPU table; a device backend will stage them):
- * the target and row-index arrays and the logits the rank count reads.
+ * The host reads and writes the target, row-index and log-probability arrays, the logits the rank
+ * and top-k read and the per-sequence windows (the regions h[] names): for a host table they are
+ * the scratch itself; for a device table (device = 1) a host block mirrors them, and targets go in
+ * with copy_h2d, log-probabilities (and, for ranks or top-k, the logits block) come out with copy_d2h.
  *
  * Leaves out: gradients, KV caching, batch shapes beyond the ones given at create.
  */
@@ -32,8 +34,15 @@ struct lms_scorer {
     int64_t blk;           /* logit rows per block */
     float *buf;
     float *r[S_COUNT];
+    float *h[S_COUNT];     /* what the host touches: r[i] itself, or the host mirror (device tables) */
+    float *hbuf;           /* the mirror of the host regions (device tables only) */
     size_t total;
 };
+
+/* regions the host reads or writes */
+static int host_region(int i) {
+    return i == S_TGT || i == S_ROWS || i == S_LOGITS || i == S_LP || i >= S_SEQ_TG;
+}
 
 /* Sizes in floats of every region (int32 arrays take float slots). 0 on overflow. */
 static int sizes(const lms_gpt_config *c, int B, int T, int64_t *blk_out, size_t sz[S_COUNT], size_t *total) {
@@ -85,8 +94,18 @@ lms_status lms_scorer_create(lms_scorer **out, const lms_gpt *m, int max_B, int 
         free(s);
         return err ? lms_err_prefix(err, "scorer for batch %d x %d: ", max_B, max_T) : LMS_ERR_NOMEM;
     }
-    size_t off = 0;
+    size_t off = 0, hoff = 0;
     for (int i = 0; i < S_COUNT; i++) s->r[i] = s->buf + off, off += sz[i];
+    for (int i = 0; i < S_COUNT; i++) hoff += host_region(i) ? sz[i] : 0;
+    if (s->K->device && !(s->hbuf = lms_alloc(hoff * sizeof(float), err))) {
+        lms_scorer_free(s);
+        return err ? lms_err_prefix(err, "scorer host buffers: ") : LMS_ERR_NOMEM;
+    }
+    hoff = 0;
+    for (int i = 0; i < S_COUNT; i++) {
+        s->h[i] = s->hbuf && host_region(i) ? s->hbuf + hoff : s->r[i];
+        hoff += host_region(i) ? sz[i] : 0;
+    }
     s->m = m;
     s->maxB = max_B;
     s->maxT = max_T;
@@ -99,6 +118,7 @@ lms_status lms_scorer_create(lms_scorer **out, const lms_gpt *m, int max_B, int 
 void lms_scorer_free(lms_scorer *s) {
     if (!s) return;
     s->K->buf_free(s->buf);
+    lms_free(s->hbuf);
     free(s);
 }
 
@@ -135,7 +155,7 @@ int64_t lms_gpt_score_top(lms_scorer *s, const int32_t *inputs, const int32_t *t
     const lms_gpt_config *c = lms_gpt_get_config(m);
     const int L = c->n_layer, V = c->vocab_size;
     const int64_t C = c->n_embd, NH = c->n_head, N = (int64_t)B * T;
-    int32_t *tok = (int32_t *)s->r[S_TOK], *tgt = (int32_t *)s->r[S_TGT], *rows = (int32_t *)s->r[S_ROWS];
+    int32_t *tok = (int32_t *)s->r[S_TOK], *tgt = (int32_t *)s->h[S_TGT], *rows = (int32_t *)s->h[S_ROWS];
     int64_t R = 0;
     for (int64_t i = 0; i < N; i++) {
         LMS_ASSERT(inputs[i] >= 0 && inputs[i] < V);
@@ -171,12 +191,15 @@ int64_t lms_gpt_score_top(lms_scorer *s, const int32_t *inputs, const int32_t *t
     for (int64_t r = 0; r < R; r++) K->copy_d2d(x2 + r * C, x + (int64_t)rows[r] * C, (size_t)C * sizeof(float));
     int f = lms_gpt_num_tensors(m) - 2;
     K->layernorm_fwd(ln, mean, rstd, x2, par(m, f), par(m, f + 1), R, C);
-    float *logits = s->r[S_LOGITS], *lp = s->r[S_LP];
+    float *logits = s->h[S_LOGITS], *lp = s->h[S_LP];
     for (int64_t r0 = 0; r0 < R; r0 += s->blk) {
         int64_t nb = R - r0 < s->blk ? R - r0 : s->blk;
         for (int64_t r = 0; r < nb; r++) tgt[r] = targets[rows[r0 + r]];
-        K->matmul_fwd(logits, ln + r0 * C, par(m, 0), NULL, nb, C, V, LMS_W_OUT_IN);
-        K->xent_fwd(lp, logits, tgt, nb, V);
+        if (tgt != (int32_t *)s->r[S_TGT]) K->copy_h2d(s->r[S_TGT], tgt, (size_t)nb * sizeof(int32_t));
+        K->matmul_fwd(s->r[S_LOGITS], ln + r0 * C, par(m, 0), NULL, nb, C, V, LMS_W_OUT_IN);
+        K->xent_fwd(s->r[S_LP], s->r[S_LOGITS], (const int32_t *)s->r[S_TGT], nb, V);
+        if (lp != s->r[S_LP]) K->copy_d2h(lp, s->r[S_LP], (size_t)nb * sizeof(float));
+        if ((rank || k) && logits != s->r[S_LOGITS]) K->copy_d2h(logits, s->r[S_LOGITS], (size_t)(nb * V) * sizeof(float));
         for (int64_t r = 0; r < nb; r++) logp[rows[r0 + r]] = -lp[r];
         if (rank || k) {
 #pragma omp parallel for schedule(static)
@@ -213,12 +236,12 @@ void lms_gpt_score_seq_top(lms_scorer *s, const int32_t *tok, size_t n, float *l
     logp[0] = 0.0f;
     if (rank) rank[0] = 0;
     for (int j = 0; j < k; j++) top_id[j] = -1, top_logp[j] = 0.0f;
-    int32_t *tid = (int32_t *)s->r[S_SEQ_TOPID];
-    float *tlp = s->r[S_SEQ_TOPLP];
+    int32_t *tid = (int32_t *)s->h[S_SEQ_TOPID];
+    float *tlp = s->h[S_SEQ_TOPLP];
     const size_t W = (size_t)s->maxT, S = W / 2 > 0 ? W / 2 : 1;
     if (n - 1 > W && windowed) *windowed = 1;
-    int32_t *tg = (int32_t *)s->r[S_SEQ_TG], *rk = rank ? (int32_t *)s->r[S_SEQ_RK] : NULL;
-    float *lp = s->r[S_SEQ_LP];
+    int32_t *tg = (int32_t *)s->h[S_SEQ_TG], *rk = rank ? (int32_t *)s->h[S_SEQ_RK] : NULL;
+    float *lp = s->h[S_SEQ_LP];
     size_t done = 0; /* targets 1..done are scored */
     size_t st = 0;   /* window start: inputs tok[st .. st+w) predict tok[st+1 .. st+w] */
     while (done < n - 1) {

@@ -166,6 +166,9 @@ lms_status lms_train_config_check(const lms_train_config *c, lms_err *err) {
     int lo = c->init[0] ? 0 : 1; /* with --init, 0 = the init model's */
     if (c->precision != LMS_PRECISION_FP32 && c->precision != LMS_PRECISION_BF16)
         return lms_errf(err, LMS_ERR_ARG, "precision must be fp32 or bf16 (got %d)", c->precision);
+    if (c->precision == LMS_PRECISION_BF16 && c->device[0] && strcmp(c->device, "cpu"))
+        return lms_errf(err, LMS_ERR_ARG, "--precision bf16 runs on the CPU only: the %s table has no bf16 products yet; "
+                        "use --precision fp32 on --device %s", c->device, c->device);
     if (c->precision == LMS_PRECISION_BF16 && !lms_ops_bf16())
         return lms_errf(err, LMS_ERR_ARG, "--precision bf16: %s", lms_ops_bf16_unavailable());
     if (m->n_layer < lo) return lms_errf(err, LMS_ERR_ARG, "--layers must be at least 1 (got %d)", m->n_layer);

@@ -73,6 +73,23 @@ static const char *path_in(const lms_train *t, char *buf, size_t cap, const char
     return lms_path_join(buf, cap, t->dir, name);
 }
 
+/* --device: a model made or loaded on the host moves onto a device table (weights only; the
+   optimizer and buffers are created on it afterwards). Nothing to do for the CPU. */
+static lms_status to_device(lms_train *t, lms_err *err) {
+    if (!t->c.device[0] || !strcmp(t->c.device, "cpu")) return LMS_OK;
+    if (t->c.precision == LMS_PRECISION_BF16) /* a bf16 run resumed with --device cuda */
+        return lms_errf(err, LMS_ERR_ARG, "this run trains in bf16, which runs on the CPU only: the %s table has no "
+                        "bf16 products yet; resume it without --device %s", t->c.device, t->c.device);
+    const lms_ops *k = lms_ops_for_device(t->c.device, err);
+    if (!k) return err ? err->code : LMS_ERR_UNSUPPORTED;
+    lms_gpt *d = NULL;
+    lms_status st = lms_gpt_clone_on(&d, t->m, k, 0, err);
+    if (st) return st;
+    lms_gpt_free(t->m);
+    t->m = d;
+    return LMS_OK;
+}
+
 /* Model, optimizer, buffers and threads for a config whose vocab is known. m may be preloaded. */
 static lms_status setup_engine(lms_train *t, lms_err *err) {
     lms_status st;
@@ -86,6 +103,7 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
         st = lms_gpt_set_backend(t->m, lms_ops_bf16(), 0, err);
         if (st) return st;
     }
+    if ((st = to_device(t, err))) return st;
     st = lms_gpt_plan(t->m, t->c.batch, t->c.model.n_ctx, err);
     if (st) return st;
     st = lms_scorer_create(&t->scorer, t->m, t->c.batch, t->c.model.n_ctx, err);
@@ -127,7 +145,7 @@ static void resolve_eval_batches(lms_train *t) {
 /* Refuse a plan that cannot fit in memory before allocating it (an already loaded --init or
    resume model's parameters are in memory: they count as available). */
 static lms_status check_memory(const lms_train *t, lms_err *err) {
-    if (t->c.ignore_memory_check) return LMS_OK;
+    if (t->c.ignore_memory_check || (t->c.device[0] && strcmp(t->c.device, "cpu"))) return LMS_OK; /* host only */
     lms_sysmem sm;
     lms_sysmem_available(&sm);
     uint64_t need = lms_train_plan_bytes(&t->c), loaded = t->m ? lms_gpt_memory_bytes(t->m).params : 0;
@@ -421,6 +439,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     if (over) {
         if (lms_train_config_apply_over(&t->c, over, over_mask)) changed = 1; /* the fields the table lets --resume change */
         t->c.ignore_memory_check = over->ignore_memory_check;
+        memcpy(t->c.device, over->device, sizeof t->c.device);
     }
     if ((st = lms_train_config_check(&t->c, err))) goto fail;
     lms_train_config_resolve(&t->c);
@@ -560,7 +579,10 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
     snprintf(buf, sizeof buf, "%lld", (long long)t->step);
     json_object_set_new(meta, "train_step", json_string(buf));
     char *mmeta = json_dumps(meta, JSON_COMPACT);
-    lms_status st = lms_checkpoint_save(mp, t->m, mmeta, err);
+    lms_gpt *hm = NULL; /* a device model is saved from a host copy of its weights */
+    lms_status st = lms_gpt_ops(t->m)->device ? lms_gpt_clone_on(&hm, t->m, lms_ops_get(), 0, err) : LMS_OK;
+    if (!st) st = lms_checkpoint_save(mp, hm ? hm : t->m, mmeta, err);
+    lms_gpt_free(hm);
     free(mmeta);
     if (st) {
         json_decref(meta);
@@ -655,10 +677,20 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 
 /* A finite loss and gradient can still give an update that overflows: never save that state. */
 static lms_status check_params(lms_train *t, float loss, lms_err *err) {
-    int64_t bad = first_nonfinite(lms_gpt_params(t->m), lms_gpt_num_params(t->m));
+    const float *p = lms_gpt_params(t->m);
+    float *hp = NULL; /* a device model's parameters are read from a host copy */
+    if (lms_gpt_ops(t->m)->device) {
+        size_t bytes = (size_t)lms_gpt_num_params(t->m) * sizeof(float);
+        if (!(hp = malloc(bytes))) return lms_errf(err, LMS_ERR_NOMEM, "out of memory checking the parameters");
+        lms_gpt_ops(t->m)->copy_d2h(hp, p, bytes);
+        p = hp;
+    }
+    int64_t bad = first_nonfinite(p, lms_gpt_num_params(t->m));
+    float value = bad >= 0 ? p[bad] : 0.0f;
+    free(hp);
     if (bad >= 0) {
         t->step--; /* report the step that produced it; the good state is the previous one */
-        return diverged(t, "a parameter after the update", lms_gpt_params(t->m)[bad], loss, err);
+        return diverged(t, "a parameter after the update", value, loss, err);
     }
     return LMS_OK;
 }

@@ -98,6 +98,8 @@ typedef struct {
     int save_log_steps;              /* also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned) */
     int precision;                   /* LMS_PRECISION_FP32, or _BF16: the avx512-bf16 kernel table (bf16 products) */
     int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
+    char device[8];                  /* "cpu" or "" (the CPU), "cuda" (kernels.h: lms_ops_for_device); not saved in
+                                        config.json: a run resumes on either, its files are the same */
 } lms_train_config;
 
 /* --precision: fp32 everywhere, or bf16 matrix products (fp32 sums, master weights, optimizer
