@@ -5,7 +5,7 @@
  * supported / no data) decided by the thresholds below.
  *
  * Fits use the finished grid runs only ('done', kind 'grid', with size, tokens, FLOPs and a validation
- * loss > 0; learning-rate variants are shown, not fitted); shapes use each such run's last evaluation
+ * loss > 0; learning-rate variants are shown, not fitted); shapes use the last evaluation of each such run on the compute frontier
  * (x = FLOPs). Leaves out: reading (report_data.c),
  * writing (report.c).
  */
@@ -248,8 +248,12 @@ static json_t *analyse_fits(json_t *data, const lms_report_opts *o, lms_err *err
 
 /* ---- suite shapes ---- */
 
-/* Classify one metric of one suite over the final evaluations of finished runs. */
-static json_t *shape_of(json_t *evals, const char *suite, const char *metric, const char *metric_se) {
+/* Classify one metric of one suite over the final evaluations of finished grid runs on the compute
+   frontier (`frontier`: the names of the runs with the lowest validation loss for their compute, as
+   fitted; NULL or empty: every finished grid run). A run off the frontier — a large model on few
+   tokens — is not "more compute" in the sense of the scaling curve: mixed in, it makes a suite's
+   curve zig-zag between sizes, and the classifier reads that as noise. */
+static json_t *shape_of(json_t *evals, json_t *frontier, const char *suite, const char *metric, const char *metric_se) {
     size_t ne = json_array_size(evals);
     lms_shape_point *p = malloc(sizeof *p * (ne + 1));
     int n = 0;
@@ -258,6 +262,13 @@ static json_t *shape_of(json_t *evals, const char *suite, const char *metric, co
         if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
             strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1)
             continue;
+        if (json_array_size(frontier) > 0) {
+            int on = 0;
+            for (size_t k = 0; !on && k < json_array_size(frontier); k++)
+                on = !strcmp(json_string_value(json_array_get(frontier, k)) ? json_string_value(json_array_get(frontier, k)) : "",
+                             lms_report_str(e, "run"));
+            if (!on) continue;
+        }
         double x = lms_report_num(e, "flops"), y = lms_report_num(e, metric), se = lms_report_num(e, metric_se);
         double cnt = lms_report_num(e, "n");
         if (!isfinite(se) && !strcmp(metric, "acc") && cnt > 0 && isfinite(y)) se = sqrt(fmax(y * (1 - y), 0) / cnt);
@@ -297,6 +308,7 @@ static void chance_at_top(json_t *evals, const char *suite, json_t *s) {
 
 static json_t *analyse_suites(json_t *data) {
     json_t *evals = json_object_get(data, "evals"), *suites = json_array();
+    json_t *frontier = json_object_get(json_object_get(data, "fit"), "frontier");
     const char *prev = NULL;
     for (size_t i = 0; i < json_array_size(evals); i++) { /* evals are ordered by suite */
         json_t *e = json_array_get(evals, i);
@@ -304,8 +316,8 @@ static json_t *analyse_suites(json_t *data) {
         if (prev && !strcmp(prev, name)) continue;
         prev = name;
         json_t *s = json_pack("{s:s,s:s,s:o,s:o,s:o}", "suite", name, "kind", lms_report_str(e, "kind"), "chance",
-                              num_json(lms_report_num(e, "chance")), "acc", shape_of(evals, name, "acc", "acc_se"),
-                              "logp", shape_of(evals, name, "logp", "logp_se"));
+                              num_json(lms_report_num(e, "chance")), "acc", shape_of(evals, frontier, name, "acc", "acc_se"),
+                              "logp", shape_of(evals, frontier, name, "logp", "logp_se"));
         chance_at_top(evals, name, s);
         json_array_append_new(suites, s);
     }
