@@ -1,0 +1,96 @@
+/* dist_mpi.c — dist.h over MPI (Open MPI from Debian's libopenmpi-dev). MPI starts only under an
+ * MPI launcher (dist_env.h); otherwise every function behaves as the single-process stand-in.
+ * Errors keep MPI's default handler, MPI_ERRORS_ARE_FATAL: a failed call or a dead peer aborts the
+ * whole job through mpirun instead of leaving the other ranks waiting.
+ * Leaves out: the single-process build (dist_single.c). */
+#include "dist/dist.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdlib.h>
+
+#include "dist/dist_env.h"
+
+static int g_on, g_rank, g_size = 1, g_local = 1;
+
+int lms_dist_built(void) { return 1; }
+int lms_dist_launched(void) { return lms_dist_env_size(); }
+
+lms_status lms_dist_init(int *argc, char ***argv, lms_err *err) {
+    if (g_on || !lms_dist_launched()) return LMS_OK;
+    int provided = 0, inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return lms_errf(err, LMS_ERR_IO, "MPI_Init failed (see mpirun's message above)");
+    g_on = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    /* the ranks sharing this machine's cores, to share out its threads */
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &g_local);
+        MPI_Comm_free(&node);
+    }
+    return LMS_OK;
+}
+
+int lms_dist_rank(void) { return g_rank; }
+int lms_dist_size(void) { return g_size; }
+int lms_dist_local_size(void) { return g_local; }
+
+/* one call per chunk of at most 2^30 elements (MPI counts are int) */
+static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype t) {
+    const size_t chunk = (size_t)1 << 30;
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t k = n - i < chunk ? n - i : chunk;
+        MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * elem, (int)k, t, MPI_SUM, MPI_COMM_WORLD);
+    }
+}
+
+void lms_dist_allreduce_f32(float *buf, size_t n, lms_dist_op op) {
+    if (!g_on || g_size == 1) return;
+    allreduce(buf, n, sizeof *buf, MPI_FLOAT);
+    if (op == LMS_DIST_MEAN) {
+        const float s = 1.0f / (float)g_size;
+        for (size_t i = 0; i < n; i++) buf[i] *= s;
+    }
+}
+
+void lms_dist_allreduce_f64(double *buf, size_t n, lms_dist_op op) {
+    if (!g_on || g_size == 1) return;
+    allreduce(buf, n, sizeof *buf, MPI_DOUBLE);
+    if (op == LMS_DIST_MEAN)
+        for (size_t i = 0; i < n; i++) buf[i] /= (double)g_size;
+}
+
+int lms_dist_max_int(int v) {
+    if (!g_on || g_size == 1) return v;
+    MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return v;
+}
+
+int lms_dist_any(int flag) { return lms_dist_max_int(flag != 0); }
+
+int lms_dist_same_u64(uint64_t v) {
+    if (!g_on || g_size == 1) return 1;
+    unsigned long long mm[2] = {v, ~(unsigned long long)v}; /* max of v and of ~v: min and max at once */
+    MPI_Allreduce(MPI_IN_PLACE, mm, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
+    return mm[0] == (unsigned long long)v && ~mm[1] == (unsigned long long)v;
+}
+
+void lms_dist_barrier(void) {
+    if (g_on && g_size > 1) MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void lms_dist_abort(int code) {
+    if (g_on) MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);
+}
+
+void lms_dist_finalize(void) {
+    if (!g_on) return;
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (!fin) MPI_Finalize();
+    g_on = 0;
+}
