@@ -59,6 +59,11 @@ int lms_dist_max_int(int v);           /* the largest v over ranks */
 int lms_dist_same_u64(uint64_t v);     /* 1 when every rank passed the same v */
 void lms_dist_barrier(void);
 
+/* Agree on the outcome of a step that can fail on some ranks only (opening a run, writing a
+   checkpoint on rank 0): every rank returns the status of the lowest rank that failed, with its
+   message in *err (prefixed "MPI rank N: " when N is not 0), or LMS_OK when none failed. */
+lms_status lms_dist_agree(lms_status st, lms_err *err);
+
 /* End the whole job now with exit code `code` on every rank (MPI_Abort); without MPI, exit(code).
    For the CLI only, after it printed why: a failure that only this rank saw and that the others
    cannot learn about through a collective call. */

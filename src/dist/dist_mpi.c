@@ -7,7 +7,9 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dist/dist_env.h"
 
@@ -80,6 +82,22 @@ int lms_dist_same_u64(uint64_t v) {
 
 void lms_dist_barrier(void) {
     if (g_on && g_size > 1) MPI_Barrier(MPI_COMM_WORLD);
+}
+
+lms_status lms_dist_agree(lms_status st, lms_err *err) {
+    if (!g_on || g_size == 1) return st;
+    int first = g_size - lms_dist_max_int(st ? g_size - g_rank : 0); /* the lowest failing rank; g_size: none */
+    if (first == g_size) return LMS_OK;
+    struct { int code; char msg[sizeof err->msg]; } m = {0};
+    if (g_rank == first) {
+        m.code = (int)st;
+        if (err) snprintf(m.msg, sizeof m.msg, "%s", err->msg);
+    }
+    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, MPI_COMM_WORLD);
+    if (err && g_rank != first) snprintf(err->msg, sizeof err->msg, "%s", m.msg);
+    if (err && first != 0) lms_err_prefix(err, "MPI rank %d: ", first);
+    if (err) err->code = (lms_status)m.code;
+    return (lms_status)m.code;
 }
 
 void lms_dist_abort(int code) {

@@ -49,7 +49,21 @@
  * --steps equals a run started with that --steps and the same --decay-steps: past the horizon the
  * learning rate stays at its final value. LMS_TRAIN_OVER_DECAY re-plans the horizon explicitly.
  *
- * Leaves out: distributed training, mixed precision, dropout, evaluation beyond the validation loss
+ * MPI (c->mpi set, the process started under mpirun, lms_dist_init done; docs/parallel.md): every
+ * rank opens the same run, draws the same global batch (batch x accum rows per step, from the same
+ * loader state) and computes the gradient of its rows [r*B/R, (r+1)*B/R) of each micro-batch; the
+ * gradients are averaged over ranks with one allreduce over the contiguous gradient buffer, then
+ * every rank takes the same clipped AdamW step, so the weights stay identical (checked at every
+ * checkpoint: LMS_ERR_NUMERIC if they ever differ). The reported loss is the global mean; the stop
+ * flag and a non-finite loss are agreed on every step, so all ranks stop at the same step. The
+ * validation batches are split over ranks (batch i on rank i % R) and their sums added. Rank 0
+ * alone writes the run dir (config.json, metrics.jsonl, checkpoints, lock); the other ranks read
+ * it on --resume. A batch that the ranks do not divide is LMS_ERR_ARG; failures that one rank sees
+ * (opening, writing) are agreed (lms_dist_agree), so every rank returns the same status. Resume is
+ * bit-exact for the same rank and thread counts; another rank count continues the same run (same
+ * data, same arithmetic up to the order of the gradient sums: not bit for bit).
+ *
+ * Leaves out: mixed precision, dropout, evaluation beyond the validation loss
  * (src/eval), the text UI (src/cli/cmd_train.c).
  */
 #ifndef LMS_TRAIN_TRAIN_H
@@ -96,6 +110,7 @@ typedef struct {
     char init[LMS_TRAIN_PATH];       /* start from this model instead of a random init (see lms_train_open); "" = none */
     int save_log_steps;              /* also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned) */
     int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
+    int mpi;                         /* data-parallel over the MPI ranks of src/dist (see "MPI" below; not saved) */
 } lms_train_config;
 
 /* The config-field table: ONE row per saved field of lms_train_config, and everything else is
@@ -251,6 +266,7 @@ lms_gpt *lms_train_model(lms_train *t);
 const char *lms_train_run_dir(const lms_train *t);
 const char *lms_train_latest(const lms_train *t);       /* path of the newest model checkpoint, "" if none */
 float lms_train_last_val_loss(const lms_train *t);      /* NAN if never measured */
+int lms_train_checkpoint_ranks(const lms_train *t);    /* after a resume: MPI ranks that wrote the checkpoint (1: no MPI); 0 for a new run */
 void lms_train_free(lms_train *t);
 
 /* Path of the newest model checkpoint of a run dir (run_dir/checkpoints/<latest>.safetensors)
