@@ -85,8 +85,8 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
-        printf("lmscope %s (%s; OpenMP wait policy %s%s%s)\n", LMS_VERSION, lms_cpu_describe(), wp ? wp : "default",
-               sc ? ", GOMP_SPINCOUNT=" : "", sc ? sc : "");
+        printf("lmscope %s (%s; OpenMP wait policy %s%s%s%s)\n", LMS_VERSION, lms_cpu_describe(), wp ? wp : "default",
+               sc ? ", GOMP_SPINCOUNT=" : "", sc ? sc : "", lms_dist_built() ? "; MPI" : "");
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -15,7 +15,7 @@ lms_status lms_dist_init(int *argc, char ***argv, lms_err *err) {
     if (lms_dist_env_size() > 1)
         return lms_errf(err, LMS_ERR_UNSUPPORTED,
                         "started by mpirun with %d ranks, but this lmscope was built without MPI: every rank would run the "
-                        "whole job alone. Install Open MPI (libopenmpi-dev openmpi-bin) and rebuild (make clean && make MPI=1), "
+                        "whole job alone. Install Open MPI (libopenmpi-dev openmpi-bin) and rebuild (make MPI=1), "
                         "or run without mpirun", lms_dist_env_size());
     return LMS_OK;
 }

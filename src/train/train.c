@@ -509,7 +509,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     }
     if (!bad) bad = parse_u64(mj, "loader_batches", &ls.batches);
     json_t *jr = mj ? json_object_get(mj, "mpi_ranks") : NULL;
-    t->ckpt_ranks = json_is_integer(jr) ? (int)json_integer_value(jr) : 1;
+    t->ckpt_ranks = json_is_string(jr) && atoi(json_string_value(jr)) > 0 ? atoi(json_string_value(jr)) : 1;
     if (bad) {
         st = lms_errf(err, LMS_ERR_FORMAT, "%s lacks the trainer state (step, loader, RNG) in its metadata; it was not written by 'lmscope train'",
                       op);
@@ -648,7 +648,8 @@ static lms_status write_checkpoint(lms_train *t, const char *name, const char *m
     json_object_set_new(meta, "loader_batches", json_string(buf));
     snprintf(buf, sizeof buf, "%.17g", t->elapsed);
     json_object_set_new(meta, "elapsed_s", json_string(buf));
-    json_object_set_new(meta, "mpi_ranks", json_integer(t->n_ranks));
+    snprintf(buf, sizeof buf, "%d", t->n_ranks);
+    json_object_set_new(meta, "mpi_ranks", json_string(buf)); /* metadata values are strings */
     char *ometa = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     st = lms_adamw_save(op, t->opt, t->m, ometa, err);
