@@ -46,6 +46,11 @@ int lms_dist_rank(void);       /* 0 .. size-1; 0 before init or without MPI */
 int lms_dist_size(void);       /* ranks in the job; 1 before init or without MPI */
 int lms_dist_local_size(void); /* ranks on this machine (sharing its cores); 1 without MPI */
 
+/* OpenMP threads for this rank when the user chose none: `available` (the threads OpenMP offers
+   this process) when mpirun bound the rank to its own cores (fewer than the machine has), else
+   the machine's cores shared out among the ranks on it; at least 1. */
+int lms_dist_default_threads(int available);
+
 typedef enum { LMS_DIST_SUM, LMS_DIST_MEAN } lms_dist_op;
 
 /* In place: buf[n] becomes the sum (or mean) over ranks, the same bits on every rank. n may

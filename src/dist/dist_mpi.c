@@ -9,6 +9,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "dist/dist_env.h"
@@ -111,4 +112,11 @@ void lms_dist_finalize(void) {
     MPI_Finalized(&fin);
     if (!fin) MPI_Finalize();
     g_on = 0;
+}
+
+int lms_dist_default_threads(int available) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int local = lms_dist_local_size();
+    if (local > 1 && available >= online) available /= local; /* not bound: every rank sees all cores */
+    return available > 0 ? available : 1;
 }

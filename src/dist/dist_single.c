@@ -4,6 +4,7 @@
 #include "dist/dist.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "dist/dist_env.h"
 
@@ -32,3 +33,10 @@ void lms_dist_barrier(void) {}
 lms_status lms_dist_agree(lms_status st, lms_err *err) { (void)err; return st; }
 void lms_dist_abort(int code) { exit(code); }
 void lms_dist_finalize(void) {}
+
+int lms_dist_default_threads(int available) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int local = lms_dist_local_size();
+    if (local > 1 && available >= online) available /= local; /* not bound: every rank sees all cores */
+    return available > 0 ? available : 1;
+}

@@ -87,12 +87,7 @@ static lms_status setup_ranks(lms_train *t, lms_err *err) {
         return lms_errf(err, LMS_ERR_ARG, "--batch %d cannot be split evenly over %d MPI ranks (--batch is the global batch, "
                         "each rank computes batch/ranks rows): give a --batch that is a multiple of %d, or run with another -np",
                         t->c.batch, t->n_ranks, t->n_ranks);
-    if (t->n_ranks > 1 && t->c.threads == 0) {
-        int th = lms_cpu()->threads, local = lms_dist_local_size();
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        if (local > 1 && th >= online) th /= local; /* not bound: every rank sees all cores */
-        t->c.threads = th > 0 ? th : 1;
-    }
+    if (t->n_ranks > 1 && t->c.threads == 0) t->c.threads = lms_dist_default_threads(lms_cpu()->threads);
     return LMS_OK;
 }
 
