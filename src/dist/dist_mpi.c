@@ -2,6 +2,14 @@
  * MPI launcher (dist_env.h); otherwise every function behaves as the single-process stand-in.
  * Errors keep MPI's default handler, MPI_ERRORS_ARE_FATAL: a failed call or a dead peer aborts the
  * whole job through mpirun instead of leaving the other ranks waiting.
+ *
+ * The large float allreduce (gradients: tens to hundreds of MB every step) is hierarchical when
+ * ranks share a machine: each rank copies its buffer into its slot of an MPI-3 shared-memory window
+ * of that machine, each sums its share of the elements over the slots (in rank order: the same
+ * bits everywhere), one rank per machine allreduces the result with the other machines
+ * (MPI_Allreduce), and every rank copies it back. Measured on 2 busy cores, 120 MB: MPI_Allreduce
+ * over Open MPI's shared-memory transport 1.2-13 s (its many small fragments each wait for the
+ * partner rank to be scheduled), the window a few barriers and three passes over memory.
  * Leaves out: the single-process build (dist_single.c). */
 #include "dist/dist.h"
 
@@ -14,7 +22,12 @@
 
 #include "dist/dist_env.h"
 
-static int g_on, g_rank, g_size = 1, g_local = 1;
+static int g_on, g_rank, g_size = 1, g_local = 1, g_local_rank;
+static MPI_Comm g_node = MPI_COMM_NULL;    /* the ranks of this machine */
+static MPI_Comm g_leaders = MPI_COMM_NULL; /* local rank 0 of every machine (MPI_COMM_NULL on the others) */
+static MPI_Win g_win = MPI_WIN_NULL;       /* shared window: g_local slots of g_win_n floats */
+static float **g_slot;                     /* [g_local] each rank's slot, mapped here */
+static size_t g_win_n;
 
 int lms_dist_built(void) { return 1; }
 int lms_dist_launched(void) { return lms_dist_env_size(); }
@@ -29,11 +42,11 @@ lms_status lms_dist_init(int *argc, char ***argv, lms_err *err) {
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     /* the ranks sharing this machine's cores, to share out its threads */
-    MPI_Comm node;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
-        MPI_Comm_size(node, &g_local);
-        MPI_Comm_free(&node);
-    }
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_node) == MPI_SUCCESS) {
+        MPI_Comm_size(g_node, &g_local);
+        MPI_Comm_rank(g_node, &g_local_rank);
+        MPI_Comm_split(MPI_COMM_WORLD, g_local_rank == 0 ? 0 : MPI_UNDEFINED, g_rank, &g_leaders);
+    } else g_node = MPI_COMM_NULL, g_local = 1;
     return LMS_OK;
 }
 
@@ -50,13 +63,66 @@ static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype t) {
     }
 }
 
-void lms_dist_allreduce_f32(float *buf, size_t n, lms_dist_op op) {
-    if (!g_on || g_size == 1) return;
-    allreduce(buf, n, sizeof *buf, MPI_FLOAT);
-    if (op == LMS_DIST_MEAN) {
-        const float s = 1.0f / (float)g_size;
-        for (size_t i = 0; i < n; i++) buf[i] *= s;
+/* The shared window for n floats per local rank (collective over the machine's ranks; kept for
+   the next call of the same n). 0 when it cannot be had: then plain MPI_Allreduce. */
+static int window(size_t n) {
+    if (g_win != MPI_WIN_NULL && g_win_n == n) return 1;
+    if (g_win != MPI_WIN_NULL) {
+        MPI_Win_unlock_all(g_win);
+        MPI_Win_free(&g_win);
+        g_win = MPI_WIN_NULL;
     }
+    if (!g_slot && !(g_slot = calloc((size_t)g_local, sizeof *g_slot))) return 0;
+    float *base = NULL;
+    if (MPI_Win_allocate_shared((MPI_Aint)(n * sizeof(float)), (int)sizeof(float), MPI_INFO_NULL, g_node, &base, &g_win) !=
+        MPI_SUCCESS)
+        return 0;
+    for (int k = 0; k < g_local; k++) {
+        MPI_Aint sz;
+        int du;
+        MPI_Win_shared_query(g_win, k, &sz, &du, &g_slot[k]);
+    }
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, g_win); /* passive target for the whole life: only load/store + sync */
+    g_win_n = n;
+    return 1;
+}
+
+/* Everything written to the window before is seen by every local rank after. */
+static void node_sync(void) {
+    MPI_Win_sync(g_win);
+    MPI_Barrier(g_node);
+    MPI_Win_sync(g_win);
+}
+
+void lms_dist_allreduce_f32(float *buf, size_t n, lms_dist_op op) {
+    if (!g_on || g_size == 1 || n == 0) return;
+    const float scale = op == LMS_DIST_MEAN ? 1.0f / (float)g_size : 1.0f;
+    if (g_local == 1 || !window(n)) {
+        allreduce(buf, n, sizeof *buf, MPI_FLOAT);
+        if (scale != 1.0f)
+            for (size_t i = 0; i < n; i++) buf[i] *= scale;
+        return;
+    }
+    memcpy(g_slot[g_local_rank], buf, n * sizeof *buf);
+    node_sync();
+    /* this rank's share of the elements: slot 0 += slot 1 + ... in rank order */
+    size_t per = (n / (size_t)g_local + 15) & ~(size_t)15, lo = per * (size_t)g_local_rank, hi = lo + per;
+    if (lo > n) lo = n;
+    if (hi > n) hi = n;
+    float *s0 = g_slot[0];
+    for (int k = 1; k < g_local; k++) {
+        const float *sk = g_slot[k];
+#pragma omp parallel for schedule(static)
+        for (size_t i = lo; i < hi; i++) s0[i] += sk[i];
+    }
+    node_sync();
+    if (g_leaders != MPI_COMM_NULL && g_size > g_local) allreduce(s0, n, sizeof *s0, MPI_FLOAT); /* across machines */
+    if (g_size > g_local) node_sync();
+    if (scale != 1.0f) {
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) buf[i] = s0[i] * scale;
+    } else memcpy(buf, s0, n * sizeof *buf);
+    MPI_Barrier(g_node); /* nobody refills slot 0 before everyone has read it */
 }
 
 void lms_dist_allreduce_f64(double *buf, size_t n, lms_dist_op op) {
@@ -108,6 +174,14 @@ void lms_dist_abort(int code) {
 
 void lms_dist_finalize(void) {
     if (!g_on) return;
+    if (g_win != MPI_WIN_NULL) {
+        MPI_Win_unlock_all(g_win);
+        MPI_Win_free(&g_win);
+    }
+    if (g_leaders != MPI_COMM_NULL) MPI_Comm_free(&g_leaders);
+    if (g_node != MPI_COMM_NULL) MPI_Comm_free(&g_node);
+    free(g_slot);
+    g_slot = NULL;
     int fin = 0;
     MPI_Finalized(&fin);
     if (!fin) MPI_Finalize();
