@@ -42,7 +42,12 @@ lms_status lms_dist_init(int *argc, char ***argv, lms_err *err) {
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     /* the ranks sharing this machine's cores, to share out its threads */
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_node) == MPI_SUCCESS) {
+    /* LMSCOPE_TEST_NODE_SIZE=k (tests only): pretend that every k consecutive ranks are one machine,
+       so that one machine tests the path across machines */
+    const char *fake = getenv("LMSCOPE_TEST_NODE_SIZE");
+    int split = fake && atoi(fake) > 0 ? MPI_Comm_split(MPI_COMM_WORLD, g_rank / atoi(fake), g_rank, &g_node)
+                                       : MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_node);
+    if (split == MPI_SUCCESS) {
         MPI_Comm_size(g_node, &g_local);
         MPI_Comm_rank(g_node, &g_local_rank);
         MPI_Comm_split(MPI_COMM_WORLD, g_local_rank == 0 ? 0 : MPI_UNDEFINED, g_rank, &g_leaders);
@@ -55,11 +60,11 @@ int lms_dist_size(void) { return g_size; }
 int lms_dist_local_size(void) { return g_local; }
 
 /* one call per chunk of at most 2^30 elements (MPI counts are int) */
-static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype t) {
+static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype t, MPI_Comm comm) {
     const size_t chunk = (size_t)1 << 30;
     for (size_t i = 0; i < n; i += chunk) {
         size_t k = n - i < chunk ? n - i : chunk;
-        MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * elem, (int)k, t, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * elem, (int)k, t, MPI_SUM, comm);
     }
 }
 
@@ -98,7 +103,7 @@ void lms_dist_allreduce_f32(float *buf, size_t n, lms_dist_op op) {
     if (!g_on || g_size == 1 || n == 0) return;
     const float scale = op == LMS_DIST_MEAN ? 1.0f / (float)g_size : 1.0f;
     if (g_local == 1 || !window(n)) {
-        allreduce(buf, n, sizeof *buf, MPI_FLOAT);
+        allreduce(buf, n, sizeof *buf, MPI_FLOAT, MPI_COMM_WORLD);
         if (scale != 1.0f)
             for (size_t i = 0; i < n; i++) buf[i] *= scale;
         return;
@@ -116,7 +121,7 @@ void lms_dist_allreduce_f32(float *buf, size_t n, lms_dist_op op) {
         for (size_t i = lo; i < hi; i++) s0[i] += sk[i];
     }
     node_sync();
-    if (g_leaders != MPI_COMM_NULL && g_size > g_local) allreduce(s0, n, sizeof *s0, MPI_FLOAT); /* across machines */
+    if (g_leaders != MPI_COMM_NULL && g_size > g_local) allreduce(s0, n, sizeof *s0, MPI_FLOAT, g_leaders); /* across machines */
     if (g_size > g_local) node_sync();
     if (scale != 1.0f) {
 #pragma omp parallel for schedule(static)
@@ -127,7 +132,7 @@ void lms_dist_allreduce_f32(float *buf, size_t n, lms_dist_op op) {
 
 void lms_dist_allreduce_f64(double *buf, size_t n, lms_dist_op op) {
     if (!g_on || g_size == 1) return;
-    allreduce(buf, n, sizeof *buf, MPI_DOUBLE);
+    allreduce(buf, n, sizeof *buf, MPI_DOUBLE, MPI_COMM_WORLD);
     if (op == LMS_DIST_MEAN)
         for (size_t i = 0; i < n; i++) buf[i] /= (double)g_size;
 }

@@ -17,7 +17,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # containers: no ptrace-based single copy between ranks (CMA), shared memory + self only; root is
 # fine here (CI runs as root)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_btl=self,vader
-MPI="mpirun --allow-run-as-root --oversubscribe -np 2"
+# every mpirun under a timeout: a hang is a failure, not a stuck test suite
+MPI="timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2"
+BG="mpirun --allow-run-as-root --oversubscribe -np 2" # in the background, watched by the test itself
 
 for i in $(seq 1 400); do
   echo "the cat sat on the mat $((i % 7)). a dog ran in the park $((i % 5)). we like to read books."
@@ -54,6 +56,12 @@ cmp -s "$D/l1" "$D/l2" && echo "note: 2-rank losses are bit-identical to the 1-p
 grep -q '"mpi_ranks":"2"' <(strings "$D/two/checkpoints/step_00000050.optim.safetensors") || fail "optimizer metadata lacks mpi_ranks 2"
 [ "$(ls "$D/two")" = "$(ls "$D/one")" ] || fail "run dirs differ: $(ls "$D/two")"
 
+# ... and 4 ranks as 2 pretend machines of 2 (the sum within a machine, then across machines)
+LMSCOPE_TEST_NODE_SIZE=2 timeout 120 mpirun --allow-run-as-root --oversubscribe -np 4 "$L" train $T --out "$D/four" --steps 20 2>"$D/err" ||
+  fail "4-rank run exited $?: $(cat "$D/err")"
+field "$D/four" loss >"$D/l4"
+close <(head -20 "$D/l1") "$D/l4" "4-rank losses (2 x 2) differ from the 1-process run by more than 1e-5 relative"
+
 # 2. resume: 20 steps on 2 ranks, then to 50 on 2 ranks: bit-exact with the uninterrupted 2-rank run
 $MPI "$L" train $T --out "$D/half" --steps 20 || fail "2-rank first half"
 cp -r "$D/half" "$D/half1"
@@ -74,7 +82,7 @@ grep -q -- "--batch 7 cannot be split evenly over 2 MPI ranks" <<<"$err" || fail
 
 # 4. SIGTERM to mpirun: every rank stops at the same step, and rank 0 checkpoints it (as metrics.jsonl's last line)
 B="--data $D/text.txt --layers 2 --heads 2 --dim 64 --ctx 32 --batch 8 --lr 1e-3 --seed 5 --threads 1 --quiet --ckpt-interval 0"
-$MPI "$L" train $B --out "$D/sig" --steps 100000 2>"$D/sigerr" &
+$BG "$L" train $B --out "$D/sig" --steps 100000 2>"$D/sigerr" &
 P=$!
 for _ in $(seq 100); do [ "$(lines "$D/sig/metrics.jsonl")" -ge 5 ] && break; sleep 0.1; done
 kill -TERM $P
@@ -85,7 +93,7 @@ last=$(field "$D/sig" step | tail -1)
 [ "$(cat "$D/sig/latest")" = "$(printf 'step_%08d' "$last")" ] || fail "latest is $(cat "$D/sig/latest"), last logged step $last"
 
 # 5. a rank killed with SIGKILL: the job ends (mpirun says which rank died), nothing hangs
-$MPI "$L" train $B --out "$D/kill" --steps 100000 2>"$D/killerr" &
+$BG "$L" train $B --out "$D/kill" --steps 100000 2>"$D/killerr" &
 P=$!
 for _ in $(seq 100); do [ "$(lines "$D/kill/metrics.jsonl")" -ge 3 ] && break; sleep 0.1; done
 victim=
@@ -126,7 +134,7 @@ $MPI "$L" sweep --grid "$D/wsd.json" --suites none --out "$D/w2" --threads 1 2>"
 diff <(q "$D/w1/results.db" "$RUNS") <(q "$D/w2/results.db" "$RUNS") >&2 || fail "the 2-rank sweep's runs differ from the 1-process sweep's"
 for r in 0 1; do grep -q "^\[rank $r\] .* done |" "$D/err" || fail "rank $r trained nothing: $(cat "$D/err")"; done
 [ "$(grep -c "^sweep: 6 runs done" "$D/err")" = 1 ] || fail "want one summary line (rank 0): $(cat "$D/err")"
-$MPI "$L" sweep --grid "$D/wsd.json" --suites none --out "$D/w3" --threads 1 2>"$D/err3" &
+$BG "$L" sweep --grid "$D/wsd.json" --suites none --out "$D/w3" --threads 1 2>"$D/err3" &
 P=$!
 for _ in $(seq 200); do [ "$(q "$D/w3/results.db" "select count(*) from runs where status = 'done'" 2>/dev/null)" -ge 1 ] 2>/dev/null && break; sleep 0.05; done
 kill -TERM $P
