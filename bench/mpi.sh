@@ -9,6 +9,7 @@
 #   bench/mpi.sh                       3 repeats of 6 steps each (about 4 minutes on 2 cores)
 #   REPEATS=5 STEPS=8 bench/mpi.sh
 #   LMSCOPE=path/to/lmscope            the binary (default: $BUILD/lmscope, BUILD defaults to build)
+#   MPIRUN_ARGS="--bind-to none"       extra mpirun flags (default: none; mpirun binds a rank per core)
 #
 # Both sides run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset and OMP_WAIT_POLICY=PASSIVE,
 # as bench/run.sh does. mpirun binds each rank to a core (its default for -np <= cores).
@@ -35,7 +36,7 @@ run() { # name: the median tokens/s of steps 2.. of one run
   local out="$D/$1.$2"
   case $1 in
     mpi2x1) env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE OMPI_MCA_btl_vader_single_copy_mechanism=none \
-              mpirun --allow-run-as-root -np 2 "$LMSCOPE" train $ARGS --threads 1 --out "$out" ;;
+              mpirun --allow-run-as-root ${MPIRUN_ARGS:-} -np 2 "$LMSCOPE" train $ARGS --threads 1 --out "$out" ;;
     omp1x2) env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE "$LMSCOPE" train $ARGS --threads 2 --out "$out" ;;
   esac
   sed -nE 's/.*"step":([0-9]+),.*"tokens_per_s":([^,}]*).*/\1 \2/p' "$out/metrics.jsonl" | awk '$1 > 1 {print $2}' |
