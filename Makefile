@@ -13,12 +13,15 @@
 # CUDA=1 (the CUDA kernel table in src/kernels/cuda/, built with nvcc for sm_90 + PTX into
 # build-cuda/ by default; needs the CUDA toolkit with cuBLAS; CUDA_HOME=/usr/local/cuda).
 #   make CUDA=1 cuda-tests   the device tests (tests/cuda/), run by tools/gpu_check.sh
+# MPI=1/0 (data-parallel training and sweeps over Open MPI; default 1 when mpicc is on the PATH;
+# src/dist/ is the only code that sees MPI).
 
 CC      ?= cc
 CUDA    ?= 0
 BUILD   ?= $(if $(filter 0,$(CUDA)),build,build-cuda)
 ISA     ?= auto
 DEBUG   ?= 0
+MPI     ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
 
 OPT      := $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS   ?=
@@ -50,6 +53,16 @@ endif
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/optim/*.c \
               src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c src/scaling/*.c src/report/*.c))
+# MPI: only src/dist/dist_mpi.c includes mpi.h; without MPI, dist_single.c stands in for it.
+# A stamp per setting relinks everything when MPI changes.
+ifeq ($(MPI),1)
+  LIB_SRC += src/dist/dist_mpi.c
+  LDLIBS  += $(shell mpicc -showme:link)
+  $(BUILD)/src/dist/dist_mpi.o: CFLAGS += $(shell mpicc -showme:compile)
+else
+  LIB_SRC += src/dist/dist_single.c
+endif
+MPI_STAMP := $(BUILD)/.mpi-$(MPI)
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(CU_OBJ)
@@ -71,9 +84,12 @@ $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJ)
+$(MPI_STAMP):
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/.mpi-* && touch $@
+
+$(LIB): $(LIB_OBJ) $(MPI_STAMP)
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(LIB_OBJ)
 
 $(BUILD)/lmscope: $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
@@ -110,9 +126,10 @@ bench: deps all corpus
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+FUZZ_LIB := $(filter-out src/dist/%,$(LIB_SRC)) src/dist/dist_single.c
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -DLMS_NO_SIMD -Isrc -o $@ $< $(LIB_SRC) \
+	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -DLMS_NO_SIMD -Isrc -o $@ $< $(FUZZ_LIB) \
 	    -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lcrypto -lm
 FUZZ_TIME ?= 600
 fuzz-run: fuzz

@@ -3,8 +3,12 @@
 #   tools/deps.sh           build + test prerequisites
 #   tools/deps.sh --bench   also what the benchmarks compare against (python3-torch, node; python3-regex
 #                           for tools/tokenizer/pretok_diff.sh)
+# Open MPI (libopenmpi-dev openmpi-bin) is optional: installed as root, otherwise only mentioned;
+# without it the build has no MPI (the Makefile looks for mpicc) and tests/cli/mpi.sh skips.
 set -euo pipefail
 pkgs=(gcc make libopenblas-openmp-dev libpcre2-dev libjansson-dev libssl-dev libgsl-dev libsqlite3-dev xz-utils python3)
+if [ "$(id -u)" = 0 ]; then pkgs+=(libopenmpi-dev openmpi-bin)
+elif ! command -v mpicc >/dev/null; then echo "deps: no Open MPI: building without MPI (sudo apt-get install libopenmpi-dev openmpi-bin adds it)" >&2; fi
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch python3-numpy nodejs npm python3-regex)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,11 @@
  *
  *   lmscope sweep --preset tiny --data shards --out sweeps/tiny
  *   lmscope sweep --grid grid.json --out sweeps/mine --dry-run
+ *   mpirun -np 2 lmscope sweep --preset quick --data shards --out sweeps/q   # runs spread over 2 ranks
+ *
+ * Under mpirun every rank trains its share of the runs (sweep.h "MPI"), each with the machine's
+ * cores shared out (unless --threads or the grid says otherwise), printing its own lines prefixed
+ * "[rank N]"; rank 0 prints the summary after every rank has finished, and all exit alike.
  *
  * Exit: 0 every run done, 1 a run failed (the sweep went on; the database says which) or the
  * sweep could not run, 2 bad usage or a bad grid, 130 interrupted.
@@ -18,6 +23,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/cpu.h"
+#include "dist/dist.h"
 #include "scaling/sweep.h"
 
 #define CMD "sweep"
@@ -35,24 +42,33 @@ static void fmt_time(char *b, size_t cap, double s) {
     else snprintf(b, cap, "%.0fs", s);
 }
 
+static int g_rank = -1; /* MPI rank when the sweep is spread over several, else -1 */
+
 static void on_progress(const lms_sweep_progress *p, void *user) {
     int tty = *(int *)user;
+    char who[24] = "";
+    if (g_rank >= 0) snprintf(who, sizeof who, "[rank %d] ", g_rank);
     char el[32], eta[32];
     fmt_time(el, sizeof el, p->elapsed_s);
     fmt_time(eta, sizeof eta, p->eta_s);
     double pct = p->flops_total > 0 ? 100.0 * p->flops_done / p->flops_total : 0;
     if (!strcmp(p->event, "step")) {
         if (!tty) return;
-        fprintf(stderr, "\r[%d/%d] %-28s step %lld/%lld loss %.4f | sweep %5.1f%% elapsed %s eta %s   ", p->run_index,
+        fprintf(stderr, "\r%s[%d/%d] %-28s step %lld/%lld loss %.4f | sweep %5.1f%% elapsed %s eta %s   ", who, p->run_index,
                 p->n_runs, p->run, (long long)p->step, (long long)p->steps, (double)p->loss, pct, el, eta);
         return;
     }
     if (tty) fprintf(stderr, "\r\033[K");
     if (!strcmp(p->event, "failed"))
-        fprintf(stderr, "[%d/%d] %s FAILED: %s\n", p->run_index, p->n_runs, p->run, p->error ? p->error : "");
+        fprintf(stderr, "%s[%d/%d] %s FAILED: %s\n", who, p->run_index, p->n_runs, p->run, p->error ? p->error : "");
     else if (!strcmp(p->event, "done") || !strcmp(p->event, "skip"))
-        fprintf(stderr, "[%d/%d] %s %s | sweep %5.1f%% elapsed %s eta %s\n", p->run_index, p->n_runs, p->run,
-                !strcmp(p->event, "skip") ? "already done" : "done", pct, el, eta);
+        fprintf(stderr, "%s[%d/%d] %s %s | %s %5.1f%% elapsed %s eta %s\n", who, p->run_index, p->n_runs, p->run,
+                !strcmp(p->event, "skip") ? "already done" : "done", g_rank >= 0 ? "this rank's share" : "sweep", pct, el, eta);
+}
+
+/* A message every rank holds alike, once for the job (rank 0). */
+static void say_error(int rank, const lms_err *err) {
+    if (rank == 0) lms_cli_error(CMD, "%s", err->msg);
 }
 
 static void print_plan(const lms_sweep_plan *p, const double *fps) {
@@ -98,6 +114,7 @@ int lms_cmd_sweep(int argc, char **argv) {
         {0}};
     char **pos;
     int npos;
+    const int ranks = lms_dist_size(), rank = lms_dist_rank();
     int rc = lms_args_parse(CMD, "Train a grid of model sizes x token budgets into one sweep directory, resumably, with "
                             "the results in SWEEP_DIR/results.db.", flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
@@ -117,7 +134,7 @@ int lms_cmd_sweep(int argc, char **argv) {
     lms_err err = {0};
     lms_status st = preset ? lms_sweep_grid_preset(&g, preset, &err) : lms_sweep_grid_load(&g, grid, &err);
     if (st) {
-        lms_cli_error(CMD, "%s", err.msg);
+        say_error(rank, &err);
         return st == LMS_ERR_ARG ? 2 : 1;
     }
     if (data) snprintf(g.data, sizeof g.data, "%s", data);
@@ -127,8 +144,12 @@ int lms_cmd_sweep(int argc, char **argv) {
     else if (preset && access("data/suites", R_OK) == 0) snprintf(g.suites, sizeof g.suites, "data/suites");
     lms_sweep_plan *p;
     if ((st = lms_sweep_plan_make(&p, &g, &err))) {
-        lms_cli_error(CMD, "%s", err.msg);
+        say_error(rank, &err);
         return st == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (dry && rank != 0) { /* rank 0 prints the plan */
+        lms_sweep_plan_free(p);
+        return 0;
     }
     if (dry) {
         double *fps = calloc((size_t)p->n_runs, sizeof *fps);
@@ -151,25 +172,38 @@ int lms_cmd_sweep(int argc, char **argv) {
     o.progress = on_progress;
     o.user = &tty;
     o.stop = &g_stop;
+    if (ranks > 1) {
+        o.rank = rank, o.n_ranks = ranks, g_rank = rank;
+        if (threads < 0 && g.threads == 0) o.threads = lms_dist_default_threads(lms_cpu()->threads);
+        if (rank == 0)
+            fprintf(stderr, "sweep: %d runs spread over %d MPI ranks, %d thread%s each\n", p->n_runs, ranks,
+                    o.threads ? o.threads : g.threads, (o.threads ? o.threads : g.threads) == 1 ? "" : "s");
+    }
     int failed = 0;
     st = lms_sweep_run(p, out, &o, &failed, &err);
+    if (ranks > 1) { /* every rank waits here for the others, then they agree on one outcome */
+        double f = failed;
+        lms_dist_allreduce_f64(&f, 1, LMS_DIST_SUM);
+        failed = (int)f;
+        st = lms_dist_agree(st, &err);
+    }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     int n = p->n_runs;
     lms_sweep_plan_free(p);
     if (st == LMS_ERR_INTERRUPTED) {
-        lms_cli_error(CMD, "%s", err.msg);
+        say_error(rank, &err);
         return 130;
     }
     if (st) {
-        lms_cli_error(CMD, "%s", err.msg);
+        say_error(rank, &err);
         return st == LMS_ERR_ARG ? 2 : 1;
     }
     if (failed) {
-        lms_cli_error(CMD, "%d of %d runs failed (their errors are in %s/results.db, table runs); run the same command "
+        if (rank == 0) lms_cli_error(CMD, "%d of %d runs failed (their errors are in %s/results.db, table runs); run the same command "
                       "again to retry them", failed, n, out);
         return 1;
     }
-    fprintf(stderr, "sweep: %d runs done; results in %s/results.db\n", n, out);
+    if (rank == 0) fprintf(stderr, "sweep: %d runs done; results in %s/results.db\n", n, out);
     return 0;
 }

@@ -15,6 +15,10 @@
  * 130 / 143 interrupted by SIGINT / SIGTERM after the step in flight was finished and saved
  * (the shell's 128 + signal convention). A second Ctrl-C kills at once.
  *
+ * Under mpirun (lmscope's main() started MPI): data-parallel over the ranks (train.h "MPI"); rank 0
+ * prints and writes, the others are quiet; every rank exits with the same status. SIGTERM or SIGINT
+ * to mpirun reaches every rank, and they stop together at the same step.
+ *
  * Leaves out: the loop itself (src/train/train.c), which never prints.
  */
 #include <limits.h>
@@ -30,6 +34,7 @@
 #include "core/cpu.h"
 #include "core/fileio.h"
 #include "core/timer.h"
+#include "dist/dist.h"
 #include "train/train.h"
 
 static volatile sig_atomic_t g_stop;
@@ -112,6 +117,11 @@ static int absolutize(char *dst, size_t cap, const char *src) {
     return 0;
 }
 
+/* The library's message, once for the job (rank 0; every rank holds the same one under MPI). */
+static void say_error(int rank, const lms_err *err) {
+    if (rank == 0) lms_cli_error("train", "%s", err->msg);
+}
+
 /* Bad flags, and data or tokenizers that do not fit them, are usage errors. */
 static int exit_for(lms_status s) { return s == LMS_ERR_ARG || s == LMS_ERR_MISMATCH ? 2 : 1; }
 
@@ -183,6 +193,9 @@ int lms_cmd_train(int argc, char **argv) {
         lms_cli_error("train", "%s", err.msg);
         return err.code == LMS_ERR_ARG ? 2 : 1;
     }
+    const int ranks = lms_dist_size(), rank = lms_dist_rank();
+    c.mpi = ranks > 1;
+    if (rank != 0) quiet = 1; /* rank 0 speaks for the job (every rank gets the same errors: lms_dist_agree) */
     /* before the setup (tokenizing, allocating, writing config.json): a signal then stops the run
        at step 0 with a checkpoint, instead of killing it between config.json and its first
        checkpoint (a run dir that neither starts again nor resumes) */
@@ -207,6 +220,7 @@ int lms_cmd_train(int argc, char **argv) {
         }
         lms_train_config over = c;
         unsigned mask = 0;
+        over.mpi = c.mpi;
         over.ignore_memory_check = ignore_mem;
         snprintf(over.device, sizeof over.device, "%s", device);
         for (int i = 0; i < nf; i++)
@@ -232,12 +246,16 @@ int lms_cmd_train(int argc, char **argv) {
         }
         st = lms_train_resume(&t, out, lms_args_seen(flags, "steps") ? c.steps : 0, &over, mask, NULL, &err);
         if (st) {
-            lms_cli_error("train", "%s", err.msg);
+            say_error(rank, &err);
             return exit_for(st);
         }
         if (!quiet)
             fprintf(stderr, "resuming %s at step %lld of %lld\n", out, (long long)lms_train_step(t),
                     (long long)lms_train_get_config(t)->steps);
+        if (!quiet && lms_train_checkpoint_ranks(t) != ranks)
+            fprintf(stderr, "note: the checkpoint was written by %d MPI rank%s, this job has %d: the same global batches "
+                    "and arithmetic continue, but not bit for bit (the gradient sums add in another order)\n",
+                    lms_train_checkpoint_ranks(t), lms_train_checkpoint_ranks(t) == 1 ? "" : "s", ranks);
     } else {
         if (init) { /* the shape comes from the init model; a flag given must agree with it (0: take its value) */
             for (int i = 0; i < nf; i++)
@@ -271,7 +289,7 @@ int lms_cmd_train(int argc, char **argv) {
                 return 2;
             }
             if (lms_train_config_add_data(&c, abs, &err)) {
-                lms_cli_error("train", "%s", err.msg);
+                say_error(rank, &err);
                 return 2;
             }
         }
@@ -283,12 +301,12 @@ int lms_cmd_train(int argc, char **argv) {
         }
         if (mix) snprintf(c.mix, sizeof c.mix, "%s", mix);
         if ((st = lms_train_config_check(&c, &err))) {
-            lms_cli_error("train", "%s", err.msg);
+            say_error(rank, &err);
             return 2;
         }
         st = lms_train_open(&t, out, &c, NULL, &err);
         if (st) {
-            lms_cli_error("train", "%s", err.msg);
+            say_error(rank, &err);
             return exit_for(st);
         }
     }
@@ -304,6 +322,9 @@ int lms_cmd_train(int argc, char **argv) {
         fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s, %s kernels; run dir %s\n",
                 (long long)rc_->steps, rc_->batch, rc_->accum, mc->n_ctx, (double)rc_->lr, lms_sched_name(rc_->schedule),
                 (long long)rc_->warmup, lms_cpu_describe(), lms_gpt_ops(lms_train_model(t))->name, out);
+        if (ranks > 1)
+            fprintf(stderr, "mpi: %d ranks, %d rows of each batch per rank, %d thread%s per rank\n", ranks, rc_->batch / ranks,
+                    rc_->threads, rc_->threads == 1 ? "" : "s");
     }
     progress_state ps = {.tty = isatty(2), .quiet = quiet, .last_val = NAN};
     ps.every = print_every > 0 ? print_every : (int)(rc_->steps / 20 > 0 ? rc_->steps / 20 : 1);
@@ -333,12 +354,12 @@ int lms_cmd_train(int argc, char **argv) {
         fprintf(stderr, "next: lmscope sample --model %s --prompt \"...\"   |   lmscope train --out %s --resume --steps %lld\n",
                 out, out, (long long)rc_->steps * 2);
     } else if (st == LMS_ERR_INTERRUPTED) {
-        fprintf(stderr, "lmscope train: interrupted at step %lld of %lld; saved %s\n", (long long)lms_train_step(t),
+        if (rank == 0) fprintf(stderr, "lmscope train: interrupted at step %lld of %lld; saved %s\n", (long long)lms_train_step(t),
                 (long long)rc_->steps, lms_train_latest(t));
-        fprintf(stderr, "resume with: lmscope train --out %s --resume\n", out);
+        if (rank == 0) fprintf(stderr, "resume with: lmscope train --out %s --resume\n", out);
         code = g_signal == SIGTERM ? 143 : 130;
     } else {
-        lms_cli_error("train", "%s", err.msg);
+        say_error(rank, &err);
         code = exit_for(st);
     }
     lms_train_free(t);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/cpu.h"
+#include "dist/dist.h"
 
 #define LMS_VERSION "0.1.0"
 
@@ -53,6 +54,29 @@ static void prefer_passive_waiting(char **argv) {
     unsetenv("OMP_WAIT_POLICY");
 }
 
+/* Under mpirun, MPI starts here, after the re-exec above (the exec'd process keeps its pid and
+   environment, which is how mpirun tracks it) and only for the commands that spread their work over
+   ranks; every other command refuses to run as several ranks, which would each do the whole job. */
+static int run_command(const command *c, int argc, char **argv) {
+    int launched = lms_dist_launched();
+    if (!launched) return c->fn(argc - 1, argv + 1);
+    if (strcmp(c->name, "train") && strcmp(c->name, "sweep")) {
+        if (launched == 1) return c->fn(argc - 1, argv + 1);
+        if (atoi(getenv("OMPI_COMM_WORLD_RANK") ? getenv("OMPI_COMM_WORLD_RANK") : "0") == 0)
+            fprintf(stderr, "lmscope %s: does not spread its work over MPI ranks (only train and sweep do); run it "
+                            "without mpirun, or with -np 1\n", c->name);
+        return 2;
+    }
+    lms_err err = {0};
+    if (lms_dist_init(&argc, &argv, &err)) {
+        fprintf(stderr, "lmscope %s: %s\n", c->name, err.msg);
+        return 2;
+    }
+    int rc = c->fn(argc - 1, argv + 1);
+    lms_dist_finalize();
+    return rc;
+}
+
 int main(int argc, char **argv) {
     prefer_passive_waiting(argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -61,12 +85,12 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
-        printf("lmscope %s (%s; OpenMP wait policy %s%s%s)\n", LMS_VERSION, lms_cpu_describe(), wp ? wp : "default",
-               sc ? ", GOMP_SPINCOUNT=" : "", sc ? sc : "");
+        printf("lmscope %s (%s; OpenMP wait policy %s%s%s%s)\n", LMS_VERSION, lms_cpu_describe(), wp ? wp : "default",
+               sc ? ", GOMP_SPINCOUNT=" : "", sc ? sc : "", lms_dist_built() ? "; MPI" : "");
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return run_command(&commands[i], argc, argv);
     fprintf(stderr, "lmscope: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

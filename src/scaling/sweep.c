@@ -3,7 +3,7 @@
  * it, failures recorded, and the sweep-wide progress with an ETA. See sweep.h.
  *
  * Leaves out: the grid and plan (sweep_grid.c), what is measured after a run (sweep_eval.c),
- * spreading runs over MPI ranks (only the opts.rank/n_ranks filter exists).
+ * MPI itself (the caller agrees on the outcome; src/dist).
  */
 #define _XOPEN_SOURCE 700
 #include "scaling/sweep_internal.h"
@@ -20,6 +20,7 @@
 
 #include "core/fileio.h"
 #include "core/timer.h"
+#include "dist/dist.h"
 #include "train/train.h"
 
 lms_sweep_opts lms_sweep_opts_default(void) {
@@ -58,6 +59,8 @@ typedef struct {
     int64_t stop_at;       /* trunk: stop here to copy a branch; -1 */
     int branch_hit;
     volatile sig_atomic_t stop;
+    int *owner;            /* [n_runs] the MPI rank that trains each run */
+    double flops_total;    /* own FLOPs of this rank's runs */
 } sweep_state;
 
 static void report(sweep_state *s, const char *event, int64_t step, int64_t steps, float loss, double run_flops,
@@ -66,7 +69,7 @@ static void report(sweep_state *s, const char *event, int64_t step, int64_t step
     lms_sweep_progress pr = {.event = event, .run = s->p->run[s->cur].name, .run_index = s->cur + 1,
                              .n_runs = s->p->n_runs, .step = step, .steps = steps, .loss = loss, .error = error};
     pr.flops_done = s->flops_done + run_flops;
-    pr.flops_total = s->p->total_flops;
+    pr.flops_total = s->flops_total;
     pr.elapsed_s = lms_now() - s->t0;
     pr.eta_s = s->session_flops > 0 ? pr.elapsed_s / s->session_flops * (pr.flops_total - pr.flops_done) : NAN;
     if (pr.eta_s < 0) pr.eta_s = 0;
@@ -146,12 +149,15 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
     if (r->parent >= 0 && !have_ckpt)
         return lms_errf(err, LMS_ERR_ARG, "its long run %s did not reach step %lld (or the copy of its checkpoint is "
                         "missing); the long run's failure is recorded there", s->p->run[r->parent].name, (long long)r->branch_step);
+    /* opts.threads: every run of this process, resumed ones too, on that many threads */
+    lms_train_config over;
+    lms_train_config_defaults(&over);
+    over.threads = s->o->threads;
+    unsigned tmask = s->o->threads > 0 ? LMS_TRAIN_OVER_THREADS : 0;
     if (r->parent >= 0) {
-        lms_train_config over;
-        lms_train_config_defaults(&over);
         over.decay_steps = r->steps;
-        st = lms_train_resume(&t, d, r->steps, &over, LMS_TRAIN_OVER_DECAY, NULL, err);
-    } else if (have_ckpt) st = lms_train_resume(&t, d, 0, NULL, 0, NULL, err);
+        st = lms_train_resume(&t, d, r->steps, &over, LMS_TRAIN_OVER_DECAY | tmask, NULL, err);
+    } else if (have_ckpt) st = lms_train_resume(&t, d, 0, &over, tmask, NULL, err);
     else {
         rm_rf(d); /* killed before its first checkpoint: start it again */
         lms_train_config c;
@@ -165,7 +171,7 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
         c.warmup = r->warmup;
         c.decay_frac = g->cooldown;
         c.seed = g->seed;
-        c.threads = g->threads;
+        c.threads = s->o->threads > 0 ? s->o->threads : g->threads;
         c.save_log_steps = r->log_ckpts;
         c.keep_checkpoints = 1;
         snprintf(c.tokenizer, sizeof c.tokenizer, "%s", g->tokenizer);
@@ -181,7 +187,7 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
             lms_train_free(t);
             t = NULL;
             if ((st = make_branch(s, i, b, err))) return st;
-            if ((st = lms_train_resume(&t, d, 0, NULL, 0, NULL, err))) return st;
+            if ((st = lms_train_resume(&t, d, 0, &over, tmask, NULL, err))) return st;
             continue;
         }
         st = lms_train_run(t, &h, err);
@@ -190,7 +196,7 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
             s->stop = 0;
             lms_train_free(t); /* releases the run's lock and flushes; resumed right after the copy */
             t = NULL;
-            if ((st = lms_train_resume(&t, d, 0, NULL, 0, NULL, err))) return st;
+            if ((st = lms_train_resume(&t, d, 0, &over, tmask, NULL, err))) return st;
             continue; /* the loop copies the branch (its step is now the trunk's) */
         }
         break;
@@ -236,10 +242,80 @@ static void fill_row(const lms_sweep_plan *p, int i, lms_sweepdb_run *row) {
     snprintf(row->kind, sizeof row->kind, "%s", r->kind == LMS_SWEEP_LR ? "lr_sweep" : "grid");
 }
 
-static int mine(const lms_sweep_plan *p, const lms_sweep_opts *o, int i) {
-    int root = i;
-    while (p->run[root].parent >= 0) root = p->run[root].parent;
-    return o->n_ranks <= 1 || root % o->n_ranks == o->rank;
+static int root_of(const lms_sweep_plan *p, int i) {
+    while (p->run[i].parent >= 0) i = p->run[i].parent;
+    return i;
+}
+
+/* MPI: owner[i] = the rank that trains run i. Groups (a run with parent -1 and every run that
+   branches from it) stay on one rank; the costliest group (own FLOPs) goes first to the rank with
+   the least work so far (ties: the earlier group, the lower rank). A pure function of the plan, so
+   every rank computes the same table. */
+static void assign_runs(const lms_sweep_plan *p, int n_ranks, int *owner) {
+    int n = p->n_runs, *order = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    double *cost = calloc((size_t)(n > 0 ? n : 1), sizeof *cost), load[256] = {0};
+    if (n_ranks > 256) n_ranks = 256;
+    if (!order || !cost) { /* (does not happen for a plan of a few dozen runs) round robin by group */
+        for (int i = 0; i < n; i++) owner[i] = root_of(p, i) % n_ranks;
+        free(order), free(cost);
+        return;
+    }
+    int ng = 0;
+    for (int i = 0; i < n; i++) {
+        cost[root_of(p, i)] += p->run[i].own_flops;
+        if (p->run[i].parent < 0) order[ng++] = i;
+    }
+    for (int a = 1; a < ng; a++) /* insertion sort: costliest first, stable */
+        for (int b = a; b > 0 && cost[order[b]] > cost[order[b - 1]]; b--) {
+            int x = order[b];
+            order[b] = order[b - 1], order[b - 1] = x;
+        }
+    for (int g = 0; g < ng; g++) {
+        int best = 0;
+        for (int r = 1; r < n_ranks; r++)
+            if (load[r] < load[best]) best = r;
+        owner[order[g]] = best;
+        load[best] += cost[order[g]];
+    }
+    for (int i = 0; i < n; i++) owner[i] = owner[root_of(p, i)];
+    free(order);
+    free(cost);
+}
+
+static int mine(const sweep_state *s, int i) { return s->o->n_ranks <= 1 || s->owner[i] == s->o->rank; }
+
+/* Open (or create) results.db, check or write meta, and give every run of the plan its row, so a
+   report sees the whole plan. *old: the grid JSON the database held (NULL for a new one). */
+static lms_status setup_db(sweep_state *s, const char *grid, char **old, lms_err *err) {
+    char q[LMS_SWEEP_PATH + 64];
+    lms_status st = lms_sweepdb_open(&s->db, lms_path_join(q, sizeof q, s->dir, "results.db"), 1, err);
+    if (st) return st;
+    if ((st = lms_sweepdb_get_meta(s->db, "grid_json", old, err))) return st;
+    if (*old && strcmp(*old, grid)) {
+        st = lms_errf(err, LMS_ERR_MISMATCH, "%s holds a sweep of another grid (meta.grid_json differs); continue it with "
+                      "the grid it started with, or give another --out", s->dir);
+        return st;
+    }
+    if (!*old) {
+        if ((st = lms_sweepdb_set_meta(s->db, "grid_json", grid, err)) ||
+            (st = lms_sweepdb_set_meta(s->db, "lmscope_version", "0.1.0", err)) ||
+            (st = lms_sweepdb_set_meta(s->db, "corpus", s->p->grid.data, err)) ||
+            (st = lms_sweepdb_set_meta(s->db, "tokenizer_hash", s->p->tokenizer_hash, err)))
+            return st;
+    }
+    /* every run gets its row first, so a report sees the whole plan */
+    for (int i = 0; i < s->p->n_runs; i++) {
+        lms_sweepdb_run row;
+        int found;
+        if ((st = lms_sweepdb_get_run(s->db, s->p->run[i].name, &row, &found, err))) return st;
+        if (found) continue;
+        char d[LMS_SWEEP_PATH + 128];
+        run_dir_of(s, i, d, sizeof d);
+        lms_sweepdb_run_init(&row, s->p->run[i].name, d);
+        fill_row(s->p, i, &row);
+        if ((st = lms_sweepdb_put_run(s->db, &row, NULL, err))) return st;
+    }
+    return LMS_OK;
 }
 
 lms_status lms_sweep_run(const lms_sweep_plan *p, const char *sweep_dir, const lms_sweep_opts *o, int *n_failed,
@@ -248,46 +324,25 @@ lms_status lms_sweep_run(const lms_sweep_plan *p, const char *sweep_dir, const l
     lms_sweep_opts def = lms_sweep_opts_default();
     if (!o) o = &def;
     sweep_state s = {.p = p, .o = o, .t0 = lms_now(), .stop_at = -1};
+    const int mpi = o->n_ranks > 1, lead = o->rank == 0;
     if (strlen(sweep_dir) >= sizeof s.dir - 160) return lms_errf(err, LMS_ERR_ARG, "--out path too long");
     snprintf(s.dir, sizeof s.dir, "%s", sweep_dir);
     char q[LMS_SWEEP_PATH + 64];
-    lms_status st = lms_mkdir_p(lms_path_join(q, sizeof q, sweep_dir, "runs"), err);
-    if (st) return st;
     int fd = -1;
-    if ((st = lock_dir(sweep_dir, &fd, err))) return st;
     char *grid = lms_sweep_grid_to_json(&p->grid), *old = NULL;
-    if (!grid) {
-        close(fd);
-        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    }
-    if ((st = lms_sweepdb_open(&s.db, lms_path_join(q, sizeof q, sweep_dir, "results.db"), 1, err))) goto done;
-    if ((st = lms_sweepdb_get_meta(s.db, "grid_json", &old, err))) goto done;
-    if (old && strcmp(old, grid)) {
-        st = lms_errf(err, LMS_ERR_MISMATCH, "%s holds a sweep of another grid (meta.grid_json differs); continue it with "
-                      "the grid it started with, or give another --out", sweep_dir);
-        goto done;
-    }
-    if (!old) {
-        if ((st = lms_sweepdb_set_meta(s.db, "grid_json", grid, err)) ||
-            (st = lms_sweepdb_set_meta(s.db, "lmscope_version", "0.1.0", err)) ||
-            (st = lms_sweepdb_set_meta(s.db, "corpus", p->grid.data, err)) ||
-            (st = lms_sweepdb_set_meta(s.db, "tokenizer_hash", p->tokenizer_hash, err)))
-            goto done;
-    }
-    /* every run gets its row first, so a report sees the whole plan */
+    s.owner = calloc((size_t)(p->n_runs > 0 ? p->n_runs : 1), sizeof *s.owner);
+    lms_status st = !grid || !s.owner ? lms_errf(err, LMS_ERR_NOMEM, "out of memory") : LMS_OK;
+    if (!st && mpi) assign_runs(p, o->n_ranks, s.owner);
+    for (int i = 0; i < p->n_runs; i++)
+        if (mine(&s, i)) s.flops_total += p->run[i].own_flops;
+    /* MPI: rank 0 alone locks the dir and sets the database up, then the others open it */
+    if (!st && lead && !(st = lms_mkdir_p(lms_path_join(q, sizeof q, sweep_dir, "runs"), err))) st = lock_dir(sweep_dir, &fd, err);
+    if (!st && lead) st = setup_db(&s, grid, &old, err);
+    if (mpi) st = lms_dist_agree(st, err);
+    if (st) goto done;
+    if (!lead && (st = lms_sweepdb_open(&s.db, lms_path_join(q, sizeof q, sweep_dir, "results.db"), 0, err))) goto done;
     for (int i = 0; i < p->n_runs; i++) {
-        lms_sweepdb_run row;
-        int found;
-        if ((st = lms_sweepdb_get_run(s.db, p->run[i].name, &row, &found, err))) goto done;
-        if (found) continue;
-        char d[LMS_SWEEP_PATH + 128];
-        run_dir_of(&s, i, d, sizeof d);
-        lms_sweepdb_run_init(&row, p->run[i].name, d);
-        fill_row(p, i, &row);
-        if ((st = lms_sweepdb_put_run(s.db, &row, NULL, err))) goto done;
-    }
-    for (int i = 0; i < p->n_runs; i++) {
-        if (!mine(p, o, i)) continue;
+        if (!mine(&s, i)) continue;
         const lms_sweep_run_plan *r = &p->run[i];
         lms_sweepdb_run row;
         int found;
@@ -338,7 +393,8 @@ lms_status lms_sweep_run(const lms_sweep_plan *p, const char *sweep_dir, const l
 done:
     free(grid);
     free(old);
+    free(s.owner);
     lms_sweepdb_close(s.db);
-    close(fd);
+    if (fd >= 0) close(fd);
     return st;
 }

@@ -33,9 +33,16 @@
  * goes on (a later sweep retries it). SWEEP_DIR/lock (flock) keeps a second sweep out. The grid a
  * sweep started with is kept in meta.grid_json; another grid on the same dir is refused.
  *
- * MPI hook (not used yet): opts.rank / opts.n_ranks: this process trains only the runs with
- * index % n_ranks == rank (a WSD branch goes with its long run). The database is one SQLite file,
- * so ranks on several machines need a shared filesystem with working locks, or one writer rank.
+ * MPI (opts.n_ranks > 1: every rank of an mpirun job calls lms_sweep_run with the same plan and
+ * its opts.rank; lms_dist_init done): the runs are shared out in groups (a long run with its WSD
+ * branches, or a run alone), the costliest group first to the least-loaded rank (FLOPs), the same
+ * assignment on every rank; each rank trains its runs one after another with its own threads,
+ * independently (no collective call inside a run). Rank 0 takes the sweep dir's lock and writes
+ * meta and the run rows before the others open the database; after that every rank writes its own
+ * runs' rows into results.db itself: SQLite's file locks serialise the writers (WAL mode, BEGIN
+ * IMMEDIATE, a busy timeout), and writes are short and rare (a run's end). Ranks on several
+ * machines therefore need the sweep dir on a shared filesystem with working POSIX locks
+ * (docs/parallel.md). A rank's status is its own: the caller agrees on one (lms_dist_agree).
  *
  * Leaves out: the fits (fit.h), the report, choosing a demo's sizes by measurement (docs/).
  */
@@ -158,7 +165,8 @@ typedef struct {
     void (*progress)(const lms_sweep_progress *p, void *user); /* may be NULL */
     void *user;
     volatile sig_atomic_t *stop; /* nonzero: the run in flight checkpoints, the sweep returns LMS_ERR_INTERRUPTED */
-    int rank, n_ranks;           /* MPI hook (see above); 0 and 1 */
+    int rank, n_ranks;           /* MPI (see above); 0 and 1 */
+    int threads;                 /* > 0: threads for every run, resumed ones too, instead of the grid's (MPI: cores per rank) */
 } lms_sweep_opts;
 
 lms_sweep_opts lms_sweep_opts_default(void);

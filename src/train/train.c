@@ -28,6 +28,7 @@
 #include "core/rng.h"
 #include "core/sysmem.h"
 #include "core/timer.h"
+#include "dist/dist.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/run_dir.h"
@@ -56,6 +57,9 @@ struct lms_train {
     int init_has_hash;
     char crash_point[16];    /* LMSCOPE_TEST_CRASH (see the top of this file) */
     int64_t crash_step;
+    int rank, n_ranks;       /* MPI data parallelism (c.mpi): this rank of n_ranks; 0 of 1 without */
+    int rows;                /* rows of each micro-batch this rank computes: batch / n_ranks */
+    int ckpt_ranks;          /* resume: the rank count that wrote the checkpoint (1 before MPI existed) */
 };
 
 static void crash_setup(lms_train *t) {
@@ -66,7 +70,7 @@ static void crash_setup(lms_train *t) {
 }
 
 static void crash_here(const lms_train *t, const char *point) {
-    if (t->step == t->crash_step && !strcmp(point, t->crash_point)) raise(SIGKILL);
+    if (t->rank == 0 && t->step == t->crash_step && !strcmp(point, t->crash_point)) raise(SIGKILL);
 }
 
 static const char *path_in(const lms_train *t, char *buf, size_t cap, const char *name) {
@@ -90,6 +94,25 @@ static lms_status to_device(lms_train *t, lms_err *err) {
     return LMS_OK;
 }
 
+/* MPI: this process's place in the job (c.mpi), the batch split over ranks, and the default thread
+   count shared out among the ranks on one machine (unless mpirun bound each rank to its cores). */
+static lms_status setup_ranks(lms_train *t, lms_err *err) {
+    t->rank = t->c.mpi ? lms_dist_rank() : 0;
+    t->n_ranks = t->c.mpi ? lms_dist_size() : 1;
+    t->rows = t->c.batch / t->n_ranks;
+    if (t->c.batch % t->n_ranks)
+        return lms_errf(err, LMS_ERR_ARG, "--batch %d cannot be split evenly over %d MPI ranks (--batch is the global batch, "
+                        "each rank computes batch/ranks rows): give a --batch that is a multiple of %d, or run with another -np",
+                        t->c.batch, t->n_ranks, t->n_ranks);
+    if (t->n_ranks > 1 && t->c.threads == 0) t->c.threads = lms_dist_default_threads(lms_cpu()->threads);
+    return LMS_OK;
+}
+
+/* Every rank returns the same status (the lowest failing rank's, message included). */
+static lms_status agree(const lms_train *t, lms_status st, lms_err *err) {
+    return t->n_ranks > 1 ? lms_dist_agree(st, err) : st;
+}
+
 /* Model, optimizer, buffers and threads for a config whose vocab is known. m may be preloaded. */
 static lms_status setup_engine(lms_train *t, lms_err *err) {
     lms_status st;
@@ -104,7 +127,7 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
         if (st) return st;
     }
     if ((st = to_device(t, err))) return st;
-    st = lms_gpt_plan(t->m, t->c.batch, t->c.model.n_ctx, err);
+    st = lms_gpt_plan(t->m, t->rows, t->c.model.n_ctx, err); /* this rank's rows; the loader's batches stay whole */
     if (st) return st;
     st = lms_scorer_create(&t->scorer, t->m, t->c.batch, t->c.model.n_ctx, err);
     if (st) return st;
@@ -269,8 +292,10 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     strcpy(t->dir, run_dir);
     if (loader && t->c.n_data == 0) lms_train_config_add_data(&t->c, "(in memory)", NULL);
     if ((st = lms_train_config_check(&t->c, err))) goto fail;
+    if ((st = setup_ranks(t, err))) goto fail;
     char lp[LMS_TRAIN_PATH + 64];
-    if (lms_path_exists(path_in(t, p, sizeof p, "config.json")) || lms_path_exists(path_in(t, lp, sizeof lp, "latest"))) {
+    /* rank 0 alone looks at and writes the run dir: another rank would see rank 0's new config.json */
+    if (t->rank == 0 && (lms_path_exists(path_in(t, p, sizeof p, "config.json")) || lms_path_exists(path_in(t, lp, sizeof lp, "latest")))) {
         st = lms_errf(err, LMS_ERR_ARG, "%s already holds a run; continue it with --resume, or pick another --out", run_dir);
         goto fail;
     }
@@ -292,6 +317,7 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     /* the model and buffers first: a config too big for memory must not leave a run directory
        behind that then refuses a new start ("already holds a run") and cannot be resumed */
     if ((st = setup_engine(t, err))) goto fail;
+    if (t->rank != 0) goto done;
     if ((st = lms_mkdir_p(t->dir, err))) goto fail;
     if ((st = lock_run(t, err))) goto fail;
     /* again under the lock: another start may have won the race since the check above */
@@ -303,9 +329,13 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     if ((st = lms_file_write_all(path_in(t, p, sizeof p, "metrics.jsonl"), "", 0, err))) goto fail;
     if ((st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
     if ((st = open_metrics(t, err))) goto fail;
+done:
+    if (c->mpi && (st = lms_dist_agree(LMS_OK, err))) goto fail_agreed;
     *out = t;
     return LMS_OK;
 fail:
+    if (c->mpi) st = lms_dist_agree(st, err); /* every rank calls it once, failed or not */
+fail_agreed:
     lms_train_free(t);
     return st;
 }
@@ -420,6 +450,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     t->lock_fd = -1;
     crash_setup(t);
     lms_status st;
+    int mpi = over ? over->mpi : 0;
     char p[LMS_TRAIN_PATH + 64], op[LMS_TRAIN_PATH + 96];
     char *meta = NULL;
     json_t *mj = NULL;
@@ -432,7 +463,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         st = lms_errf(err, LMS_ERR_ARG, "%s holds no run to resume (no config.json); start one without --resume", run_dir);
         goto fail;
     }
-    if ((st = lock_run(t, err))) goto fail;
+    if (!(mpi && lms_dist_rank() != 0) && (st = lock_run(t, err))) goto fail; /* rank 0 alone writes the run dir */
     if ((st = lms_train_config_load(&t->c, p, err))) goto fail;
     int changed = 0;
     if (new_steps > 0 && new_steps != t->c.steps) t->c.steps = new_steps, changed = 1;
@@ -441,7 +472,9 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         t->c.ignore_memory_check = over->ignore_memory_check;
         memcpy(t->c.device, over->device, sizeof t->c.device);
     }
+    t->c.mpi = mpi;
     if ((st = lms_train_config_check(&t->c, err))) goto fail;
+    if ((st = setup_ranks(t, err))) goto fail;
     lms_train_config_resolve(&t->c);
     if (!t->loader) {
         lms_train_config c2 = t->c;
@@ -493,6 +526,8 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
         bad |= parse_u64(mj, key, &t->rng.s[i]);
     }
     if (!bad) bad = parse_u64(mj, "loader_batches", &ls.batches);
+    json_t *jr = mj ? json_object_get(mj, "mpi_ranks") : NULL;
+    t->ckpt_ranks = json_is_string(jr) && atoi(json_string_value(jr)) > 0 ? atoi(json_string_value(jr)) : 1;
     if (bad) {
         st = lms_errf(err, LMS_ERR_FORMAT, "%s lacks the trainer state (step, loader, RNG) in its metadata; it was not written by 'lmscope train'",
                       op);
@@ -507,27 +542,58 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     lms_loader_set_state(t->loader, &ls);
     t->step = t->ckpt_step = (int64_t)step;
     snprintf(t->latest, sizeof t->latest, "%s", ck);
-    if ((st = truncate_metrics(t, t->step, err))) goto fail;
-    if (changed && (st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
-    if ((st = open_metrics(t, err))) goto fail;
+    if (t->rank == 0) {
+        if ((st = truncate_metrics(t, t->step, err))) goto fail;
+        if (changed && (st = lms_train_config_save(&t->c, path_in(t, p, sizeof p, "config.json"), err))) goto fail;
+        if ((st = open_metrics(t, err))) goto fail;
+    }
+    if (mpi && (st = lms_dist_agree(LMS_OK, err))) goto fail_agreed;
     json_decref(mj);
     free(meta);
     *out = t;
     return LMS_OK;
 fail:
+    if (mpi) st = lms_dist_agree(st, err); /* every rank calls it once, failed or not */
+fail_agreed:
     json_decref(mj);
     free(meta);
     lms_train_free(t);
     return st;
 }
 
+static float eval_val_split(lms_train *t);
+
 static float eval_val(lms_train *t) {
     lms_val_result r;
+    if (t->n_ranks > 1) return eval_val_split(t);
     if (lms_validate(t->scorer, t->loader, t->c.eval_batches, NULL, &r, NULL) != LMS_OK) return NAN;
     for (int d = 0; d < t->n_domains; d++)
         t->dom_sum[d] = d < r.n_domains ? r.domain[d].loss_sum : 0, t->dom_count[d] = d < r.n_domains ? r.domain[d].tokens : 0;
     float v = r.tokens ? (float)r.loss : NAN;
     lms_val_result_free(&r);
+    return v;
+}
+
+/* MPI: validation batch i on rank i % n_ranks, the per-domain sums and token counts added over
+   ranks (token counts are exact in doubles below 2^53). A rank that fails contributes NaN. */
+static float eval_val_split(lms_train *t) {
+    lms_val_result r;
+    int nd = t->n_domains > 0 ? t->n_domains : 0;
+    double *buf = calloc((size_t)(2 * nd + 2), sizeof *buf); /* [domain sums, domain tokens, sum, tokens] */
+    if (!buf) return NAN;                                    /* (a few bytes: does not happen) */
+    if (lms_validate_part(t->scorer, t->loader, t->c.eval_batches, t->rank, t->n_ranks, NULL, &r, NULL) == LMS_OK) {
+        double all = 0;
+        for (int d = 0; d < nd && d < r.n_domains; d++) {
+            buf[d] = r.domain[d].loss_sum, buf[nd + d] = (double)r.domain[d].tokens;
+            all += r.domain[d].loss_sum;
+        }
+        buf[2 * nd] = all, buf[2 * nd + 1] = (double)r.tokens;
+        lms_val_result_free(&r);
+    } else buf[2 * nd] = NAN;
+    lms_dist_allreduce_f64(buf, (size_t)(2 * nd + 2), LMS_DIST_SUM);
+    for (int d = 0; d < nd; d++) t->dom_sum[d] = buf[d], t->dom_count[d] = (int64_t)buf[nd + d];
+    float v = buf[2 * nd + 1] > 0 ? (float)(buf[2 * nd] / buf[2 * nd + 1]) : NAN;
+    free(buf);
     return v;
 }
 
@@ -565,10 +631,9 @@ static void prune_checkpoints(lms_train *t) {
     }
 }
 
-static lms_status save_checkpoint(lms_train *t, lms_err *err) {
-    char name[32], mp[LMS_TRAIN_PATH + 96], op[LMS_TRAIN_PATH + 128], lp[LMS_TRAIN_PATH + 64];
-    snprintf(name, sizeof name, "step_%08lld", (long long)t->step);
-    snprintf(mp, sizeof mp, "%s/checkpoints/%s.safetensors", t->dir, name);
+/* Write the checkpoint files of this step and move `latest` (rank 0's job). */
+static lms_status write_checkpoint(lms_train *t, const char *name, const char *mp, lms_err *err) {
+    char op[LMS_TRAIN_PATH + 128], lp[LMS_TRAIN_PATH + 64];
     optim_path(mp, op, sizeof op);
     char *cfg = lms_train_config_to_json(&t->c);
     json_t *meta = json_object();
@@ -604,6 +669,8 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
     json_object_set_new(meta, "loader_batches", json_string(buf));
     snprintf(buf, sizeof buf, "%.17g", t->elapsed);
     json_object_set_new(meta, "elapsed_s", json_string(buf));
+    snprintf(buf, sizeof buf, "%d", t->n_ranks);
+    json_object_set_new(meta, "mpi_ranks", json_string(buf)); /* metadata values are strings */
     char *ometa = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     st = lms_adamw_save(op, t->opt, t->m, ometa, err);
@@ -614,13 +681,49 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
     int n = snprintf(line, sizeof line, "%s\n", name);
     if ((st = lms_file_write_all(path_in(t, lp, sizeof lp, "latest"), line, (size_t)n, err))) return st;
     crash_here(t, "latest");
-    t->ckpt_step = t->step;
-    snprintf(t->latest, sizeof t->latest, "%s", mp);
-    prune_checkpoints(t);
     return LMS_OK;
 }
 
+/* FNV-1a over the parameters' 32-bit words: equal on every rank while data parallelism is correct. */
+static uint64_t params_hash(lms_train *t) {
+    const float *p = lms_gpt_params(t->m);
+    size_t n = (size_t)lms_gpt_num_params(t->m);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t w;
+        memcpy(&w, &p[i], sizeof w);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* A checkpoint of this step: rank 0 writes it; with MPI every rank first checks that the weights
+   are the same everywhere and then learns whether rank 0's writing worked. */
+static lms_status save_checkpoint(lms_train *t, lms_err *err) {
+    char name[32], mp[LMS_TRAIN_PATH + 96];
+    snprintf(name, sizeof name, "step_%08lld", (long long)t->step);
+    snprintf(mp, sizeof mp, "%s/checkpoints/%s.safetensors", t->dir, name);
+    lms_status st = LMS_OK;
+    if (t->n_ranks > 1 && !lms_dist_same_u64(params_hash(t)))
+        return lms_errf(err, LMS_ERR_NUMERIC, "the MPI ranks' weights differ at step %lld (they must stay identical); "
+                        "this is a bug in lmscope's data parallelism, please report it; nothing was saved", (long long)t->step);
+    if (t->rank == 0) st = write_checkpoint(t, name, mp, err);
+    if ((st = agree(t, st, err))) return st;
+    t->ckpt_step = t->step;
+    snprintf(t->latest, sizeof t->latest, "%s", mp);
+    if (t->rank == 0) prune_checkpoints(t);
+    return LMS_OK;
+}
+
+static lms_status log_metrics_line(lms_train *t, const lms_train_progress *p, lms_err *err);
+
+/* A metrics line (rank 0 writes it; every rank learns whether that worked). */
 static lms_status log_metrics(lms_train *t, const lms_train_progress *p, lms_err *err) {
+    lms_status st = t->rank == 0 ? log_metrics_line(t, p, err) : LMS_OK;
+    return agree(t, st, err);
+}
+
+static lms_status log_metrics_line(lms_train *t, const lms_train_progress *p, lms_err *err) {
     json_t *o = json_object();
     json_object_set_new(o, "step", json_integer(p->step));
     json_object_set_new(o, "tokens", json_integer((json_int_t)p->tokens));
@@ -711,20 +814,34 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
     lms_cpu_set_threads(c->threads);
     /* save_log_steps: the initial weights are checkpoint 0 */
     if (c->save_log_steps && t->step == 0 && t->ckpt_step < 0 && (st = save_checkpoint(t, err))) return st;
+    /* MPI: this rank's rows of every (global) micro-batch */
+    const size_t row0 = (size_t)t->rank * (size_t)t->rows * (size_t)T;
     while (t->step < c->steps) {
-        if (hooks && hooks->stop && *hooks->stop) break;
+        /* with several ranks the stop flag is agreed below, after the step (a signal reaches them at different times) */
+        if (t->n_ranks == 1 && hooks && hooks->stop && *hooks->stop) break;
         double t0 = lms_now();
         float lr = lms_schedule_lr(&sched, t->step);
         lms_gpt_zero_grad(t->m);
         double loss_sum = 0;
         for (int a = 0; a < c->accum; a++) {
-            lms_loader_next(t->loader, t->in, t->tg);
-            float l = lms_gpt_forward(t->m, t->in, t->tg, B, T);
-            if (!isfinite(l)) return diverged(t, "the loss", l, l, err);
+            lms_loader_next(t->loader, t->in, t->tg); /* the whole global batch: the same on every rank */
+            float l = lms_gpt_forward(t->m, t->in + row0, t->tg + row0, t->rows, T);
+            if (!isfinite(l) && t->n_ranks == 1) return diverged(t, "the loss", l, l, err);
             lms_gpt_backward(t->m, 1.0f / (float)c->accum);
             loss_sum += l;
         }
         float loss = (float)(loss_sum / c->accum);
+        int stop_all = 0;
+        if (t->n_ranks > 1) {
+            /* the mean loss and the stop flag over ranks, then the mean gradient (one call over the
+               contiguous buffer); a non-finite loss anywhere makes the global loss non-finite */
+            double small[2] = {loss_sum / c->accum, hooks && hooks->stop && *hooks->stop};
+            lms_dist_allreduce_f64(small, 2, LMS_DIST_SUM);
+            loss = (float)(small[0] / t->n_ranks);
+            stop_all = small[1] > 0;
+            if (!isfinite(loss)) return diverged(t, "the loss", loss, loss, err);
+            lms_dist_allreduce_f32(lms_gpt_grads(t->m), (size_t)lms_gpt_num_params(t->m), LMS_DIST_MEAN);
+        }
         float norm = c->grad_clip > 0 ? lms_grad_clip_gpt(t->m, c->grad_clip) : lms_grad_norm_gpt(t->m);
         if (!isfinite(norm)) return diverged(t, "the gradient norm", norm, loss, err);
         lms_adamw_step(t->opt, t->m, lr);
@@ -736,7 +853,7 @@ lms_status lms_train_run(lms_train *t, const lms_train_hooks *hooks, lms_err *er
         p.flops = p.tokens * t->flops_per_token;
         p.tokens_per_s = t1 > t0 ? tokens_per_step / (t1 - t0) : 0;
         if (t->step % c->eval_interval == 0 || t->step == c->steps) p.val_loss = t->last_val = eval_val(t);
-        int stop = hooks && hooks->stop && *hooks->stop;
+        int stop = t->n_ranks > 1 ? stop_all : hooks && hooks->stop && *hooks->stop;
         int ckpt = (c->ckpt_interval > 0 && t->step % c->ckpt_interval == 0) || t->step == c->steps || stop ||
                    (c->save_log_steps && lms_train_is_log_step(t->step));
         t->elapsed += lms_now() - t0;
@@ -773,6 +890,7 @@ lms_gpt *lms_train_model(lms_train *t) { return t->m; }
 const char *lms_train_run_dir(const lms_train *t) { return t->dir; }
 const char *lms_train_latest(const lms_train *t) { return t->latest; }
 float lms_train_last_val_loss(const lms_train *t) { return t->last_val; }
+int lms_train_checkpoint_ranks(const lms_train *t) { return t->ckpt_ranks; }
 
 void lms_train_free(lms_train *t) {
     if (!t) return;

@@ -50,7 +50,21 @@
  * learning rate stays at its final value. LMS_TRAIN_OVER_DECAY re-plans the horizon explicitly.
  * The same holds in bf16 (precision, a config field: the model runs on the avx512-bf16 table).
  *
- * Leaves out: distributed training, dropout, evaluation beyond the validation loss
+ * MPI (c->mpi set, the process started under mpirun, lms_dist_init done; docs/parallel.md): every
+ * rank opens the same run, draws the same global batch (batch x accum rows per step, from the same
+ * loader state) and computes the gradient of its rows [r*B/R, (r+1)*B/R) of each micro-batch; the
+ * gradients are averaged over ranks with one allreduce over the contiguous gradient buffer, then
+ * every rank takes the same clipped AdamW step, so the weights stay identical (checked at every
+ * checkpoint: LMS_ERR_NUMERIC if they ever differ). The reported loss is the global mean; the stop
+ * flag and a non-finite loss are agreed on every step, so all ranks stop at the same step. The
+ * validation batches are split over ranks (batch i on rank i % R) and their sums added. Rank 0
+ * alone writes the run dir (config.json, metrics.jsonl, checkpoints, lock); the other ranks read
+ * it on --resume. A batch that the ranks do not divide is LMS_ERR_ARG; failures that one rank sees
+ * (opening, writing) are agreed (lms_dist_agree), so every rank returns the same status. Resume is
+ * bit-exact for the same rank and thread counts; another rank count continues the same run (same
+ * data, same arithmetic up to the order of the gradient sums: not bit for bit).
+ *
+ * Leaves out: dropout, evaluation beyond the validation loss
  * (src/eval), the text UI (src/cli/cmd_train.c).
  */
 #ifndef LMS_TRAIN_TRAIN_H
@@ -100,6 +114,7 @@ typedef struct {
     int ignore_memory_check;         /* start even when the plan exceeds the available memory (not saved in config.json) */
     char device[8];                  /* "cpu" or "" (the CPU), "cuda" (kernels.h: lms_ops_for_device); not saved in
                                         config.json: a run resumes on either, its files are the same */
+    int mpi;                         /* data-parallel over the MPI ranks of src/dist (see "MPI" below; not saved) */
 } lms_train_config;
 
 /* --precision: fp32 everywhere, or bf16 matrix products (fp32 sums, master weights, optimizer
@@ -260,6 +275,7 @@ lms_gpt *lms_train_model(lms_train *t);
 const char *lms_train_run_dir(const lms_train *t);
 const char *lms_train_latest(const lms_train *t);       /* path of the newest model checkpoint, "" if none */
 float lms_train_last_val_loss(const lms_train *t);      /* NAN if never measured */
+int lms_train_checkpoint_ranks(const lms_train *t);    /* after a resume: MPI ranks that wrote the checkpoint (1: no MPI); 0 for a new run */
 void lms_train_free(lms_train *t);
 
 /* Path of the newest model checkpoint of a run dir (run_dir/checkpoints/<latest>.safetensors)

@@ -12,6 +12,11 @@
 
 lms_status lms_validate(lms_scorer *s, const lms_loader *loader, int max_batches, const lms_tokenizer *tok,
                         lms_val_result *r, lms_err *err) {
+    return lms_validate_part(s, loader, max_batches, 0, 1, tok, r, err);
+}
+
+lms_status lms_validate_part(lms_scorer *s, const lms_loader *loader, int max_batches, int part, int n_parts,
+                             const lms_tokenizer *tok, lms_val_result *r, lms_err *err) {
     memset(r, 0, sizeof *r);
     r->loss = r->bpb = NAN;
     const int B = lms_loader_B(loader), T = lms_loader_T(loader);
@@ -33,7 +38,7 @@ lms_status lms_validate(lms_scorer *s, const lms_loader *loader, int max_batches
     double all = 0;
     int nb = lms_loader_num_val_batches(loader);
     if (max_batches >= 0 && nb > max_batches) nb = max_batches;
-    for (int i = 0; i < nb; i++) {
+    for (int i = part; i < nb; i += n_parts) {
         lms_loader_val_batch(loader, i, in, tg, NULL);
         int rows = lms_loader_val_rows(loader, i); /* a domain's last batch repeats rows: score the real ones */
         int d = lms_loader_val_domain(loader, i);

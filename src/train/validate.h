@@ -43,6 +43,10 @@ typedef struct {
    for bits per byte. *r is filled (free with lms_val_result_free). LMS_ERR_NOMEM. */
 lms_status lms_validate(lms_scorer *s, const lms_loader *loader, int max_batches, const lms_tokenizer *tok,
                         lms_val_result *r, lms_err *err);
+/* The same over only the batches i (of the first max_batches) with i % n_parts == part: one MPI
+   rank's share of a validation split over ranks; the parts' sums add up to lms_validate's. */
+lms_status lms_validate_part(lms_scorer *s, const lms_loader *loader, int max_batches, int part, int n_parts,
+                             const lms_tokenizer *tok, lms_val_result *r, lms_err *err);
 void lms_val_result_free(lms_val_result *r);
 
 #endif
