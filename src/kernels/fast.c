@@ -480,12 +480,15 @@ static void f_xent_fwd(const lms_fast_chunks *k, float *losses, const float *log
     for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row_fwd(logits + n * V, V, targets[n]);
 }
 
-/* The fused output layer: blocks of rows small enough that a block's logits (rows x V floats,
-   about 1 MB) stay in the core's L2 cache between the product that writes them and the
-   cross-entropy that reads them (forward), or between the gradient that rewrites them and the
-   product dx += dlogits · wte that consumes them (backward). Each block is one single-threaded
-   sgemm inside one parallel region over blocks. dwte, a reduction over all rows, is one
-   par_sgemm over the finished dlogits (split by vocabulary rows: no per-thread partials). */
+/* The fused output layer. Where the table has register-tiled products (AVX-512) and the width is
+   small (C <= LMS_LMH_MAX_C), it works in blocks of rows small enough that a block's logits (rows
+   x V floats, about 1 MB) stay in the core's L2 cache between the product that writes them and
+   the cross-entropy that reads them (forward), or between the gradient that rewrites them and
+   the product dx += dlogits · wte that consumes them (backward): one parallel region over
+   blocks. Otherwise (wider models, where K = C is large enough for OpenBLAS; the portable table)
+   the products are whole par_sgemms and only the cross-entropy passes are fused (loss and lse in
+   one pass, the gradient from lse in one more). dwte, a reduction over all rows, is one par_sgemm
+   over the finished dlogits in both (split by vocabulary rows: no per-thread partials). */
 static int64_t lmh_rows(int64_t V) {
     int64_t r = ((int64_t)1 << 18) / (V > 0 ? V : 1);
     return r < 16 ? 16 : r > 128 ? 128 : r;
@@ -493,25 +496,24 @@ static int64_t lmh_rows(int64_t V) {
 
 static void f_lmhead_xent_fwd(const lms_fast_chunks *k, float *logits, float *losses, float *lse, float *scratch,
                               const float *x, const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V) {
+    if (!(k->lmh_logits && scratch && C <= LMS_LMH_MAX_C)) {
+        par_sgemm(0, 1, N, V, C, 1.0f, x, C, wte, C, 0.0f, logits, V);
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
+        for (int64_t r = 0; r < N; r++) losses[r] = k->xent_row_lse(logits + r * V, V, tg[r], lse + r);
+        return;
+    }
     int64_t rb = lmh_rows(V), nblk = (N + rb - 1) / rb, npan = (V + LMS_LMH_PANEL - 1) / LMS_LMH_PANEL;
-    int tiled = k->lmh_logits && scratch && C <= LMS_LMH_MAX_C;
-#pragma omp parallel if (nblk > 1 && N * V >= PAR_MIN)
+#pragma omp parallel if (N * V >= PAR_MIN)
     {
-        if (tiled) {
 #pragma omp for schedule(static)
-            for (int64_t p = 0; p < npan; p++) {
-                int64_t v0 = p * LMS_LMH_PANEL;
-                k->lmh_pack(scratch + v0 * C, wte + v0 * C, V - v0 < LMS_LMH_PANEL ? V - v0 : LMS_LMH_PANEL, C);
-            }
+        for (int64_t p = 0; p < npan; p++) {
+            int64_t v0 = p * LMS_LMH_PANEL;
+            k->lmh_pack(scratch + v0 * C, wte + v0 * C, V - v0 < LMS_LMH_PANEL ? V - v0 : LMS_LMH_PANEL, C);
         }
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nblk; b++) {
             int64_t r0 = b * rb, m = r0 + rb < N ? rb : N - r0;
-            if (tiled)
-                k->lmh_logits(logits + r0 * V, V, x + r0 * C, m, C, scratch, V);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)V, (int)C, 1.0f, x + r0 * C, (int)C,
-                            wte, (int)C, 0.0f, logits + r0 * V, (int)V);
+            k->lmh_logits(logits + r0 * V, V, x + r0 * C, m, C, scratch, V);
             for (int64_t r = r0; r < r0 + m; r++) losses[r] = k->xent_row_lse(logits + r * V, V, tg[r], lse + r);
         }
     }
@@ -520,17 +522,18 @@ static void f_lmhead_xent_fwd(const lms_fast_chunks *k, float *logits, float *lo
 static void f_lmhead_xent_bwd(const lms_fast_chunks *k, float *dx, float *dwte, float *logits, const float *lse,
                               const float *x, const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V,
                               float dloss) {
-    int64_t rb = lmh_rows(V), nblk = (N + rb - 1) / rb;
-    int tiled = k->lmh_dx && C <= LMS_LMH_MAX_C;
+    if (!(k->lmh_dx && C <= LMS_LMH_MAX_C)) {
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
+        for (int64_t r = 0; r < N; r++) k->xent_row_grad(logits + r * V, V, tg[r], lse[r], dloss);
+        par_sgemm(0, 0, N, C, V, 1.0f, logits, V, wte, C, 1.0f, dx, C);
+    } else {
+        int64_t rb = lmh_rows(V), nblk = (N + rb - 1) / rb;
 #pragma omp parallel for schedule(static) if (nblk > 1 && N * V >= PAR_MIN)
-    for (int64_t b = 0; b < nblk; b++) {
-        int64_t r0 = b * rb, m = r0 + rb < N ? rb : N - r0;
-        for (int64_t r = r0; r < r0 + m; r++) k->xent_row_grad(logits + r * V, V, tg[r], lse[r], dloss);
-        if (tiled)
+        for (int64_t b = 0; b < nblk; b++) {
+            int64_t r0 = b * rb, m = r0 + rb < N ? rb : N - r0;
+            for (int64_t r = r0; r < r0 + m; r++) k->xent_row_grad(logits + r * V, V, tg[r], lse[r], dloss);
             k->lmh_dx(dx + r0 * C, logits + r0 * V, V, m, wte, V, C);
-        else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)C, (int)V, 1.0f, logits + r0 * V,
-                        (int)V, wte, (int)C, 1.0f, dx + r0 * C, (int)C);
+        }
     }
     par_sgemm(1, 0, V, C, N, 1.0f, logits, V, x, C, 1.0f, dwte, C);
 }

@@ -8,8 +8,9 @@
  *   fch 4C, fch_gelu 4C, res3 C        = 16C + NH·T + 4 floats
  * plus the embedding output (the first residual stream), the final LayerNorm output, the
  * tokens, targets, losses and each row's log-sum-exp of the logits, the output layer's scratch
- * (a packed copy of wte at C <= 256: lms_lmhead_scratch_floats), two [B,T,C] gradient buffers for the backward (the residual
- * stream's gradient and a LayerNorm-output gradient), and one WORK region shared by everything
+ * (a packed copy of wte at C <= 128: lms_lmhead_scratch_floats), two [B,T,C] gradient buffers
+ * for the backward (the residual stream's gradient and a LayerNorm-output gradient), and one
+ * WORK region shared by everything
  * short-lived: the projection outputs of the forward (before they are added to the residual
  * stream), the logits (written by the fused output layer + cross-entropy, lmhead_xent_fwd, and
  * turned into their gradient in place by lmhead_xent_bwd: no dlogits buffer), and the backward's per-layer scratch (2 x [B,T,4C] + attention scratch [B,NH,T,T]),
