@@ -1,9 +1,10 @@
-/* fast.c — the optimized kernel tables: OpenBLAS sgemm for every matrix product (attention included,
+/* fast.c — the optimized kernel tables: OpenBLAS sgemm for the matrix products (attention included,
  * one small single-threaded sgemm per head and row block so that the causal upper triangle is
- * mostly skipped), OpenMP over rows / heads / column blocks, and per-thread inner loops from
- * fast_chunks.h. The same ops make two tables: "generic+openblas" on the portable inner loops
- * below (what a CPU without AVX-512 runs; always built, so it is tested on every machine) and
- * "avx512+openblas" on fast_avx512.c's. Their decoding ops are the chunks themselves; the memory
+ * mostly skipped; the output layer of narrow models, C <= 128, fused with cross-entropy on the
+ * AVX-512 table's own register tiles), OpenMP over rows / heads / column blocks, and per-thread
+ * inner loops from fast_chunks.h. The same ops make two tables: "generic+openblas" on the
+ * portable inner loops below (what a CPU without AVX-512 runs; always built, so it is tested on
+ * every machine) and "avx512+openblas" on fast_avx512.c's. Their decoding ops are the chunks themselves; the memory
  * fields are the host's (host.h).
  *
  * Determinism: for a given thread count every op gives bit-identical results run after run. Row

@@ -4,7 +4,8 @@
  * lms_cpu()->avx512 says the CPU has them. Tails are handled with masked loads and stores, so
  * every size works. exp() is a range reduction to [-ln2/2, ln2/2] plus a degree-7 Taylor
  * polynomial (relative error below 1e-7) scaled by 2^n with vscalefps; GELU uses the sigmoid
- * form of its tanh, also from exp.
+ * form of its tanh, also from exp. The output layer's two products at C <= 128 (lmh_*) are
+ * register tiles of 8 x 48 (logits) and 6 x 64 (dx) accumulators.
  *
  * Sums are accumulated in one 16-lane register in a fixed order and reduced at the end, so
  * results are deterministic (but not bit-identical to the scalar reference's sequential sums).
