@@ -182,9 +182,10 @@ typedef struct lms_ops {
 
     /* ---- the output layer fused with cross-entropy (training; added last so that other tables
        built by copying a table pick it up) ----------------------------------------------------
-       The optimized tables work per block of rows while the block's logits are in cache, instead
-       of writing [N,V] logits and reading them back four times (at V 4096 and C 64 the output
-       layer and cross-entropy are two thirds of a step).
+       The AVX-512 table (at C <= LMS_LMH_MAX_C) works per block of rows while the block's
+       logits are in cache, with register-tiled products, instead of writing [N,V] logits and
+       reading them back four times (at V 4096 and C 64 the output layer and cross-entropy are
+       two thirds of a step); the other optimized tables fuse only the cross-entropy passes.
        Forward: logits[N,V] = x[N,C] · wteᵀ (wte [V,C], the tied embedding), losses[N] as
        xent_fwd, lse[N] = log sum_v exp(logits[n,v]) (0 for targets < 0): the same results as
        matmul_fwd(LMS_W_OUT_IN) + xent_fwd. scratch: lms_lmhead_scratch_floats(V, C) floats of
@@ -200,7 +201,7 @@ typedef struct lms_ops {
                             float dloss);
 } lms_ops;
 
-/* The scratch lmhead_xent_fwd needs: a copy of wte in panels of LMS_LMH_PANEL rows for the
+/* The scratch lmhead_xent_fwd needs (0 floats above LMS_LMH_MAX_C): a copy of wte in panels of LMS_LMH_PANEL rows for the
    register-tiled product of the AVX-512 table, used at widths C <= LMS_LMH_MAX_C (wider models
    go through OpenBLAS, which is as fast there: measured equal for the logits and faster for dx
    at C 256, and need none). */

@@ -10,11 +10,11 @@
  * tokens, targets, losses and each row's log-sum-exp of the logits, the output layer's scratch
  * (a packed copy of wte at C <= 128: lms_lmhead_scratch_floats), two [B,T,C] gradient buffers
  * for the backward (the residual stream's gradient and a LayerNorm-output gradient), and one
- * WORK region shared by everything
- * short-lived: the projection outputs of the forward (before they are added to the residual
- * stream), the logits (written by the fused output layer + cross-entropy, lmhead_xent_fwd, and
- * turned into their gradient in place by lmhead_xent_bwd: no dlogits buffer), and the backward's per-layer scratch (2 x [B,T,4C] + attention scratch [B,NH,T,T]),
- * which is only needed after the logits' gradient has been consumed.
+ * WORK region shared by everything short-lived: the projection outputs of the forward (before
+ * they are added to the residual stream), the logits (written by the fused output layer +
+ * cross-entropy, lmhead_xent_fwd, and turned into their gradient in place by lmhead_xent_bwd:
+ * no dlogits buffer), and the backward's per-layer scratch (2 x [B,T,4C] + attention scratch
+ * [B,NH,T,T]), which is only needed after the logits' gradient has been consumed.
  * WORK = max(B·T·V, B·T·(8C) + B·NH·T²) floats.
  *
  * Backend: every buffer comes from the model's kernel table (buf_alloc) and is only touched through
@@ -43,7 +43,8 @@ enum {
 
 /* Activation regions (sizes in floats; tokens and targets are int32 stored in float slots). */
 enum {
-    A_TOKENS, A_TARGETS, A_LOSSES, A_LSE, A_LMH, A_RES0, A_LNF, A_LNF_MEAN, A_LNF_RSTD, A_DRES, A_DLN, A_WORK,
+    A_TOKENS, A_TARGETS, A_LOSSES, A_LSE, A_LMH, A_RES0, A_LNF, A_LNF_MEAN, A_LNF_RSTD, A_DRES,
+    A_DLN, A_WORK,
     A_FIRST_LAYER,
     A_LN1 = A_FIRST_LAYER, A_LN1_MEAN, A_LN1_RSTD, A_QKV, A_ATT, A_ATTY, A_RES2, A_LN2,
     A_LN2_MEAN, A_LN2_RSTD, A_FCH, A_FCH_GELU, A_RES3,
@@ -262,7 +263,8 @@ void lms_gpt_init(lms_gpt *m, uint64_t seed) {
    aligned; the region holds L of them). Pure. Returns 0 if anything overflows. */
 static int act_sizes(const lms_gpt_config *c, int B, int T, size_t sz[A_COUNT], size_t *total) {
     double BT = (double)B * T, C = c->n_embd, NH = c->n_head, V = c->vocab_size, L = c->n_layer;
-    double approx = BT * (16 * C + NH * T + 4) * L + BT * (4 * C + 6) + V * C + fmax(BT * V, BT * 8 * C + B * NH * (double)T * T);
+    double approx = BT * (16 * C + NH * T + 4) * L + BT * (4 * C + 6) + V * C +
+                    fmax(BT * V, BT * 8 * C + B * NH * (double)T * T);
     if (approx * 4 > 4e15) return 0; /* 4 PB: nothing real; keeps the size_t math below exact */
     size_t bt = (size_t)B * (size_t)T, Cs = (size_t)c->n_embd, Vs = (size_t)c->vocab_size;
     size_t att = (size_t)B * (size_t)c->n_head * (size_t)T * (size_t)T;
@@ -395,8 +397,8 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     K->copy_h2d(tgt, targets, (size_t)N * sizeof(int32_t));
     float *losses = act(m, A_LOSSES, 0);
     /* logits [N,V], their losses and log-sum-exps (kept for the backward) */
-    K->lmhead_xent_fwd(work, losses, act(m, A_LSE, 0), m->off[A_LMH + 1] > m->off[A_LMH] ? act(m, A_LMH, 0) : NULL,
-                       act(m, A_LNF, 0), par(m, 0), tgt, N, C, V);
+    float *lmh = m->off[A_LMH + 1] > m->off[A_LMH] ? act(m, A_LMH, 0) : NULL; /* none at C > 128 */
+    K->lmhead_xent_fwd(work, losses, act(m, A_LSE, 0), lmh, act(m, A_LNF, 0), par(m, 0), tgt, N, C, V);
     K->copy_d2h(m->h_losses, losses, (size_t)N * sizeof(float));
     lms_ops_threads_end(prev_threads);
     double s = 0.0;
