@@ -9,10 +9,12 @@
 #                                      vs PyTorch bf16 autocast; bf16 rows only where the CPU has it)
 #   LMSCOPE=path/to/lmscope            the binary (default: $BUILD/lmscope, BUILD defaults to build)
 #
-# Shapes (heads of 64 dims):
+# Shapes (a-c: heads of 64 dims):
 #   a  GPT-2 124M   L12 C768 NH12 V50257  B4  T64
 #   b               L6  C384 NH6  V50257  B8  T256
 #   c               L4  C256 NH4  V8192   B16 T256   (+ decoding at batch 1, T=256)
+#   d  sweep-sized  L2  C64  NH2  V4096   B32 T128   (heads of 32 dims)
+#   e  sweep-sized  L4  C128 NH4  V4096   B16 T128   (heads of 32 dims)
 # Each run prints one JSON line (kept in $OUT, default $BUILD/bench.jsonl); the table at the end
 # takes, per shape and implementation, the median over repeats of each run's median step.
 # PyTorch runs only where /usr/bin/python3 imports torch, with ATEN_CPU_CAPABILITY=avx512
@@ -28,7 +30,7 @@ BUILD=${BUILD:-build}
 LMSCOPE=${LMSCOPE:-$BUILD/lmscope}
 THREADS=${THREADS:-2}
 REPEATS=${REPEATS:-1}
-SHAPES=${SHAPES:-"a b c"}
+SHAPES=${SHAPES:-"a b c d e"}
 OUT=${OUT:-$BUILD/bench.jsonl}
 PRECISIONS=${PRECISIONS:-"fp32 bf16"}
 LMS_WAIT=${LMS_WAIT:-PASSIVE}
@@ -44,7 +46,9 @@ shape_args() {
     a) echo "--layers 12 --heads 12 --dim 768 --vocab 50257 --batch 4 --ctx 64 --steps ${STEPS_A:-7} --warmup 2" ;;
     b) echo "--layers 6 --heads 6 --dim 384 --vocab 50257 --batch 8 --ctx 256 --steps ${STEPS_B:-7} --warmup 2" ;;
     c) echo "--layers 4 --heads 4 --dim 256 --vocab 8192 --batch 16 --ctx 256 --steps ${STEPS_C:-10} --warmup 2" ;;
-    *) echo "bench: unknown shape '$1' (a, b or c)" >&2; exit 2 ;;
+    d) echo "--layers 2 --heads 2 --dim 64 --vocab 4096 --batch 32 --ctx 128 --steps ${STEPS_D:-20} --warmup 3" ;;
+    e) echo "--layers 4 --heads 4 --dim 128 --vocab 4096 --batch 16 --ctx 128 --steps ${STEPS_E:-20} --warmup 3" ;;
+    *) echo "bench: unknown shape '$1' (a, b, c, d or e)" >&2; exit 2 ;;
   esac
 }
 
@@ -82,7 +86,7 @@ for prec in ["fp32", "bf16"]:
   print(f"\nTraining step (forward + backward + AdamW, {prec}{', PyTorch: bf16 autocast' if prec == 'bf16' else ''}), medians over repeats of median steps:")
   hdr = f"{'shape':5} {'lmscope tok/s':>13} {'pytorch tok/s':>13} {'ratio':>6} {'GFLOP/s':>8} {'ceiling':>8} {'of ceil':>7} {'bf16 ceil':>9} {'of bf16':>7} {'peak RSS MB':>11} {'planned MB':>10} {'RSS/plan':>8} {'torch RSS MB':>12}"
   print(hdr); print("-" * len(hdr))
-  for s in ["a", "b", "c"]:
+  for s in ["a", "b", "c", "d", "e"]:
     ours = [r for r in rows if r.get("shape") == s and r.get("impl") == "lmscope" and r["mode"] == "train" and P(r)]
     pt = [r for r in rows if r.get("shape") == s and r.get("impl") == "pytorch" and P(r)]
     if not ours: continue

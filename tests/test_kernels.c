@@ -119,11 +119,14 @@ static void test_tables(void) {
         CHECK(lms_ops_fast() == lms_ops_generic());
     }
     CHECK(lms_ops_get() == (lms_cpu_reference_forced() ? R : lms_ops_fast()));
-    for (int i = 0; i < NT; i++) { /* every field filled: a NULL would crash a model mid-run */
+    for (int i = 0; i < NT; i++) { /* every required field filled: a NULL would crash a model mid-run */
         const void *const *f = (const void *const *)&TABLES[i]->buf_alloc;
-        int n = (int)((const void *const *)(&TABLES[i]->dec_gemv_out_in_bf16 + 1) - f), nulls = 0;
+        int n = (int)((const void *const *)(&TABLES[i]->lmhead_xent_fwd) - f), nulls = 0; /* the fused pair is optional */
         for (int k = 0; k < n; k++) nulls += f[k] == NULL;
         CHECKF(nulls == 0 && TABLES[i]->encoder_fwd && TABLES[i]->device == 0, "%s: %d NULL fields", TABLES[i]->name, nulls);
+        /* the pair comes together; the bf16 table leaves it out so that its output layer is a bf16 product */
+        CHECK(!TABLES[i]->lmhead_xent_fwd == !TABLES[i]->lmhead_xent_bwd);
+        CHECK(!!TABLES[i]->lmhead_xent_fwd == (TABLES[i] != lms_ops_bf16()));
     }
     int prev = lms_ops_threads_begin(1);
     CHECK(prev == 2 && omp_get_max_threads() == 1);
@@ -339,6 +342,90 @@ static void test_xent(void) {
                 CHECKF(close_elem("dlogits", l1, l2, N * V, 1e-5), "N=%lld V=%lld", (long long)N, (long long)V);
                 free(tg); free(lg); free(l1); free(l2); free(loss1); free(loss2); free(loss3);
             }
+    }
+}
+
+/* The fused output layer + cross-entropy against the reference's (which is matmul + xent in
+   double). Widths cover the AVX-512 register tiles (C multiple of 16 or not, strips of 64, 16
+   and 32 wide; C > 128 goes through OpenBLAS), vocabularies the panel of 48 (one short panel,
+   exact multiples), rows the tiles of 8 / 6 / 12 and their tails, with ignored targets.
+   Tolerances: logits are dot products over C terms, bounded per element (below); dx and dwte
+   sum V (<= 300) and N (<= 300) terms, so RSUM (~K·u) as for the other reductions; losses and
+   lse as test_xent's losses;
+   dlogits as in test_xent: exp(l - lse) with lse itself rounded to fp32 errs relatively by
+   about ulp(|lse|)/2 <= 1e-6 at |lse| < 16, under the 1e-5 allowed. */
+static void test_lmhead_xent(void) {
+    for (int ti = 0; next_table(&ti);) {
+        if (!F->lmhead_xent_fwd) continue; /* optional: the model composes matmul and xent (test_model covers it) */
+        const int64_t Ns[] = {1, 13, 300}, Cs[] = {1, 16, 20, 32, 64, 100, 128, 300}, Vs[] = {1, 48, 49, 300};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 8; j++)
+                for (int q = 0; q < 4; q++) {
+                    int64_t N = Ns[i], C = Cs[j], V = Vs[q], ns = lms_lmhead_scratch_floats(V, C);
+                    int32_t *tg = malloc((size_t)N * sizeof(int32_t));
+                    for (int64_t n = 0; n < N; n++) tg[n] = (n % 7 == 5) ? -1 : (int32_t)lms_rng_below(&g_rng, (uint64_t)V);
+                    float *x = rnd(N * C, 1), *w = rnd(V * C, 2.0f / sqrtf((float)C)), *sc = ns ? rnd(ns, 1) : NULL;
+                    float *lg1 = rnd(N * V, 1), *lg2 = rnd(N * V, 1), *l1 = rnd(N, 1), *l2 = rnd(N, 1);
+                    float *s1 = rnd(N, 1), *s2 = rnd(N, 1);
+                    F->lmhead_xent_fwd(lg1, l1, s1, sc, x, w, tg, N, C, V);
+                    R->lmhead_xent_fwd(lg2, l2, s2, NULL, x, w, tg, N, C, V);
+                    /* logits: a single dot product can cancel to far below its terms, so the
+                       bound is per element, the worst case of C fp32 FMAs: (C+1)·u·Σ|x_c w_c| */
+                    int ok = 1;
+                    for (int64_t n = 0; n < N; n++)
+                        for (int64_t v = 0; v < V; v++) {
+                            double a = 0.0;
+                            for (int64_t c = 0; c < C; c++) a += fabs((double)x[n * C + c] * w[v * C + c]);
+                            double e = fabs((double)lg1[n * V + v] - lg2[n * V + v]);
+                            if (!(e <= (double)(C + 1) * 0x1p-24 * a + 1e-30)) {
+                                if (ok) fprintf(stderr, "  [%s] logits: error %.3g at %lld, %lld (bound %.3g)\n", F->name, e,
+                                                (long long)n, (long long)v, (double)(C + 1) * 0x1p-24 * a);
+                                ok = 0;
+                            }
+                        }
+                    for (int64_t n = 0; n < N; n++) {
+                        ok &= fabs(l1[n] - l2[n]) <= 1e-5 * (fabs(l2[n]) + 1.0);
+                        ok &= fabs(s1[n] - s2[n]) <= 1e-5 * (fabs(s2[n]) + 1.0);
+                        if (tg[n] < 0) ok &= l1[n] == 0.0f && s1[n] == 0.0f;
+                    }
+                    /* backward from the reference's logits and lse, so only the backward is compared */
+                    float *d1 = dup(lg2, N * V), *dx1 = rnd(N * C, 1), *dx2 = dup(dx1, N * C), *dw1 = rnd(V * C, 1),
+                          *dw2 = dup(dw1, V * C);
+                    float dloss = 1.0f / (float)N;
+                    F->lmhead_xent_bwd(dx1, dw1, d1, s2, x, w, tg, N, C, V, dloss);
+                    R->lmhead_xent_bwd(dx2, dw2, lg2, s2, x, w, tg, N, C, V, dloss);
+                    ok &= close_elem("dlogits", d1, lg2, N * V, 1e-5);
+                    ok &= close_sum("dx", dx1, dx2, N * C, RSUM);
+                    ok &= close_sum("dwte", dw1, dw2, V * C, RSUM);
+                    CHECKF(ok, "N=%lld C=%lld V=%lld", (long long)N, (long long)C, (long long)V);
+                    /* same inputs, same thread count: the same bits */
+                    if (i == 2) {
+                        float *lg3 = rnd(N * V, 1), *l3 = rnd(N, 1), *s3 = rnd(N, 1), *d3 = dup(lg1, N * V);
+                        float *dx3 = dup(dx2, N * C), *dw3 = dup(dw2, V * C), *dx4 = dup(dx2, N * C), *dw4 = dup(dw2, V * C);
+                        F->lmhead_xent_fwd(lg3, l3, s3, sc, x, w, tg, N, C, V);
+                        CHECK(memcmp(lg3, lg1, (size_t)(N * V) * 4) == 0 && memcmp(l3, l1, (size_t)N * 4) == 0 &&
+                              memcmp(s3, s1, (size_t)N * 4) == 0);
+                        memcpy(lg3, d3, (size_t)(N * V) * 4);
+                        F->lmhead_xent_bwd(dx3, dw3, d3, s1, x, w, tg, N, C, V, dloss);
+                        F->lmhead_xent_bwd(dx4, dw4, lg3, s1, x, w, tg, N, C, V, dloss);
+                        CHECK(memcmp(dx3, dx4, (size_t)(N * C) * 4) == 0 && memcmp(dw3, dw4, (size_t)(V * C) * 4) == 0 &&
+                              memcmp(d3, lg3, (size_t)(N * V) * 4) == 0);
+                        free(lg3); free(l3); free(s3); free(d3); free(dx3); free(dw3); free(dx4); free(dw4);
+                    }
+                    /* the reference fused op is matmul + xent: check it against those ops */
+                    if (ti == 1 && i == 1 && q == 3) {
+                        float *lg3 = rnd(N * V, 1), *l3 = rnd(N, 1);
+                        R->matmul_fwd(lg3, x, w, NULL, N, C, V, LMS_W_OUT_IN);
+                        R->xent_fwd(l3, lg3, tg, N, V);
+                        float *lg4 = rnd(N * V, 1);
+                        R->lmhead_xent_fwd(lg4, l2, s2, NULL, x, w, tg, N, C, V);
+                        CHECK(memcmp(lg3, lg4, (size_t)(N * V) * sizeof(float)) == 0);
+                        CHECK(memcmp(l3, l2, (size_t)N * sizeof(float)) == 0);
+                        free(lg3); free(l3); free(lg4);
+                    }
+                    free(tg); free(x); free(w); free(sc); free(lg1); free(lg2); free(l1); free(l2); free(s1); free(s2);
+                    free(d1); free(dx1); free(dx2); free(dw1); free(dw2);
+                }
     }
 }
 
@@ -572,4 +659,5 @@ static void test_global_norm(void) {
 }
 
 TESTS(test_tables, test_layernorm, test_matmul, test_attention, test_gelu_residual, test_encoder, test_xent,
+      test_lmhead_xent,
       test_adamw, test_determinism, test_decode_ops, test_memory, test_global_norm)

@@ -1,9 +1,10 @@
-/* fast.c — the optimized kernel tables: OpenBLAS sgemm for every matrix product (attention included,
+/* fast.c — the optimized kernel tables: OpenBLAS sgemm for the matrix products (attention included,
  * one small single-threaded sgemm per head and row block so that the causal upper triangle is
- * mostly skipped), OpenMP over rows / heads / column blocks, and per-thread inner loops from
- * fast_chunks.h. The same ops make two tables: "generic+openblas" on the portable inner loops
- * below (what a CPU without AVX-512 runs; always built, so it is tested on every machine) and
- * "avx512+openblas" on fast_avx512.c's. Their decoding ops are the chunks themselves; the memory
+ * mostly skipped; the output layer of narrow models, C <= 128, fused with cross-entropy on the
+ * AVX-512 table's own register tiles), OpenMP over rows / heads / column blocks, and per-thread
+ * inner loops from fast_chunks.h. The same ops make two tables: "generic+openblas" on the
+ * portable inner loops below (what a CPU without AVX-512 runs; always built, so it is tested on
+ * every machine) and "avx512+openblas" on fast_avx512.c's. Their decoding ops are the chunks themselves; the memory
  * fields are the host's (host.h).
  *
  * Determinism: for a given thread count every op gives bit-identical results run after run. Row
@@ -220,11 +221,35 @@ static void g_axpy(float *y, float a, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static float g_xent_row_lse(const float *lg, int64_t V, int32_t target, float *lse) {
+    if (target < 0) {
+        *lse = 0.0f;
+        return 0.0f;
+    }
+    float mx = -INFINITY;
+    for (int64_t c = 0; c < V; c++) mx = lg[c] > mx ? lg[c] : mx;
+    float s = 0.0f;
+    for (int64_t c = 0; c < V; c++) s += expf(lg[c] - mx);
+    float ls = logf(s);
+    *lse = mx + ls;
+    return ls - (lg[target] - mx);
+}
+
+static void g_xent_row_grad(float *lg, int64_t V, int32_t target, float lse, float dloss) {
+    if (target < 0) {
+        memset(lg, 0, (size_t)V * sizeof(float));
+        return;
+    }
+    for (int64_t c = 0; c < V; c++) lg[c] = expf(lg[c] - lse) * dloss;
+    lg[target] -= dloss;
+}
+
 static const lms_fast_chunks g_generic = {
     "generic",     g_ln_fwd,      g_ln_bwd_dx,       g_ln_bwd_dwdb, g_colsum,
     g_gelu_fwd,    g_gelu_bwd,    g_add,             g_copy_rows_bias,
     g_softmax_row, g_softmax_bwd_row, g_xent_row,   g_xent_row_fwd, g_adamw,
     g_gemv_in_out, g_gemv_out_in, g_gemv_in_out_bf16, g_gemv_out_in_bf16, g_dot, g_axpy,
+    g_xent_row_lse, g_xent_row_grad, NULL, NULL, NULL,
 };
 
 const lms_fast_chunks *lms_fast_chunks_generic(void) { return &g_generic; }
@@ -456,6 +481,64 @@ static void f_xent_fwd(const lms_fast_chunks *k, float *losses, const float *log
     for (int64_t n = 0; n < N; n++) losses[n] = k->xent_row_fwd(logits + n * V, V, targets[n]);
 }
 
+/* The fused output layer. Where the table has register-tiled products (AVX-512) and the width is
+   small (C <= LMS_LMH_MAX_C), it works in blocks of rows small enough that a block's logits (rows
+   x V floats, about 1 MB) stay in the core's L2 cache between the product that writes them and
+   the cross-entropy that reads them (forward), or between the gradient that rewrites them and
+   the product dx += dlogits · wte that consumes them (backward): one parallel region over
+   blocks. Otherwise (wider models, where K = C is large enough for OpenBLAS; the portable table)
+   the products are whole par_sgemms and only the cross-entropy passes are fused (loss and lse in
+   one pass, the gradient from lse in one more). dwte, a reduction over all rows, is one par_sgemm
+   over the finished dlogits in both (split by vocabulary rows: no per-thread partials). */
+static int64_t lmh_rows(int64_t V) {
+    int64_t r = ((int64_t)1 << 18) / (V > 0 ? V : 1);
+    return r < 16 ? 16 : r > 128 ? 128 : r;
+}
+
+static void f_lmhead_xent_fwd(const lms_fast_chunks *k, float *logits, float *losses, float *lse, float *scratch,
+                              const float *x, const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V) {
+    if (!(k->lmh_logits && scratch && C <= LMS_LMH_MAX_C)) {
+        par_sgemm(0, 1, N, V, C, 1.0f, x, C, wte, C, 0.0f, logits, V);
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
+        for (int64_t r = 0; r < N; r++) losses[r] = k->xent_row_lse(logits + r * V, V, tg[r], lse + r);
+        return;
+    }
+    int64_t rb = lmh_rows(V), nblk = (N + rb - 1) / rb, npan = (V + LMS_LMH_PANEL - 1) / LMS_LMH_PANEL;
+#pragma omp parallel if (N * V >= PAR_MIN)
+    {
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < npan; p++) {
+            int64_t v0 = p * LMS_LMH_PANEL;
+            k->lmh_pack(scratch + v0 * C, wte + v0 * C, V - v0 < LMS_LMH_PANEL ? V - v0 : LMS_LMH_PANEL, C);
+        }
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < nblk; b++) {
+            int64_t r0 = b * rb, m = r0 + rb < N ? rb : N - r0;
+            k->lmh_logits(logits + r0 * V, V, x + r0 * C, m, C, scratch, V);
+            for (int64_t r = r0; r < r0 + m; r++) losses[r] = k->xent_row_lse(logits + r * V, V, tg[r], lse + r);
+        }
+    }
+}
+
+static void f_lmhead_xent_bwd(const lms_fast_chunks *k, float *dx, float *dwte, float *logits, const float *lse,
+                              const float *x, const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V,
+                              float dloss) {
+    if (!(k->lmh_dx && C <= LMS_LMH_MAX_C)) {
+#pragma omp parallel for schedule(static) if (N * V >= PAR_MIN)
+        for (int64_t r = 0; r < N; r++) k->xent_row_grad(logits + r * V, V, tg[r], lse[r], dloss);
+        par_sgemm(0, 0, N, C, V, 1.0f, logits, V, wte, C, 1.0f, dx, C);
+    } else {
+        int64_t rb = lmh_rows(V), nblk = (N + rb - 1) / rb;
+#pragma omp parallel for schedule(static) if (nblk > 1 && N * V >= PAR_MIN)
+        for (int64_t b = 0; b < nblk; b++) {
+            int64_t r0 = b * rb, m = r0 + rb < N ? rb : N - r0;
+            for (int64_t r = r0; r < r0 + m; r++) k->xent_row_grad(logits + r * V, V, tg[r], lse[r], dloss);
+            k->lmh_dx(dx + r0 * C, logits + r0 * V, V, m, wte, V, C);
+        }
+    }
+    par_sgemm(1, 0, V, C, N, 1.0f, logits, V, x, C, 1.0f, dwte, C);
+}
+
 static void f_adamw(const lms_fast_chunks *k, float *p, const float *g, float *m, float *v, int64_t n,
                     float lr, float b1, float b2, float eps, float wd, int64_t t) {
     float bc1 = (float)(1.0 - pow((double)b1, (double)t)), bc2 = (float)(1.0 - pow((double)b2, (double)t));
@@ -567,6 +650,14 @@ static void gen_adamw(float *p, const float *g, float *m, float *v, int64_t n, f
                       float eps, float wd, int64_t t) {
     f_adamw(&g_generic, p, g, m, v, n, lr, b1, b2, eps, wd, t);
 }
+static void gen_lmhead_xent_fwd(float *logits, float *losses, float *lse, float *scratch, const float *x,
+                                const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V) {
+    f_lmhead_xent_fwd(&g_generic, logits, losses, lse, scratch, x, wte, tg, N, C, V);
+}
+static void gen_lmhead_xent_bwd(float *dx, float *dwte, float *logits, const float *lse, const float *x,
+                                const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V, float dloss) {
+    f_lmhead_xent_bwd(&g_generic, dx, dwte, logits, lse, x, wte, tg, N, C, V, dloss);
+}
 static void gen_dec_attention(float *y, float *att, const float *q, const float *kc, const float *vc,
                               int64_t n, int64_t hs, int64_t ld) {
     f_dec_attention(&g_generic, y, att, q, kc, vc, n, hs, ld);
@@ -623,6 +714,14 @@ static void avx_adamw(float *p, const float *g, float *m, float *v, int64_t n, f
                       float eps, float wd, int64_t t) {
     f_adamw(lms_fast_chunks_avx512(), p, g, m, v, n, lr, b1, b2, eps, wd, t);
 }
+static void avx_lmhead_xent_fwd(float *logits, float *losses, float *lse, float *scratch, const float *x,
+                                const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V) {
+    f_lmhead_xent_fwd(lms_fast_chunks_avx512(), logits, losses, lse, scratch, x, wte, tg, N, C, V);
+}
+static void avx_lmhead_xent_bwd(float *dx, float *dwte, float *logits, const float *lse, const float *x,
+                                const float *wte, const int32_t *tg, int64_t N, int64_t C, int64_t V, float dloss) {
+    f_lmhead_xent_bwd(lms_fast_chunks_avx512(), dx, dwte, logits, lse, x, wte, tg, N, C, V, dloss);
+}
 static void avx_dec_attention(float *y, float *att, const float *q, const float *kc, const float *vc,
                               int64_t n, int64_t hs, int64_t ld) {
     f_dec_attention(lms_fast_chunks_avx512(), y, att, q, kc, vc, n, hs, ld);
@@ -651,6 +750,8 @@ static void fast_init(void) {
     g_gen_ops.xent_fwd = gen_xent_fwd;
     g_gen_ops.adamw = gen_adamw;
     g_gen_ops.dec_attention = gen_dec_attention;
+    g_gen_ops.lmhead_xent_fwd = gen_lmhead_xent_fwd;
+    g_gen_ops.lmhead_xent_bwd = gen_lmhead_xent_bwd;
 #ifndef LMS_NO_SIMD
     if (lms_cpu()->avx512) {
         set_ops(&g_avx_ops, "avx512+openblas", lms_fast_chunks_avx512());
@@ -668,6 +769,8 @@ static void fast_init(void) {
         g_avx_ops.xent_fwd = avx_xent_fwd;
         g_avx_ops.adamw = avx_adamw;
         g_avx_ops.dec_attention = avx_dec_attention;
+        g_avx_ops.lmhead_xent_fwd = avx_lmhead_xent_fwd;
+        g_avx_ops.lmhead_xent_bwd = avx_lmhead_xent_bwd;
         g_have_avx = 1;
     }
 #endif

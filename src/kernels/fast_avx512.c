@@ -4,7 +4,8 @@
  * lms_cpu()->avx512 says the CPU has them. Tails are handled with masked loads and stores, so
  * every size works. exp() is a range reduction to [-ln2/2, ln2/2] plus a degree-7 Taylor
  * polynomial (relative error below 1e-7) scaled by 2^n with vscalefps; GELU uses the sigmoid
- * form of its tanh, also from exp.
+ * form of its tanh, also from exp. The output layer's two products at C <= 128 (lmh_*) are
+ * register tiles of 8 x 48 (logits) and 6 x 64 (dx) accumulators.
  *
  * Sums are accumulated in one 16-lane register in a fixed order and reduced at the end, so
  * results are deterministic (but not bit-identical to the scalar reference's sequential sums).
@@ -284,6 +285,158 @@ static float v_xent_row(float *lg, int64_t V, int32_t target, float dloss) {
     return logf(s) - (xt - mx);
 }
 
+static float v_xent_row_lse(const float *lg, int64_t V, int32_t target, float *lse) {
+    if (target < 0) {
+        *lse = 0.0f;
+        return 0.0f;
+    }
+    float mx = vmax(lg, V);
+    float ls = logf(vexp_sum(NULL, lg, V, mx));
+    *lse = mx + ls;
+    return ls - (lg[target] - mx);
+}
+
+static void v_xent_row_grad(float *lg, int64_t V, int32_t target, float lse, float dloss) {
+    if (target < 0) {
+        memset(lg, 0, (size_t)V * sizeof(float));
+        return;
+    }
+    __m512 vl = _mm512_set1_ps(lse), vd = _mm512_set1_ps(dloss);
+    /* A first pass that only reads the row lets the hardware stream it into L1 at full speed;
+       the exp pass then runs from L1. One pass that computes exp while it waits on memory was
+       measured 2.4x slower (5.0 vs 12 ms for 4096 rows of 4096 on one Zen 5 core). */
+    volatile float touch = vmax(lg, V);
+    (void)touch;
+    for (int64_t c = 0; c < V; c += 16) {
+        __mmask16 k = tailmask(V - c);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, lg + c), vl));
+        _mm512_mask_storeu_ps(lg + c, k, _mm512_mul_ps(e, vd));
+    }
+    lg[target] -= dloss;
+}
+
+/* ---- the fused output layer's products (lmhead_xent_*), register-tiled instead of OpenBLAS:
+   at C <= 256 the products have K = C (forward) or output width C (backward), where a general
+   sgemm spends its time packing and re-reading a [rows, V] block that these loops keep in
+   registers and L1. */
+
+/* 0..16 lanes (n may be <= 0 or > 16) */
+static inline __mmask16 lanes(int64_t n) { return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
+
+/* wte[V,C] -> panels of LMS_LMH_PANEL vocabulary rows, each [C][LMS_LMH_PANEL] (zero-padded) */
+static void v_lmh_pack(float *wp, const float *wte, int64_t V, int64_t C) {
+    for (int64_t v0 = 0; v0 < V; v0 += LMS_LMH_PANEL) {
+        float *p = wp + v0 * C;
+        for (int64_t j = 0; j < LMS_LMH_PANEL; j++) {
+            const float *w = v0 + j < V ? wte + (v0 + j) * C : NULL;
+            for (int64_t c = 0; c < C; c++) p[c * LMS_LMH_PANEL + j] = w ? w[c] : 0.0f;
+        }
+    }
+}
+
+/* R rows of logits (row stride ldl) for one panel: 3 x 16 columns, K = C */
+static inline __attribute__((always_inline)) void lmh_fwd_tile(float *lg, int64_t ldl, const float *x, int64_t C,
+                                                               const float *p, int R, __mmask16 k0, __mmask16 k1,
+                                                               __mmask16 k2) {
+    __m512 a[8][3];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++) a[i][j] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < C; c++) {
+        const float *b = p + c * LMS_LMH_PANEL;
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            if (i < R) {
+                __m512 xs = _mm512_set1_ps(x[i * C + c]);
+                a[i][0] = _mm512_fmadd_ps(xs, b0, a[i][0]);
+                a[i][1] = _mm512_fmadd_ps(xs, b1, a[i][1]);
+                a[i][2] = _mm512_fmadd_ps(xs, b2, a[i][2]);
+            }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+        if (i < R) {
+            float *o = lg + i * ldl;
+            _mm512_mask_storeu_ps(o, k0, a[i][0]);
+            _mm512_mask_storeu_ps(o + 16, k1, a[i][1]);
+            _mm512_mask_storeu_ps(o + 32, k2, a[i][2]);
+        }
+}
+
+/* lg[m, V] (row stride ldl) = x[m, C] · wteᵀ from the packed panels; sums over c in order. Tiles
+   of 8 rows walk the whole vocabulary (the panels stream from L2, each row's logits are written
+   front to back): 30% faster than walking the rows within each panel, whose stores land on rows
+   a whole V apart (12.2 vs 17.5 ms for 4096 x 4096 at C 64 on one core, OpenBLAS 16.2 ms). */
+static void v_lmh_logits(float *lg, int64_t ldl, const float *x, int64_t m, int64_t C, const float *wp, int64_t V) {
+    for (int64_t r = 0; r < m;) {
+        int R = m - r >= 8 ? 8 : 1;
+        for (int64_t v0 = 0; v0 < V; v0 += LMS_LMH_PANEL) {
+            int64_t nv = V - v0;
+            __mmask16 k0 = lanes(nv), k1 = lanes(nv - 16), k2 = lanes(nv - 32);
+            if (R == 8)
+                lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, wp + v0 * C, 8, k0, k1, k2);
+            else
+                lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, wp + v0 * C, 1, k0, k1, k2);
+        }
+        r += R;
+    }
+}
+
+/* R rows x NZ vectors of dx (columns c0.. of width C) += dl[R, v0:v1] · wte[v0:v1, c0..] */
+static inline __attribute__((always_inline)) void lmh_dx_tile(float *dx, const float *dl, int64_t ldl,
+                                                              const float *wte, int64_t C, int64_t c0, int64_t v0,
+                                                              int64_t v1, int R, int NZ, const __mmask16 *k) {
+    __m512 a[12][4];
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            if (i < R && j < NZ) a[i][j] = _mm512_maskz_loadu_ps(k[j], dx + i * C + c0 + 16 * j);
+    for (int64_t v = v0; v < v1; v++) {
+        const float *w = wte + v * C + c0;
+        __m512 b[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            if (j < NZ) b[j] = _mm512_maskz_loadu_ps(k[j], w + 16 * j);
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; i++)
+            if (i < R) {
+                __m512 s = _mm512_set1_ps(dl[i * ldl + v]);
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++)
+                    if (j < NZ) a[i][j] = _mm512_fmadd_ps(s, b[j], a[i][j]);
+            }
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            if (i < R && j < NZ) _mm512_mask_storeu_ps(dx + i * C + c0 + 16 * j, k[j], a[i][j]);
+}
+
+/* dx[m, C] += dl[m, V] (row stride ldl) · wte[V, C]: columns in strips of up to 64, the vocabulary in
+   chunks of 512 (a chunk of wte and of the dl rows stays in L1/L2); each dx element sums v in order */
+static void v_lmh_dx(float *dx, const float *dl, int64_t ldl, int64_t m, const float *wte, int64_t V, int64_t C) {
+    for (int64_t v0 = 0; v0 < V; v0 += 512) {
+        int64_t v1 = v0 + 512 < V ? v0 + 512 : V;
+        for (int64_t c0 = 0; c0 < C; c0 += 64) {
+            int64_t w = C - c0 < 64 ? C - c0 : 64;
+            __mmask16 k[4] = {lanes(w), lanes(w - 16), lanes(w - 32), lanes(w - 48)};
+            int64_t r = 0;
+            if (w > 32) {
+                for (; r + 6 <= m; r += 6) lmh_dx_tile(dx + r * C, dl + r * ldl, ldl, wte, C, c0, v0, v1, 6, 4, k);
+            } else if (w > 16) {
+                for (; r + 12 <= m; r += 12) lmh_dx_tile(dx + r * C, dl + r * ldl, ldl, wte, C, c0, v0, v1, 12, 2, k);
+            } else {
+                for (; r + 12 <= m; r += 12) lmh_dx_tile(dx + r * C, dl + r * ldl, ldl, wte, C, c0, v0, v1, 12, 1, k);
+            }
+            for (; r < m; r++) lmh_dx_tile(dx + r * C, dl + r * ldl, ldl, wte, C, c0, v0, v1, 1, 4, k);
+        }
+    }
+}
+
 static void v_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
                     float b2, float eps, float wd, float bc1, float bc2) {
     const __m512 vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2);
@@ -453,6 +606,7 @@ static const lms_fast_chunks v_table = {
     v_gelu_fwd,    v_gelu_bwd,    v_add,             v_copy_rows_bias,
     v_softmax_row, v_softmax_bwd_row, v_xent_row,   v_xent_row_fwd, v_adamw,
     v_gemv_in_out, v_gemv_out_in, v_gemv_in_out_bf16, v_gemv_out_in_bf16, v_dot, v_axpy,
+    v_xent_row_lse, v_xent_row_grad, v_lmh_pack, v_lmh_logits, v_lmh_dx,
 };
 
 const lms_fast_chunks *lms_fast_chunks_avx512(void) { return &v_table; }

@@ -73,6 +73,20 @@ typedef struct {
                              int64_t r1);
     float (*dot)(const float *a, const float *b, int64_t n);
     void (*axpy)(float *y, float a, const float *x, int64_t n); /* y += a x */
+
+    /* The fused output layer's cross-entropy rows (lmhead_xent_*): the loss as xent_row_fwd, and
+       *lse = max + log(sum exp(logits - max)) (0 if target < 0); then, from that lse, in place:
+       logits[V] = (exp(logits - lse) - onehot(target)) * dloss (target < 0: zeros). */
+    float (*xent_row_lse)(const float *logits, int64_t V, int32_t target, float *lse);
+    void (*xent_row_grad)(float *logits, int64_t V, int32_t target, float lse, float dloss);
+    /* The fused output layer's products, register-tiled (NULL in the generic table, which calls
+       OpenBLAS): lmh_pack copies wte[V,C] into panels of LMS_LMH_PANEL vocabulary rows, each
+       stored [C][LMS_LMH_PANEL] and zero-padded (lms_lmhead_scratch_floats(V, C) floats);
+       lmh_logits: lg[m,V] (row stride ldl) = x[m,C] · wteᵀ from those panels; lmh_dx: dx[m,C] +=
+       dl[m,V] (row stride ldl) · wte[V,C]. Both sum in a fixed order (c, resp. v, ascending). */
+    void (*lmh_pack)(float *wp, const float *wte, int64_t V, int64_t C);
+    void (*lmh_logits)(float *lg, int64_t ldl, const float *x, int64_t m, int64_t C, const float *wp, int64_t V);
+    void (*lmh_dx)(float *dx, const float *dl, int64_t ldl, int64_t m, const float *wte, int64_t V, int64_t C);
 } lms_fast_chunks;
 
 const lms_fast_chunks *lms_fast_chunks_generic(void);

@@ -64,6 +64,10 @@ static void bf16_init(void) {
     g_ops.name = "avx512-bf16";
     g_ops.matmul_fwd = bf_matmul_fwd;
     g_ops.matmul_bwd = bf_matmul_bwd;
+    /* no fused output layer: the model then computes the logits with matmul_fwd / _bwd above, so
+       the output layer (most of the FLOPs at a 50k vocabulary) is a bf16 product too */
+    g_ops.lmhead_xent_fwd = NULL;
+    g_ops.lmhead_xent_bwd = NULL;
 }
 
 const lms_ops *lms_ops_bf16(void) {

@@ -181,7 +181,39 @@ typedef struct lms_ops {
                                  int64_t C, int64_t OC, int64_t j0, int64_t j1);
     void (*dec_gemv_out_in_bf16)(float *out, const float *x, const uint16_t *W, int64_t C,
                                  int64_t r0, int64_t r1);
+
+    /* ---- the output layer fused with cross-entropy (training; added last so that other tables
+       built by copying a table pick it up) ----------------------------------------------------
+       The AVX-512 table (at C <= LMS_LMH_MAX_C) works per block of rows while the block's
+       logits are in cache, with register-tiled products, instead of writing [N,V] logits and
+       reading them back four times (at V 4096 and C 64 the output layer and cross-entropy are
+       two thirds of a step); the other optimized tables fuse only the cross-entropy passes.
+       Forward: logits[N,V] = x[N,C] · wteᵀ (wte [V,C], the tied embedding), losses[N] as
+       xent_fwd, lse[N] = log sum_v exp(logits[n,v]) (0 for targets < 0): the same results as
+       matmul_fwd(LMS_W_OUT_IN) + xent_fwd. scratch: lms_lmhead_scratch_floats(V, C) floats of
+       the table's memory, overwritten (NULL when that is 0; a table may ignore it). */
+    /* Optional (NULL in the bf16 and CUDA tables): without them the model calls matmul_fwd +
+       xent_fwd and xent_fwd_bwd + matmul_bwd, which give the same results. */
+    void (*lmhead_xent_fwd)(float *logits, float *losses, float *lse, float *scratch, const float *x,
+                            const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V);
+    /* Backward from the forward's logits and lse: dlogits = (exp(logits - lse) - onehot(target))
+       * dloss (rows with targets < 0: 0), written over logits in place (as xent_fwd_bwd), then
+       dx[N,C] += dlogits · wte and dwte[V,C] += dlogitsᵀ · x: the same results as xent_fwd_bwd +
+       matmul_bwd(LMS_W_OUT_IN) without recomputing each row's maximum and sum. */
+    void (*lmhead_xent_bwd)(float *dx, float *dwte, float *logits, const float *lse, const float *x,
+                            const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V,
+                            float dloss);
 } lms_ops;
+
+/* The scratch lmhead_xent_fwd needs (0 floats above LMS_LMH_MAX_C): a copy of wte in panels of LMS_LMH_PANEL rows for the
+   register-tiled product of the AVX-512 table, used at widths C <= LMS_LMH_MAX_C (wider models
+   go through OpenBLAS, which is as fast there: measured equal for the logits and faster for dx
+   at C 256, and need none). */
+#define LMS_LMH_PANEL 48
+#define LMS_LMH_MAX_C 128
+static inline int64_t lms_lmhead_scratch_floats(int64_t V, int64_t C) {
+    return C <= LMS_LMH_MAX_C ? (V + LMS_LMH_PANEL - 1) / LMS_LMH_PANEL * LMS_LMH_PANEL * C : 0;
+}
 
 const lms_ops *lms_ops_reference(void); /* always available */
 const lms_ops *lms_ops_generic(void);   /* always available: the portable optimized table */

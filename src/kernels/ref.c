@@ -287,6 +287,38 @@ static void ref_xent_fwd(float *losses, const float *logits, const int32_t *targ
     }
 }
 
+/* matmul_fwd (LMS_W_OUT_IN) + xent_fwd, plus each row's log-sum-exp */
+static void ref_lmhead_xent_fwd(float *logits, float *losses, float *lse, float *scratch, const float *x,
+                                const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V) {
+    (void)scratch;
+    ref_matmul_fwd(logits, x, wte, NULL, N, C, V, LMS_W_OUT_IN);
+    for (int64_t n = 0; n < N; n++) {
+        const float *l = logits + n * V;
+        int32_t y = targets[n];
+        if (y < 0) {
+            losses[n] = lse[n] = 0.0f;
+            continue;
+        }
+        LMS_ASSERT(y < V);
+        double s = row_lse(l, V);
+        losses[n] = (float)(s - l[y]);
+        lse[n] = (float)s;
+    }
+}
+
+/* dlogits from the given lse (as the fast tables do), then matmul_bwd (LMS_W_OUT_IN) */
+static void ref_lmhead_xent_bwd(float *dx, float *dwte, float *logits, const float *lse, const float *x,
+                                const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V,
+                                float dloss) {
+    for (int64_t n = 0; n < N; n++) {
+        float *l = logits + n * V;
+        int32_t y = targets[n];
+        for (int64_t j = 0; j < V; j++)
+            l[j] = y < 0 ? 0.0f : (float)((exp((double)l[j] - lse[n]) - (j == y ? 1.0 : 0.0)) * dloss);
+    }
+    ref_matmul_bwd(dx, dwte, NULL, logits, x, wte, N, C, V, LMS_W_OUT_IN);
+}
+
 static void ref_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
                       float b2, float eps, float wd, int64_t t) {
     LMS_ASSERT(t >= 1);
@@ -405,6 +437,8 @@ static const lms_ops ref_ops = {
     .dec_add = ref_residual_fwd,
     .dec_gemv_in_out_bf16 = ref_dec_gemv_in_out_bf16,
     .dec_gemv_out_in_bf16 = ref_dec_gemv_out_in_bf16,
+    .lmhead_xent_fwd = ref_lmhead_xent_fwd,
+    .lmhead_xent_bwd = ref_lmhead_xent_bwd,
 };
 
 const lms_ops *lms_ops_reference(void) { return &ref_ops; }

@@ -7,12 +7,14 @@
  *   ln1 C, ln1 mean/rstd 2, qkv 3C, att NH·T, atty C, res2 C, ln2 C, ln2 mean/rstd 2,
  *   fch 4C, fch_gelu 4C, res3 C        = 16C + NH·T + 4 floats
  * plus the embedding output (the first residual stream), the final LayerNorm output, the
- * tokens, targets and losses, two [B,T,C] gradient buffers for the backward (the residual
- * stream's gradient and a LayerNorm-output gradient), and one WORK region shared by everything
- * short-lived: the projection outputs of the forward (before they are added to the residual
- * stream), the logits (turned into their gradient in place by xent_fwd_bwd: no dlogits
- * buffer), and the backward's per-layer scratch (2 x [B,T,4C] + attention scratch [B,NH,T,T]),
- * which is only needed after the logits' gradient has been consumed.
+ * tokens, targets, losses and each row's log-sum-exp of the logits, the output layer's scratch
+ * (a packed copy of wte at C <= 128: lms_lmhead_scratch_floats), two [B,T,C] gradient buffers
+ * for the backward (the residual stream's gradient and a LayerNorm-output gradient), and one
+ * WORK region shared by everything short-lived: the projection outputs of the forward (before
+ * they are added to the residual stream), the logits (written by the fused output layer +
+ * cross-entropy, lmhead_xent_fwd, and turned into their gradient in place by lmhead_xent_bwd:
+ * no dlogits buffer), and the backward's per-layer scratch (2 x [B,T,4C] + attention scratch
+ * [B,NH,T,T]), which is only needed after the logits' gradient has been consumed.
  * WORK = max(B·T·V, B·T·(8C) + B·NH·T²) floats.
  *
  * Backend: every buffer comes from the model's kernel table (buf_alloc) and is only touched through
@@ -41,7 +43,8 @@ enum {
 
 /* Activation regions (sizes in floats; tokens and targets are int32 stored in float slots). */
 enum {
-    A_TOKENS, A_TARGETS, A_LOSSES, A_RES0, A_LNF, A_LNF_MEAN, A_LNF_RSTD, A_DRES, A_DLN, A_WORK,
+    A_TOKENS, A_TARGETS, A_LOSSES, A_LSE, A_LMH, A_RES0, A_LNF, A_LNF_MEAN, A_LNF_RSTD, A_DRES,
+    A_DLN, A_WORK,
     A_FIRST_LAYER,
     A_LN1 = A_FIRST_LAYER, A_LN1_MEAN, A_LN1_RSTD, A_QKV, A_ATT, A_ATTY, A_RES2, A_LN2,
     A_LN2_MEAN, A_LN2_RSTD, A_FCH, A_FCH_GELU, A_RES3,
@@ -268,11 +271,13 @@ void lms_gpt_init(lms_gpt *m, uint64_t seed) {
    aligned; the region holds L of them). Pure. Returns 0 if anything overflows. */
 static int act_sizes(const lms_gpt_config *c, int B, int T, size_t sz[A_COUNT], size_t *total) {
     double BT = (double)B * T, C = c->n_embd, NH = c->n_head, V = c->vocab_size, L = c->n_layer;
-    double approx = BT * (16 * C + NH * T + 4) * L + BT * (4 * C + 5) + fmax(BT * V, BT * 8 * C + B * NH * (double)T * T);
+    double approx = BT * (16 * C + NH * T + 4) * L + BT * (4 * C + 6) + V * C +
+                    fmax(BT * V, BT * 8 * C + B * NH * (double)T * T);
     if (approx * 4 > 4e15) return 0; /* 4 PB: nothing real; keeps the size_t math below exact */
     size_t bt = (size_t)B * (size_t)T, Cs = (size_t)c->n_embd, Vs = (size_t)c->vocab_size;
     size_t att = (size_t)B * (size_t)c->n_head * (size_t)T * (size_t)T;
-    sz[A_TOKENS] = sz[A_TARGETS] = sz[A_LOSSES] = bt;
+    sz[A_TOKENS] = sz[A_TARGETS] = sz[A_LOSSES] = sz[A_LSE] = bt;
+    sz[A_LMH] = (size_t)lms_lmhead_scratch_floats(c->vocab_size, c->n_embd);
     sz[A_RES0] = sz[A_LNF] = sz[A_DRES] = sz[A_DLN] = bt * Cs;
     sz[A_LNF_MEAN] = sz[A_LNF_RSTD] = bt;
     size_t bwd = lms_align_floats(4 * bt * Cs) * 2 + lms_align_floats(att); /* [4C] + [4C] + datt */
@@ -385,9 +390,9 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     int f = m->ntensors - 2;
     K->layernorm_fwd(act(m, A_LNF, 0), act(m, A_LNF_MEAN, 0), act(m, A_LNF_RSTD, 0), act(m, A_RES3, L - 1),
                      par(m, f), par(m, f + 1), N, C);
-    K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN); /* logits [N,V] */
     m->have_targets = 0;
     if (!targets) {
+        K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN); /* logits [N,V] */
         lms_ops_threads_end(prev_threads);
         return 0.0f;
     }
@@ -399,7 +404,14 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     }
     K->copy_h2d(tgt, targets, (size_t)N * sizeof(int32_t));
     float *losses = act(m, A_LOSSES, 0);
-    K->xent_fwd(losses, work, tgt, N, V);
+    /* logits [N,V], their losses and log-sum-exps (kept for the backward) */
+    float *lmh = m->off[A_LMH + 1] > m->off[A_LMH] ? act(m, A_LMH, 0) : NULL; /* none at C > 128 */
+    if (K->lmhead_xent_fwd)
+        K->lmhead_xent_fwd(work, losses, act(m, A_LSE, 0), lmh, act(m, A_LNF, 0), par(m, 0), tgt, N, C, V);
+    else { /* a table without the fused op (bf16: its own products; CUDA): matmul, then cross-entropy */
+        K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN);
+        K->xent_fwd(losses, work, tgt, N, V);
+    }
     K->copy_d2h(m->h_losses, losses, (size_t)N * sizeof(float));
     lms_ops_threads_end(prev_threads);
     double s = 0.0;
@@ -426,11 +438,16 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     const int32_t *tok = (const int32_t *)act(m, A_TOKENS, 0), *tgt = (const int32_t *)act(m, A_TARGETS, 0);
     float *work = act(m, A_WORK, 0), *dres = act(m, A_DRES, 0), *dln = act(m, A_DLN, 0);
     size_t bwd4 = lms_align_floats((size_t)(4 * N * C));
-    /* Logits -> dlogits in place. Its losses (equal to the forward's) go to dres, scratch here. */
-    K->xent_fwd_bwd(dres, work, tgt, N, V, (float)((double)loss_scale / (double)m->n_valid));
+    /* Logits -> dlogits in place (from the forward's log-sum-exps), into d lnf and d wte */
     int f = m->ntensors - 2;
     K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float));
-    K->matmul_bwd(dln, grd(m, 0), NULL, work, act(m, A_LNF, 0), par(m, 0), N, C, V, LMS_W_OUT_IN);
+    const float dloss = (float)((double)loss_scale / (double)m->n_valid);
+    if (K->lmhead_xent_bwd)
+        K->lmhead_xent_bwd(dln, grd(m, 0), work, act(m, A_LSE, 0), act(m, A_LNF, 0), par(m, 0), tgt, N, C, V, dloss);
+    else { /* logits -> dlogits in place (their losses go to dres, scratch here), then the product's backward */
+        K->xent_fwd_bwd(dres, work, tgt, N, V, dloss);
+        K->matmul_bwd(dln, grd(m, 0), NULL, work, act(m, A_LNF, 0), par(m, 0), N, C, V, LMS_W_OUT_IN);
+    }
     K->buf_memset(dres, 0, (size_t)(N * C) * sizeof(float));
     K->layernorm_bwd(dres, grd(m, f), grd(m, f + 1), dln, act(m, A_RES3, L - 1), par(m, f), act(m, A_LNF_MEAN, 0),
                      act(m, A_LNF_RSTD, 0), N, C);
