@@ -4,17 +4,8 @@
 # which and how to fix it, before any work; --device cpu is the default and changes nothing.
 # (With a GPU and a CUDA build, tests/cuda/cli_device.sh covers the device itself.)
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_device.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect() {
-  local want=$1 pat=$2; shift 2
-  local err rc
-  err=$("$L" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" = "$want" ] || fail "lmscope $* exited $rc, want $want: $err"
-  grep -q -- "$pat" <<<"$err" || fail "lmscope $*: message lacks '$pat': $err"
-}
+. "$(dirname "$0")/lib.bash"
+cli_setup device
 for i in $(seq 1 100); do echo "the cat sat on the mat $((i % 7))."; done >"$D/t.txt"
 T="--data $D/t.txt --layers 1 --heads 2 --dim 16 --ctx 16 --batch 2 --threads 2 --quiet --steps 2"
 B="--layers 1 --heads 2 --dim 16 --vocab 32 --batch 1 --ctx 8 --steps 1 --warmup 0 --ceiling-size 0"

@@ -6,22 +6,11 @@
 # the same per-step losses as 20 in one go (bit for bit, as fp32). 'lmscope bench --precision'
 # refuses the same way. Skips the bf16 runs (saying so) on a CPU or build without AVX512-BF16.
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_precision.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.bash"
+cli_setup precision
 
-for i in $(seq 1 400); do
-  echo "the cat sat on the mat $((i % 7)). a dog ran in the park $((i % 5)). we like to read books."
-done > "$D/text.txt"
+tiny_text "$D/text.txt"
 
-expect() {
-  local want=$1 pat=$2; shift 2
-  local err rc
-  err=$("$L" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" = "$want" ] || fail "lmscope $* exited $rc, want $want: $err"
-  grep -q -- "$pat" <<<"$err" || fail "lmscope $*: message lacks '$pat': $err"
-}
 T="--data $D/text.txt --layers 1 --heads 2 --dim 32 --ctx 16 --batch 4 --threads 2 --quiet"
 S="$T --lr 3e-3 --schedule constant --warmup 3 --eval-interval 5 --seed 3"
 expect 2 "fp32 or bf16" train $T --out "$D/x" --precision fp16

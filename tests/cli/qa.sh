@@ -7,20 +7,10 @@
 # --resume keeps the run's --eval-batches; resume is bit-exact with --accum 2 on shards with --mix;
 # sample stops with exit 1 on NaN weights (no junk text) and names a run dir's damaged config.json.
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_qa.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.bash"
+cli_setup qa
 # under AddressSanitizer a failed huge allocation must return NULL like malloc does, not abort
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
-
-expect() {
-  local want=$1 pat=$2; shift 2
-  local err rc
-  err=$("$L" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" = "$want" ] || fail "lmscope $* exited $rc, want $want: $err"
-  grep -q -- "$pat" <<<"$err" || fail "lmscope $*: message lacks '$pat': $err"
-}
 
 for i in $(seq 1 300); do echo "the cat sat on the mat $((i % 7)). a dog ran in the park $((i % 5))."; done > "$D/text.txt"
 T="--data $D/text.txt --layers 1 --heads 2 --dim 32 --ctx 16 --batch 4 --threads 2 --steps 3 --quiet"

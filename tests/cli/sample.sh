@@ -3,10 +3,8 @@
 # (temperature 0) is deterministic and equals top-k 1, a run dir and its checkpoint file give the
 # same text, and bad input (paths, flags, a prompt longer than the context) fails clearly.
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_sample.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.bash"
+cli_setup sample
 for i in $(seq 1 300); do echo "the cat sat on the mat. a dog ran in the park $((i % 9)). birds sing."; done > "$D/text.txt"
 "$L" train --data "$D/text.txt" --out "$D/run" --layers 1 --heads 2 --dim 32 --ctx 32 --batch 8 --steps 60 \
     --lr 1e-2 --threads 2 --quiet || fail "training the tiny run"
@@ -31,13 +29,6 @@ f=$("$L" sample --model "$D/run/checkpoints/$(cat "$D/run/latest").safetensors" 
 long=$(s --tokens 100 --temperature 0) || fail "100 tokens past a 32-token context"
 [ ${#long} -ge 100 ] || fail "sliding window output too short: ${#long} bytes"
 
-expect() {
-  local want=$1 pat=$2; shift 2
-  local err rc
-  err=$("$L" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" = "$want" ] || fail "lmscope $* exited $rc, want $want: $err"
-  grep -q -- "$pat" <<<"$err" || fail "lmscope $*: message lacks '$pat': $err"
-}
 expect 2 "no such file" sample --model "$D/nope" --prompt x
 expect 2 "--model" sample --prompt x
 expect 1 "" sample --model "$D/text.txt" --prompt x

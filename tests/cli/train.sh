@@ -5,24 +5,11 @@
 # the resumed run matches an uninterrupted one; a huge --lr stops with a diagnostic, exit 1,
 # keeping the last good checkpoint.
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_train.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.bash"
+cli_setup train
 
-# a small text to learn from
-for i in $(seq 1 400); do
-  echo "the cat sat on the mat $((i % 7)). a dog ran in the park $((i % 5)). we like to read books."
-done > "$D/text.txt"
+tiny_text "$D/text.txt"
 
-# expect_usage CODE PATTERN -- args...: exit code CODE and PATTERN in stderr
-expect() {
-  local want=$1 pat=$2; shift 2
-  local err rc
-  err=$("$L" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" = "$want" ] || fail "lmscope $* exited $rc, want $want: $err"
-  grep -q -- "$pat" <<<"$err" || fail "lmscope $*: message lacks '$pat': $err"
-}
 T="--data $D/text.txt --layers 1 --heads 2 --dim 32 --ctx 16 --batch 4 --threads 2 --quiet"
 expect 2 "--layers" train $T --out "$D/x" --layers 0
 expect 2 "does not divide" train $T --out "$D/x" --heads 3

@@ -8,14 +8,10 @@
 # eval --domains --device cuda scores it as the CPU does (1e-4).
 #   LMSCOPE=build-cuda/lmscope tests/cuda/cli_device.sh
 set -u
-L=${LMSCOPE:-./build-cuda/lmscope}
-D=$(mktemp -d /tmp/lms_cli_device.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-for i in $(seq 1 400); do
-  echo "the cat sat on the mat $((i % 7)). a dog ran in the park $((i % 5)). we like to read books."
-done >"$D/text.txt"
+. "$(dirname "$0")/../cli/lib.bash"
+LMSCOPE=${LMSCOPE:-./build-cuda/lmscope}
+cli_setup device
+tiny_text "$D/text.txt"
 S="--data $D/text.txt --layers 2 --heads 2 --dim 64 --ctx 32 --batch 8 --threads 4 --quiet --lr 3e-3 --schedule constant --warmup 3 --eval-interval 5 --seed 3"
 losses() { sed -E 's/.*"step":([0-9]+),.*"loss":([^,}]*).*/\1 \2/' "$1/metrics.jsonl"; }
 
