@@ -58,8 +58,16 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* GFLOP/s of a square sgemm of size n with the current thread count: best of `reps` */
-static double sgemm_ceiling(int n, int reps) {
+/* c[n,n] = a[n,n] · b[n,n] by one product or the other: the two ceilings below */
+static void prod_sgemm(float *c, const float *a, const float *b, int n) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+}
+static void prod_bf16(float *c, const float *a, const float *b, int n) {
+    lms_ops_bf16()->matmul_fwd(c, a, b, NULL, n, n, n, LMS_W_IN_OUT);
+}
+
+/* GFLOP/s of a square product of size n with the current thread count: best of `reps` */
+static double product_ceiling(void (*prod)(float *, const float *, const float *, int), int n, int reps) {
     float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float)),
           *c = malloc((size_t)n * n * sizeof(float));
     if (!a || !b || !c) {
@@ -73,7 +81,7 @@ static double sgemm_ceiling(int n, int reps) {
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
         double t = lms_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        prod(c, a, b, n);
         t = lms_now() - t;
         if (t < best) best = t;
     }
@@ -81,30 +89,10 @@ static double sgemm_ceiling(int n, int reps) {
     return 2.0 * n * (double)n * n / best / 1e9;
 }
 
-/* GFLOP/s of the bf16 table's n x n x n product (kernels/gemm_bf16.c: bf16 inputs, fp32 sums) with
-   the current thread count: best of `reps`; 0 where the table is unavailable */
-static double bf16_ceiling(int n, int reps) {
-    const lms_ops *K = lms_ops_bf16();
-    float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float)),
-          *c = malloc((size_t)n * n * sizeof(float));
-    if (!K || !a || !b || !c) {
-        free(a); free(b); free(c);
-        return 0.0;
-    }
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = (float)(i % 97) * 0.01f;
-        b[i] = (float)(i % 89) * 0.01f;
-    }
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double t = lms_now();
-        K->matmul_fwd(c, a, b, NULL, n, n, n, LMS_W_IN_OUT);
-        t = lms_now() - t;
-        if (t < best) best = t;
-    }
-    free(a); free(b); free(c);
-    return 2.0 * n * (double)n * n / best / 1e9;
-}
+/* the machine's sgemm (OpenBLAS) and the bf16 table's product (kernels/gemm_bf16.c: bf16 inputs,
+   fp32 sums; 0 where the table is unavailable) */
+static double sgemm_ceiling(int n, int reps) { return product_ceiling(prod_sgemm, n, reps); }
+static double bf16_ceiling(int n, int reps) { return lms_ops_bf16() ? product_ceiling(prod_bf16, n, reps) : 0.0; }
 
 static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int warmup, int threads, int bf16) {
     lms_err err = {0};
