@@ -4,9 +4,9 @@
 # fit), and writes one offline page with every plot (lmscope report), then prints a summary and
 # the commands to look further.
 #
-#   make demo               the 'demo' preset: 5 sizes x 3 token budgets (WSD branches) + LR
-#                           variants, 22 probe suites after every run (~15 min on 2 Zen 5 cores)
-#   DEMO=quick make demo    the 'quick' preset (~5 min)
+#   make demo               the 'demo' preset: 6 sizes x 5 token budgets (WSD branches) + LR
+#                           variants, 22 probe suites after every run (16 min on 2 Zen 5 cores)
+#   DEMO=quick make demo    the 'quick' preset: 5 sizes x 4 budgets (6 min)
 #   DEMO=single make demo   the older single-model demo (tools/demo.sh)
 # Resumable: run it again after Ctrl-C and finished runs are kept. DEMO_OUT=dir moves the output
 # (default sweeps/demo or sweeps/quick). What the demo preset measured, misses included:
