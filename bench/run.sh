@@ -105,5 +105,7 @@ for w in ["fp32", "bf16"]:
     if smp:
         print(f"KV-cache decoding, shape c, batch 1, {smp[0]['ctx']} tokens per sequence, {w} weights: "
               f"{med([r['tokens_per_s'] for r in smp]):.0f} tokens/s (median; target >= 5000)")
+cores = {i: sorted({r.get("blas_core") or "?" for r in rows if r.get("impl") == i and r.get("mode") == "train"}) for i in ("lmscope", "pytorch")}
+print("OpenBLAS kernel each side ran: " + ", ".join(f"{i} {'/'.join(c)}" for i, c in cores.items() if c))
 print(f"raw results: {sys.argv[1]}")
 EOF

@@ -117,6 +117,7 @@ def main():
             times.append(t1 - t0)
     med = statistics.median(times)
     print(json.dumps({
+        "blas_core": blas_core(),
         "mode": "train", "impl": "pytorch", "torch": torch.__version__, "precision": a.precision,
         "capability": torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None,
         "layers": a.layers, "heads": a.heads, "dim": a.dim, "vocab": a.vocab, "batch": a.batch, "ctx": a.ctx,
@@ -125,6 +126,22 @@ def main():
         "tokens_per_s": round(a.batch * a.ctx / med, 1),
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4)}))
+
+
+def blas_core():
+    """The OpenBLAS kernel this process loaded (PyTorch links libblas.so.3, here OpenBLAS), as
+    lmscope bench reports its own; None when the BLAS in memory is not OpenBLAS."""
+    import ctypes
+    with open("/proc/self/maps") as f:
+        libs = sorted({l.split()[-1] for l in f if "blas" in l and l.rstrip().endswith((".so", ".so.0", ".so.3"))})
+    for lib in libs:
+        try:
+            fn = ctypes.CDLL(lib).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
+    return None
 
 
 if __name__ == "__main__":
