@@ -9,6 +9,10 @@
 # Skipped (SKIPPED: line) when mpirun is missing or lmscope was built without MPI.
 set -u
 L=${LMSCOPE:-./lmscope}
+# Under AddressSanitizer (make asan) LeakSanitizer reports Open MPI's own allocations (made in its
+# dlopen'ed plugins, ~120 kB per rank, freed only at exit or never) and fails every rank; leak
+# checking stays on for every other test, which covers lmscope's own code without MPI.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 command -v mpirun >/dev/null || { echo "SKIPPED: no mpirun (apt-get install openmpi-bin libopenmpi-dev, then rebuild)"; exit 0; }
 "$L" version | grep -q "; MPI" || { echo "SKIPPED: lmscope was built without MPI (make MPI=1)"; exit 0; }
 D=$(mktemp -d /tmp/lms_cli_mpi.XXXXXX)
