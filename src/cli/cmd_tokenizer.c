@@ -20,11 +20,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/args.h"
@@ -69,24 +67,9 @@ static char *read_stream(FILE *f, size_t *n) {
  * (opened non-blocking, then checked), and a directory or device is not text; stdin takes pipes.
  * Returns NULL after printing why. */
 static FILE *open_input(const char *cmd, const char *path) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        lms_cli_error(cmd, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        lms_cli_error(cmd, "'%s' is not a regular file (a directory, FIFO or device); to encode a stream, pipe it to stdin", path);
-        close(fd);
-        return NULL;
-    }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        lms_cli_error(cmd, "cannot read '%s': %s", path, strerror(errno));
-        close(fd);
-    }
+    FILE *f;
+    lms_err err = {0};
+    if (lms_fopen_regular(path, &f, &err)) lms_cli_error(cmd, "%s; to encode a stream, pipe it to stdin", err.msg);
     return f;
 }
 

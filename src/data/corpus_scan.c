@@ -6,11 +6,9 @@
 #include "data/corpus_scan.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
@@ -109,40 +107,20 @@ void lms_corpus_index_free(lms_corpus_index *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Open a regular file for reading without blocking on a FIFO. */
-static FILE *open_regular(const char *path, lms_err *err) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        lms_errf(err, LMS_ERR_IO, "corpus: cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        lms_errf(err, LMS_ERR_IO, "corpus: '%s' is not a regular file (a directory, FIFO or device); corpus files must be plain text files", path);
-        close(fd);
-        return NULL;
-    }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s': %s", path, strerror(errno));
-        close(fd);
-    }
-    return f;
-}
-
 /* Index one file as a domain; *used = 0 when it was skipped (with a warning, as corpus.c does). */
 static lms_status scan_domain(lms_corpus_index_domain *dom, const char *path, const char *fname, size_t block,
                               char *buf, int *used, lms_err *err) {
     *used = 0;
     memset(dom, 0, sizeof *dom);
     if (!lms_corpus_domain_name(fname, path, dom->name, sizeof dom->name)) return LMS_OK;
-    FILE *f = open_regular(path, err);
-    if (!f) return err ? err->code : LMS_ERR_IO;
+    FILE *f = NULL;
+    lms_status st = lms_fopen_regular(path, &f, err);
+    if (st) {
+        lms_err_prefix(err, "corpus: ");
+        return st;
+    }
     lms_doc_splitter sp;
     memset(&sp, 0, sizeof sp);
-    lms_status st = LMS_OK;
     size_t carry = 0;         /* bytes of an unfinished UTF-8 character kept from the last block */
     uint64_t off = 0, bad = UINT64_MAX; /* file offset of buf[0]; of the first byte that is not text */
     int bad_nul = 0;

@@ -9,16 +9,16 @@
 #include "eval/suite.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "core/fileio.h"
 
 #define RBUF_SIZE (64u << 10)
 
@@ -172,20 +172,15 @@ static lms_suite *new_suite(const char *path, lms_suite_format fmt) {
 
 lms_status lms_suite_open(lms_suite **out, const char *path, lms_err *err) {
     *out = NULL;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return lms_errf(err, LMS_ERR_IO, "cannot open suite %s: %s%s", path, strerror(errno),
-                        errno == ENOENT ? " (give a .jsonl or .csv file, or a suite name from the suite dir)" : "");
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int dir = S_ISDIR(st.st_mode);
-        close(fd);
-        return lms_errf(err, LMS_ERR_IO, "suite %s is not a regular file (%s); give a .jsonl or .csv file", path,
-                        dir ? "a directory" : "a FIFO, socket or device");
+    int fd; /* a FIFO, directory or device is refused at once, without waiting for a writer */
+    lms_status st = lms_open_regular(path, &fd, err);
+    if (st) {
+        if (!lms_path_exists(path))
+            return lms_errf(err, st, "cannot open suite %s: it does not exist (give a .jsonl or .csv file, or a suite "
+                            "name from the suite dir)", path);
+        lms_err_prefix(err, "suite: ");
+        return st;
     }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     lms_suite *s = new_suite(path, lms_suite_format_of(path));
     if (s) s->rbuf = malloc(RBUF_SIZE);
     if (!s || !s->rbuf) {
