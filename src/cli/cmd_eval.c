@@ -36,6 +36,7 @@
 #include "cli/commands.h"
 #include "core/cpu.h"
 #include "core/fileio.h"
+#include "core/jsonl.h"
 #include "core/timer.h"
 #include "eval/evaluate.h"
 #include "eval/lm.h"
@@ -220,7 +221,6 @@ static int list_checkpoints(const char *run, strlist *out) {
 
 /* ---- output ---- */
 
-static json_t *num(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 /* A count kept as a double (tokens, FLOPs): an integer when it is one. */
 static json_t *count(double x) {
     return x < 0 || !isfinite(x) ? json_null() : x == floor(x) && x < 9e15 ? json_integer((json_int_t)x) : json_real(x);
@@ -246,21 +246,21 @@ static json_t *suite_json(const lms_lm *lm, const lms_eval_row *r, const char *p
     json_object_set_new(o, "suite_file", json_string(path));
     json_object_set_new(o, "kind", json_string(kind_str(r->kind)));
     json_object_set_new(o, "n", json_integer(r->n));
-    json_object_set_new(o, "chance", num(r->chance));
-    json_object_set_new(o, "acc", num(r->acc));
-    json_object_set_new(o, "acc_se", num(r->acc_se));
-    json_object_set_new(o, "acc_norm", num(r->acc_norm));
-    json_object_set_new(o, "acc_norm_se", num(r->acc_norm_se));
-    json_object_set_new(o, "logp", num(r->logp));
-    json_object_set_new(o, "logp_se", num(r->logp_se));
-    json_object_set_new(o, "prob", num(r->prob));
-    json_object_set_new(o, "prob_se", num(r->prob_se));
-    json_object_set_new(o, "edit", num(r->edit));
-    json_object_set_new(o, "edit_se", num(r->edit_se));
+    json_object_set_new(o, "chance", lms_json_num(r->chance));
+    json_object_set_new(o, "acc", lms_json_num(r->acc));
+    json_object_set_new(o, "acc_se", lms_json_num(r->acc_se));
+    json_object_set_new(o, "acc_norm", lms_json_num(r->acc_norm));
+    json_object_set_new(o, "acc_norm_se", lms_json_num(r->acc_norm_se));
+    json_object_set_new(o, "logp", lms_json_num(r->logp));
+    json_object_set_new(o, "logp_se", lms_json_num(r->logp_se));
+    json_object_set_new(o, "prob", lms_json_num(r->prob));
+    json_object_set_new(o, "prob_se", lms_json_num(r->prob_se));
+    json_object_set_new(o, "edit", lms_json_num(r->edit));
+    json_object_set_new(o, "edit_se", lms_json_num(r->edit_se));
     json_object_set_new(o, "truncated", json_integer(r->truncated));
     json_object_set_new(o, "windowed", json_integer(r->windowed));
     json_object_set_new(o, "tokens_scored", json_integer(r->tokens_scored));
-    json_object_set_new(o, "time_s", num(r->time_s));
+    json_object_set_new(o, "time_s", lms_json_num(r->time_s));
     return o;
 }
 
@@ -426,11 +426,11 @@ static int eval_domains(const lms_lm *lm, const char *data, int val_batches, sin
         json_object_set_new(o, "suite", json_string(name));
         json_object_set_new(o, "kind", json_string("domain"));
         json_object_set_new(o, "n", json_integer(tokens));
-        json_object_set_new(o, "loss", num(loss));
-        json_object_set_new(o, "bpb", num(bpb));
+        json_object_set_new(o, "loss", lms_json_num(loss));
+        json_object_set_new(o, "bpb", lms_json_num(bpb));
         json_object_set_new(o, "tokens_scored", json_integer(tokens));
         json_object_set_new(o, "bytes_scored", json_integer(all ? vr.bytes : vr.domain[d].bytes));
-        json_object_set_new(o, "time_s", num(dt));
+        json_object_set_new(o, "time_s", lms_json_num(dt));
         if (emit(k, o)) rc = 1;
     }
     fflush(k->tty);

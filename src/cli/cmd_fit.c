@@ -150,13 +150,11 @@ static int read_runs(runs_t *t, const char *path) {
 
 /* ---------------------------------------------------------------- JSON output */
 
-static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 static json_t *jci(lms_fit_ci c) {
     json_t *o = json_object();
-    json_object_set_new(o, "est", jnum(c.est));
-    json_object_set_new(o, "lo", jnum(c.lo));
-    json_object_set_new(o, "hi", jnum(c.hi));
+    json_object_set_new(o, "est", lms_json_num(c.est));
+    json_object_set_new(o, "lo", lms_json_num(c.lo));
+    json_object_set_new(o, "hi", lms_json_num(c.hi));
     return o;
 }
 
@@ -165,18 +163,18 @@ static json_t *iso_json(const lms_fit_isoflop *f) {
     for (int i = 0; i < f->n_groups; i++) {
         const lms_fit_isoflop_group *g = &f->groups[i];
         json_t *p = json_object();
-        json_object_set_new(p, "C", jnum(g->C));
+        json_object_set_new(p, "C", lms_json_num(g->C));
         json_object_set_new(p, "sizes", json_integer(g->n_sizes));
         json_object_set_new(p, "bracketed", json_boolean(g->bracketed));
-        json_object_set_new(p, "N_opt", jnum(g->N_opt));
-        json_object_set_new(p, "loss_opt", jnum(g->L_opt));
+        json_object_set_new(p, "N_opt", lms_json_num(g->N_opt));
+        json_object_set_new(p, "loss_opt", lms_json_num(g->L_opt));
         json_array_append_new(gs, p);
     }
     json_object_set_new(iso, "groups", gs);
     json_object_set_new(iso, "minima", json_integer(f->n_minima));
-    json_object_set_new(iso, "exponent", jnum(f->a));
-    json_object_set_new(iso, "exponent_se", jnum(f->a_se));
-    json_object_set_new(iso, "G", jnum(f->G));
+    json_object_set_new(iso, "exponent", lms_json_num(f->a));
+    json_object_set_new(iso, "exponent_se", lms_json_num(f->a_se));
+    json_object_set_new(iso, "G", lms_json_num(f->G));
     return iso;
 }
 
@@ -202,10 +200,10 @@ static void print_iso(const lms_fit_report *r, const lms_fit_isoflop *f, const c
 static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_fit_opts *o) {
     json_t *j = json_object();
     json_object_set_new(j, "runs", json_integer(r->n_runs));
-    json_object_set_new(j, "k", jnum(r->k));
+    json_object_set_new(j, "k", lms_json_num(r->k));
     json_object_set_new(j, "bootstrap", json_integer(o->n_boot));
     json_object_set_new(j, "seed", json_integer((json_int_t)o->seed));
-    json_object_set_new(j, "level", jnum(o->level));
+    json_object_set_new(j, "level", lms_json_num(o->level));
     json_t *fr = json_array();
     for (int i = 0; i < r->n_frontier; i++) json_array_append_new(fr, json_string(t->name[r->frontier[i]]));
     json_object_set_new(j, "frontier", fr);
@@ -215,8 +213,8 @@ static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_f
         json_object_set_new(l, "E", jci(r->lc.E));
         json_object_set_new(l, "A", jci(r->lc.A));
         json_object_set_new(l, "alpha", jci(r->lc.alpha));
-        json_object_set_new(l, "r2_log", jnum(r->lc.r2_log));
-        json_object_set_new(l, "rmse_log", jnum(r->lc.rmse_log));
+        json_object_set_new(l, "r2_log", lms_json_num(r->lc.r2_log));
+        json_object_set_new(l, "rmse_log", lms_json_num(r->lc.rmse_log));
         json_object_set_new(l, "converged", json_boolean(r->lc.converged));
         json_object_set_new(l, "boot_ok", json_integer(r->lc.n_boot));
         json_object_set_new(l, "boot_failed", json_integer(r->lc.n_boot_failed));
@@ -230,10 +228,10 @@ static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_f
         json_object_set_new(l, "alpha", jci(r->nd.alpha));
         json_object_set_new(l, "B", jci(r->nd.B));
         json_object_set_new(l, "beta", jci(r->nd.beta));
-        json_object_set_new(l, "r2_log", jnum(r->nd.r2_log));
-        json_object_set_new(l, "rmse_log", jnum(r->nd.rmse_log));
-        json_object_set_new(l, "huber_delta", jnum(o->huber_delta));
-        json_object_set_new(l, "objective", jnum(r->nd.objective));
+        json_object_set_new(l, "r2_log", lms_json_num(r->nd.r2_log));
+        json_object_set_new(l, "rmse_log", lms_json_num(r->nd.rmse_log));
+        json_object_set_new(l, "huber_delta", lms_json_num(o->huber_delta));
+        json_object_set_new(l, "objective", lms_json_num(r->nd.objective));
         json_object_set_new(l, "starts", json_integer(r->nd.n_starts));
         json_object_set_new(l, "converged", json_boolean(r->nd.converged));
         json_object_set_new(l, "boot_ok", json_integer(r->nd.n_boot));
@@ -244,7 +242,7 @@ static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_f
     for (int i = 0; i < 2; i++) {
         if (!(r->opt[i].C > 0)) continue;
         json_t *p = json_object();
-        json_object_set_new(p, "C", jnum(r->opt[i].C));
+        json_object_set_new(p, "C", lms_json_num(r->opt[i].C));
         json_object_set_new(p, "N", jci(r->opt[i].N));
         json_object_set_new(p, "D", jci(r->opt[i].D));
         json_object_set_new(p, "loss", jci(r->opt[i].L));
@@ -257,14 +255,14 @@ static json_t *report_json(const lms_fit_report *r, const runs_t *t, const lms_f
     json_t *h = json_object();
     json_object_set_new(h, "ok", json_boolean(r->held.ok));
     json_object_set_new(h, "name", json_string(t->name[r->held.index]));
-    json_object_set_new(h, "C", jnum(r->held.C));
-    json_object_set_new(h, "N", jnum(r->held.N));
-    json_object_set_new(h, "D", jnum(r->held.D));
-    json_object_set_new(h, "loss", jnum(r->held.L));
-    json_object_set_new(h, "pred_lc", jnum(r->held.L_pred_lc));
-    json_object_set_new(h, "rel_err_lc", jnum(r->held.rel_err_lc));
-    json_object_set_new(h, "pred_nd", jnum(r->held.L_pred_nd));
-    json_object_set_new(h, "rel_err_nd", jnum(r->held.rel_err_nd));
+    json_object_set_new(h, "C", lms_json_num(r->held.C));
+    json_object_set_new(h, "N", lms_json_num(r->held.N));
+    json_object_set_new(h, "D", lms_json_num(r->held.D));
+    json_object_set_new(h, "loss", lms_json_num(r->held.L));
+    json_object_set_new(h, "pred_lc", lms_json_num(r->held.L_pred_lc));
+    json_object_set_new(h, "rel_err_lc", lms_json_num(r->held.rel_err_lc));
+    json_object_set_new(h, "pred_nd", lms_json_num(r->held.L_pred_nd));
+    json_object_set_new(h, "rel_err_nd", lms_json_num(r->held.rel_err_nd));
     if (!r->held.ok) json_object_set_new(h, "why", json_string(r->held.why));
     json_object_set_new(j, "holdout", h);
     json_t *w = json_array();

@@ -25,6 +25,7 @@
 #include "cli/commands.h"
 #include "cli/textarg.h"
 #include "core/cpu.h"
+#include "core/jsonl.h"
 #include "eval/lm.h"
 #include "eval/tokloss.h"
 
@@ -40,8 +41,6 @@ static void json_token_text(json_t *o, const char *key, const char *s, size_t le
     }
     json_object_set_new(o, key, str);
 }
-
-static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
 static int print_json(const lms_lm *lm, const lms_tokloss *r, const char *text) {
     json_t *root = json_object();
@@ -85,8 +84,8 @@ static int print_json(const lms_lm *lm, const lms_tokloss *r, const char *text) 
     json_object_set_new(root, "scored", json_integer(r->scored));
     json_object_set_new(root, "scored_bytes", json_integer(r->bytes));
     json_object_set_new(root, "total_logp", json_real(r->sum_logp));
-    json_object_set_new(root, "mean_loss", num_or_null(r->mean_loss));
-    json_object_set_new(root, "bits_per_byte", num_or_null(r->bpb));
+    json_object_set_new(root, "mean_loss", lms_json_num(r->mean_loss));
+    json_object_set_new(root, "bits_per_byte", lms_json_num(r->bpb));
     int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) == 0 ? 0 : 1;
     fputc('\n', stdout);
     json_decref(root);

@@ -215,8 +215,6 @@ static const char *label_text(const labelled *l) {
     return lms_shape_name(l->r.label);
 }
 
-static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 static json_t *metric_json(const labelled *l, const char *name, int exact) {
     if (!l->have) return json_null();
     json_t *o = json_object();
@@ -230,26 +228,26 @@ static json_t *metric_json(const labelled *l, const char *name, int exact) {
     const lms_shape_result *r = &l->r;
     json_object_set_new(o, "label", json_string(lms_shape_name(r->label)));
     if (r->label == LMS_SHAPE_U_SHAPED) json_object_set_new(o, "shape", json_string(r->inverted ? "inverted-u" : "u"));
-    json_object_set_new(o, "z_crit", jnum(r->z_crit));
-    json_object_set_new(o, "max_z", jnum(r->max_z));
-    json_object_set_new(o, "net_delta", jnum(r->net_delta));
-    json_object_set_new(o, "net_z", jnum(r->net_z));
+    json_object_set_new(o, "z_crit", lms_json_num(r->z_crit));
+    json_object_set_new(o, "max_z", lms_json_num(r->max_z));
+    json_object_set_new(o, "net_delta", lms_json_num(r->net_delta));
+    json_object_set_new(o, "net_z", lms_json_num(r->net_z));
     json_object_set_new(o, "sign_changes", json_integer(r->sign_changes));
     json_t *mv = json_array();
     for (int i = 0; i < r->n_moves && i < LMS_SHAPE_MAX_MOVES; i++) {
         json_t *m = json_object();
-        json_object_set_new(m, "x_from", jnum(r->moves[i].x_from));
-        json_object_set_new(m, "x_to", jnum(r->moves[i].x_to));
-        json_object_set_new(m, "delta", jnum(r->moves[i].delta));
-        json_object_set_new(m, "z", jnum(r->moves[i].z));
+        json_object_set_new(m, "x_from", lms_json_num(r->moves[i].x_from));
+        json_object_set_new(m, "x_to", lms_json_num(r->moves[i].x_to));
+        json_object_set_new(m, "delta", lms_json_num(r->moves[i].delta));
+        json_object_set_new(m, "z", lms_json_num(r->moves[i].z));
         json_array_append_new(mv, m);
     }
     json_object_set_new(o, "n_moves", json_integer(r->n_moves));
     json_object_set_new(o, "moves", mv);
-    json_object_set_new(o, "rise", jnum(r->rise));
-    json_object_set_new(o, "f80", jnum(r->f80));
-    json_object_set_new(o, "lead", jnum(r->lead));
-    json_object_set_new(o, "turn", jnum(r->turn));
+    json_object_set_new(o, "rise", lms_json_num(r->rise));
+    json_object_set_new(o, "f80", lms_json_num(r->f80));
+    json_object_set_new(o, "lead", lms_json_num(r->lead));
+    json_object_set_new(o, "turn", lms_json_num(r->turn));
     json_object_set_new(o, "detail", json_string(r->detail));
     if (exact) json_object_set_new(o, "no_se", json_true());
     return o;

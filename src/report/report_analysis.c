@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonl.h"
 #include "core/rng.h"
 #include "eval/shapes.h"
 #include "report/report_internal.h"
@@ -29,8 +30,6 @@ static json_t *ci_json(lms_fit_ci c) {
     return json_pack("{s:o,s:o,s:o}", "est", isfinite(c.est) ? json_real(c.est) : json_null(), "lo",
                      isfinite(c.lo) ? json_real(c.lo) : json_null(), "hi", isfinite(c.hi) ? json_real(c.hi) : json_null());
 }
-
-static json_t *num_json(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static void add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence) {
     json_array_append_new(claims, json_pack("{s:s,s:s,s:s}", "verdict", verdict, "claim", claim, "evidence", evidence));
@@ -108,8 +107,8 @@ static json_t *lc_curve(const fit_set *fs, int skip, const lms_report_opts *o, d
     }
     free(bc);
     free(seen);
-    out = json_pack("{s:i,s:o,s:o,s:o,s:i,s:[]}", "n_frontier", nf, "E", num_json(fit.p.E), "A", num_json(fit.p.A),
-                    "alpha", num_json(fit.p.alpha), "n_boot", nb, "points");
+    out = json_pack("{s:i,s:o,s:o,s:o,s:i,s:[]}", "n_frontier", nf, "E", lms_json_num(fit.p.E), "A", lms_json_num(fit.p.A),
+                    "alpha", lms_json_num(fit.p.alpha), "n_boot", nb, "points");
     json_t *pts = json_object_get(out, "points");
     double *col = malloc(sizeof(double) * (size_t)(nb + 1));
     for (int g = 0; g < BAND_POINTS && col; g++) {
@@ -122,9 +121,9 @@ static json_t *lc_curve(const fit_set *fs, int skip, const lms_report_opts *o, d
                 col[b] = col[b - 1], col[b - 1] = t;
             }
         double l = lms_fit_lc_predict(&fit.p, c);
-        json_array_append_new(pts, json_pack("{s:f,s:o,s:o,s:o}", "C", c, "L", num_json(l), "lo",
-                                             num_json(nb >= 10 ? col[(int)(0.025 * (nb - 1))] : l), "hi",
-                                             num_json(nb >= 10 ? col[(int)(0.975 * (nb - 1))] : l)));
+        json_array_append_new(pts, json_pack("{s:f,s:o,s:o,s:o}", "C", c, "L", lms_json_num(l), "lo",
+                                             lms_json_num(nb >= 10 ? col[(int)(0.025 * (nb - 1))] : l), "hi",
+                                             lms_json_num(nb >= 10 ? col[(int)(0.975 * (nb - 1))] : l)));
     }
     free(col);
 done:
@@ -141,15 +140,15 @@ static json_t *iso_json(const lms_fit_isoflop *iso, const lms_fit_run *pts, cons
     for (int i = 0; i < iso->n_groups; i++) {
         const lms_fit_isoflop_group *g = &iso->groups[i];
         json_array_append_new(gs, json_pack("{s:f,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "C", g->C, "n_sizes",
-                                            g->n_sizes, "bracketed", g->bracketed, "N_opt", num_json(g->N_opt), "L_opt",
-                                            num_json(g->L_opt), "q0", num_json(g->q0), "q1", num_json(g->q1), "q2",
-                                            num_json(g->q2), "x_mid", num_json(g->x_mid), "N_lo", g->N_lo, "N_hi", g->N_hi));
+                                            g->n_sizes, "bracketed", g->bracketed, "N_opt", lms_json_num(g->N_opt), "L_opt",
+                                            lms_json_num(g->L_opt), "q0", lms_json_num(g->q0), "q1", lms_json_num(g->q1), "q2",
+                                            lms_json_num(g->q2), "x_mid", lms_json_num(g->x_mid), "N_lo", g->N_lo, "N_hi", g->N_hi));
     }
     for (int i = 0; i < n_pts; i++)
         json_array_append_new(ps, json_pack("{s:f,s:f,s:f,s:f,s:i}", "N", pts[i].N, "D", pts[i].D, "C", pts[i].C, "L",
                                             pts[i].L, "level", level[i]));
     return json_pack("{s:o,s:o,s:i,s:o,s:o}", "groups", gs, "points", ps, "n_minima", iso->n_minima, "a",
-                     num_json(iso->a), "a_se", num_json(iso->a_se));
+                     lms_json_num(iso->a), "a_se", lms_json_num(iso->a_se));
 }
 
 static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *runs) {
@@ -165,13 +164,13 @@ static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *ru
     if (rep->lc_ok)
         json_object_set_new(f, "lc", json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:b}", "n", rep->lc.n, "E", ci_json(rep->lc.E),
                                                "A", ci_json(rep->lc.A), "alpha", ci_json(rep->lc.alpha), "r2_log",
-                                               num_json(rep->lc.r2_log), "rmse_log", num_json(rep->lc.rmse_log),
+                                               lms_json_num(rep->lc.r2_log), "rmse_log", lms_json_num(rep->lc.rmse_log),
                                                "converged", rep->lc.converged));
     if (rep->nd_ok) {
         json_object_set_new(f, "nd", json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "n", rep->nd.n, "E", ci_json(rep->nd.E),
                                                "A", ci_json(rep->nd.A), "alpha", ci_json(rep->nd.alpha), "B",
                                                ci_json(rep->nd.B), "beta", ci_json(rep->nd.beta), "r2_log",
-                                               num_json(rep->nd.r2_log)));
+                                               lms_json_num(rep->nd.r2_log)));
         json_t *opt = json_array();
         for (int i = 0; i < 2; i++)
             json_array_append_new(opt, json_pack("{s:f,s:o,s:o,s:o,s:b}", "C", rep->opt[i].C, "N", ci_json(rep->opt[i].N),
@@ -188,9 +187,9 @@ static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *ru
         json_object_set_new(row, "held_out", json_true());
         json_object_update_new(held, json_pack("{s:s,s:f,s:f,s:f,s:f,s:o,s:o,s:o,s:o}", "run",
                                                lms_report_str(row, "name"), "C", h->C, "N", h->N, "D", h->D, "L", h->L,
-                                               "L_pred_lc", num_json(h->L_pred_lc), "rel_err_lc", num_json(h->rel_err_lc),
-                                               "L_pred_nd", num_json(h->L_pred_nd), "rel_err_nd",
-                                               num_json(h->rel_err_nd)));
+                                               "L_pred_lc", lms_json_num(h->L_pred_lc), "rel_err_lc", lms_json_num(h->rel_err_lc),
+                                               "L_pred_nd", lms_json_num(h->L_pred_nd), "rel_err_nd",
+                                               lms_json_num(h->rel_err_nd)));
     }
     json_object_set_new(f, "held", held);
     return f;
@@ -284,7 +283,7 @@ static json_t *shape_of(json_t *evals, json_t *frontier, const char *suite, cons
     else
         out = json_pack("{s:s,s:s,s:i,s:o,s:o,s:b}", "label", lms_shape_name(r.label), "detail",
                         r.label == LMS_SHAPE_TOO_FEW ? "fewer than 3 finished runs evaluated" : r.detail, "n", r.n,
-                        "net_delta", num_json(r.net_delta), "max_z", num_json(r.max_z), "inverted", r.inverted);
+                        "net_delta", lms_json_num(r.net_delta), "max_z", lms_json_num(r.max_z), "inverted", r.inverted);
     free(p);
     return out;
 }
@@ -302,7 +301,7 @@ static void chance_at_top(json_t *evals, const char *suite, json_t *s) {
         acc = lms_report_num(e, "acc"), se = lms_report_num(e, "acc_se"), chance = lms_report_num(e, "chance");
     }
     int at = isfinite(acc) && isfinite(chance) && fabs(acc - chance) <= 2 * (isfinite(se) ? se : 0) + 1e-12;
-    json_object_set_new(s, "acc_top", num_json(acc));
+    json_object_set_new(s, "acc_top", lms_json_num(acc));
     json_object_set_new(s, "at_chance", json_boolean(at && chance > 0));
 }
 
@@ -316,7 +315,7 @@ static json_t *analyse_suites(json_t *data) {
         if (prev && !strcmp(prev, name)) continue;
         prev = name;
         json_t *s = json_pack("{s:s,s:s,s:o,s:o,s:o}", "suite", name, "kind", lms_report_str(e, "kind"), "chance",
-                              num_json(lms_report_num(e, "chance")), "acc", shape_of(evals, frontier, name, "acc", "acc_se"),
+                              lms_json_num(lms_report_num(e, "chance")), "acc", shape_of(evals, frontier, name, "acc", "acc_se"),
                               "logp", shape_of(evals, frontier, name, "logp", "logp_se"));
         chance_at_top(evals, name, s);
         json_array_append_new(suites, s);
@@ -349,8 +348,8 @@ static json_t *series_lc(const char *key, const char *name, const double *C, con
         else if (!f.converged) why = "the fit did not converge";
         else
             json_object_update_new(row, json_pack("{s:b,s:i,s:o,s:o,s:o,s:o,s:o}", "ok", 1, "n_frontier", nf, "E",
-                                                  num_json(f.p.E), "A", num_json(f.p.A), "alpha", ci_json(f.alpha),
-                                                  "r2_log", num_json(f.r2_log), "decades", num_json(log10(fc[nf - 1] / fc[0]))));
+                                                  lms_json_num(f.p.E), "A", lms_json_num(f.p.A), "alpha", ci_json(f.alpha),
+                                                  "r2_log", lms_json_num(f.r2_log), "decades", lms_json_num(log10(fc[nf - 1] / fc[0]))));
     }
     if (why) json_object_update_new(row, json_pack("{s:b,s:s}", "ok", 0, "why", why));
     free(idx);

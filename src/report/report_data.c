@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "core/fileio.h"
+#include "core/jsonl.h"
 #include "report/report_internal.h"
 
 double lms_report_num(const json_t *row, const char *key) {
@@ -31,8 +32,7 @@ static json_t *column_json(sqlite3_stmt *st, int i) {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER: return json_integer((json_int_t)sqlite3_column_int64(st, i));
     case SQLITE_FLOAT: {
-        double v = sqlite3_column_double(st, i);
-        return isfinite(v) ? json_real(v) : json_null();
+        return lms_json_num(sqlite3_column_double(st, i));
     }
     case SQLITE_TEXT: {
         const unsigned char *t = sqlite3_column_text(st, i);
