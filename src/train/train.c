@@ -81,9 +81,6 @@ static const char *path_in(const lms_train *t, char *buf, size_t cap, const char
    optimizer and buffers are created on it afterwards). Nothing to do for the CPU. */
 static lms_status to_device(lms_train *t, lms_err *err) {
     if (!t->c.device[0] || !strcmp(t->c.device, "cpu")) return LMS_OK;
-    if (t->c.precision == LMS_PRECISION_BF16) /* a bf16 run resumed with --device cuda */
-        return lms_errf(err, LMS_ERR_ARG, "this run trains in bf16, which runs on the CPU only: the %s table has no "
-                        "bf16 products yet; resume it without --device %s", t->c.device, t->c.device);
     const lms_ops *k = lms_ops_for_device(t->c.device, err);
     if (!k) return err ? err->code : LMS_ERR_UNSUPPORTED;
     lms_gpt *d = NULL;
