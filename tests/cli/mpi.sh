@@ -8,6 +8,7 @@
 # mpirun's message instead of a hang; commands that do not spread over ranks refuse -np 2.
 # Skipped (SKIPPED: line) when mpirun is missing or lmscope was built without MPI.
 set -u
+. "$(dirname "$0")/lib.bash"
 L=${LMSCOPE:-./lmscope}
 # Under AddressSanitizer (make asan) LeakSanitizer reports Open MPI's own allocations (made in its
 # dlopen'ed plugins, ~120 kB per rank, freed only at exit or never) and fails every rank; leak
@@ -15,9 +16,8 @@ L=${LMSCOPE:-./lmscope}
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 command -v mpirun >/dev/null || { echo "SKIPPED: no mpirun (apt-get install openmpi-bin libopenmpi-dev, then rebuild)"; exit 0; }
 "$L" version | grep -q "; MPI" || { echo "SKIPPED: lmscope was built without MPI (make MPI=1)"; exit 0; }
-D=$(mktemp -d /tmp/lms_cli_mpi.XXXXXX)
+cli_setup mpi
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 # containers: no ptrace-based single copy between ranks (CMA), shared memory + self only; root is
 # fine here (CI runs as root)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_btl=self,vader
@@ -118,16 +118,7 @@ err=$($MPI "$L" score --help 2>&1); rc=$?
 # 7. a sweep spread over 2 ranks (WSD long runs with their cool-down branches): the
 #    same finished runs with the same losses, bit for bit, as 1 process (1 thread each); both ranks
 #    trained; one row per step in the database; killed mid-sweep and run again, the same result
-q() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print(*r, sep="|") for r in c.execute(sys.argv[2])]' "$@"; }
-mkdir -p "$D/c"
-python3 - "$D/c" <<'PY'
-import random, sys
-random.seed(1)
-w = 'the a cat dog sat ran on in park mat sun hot we like read books it rains fall birds sing morning'.split()
-for d in ['news', 'stories']:
-    open(f'{sys.argv[1]}/{d}.txt', 'w').write('\n<|endoftext|>\n'.join(' '.join(random.choice(w) for _ in range(120)) + '.' for i in range(30)))
-PY
-"$L" data prepare --out "$D/s" --val-docs 3 "$D/c" >/dev/null 2>&1 || fail "data prepare"
+tiny_shards "$D"
 cat >"$D/wsd.json" <<JSON
 {"shapes":[{"layers":1,"heads":1,"dim":16},{"layers":1,"heads":2,"dim":32}],"tokens":[640,1280,2560],"ctx":16,"batch":4,
  "schedule":"wsd","cooldown":0.2,"samples":1,"sample_tokens":4,"data":"$D/s"}

@@ -6,21 +6,11 @@
 # recorded as failed while the others finish; bad grids, another schema version and a held lock
 # are refused clearly; 'lmscope fit SWEEP_DIR' reads the database.
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_sweep.XXXXXX)
+. "$(dirname "$0")/lib.bash"
+cli_setup sweep
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print(*r, sep="|") for r in c.execute(sys.argv[2])]; c.commit()' "$@"; }
 
-mkdir -p "$D/c"
-python3 - "$D/c" <<'PY'
-import random, sys
-random.seed(1)
-w = 'the a cat dog sat ran on in park mat sun hot we like read books it rains fall birds sing morning'.split()
-for d in ['news', 'stories']:
-    open(f'{sys.argv[1]}/{d}.txt', 'w').write('\n<|endoftext|>\n'.join(' '.join(random.choice(w) for _ in range(120)) + '.' for i in range(30)))
-PY
-"$L" data prepare --out "$D/s" --val-docs 3 "$D/c" >/dev/null 2>&1 || fail "data prepare"
+tiny_shards "$D"
 cat >"$D/probe.jsonl" <<'JSON'
 {"context": "the cat sat on the", "choices": [" mat", " sun"], "answer": 0}
 {"context": "birds sing in the", "choices": [" morning", " books", " dog"], "answer": 0}
