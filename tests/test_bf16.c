@@ -36,16 +36,17 @@ static float *rnd(int64_t n, float scale) {
 
 static double r16(float x) { return (double)lms_bf16_to_f32(lms_bf16_from_f32(x)); }
 
-/* One product with every option; returns 1 when within the bound (reports the first miss). */
-static int check_one(int ta, int tb, int64_t M, int64_t N, int64_t K, int acc, int hasbias, int pad) {
+/* One product with every option; returns 1 when within the bound (reports the first miss). Checks
+   rows and columns 0, step, 2·step, ... and the last of each (step 1: every element). */
+static int check_sampled(int ta, int tb, int64_t M, int64_t N, int64_t K, int acc, int hasbias, int pad, int64_t step) {
     int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
     float *A = rnd((ta ? K : M) * lda, 1.0f), *B = rnd((tb ? N : K) * ldb, 0.7f), *bias = hasbias ? rnd(N, 2.0f) : NULL;
     float *C = rnd(M * ldc, 3.0f), *C0 = malloc((size_t)(M * ldc > 0 ? M * ldc : 1) * sizeof(float));
     memcpy(C0, C, (size_t)(M * ldc) * sizeof(float));
     lms_gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
     int ok = 1;
-    for (int64_t i = 0; i < M && ok; i++) {
-        for (int64_t j = 0; j < N; j++) {
+    for (int64_t i = 0; i < M && ok; i = i + step < M || i == M - 1 ? i + step : M - 1) {
+        for (int64_t j = 0; j < N; j = j + step < N || j == N - 1 ? j + step : N - 1) {
             double init = acc ? C0[i * ldc + j] : bias ? bias[j] : 0.0, s = init, sa = fabs(init);
             for (int64_t k = 0; k < K; k++) {
                 double a = r16(ta ? A[k * lda + i] : A[i * lda + k]), b = r16(tb ? B[j * ldb + k] : B[k * ldb + j]);
@@ -67,6 +68,9 @@ static int check_one(int ta, int tb, int64_t M, int64_t N, int64_t K, int acc, i
         for (int64_t j = N; j < ldc; j++) ok &= memcmp(&C[i * ldc + j], &C0[i * ldc + j], sizeof(float)) == 0;
     free(A); free(B); free(bias); free(C); free(C0);
     return ok;
+}
+static int check_one(int ta, int tb, int64_t M, int64_t N, int64_t K, int acc, int hasbias, int pad) {
+    return check_sampled(ta, tb, M, N, K, acc, hasbias, pad, 1);
 }
 
 static void test_gemm_shapes(void) {
@@ -92,6 +96,10 @@ static void test_gemm_shapes(void) {
     CHECKF(bad == 0, "%d of %d products out of bounds", bad, n);
     /* several K blocks (128 pairs each), many tiles over 2 threads, every layout */
     for (int lay = 0; lay < 4; lay++) CHECK(check_one(lay & 1, lay >> 1, 97, 161, 777, lay == 3, lay == 1, 1));
+    /* past every blocking threshold of gemm_bf16_avx512.c: A too big to pack whole (> 4 MiB of
+       pairs), two column blocks (> 1024 columns), three pair blocks (> 2 MiB of B per block) with
+       an odd K; every 37th row and column checked */
+    for (int lay = 0; lay < 4; lay++) CHECK(check_sampled(lay & 1, lay >> 1, 1003, 1100, 2101, lay == 2, lay == 1, 2, 37));
 }
 
 /* Rounding to nearest even, exactly, in both packing paths: 1 + 2^-8 lies halfway between 1 and
@@ -117,7 +125,7 @@ static void test_rounding(void) {
 static void test_threads(void) {
     if (!have()) return;
     lms_rng_seed(&g_rng, 78);
-    int64_t M = 300, N = 260, K = 300;
+    int64_t M = 1003, N = 1100, K = 2101; /* every blocking path, see test_gemm_shapes */
     float *A = rnd(M * K, 1), *B = rnd(K * N, 1), *C1 = calloc((size_t)(M * N), 4), *C2 = calloc((size_t)(M * N), 4);
     for (int lay = 0; lay < 4; lay++) {
         int ta = lay & 1, tb = lay >> 1;

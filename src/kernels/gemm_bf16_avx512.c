@@ -22,7 +22,14 @@
 
 #include "kernels/kernels.h"
 
-enum { MR = 12, NR = 32, KC = 128 /* pairs per block: a 32-column panel block is 16 KiB */, PG = 16 };
+/* MR x NR: the microkernel's tile. KC: pairs per microkernel call (a B micro-panel of 16 KiB stays
+   in L1 while it meets MCP A micro-panels of 6 KiB from L2). NCMAX columns and B_WORDS words bound
+   the packed B block that all threads share (in L3); A is packed whole when it has at most
+   A_WORDS words, else per block of MCP panels x KC pairs on the stack of the thread that uses it. */
+enum {
+    MR = 12, NR = 32, KC = 128, MCP = 8, NCMAX = 1024,
+    B_WORDS = 1 << 19 /* 2 MiB */, A_WORDS = 1 << 20 /* 4 MiB */
+};
 
 int lms_gemm_bf16_built(void) { return 1; }
 
@@ -30,13 +37,44 @@ static inline __mmask16 lanes(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/* 16 words of bf16 pairs (lo in the low half, hi in the high half), each rounded to nearest even
-   from fp32 bits exactly as lms_bf16_from_f32 does */
-static inline __m512i pair_words(__m512i lo, __m512i hi) {
-    const __m512i bias = _mm512_set1_epi32(0x7FFF), one = _mm512_set1_epi32(1);
-    __m512i rl = _mm512_add_epi32(_mm512_add_epi32(lo, bias), _mm512_and_si512(_mm512_srli_epi32(lo, 16), one));
-    __m512i rh = _mm512_add_epi32(_mm512_add_epi32(hi, bias), _mm512_and_si512(_mm512_srli_epi32(hi, 16), one));
-    return _mm512_or_si512(_mm512_srli_epi32(rl, 16), _mm512_and_si512(rh, _mm512_set1_epi32((int)0xFFFF0000u)));
+/* 32 floats -> 32 bf16 in order (round to nearest even, as lms_bf16_from_f32 for normal numbers;
+   vcvtne2ps2bf16 flushes denormal inputs to zero, which vdpbf16ps would count as zero anyway):
+   word q = (v[2q], v[2q+1]), the pair layout the microkernel reads. lo = v[0..16), hi = v[16..32). */
+static inline __m512i bf16_words(__m512 lo, __m512 hi) { return (__m512i)_mm512_cvtne2ps_pbh(hi, lo); }
+
+/* 16 words of pairs (lo[x], hi[x]): the two rows' bf16 values interleaved */
+static inline __m512i pair_words(__m512 lo, __m512 hi) {
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                         21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(idx, bf16_words(lo, hi));
+}
+
+/* r[0..16) <- its transpose as a 16 x 16 matrix of 32-bit words */
+static inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    /* r[4a + b] now holds, in 128-bit lane l, row 4l.. of column block a, word b of each group of 4 */
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xDD);
+    }
 }
 
 /* npan consecutive panels of W (12 or 32) rows x of a matrix X(x, k), panel q at dst + q·W·Kp as
@@ -55,41 +93,31 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                 for (int g = 0; g < W; g += 16) {
                     int64_t x = (int64_t)q * W + g;
                     __mmask16 m = lanes(xn - x) & lanes(W - g);
-                    __m512i lo = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, s0 + x));
-                    __m512i hi = two ? _mm512_castps_si512(_mm512_maskz_loadu_ps(m, s1 + x)) : _mm512_setzero_si512();
+                    __m512 lo = _mm512_maskz_loadu_ps(m, s0 + x);
+                    __m512 hi = two ? _mm512_maskz_loadu_ps(m, s1 + x) : _mm512_setzero_ps();
                     _mm512_mask_storeu_epi32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
                 }
         }
         return;
     }
-    /* rows are strided: convert 16 rows' pairs in order, 16 pairs at a time, then transpose the
-       16 x 16 words through a small buffer */
-    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    uint32_t tmp[16][16];
+    /* rows are strided: 16 rows' pairs in order, 16 pairs (32 values) of each at a time, then a
+       16 x 16 transpose of the words into 16 pairs' columns */
+    __m512i r[16];
     for (int pan = 0; pan < npan; pan++, dst += W * Kp, src += W * ld, xn -= W)
         for (int g = 0; g < W; g += 16) {
             int nx = (int)(xn - g < 16 ? (xn - g > 0 ? xn - g : 0) : 16);
+            if (nx > W - g) nx = W - g;
+            __mmask16 sm = lanes(W - g);
             for (int64_t p0 = 0; p0 < Kp; p0 += 16) {
                 int np = (int)(Kp - p0 < 16 ? Kp - p0 : 16);
-                for (int x = 0; x < 16; x++) {
-                    if (x >= nx) {
-                        memset(tmp[x], 0, sizeof tmp[x]);
-                        continue;
-                    }
-                    const float *s = src + (g + x) * ld + 2 * p0;
-                    int64_t left = K - 2 * p0; /* values of this row from 2·p0 on */
-                    /* a holds k = 2p0..2p0+15, b the next 16: pair q = (k 2q, 2q+1) */
-                    __m512i a = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes(left), s));
-                    __m512i b = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes(left - 16), s + 16));
-                    __m512i lo = _mm512_permutex2var_epi32(a, ev, b), hi = _mm512_permutex2var_epi32(a, od, b);
-                    _mm512_storeu_si512(tmp[x], pair_words(lo, hi));
-                }
-                /* scalar transpose: plain stores beat masked 12-lane vector stores here */
-                for (int q = 0; q < np; q++) {
-                    uint32_t *d = dst + (p0 + q) * W + g;
-                    for (int x = 0; x < W - g && x < 16; x++) d[x] = tmp[x][q];
-                }
+                int64_t left = K - 2 * p0; /* values of each row from 2·p0 on */
+                __mmask16 m0 = lanes(left), m1 = lanes(left - 16);
+                const float *s = src + (int64_t)g * ld + 2 * p0;
+                for (int x = 0; x < 16; x++, s += ld)
+                    r[x] = x < nx ? bf16_words(_mm512_maskz_loadu_ps(m0, s), _mm512_maskz_loadu_ps(m1, s + 16))
+                                  : _mm512_setzero_si512();
+                transpose16(r);
+                for (int q = 0; q < np; q++) _mm512_mask_storeu_epi32(dst + (p0 + q) * W + g, sm, r[q]);
             }
         }
 }
@@ -172,6 +200,27 @@ static void gemm_unpacked(int ta, int tb, int64_t M, int64_t N, int64_t K, const
         }
 }
 
+/* Panels [p0, p0 + np) of op(A) (12 rows each) or op(B) (32 columns), pairs [k0/2, k0/2 + ceil(kn/2)):
+   the source pointer and layout pack_panels takes for that block. */
+static void pack_a(uint32_t *dst, int ta, const float *A, int64_t lda, int64_t M, int64_t p0, int np, int64_t k0,
+                   int64_t kn) {
+    int64_t i0 = p0 * MR;
+    pack_panels(dst, MR, np, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, ta, M - i0, kn);
+}
+static void pack_b(uint32_t *dst, int tb, const float *B, int64_t ldb, int64_t N, int64_t p0, int np, int64_t k0,
+                   int64_t kn) {
+    int64_t j0 = p0 * NR;
+    pack_panels(dst, NR, np, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, !tb, N - j0, kn);
+}
+
+/* How (BLIS's loops, with the B block shared by the threads):
+     for each block of <= NCMAX columns and of KB pairs (the B block fits B_WORDS):
+       the threads pack the B block together (panels of 32 columns, KB pairs each)
+       then share out items = (a block of MCP A panels, a range of the block's B panels):
+         for each KC pairs: pack the item's A panels for these pairs (unless A is packed whole)
+           for each B micro-panel: for each A micro-panel: microkernel over KC pairs
+   The C tile an item writes (96 rows x its columns) stays in L2 over its KC steps; every element
+   still sums its pairs in K order, so no tiling or thread count changes a bit. */
 void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                    const float *B, int64_t ldb, const float *bias, int acc, float *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
@@ -182,48 +231,67 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
         return;
     }
     int64_t Kp = (K + 1) / 2, MP = (M + MR - 1) / MR, NP = (N + NR - 1) / NR;
-    size_t abytes = (size_t)(MP * MR * Kp) * 4, bbytes = (size_t)(NP * NR * Kp) * 4;
-    uint32_t *Ap = pack_buffer((abytes + 63) / 64 * 64 + bbytes);
+    int a_whole = MP * MR * Kp <= A_WORDS;
+    int64_t ncp = NP < NCMAX / NR ? NP : NCMAX / NR; /* B panels per block */
+    int64_t kb = B_WORDS / (ncp * NR) / KC * KC;     /* pairs per B block */
+    if (kb < KC) kb = KC;
+    if (kb > Kp) kb = Kp;
+    size_t awords = a_whole ? (size_t)(MP * MR * Kp) : 0, bwords = (size_t)(ncp * NR * kb);
+    uint32_t *Ap = pack_buffer(((awords + 15) / 16 * 16 + bwords) * 4);
     if (!Ap) {
         gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
         return;
     }
-    uint32_t *Bp = Ap + (abytes + 63) / 64 * 16;
+    uint32_t *Bp = Ap + (awords + 15) / 16 * 16;
     int nt = omp_in_parallel() || M * N * K < ((int64_t)1 << 18) ? 1 : omp_get_max_threads();
-    /* tiles of mcp x ncp panels: big enough to reuse the A block from L2, small enough to give
-       every thread several (the tiling never changes the result) */
-    int64_t mcp = 8, ncp = 16;
-    while (((MP + mcp - 1) / mcp) * ((NP + ncp - 1) / ncp) < 4 * nt && (ncp > 2 || mcp > 1)) {
-        if (ncp > 2) ncp /= 2;
-        else mcp /= 2;
-    }
-    int64_t TM = (MP + mcp - 1) / mcp, TN = (NP + ncp - 1) / ncp;
+    int64_t ICB = (MP + MCP - 1) / MCP; /* A blocks */
+    int64_t split = 1;                  /* B ranges per block: enough items for every thread */
+    while (ICB * split < 4 * nt && split * 2 <= ncp) split *= 2;
     int init0 = acc ? 1 : bias ? 2 : 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        /* groups of PG panels (a few hundred columns of each source row per pass) */
-#pragma omp for schedule(static) nowait
-        for (int64_t ip = 0; ip < MP; ip += PG) {
-            int np = (int)(MP - ip < PG ? MP - ip : PG);
-            pack_panels(Ap + ip * MR * Kp, MR, np, ta ? A + ip * MR : A + ip * MR * lda, lda, ta, M - ip * MR, K);
-        }
+        _Alignas(64) uint32_t ablk[MCP * MR * KC]; /* this thread's A panels for KC pairs */
+        if (a_whole) {
 #pragma omp for schedule(static)
-        for (int64_t jp = 0; jp < NP; jp += PG / 2) {
-            int np = (int)(NP - jp < PG / 2 ? NP - jp : PG / 2);
-            pack_panels(Bp + jp * NR * Kp, NR, np, tb ? B + jp * NR * ldb : B + jp * NR, ldb, !tb, N - jp * NR, K);
+            for (int64_t ip = 0; ip < MP; ip += 2) pack_a(Ap + ip * MR * Kp, ta, A, lda, M, ip, MP - ip < 2 ? 1 : 2, 0, K);
         }
+        for (int64_t jb = 0; jb < NP; jb += ncp) {
+            int64_t njp = NP - jb < ncp ? NP - jb : ncp;
+            for (int64_t pb = 0; pb < Kp; pb += kb) {
+                int64_t kbn = Kp - pb < kb ? Kp - pb : kb;      /* pairs in this block */
+                int64_t kv = K - 2 * pb < 2 * kbn ? K - 2 * pb : 2 * kbn; /* values */
+#pragma omp for schedule(static)
+                for (int64_t jp = 0; jp < njp; jp++) pack_b(Bp + jp * NR * kbn, tb, B, ldb, N, jb + jp, 1, 2 * pb, kv);
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t t = 0; t < TM * TN; t++) {
-            int64_t i0 = (t / TN) * mcp, j0 = (t % TN) * ncp;
-            int64_t i1 = i0 + mcp < MP ? i0 + mcp : MP, j1 = j0 + ncp < NP ? j0 + ncp : NP;
-            for (int64_t pc = 0; pc < Kp; pc += KC) {
-                int64_t kc = Kp - pc < KC ? Kp - pc : KC;
-                for (int64_t jp = j0; jp < j1; jp++) {
-                    int nr = (int)(N - jp * NR < NR ? N - jp * NR : NR);
-                    for (int64_t ip = i0; ip < i1; ip++) {
-                        int mr = (int)(M - ip * MR < MR ? M - ip * MR : MR);
-                        ukr(kc, Ap + ip * MR * Kp + pc * MR, Bp + jp * NR * Kp + pc * NR, C + ip * MR * ldc + jp * NR,
-                            ldc, mr, nr, pc == 0 ? init0 : 1, bias ? bias + jp * NR : NULL);
+                for (int64_t item = 0; item < ICB * split; item++) {
+                    int64_t ib = (item / split) * MCP, s = item % split;
+                    int64_t nip = MP - ib < MCP ? MP - ib : MCP;
+                    int64_t j0 = njp * s / split, j1 = njp * (s + 1) / split;
+                    for (int64_t pc = 0; pc < kbn; pc += KC) {
+                        int64_t kc = kbn - pc < KC ? kbn - pc : KC;
+                        const uint32_t *ap; /* panel ip of this item at ap + ip·MR·astride */
+                        int64_t astride;
+                        if (a_whole) {
+                            ap = Ap + ib * MR * Kp + (pb + pc) * MR;
+                            astride = Kp;
+                        } else {
+                            int64_t k0 = 2 * (pb + pc), kn = K - k0 < 2 * kc ? K - k0 : 2 * kc;
+                            pack_a(ablk, ta, A, lda, M, ib, (int)nip, k0, kn);
+                            ap = ablk;
+                            astride = (kn + 1) / 2;
+                        }
+                        int init = pb == 0 && pc == 0 ? init0 : 1;
+                        for (int64_t jp = j0; jp < j1; jp++) {
+                            int64_t jg = jb + jp;
+                            int nr = (int)(N - jg * NR < NR ? N - jg * NR : NR);
+                            const uint32_t *bp = Bp + jp * NR * kbn + pc * NR;
+                            for (int64_t ip = 0; ip < nip; ip++) {
+                                int64_t ig = ib + ip;
+                                int mr = (int)(M - ig * MR < MR ? M - ig * MR : MR);
+                                ukr(kc, ap + ip * MR * astride, bp, C + ig * MR * ldc + jg * NR, ldc, mr, nr, init,
+                                    bias ? bias + jg * NR : NULL);
+                            }
+                        }
                     }
                 }
             }
