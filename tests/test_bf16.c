@@ -102,6 +102,40 @@ static void test_gemm_shapes(void) {
     for (int lay = 0; lay < 4; lay++) CHECK(check_sampled(lay & 1, lay >> 1, 1003, 1100, 2101, lay == 2, lay == 1, 2, 37));
 }
 
+/* A large output written in one pass (at least 2^23 floats, K <= 256, 64-byte aligned rows, no +=):
+   the full tiles go out with non-temporal stores, the edge tiles (M not a multiple of 12, N not
+   of 32) with plain ones. Every 41st row and column and the last of each against the double
+   product, with and without a bias. */
+static void test_streamed(void) {
+    if (!have()) return;
+    lms_rng_seed(&g_rng, 79);
+    int64_t M = 1031, N = 8208, K = 255;
+    float *A = rnd(M * K, 1.0f), *B = rnd(N * K, 1.0f), *bias = rnd(N, 1.0f);
+    float *C = aligned_alloc(64, (size_t)(M * N) * sizeof(float));
+    for (int hb = 0; hb < 2; hb++) {
+        for (int64_t i = 0; i < M * N; i++) C[i] = 1e30f;
+        lms_gemm_bf16(0, 1, M, N, K, A, K, B, K, hb ? bias : NULL, 0, C, N);
+        int ok = 1;
+        for (int64_t i = 0; i < M && ok; i = i + 41 < M || i == M - 1 ? i + 41 : M - 1)
+            for (int64_t j = 0; j < N && ok; j = j + 41 < N || j == N - 1 ? j + 41 : N - 1) {
+                double s = hb ? bias[j] : 0.0, sa = fabs(s);
+                for (int64_t k = 0; k < K; k++) {
+                    double p = r16(A[i * K + k]) * r16(B[j * K + k]);
+                    s += p;
+                    sa += fabs(p);
+                }
+                double e = fabs(C[i * N + j] - s), tol = (double)(K + 1) * ldexp(1.0, -24) * sa + 1e-30;
+                if (!(e <= tol)) {
+                    fprintf(stderr, "  streamed, bias %d: C[%lld,%lld] = %.9g, exact %.9g\n", hb, (long long)i,
+                            (long long)j, C[i * N + j], s);
+                    ok = 0;
+                }
+            }
+        CHECKF(ok, "streamed product, bias %d", hb);
+    }
+    free(A); free(B); free(bias); free(C);
+}
+
 /* Rounding to nearest even, exactly, in both packing paths: 1 + 2^-8 lies halfway between 1 and
    1 + 2^-7 and rounds to 1 (even); 1 + 3·2^-8 lies halfway between 1 + 2^-7 and 1 + 2^-6 and
    rounds up to 1 + 2^-6; just above a tie rounds up. Each product below has one factor exactly 1. */
@@ -161,4 +195,4 @@ static void test_table(void) {
     CHECK(lms_ops_bf16() == t);
 }
 
-TESTS(test_gemm_shapes, test_rounding, test_threads, test_table)
+TESTS(test_gemm_shapes, test_streamed, test_rounding, test_threads, test_table)

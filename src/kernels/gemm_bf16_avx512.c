@@ -28,7 +28,7 @@
    A_WORDS words, else per block of MCP panels x KC pairs on the stack of the thread that uses it. */
 enum {
     MR = 12, NR = 32, KC = 128, MCP = 8, NCMAX = 1024,
-    B_WORDS = 1 << 19 /* 2 MiB */, A_WORDS = 1 << 20 /* 4 MiB */
+    B_WORDS = 1 << 19 /* 2 MiB */, A_WORDS = 1 << 20 /* 4 MiB */, STREAM_FLOATS = 1 << 23 /* 32 MiB of C */
 };
 
 int lms_gemm_bf16_built(void) { return 1; }
@@ -123,9 +123,10 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
 }
 
 /* c[12,32] (rows < mr, columns < nr written) = init + sum over kp pairs of a-panel x b-panel.
-   init: 0 zeros, 1 the current c, 2 bias[0..nr) in every row. */
+   init: 0 zeros, 1 the current c, 2 bias[0..nr) in every row. stream: a full tile (mr 12, nr 32,
+   rows 64-byte aligned) written with non-temporal stores, which skip reading c's lines first. */
 static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int64_t ldc, int mr, int nr, int init,
-                const float *bias) {
+                const float *bias, int stream) {
     __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
     __m512 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, ca0,
         ca1, cb0, cb1;
@@ -161,7 +162,10 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
         b += NR;
     }
 #define STOREC(i, r0, r1)                                \
-    if (i < mr) {                                        \
+    if (stream) {                                        \
+        _mm512_stream_ps(c + i * ldc, r0);               \
+        _mm512_stream_ps(c + i * ldc + 16, r1);          \
+    } else if (i < mr) {                                 \
         _mm512_mask_storeu_ps(c + i * ldc, m0, r0);      \
         _mm512_mask_storeu_ps(c + i * ldc + 16, m1, r1); \
     }
@@ -248,6 +252,9 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     int64_t split = 1;                  /* B ranges per block: enough items for every thread */
     while (ICB * split < 4 * nt && split * 2 <= ncp) split *= 2;
     int init0 = acc ? 1 : bias ? 2 : 0;
+    /* a large output written once (one pass over K, no +=) goes around the caches: nothing will
+       read it before it has left them anyway (the logits at a 50k vocabulary: 50 to 400 MB) */
+    int stream = init0 != 1 && Kp <= KC && M * N >= STREAM_FLOATS && (uintptr_t)C % 64 == 0 && ldc % 16 == 0;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         _Alignas(64) uint32_t ablk[MCP * MR * KC]; /* this thread's A panels for KC pairs */
@@ -289,13 +296,14 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
                                 int64_t ig = ib + ip;
                                 int mr = (int)(M - ig * MR < MR ? M - ig * MR : MR);
                                 ukr(kc, ap + ip * MR * astride, bp, C + ig * MR * ldc + jg * NR, ldc, mr, nr, init,
-                                    bias ? bias + jg * NR : NULL);
+                                    bias ? bias + jg * NR : NULL, stream && mr == MR && nr == NR);
                             }
                         }
                     }
                 }
             }
         }
+        if (stream) _mm_sfence(); /* the streamed stores are visible before the region ends */
     }
 }
 
