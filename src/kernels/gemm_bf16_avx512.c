@@ -93,6 +93,10 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                 for (int g = 0; g < W; g += 16) {
                     int64_t x = (int64_t)q * W + g;
                     __mmask16 m = lanes(xn - x) & lanes(W - g);
+                    if (2 * p + 5 < K) { /* the rows two pairs on: their lines are far apart */
+                        _mm_prefetch((const char *)(s0 + 4 * ld + x), _MM_HINT_T0);
+                        _mm_prefetch((const char *)(s1 + 4 * ld + x), _MM_HINT_T0);
+                    }
                     __m512 lo = _mm512_maskz_loadu_ps(m, s0 + x);
                     __m512 hi = two ? _mm512_maskz_loadu_ps(m, s1 + x) : _mm512_setzero_ps();
                     _mm512_mask_storeu_epi32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
@@ -113,9 +117,11 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                 int64_t left = K - 2 * p0; /* values of each row from 2·p0 on */
                 __mmask16 m0 = lanes(left), m1 = lanes(left - 16);
                 const float *s = src + (int64_t)g * ld + 2 * p0;
-                for (int x = 0; x < 16; x++, s += ld)
+                for (int x = 0; x < 16; x++, s += ld) {
+                    if (x < nx && left > 96) _mm_prefetch((const char *)(s + 64), _MM_HINT_T0); /* two blocks on */
                     r[x] = x < nx ? bf16_words(_mm512_maskz_loadu_ps(m0, s), _mm512_maskz_loadu_ps(m1, s + 16))
                                   : _mm512_setzero_si512();
+                }
                 transpose16(r);
                 for (int q = 0; q < np; q++) _mm512_mask_storeu_epi32(dst + (p0 + q) * W + g, sm, r[q]);
             }
@@ -217,6 +223,96 @@ static void pack_b(uint32_t *dst, int tb, const float *B, int64_t ldb, int64_t N
     pack_panels(dst, NR, np, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, !tb, N - j0, kn);
 }
 
+/* One product's blocking, shared by its threads (see lms_gemm_bf16 below). */
+typedef struct {
+    int ta, tb, a_whole, init0, stream;
+    int64_t M, N, K, Kp, MP, NP, lda, ldb, ldc;
+    int64_t ncp, kb, split, items; /* B panels and pairs per B block, B ranges per A block, items per B block */
+    const float *A, *B, *bias;
+    float *C;
+    uint32_t *Ap, *Bp; /* A packed whole (when a_whole), the current B block */
+} plan;
+
+/* B block (jb, pb): panel jp of its njp panels, kbn pairs from pair pb */
+static void block_pack_b(const plan *g, int64_t jb, int64_t pb, int64_t kbn, int64_t jp) {
+    int64_t kv = g->K - 2 * pb < 2 * kbn ? g->K - 2 * pb : 2 * kbn; /* values */
+    pack_b(g->Bp + jp * NR * kbn, g->tb, g->B, g->ldb, g->N, jb + jp, 1, 2 * pb, kv);
+}
+
+/* One item of B block (jb, pb): MCP A panels (packed here for each KC pairs unless A is whole,
+   into ablk) against a range of the block's njp B panels */
+static void block_item(const plan *g, int64_t jb, int64_t njp, int64_t pb, int64_t kbn, int64_t item, uint32_t *ablk) {
+    int64_t ib = (item / g->split) * MCP, s = item % g->split;
+    int64_t nip = g->MP - ib < MCP ? g->MP - ib : MCP;
+    int64_t j0 = njp * s / g->split, j1 = njp * (s + 1) / g->split;
+    for (int64_t pc = 0; pc < kbn; pc += KC) {
+        int64_t kc = kbn - pc < KC ? kbn - pc : KC;
+        const uint32_t *ap; /* panel ip of this item at ap + ip·MR·astride */
+        int64_t astride;
+        if (g->a_whole) {
+            ap = g->Ap + ib * MR * g->Kp + (pb + pc) * MR;
+            astride = g->Kp;
+        } else {
+            int64_t k0 = 2 * (pb + pc), kn = g->K - k0 < 2 * kc ? g->K - k0 : 2 * kc;
+            pack_a(ablk, g->ta, g->A, g->lda, g->M, ib, (int)nip, k0, kn);
+            ap = ablk;
+            astride = (kn + 1) / 2;
+        }
+        int init = pb == 0 && pc == 0 ? g->init0 : 1;
+        for (int64_t jp = j0; jp < j1; jp++) {
+            int64_t jg = jb + jp;
+            int nr = (int)(g->N - jg * NR < NR ? g->N - jg * NR : NR);
+            const uint32_t *bp = g->Bp + jp * NR * kbn + pc * NR;
+            for (int64_t ip = 0; ip < nip; ip++) {
+                int64_t ig = ib + ip;
+                int mr = (int)(g->M - ig * MR < MR ? g->M - ig * MR : MR);
+                ukr(kc, ap + ip * MR * astride, bp, g->C + ig * MR * g->ldc + jg * NR, g->ldc, mr, nr, init,
+                    g->bias ? g->bias + jg * NR : NULL, g->stream && mr == MR && nr == NR);
+            }
+        }
+    }
+}
+
+/* The loops over B blocks, with nt > 1 threads sharing each block's packing and items */
+static void run_parallel(const plan *g, int nt) {
+#pragma omp parallel num_threads(nt)
+    {
+        _Alignas(64) uint32_t ablk[MCP * MR * KC]; /* this thread's A panels for KC pairs */
+        if (g->a_whole) {
+#pragma omp for schedule(static)
+            for (int64_t ip = 0; ip < g->MP; ip += 2)
+                pack_a(g->Ap + ip * MR * g->Kp, g->ta, g->A, g->lda, g->M, ip, g->MP - ip < 2 ? 1 : 2, 0, g->K);
+        }
+        for (int64_t jb = 0; jb < g->NP; jb += g->ncp) {
+            int64_t njp = g->NP - jb < g->ncp ? g->NP - jb : g->ncp;
+            for (int64_t pb = 0; pb < g->Kp; pb += g->kb) {
+                int64_t kbn = g->Kp - pb < g->kb ? g->Kp - pb : g->kb;
+#pragma omp for schedule(static)
+                for (int64_t jp = 0; jp < njp; jp++) block_pack_b(g, jb, pb, kbn, jp);
+#pragma omp for schedule(dynamic, 1)
+                for (int64_t item = 0; item < g->items; item++) block_item(g, jb, njp, pb, kbn, item, ablk);
+            }
+        }
+        if (g->stream) _mm_sfence(); /* the streamed stores are visible before the region ends */
+    }
+}
+
+/* The same loops on the calling thread, without OpenMP: small products (attention's, or inside
+   the caller's own parallel region) where starting a team costs more than it saves */
+static void run_serial(const plan *g) {
+    _Alignas(64) uint32_t ablk[MCP * MR * KC];
+    if (g->a_whole) pack_a(g->Ap, g->ta, g->A, g->lda, g->M, 0, (int)g->MP, 0, g->K);
+    for (int64_t jb = 0; jb < g->NP; jb += g->ncp) {
+        int64_t njp = g->NP - jb < g->ncp ? g->NP - jb : g->ncp;
+        for (int64_t pb = 0; pb < g->Kp; pb += g->kb) {
+            int64_t kbn = g->Kp - pb < g->kb ? g->Kp - pb : g->kb;
+            for (int64_t jp = 0; jp < njp; jp++) block_pack_b(g, jb, pb, kbn, jp);
+            for (int64_t item = 0; item < g->items; item++) block_item(g, jb, njp, pb, kbn, item, ablk);
+        }
+    }
+    if (g->stream) _mm_sfence();
+}
+
 /* How (BLIS's loops, with the B block shared by the threads):
      for each block of <= NCMAX columns and of KB pairs (the B block fits B_WORDS):
        the threads pack the B block together (panels of 32 columns, KB pairs each)
@@ -234,77 +330,32 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
                 for (int64_t j = 0; j < N; j++) C[i * ldc + j] = bias ? bias[j] : 0.0f;
         return;
     }
-    int64_t Kp = (K + 1) / 2, MP = (M + MR - 1) / MR, NP = (N + NR - 1) / NR;
-    int a_whole = MP * MR * Kp <= A_WORDS;
-    int64_t ncp = NP < NCMAX / NR ? NP : NCMAX / NR; /* B panels per block */
-    int64_t kb = B_WORDS / (ncp * NR) / KC * KC;     /* pairs per B block */
-    if (kb < KC) kb = KC;
-    if (kb > Kp) kb = Kp;
-    size_t awords = a_whole ? (size_t)(MP * MR * Kp) : 0, bwords = (size_t)(ncp * NR * kb);
-    uint32_t *Ap = pack_buffer(((awords + 15) / 16 * 16 + bwords) * 4);
-    if (!Ap) {
+    plan g = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc,
+              .A = A, .B = B, .bias = bias, .C = C};
+    g.Kp = (K + 1) / 2, g.MP = (M + MR - 1) / MR, g.NP = (N + NR - 1) / NR;
+    g.a_whole = g.MP * MR * g.Kp <= A_WORDS;
+    g.ncp = g.NP < NCMAX / NR ? g.NP : NCMAX / NR; /* B panels per block */
+    g.kb = B_WORDS / (g.ncp * NR) / KC * KC;      /* pairs per B block */
+    if (g.kb < KC) g.kb = KC;
+    if (g.kb > g.Kp) g.kb = g.Kp;
+    size_t awords = g.a_whole ? (size_t)(g.MP * MR * g.Kp) : 0, bwords = (size_t)(g.ncp * NR * g.kb);
+    g.Ap = pack_buffer(((awords + 15) / 16 * 16 + bwords) * 4);
+    if (!g.Ap) {
         gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
         return;
     }
-    uint32_t *Bp = Ap + (awords + 15) / 16 * 16;
+    g.Bp = g.Ap + (awords + 15) / 16 * 16;
     int nt = omp_in_parallel() || M * N * K < ((int64_t)1 << 18) ? 1 : omp_get_max_threads();
-    int64_t ICB = (MP + MCP - 1) / MCP; /* A blocks */
-    int64_t split = 1;                  /* B ranges per block: enough items for every thread */
-    while (ICB * split < 4 * nt && split * 2 <= ncp) split *= 2;
-    int init0 = acc ? 1 : bias ? 2 : 0;
+    int64_t ICB = (g.MP + MCP - 1) / MCP; /* A blocks */
+    g.split = 1;                          /* B ranges per block: enough items for every thread */
+    while (ICB * g.split < 4 * nt && g.split * 2 <= g.ncp) g.split *= 2;
+    g.items = ICB * g.split;
+    g.init0 = acc ? 1 : bias ? 2 : 0;
     /* a large output written once (one pass over K, no +=) goes around the caches: nothing will
        read it before it has left them anyway (the logits at a 50k vocabulary: 50 to 400 MB) */
-    int stream = init0 != 1 && Kp <= KC && M * N >= STREAM_FLOATS && (uintptr_t)C % 64 == 0 && ldc % 16 == 0;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        _Alignas(64) uint32_t ablk[MCP * MR * KC]; /* this thread's A panels for KC pairs */
-        if (a_whole) {
-#pragma omp for schedule(static)
-            for (int64_t ip = 0; ip < MP; ip += 2) pack_a(Ap + ip * MR * Kp, ta, A, lda, M, ip, MP - ip < 2 ? 1 : 2, 0, K);
-        }
-        for (int64_t jb = 0; jb < NP; jb += ncp) {
-            int64_t njp = NP - jb < ncp ? NP - jb : ncp;
-            for (int64_t pb = 0; pb < Kp; pb += kb) {
-                int64_t kbn = Kp - pb < kb ? Kp - pb : kb;      /* pairs in this block */
-                int64_t kv = K - 2 * pb < 2 * kbn ? K - 2 * pb : 2 * kbn; /* values */
-#pragma omp for schedule(static)
-                for (int64_t jp = 0; jp < njp; jp++) pack_b(Bp + jp * NR * kbn, tb, B, ldb, N, jb + jp, 1, 2 * pb, kv);
-#pragma omp for schedule(dynamic, 1)
-                for (int64_t item = 0; item < ICB * split; item++) {
-                    int64_t ib = (item / split) * MCP, s = item % split;
-                    int64_t nip = MP - ib < MCP ? MP - ib : MCP;
-                    int64_t j0 = njp * s / split, j1 = njp * (s + 1) / split;
-                    for (int64_t pc = 0; pc < kbn; pc += KC) {
-                        int64_t kc = kbn - pc < KC ? kbn - pc : KC;
-                        const uint32_t *ap; /* panel ip of this item at ap + ip·MR·astride */
-                        int64_t astride;
-                        if (a_whole) {
-                            ap = Ap + ib * MR * Kp + (pb + pc) * MR;
-                            astride = Kp;
-                        } else {
-                            int64_t k0 = 2 * (pb + pc), kn = K - k0 < 2 * kc ? K - k0 : 2 * kc;
-                            pack_a(ablk, ta, A, lda, M, ib, (int)nip, k0, kn);
-                            ap = ablk;
-                            astride = (kn + 1) / 2;
-                        }
-                        int init = pb == 0 && pc == 0 ? init0 : 1;
-                        for (int64_t jp = j0; jp < j1; jp++) {
-                            int64_t jg = jb + jp;
-                            int nr = (int)(N - jg * NR < NR ? N - jg * NR : NR);
-                            const uint32_t *bp = Bp + jp * NR * kbn + pc * NR;
-                            for (int64_t ip = 0; ip < nip; ip++) {
-                                int64_t ig = ib + ip;
-                                int mr = (int)(M - ig * MR < MR ? M - ig * MR : MR);
-                                ukr(kc, ap + ip * MR * astride, bp, C + ig * MR * ldc + jg * NR, ldc, mr, nr, init,
-                                    bias ? bias + jg * NR : NULL, stream && mr == MR && nr == NR);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if (stream) _mm_sfence(); /* the streamed stores are visible before the region ends */
-    }
+    g.stream = g.init0 != 1 && g.Kp <= KC && M * N >= STREAM_FLOATS && (uintptr_t)C % 64 == 0 && ldc % 16 == 0;
+    if (nt > 1) run_parallel(&g, nt);
+    else run_serial(&g);
 }
 
 #else /* built without AVX512-BF16 */
