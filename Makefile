@@ -3,7 +3,7 @@
 #   make              build ./lmscope (OpenMP; AVX-512 kernels chosen at run time where the CPU has them)
 #   make test         check prerequisites, build, run every test (unit, kernel, gradient, PyTorch, CLI)
 #   make demo         the main job on the embedded corpus
-#   make bench        throughput benchmarks (not tests)
+#   make bench        throughput benchmarks (not tests); make bench-products: the bf16 products alone
 #   make asan         build and test under AddressSanitizer + UBSan (in build-asan/)
 #   make fuzz         build libFuzzer targets (clang) into build-fuzz/; FUZZ_TIME=600 make fuzz-run
 #   make deps         install/check the Debian packages the build needs
@@ -70,7 +70,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/liblmscope.a
 
-.PHONY: all test demo bench asan fuzz fuzz-run deps clean corpus corpus-full cuda-tests
+.PHONY: all test demo bench bench-products asan fuzz fuzz-run deps clean corpus corpus-full cuda-tests
 all: $(BUILD)/lmscope $(if $(filter build,$(BUILD)),lmscope)
 
 lmscope: $(BUILD)/lmscope
@@ -117,11 +117,18 @@ asan:
 demo: deps all
 	@tools/demo.sh
 
-bench: deps all corpus
+bench: deps all corpus $(BUILD)/bench-products
 	@tools/deps.sh --bench
 	@bench/run.sh
+	@BUILD=$(BUILD) bench/gemm/run.sh
 	@bench/tokenizer/run.sh
 	@bench/tokenizer/train.sh
+
+# the weight products of one training step, fp32 (OpenBLAS) against bf16, one by one
+bench-products: $(BUILD)/bench-products
+	@BUILD=$(BUILD) bench/gemm/run.sh
+$(BUILD)/bench-products: bench/gemm/products.c $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)

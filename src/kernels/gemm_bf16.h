@@ -8,14 +8,20 @@
  * op(B)(k,j) = tb ? B[j·ldb + k] : B[k·ldb + j]; bias[N] is added to every row when acc = 0
  * (ignored when acc = 1; NULL for none).
  *
- * How (BLIS-style): op(A) is packed into panels of 12 rows and op(B) into panels of 32 columns,
- * each as consecutive pairs along K (one 32-bit word = two bf16 of the same row or column), then a
- * 12x32 register-blocked microkernel (24 zmm accumulators) runs over blocks of 128 pairs. Each
- * output element is summed pair by pair in K order, its fp32 partial stored and reloaded between
- * blocks (exact), so the result does not depend on the tiling or the thread count at all: the
- * same bits for 1 or 2 threads. OpenMP splits the packing and the output tiles when the product
- * is large and the caller is not already in a parallel region. Input denormals count as zero
- * (vdpbf16ps's rule).
+ * How (BLIS-style): op(B) is packed a block at a time (up to 1024 columns x a number of pairs
+ * that keeps the block near 2 MiB) into panels of 32 columns, which the threads share; op(A) is
+ * packed whole into panels of 12 rows when that is at most 4 MiB, else by each thread for its own
+ * 96 rows x 128 pairs just before use, so that packed data is used while it is still in cache.
+ * A pair is one 32-bit word holding two bf16 of the same row or column along K (vcvtne2ps2bf16,
+ * plus a 16 x 16 word transpose or a word interleave depending on the layout). A 12x32
+ * register-blocked microkernel (24 zmm accumulators, vdpbf16ps) runs over 128 pairs at a time.
+ * Each output element is summed pair by pair in K order, its fp32 partial stored and reloaded
+ * between blocks (exact), so the result does not depend on the tiling or the thread count at all:
+ * the same bits for 1 or 2 threads. A large output written in one pass (2^23 floats or more, no
+ * +=, K <= 256, 64-byte aligned rows) goes out with non-temporal stores. OpenMP splits the packing
+ * and the output tiles when the product is large and the caller is not already in a parallel
+ * region; otherwise no team is started. Input denormals count as zero (vdpbf16ps's rule, and
+ * vcvtne2ps2bf16 flushes them).
  *
  * Leaves out: the op table (gemm_bf16.c), the fp32 products (fast.c).
  */
@@ -32,7 +38,8 @@ int lms_gemm_bf16_built(void);
 int lms_gemm_bf16_cpu_ok(void);
 
 /* The product described above. Sizes >= 0 (M or N = 0 does nothing; K = 0 writes bias or 0
-   unless acc). Allocates its packing buffers (about (M + N)·K·2 bytes); if that fails it falls
+   unless acc). Allocates its packing buffer (at most about 6 MiB, kept per thread for the next
+   product) and uses 48 KiB of stack per thread; if the allocation fails it falls
    back to an unpacked loop with the same rounding (slow, not bit-identical). Must only be called
    when lms_gemm_bf16_built() && lms_gemm_bf16_cpu_ok(). */
 void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,

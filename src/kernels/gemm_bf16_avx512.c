@@ -183,7 +183,7 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
 
 /* The packing buffer of the calling thread, grown as needed and kept for its next products: fresh
    pages for every product cost more than the packing itself (page faults, measured under a VM).
-   Held until the thread exits (at most the largest product's (M + N)·K·2 bytes plus padding). */
+   Held until the thread exits (at most A_WORDS + B_WORDS words: 6 MiB). */
 static _Thread_local void *g_pack;
 static _Thread_local size_t g_pack_bytes;
 static void *pack_buffer(size_t bytes) {
