@@ -1,21 +1,24 @@
 /* gemm_bf16.c — the "avx512-bf16" kernel table (lms_ops_bf16, kernels.h): the AVX-512 table with
- * its two matrix-product ops replaced by the bfloat16 product of gemm_bf16_avx512.c, and the
- * check that this CPU and build can run it.
+ * its matrix-product ops (matmul_fwd / _bwd, attention_fwd / _bwd) replaced by the bfloat16
+ * products of gemm_bf16_avx512.c, and the check that this CPU and build can run it.
  *
- * Mixed precision as PyTorch's autocast does it: the inputs of every weight product (forward,
- * input gradient and weight gradient) are rounded to bf16 and summed in fp32; what the products
- * write (activations, gradients) stays fp32, and every other op — LayerNorm, attention (its small
- * per-head products included), GELU, cross-entropy, AdamW, the reductions — is the AVX-512
- * table's fp32 op, on fp32 master weights and optimizer moments. The bias gradient is the fp32
- * column sum of the AVX-512 table.
+ * Mixed precision as PyTorch's autocast does it: the inputs of every matrix product (the weight
+ * products forward, input gradient and weight gradient; attention's scores, probabilities times
+ * values and their gradients, as autocast runs bmm) are rounded to bf16 and summed in fp32; what
+ * the products write (activations, gradients) stays fp32, and every other op — LayerNorm, softmax,
+ * GELU, cross-entropy, AdamW, the reductions — is the AVX-512 table's fp32 op, on fp32 master
+ * weights and optimizer moments. The bias gradient is the fp32 column sum of the AVX-512 table.
  *
- * Leaves out: the product itself (gemm_bf16_avx512.c).
+ * Leaves out: the products themselves (gemm_bf16_avx512.c).
  */
 #include <cpuid.h>
 #include <pthread.h>
 #include <stdlib.h>
 
+#include <omp.h>
+
 #include "core/cpu.h"
+#include "kernels/fast_chunks.h"
 #include "kernels/gemm_bf16.h"
 #include "kernels/kernels.h"
 
@@ -54,6 +57,36 @@ static void bf_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dou
     if (dbias) g_base->matmul_bwd(NULL, NULL, dbias, dout, inp, w, N, C, OC, layout);
 }
 
+#ifndef LMS_NO_SIMD /* the attention ops use the AVX-512 softmax chunks (no bf16 table without them) */
+/* The packing space of attention's threads, kept by the calling thread between calls (grown as
+   needed; a few hundred KiB per thread at T 1024). Without it the fp32 ops run instead. */
+static _Thread_local void *g_att;
+static _Thread_local size_t g_att_bytes;
+static void *att_scratch(int64_t B, int64_t T, int64_t C, int64_t NH) {
+    size_t bytes = (lms_attention_bf16_scratch(B, T, C, NH, omp_get_max_threads()) + 63) / 64 * 64;
+    if (bytes > g_att_bytes) {
+        free(g_att);
+        g_att_bytes = 0;
+        g_att = aligned_alloc(64, bytes);
+        if (g_att) g_att_bytes = bytes;
+    }
+    return g_att;
+}
+
+static void bf_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH) {
+    void *sc = att_scratch(B, T, C, NH);
+    if (sc) lms_attention_bf16_fwd(out, att, qkv, B, T, C, NH, sc, lms_fast_chunks_avx512()->softmax_row);
+    else g_base->attention_fwd(out, att, qkv, B, T, C, NH);
+}
+static void bf_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                             int64_t B, int64_t T, int64_t C, int64_t NH) {
+    void *sc = att_scratch(B, T, C, NH);
+    if (sc)
+        lms_attention_bf16_bwd(dqkv, datt, dout, qkv, att, B, T, C, NH, sc, lms_fast_chunks_avx512()->softmax_bwd_row);
+    else g_base->attention_bwd(dqkv, datt, dout, qkv, att, B, T, C, NH);
+}
+#endif
+
 static lms_ops g_ops;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -64,6 +97,10 @@ static void bf16_init(void) {
     g_ops.name = "avx512-bf16";
     g_ops.matmul_fwd = bf_matmul_fwd;
     g_ops.matmul_bwd = bf_matmul_bwd;
+#ifndef LMS_NO_SIMD
+    g_ops.attention_fwd = bf_attention_fwd;
+    g_ops.attention_bwd = bf_attention_bwd;
+#endif
     /* no fused output layer: the model then computes the logits with matmul_fwd / _bwd above, so
        the output layer (most of the FLOPs at a 50k vocabulary) is a bf16 product too */
     g_ops.lmhead_xent_fwd = NULL;

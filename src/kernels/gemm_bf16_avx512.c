@@ -18,6 +18,7 @@
 
 #if !defined(LMS_NO_SIMD) && !defined(LMS_NO_BF16) && defined(__AVX512BF16__)
 #include <immintrin.h>
+#include <math.h>
 #include <omp.h>
 
 #include "kernels/kernels.h"
@@ -77,14 +78,16 @@ static inline void transpose16(__m512i r[16]) {
     }
 }
 
-/* npan consecutive panels of W (12 or 32) rows x of a matrix X(x, k), panel q at dst + q·W·Kp as
+/* npan consecutive panels of W (12 or 32) rows x of a matrix X(x, k)·scale, panel q at dst + q·W·Kp as
    [p·W + x] = pair (X(x,2p), X(x,2p+1)) for p < Kp = ceil(K/2); rows x >= xn (counted from the first
    panel) and k >= K are zeros. X(x,k) = src[k·ld + x] when xcontig, else src[x·ld + k].
    xcontig: each pair p reads two source rows over all npan panels at once (sequential reads over
    W·npan floats) so that a large ld does not cost a TLB miss per 12 values. */
 static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_t ld, int xcontig, int64_t xn,
-                        int64_t K) {
+                        int64_t K, float scale) {
     int64_t Kp = (K + 1) / 2;
+    const __m512 sc = _mm512_set1_ps(scale);
+    int scaled = scale != 1.0f;
     if (xcontig) {
         for (int64_t p = 0; p < Kp; p++) {
             const float *s0 = src + 2 * p * ld, *s1 = s0 + ld;
@@ -99,6 +102,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                     }
                     __m512 lo = _mm512_maskz_loadu_ps(m, s0 + x);
                     __m512 hi = two ? _mm512_maskz_loadu_ps(m, s1 + x) : _mm512_setzero_ps();
+                    if (scaled) lo = _mm512_mul_ps(lo, sc), hi = _mm512_mul_ps(hi, sc);
                     _mm512_mask_storeu_epi32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
                 }
         }
@@ -118,9 +122,14 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                 __mmask16 m0 = lanes(left), m1 = lanes(left - 16);
                 const float *s = src + (int64_t)g * ld + 2 * p0;
                 for (int x = 0; x < 16; x++, s += ld) {
-                    if (x < nx && left > 96) _mm_prefetch((const char *)(s + 64), _MM_HINT_T0); /* two blocks on */
-                    r[x] = x < nx ? bf16_words(_mm512_maskz_loadu_ps(m0, s), _mm512_maskz_loadu_ps(m1, s + 16))
-                                  : _mm512_setzero_si512();
+                    if (x >= nx) { /* rows past the matrix: zeros, nothing read */
+                        r[x] = _mm512_setzero_si512();
+                        continue;
+                    }
+                    if (left > 96) _mm_prefetch((const char *)(s + 64), _MM_HINT_T0); /* two blocks on */
+                    __m512 lo = _mm512_maskz_loadu_ps(m0, s), hi = _mm512_maskz_loadu_ps(m1, s + 16);
+                    if (scaled) lo = _mm512_mul_ps(lo, sc), hi = _mm512_mul_ps(hi, sc);
+                    r[x] = bf16_words(lo, hi);
                 }
                 transpose16(r);
                 for (int q = 0; q < np; q++) _mm512_mask_storeu_epi32(dst + (p0 + q) * W + g, sm, r[q]);
@@ -212,15 +221,19 @@ static void gemm_unpacked(int ta, int tb, int64_t M, int64_t N, int64_t K, const
 
 /* Panels [p0, p0 + np) of op(A) (12 rows each) or op(B) (32 columns), pairs [k0/2, k0/2 + ceil(kn/2)):
    the source pointer and layout pack_panels takes for that block. */
+static void pack_a_scaled(uint32_t *dst, int ta, const float *A, int64_t lda, int64_t M, int64_t p0, int np, int64_t k0,
+                          int64_t kn, float scale) {
+    int64_t i0 = p0 * MR;
+    pack_panels(dst, MR, np, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, ta, M - i0, kn, scale);
+}
 static void pack_a(uint32_t *dst, int ta, const float *A, int64_t lda, int64_t M, int64_t p0, int np, int64_t k0,
                    int64_t kn) {
-    int64_t i0 = p0 * MR;
-    pack_panels(dst, MR, np, ta ? A + k0 * lda + i0 : A + i0 * lda + k0, lda, ta, M - i0, kn);
+    pack_a_scaled(dst, ta, A, lda, M, p0, np, k0, kn, 1.0f);
 }
 static void pack_b(uint32_t *dst, int tb, const float *B, int64_t ldb, int64_t N, int64_t p0, int np, int64_t k0,
                    int64_t kn) {
     int64_t j0 = p0 * NR;
-    pack_panels(dst, NR, np, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, !tb, N - j0, kn);
+    pack_panels(dst, NR, np, tb ? B + j0 * ldb + k0 : B + k0 * ldb + j0, ldb, !tb, N - j0, kn, 1.0f);
 }
 
 /* One product's blocking, shared by its threads (see lms_gemm_bf16 below). */
@@ -358,6 +371,120 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     else run_serial(&g);
 }
 
+/* ---- causal attention with bf16 products (contract in gemm_bf16.h) ------------------------
+   Per (sequence, head), the thread packs K and V once in the two layouts its products need,
+   then for each block of ARB query rows packs that block's operands and runs the microkernel
+   over them directly: the same blocking as the fp32 ops (kernels/fast.c), so the scores of keys
+   past the block's last row are never computed. */
+enum { ARB = 64 };
+
+/* C[M,N] (+)= A·B over Kp pairs, A in 12-row panels (astride pairs each), B in 32-column panels
+   (bstride pairs each); acc: add to C, else overwrite */
+static void mm_packed(int64_t M, int64_t N, int64_t Kp, const uint32_t *Ap, int64_t astride, const uint32_t *Bp,
+                      int64_t bstride, float *C, int64_t ldc, int acc) {
+    for (int64_t jp = 0; jp * NR < N; jp++) {
+        int nr = (int)(N - jp * NR < NR ? N - jp * NR : NR);
+        for (int64_t ip = 0; ip * MR < M; ip++) {
+            int mr = (int)(M - ip * MR < MR ? M - ip * MR : MR);
+            for (int64_t pc = 0; pc < Kp; pc += KC) {
+                int64_t kc = Kp - pc < KC ? Kp - pc : KC;
+                ukr(kc, Ap + ip * MR * astride + pc * MR, Bp + jp * NR * bstride + pc * NR, C + ip * MR * ldc + jp * NR,
+                    ldc, mr, nr, acc || pc > 0 ? 1 : 0, NULL, 0);
+            }
+        }
+    }
+}
+
+static int64_t rup(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/* words of one thread's packing space at (T, hs) */
+static int64_t att_words(int64_t T, int64_t hs) {
+    int64_t kh = (hs + 1) / 2, kt = (T + 1) / 2, kr = (ARB + 1) / 2;
+    int64_t keys = rup(T, NR) * kh, vals = rup(hs, NR) * kt;        /* K or V as B: by key, by value */
+    int64_t rowa = rup(ARB, MR) * (kh > kt ? kh : kt);               /* a block's rows as A */
+    int64_t cola = rup(T, MR) * kr, rowb = rup(hs, NR) * kr;         /* a block transposed as A, rows as B */
+    return rup(2 * keys + 2 * vals + rowa + cola + rowb + 16 * 8, 16);
+}
+
+size_t lms_attention_bf16_scratch(int64_t B, int64_t T, int64_t C, int64_t NH, int nthreads) {
+    (void)B;
+    return (size_t)att_words(T, C / NH) * (size_t)(nthreads > 0 ? nthreads : 1) * 4;
+}
+
+/* carve n words (64-byte aligned) off *at */
+static uint32_t *take(uint32_t **at, int64_t n) {
+    uint32_t *p = *at;
+    *at += rup(n, 16);
+    return p;
+}
+
+void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
+                            void *scratch, void (*softmax_row)(float *p, int64_t len, int64_t T)) {
+    int64_t hs = C / NH, C3 = 3 * C, kh = (hs + 1) / 2, kt = (T + 1) / 2;
+    float scale = 1.0f / sqrtf((float)hs);
+    int64_t per = att_words(T, hs);
+#pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1)
+    for (int64_t bh = 0; bh < B * NH; bh++) {
+        uint32_t *at = (uint32_t *)scratch + (int64_t)omp_get_thread_num() * per;
+        uint32_t *Kb = take(&at, rup(T, NR) * kh), *Vb = take(&at, rup(hs, NR) * kt);
+        uint32_t *Ra = take(&at, rup(ARB, MR) * (kh > kt ? kh : kt));
+        int64_t b = bh / NH, h = bh % NH;
+        const float *q = qkv + b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+        float *a = att + bh * T * T, *o = out + b * T * C + h * hs;
+        pack_b(Kb, 1, k, C3, T, 0, (int)((T + NR - 1) / NR), 0, hs); /* B(d, key) = k[key, d] */
+        pack_b(Vb, 0, v, C3, hs, 0, (int)((hs + NR - 1) / NR), 0, T); /* B(key, d) = v[key, d] */
+        for (int64_t r0 = 0; r0 < T; r0 += ARB) {
+            int64_t r1 = r0 + ARB < T ? r0 + ARB : T, m = r1 - r0, mp = (m + MR - 1) / MR;
+            /* scores: (q·scale) · kᵀ, the scale applied before rounding (exact for a power-of-4 head size) */
+            pack_a_scaled(Ra, 0, q + r0 * C3, C3, m, 0, (int)mp, 0, hs, scale);
+            mm_packed(m, r1, kh, Ra, kh, Kb, kh, a + r0 * T, T, 0);
+            for (int64_t r = r0; r < r1; r++) softmax_row(a + r * T, r + 1, T);
+            pack_a(Ra, 0, a + r0 * T, T, m, 0, (int)mp, 0, r1);
+            mm_packed(m, hs, (r1 + 1) / 2, Ra, (r1 + 1) / 2, Vb, kt, o + r0 * C, C, 0);
+        }
+    }
+}
+
+void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                            int64_t B, int64_t T, int64_t C, int64_t NH, void *scratch,
+                            void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
+    int64_t hs = C / NH, C3 = 3 * C, kh = (hs + 1) / 2, kt = (T + 1) / 2;
+    float scale = 1.0f / sqrtf((float)hs);
+    int64_t per = att_words(T, hs);
+#pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1)
+    for (int64_t bh = 0; bh < B * NH; bh++) {
+        uint32_t *at = (uint32_t *)scratch + (int64_t)omp_get_thread_num() * per;
+        uint32_t *Vt = take(&at, rup(T, NR) * kh), *Kn = take(&at, rup(hs, NR) * kt);
+        uint32_t *Ra = take(&at, rup(ARB, MR) * (kh > kt ? kh : kt));
+        uint32_t *Ca = take(&at, rup(T, MR) * ((ARB + 1) / 2)), *Rb = take(&at, rup(hs, NR) * ((ARB + 1) / 2));
+        int64_t b = bh / NH, h = bh % NH;
+        const float *q = qkv + b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+        float *dq = dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+        const float *a = att + bh * T * T, *dO = dout + b * T * C + h * hs;
+        float *da = datt + bh * T * T;
+        pack_b(Vt, 1, v, C3, T, 0, (int)((T + NR - 1) / NR), 0, hs);  /* B(d, key) = v[key, d] */
+        pack_b(Kn, 0, k, C3, hs, 0, (int)((hs + NR - 1) / NR), 0, T); /* B(key, d) = k[key, d] */
+        for (int64_t r0 = 0; r0 < T; r0 += ARB) {
+            int64_t r1 = r0 + ARB < T ? r0 + ARB : T, m = r1 - r0, mp = (m + MR - 1) / MR, kr = (m + 1) / 2;
+            int64_t rp = (r1 + MR - 1) / MR, hp = (hs + NR - 1) / NR;
+            /* dA[r0:r1, 0:r1] = dO · vᵀ */
+            pack_a(Ra, 0, dO + r0 * C, C, m, 0, (int)mp, 0, hs);
+            mm_packed(m, r1, kh, Ra, kh, Vt, kh, da + r0 * T, T, 0);
+            /* dv[0:r1] += aᵀ · dO (this block's rows) */
+            pack_a(Ca, 1, a + r0 * T, T, r1, 0, (int)rp, 0, m);
+            pack_b(Rb, 0, dO + r0 * C, C, hs, 0, (int)hp, 0, m);
+            mm_packed(r1, hs, kr, Ca, kr, Rb, kr, dv, C3, 1);
+            for (int64_t r = r0; r < r1; r++) softmax_bwd_row(da + r * T, a + r * T, r + 1, r1);
+            /* dq[r0:r1] += (dS·scale) · k;  dk[0:r1] += (dS·scale)ᵀ · q */
+            pack_a_scaled(Ra, 0, da + r0 * T, T, m, 0, (int)mp, 0, r1, scale);
+            mm_packed(m, hs, (r1 + 1) / 2, Ra, (r1 + 1) / 2, Kn, kt, dq + r0 * C3, C3, 1);
+            pack_a_scaled(Ca, 1, da + r0 * T, T, r1, 0, (int)rp, 0, m, scale);
+            pack_b(Rb, 0, q + r0 * C3, C3, hs, 0, (int)hp, 0, m);
+            mm_packed(r1, hs, kr, Ca, kr, Rb, kr, dk, C3, 1);
+        }
+    }
+}
+
 #else /* built without AVX512-BF16 */
 
 int lms_gemm_bf16_built(void) { return 0; }
@@ -367,6 +494,22 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)bias, (void)acc;
     (void)C, (void)ldc;
     abort(); /* broken invariant: lms_ops_bf16() is NULL in this build, so nothing can get here */
+}
+size_t lms_attention_bf16_scratch(int64_t B, int64_t T, int64_t C, int64_t NH, int nthreads) {
+    (void)B, (void)T, (void)C, (void)NH, (void)nthreads;
+    return 0;
+}
+void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
+                            void *scratch, void (*softmax_row)(float *p, int64_t len, int64_t T)) {
+    (void)out, (void)att, (void)qkv, (void)B, (void)T, (void)C, (void)NH, (void)scratch, (void)softmax_row;
+    abort(); /* as above */
+}
+void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                            int64_t B, int64_t T, int64_t C, int64_t NH, void *scratch,
+                            void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
+    (void)dqkv, (void)datt, (void)dout, (void)qkv, (void)att, (void)B, (void)T, (void)C, (void)NH, (void)scratch;
+    (void)softmax_bwd_row;
+    abort(); /* as above */
 }
 
 #endif
