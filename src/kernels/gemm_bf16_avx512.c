@@ -38,6 +38,17 @@ static inline __mmask16 lanes(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
+/* Masked loads and stores where the mask may be partial; a full mask takes the plain instruction,
+   because masked memory operations are slow on Zen 5 even with every lane set (measured: AdamW
+   over 124M parameters 68 ms masked, 31 ms plain). */
+static inline __m512 ldm(__mmask16 k, const float *p) {
+    return k == (__mmask16)0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(k, p);
+}
+static inline void stm(float *p, __mmask16 k, __m512 v) {
+    if (k == (__mmask16)0xFFFF) _mm512_storeu_ps(p, v);
+    else _mm512_mask_storeu_ps(p, k, v);
+}
+
 /* 32 floats -> 32 bf16 in order (round to nearest even, as lms_bf16_from_f32 for normal numbers;
    vcvtne2ps2bf16 flushes denormal inputs to zero, which vdpbf16ps would count as zero anyway):
    word q = (v[2q], v[2q+1]), the pair layout the microkernel reads. lo = v[0..16), hi = v[16..32). */
@@ -100,8 +111,8 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                         _mm_prefetch((const char *)(s0 + 4 * ld + x), _MM_HINT_T0);
                         _mm_prefetch((const char *)(s1 + 4 * ld + x), _MM_HINT_T0);
                     }
-                    __m512 lo = _mm512_maskz_loadu_ps(m, s0 + x);
-                    __m512 hi = two ? _mm512_maskz_loadu_ps(m, s1 + x) : _mm512_setzero_ps();
+                    __m512 lo = ldm(m, s0 + x);
+                    __m512 hi = two ? ldm(m, s1 + x) : _mm512_setzero_ps();
                     if (scaled) lo = _mm512_mul_ps(lo, sc), hi = _mm512_mul_ps(hi, sc);
                     _mm512_mask_storeu_epi32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
                 }
@@ -127,7 +138,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                         continue;
                     }
                     if (left > 96) _mm_prefetch((const char *)(s + 64), _MM_HINT_T0); /* two blocks on */
-                    __m512 lo = _mm512_maskz_loadu_ps(m0, s), hi = _mm512_maskz_loadu_ps(m1, s + 16);
+                    __m512 lo = ldm(m0, s), hi = ldm(m1, s + 16);
                     if (scaled) lo = _mm512_mul_ps(lo, sc), hi = _mm512_mul_ps(hi, sc);
                     r[x] = bf16_words(lo, hi);
                 }
@@ -147,8 +158,8 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
         ca1, cb0, cb1;
     if (init == 1) {
 #define LOADC(i, r0, r1)                                                          \
-    r0 = i < mr ? _mm512_maskz_loadu_ps(m0, c + i * ldc) : _mm512_setzero_ps(); \
-    r1 = i < mr ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16) : _mm512_setzero_ps();
+    r0 = i < mr ? ldm(m0, c + i * ldc) : _mm512_setzero_ps(); \
+    r1 = i < mr ? ldm(m1, c + i * ldc + 16) : _mm512_setzero_ps();
         LOADC(0, c00, c01) LOADC(1, c10, c11) LOADC(2, c20, c21) LOADC(3, c30, c31) LOADC(4, c40, c41)
         LOADC(5, c50, c51) LOADC(6, c60, c61) LOADC(7, c70, c71) LOADC(8, c80, c81) LOADC(9, c90, c91)
         LOADC(10, ca0, ca1) LOADC(11, cb0, cb1)
@@ -156,8 +167,8 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
     } else {
         __m512 z0 = _mm512_setzero_ps(), z1 = z0;
         if (init == 2) {
-            z0 = _mm512_maskz_loadu_ps(m0, bias);
-            z1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+            z0 = ldm(m0, bias);
+            z1 = ldm(m1, bias + 16);
         }
         c00 = c10 = c20 = c30 = c40 = c50 = c60 = c70 = c80 = c90 = ca0 = cb0 = z0;
         c01 = c11 = c21 = c31 = c41 = c51 = c61 = c71 = c81 = c91 = ca1 = cb1 = z1;
@@ -181,8 +192,8 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
         _mm512_stream_ps(c + i * ldc, r0);               \
         _mm512_stream_ps(c + i * ldc + 16, r1);          \
     } else if (i < mr) {                                 \
-        _mm512_mask_storeu_ps(c + i * ldc, m0, r0);      \
-        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, r1); \
+        stm(c + i * ldc, m0, r0);      \
+        stm(c + i * ldc + 16, m1, r1); \
     }
     STOREC(0, c00, c01) STOREC(1, c10, c11) STOREC(2, c20, c21) STOREC(3, c30, c31) STOREC(4, c40, c41)
     STOREC(5, c50, c51) STOREC(6, c60, c61) STOREC(7, c70, c71) STOREC(8, c80, c81) STOREC(9, c90, c91)
