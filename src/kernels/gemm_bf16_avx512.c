@@ -290,6 +290,12 @@ static void block_item(const plan *g, int64_t jb, int64_t njp, int64_t pb, int64
             for (int64_t ip = 0; ip < nip; ip++) {
                 int64_t ig = ib + ip;
                 int mr = (int)(g->M - ig * MR < MR ? g->M - ig * MR : MR);
+                if (init == 1 && ip + 1 < nip) /* the next tile's sums, which the microkernel starts by loading */
+                    for (int r = 0; r < MR && (ig + 1) * MR + r < g->M; r++) {
+                        const float *cn = g->C + ((ig + 1) * MR + r) * g->ldc + jg * NR;
+                        _mm_prefetch((const char *)cn, _MM_HINT_T0);
+                        _mm_prefetch((const char *)(cn + 16), _MM_HINT_T0);
+                    }
                 ukr(kc, ap + ip * MR * astride, bp, g->C + ig * MR * g->ldc + jg * NR, g->ldc, mr, nr, init,
                     g->bias ? g->bias + jg * NR : NULL, g->stream && mr == MR && nr == NR);
             }
