@@ -283,16 +283,20 @@ static void block_item(const plan *g, int64_t jb, int64_t njp, int64_t pb, int64
             astride = (kn + 1) / 2;
         }
         int init = pb == 0 && pc == 0 ? g->init0 : 1;
-        for (int64_t jp = j0; jp < j1; jp++) {
-            int64_t jg = jb + jp;
-            int nr = (int)(g->N - jg * NR < NR ? g->N - jg * NR : NR);
-            const uint32_t *bp = g->Bp + jp * NR * kbn + pc * NR;
-            for (int64_t ip = 0; ip < nip; ip++) {
-                int64_t ig = ib + ip;
-                int mr = (int)(g->M - ig * MR < MR ? g->M - ig * MR : MR);
-                if (init == 1 && ip + 1 < nip) /* the next tile's sums, which the microkernel starts by loading */
-                    for (int r = 0; r < MR && (ig + 1) * MR + r < g->M; r++) {
-                        const float *cn = g->C + ((ig + 1) * MR + r) * g->ldc + jg * NR;
+        /* A micro-panel outer (it stays in L1), B micro-panels inner (from L2): the C tiles then
+           walk along a row band, not down a column, which at a power-of-two row length (the 4C
+           of C 256, 2048³) put every tile's rows in the same L1 sets: 4096x1024x256 went from
+           537 to 787 GFLOP/s */
+        for (int64_t ip = 0; ip < nip; ip++) {
+            int64_t ig = ib + ip;
+            int mr = (int)(g->M - ig * MR < MR ? g->M - ig * MR : MR);
+            for (int64_t jp = j0; jp < j1; jp++) {
+                int64_t jg = jb + jp;
+                int nr = (int)(g->N - jg * NR < NR ? g->N - jg * NR : NR);
+                const uint32_t *bp = g->Bp + jp * NR * kbn + pc * NR;
+                if (init == 1 && jp + 1 < j1) /* the next tile's sums, which the microkernel starts by loading */
+                    for (int r = 0; r < mr; r++) {
+                        const float *cn = g->C + (ig * MR + r) * g->ldc + (jg + 1) * NR;
                         _mm_prefetch((const char *)cn, _MM_HINT_T0);
                         _mm_prefetch((const char *)(cn + 16), _MM_HINT_T0);
                     }
@@ -348,7 +352,7 @@ static void run_serial(const plan *g) {
        the threads pack the B block together (panels of 32 columns, KB pairs each)
        then share out items = (a block of MCP A panels, a range of the block's B panels):
          for each KC pairs: pack the item's A panels for these pairs (unless A is packed whole)
-           for each B micro-panel: for each A micro-panel: microkernel over KC pairs
+           for each A micro-panel: for each B micro-panel: microkernel over KC pairs
    The C tile an item writes (96 rows x its columns) stays in L2 over its KC steps; every element
    still sums its pairs in K order, so no tiling or thread count changes a bit. */
 void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
