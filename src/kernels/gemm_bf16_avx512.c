@@ -48,6 +48,10 @@ static inline void stm(float *p, __mmask16 k, __m512 v) {
     if (k == (__mmask16)0xFFFF) _mm512_storeu_ps(p, v);
     else _mm512_mask_storeu_ps(p, k, v);
 }
+static inline void stm32(uint32_t *p, __mmask16 k, __m512i v) {
+    if (k == (__mmask16)0xFFFF) _mm512_storeu_si512(p, v);
+    else _mm512_mask_storeu_epi32(p, k, v);
+}
 
 /* 32 floats -> 32 bf16 in order (round to nearest even, as lms_bf16_from_f32 for normal numbers;
    vcvtne2ps2bf16 flushes denormal inputs to zero, which vdpbf16ps would count as zero anyway):
@@ -114,7 +118,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                     __m512 lo = ldm(m, s0 + x);
                     __m512 hi = two ? ldm(m, s1 + x) : _mm512_setzero_ps();
                     if (scaled) lo = _mm512_mul_ps(lo, sc), hi = _mm512_mul_ps(hi, sc);
-                    _mm512_mask_storeu_epi32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
+                    stm32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
                 }
         }
         return;
@@ -143,7 +147,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                     r[x] = bf16_words(lo, hi);
                 }
                 transpose16(r);
-                for (int q = 0; q < np; q++) _mm512_mask_storeu_epi32(dst + (p0 + q) * W + g, sm, r[q]);
+                for (int q = 0; q < np; q++) stm32(dst + (p0 + q) * W + g, sm, r[q]);
             }
         }
 }
