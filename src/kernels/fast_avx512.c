@@ -17,22 +17,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/avx512_mem.h"
 #include "kernels/fast_chunks.h"
 
-static inline __mmask16 tailmask(int64_t left) {
-    return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-}
-
-/* Masked loads and stores where the mask may be partial; a full mask takes the plain instruction,
-   because masked memory operations are slow on Zen 5 even with every lane set (measured: AdamW
-   over 124M parameters 68 ms masked, 31 ms plain). */
-static inline __m512 ldm(__mmask16 k, const float *p) {
-    return k == (__mmask16)0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(k, p);
-}
-static inline void stm(float *p, __mmask16 k, __m512 v) {
-    if (k == (__mmask16)0xFFFF) _mm512_storeu_ps(p, v);
-    else _mm512_mask_storeu_ps(p, k, v);
-}
+/* the first min(left, 16) lanes (left >= 0) */
+static inline __mmask16 tailmask(int64_t left) { return lms_lanes(left); }
 
 /* e^x for each lane; x below -87.3 gives 0, above 88.7 is clamped (finite, ~3e38). */
 static inline __m512 exp512(__m512 x) {

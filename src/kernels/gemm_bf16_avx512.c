@@ -21,6 +21,7 @@
 #include <math.h>
 #include <omp.h>
 
+#include "kernels/avx512_mem.h"
 #include "kernels/kernels.h"
 
 /* MR x NR: the microkernel's tile. KC: pairs per microkernel call (a B micro-panel of 16 KiB stays
@@ -34,24 +35,7 @@ enum {
 
 int lms_gemm_bf16_built(void) { return 1; }
 
-static inline __mmask16 lanes(int64_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
-}
-
-/* Masked loads and stores where the mask may be partial; a full mask takes the plain instruction,
-   because masked memory operations are slow on Zen 5 even with every lane set (measured: AdamW
-   over 124M parameters 68 ms masked, 31 ms plain). */
-static inline __m512 ldm(__mmask16 k, const float *p) {
-    return k == (__mmask16)0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(k, p);
-}
-static inline void stm(float *p, __mmask16 k, __m512 v) {
-    if (k == (__mmask16)0xFFFF) _mm512_storeu_ps(p, v);
-    else _mm512_mask_storeu_ps(p, k, v);
-}
-static inline void stm32(uint32_t *p, __mmask16 k, __m512i v) {
-    if (k == (__mmask16)0xFFFF) _mm512_storeu_si512(p, v);
-    else _mm512_mask_storeu_epi32(p, k, v);
-}
+static inline __mmask16 lanes(int64_t n) { return lms_lanes(n); }
 
 /* 32 floats -> 32 bf16 in order (round to nearest even, as lms_bf16_from_f32 for normal numbers;
    vcvtne2ps2bf16 flushes denormal inputs to zero, which vdpbf16ps would count as zero anyway):
@@ -436,6 +420,15 @@ size_t lms_attention_bf16_scratch(int64_t B, int64_t T, int64_t C, int64_t NH, i
     return (size_t)att_words(T, C / NH) * (size_t)(nthreads > 0 ? nthreads : 1) * 4;
 }
 
+/* one head's x (T rows of hs, row stride ld) as a B operand: by key, B(d, key) = x[key, d] (the
+   scores' kᵀ, dA's vᵀ); by value, B(key, d) = x[key, d] (the values of P·v, the keys of dS·k) */
+static void pack_by_key(uint32_t *dst, const float *x, int64_t ld, int64_t T, int64_t hs) {
+    pack_b(dst, 1, x, ld, T, 0, (int)((T + NR - 1) / NR), 0, hs);
+}
+static void pack_by_value(uint32_t *dst, const float *x, int64_t ld, int64_t T, int64_t hs) {
+    pack_b(dst, 0, x, ld, hs, 0, (int)((hs + NR - 1) / NR), 0, T);
+}
+
 /* carve n words (64-byte aligned) off *at */
 static uint32_t *take(uint32_t **at, int64_t n) {
     uint32_t *p = *at;
@@ -443,21 +436,30 @@ static uint32_t *take(uint32_t **at, int64_t n) {
     return p;
 }
 
+/* The calling thread's share of scratch: one head's operand by key and by value, a block's rows as
+   A; returns where the rest of the share starts */
+static uint32_t *head_space(void *scratch, int64_t T, int64_t hs, uint32_t **bykey, uint32_t **byval, uint32_t **rows) {
+    int64_t kh = (hs + 1) / 2, kt = (T + 1) / 2;
+    uint32_t *at = (uint32_t *)scratch + (int64_t)omp_get_thread_num() * att_words(T, hs);
+    *bykey = take(&at, rup(T, NR) * kh);
+    *byval = take(&at, rup(hs, NR) * kt);
+    *rows = take(&at, rup(ARB, MR) * (kh > kt ? kh : kt));
+    return at;
+}
+
 void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
                             void *scratch, void (*softmax_row)(float *p, int64_t len, int64_t T)) {
     int64_t hs = C / NH, C3 = 3 * C, kh = (hs + 1) / 2, kt = (T + 1) / 2;
     float scale = 1.0f / sqrtf((float)hs);
-    int64_t per = att_words(T, hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1)
     for (int64_t bh = 0; bh < B * NH; bh++) {
-        uint32_t *at = (uint32_t *)scratch + (int64_t)omp_get_thread_num() * per;
-        uint32_t *Kb = take(&at, rup(T, NR) * kh), *Vb = take(&at, rup(hs, NR) * kt);
-        uint32_t *Ra = take(&at, rup(ARB, MR) * (kh > kt ? kh : kt));
+        uint32_t *Kb, *Vb, *Ra;
+        head_space(scratch, T, hs, &Kb, &Vb, &Ra);
         int64_t b = bh / NH, h = bh % NH;
         const float *q = qkv + b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
         float *a = att + bh * T * T, *o = out + b * T * C + h * hs;
-        pack_b(Kb, 1, k, C3, T, 0, (int)((T + NR - 1) / NR), 0, hs); /* B(d, key) = k[key, d] */
-        pack_b(Vb, 0, v, C3, hs, 0, (int)((hs + NR - 1) / NR), 0, T); /* B(key, d) = v[key, d] */
+        pack_by_key(Kb, k, C3, T, hs);
+        pack_by_value(Vb, v, C3, T, hs);
         for (int64_t r0 = 0; r0 < T; r0 += ARB) {
             int64_t r1 = r0 + ARB < T ? r0 + ARB : T, m = r1 - r0, mp = (m + MR - 1) / MR;
             /* scores: (q·scale) · kᵀ, the scale applied before rounding (exact for a power-of-4 head size) */
@@ -475,20 +477,17 @@ void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const f
                             void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
     int64_t hs = C / NH, C3 = 3 * C, kh = (hs + 1) / 2, kt = (T + 1) / 2;
     float scale = 1.0f / sqrtf((float)hs);
-    int64_t per = att_words(T, hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1)
     for (int64_t bh = 0; bh < B * NH; bh++) {
-        uint32_t *at = (uint32_t *)scratch + (int64_t)omp_get_thread_num() * per;
-        uint32_t *Vt = take(&at, rup(T, NR) * kh), *Kn = take(&at, rup(hs, NR) * kt);
-        uint32_t *Ra = take(&at, rup(ARB, MR) * (kh > kt ? kh : kt));
+        uint32_t *Vt, *Kn, *Ra, *at = head_space(scratch, T, hs, &Vt, &Kn, &Ra);
         uint32_t *Ca = take(&at, rup(T, MR) * ((ARB + 1) / 2)), *Rb = take(&at, rup(hs, NR) * ((ARB + 1) / 2));
         int64_t b = bh / NH, h = bh % NH;
         const float *q = qkv + b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
         float *dq = dqkv + b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
         const float *a = att + bh * T * T, *dO = dout + b * T * C + h * hs;
         float *da = datt + bh * T * T;
-        pack_b(Vt, 1, v, C3, T, 0, (int)((T + NR - 1) / NR), 0, hs);  /* B(d, key) = v[key, d] */
-        pack_b(Kn, 0, k, C3, hs, 0, (int)((hs + NR - 1) / NR), 0, T); /* B(key, d) = k[key, d] */
+        pack_by_key(Vt, v, C3, T, hs);
+        pack_by_value(Kn, k, C3, T, hs);
         for (int64_t r0 = 0; r0 < T; r0 += ARB) {
             int64_t r1 = r0 + ARB < T ? r0 + ARB : T, m = r1 - r0, mp = (m + MR - 1) / MR, kr = (m + 1) / 2;
             int64_t rp = (r1 + MR - 1) / MR, hp = (hs + NR - 1) / NR;
