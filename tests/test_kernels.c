@@ -28,6 +28,7 @@
 
 #include "core/cpu.h"
 #include "core/rng.h"
+#include "close.h"
 #include "harness.h"
 #include "kernels/kernels.h"
 
@@ -46,38 +47,12 @@ static float *dup(const float *a, int64_t n) {
     return p;
 }
 
-static double maxabs(const float *a, int64_t n) {
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++) m = fabs(a[i]) > m ? fabs(a[i]) : m;
-    return m;
-}
-
-/* reductions: |f - r| <= rtol * max|r| (+ a floor for all-zero arrays) */
+/* the table under test against the reference (tests/close.h) */
 static int close_sum(const char *what, const float *f, const float *r, int64_t n, double rtol) {
-    double m = maxabs(r, n), worst = 0.0;
-    int64_t wi = -1;
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs((double)f[i] - r[i]);
-        if (!(e <= worst)) { worst = e; wi = i; }
-    }
-    int ok = worst <= rtol * m + 1e-30;
-    if (!ok) fprintf(stderr, "  [%s] %s: worst error %.3g at %lld (fast %.9g ref %.9g), max|ref| %.3g\n", F->name, what, worst,
-                     (long long)wi, wi >= 0 ? f[wi] : 0.0, wi >= 0 ? r[wi] : 0.0, m);
-    return ok;
+    return th_close_sum(F->name, what, f, r, n, rtol);
 }
-
-/* elementwise: |f - r| <= rtol * (|r| + 0.1 max|r|) */
 static int close_elem(const char *what, const float *f, const float *r, int64_t n, double rtol) {
-    double m = maxabs(r, n);
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs((double)f[i] - r[i]);
-        if (!(e <= rtol * (fabs(r[i]) + 0.1 * m) + 1e-30)) {
-            fprintf(stderr, "  [%s] %s: error %.3g at %lld (fast %.9g ref %.9g)\n", F->name, what, e, (long long)i, f[i],
-                    r[i]);
-            return 0;
-        }
-    }
-    return 1;
+    return th_close_elem(F->name, what, f, r, n, rtol);
 }
 
 #define RSUM 1e-5

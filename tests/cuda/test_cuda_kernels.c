@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "close.h"
 #include "harness.h"
 #include "kernels/kernels.h"
 
@@ -91,33 +92,12 @@ static float *down(const float *d, int64_t n) {
     return h;
 }
 
-static double maxabs(const float *a, int64_t n) {
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++) m = fabs(a[i]) > m ? fabs(a[i]) : m;
-    return m;
-}
+/* the table under test against the reference (tests/close.h) */
 static int close_sum(const char *what, const float *f, const float *r, int64_t n, double rtol) {
-    double m = maxabs(r, n), worst = 0.0;
-    int64_t wi = -1;
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs((double)f[i] - r[i]);
-        if (!(e <= worst)) { worst = e; wi = i; }
-    }
-    int ok = worst <= rtol * m + 1e-30;
-    if (!ok) fprintf(stderr, "  %s: worst error %.3g at %lld (cuda %.9g ref %.9g), max|ref| %.3g, allowed %.3g\n", what,
-                     worst, (long long)wi, wi >= 0 ? f[wi] : 0.0, wi >= 0 ? r[wi] : 0.0, m, rtol * m);
-    return ok;
+    return th_close_sum(D->name, what, f, r, n, rtol);
 }
 static int close_elem(const char *what, const float *f, const float *r, int64_t n, double rtol) {
-    double m = maxabs(r, n);
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs((double)f[i] - r[i]);
-        if (!(e <= rtol * (fabs(r[i]) + 0.1 * m) + 1e-30)) {
-            fprintf(stderr, "  %s: error %.3g at %lld (cuda %.9g ref %.9g)\n", what, e, (long long)i, f[i], r[i]);
-            return 0;
-        }
-    }
-    return 1;
+    return th_close_elem(D->name, what, f, r, n, rtol);
 }
 static int same_bits(const char *what, const float *f, const float *r, int64_t n) {
     for (int64_t i = 0; i < n; i++)
