@@ -10,10 +10,9 @@ Prints ONE JSON line: tokens_per_s, step_s_median, flops_per_token (lmscope's ex
 3 * (L (24 C^2 + 2 C (T+1)) + 2 C V), matrix products only), tflops, the GPU's name, the peak
 used for MFU (dense bf16 / tf32 / fp32 of H100 and H200 SXM, or --peak-tflops) and mfu.
 
-The model is GPT-2 as nanoGPT writes it: token + position embeddings, pre-LN blocks (fused qkv
-Linear, F.scaled_dot_product_attention(is_causal=True), projection; 4C MLP with tanh GELU),
-final LayerNorm, output layer tied to the token embedding; cross-entropy; AdamW(fused=True),
-betas (0.9, 0.95), weight decay 0.1 on 2-D tensors, lr 3e-4. Settings: bf16 autocast (weights
+The model is bench/torch_step.py's GPT-2 (the CPU baseline's: same blocks, initialisation and
+tied output layer) with F.scaled_dot_product_attention(is_causal=True) for attention; cross-entropy;
+AdamW(fused=True), betas (0.9, 0.95), weight decay 0.1 on 2-D tensors, lr 3e-4. Settings: bf16 autocast (weights
 and optimizer in fp32) by default, TF32 allowed for fp32 matmuls with --precision tf32,
 torch.compile with --compile (the caller bounds its time: tools/gpu_check.sh runs it under
 `timeout` and falls back to eager). Exits 3 when torch has no CUDA device.
@@ -26,50 +25,8 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-
-class Block(nn.Module):
-    def __init__(self, C, NH):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(C)
-        self.c_attn = nn.Linear(C, 3 * C)
-        self.c_proj = nn.Linear(C, C)
-        self.ln_2 = nn.LayerNorm(C)
-        self.c_fc = nn.Linear(C, 4 * C)
-        self.mlp_proj = nn.Linear(4 * C, C)
-        self.NH = NH
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
-        q = q.view(B, T, self.NH, C // self.NH).transpose(1, 2)
-        k = k.view(B, T, self.NH, C // self.NH).transpose(1, 2)
-        v = v.view(B, T, self.NH, C // self.NH).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
-        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
-
-
-class GPT(nn.Module):
-    def __init__(self, L, NH, C, V, T):
-        super().__init__()
-        self.wte = nn.Embedding(V, C)
-        self.wpe = nn.Embedding(T, C)
-        self.h = nn.ModuleList([Block(C, NH) for _ in range(L)])
-        self.ln_f = nn.LayerNorm(C)
-        for p in self.parameters():
-            if p.dim() == 2:
-                nn.init.normal_(p, 0.0, 0.02)
-
-    def forward(self, idx, targets):
-        T = idx.shape[1]
-        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
-        for b in self.h:
-            x = b(x)
-        logits = self.ln_f(x) @ self.wte.weight.t()
-        return F.cross_entropy(logits.float().view(-1, logits.shape[-1]), targets.view(-1))
+from torch_step import GPT  # bench/ is this script's directory, first on sys.path
 
 
 PEAKS = {  # dense TFLOP/s, SXM parts
@@ -94,7 +51,7 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = a.precision != "fp32"
     torch.backends.cudnn.allow_tf32 = a.precision != "fp32"
     torch.manual_seed(1)
-    model = GPT(a.layers, a.heads, a.dim, a.vocab, a.ctx).to(dev)
+    model = GPT(a.layers, a.heads, a.dim, a.vocab, a.ctx, sdpa=True).to(dev)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     other = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],

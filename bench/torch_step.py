@@ -16,7 +16,8 @@ GELU), final LayerNorm, output layer tied to the token embedding; cross-entropy;
 betas (0.9, 0.95), weight decay 0.1 on 2-D tensors, lr 3e-4. Tuning: torch.set_num_threads,
 zero_grad(set_to_none=True), AdamW's foreach implementation, no autograd anomaly checks.
 Torch 1.13 has no fused scaled_dot_product_attention, so attention is the explicit
-q·kᵀ / mask / softmax / ·v sequence (what nanoGPT does on such versions).
+q·kᵀ / mask / softmax / ·v sequence (what nanoGPT does on such versions); GPT(..., sdpa=True)
+uses the fused one instead (bench/torch_cuda_step.py imports this model).
 Leaves out: dropout (0 in lmscope), fp16 and gradient scaling (bf16 needs none), torch.compile
 (not in 1.13).
 """
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 
 
 class Block(nn.Module):
-    def __init__(self, C, NH, T):
+    def __init__(self, C, NH, T, sdpa=False):
         super().__init__()
         self.ln_1 = nn.LayerNorm(C)
         self.c_attn = nn.Linear(C, 3 * C)
@@ -42,7 +43,9 @@ class Block(nn.Module):
         self.c_fc = nn.Linear(C, 4 * C)
         self.mlp_proj = nn.Linear(4 * C, C)
         self.NH = NH
-        self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T))
+        self.sdpa = sdpa  # F.scaled_dot_product_attention (torch >= 2.0; bench/torch_cuda_step.py)
+        if not sdpa:
+            self.register_buffer("mask", torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T))
 
     def forward(self, x):
         B, T, C = x.shape
@@ -51,21 +54,24 @@ class Block(nn.Module):
         q = q.view(B, T, self.NH, hs).transpose(1, 2)
         k = k.view(B, T, self.NH, hs).transpose(1, 2)
         v = v.view(B, T, self.NH, hs).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
-        att = att.masked_fill(~self.mask[:, :, :T, :T], float("-inf"))
-        att = F.softmax(att, dim=-1)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        if self.sdpa:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
+            att = att.masked_fill(~self.mask[:, :, :T, :T], float("-inf"))
+            y = F.softmax(att, dim=-1) @ v
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
         x = x + self.c_proj(y)
         x = x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
         return x
 
 
 class GPT(nn.Module):
-    def __init__(self, L, NH, C, V, T):
+    def __init__(self, L, NH, C, V, T, sdpa=False):
         super().__init__()
         self.wte = nn.Embedding(V, C)
         self.wpe = nn.Embedding(T, C)
-        self.h = nn.ModuleList([Block(C, NH, T) for _ in range(L)])
+        self.h = nn.ModuleList([Block(C, NH, T, sdpa) for _ in range(L)])
         self.ln_f = nn.LayerNorm(C)
         for name, p in self.named_parameters():
             if p.dim() == 2:
