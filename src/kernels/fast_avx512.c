@@ -20,9 +20,6 @@
 #include "kernels/avx512_mem.h"
 #include "kernels/fast_chunks.h"
 
-/* the first min(left, 16) lanes (left >= 0) */
-static inline __mmask16 tailmask(int64_t left) { return lms_lanes(left); }
-
 /* e^x for each lane; x below -87.3 gives 0, above 88.7 is clamped (finite, ~3e38). */
 static inline __m512 exp512(__m512 x) {
     const __m512 hi = _mm512_set1_ps(88.7f);
@@ -59,11 +56,11 @@ static void v_ln_fwd(float *out, float *mean, float *rstd, const float *x, const
     for (int64_t i = 0; i < n; i++) {
         const float *xi = x + i * C;
         __m512 s = _mm512_setzero_ps();
-        for (int64_t c = 0; c < C; c += 16) s = _mm512_add_ps(s, ldm(tailmask(C - c), xi + c));
+        for (int64_t c = 0; c < C; c += 16) s = _mm512_add_ps(s, ldm(lms_lanes(C - c), xi + c));
         float m = _mm512_reduce_add_ps(s) / (float)C;
         __m512 vm = _mm512_set1_ps(m), vs = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
+            __mmask16 k = lms_lanes(C - c);
             __m512 d = _mm512_maskz_sub_ps(k, ldm(k, xi + c), vm);
             vs = _mm512_fmadd_ps(d, d, vs);
         }
@@ -71,7 +68,7 @@ static void v_ln_fwd(float *out, float *mean, float *rstd, const float *x, const
         __m512 vr = _mm512_set1_ps(r);
         float *oi = out + i * C;
         for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
+            __mmask16 k = lms_lanes(C - c);
             __m512 d = _mm512_mul_ps(_mm512_sub_ps(ldm(k, xi + c), vm), vr);
             __m512 o = _mm512_fmadd_ps(d, ldm(k, w + c), ldm(k, b + c));
             stm(oi + c, k, o);
@@ -88,7 +85,7 @@ static void v_ln_bwd_dx(float *dx, const float *dout, const float *x, const floa
         __m512 vm = _mm512_set1_ps(mean[i]), vr = _mm512_set1_ps(rstd[i]);
         __m512 sa = _mm512_setzero_ps(), sb = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
+            __mmask16 k = lms_lanes(C - c);
             __m512 dn = _mm512_mul_ps(ldm(k, w + c), ldm(k, di + c));
             __m512 nrm = _mm512_maskz_mul_ps(k, _mm512_sub_ps(ldm(k, xi + c), vm), vr);
             sa = _mm512_add_ps(sa, dn);
@@ -98,7 +95,7 @@ static void v_ln_bwd_dx(float *dx, const float *dout, const float *x, const floa
         __m512 bb = _mm512_set1_ps(_mm512_reduce_add_ps(sb) / (float)C);
         float *dxi = dx + i * C;
         for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
+            __mmask16 k = lms_lanes(C - c);
             __m512 dn = _mm512_mul_ps(ldm(k, w + c), ldm(k, di + c));
             __m512 nrm = _mm512_mul_ps(_mm512_sub_ps(ldm(k, xi + c), vm), vr);
             __m512 t = _mm512_sub_ps(_mm512_sub_ps(dn, a), _mm512_mul_ps(nrm, bb));
@@ -118,7 +115,7 @@ static void v_ln_bwd_dwdb(float *dw, float *db, const float *dout, const float *
         __m512 aw[4], ab[4];
         for (int j = 0; j < 4; j++) {
             int64_t left = ce - (cs + 16 * j);
-            k[j] = left > 0 ? tailmask(left) : 0;
+            k[j] = left > 0 ? lms_lanes(left) : 0;
             aw[j] = ldm(k[j], dw + cs + 16 * j);
             ab[j] = ldm(k[j], db + cs + 16 * j);
         }
@@ -148,7 +145,7 @@ static void v_colsum(float *db, const float *dout, int64_t N, int64_t OC, int64_
         __m512 a[4];
         for (int j = 0; j < 4; j++) {
             int64_t left = ce - (cs + 16 * j);
-            k[j] = left > 0 ? tailmask(left) : 0;
+            k[j] = left > 0 ? lms_lanes(left) : 0;
             a[j] = ldm(k[j], db + cs + 16 * j);
         }
         for (int64_t i = 0; i < N; i++) {
@@ -168,7 +165,7 @@ static void v_colsum(float *db, const float *dout, int64_t N, int64_t OC, int64_
 static void v_gelu_fwd(float *out, const float *x, int64_t n) {
     const __m512 kk = _mm512_set1_ps(GELU_K), c3 = _mm512_set1_ps(0.044715f);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = tailmask(n - i);
+        __mmask16 k = lms_lanes(n - i);
         __m512 v = ldm(k, x + i), s, oms;
         __m512 u = _mm512_mul_ps(kk, _mm512_fmadd_ps(_mm512_mul_ps(c3, v), _mm512_mul_ps(v, v), v));
         sig2u(u, &s, &oms);
@@ -182,7 +179,7 @@ static void v_gelu_bwd(float *dx, const float *x, const float *dout, int64_t n) 
     const __m512 kk = _mm512_set1_ps(GELU_K), c3 = _mm512_set1_ps(0.044715f);
     const __m512 c33 = _mm512_set1_ps(3.0f * 0.044715f);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = tailmask(n - i);
+        __mmask16 k = lms_lanes(n - i);
         __m512 v = ldm(k, x + i), s, oms;
         __m512 v2 = _mm512_mul_ps(v, v);
         __m512 u = _mm512_mul_ps(kk, _mm512_fmadd_ps(_mm512_mul_ps(c3, v), v2, v));
@@ -196,7 +193,7 @@ static void v_gelu_bwd(float *dx, const float *x, const float *dout, int64_t n) 
 
 static void v_add(float *out, const float *a, const float *b, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = tailmask(n - i);
+        __mmask16 k = lms_lanes(n - i);
         stm(out + i, k, _mm512_add_ps(ldm(k, a + i), ldm(k, b + i)));
     }
 }
@@ -208,7 +205,7 @@ static void v_copy_rows_bias(float *out, const float *bias, int64_t n, int64_t O
 static float vmax(const float *p, int64_t len) {
     __m512 m = _mm512_set1_ps(-INFINITY);
     for (int64_t c = 0; c < len; c += 16) {
-        __mmask16 k = tailmask(len - c);
+        __mmask16 k = lms_lanes(len - c);
         m = _mm512_mask_max_ps(m, k, m, ldm(k, p + c));
     }
     return _mm512_reduce_max_ps(m);
@@ -218,7 +215,7 @@ static float vmax(const float *p, int64_t len) {
 static float vexp_sum(float *dst, const float *src, int64_t len, float mx) {
     __m512 vm = _mm512_set1_ps(mx), s = _mm512_setzero_ps();
     for (int64_t c = 0; c < len; c += 16) {
-        __mmask16 k = tailmask(len - c);
+        __mmask16 k = lms_lanes(len - c);
         __m512 e = exp512(_mm512_sub_ps(ldm(k, src + c), vm));
         e = _mm512_maskz_mov_ps(k, e);
         if (dst) stm(dst + c, k, e);
@@ -230,7 +227,7 @@ static float vexp_sum(float *dst, const float *src, int64_t len, float mx) {
 static void vscale(float *p, int64_t len, float a) {
     __m512 va = _mm512_set1_ps(a);
     for (int64_t c = 0; c < len; c += 16) {
-        __mmask16 k = tailmask(len - c);
+        __mmask16 k = lms_lanes(len - c);
         stm(p + c, k, _mm512_mul_ps(ldm(k, p + c), va));
     }
 }
@@ -250,7 +247,7 @@ static float v_dot(const float *a, const float *b, int64_t n) {
         s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
     }
     for (; i < n; i += 16) {
-        __mmask16 k = tailmask(n - i);
+        __mmask16 k = lms_lanes(n - i);
         s0 = _mm512_fmadd_ps(ldm(k, a + i), ldm(k, b + i), s0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
@@ -259,7 +256,7 @@ static float v_dot(const float *a, const float *b, int64_t n) {
 static void v_softmax_bwd_row(float *d, const float *p, int64_t len, int64_t zero_to) {
     __m512 s = _mm512_set1_ps(v_dot(p, d, len));
     for (int64_t c = 0; c < len; c += 16) {
-        __mmask16 k = tailmask(len - c);
+        __mmask16 k = lms_lanes(len - c);
         __m512 o = _mm512_mul_ps(ldm(k, p + c), _mm512_sub_ps(ldm(k, d + c), s));
         stm(d + c, k, o);
     }
@@ -308,7 +305,7 @@ static void v_xent_row_grad(float *lg, int64_t V, int32_t target, float lse, flo
     volatile float touch = vmax(lg, V);
     (void)touch;
     for (int64_t c = 0; c < V; c += 16) {
-        __mmask16 k = tailmask(V - c);
+        __mmask16 k = lms_lanes(V - c);
         __m512 e = exp512(_mm512_sub_ps(ldm(k, lg + c), vl));
         stm(lg + c, k, _mm512_mul_ps(e, vd));
     }
@@ -319,9 +316,6 @@ static void v_xent_row_grad(float *lg, int64_t V, int32_t target, float lse, flo
    at C <= 256 the products have K = C (forward) or output width C (backward), where a general
    sgemm spends its time packing and re-reading a [rows, V] block that these loops keep in
    registers and L1. */
-
-/* 0..16 lanes (n may be <= 0 or > 16) */
-static inline __mmask16 lanes(int64_t n) { return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
 
 /* wte[V,C] -> panels of LMS_LMH_PANEL vocabulary rows, each [C][LMS_LMH_PANEL] (zero-padded) */
 static void v_lmh_pack(float *wp, const float *wte, int64_t V, int64_t C) {
@@ -374,7 +368,7 @@ static void v_lmh_logits(float *lg, int64_t ldl, const float *x, int64_t m, int6
         int R = m - r >= 8 ? 8 : 1;
         for (int64_t v0 = 0; v0 < V; v0 += LMS_LMH_PANEL) {
             int64_t nv = V - v0;
-            __mmask16 k0 = lanes(nv), k1 = lanes(nv - 16), k2 = lanes(nv - 32);
+            __mmask16 k0 = lms_lanes(nv), k1 = lms_lanes(nv - 16), k2 = lms_lanes(nv - 32);
             if (R == 8)
                 lmh_fwd_tile(lg + r * ldl + v0, ldl, x + r * C, C, wp + v0 * C, 8, k0, k1, k2);
             else
@@ -423,7 +417,7 @@ static void v_lmh_dx(float *dx, const float *dl, int64_t ldl, int64_t m, const f
         int64_t v1 = v0 + 512 < V ? v0 + 512 : V;
         for (int64_t c0 = 0; c0 < C; c0 += 64) {
             int64_t w = C - c0 < 64 ? C - c0 : 64;
-            __mmask16 k[4] = {lanes(w), lanes(w - 16), lanes(w - 32), lanes(w - 48)};
+            __mmask16 k[4] = {lms_lanes(w), lms_lanes(w - 16), lms_lanes(w - 32), lms_lanes(w - 48)};
             int64_t r = 0;
             if (w > 32) {
                 for (; r + 6 <= m; r += 6) lmh_dx_tile(dx + r * C, dl + r * ldl, ldl, wte, C, c0, v0, v1, 6, 4, k);
@@ -444,7 +438,7 @@ static void v_adamw(float *p, const float *g, float *m, float *v, int64_t n, flo
     const __m512 vbc1 = _mm512_set1_ps(bc1), vbc2 = _mm512_set1_ps(bc2);
     const __m512 veps = _mm512_set1_ps(eps), vwd = _mm512_set1_ps(wd), vlr = _mm512_set1_ps(lr);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = tailmask(n - i);
+        __mmask16 k = lms_lanes(n - i);
         __m512 gi = ldm(k, g + i), pi = ldm(k, p + i);
         __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, ldm(k, m + i)), _mm512_mul_ps(vc1, gi));
         __m512 vi = _mm512_add_ps(_mm512_mul_ps(vb2, ldm(k, v + i)), _mm512_mul_ps(vc2, _mm512_mul_ps(gi, gi)));
@@ -462,7 +456,7 @@ static void v_adamw(float *p, const float *g, float *m, float *v, int64_t n, flo
 static void v_gemv_in_out(float *out, const float *x, const float *W, const float *bias, int64_t C,
                           int64_t OC, int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; j += 16) {
-        __mmask16 k = tailmask(j1 - j);
+        __mmask16 k = lms_lanes(j1 - j);
         stm(out + j, k, bias ? ldm(k, bias + j) : _mm512_setzero_ps());
     }
     int64_t i = 0;
@@ -471,7 +465,7 @@ static void v_gemv_in_out(float *out, const float *x, const float *W, const floa
         __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(x[i + 1]), x2 = _mm512_set1_ps(x[i + 2]),
                x3 = _mm512_set1_ps(x[i + 3]);
         for (int64_t j = j0; j < j1; j += 16) {
-            __mmask16 k = tailmask(j1 - j);
+            __mmask16 k = lms_lanes(j1 - j);
             __m512 o = ldm(k, out + j);
             o = _mm512_fmadd_ps(x0, ldm(k, w0 + j), o);
             o = _mm512_fmadd_ps(x1, ldm(k, w1 + j), o);
@@ -484,7 +478,7 @@ static void v_gemv_in_out(float *out, const float *x, const float *W, const floa
         const float *w0 = W + i * OC;
         __m512 x0 = _mm512_set1_ps(x[i]);
         for (int64_t j = j0; j < j1; j += 16) {
-            __mmask16 k = tailmask(j1 - j);
+            __mmask16 k = lms_lanes(j1 - j);
             stm(out + j, k, _mm512_fmadd_ps(x0, ldm(k, w0 + j), ldm(k, out + j)));
         }
     }
@@ -499,7 +493,7 @@ static void v_gemv_out_in(float *out, const float *x, const float *W, int64_t C,
         __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
                s3 = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
+            __mmask16 k = lms_lanes(C - c);
             __m512 xv = ldm(k, x + c);
             s0 = _mm512_fmadd_ps(ldm(k, w0 + c), xv, s0);
             s1 = _mm512_fmadd_ps(ldm(k, w1 + c), xv, s1);
@@ -515,7 +509,7 @@ static void v_gemv_out_in(float *out, const float *x, const float *W, int64_t C,
         const float *w0 = W + r * C;
         __m512 s0 = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
-            __mmask16 k = tailmask(C - c);
+            __mmask16 k = lms_lanes(C - c);
             s0 = _mm512_fmadd_ps(ldm(k, w0 + c), ldm(k, x + c), s0);
         }
         out[r] = _mm512_reduce_add_ps(s0);
@@ -532,7 +526,7 @@ static void v_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, co
                                int64_t C, int64_t OC, int64_t j0, int64_t j1) {
     const int64_t np = lms_bf16_row(OC);
     for (int64_t j = j0; j < j1; j += 16) {
-        __mmask16 k = tailmask(j1 - j);
+        __mmask16 k = lms_lanes(j1 - j);
         stm(out + j, k, bias ? ldm(k, bias + j) : _mm512_setzero_ps());
     }
     int64_t i = 0;
@@ -541,7 +535,7 @@ static void v_gemv_in_out_bf16(float *out, const float *x, const uint16_t *W, co
         const uint16_t *w0 = W + i * np, *w1 = two ? w0 + np : w0;
         __m512 x0 = _mm512_set1_ps(x[i]), x1 = _mm512_set1_ps(two ? x[i + 1] : 0.0f);
         for (int64_t j = j0; j < j1; j += 32) {
-            __mmask16 k0 = tailmask(j1 - j), k1 = j1 - j > 16 ? tailmask(j1 - j - 16) : 0;
+            __mmask16 k0 = lms_lanes(j1 - j), k1 = j1 - j > 16 ? lms_lanes(j1 - j - 16) : 0;
             __m512 a0, b0, a1, b1;
             unpack32(_mm512_loadu_si512(w0 + j), &a0, &b0);
             unpack32(_mm512_loadu_si512(w1 + j), &a1, &b1);
@@ -563,7 +557,7 @@ static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, in
         __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(),
                s3 = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 32) {
-            __mmask16 k0 = tailmask(C - c), k1 = C - c > 16 ? tailmask(C - c - 16) : 0;
+            __mmask16 k0 = lms_lanes(C - c), k1 = C - c > 16 ? lms_lanes(C - c - 16) : 0;
             __m512 xl = ldm(k0, x + c), xh = ldm(k1, x + c + 16), lo, hi;
             unpack32(_mm512_loadu_si512(w0 + c), &lo, &hi);
             s0 = _mm512_fmadd_ps(hi, xh, _mm512_fmadd_ps(lo, xl, s0));
@@ -583,7 +577,7 @@ static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, in
         const uint16_t *w0 = W + r * np;
         __m512 s0 = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 32) {
-            __mmask16 k0 = tailmask(C - c), k1 = C - c > 16 ? tailmask(C - c - 16) : 0;
+            __mmask16 k0 = lms_lanes(C - c), k1 = C - c > 16 ? lms_lanes(C - c - 16) : 0;
             __m512 lo, hi;
             unpack32(_mm512_loadu_si512(w0 + c), &lo, &hi);
             s0 = _mm512_fmadd_ps(hi, ldm(k1, x + c + 16), _mm512_fmadd_ps(lo, ldm(k0, x + c), s0));
@@ -595,7 +589,7 @@ static void v_gemv_out_in_bf16(float *out, const float *x, const uint16_t *W, in
 static void v_axpy(float *y, float a, const float *x, int64_t n) {
     __m512 va = _mm512_set1_ps(a);
     for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 k = tailmask(n - i);
+        __mmask16 k = lms_lanes(n - i);
         stm(y + i, k, _mm512_fmadd_ps(va, ldm(k, x + i), ldm(k, y + i)));
     }
 }

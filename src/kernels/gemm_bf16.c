@@ -15,8 +15,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include <omp.h>
-
 #include "core/cpu.h"
 #include "kernels/fast_chunks.h"
 #include "kernels/gemm_bf16.h"
@@ -58,32 +56,15 @@ static void bf_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dou
 }
 
 #ifndef LMS_NO_SIMD /* the attention ops use the AVX-512 softmax chunks (no bf16 table without them) */
-/* The packing space of attention's threads, kept by the calling thread between calls (grown as
-   needed; a few hundred KiB per thread at T 1024). Without it the fp32 ops run instead. */
-static _Thread_local void *g_att;
-static _Thread_local size_t g_att_bytes;
-static void *att_scratch(int64_t B, int64_t T, int64_t C, int64_t NH) {
-    size_t bytes = (lms_attention_bf16_scratch(B, T, C, NH, omp_get_max_threads()) + 63) / 64 * 64;
-    if (bytes > g_att_bytes) {
-        free(g_att);
-        g_att_bytes = 0;
-        g_att = aligned_alloc(64, bytes);
-        if (g_att) g_att_bytes = bytes;
-    }
-    return g_att;
-}
-
+/* attention's products in bf16; the fp32 op where the packing space cannot be allocated */
 static void bf_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH) {
-    void *sc = att_scratch(B, T, C, NH);
-    if (sc) lms_attention_bf16_fwd(out, att, qkv, B, T, C, NH, sc, lms_fast_chunks_avx512()->softmax_row);
-    else g_base->attention_fwd(out, att, qkv, B, T, C, NH);
+    if (!lms_attention_bf16_fwd(out, att, qkv, B, T, C, NH, lms_fast_chunks_avx512()->softmax_row))
+        g_base->attention_fwd(out, att, qkv, B, T, C, NH);
 }
 static void bf_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
                              int64_t B, int64_t T, int64_t C, int64_t NH) {
-    void *sc = att_scratch(B, T, C, NH);
-    if (sc)
-        lms_attention_bf16_bwd(dqkv, datt, dout, qkv, att, B, T, C, NH, sc, lms_fast_chunks_avx512()->softmax_bwd_row);
-    else g_base->attention_bwd(dqkv, datt, dout, qkv, att, B, T, C, NH);
+    if (!lms_attention_bf16_bwd(dqkv, datt, dout, qkv, att, B, T, C, NH, lms_fast_chunks_avx512()->softmax_bwd_row))
+        g_base->attention_bwd(dqkv, datt, dout, qkv, att, B, T, C, NH);
 }
 #endif
 

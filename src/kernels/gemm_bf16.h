@@ -28,7 +28,6 @@
 #ifndef LMS_KERNELS_GEMM_BF16_H
 #define LMS_KERNELS_GEMM_BF16_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 /* 1 when this build compiled the AVX512-BF16 kernel (a compiler with -mavx512bf16, not
@@ -50,14 +49,13 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
    contracts of kernels.h): the scores (q scaled by 1/sqrt(head size) before rounding, times kᵀ),
    the probabilities times v, and the four gradient products round their inputs to bf16 and sum
    in fp32 in K order; softmax and its backward (the given AVX-512 chunks) stay fp32. Threads
-   (OpenMP) take whole (sequence, head) pairs, so results do not depend on their number.
-   scratch: lms_attention_bf16_scratch(..., omp_get_max_threads()) bytes, 64-byte aligned, that
-   the threads pack into. Only when lms_gemm_bf16_built() && lms_gemm_bf16_cpu_ok(). */
-size_t lms_attention_bf16_scratch(int64_t B, int64_t T, int64_t C, int64_t NH, int nthreads);
-void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
-                            void *scratch, void (*softmax_row)(float *p, int64_t len, int64_t T));
-void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                            int64_t B, int64_t T, int64_t C, int64_t NH, void *scratch,
-                            void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to));
+   (OpenMP) take whole (sequence, head) pairs, so results do not depend on their number. The
+   threads pack into the calling thread's packing buffer; 1 when done, 0 (nothing written) when
+   that buffer cannot be allocated. Only when lms_gemm_bf16_built() && lms_gemm_bf16_cpu_ok(). */
+int lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
+                           void (*softmax_row)(float *p, int64_t len, int64_t T));
+int lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                           int64_t B, int64_t T, int64_t C, int64_t NH,
+                           void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to));
 
 #endif

@@ -14,7 +14,6 @@
 #include "kernels/gemm_bf16.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #if !defined(LMS_NO_SIMD) && !defined(LMS_NO_BF16) && defined(__AVX512BF16__)
 #include <immintrin.h>
@@ -34,8 +33,6 @@ enum {
 };
 
 int lms_gemm_bf16_built(void) { return 1; }
-
-static inline __mmask16 lanes(int64_t n) { return lms_lanes(n); }
 
 /* 32 floats -> 32 bf16 in order (round to nearest even, as lms_bf16_from_f32 for normal numbers;
    vcvtne2ps2bf16 flushes denormal inputs to zero, which vdpbf16ps would count as zero anyway):
@@ -94,7 +91,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
             for (int q = 0; q < npan; q++)
                 for (int g = 0; g < W; g += 16) {
                     int64_t x = (int64_t)q * W + g;
-                    __mmask16 m = lanes(xn - x) & lanes(W - g);
+                    __mmask16 m = lms_lanes(xn - x) & lms_lanes(W - g);
                     if (2 * p + 5 < K) { /* the rows two pairs on: their lines are far apart */
                         _mm_prefetch((const char *)(s0 + 4 * ld + x), _MM_HINT_T0);
                         _mm_prefetch((const char *)(s1 + 4 * ld + x), _MM_HINT_T0);
@@ -102,7 +99,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
                     __m512 lo = ldm(m, s0 + x);
                     __m512 hi = two ? ldm(m, s1 + x) : _mm512_setzero_ps();
                     if (scaled) lo = _mm512_mul_ps(lo, sc), hi = _mm512_mul_ps(hi, sc);
-                    stm32(dst + q * W * Kp + p * W + g, lanes(W - g), pair_words(lo, hi));
+                    stm32(dst + q * W * Kp + p * W + g, lms_lanes(W - g), pair_words(lo, hi));
                 }
         }
         return;
@@ -114,11 +111,11 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
         for (int g = 0; g < W; g += 16) {
             int nx = (int)(xn - g < 16 ? (xn - g > 0 ? xn - g : 0) : 16);
             if (nx > W - g) nx = W - g;
-            __mmask16 sm = lanes(W - g);
+            __mmask16 sm = lms_lanes(W - g);
             for (int64_t p0 = 0; p0 < Kp; p0 += 16) {
                 int np = (int)(Kp - p0 < 16 ? Kp - p0 : 16);
                 int64_t left = K - 2 * p0; /* values of each row from 2·p0 on */
-                __mmask16 m0 = lanes(left), m1 = lanes(left - 16);
+                __mmask16 m0 = lms_lanes(left), m1 = lms_lanes(left - 16);
                 const float *s = src + (int64_t)g * ld + 2 * p0;
                 for (int x = 0; x < 16; x++, s += ld) {
                     if (x >= nx) { /* rows past the matrix: zeros, nothing read */
@@ -141,7 +138,7 @@ static void pack_panels(uint32_t *dst, int W, int npan, const float *src, int64_
    rows 64-byte aligned) written with non-temporal stores, which skip reading c's lines first. */
 static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int64_t ldc, int mr, int nr, int init,
                 const float *bias, int stream) {
-    __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
+    __mmask16 m0 = lms_lanes(nr), m1 = lms_lanes(nr - 16);
     __m512 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, ca0,
         ca1, cb0, cb1;
     if (init == 1) {
@@ -191,7 +188,8 @@ static void ukr(int64_t kp, const uint32_t *a, const uint32_t *b, float *c, int6
 
 /* The packing buffer of the calling thread, grown as needed and kept for its next products: fresh
    pages for every product cost more than the packing itself (page faults, measured under a VM).
-   Held until the thread exits (at most A_WORDS + B_WORDS words: 6 MiB). */
+   Held until the thread exits (at most A_WORDS + B_WORDS words, 6 MiB, for the products; what
+   attention asks at its T and head size, a few hundred KiB per thread at T 1024, otherwise). */
 static _Thread_local void *g_pack;
 static _Thread_local size_t g_pack_bytes;
 static void *pack_buffer(size_t bytes) {
@@ -415,11 +413,6 @@ static int64_t att_words(int64_t T, int64_t hs) {
     return rup(2 * keys + 2 * vals + rowa + cola + rowb + 16 * 8, 16);
 }
 
-size_t lms_attention_bf16_scratch(int64_t B, int64_t T, int64_t C, int64_t NH, int nthreads) {
-    (void)B;
-    return (size_t)att_words(T, C / NH) * (size_t)(nthreads > 0 ? nthreads : 1) * 4;
-}
-
 /* one head's x (T rows of hs, row stride ld) as a B operand: by key, B(d, key) = x[key, d] (the
    scores' kᵀ, dA's vᵀ); by value, B(key, d) = x[key, d] (the values of P·v, the keys of dS·k) */
 static void pack_by_key(uint32_t *dst, const float *x, int64_t ld, int64_t T, int64_t hs) {
@@ -436,6 +429,12 @@ static uint32_t *take(uint32_t **at, int64_t n) {
     return p;
 }
 
+/* The space for nthreads threads at (T, hs), from the calling thread's packing buffer (the
+   attention calls no product that would reuse it); NULL when it cannot be allocated */
+static void *att_space(int64_t T, int64_t hs) {
+    return pack_buffer((size_t)att_words(T, hs) * (size_t)omp_get_max_threads() * 4);
+}
+
 /* The calling thread's share of scratch: one head's operand by key and by value, a block's rows as
    A; returns where the rest of the share starts */
 static uint32_t *head_space(void *scratch, int64_t T, int64_t hs, uint32_t **bykey, uint32_t **byval, uint32_t **rows) {
@@ -447,9 +446,11 @@ static uint32_t *head_space(void *scratch, int64_t T, int64_t hs, uint32_t **byk
     return at;
 }
 
-void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
-                            void *scratch, void (*softmax_row)(float *p, int64_t len, int64_t T)) {
+int lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
+                           void (*softmax_row)(float *p, int64_t len, int64_t T)) {
     int64_t hs = C / NH, C3 = 3 * C, kh = (hs + 1) / 2, kt = (T + 1) / 2;
+    void *scratch = att_space(T, hs);
+    if (!scratch) return 0;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1)
     for (int64_t bh = 0; bh < B * NH; bh++) {
@@ -469,13 +470,15 @@ void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B,
             pack_a(Ra, 0, a + r0 * T, T, m, 0, (int)mp, 0, r1);
             mm_packed(m, hs, (r1 + 1) / 2, Ra, (r1 + 1) / 2, Vb, kt, o + r0 * C, C, 0);
         }
-    }
+    }    return 1;
 }
 
-void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                            int64_t B, int64_t T, int64_t C, int64_t NH, void *scratch,
-                            void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
+int lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                           int64_t B, int64_t T, int64_t C, int64_t NH,
+                           void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
     int64_t hs = C / NH, C3 = 3 * C, kh = (hs + 1) / 2, kt = (T + 1) / 2;
+    void *scratch = att_space(T, hs);
+    if (!scratch) return 0;
     float scale = 1.0f / sqrtf((float)hs);
 #pragma omp parallel for schedule(dynamic, 1) if (B * NH > 1)
     for (int64_t bh = 0; bh < B * NH; bh++) {
@@ -506,7 +509,7 @@ void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const f
             pack_b(Rb, 0, q + r0 * C3, C3, hs, 0, (int)hp, 0, m);
             mm_packed(r1, hs, kr, Ca, kr, Rb, kr, dk, C3, 1);
         }
-    }
+    }    return 1;
 }
 
 #else /* built without AVX512-BF16 */
@@ -519,19 +522,15 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     (void)C, (void)ldc;
     abort(); /* broken invariant: lms_ops_bf16() is NULL in this build, so nothing can get here */
 }
-size_t lms_attention_bf16_scratch(int64_t B, int64_t T, int64_t C, int64_t NH, int nthreads) {
-    (void)B, (void)T, (void)C, (void)NH, (void)nthreads;
-    return 0;
-}
-void lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
-                            void *scratch, void (*softmax_row)(float *p, int64_t len, int64_t T)) {
-    (void)out, (void)att, (void)qkv, (void)B, (void)T, (void)C, (void)NH, (void)scratch, (void)softmax_row;
+int lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH,
+                           void (*softmax_row)(float *p, int64_t len, int64_t T)) {
+    (void)out, (void)att, (void)qkv, (void)B, (void)T, (void)C, (void)NH, (void)softmax_row;
     abort(); /* as above */
 }
-void lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                            int64_t B, int64_t T, int64_t C, int64_t NH, void *scratch,
-                            void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
-    (void)dqkv, (void)datt, (void)dout, (void)qkv, (void)att, (void)B, (void)T, (void)C, (void)NH, (void)scratch;
+int lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                           int64_t B, int64_t T, int64_t C, int64_t NH,
+                           void (*softmax_bwd_row)(float *d, const float *p, int64_t len, int64_t zero_to)) {
+    (void)dqkv, (void)datt, (void)dout, (void)qkv, (void)att, (void)B, (void)T, (void)C, (void)NH;
     (void)softmax_bwd_row;
     abort(); /* as above */
 }

@@ -9,8 +9,9 @@
  *   lms_ops_generic()    "generic+openblas"  the portable inner loops a CPU without AVX-512 runs
  *   lms_ops_avx512()     "avx512+openblas"   AVX-512 inner loops (NULL without AVX-512 or with
  *                                            ISA=generic / LMS_NO_SIMD)
- *   lms_ops_bf16()       "avx512-bf16"       the AVX-512 table with bfloat16 matrix products
- *                                            (kernels/gemm_bf16.c; NULL without AVX512-BF16)
+ *   lms_ops_bf16()       "avx512-bf16"       the AVX-512 table with bfloat16 matrix products,
+ *                                            attention's included (kernels/gemm_bf16.c; NULL
+ *                                            without AVX512-BF16)
  *   lms_ops_fast()       the best of the two fp32 optimized tables on this CPU
  *   lms_ops_get()        the default a new model gets: fast unless the reference is forced
  *                        (LMS_FORCE_REFERENCE=1, see core/cpu.h)
@@ -219,9 +220,10 @@ const lms_ops *lms_ops_reference(void); /* always available */
 const lms_ops *lms_ops_generic(void);   /* always available: the portable optimized table */
 const lms_ops *lms_ops_avx512(void);    /* NULL unless built with AVX-512 and the CPU has it */
 const lms_ops *lms_ops_fast(void);      /* avx512 where available, else generic */
-/* Mixed precision (--precision bf16): the AVX-512 table whose matmul_fwd / matmul_bwd round their
-   inputs to bfloat16 and sum in fp32 (AVX512-BF16 vdpbf16ps); every other op, and everything they
-   write, stays fp32. Results do not depend on the thread count. NULL when the build has no
+/* Mixed precision (--precision bf16): the AVX-512 table whose matrix products (matmul_fwd /
+   matmul_bwd, and attention_fwd / attention_bwd's per-head products) round their inputs to
+   bfloat16 and sum in fp32 (AVX512-BF16 vdpbf16ps); every other op (softmax included), and
+   everything they write, stays fp32. Results do not depend on the thread count. NULL when the build has no
    AVX512-BF16 kernel, the CPU lacks avx512_bf16, or LMS_NO_BF16=1 is set; then
    lms_ops_bf16_unavailable() says which, and how to fix it, in one sentence (NULL when available). */
 const lms_ops *lms_ops_bf16(void);
