@@ -217,6 +217,78 @@ static void test_set_backend_refuses(void) {
     lms_gpt_free(m);
 }
 
+/* A model on the bf16 table keeps its weight matrices packed between optimizer steps (gpt.h,
+   "packed weights"): four training steps give the same bits as the same table without packs (its
+   wpack ops removed); the products read the packs from the step after the first update on; a write
+   through lms_gpt_params between steps is seen by the next forward (which then converts the fp32
+   weights again), and lms_gpt_set_backend drops the packs. */
+static int g_wp_fwd;
+static const lms_ops *g_bf16;
+static void spy_fwd_wp(float *out, const float *inp, const void *wp, const float *bias, int64_t N_, int64_t C,
+                       int64_t OC, lms_wlayout lay) {
+    g_wp_fwd++;
+    g_bf16->matmul_fwd_wp(out, inp, wp, bias, N_, C, OC, lay);
+}
+
+static void test_packed_weights(void) {
+    g_bf16 = lms_ops_bf16();
+    if (!g_bf16) {
+        printf("  SKIP test_packed_weights: %s\n", lms_ops_bf16_unavailable());
+        return;
+    }
+    lms_cpu_set_threads(2);
+    static lms_ops spy, nopack;
+    spy = *g_bf16;
+    spy.matmul_fwd_wp = spy_fwd_wp;
+    nopack = *g_bf16;
+    nopack.wpack_bytes = NULL, nopack.adamw_wpack = NULL, nopack.matmul_fwd_wp = NULL, nopack.matmul_bwd_wp = NULL;
+    lms_gpt *a = tiny(&spy, 0), *b = tiny(&nopack, 0);
+    CHECK(a && b);
+    if (!a || !b) return;
+    enum { B = 2, T = 16 };
+    lms_err err = {0};
+    CHECK(lms_gpt_plan(a, B, T, &err) == LMS_OK && lms_gpt_plan(b, B, T, &err) == LMS_OK);
+    CHECK(lms_gpt_memory_bytes(a).wpack == lms_gpt_wpack_bytes(&TINY, g_bf16) && lms_gpt_memory_bytes(a).wpack > 0);
+    CHECK(lms_gpt_memory_bytes(b).wpack == 0 && lms_gpt_wpack_bytes(&TINY, lms_ops_fast()) == 0);
+    CHECK(lms_gpt_wpack(a, 0) != NULL && lms_gpt_wpack(a, 1) == NULL && lms_gpt_wpack(b, 0) == NULL); /* wte; not wpe */
+    lms_adamw_config oc = lms_adamw_defaults();
+    lms_adamw *oa = NULL, *ob = NULL;
+    CHECK(lms_adamw_create(&oa, a, &oc, &err) == LMS_OK && lms_adamw_create(&ob, b, &oc, &err) == LMS_OK);
+    int32_t in[B * T], tg[B * T];
+    for (int i = 0; i < B * T; i++) in[i] = (i * 7 + 3) % 50, tg[i] = (i * 11 + 1) % 50;
+    const lms_tensor_info *fc = lms_gpt_find_tensor(a, "h.1.mlp.c_fc.weight");
+    size_t bytes = (size_t)lms_gpt_num_params(a) * sizeof(float);
+    int wp_calls[4];
+    for (int step = 0; step < 4; step++) {
+        lms_gpt_zero_grad(a);
+        lms_gpt_zero_grad(b);
+        g_wp_fwd = 0;
+        float la = lms_gpt_forward(a, in, tg, B, T), lb = lms_gpt_forward(b, in, tg, B, T);
+        wp_calls[step] = g_wp_fwd;
+        CHECKF(memcmp(&la, &lb, sizeof la) == 0, "step %d: loss %.9g with packs, %.9g without", step, la, lb);
+        lms_gpt_backward(a, 1.0f);
+        lms_gpt_backward(b, 1.0f);
+        CHECK(memcmp(lms_gpt_grads(a), lms_gpt_grads(b), bytes) == 0);
+        lms_adamw_step(oa, a, 1e-2f);
+        lms_adamw_step(ob, b, 1e-2f);
+        CHECK(memcmp(lms_gpt_params_const(a), lms_gpt_params_const(b), bytes) == 0);
+        if (step == 1) { /* an outside write: the packs of a no longer hold the weights */
+            lms_gpt_params(a)[fc->offset + 5] += 0.25f;
+            lms_gpt_params(b)[fc->offset + 5] += 0.25f;
+        }
+    }
+    /* step 0: the weights were never packed; 1: packed by step 0's update (4 projections x 2
+       layers + the output layer); 2: after the outside write; 3: packed again */
+    CHECKF(wp_calls[0] == 0 && wp_calls[1] == 9 && wp_calls[2] == 0 && wp_calls[3] == 9,
+           "products from packs per step: %d %d %d %d", wp_calls[0], wp_calls[1], wp_calls[2], wp_calls[3]);
+    CHECK(lms_gpt_set_backend(a, lms_ops_fast(), 0, &err) == LMS_OK && lms_gpt_wpack(a, 0) == NULL &&
+          lms_gpt_memory_bytes(a).wpack == 0);
+    lms_adamw_free(oa);
+    lms_adamw_free(ob);
+    lms_gpt_free(a);
+    lms_gpt_free(b);
+}
+
 /* A model created on a table whose memory is "device" memory (here host memory flagged device = 1,
    so the results can be compared): the same bits as the host table, the optimizer files staged
    through the host copies, bf16 weights packed on the host and copied in, decoding on one thread,
@@ -252,4 +324,4 @@ static void test_device_model(void) {
     lms_gpt_free(plain);
 }
 
-TESTS(test_model_uses_its_table, test_model_threads, test_set_backend_refuses, test_device_model)
+TESTS(test_model_uses_its_table, test_model_threads, test_set_backend_refuses, test_packed_weights, test_device_model)

@@ -172,6 +172,87 @@ static void test_threads(void) {
     free(A); free(B); free(C1); free(C2);
 }
 
+/* B packed ahead of time (lms_gemm_bf16_pack_b + lms_gemm_bf16_packed) gives the same bits as
+   the product that packs B itself: both B layouts, A transposed or not, bias and +=, odd sizes and
+   the sizes where B is cut into several blocks (N > 1024 columns, more pairs than one block). */
+static void test_packed_b(void) {
+    if (!have()) return;
+    lms_rng_seed(&g_rng, 91);
+    int64_t shapes[][3] = {{1, 1, 1}, {13, 33, 7}, {37, 65, 131}, {256, 1100, 300}, {40, 96, 2101}, {300, 1030, 1025}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        int64_t M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+        for (int lay = 0; lay < 8; lay++) {
+            int ta = lay & 1, tb = (lay >> 1) & 1, acc = lay >> 2;
+            float *A = rnd(M * K, 1), *B = rnd(K * N, 0.7f), *bias = acc ? NULL : rnd(N, 2);
+            float *C1 = rnd(M * N, 3), *C2 = malloc((size_t)(M * N) * 4);
+            memcpy(C2, C1, (size_t)(M * N) * 4);
+            uint32_t *Bw = malloc((size_t)lms_gemm_bf16_packed_b_words(N, K) * 4);
+            lms_gemm_bf16(ta, tb, M, N, K, A, ta ? M : K, B, tb ? K : N, bias, acc, C1, N);
+            lms_gemm_bf16_pack_b(Bw, tb, B, tb ? K : N, N, K);
+            lms_gemm_bf16_packed(ta, M, N, K, A, ta ? M : K, Bw, bias, acc, C2, N);
+            CHECKF(memcmp(C1, C2, (size_t)(M * N) * 4) == 0, "%lldx%lldx%lld ta=%d tb=%d acc=%d: packed B differs",
+                   (long long)M, (long long)N, (long long)K, ta, tb, acc);
+            free(A); free(B); free(bias); free(C1); free(C2); free(Bw);
+        }
+    }
+}
+
+/* The table's packed weights (kernels.h: wpack_bytes, adamw_wpack, matmul_*_wp): adamw_wpack
+   updates p, m, v to the same bits as adamw on the span, its pack is word for word the two
+   lms_gemm_bf16_pack_b forms of the updated W (padding included), and the products from the pack
+   equal the plain ops on W, both layouts. Odd shapes: R not a multiple of 16 or 32, R % 32 = 16,
+   odd Cc; sizes above the threaded threshold too. */
+static void test_wpack(void) {
+    if (!have()) return;
+    const lms_ops *H = lms_ops_bf16();
+    CHECK(H->wpack_bytes && H->adamw_wpack && H->matmul_fwd_wp && H->matmul_bwd_wp);
+    CHECK(!lms_ops_avx512()->wpack_bytes && !lms_ops_reference()->wpack_bytes && !lms_ops_generic()->wpack_bytes);
+    lms_rng_seed(&g_rng, 92);
+    int64_t shapes[][2] = {{1, 1}, {5, 3}, {48, 40}, {37, 53}, {64, 768}, {771, 96}, {300, 1025}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        int64_t R = shapes[si][0], Cc = shapes[si][1], n = R * Cc, N = 29;
+        float *p1 = rnd(n, 0.1f), *g = rnd(n, 0.01f), *m1 = rnd(n, 0.001f), *v1 = rnd(n, 0.0001f);
+        for (int64_t i = 0; i < n; i++) v1[i] = fabsf(v1[i]);
+        float *p2 = malloc((size_t)n * 4), *m2 = malloc((size_t)n * 4), *v2 = malloc((size_t)n * 4);
+        memcpy(p2, p1, (size_t)n * 4), memcpy(m2, m1, (size_t)n * 4), memcpy(v2, v1, (size_t)n * 4);
+        size_t bytes = H->wpack_bytes(R, Cc);
+        CHECK(bytes % 64 == 0 && bytes >= (size_t)(4 * n));
+        uint32_t *wp = aligned_alloc(64, bytes);
+        memset(wp, 0xA5, bytes); /* every word must be written, padding included */
+        H->adamw(p1, g, m1, v1, n, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 7);
+        H->adamw_wpack(wp, p2, g, m2, v2, R, Cc, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 7);
+        CHECKF(memcmp(p1, p2, (size_t)n * 4) == 0 && memcmp(m1, m2, (size_t)n * 4) == 0 &&
+                   memcmp(v1, v2, (size_t)n * 4) == 0, "%lldx%lld: adamw_wpack's update differs from adamw's",
+               (long long)R, (long long)Cc);
+        int64_t w1 = lms_gemm_bf16_packed_b_words(Cc, R), w2 = lms_gemm_bf16_packed_b_words(R, Cc);
+        uint32_t *f1 = malloc((size_t)w1 * 4), *f2 = malloc((size_t)w2 * 4);
+        lms_gemm_bf16_pack_b(f1, 0, p1, Cc, Cc, R); /* B = W: K = R, N = Cc */
+        lms_gemm_bf16_pack_b(f2, 1, p1, Cc, R, Cc); /* B = Wᵀ: K = Cc, N = R */
+        CHECKF(lms_bf16_wpack_b(wp, R, Cc, 0) == wp && memcmp(wp, f1, (size_t)w1 * 4) == 0 &&
+                   memcmp(lms_bf16_wpack_b(wp, R, Cc, 1), f2, (size_t)w2 * 4) == 0,
+               "%lldx%lld: the pack is not the two packed forms of W", (long long)R, (long long)Cc);
+        for (int lay = 0; lay < 2; lay++) { /* IN_OUT: W[C,OC] = [R,Cc]; OUT_IN: W[OC,C] = [R,Cc] */
+            int64_t C = lay == LMS_W_IN_OUT ? R : Cc, OC = lay == LMS_W_IN_OUT ? Cc : R;
+            float *x = rnd(N * C, 1), *dout = rnd(N * OC, 1), *bias = rnd(OC, 1);
+            float *o1 = malloc((size_t)(N * OC) * 4), *o2 = malloc((size_t)(N * OC) * 4);
+            float *dx1 = rnd(N * C, 1), *dx2 = malloc((size_t)(N * C) * 4), *dw1 = rnd(n, 1), *dw2 = malloc((size_t)n * 4);
+            float *db1 = rnd(OC, 1), *db2 = malloc((size_t)OC * 4);
+            memcpy(dx2, dx1, (size_t)(N * C) * 4), memcpy(dw2, dw1, (size_t)n * 4), memcpy(db2, db1, (size_t)OC * 4);
+            H->matmul_fwd(o1, x, p1, bias, N, C, OC, (lms_wlayout)lay);
+            H->matmul_fwd_wp(o2, x, wp, bias, N, C, OC, (lms_wlayout)lay);
+            H->matmul_bwd(dx1, dw1, db1, dout, x, p1, N, C, OC, (lms_wlayout)lay);
+            H->matmul_bwd_wp(dx2, dw2, db2, dout, x, wp, N, C, OC, (lms_wlayout)lay);
+            CHECKF(memcmp(o1, o2, (size_t)(N * OC) * 4) == 0 && memcmp(dx1, dx2, (size_t)(N * C) * 4) == 0 &&
+                       memcmp(dw1, dw2, (size_t)n * 4) == 0 && memcmp(db1, db2, (size_t)OC * 4) == 0,
+                   "%lldx%lld layout %d: the products from the pack differ from the plain ops", (long long)R,
+                   (long long)Cc, lay);
+            free(x); free(dout); free(bias); free(o1); free(o2); free(dx1); free(dx2); free(dw1); free(dw2);
+            free(db1); free(db2);
+        }
+        free(p1); free(g); free(m1); free(v1); free(p2); free(m2); free(v2); free(wp); free(f1); free(f2);
+    }
+}
+
 /* The table: the AVX-512 table with its products (attention's too) replaced, refused with a reason where it cannot run. */
 static void test_table(void) {
     const lms_ops *t = lms_ops_bf16();
@@ -196,4 +277,4 @@ static void test_table(void) {
     CHECK(lms_ops_bf16() == t);
 }
 
-TESTS(test_gemm_shapes, test_streamed, test_rounding, test_threads, test_table)
+TESTS(test_gemm_shapes, test_streamed, test_rounding, test_threads, test_packed_b, test_wpack, test_table)

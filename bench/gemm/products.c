@@ -1,14 +1,17 @@
 /* products.c — the weight products of one training step of a GPT-2 shape, timed one by one with
- * the fp32 table (OpenBLAS sgemm) and the bf16 table (lms_gemm_bf16), so that a slow product
- * shows where the bf16 step loses to fp32. Not a test; bench/gemm/run.sh builds and runs it.
+ * the fp32 table (OpenBLAS sgemm), the bf16 table (lms_gemm_bf16, converting the weight in each
+ * product) and the bf16 table's packed weights (matmul_fwd_wp / _bwd_wp, the weight converted by
+ * the optimizer step beforehand), so that a slow product shows where the bf16 step loses to fp32.
+ * Not a test; bench/gemm/run.sh builds and runs it.
  *
  *   make bench-products                        shapes a, b and c (bench/gemm/run.sh)
  *   build/bench-products L C V B T [reps]      e.g. 4 256 8192 16 256
  *
  * Prints per product (M x N x K as the product sees them): fp32 ms, bf16 ms, ratio, GFLOP/s of
- * each, and the step's totals (each layer's products counted once per layer). Inputs are hot in
- * cache after the first repeat, which a training step does not give them: the step's own ratio
- * (lmscope bench) is lower. Leaves out attention, LayerNorm and the rest of the step.
+ * each, and the step's totals (each layer's products counted once per layer). The weights come
+ * from memory (each repeat reads another copy), as in a training step; the activations stay in
+ * cache between repeats, which a step does not give them. Leaves out attention, LayerNorm and the
+ * rest of the step.
  */
 #include <omp.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/gemm_bf16.h"
 #include "kernels/kernels.h"
 
 static double now(void) {
@@ -35,15 +39,23 @@ static float *randn(int64_t n, unsigned *s) {
 
 typedef struct { const char *name; int64_t C, OC; lms_wlayout lay; int count; } prod;
 
-/* median of reps timings of fn(which) in seconds */
-static double timeit(const lms_ops *K, const prod *p, int64_t N, int dir, float *x, float *w, float *y, float *dx,
-                     float *dw, int reps) {
+/* Each repeat reads a different copy of the weight (and of its pack), so that, as in a training
+   step, the weights come from memory: a pool of at least POOL bytes of copies. */
+enum { POOL = 256 << 20 };
+
+/* median of reps timings in seconds; wp: the packs of the weight copies (NULL: K's plain ops) */
+static double timeit(const lms_ops *K, const prod *p, int64_t N, int dir, float *x, float **w, void **wp, int nw,
+                     float *y, float *dx, float *dw, int reps) {
     double t[64];
     for (int r = 0; r < reps + 1; r++) {
+        float *wr = w[r % nw];
+        const void *pr = wp ? wp[r % nw] : NULL;
         double t0 = now();
-        if (dir == 0) K->matmul_fwd(y, x, w, NULL, N, p->C, p->OC, p->lay);
-        else if (dir == 1) K->matmul_bwd(dx, NULL, NULL, y, x, w, N, p->C, p->OC, p->lay);
-        else K->matmul_bwd(NULL, dw, NULL, y, x, w, N, p->C, p->OC, p->lay);
+        if (dir == 0 && pr) K->matmul_fwd_wp(y, x, pr, NULL, N, p->C, p->OC, p->lay);
+        else if (dir == 0) K->matmul_fwd(y, x, wr, NULL, N, p->C, p->OC, p->lay);
+        else if (dir == 1 && pr) K->matmul_bwd_wp(dx, NULL, NULL, y, x, pr, N, p->C, p->OC, p->lay);
+        else if (dir == 1) K->matmul_bwd(dx, NULL, NULL, y, x, wr, N, p->C, p->OC, p->lay);
+        else K->matmul_bwd(NULL, dw, NULL, y, x, wr, N, p->C, p->OC, p->lay);
         if (r) t[r - 1] = now() - t0;
     }
     for (int i = 0; i < reps; i++)
@@ -70,25 +82,55 @@ int main(int argc, char **argv) {
                  {"lmhead", C, V, LMS_W_OUT_IN, 1}};
     unsigned s = 1;
     int64_t maxw = V * C > 4 * C * C ? V * C : 4 * C * C, maxy = N * (V > 4 * C ? V : 4 * C);
-    float *x = randn(N * 4 * C, &s), *w = randn(maxw, &s), *y = randn(maxy, &s), *dx = randn(N * 4 * C, &s),
-          *dw = randn(maxw, &s);
-    printf("N %lld, %d threads; ms per product (median of %d)\n", (long long)N, omp_get_max_threads(), reps);
-    printf("%-8s %-6s %6s %6s %6s %9s %9s %6s %8s %8s\n", "product", "dir", "M", "N", "K", "fp32 ms", "bf16 ms",
-           "ratio", "fp32 GF", "bf16 GF");
+    float *x = randn(N * 4 * C, &s), *y = randn(maxy, &s), *dx = randn(N * 4 * C, &s), *dw = randn(maxw, &s);
+    size_t maxwp = 0; /* the largest pack: W[R,Cc] is [C,OC] or [OC,C] */
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+        int io = ps[i].lay == LMS_W_IN_OUT;
+        size_t b = H->wpack_bytes(io ? ps[i].C : ps[i].OC, io ? ps[i].OC : ps[i].C);
+        maxwp = b > maxwp ? b : maxwp;
+    }
+    float *wpool = randn(POOL / 4 + maxw, &s);
+    char *ppool = aligned_alloc(64, POOL + maxwp);
+    if (!wpool || !ppool) {
+        fprintf(stderr, "out of memory for the pool of weight copies\n");
+        return 1;
+    }
+    printf("N %lld, %d threads; ms per product (median of %d; weights from a %d MiB pool of copies, as from memory)\n",
+           (long long)N, omp_get_max_threads(), reps, POOL >> 20);
+    printf("%-8s %-6s %6s %6s %6s %9s %9s %9s %6s %6s %8s %8s %8s\n", "product", "dir", "M", "N", "K", "fp32 ms",
+           "bf16 ms", "bf16p ms", "ratio", "ratiop", "fp32 GF", "bf16 GF", "bf16p GF");
     const char *dn[3] = {"fwd", "dinp", "dw"};
-    double tf = 0, th = 0;
+    double tf = 0, th = 0, tp = 0;
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         for (int d = 0; d < 3; d++) {
-            double a = timeit(F, &ps[i], N, d, x, w, y, dx, dw, reps), b = timeit(H, &ps[i], N, d, x, w, y, dx, dw, reps);
+            int io = ps[i].lay == LMS_W_IN_OUT; /* W (and dW) is [C,OC] (IN_OUT) or [OC,C] */
+            int64_t R = io ? ps[i].C : ps[i].OC, Cc = io ? ps[i].OC : ps[i].C; /* W[R,Cc] */
+            int64_t sz = (R * Cc + 15) / 16 * 16;
+            size_t pb = H->wpack_bytes(R, Cc);
+            size_t nb = (size_t)sz * 4 > pb ? (size_t)sz * 4 : pb; /* copies of both fit the pool */
+            int nw = (int)(POOL / nb) + 1;
+            nw = nw > 64 ? 64 : nw;
+            float *w[64];
+            void *wp[64];
+            for (int c = 0; c < nw; c++) {
+                w[c] = wpool + c * sz;
+                wp[c] = ppool + c * pb;
+                lms_bf16_adamw_wpack(wp[c], w[c], NULL, NULL, NULL, R, Cc, NULL);
+            }
+            double a = timeit(F, &ps[i], N, d, x, w, NULL, nw, y, dx, dw, reps);
+            double b = timeit(H, &ps[i], N, d, x, w, NULL, nw, y, dx, dw, reps);
+            double c = d < 2 ? timeit(H, &ps[i], N, d, x, w, wp, nw, y, dx, dw, reps) : b;
             double fl = 2.0 * N * ps[i].C * ps[i].OC;
-            int64_t io = ps[i].lay == LMS_W_IN_OUT; /* dW is [C,OC] (IN_OUT) or [OC,C] */
             int64_t m = d == 2 ? (io ? ps[i].C : ps[i].OC) : N, n = d == 0 ? ps[i].OC : d == 1 ? ps[i].C : (io ? ps[i].OC : ps[i].C),
                     k = d == 0 ? ps[i].C : d == 1 ? ps[i].OC : N;
-            printf("%-8s %-6s %6lld %6lld %6lld %9.3f %9.3f %6.2f %8.1f %8.1f\n", ps[i].name, dn[d], (long long)m,
-                   (long long)n, (long long)k, a * 1e3, b * 1e3, a / b, fl / a * 1e-9, fl / b * 1e-9);
+            printf("%-8s %-6s %6lld %6lld %6lld %9.3f %9.3f %9.3f %6.2f %6.2f %8.1f %8.1f %8.1f\n", ps[i].name, dn[d],
+                   (long long)m, (long long)n, (long long)k, a * 1e3, b * 1e3, c * 1e3, a / b, a / c, fl / a * 1e-9,
+                   fl / b * 1e-9, fl / c * 1e-9);
             tf += a * ps[i].count;
             th += b * ps[i].count;
+            tp += c * ps[i].count;
         }
-    printf("step's products: fp32 %.1f ms, bf16 %.1f ms, ratio %.2f\n", tf * 1e3, th * 1e3, tf / th);
+    printf("step's products: fp32 %.1f ms, bf16 %.1f ms (ratio %.2f), bf16 with packed weights %.1f ms (ratio %.2f)\n",
+           tf * 1e3, th * 1e3, tf / th, tp * 1e3, tf / tp);
     return 0;
 }

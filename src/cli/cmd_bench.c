@@ -306,7 +306,7 @@ int lms_cmd_bench(int argc, char **argv) {
     }
     size_t peak = lms_peak_rss_bytes();
     lms_gpt_memory mem = lms_gpt_memory_bytes(m);
-    size_t planned = mem.params + mem.grads + 2 * mem.params + mem.acts;
+    size_t planned = mem.params + mem.grads + 2 * mem.params + mem.acts + mem.wpack;
     double smin = 1e30, smax = 0;
     for (int s = warmup; s < n; s++) {
         smin = tstep[s] < smin ? tstep[s] : smin;

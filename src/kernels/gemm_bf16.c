@@ -9,9 +9,15 @@
  * GELU, cross-entropy, AdamW, the reductions — is the AVX-512 table's fp32 op, on fp32 master
  * weights and optimizer moments. The bias gradient is the fp32 column sum of the AVX-512 table.
  *
+ * Packed weights (kernels.h: wpack_bytes, adamw_wpack, matmul_*_wp): the weight products' B is a
+ * weight matrix, rounded and packed in every product from fp32 in memory; the model keeps each
+ * matrix packed in both product layouts instead, written by the AdamW step as it updates the matrix
+ * (gemm_bf16.h: lms_bf16_adamw_wpack), and the products read the packs. The same bits either way.
+ *
  * Leaves out: the products themselves (gemm_bf16_avx512.c).
  */
 #include <cpuid.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -55,7 +61,36 @@ static void bf_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dou
     if (dbias) g_base->matmul_bwd(NULL, NULL, dbias, dout, inp, w, N, C, OC, layout);
 }
 
-#ifndef LMS_NO_SIMD /* the attention ops use the AVX-512 softmax chunks (no bf16 table without them) */
+#ifndef LMS_NO_SIMD /* the attention ops and the packs' update use the AVX-512 chunks (no bf16 table without them) */
+
+/* ---- packed weights: W[R,Cc] as the layout has it — IN_OUT W[C,OC] (R = C), OUT_IN W[OC,C] (R = OC) */
+static size_t bf_wpack_bytes(int64_t R, int64_t Cc) { return (size_t)lms_bf16_wpack_words(R, Cc) * 4; }
+
+static void bf_adamw_wpack(void *wp, float *p, const float *g, float *m, float *v, int64_t R, int64_t Cc, float lr,
+                           float b1, float b2, float eps, float wd, int64_t t) {
+    /* the bias corrections as the AVX-512 table's adamw computes them (kernels/fast.c) */
+    lms_bf16_adamw_args a = {lms_fast_chunks_avx512()->adamw, lr, b1, b2, eps, wd,
+                             (float)(1.0 - pow((double)b1, (double)t)), (float)(1.0 - pow((double)b2, (double)t))};
+    lms_bf16_adamw_wpack(wp, p, g, m, v, R, Cc, &a);
+}
+
+/* the forward's B: W itself for IN_OUT (B = W, K = C), Wᵀ for OUT_IN */
+static void bf_matmul_fwd_wp(float *out, const float *inp, const void *wp, const float *bias, int64_t N, int64_t C,
+                             int64_t OC, lms_wlayout layout) {
+    int io = layout == LMS_W_IN_OUT;
+    const uint32_t *b = lms_bf16_wpack_b(wp, io ? C : OC, io ? OC : C, !io);
+    lms_gemm_bf16_packed(0, N, OC, C, inp, C, b, bias, 0, out, OC);
+}
+
+/* dinp's B: Wᵀ for IN_OUT (K = OC), W for OUT_IN */
+static void bf_matmul_bwd_wp(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const void *wp,
+                             int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+    int io = layout == LMS_W_IN_OUT;
+    if (dinp)
+        lms_gemm_bf16_packed(0, N, C, OC, dout, OC, lms_bf16_wpack_b(wp, io ? C : OC, io ? OC : C, io), NULL, 1, dinp, C);
+    if (dw || dbias) bf_matmul_bwd(NULL, dw, dbias, dout, inp, NULL, N, C, OC, layout);
+}
+
 /* attention's products in bf16; the fp32 op where the packing space cannot be allocated */
 static void bf_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH) {
     if (!lms_attention_bf16_fwd(out, att, qkv, B, T, C, NH, lms_fast_chunks_avx512()->softmax_row))
@@ -86,6 +121,12 @@ static void bf16_init(void) {
        the output layer (most of the FLOPs at a 50k vocabulary) is a bf16 product too */
     g_ops.lmhead_xent_fwd = NULL;
     g_ops.lmhead_xent_bwd = NULL;
+#ifndef LMS_NO_SIMD
+    g_ops.wpack_bytes = bf_wpack_bytes;
+    g_ops.adamw_wpack = bf_adamw_wpack;
+    g_ops.matmul_fwd_wp = bf_matmul_fwd_wp;
+    g_ops.matmul_bwd_wp = bf_matmul_bwd_wp;
+#endif
 }
 
 const lms_ops *lms_ops_bf16(void) {

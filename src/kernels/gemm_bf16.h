@@ -45,6 +45,34 @@ int lms_gemm_bf16_cpu_ok(void);
 void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                    const float *B, int64_t ldb, const float *bias, int acc, float *C, int64_t ldc);
 
+/* op(B) packed once for several products (a weight matrix between two optimizer steps): the
+   words lms_gemm_bf16_pack_b writes for op(B)[K,N] (panels of 32 columns, each with all
+   ceil(K/2) pairs in order; the same bf16 values lms_gemm_bf16 would round B to), and the product
+   that reads them instead of packing op(B) itself (tb = 0, B = NULL): the same bits as
+   lms_gemm_bf16 with that B. */
+int64_t lms_gemm_bf16_packed_b_words(int64_t N, int64_t K);
+void lms_gemm_bf16_pack_b(uint32_t *dst, int tb, const float *B, int64_t ldb, int64_t N, int64_t K);
+void lms_gemm_bf16_packed(int ta, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const uint32_t *Bw,
+                          const float *bias, int acc, float *C, int64_t ldc);
+
+/* A weight matrix W[R,Cc] kept packed between optimizer steps (the bf16 table's wpack ops): its
+   two forms as a product's B, B = W (K = R, N = Cc) and B = Wᵀ (K = Cc, N = R), in one block of
+   lms_bf16_wpack_words(R, Cc) words; lms_bf16_wpack_b gives the start of either (tb 0 or 1), in
+   lms_gemm_bf16_pack_b's layout. lms_bf16_adamw_wpack runs a->chunk (the AdamW inner loop, with
+   its arguments; a NULL: no update) over W = p[R·Cc] a block of rows and columns at a time and
+   packs each updated block into both forms while it is in cache: p, m, v as a->chunk over the
+   whole span gives (it is elementwise), and wp as lms_gemm_bf16_pack_b of the result. OpenMP over
+   the blocks when not already in a parallel region. */
+typedef struct {
+    void (*chunk)(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2, float eps,
+                  float wd, float bc1, float bc2);
+    float lr, b1, b2, eps, wd, bc1, bc2;
+} lms_bf16_adamw_args;
+int64_t lms_bf16_wpack_words(int64_t R, int64_t Cc);
+const uint32_t *lms_bf16_wpack_b(const uint32_t *wp, int64_t R, int64_t Cc, int tb);
+void lms_bf16_adamw_wpack(uint32_t *wp, float *p, const float *g, float *m, float *v, int64_t R, int64_t Cc,
+                          const lms_bf16_adamw_args *a);
+
 /* Causal multi-head attention with bf16 inputs to its products (the attention_fwd / _bwd
    contracts of kernels.h): the scores (q scaled by 1/sqrt(head size) before rounding, times kᵀ),
    the probabilities times v, and the four gradient products round their inputs to bf16 and sum

@@ -204,6 +204,26 @@ typedef struct lms_ops {
     void (*lmhead_xent_bwd)(float *dx, float *dwte, float *logits, const float *lse, const float *x,
                             const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V,
                             float dloss);
+
+    /* ---- weights kept packed between optimizer steps (training; optional: NULL in every table
+       but bf16) -----------------------------------------------------------------------------------
+       A table whose products convert each weight before using it (bf16: rounding and packing,
+       once per product, from memory) can instead keep each weight matrix W[R,Cc] converted, in a
+       "pack" of the table's memory that the optimizer rewrites as it updates W (model/gpt.c keeps
+       one per matrix; docs/backends.md has the measured gain).
+       wpack_bytes(R, Cc): the bytes of W's pack (a multiple of 64).
+       adamw_wpack: adamw (above) on W's R·Cc parameters at p — the same bits as adamw on that
+       span — that also writes the pack wp of the updated W.
+       matmul_fwd_wp / matmul_bwd_wp: matmul_fwd / matmul_bwd with W's values taken from its pack
+       (W as the layout says: [C,OC] or [OC,C]); the same bits as those ops on the W the pack was
+       written from. matmul_bwd_wp's dw and dbias come from inp and dout as before. */
+    size_t (*wpack_bytes)(int64_t R, int64_t Cc);
+    void (*adamw_wpack)(void *wp, float *p, const float *g, float *m, float *v, int64_t R, int64_t Cc, float lr,
+                        float b1, float b2, float eps, float wd, int64_t t);
+    void (*matmul_fwd_wp)(float *out, const float *inp, const void *wp, const float *bias, int64_t N, int64_t C,
+                          int64_t OC, lms_wlayout layout);
+    void (*matmul_bwd_wp)(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const void *wp,
+                          int64_t N, int64_t C, int64_t OC, lms_wlayout layout);
 } lms_ops;
 
 /* The scratch lmhead_xent_fwd needs (0 floats above LMS_LMH_MAX_C): a copy of wte in panels of LMS_LMH_PANEL rows for the

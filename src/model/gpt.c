@@ -22,7 +22,13 @@
  * (validated on the host first), copy_d2h for the per-token losses (kept in a host array, whose
  * mean is the returned loss). The table's batch ops run with the model's thread count.
  *
- * Leaves out: threading (inside the kernels), dropout, recomputation, mixed precision.
+ * Packed weights: on a table that keeps them (kernels.h: wpack_bytes; the bf16 table), the training
+ * plan also allocates one pack per weight matrix (wte and each layer's four projections); the
+ * products read a weight from its pack while wp_valid says the packs hold the current weights (set
+ * by the optimizer step that wrote them, cleared by anything that may change the weights).
+ *
+ * Leaves out: threading (inside the kernels), dropout, recomputation, the arithmetic of mixed
+ * precision (the bf16 table).
  */
 #include "model/gpt.h"
 
@@ -70,6 +76,10 @@ struct lms_gpt {
     int B, T;
     int have_targets;       /* a forward with targets ran and its backward has not */
     int64_t n_valid;        /* targets >= 0 in the last forward */
+    /* weights kept packed by the table between optimizer steps (K->wpack_bytes; NULL otherwise) */
+    void *wpack;            /* one buffer of the table's memory */
+    void **wp;              /* [ntensors]: tensor i's pack in wpack, NULL for tensors without one */
+    int wp_valid;           /* the packs hold the current weights (set by the optimizer step) */
 };
 
 lms_status lms_gpt_config_check(const lms_gpt_config *c, lms_err *err) {
@@ -195,8 +205,17 @@ lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err) {
     return LMS_OK;
 }
 
+static void free_wpack(lms_gpt *m) {
+    m->K->buf_free(m->wpack);
+    free(m->wp);
+    m->wpack = NULL;
+    m->wp = NULL;
+    m->wp_valid = 0;
+}
+
 void lms_gpt_free(lms_gpt *m) {
     if (!m) return;
+    free_wpack(m);
     m->K->buf_free(m->params);
     m->K->buf_free(m->grads);
     m->K->buf_free(m->acts);
@@ -213,6 +232,7 @@ lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_
                         "kernel table '%s' keeps its buffers in %s memory but the model's are in %s memory "
                         "(table '%s'); create the model with that backend instead of switching",
                         ops->name, ops->device ? "device" : "host", m->K->device ? "device" : "host", m->K->name);
+    if (ops != m->K) free_wpack(m); /* packs are in the old table's format (lms_gpt_plan makes new ones) */
     m->K = ops;
     m->threads = threads;
     return LMS_OK;
@@ -231,7 +251,10 @@ const lms_tensor_info *lms_gpt_find_tensor(const lms_gpt *m, const char *name) {
         if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
     return NULL;
 }
-float *lms_gpt_params(lms_gpt *m) { return m->params; }
+float *lms_gpt_params(lms_gpt *m) {
+    m->wp_valid = 0; /* the caller may change the weights: the packs no longer count */
+    return m->params;
+}
 float *lms_gpt_grads(lms_gpt *m) { return m->grads; }
 const float *lms_gpt_params_const(const lms_gpt *m) { return m->params; }
 int64_t lms_gpt_num_params(const lms_gpt *m) { return m->nparams; }
@@ -240,6 +263,7 @@ int64_t lms_gpt_num_params(const lms_gpt *m) { return m->nparams; }
 static inline int tix(int l, int k) { return 2 + P_PER_LAYER * l + k; }
 
 void lms_gpt_init(lms_gpt *m, uint64_t seed) {
+    m->wp_valid = 0;
     lms_rng r;
     lms_rng_seed(&r, seed);
     double proj_std = 0.02 / sqrt(2.0 * m->cfg.n_layer);
@@ -298,6 +322,54 @@ static int act_sizes(const lms_gpt_config *c, int B, int T, size_t sz[A_COUNT], 
     return 1;
 }
 
+/* 1 for the tensors the matrix products read as weights (wte as the output layer, and each
+   layer's four projections): the ones the table may keep packed */
+static int is_product_weight(int ntensors, int i) {
+    if (i == 0) return 1;
+    if (i < 2 || i >= ntensors - 2) return 0;
+    int k = (i - 2) % P_PER_LAYER;
+    return k == P_ATTN_W || k == P_PROJ_W || k == P_FC_W || k == P_FCPROJ_W;
+}
+
+size_t lms_gpt_wpack_bytes(const lms_gpt_config *c, const lms_ops *K) {
+    if (!K || !K->wpack_bytes || lms_gpt_config_check(c, NULL) != LMS_OK) return 0;
+    int64_t C = c->n_embd;
+    return K->wpack_bytes(c->vocab_size, C) +
+           (size_t)c->n_layer * (K->wpack_bytes(C, 3 * C) + K->wpack_bytes(C, C) + K->wpack_bytes(C, 4 * C) +
+                                 K->wpack_bytes(4 * C, C));
+}
+
+/* The packs of a table that keeps them (nothing to do otherwise, or when they exist) */
+static lms_status alloc_wpack(lms_gpt *m, lms_err *err) {
+    size_t bytes = lms_gpt_wpack_bytes(&m->cfg, m->K);
+    const char *off = getenv("LMS_NO_WPACK"); /* for measuring what the packs gain */
+    if (m->wpack || !bytes || (off && off[0] && off[0] != '0')) return LMS_OK;
+    m->wp = calloc((size_t)m->ntensors, sizeof *m->wp);
+    m->wpack = m->wp ? m->K->buf_alloc(bytes, err) : NULL;
+    if (!m->wpack) {
+        free(m->wp);
+        m->wp = NULL;
+        if (!err || !err->code) lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        return err ? lms_err_prefix(err, "packed weights for table '%s' (%zu bytes): ", m->K->name, bytes)
+                   : LMS_ERR_NOMEM;
+    }
+    char *at = m->wpack;
+    for (int i = 0; i < m->ntensors; i++)
+        if (is_product_weight(m->ntensors, i)) {
+            m->wp[i] = at;
+            at += m->K->wpack_bytes(m->tensors[i].shape[0], m->tensors[i].shape[1]);
+        }
+    LMS_ASSERT((size_t)(at - (char *)m->wpack) == bytes);
+    m->wp_valid = 0;
+    return LMS_OK;
+}
+
+void *lms_gpt_wpack(lms_gpt *m, int i) {
+    LMS_ASSERT(i >= 0 && i < m->ntensors);
+    return m->wp ? m->wp[i] : NULL;
+}
+void lms_gpt_wpack_written(lms_gpt *m) { m->wp_valid = m->wp != NULL; }
+
 size_t lms_gpt_activation_bytes(const lms_gpt_config *c, int B, int T) {
     size_t sz[A_COUNT], total;
     if (lms_gpt_config_check(c, NULL) != LMS_OK || B < 1 || T < 1 || T > c->n_ctx) return 0;
@@ -313,6 +385,7 @@ lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err) {
                         "sequence length %d exceeds the model's context n_ctx = %d; use T <= %d or a model "
                         "with a longer context", T, m->cfg.n_ctx, m->cfg.n_ctx);
     lms_status gs = lms_gpt_alloc_grads(m, err); /* a training plan: the backward needs them */
+    if (!gs) gs = alloc_wpack(m, err);
     if (gs) return gs;
     if (m->acts && B <= m->planB && T <= m->planT) return LMS_OK;
     if (m->acts) { /* grow to cover both the old and the new shape */
@@ -354,6 +427,18 @@ static inline float *act(const lms_gpt *m, int r, int l) { return m->acts + m->o
 static inline float *par(lms_gpt *m, int i) { return m->params + m->tensors[i].offset; }
 static inline float *grd(lms_gpt *m, int i) { return m->grads + m->tensors[i].offset; }
 
+/* The products with weight tensor i: from its pack while the packs hold the current weights */
+static void mm_fwd(lms_gpt *m, int i, float *out, const float *inp, const float *bias, int64_t N, int64_t C,
+                   int64_t OC, lms_wlayout lay) {
+    if (m->wp_valid && m->wp[i]) m->K->matmul_fwd_wp(out, inp, m->wp[i], bias, N, C, OC, lay);
+    else m->K->matmul_fwd(out, inp, par(m, i), bias, N, C, OC, lay);
+}
+static void mm_bwd(lms_gpt *m, int i, float *dinp, float *dbias, const float *dout, const float *inp, int64_t N,
+                   int64_t C, int64_t OC, lms_wlayout lay) {
+    if (m->wp_valid && m->wp[i]) m->K->matmul_bwd_wp(dinp, grd(m, i), dbias, dout, inp, m->wp[i], N, C, OC, lay);
+    else m->K->matmul_bwd(dinp, grd(m, i), dbias, dout, inp, par(m, i), N, C, OC, lay);
+}
+
 float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
     LMS_ASSERT(m->acts && "call lms_gpt_plan before lms_gpt_forward");
     LMS_ASSERT(B >= 1 && T >= 1 && B <= m->planB && T <= m->planT);
@@ -375,16 +460,15 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
         float *fchg = act(m, A_FCH_GELU, l), *res3 = act(m, A_RES3, l);
         K->layernorm_fwd(ln1, act(m, A_LN1_MEAN, l), act(m, A_LN1_RSTD, l), x, par(m, tix(l, P_LN1_W)),
                          par(m, tix(l, P_LN1_B)), N, C);
-        K->matmul_fwd(qkv, ln1, par(m, tix(l, P_ATTN_W)), par(m, tix(l, P_ATTN_B)), N, C, 3 * C, LMS_W_IN_OUT);
+        mm_fwd(m, tix(l, P_ATTN_W), qkv, ln1, par(m, tix(l, P_ATTN_B)), N, C, 3 * C, LMS_W_IN_OUT);
         K->attention_fwd(atty, act(m, A_ATT, l), qkv, B, T, C, NH);
-        K->matmul_fwd(work, atty, par(m, tix(l, P_PROJ_W)), par(m, tix(l, P_PROJ_B)), N, C, C, LMS_W_IN_OUT);
+        mm_fwd(m, tix(l, P_PROJ_W), work, atty, par(m, tix(l, P_PROJ_B)), N, C, C, LMS_W_IN_OUT);
         K->residual_fwd(res2, x, work, N * C);
         K->layernorm_fwd(ln2, act(m, A_LN2_MEAN, l), act(m, A_LN2_RSTD, l), res2, par(m, tix(l, P_LN2_W)),
                          par(m, tix(l, P_LN2_B)), N, C);
-        K->matmul_fwd(fch, ln2, par(m, tix(l, P_FC_W)), par(m, tix(l, P_FC_B)), N, C, 4 * C, LMS_W_IN_OUT);
+        mm_fwd(m, tix(l, P_FC_W), fch, ln2, par(m, tix(l, P_FC_B)), N, C, 4 * C, LMS_W_IN_OUT);
         K->gelu_fwd(fchg, fch, N * 4 * C);
-        K->matmul_fwd(work, fchg, par(m, tix(l, P_FCPROJ_W)), par(m, tix(l, P_FCPROJ_B)), N, 4 * C, C,
-                      LMS_W_IN_OUT);
+        mm_fwd(m, tix(l, P_FCPROJ_W), work, fchg, par(m, tix(l, P_FCPROJ_B)), N, 4 * C, C, LMS_W_IN_OUT);
         K->residual_fwd(res3, res2, work, N * C);
     }
     int f = m->ntensors - 2;
@@ -392,7 +476,7 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
                      par(m, f), par(m, f + 1), N, C);
     m->have_targets = 0;
     if (!targets) {
-        K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN); /* logits [N,V] */
+        mm_fwd(m, 0, work, act(m, A_LNF, 0), NULL, N, C, V, LMS_W_OUT_IN); /* logits [N,V] */
         lms_ops_threads_end(prev_threads);
         return 0.0f;
     }
@@ -409,7 +493,7 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     if (K->lmhead_xent_fwd)
         K->lmhead_xent_fwd(work, losses, act(m, A_LSE, 0), lmh, act(m, A_LNF, 0), par(m, 0), tgt, N, C, V);
     else { /* a table without the fused op (bf16: its own products; CUDA): matmul, then cross-entropy */
-        K->matmul_fwd(work, act(m, A_LNF, 0), par(m, 0), NULL, N, C, V, LMS_W_OUT_IN);
+        mm_fwd(m, 0, work, act(m, A_LNF, 0), NULL, N, C, V, LMS_W_OUT_IN);
         K->xent_fwd(losses, work, tgt, N, V);
     }
     K->copy_d2h(m->h_losses, losses, (size_t)N * sizeof(float));
@@ -446,7 +530,7 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
         K->lmhead_xent_bwd(dln, grd(m, 0), work, act(m, A_LSE, 0), act(m, A_LNF, 0), par(m, 0), tgt, N, C, V, dloss);
     else { /* logits -> dlogits in place (their losses go to dres, scratch here), then the product's backward */
         K->xent_fwd_bwd(dres, work, tgt, N, V, dloss);
-        K->matmul_bwd(dln, grd(m, 0), NULL, work, act(m, A_LNF, 0), par(m, 0), N, C, V, LMS_W_OUT_IN);
+        mm_bwd(m, 0, dln, NULL, work, act(m, A_LNF, 0), N, C, V, LMS_W_OUT_IN);
     }
     K->buf_memset(dres, 0, (size_t)(N * C) * sizeof(float));
     K->layernorm_bwd(dres, grd(m, f), grd(m, f + 1), dln, act(m, A_RES3, L - 1), par(m, f), act(m, A_LNF_MEAN, 0),
@@ -457,24 +541,21 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
         const float *x = l == 0 ? act(m, A_RES0, 0) : act(m, A_RES3, l - 1);
         /* dres holds d loss / d res3 (the layer's output) */
         K->buf_memset(w0, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch_gelu */
-        K->matmul_bwd(w0, grd(m, tix(l, P_FCPROJ_W)), grd(m, tix(l, P_FCPROJ_B)), dres, act(m, A_FCH_GELU, l),
-                      par(m, tix(l, P_FCPROJ_W)), N, 4 * C, C, LMS_W_IN_OUT);
+        mm_bwd(m, tix(l, P_FCPROJ_W), w0, grd(m, tix(l, P_FCPROJ_B)), dres, act(m, A_FCH_GELU, l), N, 4 * C, C,
+               LMS_W_IN_OUT);
         K->buf_memset(w1, 0, (size_t)(4 * N * C) * sizeof(float)); /* d fch */
         K->gelu_bwd(w1, act(m, A_FCH, l), w0, N * 4 * C);
         K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln2 */
-        K->matmul_bwd(dln, grd(m, tix(l, P_FC_W)), grd(m, tix(l, P_FC_B)), w1, act(m, A_LN2, l),
-                      par(m, tix(l, P_FC_W)), N, C, 4 * C, LMS_W_IN_OUT);
+        mm_bwd(m, tix(l, P_FC_W), dln, grd(m, tix(l, P_FC_B)), w1, act(m, A_LN2, l), N, C, 4 * C, LMS_W_IN_OUT);
         /* residual: d res2 = d res3 + the LayerNorm path, accumulated into dres */
         K->layernorm_bwd(dres, grd(m, tix(l, P_LN2_W)), grd(m, tix(l, P_LN2_B)), dln, act(m, A_RES2, l),
                          par(m, tix(l, P_LN2_W)), act(m, A_LN2_MEAN, l), act(m, A_LN2_RSTD, l), N, C);
         K->buf_memset(w1, 0, (size_t)(N * C) * sizeof(float)); /* d atty */
-        K->matmul_bwd(w1, grd(m, tix(l, P_PROJ_W)), grd(m, tix(l, P_PROJ_B)), dres, act(m, A_ATTY, l),
-                      par(m, tix(l, P_PROJ_W)), N, C, C, LMS_W_IN_OUT);
+        mm_bwd(m, tix(l, P_PROJ_W), w1, grd(m, tix(l, P_PROJ_B)), dres, act(m, A_ATTY, l), N, C, C, LMS_W_IN_OUT);
         K->buf_memset(w0, 0, (size_t)(3 * N * C) * sizeof(float)); /* d qkv */
         K->attention_bwd(w0, datt, w1, act(m, A_QKV, l), act(m, A_ATT, l), B, T, C, NH);
         K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float)); /* d ln1 */
-        K->matmul_bwd(dln, grd(m, tix(l, P_ATTN_W)), grd(m, tix(l, P_ATTN_B)), w0, act(m, A_LN1, l),
-                      par(m, tix(l, P_ATTN_W)), N, C, 3 * C, LMS_W_IN_OUT);
+        mm_bwd(m, tix(l, P_ATTN_W), dln, grd(m, tix(l, P_ATTN_B)), w0, act(m, A_LN1, l), N, C, 3 * C, LMS_W_IN_OUT);
         K->layernorm_bwd(dres, grd(m, tix(l, P_LN1_W)), grd(m, tix(l, P_LN1_B)), dln, x, par(m, tix(l, P_LN1_W)),
                          act(m, A_LN1_MEAN, l), act(m, A_LN1_RSTD, l), N, C);
     }
@@ -496,5 +577,6 @@ lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m) {
     r.params = (size_t)m->nparams * sizeof(float);
     r.grads = m->grads ? r.params : 0;
     r.acts = m->acts_floats * sizeof(float);
+    r.wpack = m->wpack ? lms_gpt_wpack_bytes(&m->cfg, m->K) : 0;
     return r;
 }

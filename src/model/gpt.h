@@ -118,7 +118,10 @@ const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m);
 int lms_gpt_num_tensors(const lms_gpt *m);                                     /* 2 + 12 L + 2 */
 const lms_tensor_info *lms_gpt_tensor(const lms_gpt *m, int i);                /* 0 <= i < num */
 const lms_tensor_info *lms_gpt_find_tensor(const lms_gpt *m, const char *name); /* NULL if absent */
-float *lms_gpt_params(lms_gpt *m);  /* [num_params], owned by m */
+/* [num_params], owned by m. Writes through it are seen by the next forward as long as they come
+   before the next lms_adamw_step (each call marks the weights as possibly changed: see "packed
+   weights" below); read through lms_gpt_params_const. */
+float *lms_gpt_params(lms_gpt *m);
 float *lms_gpt_grads(lms_gpt *m);   /* [num_params], owned by m; NULL for a weights-only model */
 const float *lms_gpt_params_const(const lms_gpt *m);
 int64_t lms_gpt_num_params(const lms_gpt *m);
@@ -179,7 +182,22 @@ double lms_gpt_flops_per_token(const lms_gpt_config *c, int T);
 
 typedef struct {
     size_t params, grads, acts; /* bytes of each buffer (grads, acts: 0 until allocated) */
+    size_t wpack;               /* the packed weights (0 unless the table keeps them, until planned) */
 } lms_gpt_memory;
 lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m);
+
+/* ---- packed weights -------------------------------------------------------------------------
+   A table that converts weights inside its products (bf16, kernels.h: wpack_bytes) can keep each
+   weight matrix (wte and every layer's four projections) converted between optimizer steps:
+   lms_gpt_plan then also allocates one pack per matrix (lms_gpt_wpack_bytes in all), the optimizer
+   step rewrites them as it updates the weights (lms_adamw_step: adamw_wpack, then
+   lms_gpt_wpack_written), and forward and backward read each weight from its pack until anything
+   may change the weights again: lms_gpt_params, lms_gpt_init, a checkpoint load (through
+   lms_gpt_params) or lms_gpt_set_backend (which frees the packs of the old table; the next
+   lms_gpt_plan makes new ones). Until then the products convert the fp32 weights themselves: the
+   same results, bit for bit, either way. */
+size_t lms_gpt_wpack_bytes(const lms_gpt_config *c, const lms_ops *K); /* 0: K keeps none */
+void *lms_gpt_wpack(lms_gpt *m, int i);   /* tensor i's pack, NULL if it has none (or none planned) */
+void lms_gpt_wpack_written(lms_gpt *m);   /* every pack now holds the current weights */
 
 #endif

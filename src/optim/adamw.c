@@ -64,18 +64,29 @@ void lms_adamw_step(lms_adamw *o, lms_gpt *m, float lr) {
     int prev_threads = lms_ops_threads_begin(lms_gpt_threads(m));
     float *p = lms_gpt_params(m), *g = lms_gpt_grads(m);
     o->t++;
-    /* consecutive tensors with the same decay flag form one span: fewer, longer kernel calls */
+    /* consecutive tensors with the same decay flag form one span: fewer, longer kernel calls; a
+       weight the table keeps packed is updated on its own, by the op that also rewrites its pack
+       (the same bits for p, m and v: AdamW is elementwise) */
     int nt = lms_gpt_num_tensors(m);
     for (int i = 0; i < nt;) {
         const lms_tensor_info *a = lms_gpt_tensor(m, i);
+        size_t off = a->offset;
+        float wd = a->decay ? o->cfg.weight_decay : 0.0f;
+        void *wp = lms_gpt_wpack(m, i);
+        if (wp) {
+            K->adamw_wpack(wp, p + off, g + off, o->m + off, o->v + off, a->shape[0], a->shape[1], lr, o->cfg.beta1,
+                           o->cfg.beta2, o->cfg.eps, wd, o->t);
+            i++;
+            continue;
+        }
         int j = i + 1;
         int64_t len = a->numel;
-        while (j < nt && lms_gpt_tensor(m, j)->decay == a->decay) len += lms_gpt_tensor(m, j++)->numel;
-        size_t off = a->offset;
-        K->adamw(p + off, g + off, o->m + off, o->v + off, len, lr, o->cfg.beta1, o->cfg.beta2, o->cfg.eps,
-                 a->decay ? o->cfg.weight_decay : 0.0f, o->t);
+        while (j < nt && lms_gpt_tensor(m, j)->decay == a->decay && !lms_gpt_wpack(m, j))
+            len += lms_gpt_tensor(m, j++)->numel;
+        K->adamw(p + off, g + off, o->m + off, o->v + off, len, lr, o->cfg.beta1, o->cfg.beta2, o->cfg.eps, wd, o->t);
         i = j;
     }
+    lms_gpt_wpack_written(m);
     lms_ops_threads_end(prev_threads);
 }
 

@@ -236,9 +236,12 @@ uint64_t lms_train_plan_bytes(const lms_train_config *c) {
     uint64_t np = (uint64_t)lms_gpt_config_num_params(&c->model);
     uint64_t tokens = (uint64_t)c->batch * (uint64_t)c->model.n_ctx;
     /* parameters, gradients, AdamW m and v: four float buffers of the parameter layout; the
-       training activations; the validation scorer's scratch; the batch's token ids */
+       training activations; the validation scorer's scratch; the batch's token ids; the packed
+       weights of a table that keeps them (bf16) */
+    const lms_ops *K = c->precision == LMS_PRECISION_BF16 ? lms_ops_bf16() : NULL;
     return 16 * np + lms_gpt_activation_bytes(&c->model, c->batch, c->model.n_ctx) +
-           lms_scorer_bytes(&c->model, c->batch, c->model.n_ctx) + 2 * tokens * sizeof(int32_t);
+           lms_scorer_bytes(&c->model, c->batch, c->model.n_ctx) + 2 * tokens * sizeof(int32_t) +
+           lms_gpt_wpack_bytes(&c->model, K);
 }
 
 lms_schedule lms_train_config_schedule(const lms_train_config *c) {

@@ -683,7 +683,7 @@ static lms_status write_checkpoint(lms_train *t, const char *name, const char *m
 
 /* FNV-1a over the parameters' 32-bit words: equal on every rank while data parallelism is correct. */
 static uint64_t params_hash(lms_train *t) {
-    const float *p = lms_gpt_params(t->m);
+    const float *p = lms_gpt_params_const(t->m);
     size_t n = (size_t)lms_gpt_num_params(t->m);
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
@@ -777,7 +777,7 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 
 /* A finite loss and gradient can still give an update that overflows: never save that state. */
 static lms_status check_params(lms_train *t, float loss, lms_err *err) {
-    const float *p = lms_gpt_params(t->m);
+    const float *p = lms_gpt_params_const(t->m);
     float *hp = NULL; /* a device model's parameters are read from a host copy */
     if (lms_gpt_ops(t->m)->device) {
         size_t bytes = (size_t)lms_gpt_num_params(t->m) * sizeof(float);
