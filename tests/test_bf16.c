@@ -240,8 +240,8 @@ static void test_wpack(void) {
             memcpy(dx2, dx1, (size_t)(N * C) * 4), memcpy(dw2, dw1, (size_t)n * 4), memcpy(db2, db1, (size_t)OC * 4);
             H->matmul_fwd(o1, x, p1, bias, N, C, OC, (lms_wlayout)lay);
             H->matmul_fwd_wp(o2, x, wp, bias, N, C, OC, (lms_wlayout)lay);
-            H->matmul_bwd(dx1, dw1, db1, dout, x, p1, N, C, OC, (lms_wlayout)lay);
-            H->matmul_bwd_wp(dx2, dw2, db2, dout, x, wp, N, C, OC, (lms_wlayout)lay);
+            H->matmul_bwd(dx1, dw1, db1, dout, x, p1, N, C, OC, (lms_wlayout)lay, 1);
+            H->matmul_bwd_wp(dx2, dw2, db2, dout, x, wp, N, C, OC, (lms_wlayout)lay, 1);
             CHECKF(memcmp(o1, o2, (size_t)(N * OC) * 4) == 0 && memcmp(dx1, dx2, (size_t)(N * C) * 4) == 0 &&
                        memcmp(dw1, dw2, (size_t)n * 4) == 0 && memcmp(db1, db2, (size_t)OC * 4) == 0,
                    "%lldx%lld layout %d: the products from the pack differ from the plain ops", (long long)R,

@@ -191,11 +191,11 @@ static void test_matmul(void) {
                             float *dout = rnd(N * OC, 1.0f), *dx = rnd(N * C, 1), *dw = rnd(C * OC, 1), *db = rnd(OC, 1);
                             float *dx2 = dup(dx, N * C), *dw2 = dup(dw, C * OC), *db2 = dup(db, OC);
                             float *dx0 = dup(dx, N * C), *dw0 = dup(dw, C * OC);
-                            F->matmul_bwd(dx, dw, hasb ? db : NULL, dout, x, w, N, C, OC, L);
-                            R->matmul_bwd(dx2, dw2, hasb ? db2 : NULL, dout, x, w, N, C, OC, L);
+                            F->matmul_bwd(dx, dw, hasb ? db : NULL, dout, x, w, N, C, OC, L, 1);
+                            R->matmul_bwd(dx2, dw2, hasb ? db2 : NULL, dout, x, w, N, C, OC, L, 1);
                             if (bf16) { /* S for dx and dw: |the starting values| + the products of |inputs| */
                                 float *adout = absdup(dout, N * OC), *Sx = absdup(dx0, N * C), *Sw = absdup(dw0, C * OC);
-                                R->matmul_bwd(Sx, Sw, NULL, adout, ax, aw, N, C, OC, L);
+                                R->matmul_bwd(Sx, Sw, NULL, adout, ax, aw, N, C, OC, L, 1);
                                 CHECKF(close_bf16("mm dx", dx, dx2, Sx, N * C, OC), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
                                 CHECKF(close_bf16("mm dw", dw, dw2, Sw, C * OC, N), "N=%lld C=%lld OC=%lld", (long long)N, (long long)C, (long long)OC);
                                 free(adout); free(Sx); free(Sw);
@@ -205,7 +205,18 @@ static void test_matmul(void) {
                             }
                             CHECKF(close_sum("mm db", db, db2, OC, RSUM), "N=%lld OC=%lld", (long long)N, (long long)OC);
                             /* dinp == NULL is skipped */
-                            F->matmul_bwd(NULL, dw, NULL, dout, x, w, N, C, OC, L);
+                            F->matmul_bwd(NULL, dw, NULL, dout, x, w, N, C, OC, L, 1);
+                            /* dw_acc = 0 overwrites dw (NaNs before, none read): += into zeros */
+                            float *dwz = calloc((size_t)(C * OC), 4), *dwn = malloc((size_t)(C * OC) * 4);
+                            for (int64_t i = 0; i < C * OC; i++) dwn[i] = NAN;
+                            F->matmul_bwd(NULL, dwz, NULL, dout, x, w, N, C, OC, L, 1);
+                            F->matmul_bwd(NULL, dwn, NULL, dout, x, w, N, C, OC, L, 0);
+                            int64_t bad = -1;
+                            for (int64_t i = 0; i < C * OC && bad < 0; i++) bad = dwn[i] == dwz[i] ? -1 : i;
+                            CHECKF(bad < 0, "%s dw_acc=0, N=%lld C=%lld OC=%lld L=%d: dw[%lld] = %g, += into zeros gives %g",
+                                   F->name, (long long)N, (long long)C, (long long)OC, lay, (long long)bad,
+                                   bad >= 0 ? dwn[bad] : 0.0, bad >= 0 ? dwz[bad] : 0.0);
+                            free(dwz); free(dwn);
                             free(x); free(w); free(bias); free(o1); free(o2); free(dout);
                             free(dx); free(dw); free(db); free(dx2); free(dw2); free(db2);
                             free(ax); free(aw); free(ab); free(S); free(dx0); free(dw0);
@@ -459,7 +470,7 @@ static void test_determinism(void) {
             float **r = res[run];
             r[0] = calloc((size_t)(N * OC), 4); F->matmul_fwd(r[0], x, w, bias, N, C, OC, LMS_W_IN_OUT);
             r[1] = calloc((size_t)(C * OC), 4); r[2] = calloc((size_t)(N * C), 4); r[3] = calloc((size_t)OC, 4);
-            F->matmul_bwd(r[2], r[1], r[3], dout, x, w, N, C, OC, LMS_W_IN_OUT);
+            F->matmul_bwd(r[2], r[1], r[3], dout, x, w, N, C, OC, LMS_W_IN_OUT, 1);
             r[4] = calloc((size_t)(N * C), 4); F->attention_fwd(r[4], att, qkv, B, T, C, NH);
             r[5] = calloc((size_t)(N * OC), 4); F->attention_bwd(r[5], datt, tmp, qkv, att, B, T, C, NH);
             r[6] = dup(lg, N * V); float *loss = calloc((size_t)N, 4);
@@ -475,10 +486,10 @@ static void test_determinism(void) {
         float *b1 = calloc((size_t)OC, 4), *b2 = calloc((size_t)OC, 4);
         lms_cpu_set_threads(1);
         F->layernorm_bwd(dx, g1, g1 + C, tmp, x, lnw, mean, rstd, N, C);
-        F->matmul_bwd(NULL, NULL, b1, dout, x, w, N, C, OC, LMS_W_IN_OUT);
+        F->matmul_bwd(NULL, NULL, b1, dout, x, w, N, C, OC, LMS_W_IN_OUT, 1);
         lms_cpu_set_threads(2);
         F->layernorm_bwd(dx, g2, g2 + C, tmp, x, lnw, mean, rstd, N, C);
-        F->matmul_bwd(NULL, NULL, b2, dout, x, w, N, C, OC, LMS_W_IN_OUT);
+        F->matmul_bwd(NULL, NULL, b2, dout, x, w, N, C, OC, LMS_W_IN_OUT, 1);
         CHECK(memcmp(g1, g2, (size_t)(2 * C) * 4) == 0);
         CHECK(memcmp(b1, b2, (size_t)OC * 4) == 0);
         for (int run = 0; run < 2; run++)

@@ -39,14 +39,21 @@ static double rel_err(const float *a, const float *b, int64_t n) {
 
 static int is_c_attn_bias(const char *name) { return strstr(name, "attn.c_attn.bias") != NULL; }
 
-static void check_against_torch(int force_ref) {
-    lms_cpu_force_reference(force_ref);
+/* mode 0: the default table, 1: the reference (forced), 2: the default table without its fused
+   output layer (the matmul + cross-entropy path the bf16 and CUDA tables take) */
+static void check_against_torch(int mode) {
+    lms_cpu_force_reference(mode == 1);
     fixture f;
     CHECK(load_fixture(&f));
     if (!f.raw) return;
     lms_gpt *m = NULL;
     lms_err err = {0};
     CHECK(lms_gpt_create(&m, &f.cfg, &err) == LMS_OK);
+    static lms_ops unfused;
+    unfused = *lms_ops_get();
+    unfused.name = "default, output layer unfused";
+    unfused.lmhead_xent_fwd = NULL, unfused.lmhead_xent_bwd = NULL;
+    if (mode == 2) CHECK(lms_gpt_set_backend(m, &unfused, 0, &err) == LMS_OK);
     /* planned for more than we use: views of a smaller batch inside a larger plan must work */
     CHECK(lms_gpt_plan(m, f.B + 1, f.T + 3 <= f.cfg.n_ctx ? f.T + 3 : f.cfg.n_ctx, &err) == LMS_OK);
     CHECK(lms_gpt_num_params(m) == f.P);
@@ -82,7 +89,7 @@ static void check_against_torch(int force_ref) {
             for (int64_t j = C; j < 2 * C; j++) CHECK(fabs(g[t->offset + j]) <= REL_TOL * gmax);
         }
     }
-    printf("  [%s] logits/loss/grads match torch; worst grad rel err %.2e\n", lms_ops_get()->name, worst);
+    printf("  [%s] logits/loss/grads match torch; worst grad rel err %.2e\n", lms_gpt_ops(m)->name, worst);
 
     /* 3 steps: forward, backward, clip, AdamW */
     lms_adamw_config oc = {f.lr, f.beta1, f.beta2, f.eps, f.wd};
@@ -116,7 +123,7 @@ static void check_against_torch(int force_ref) {
         if (e > worst) worst = e;
         CHECKF(e <= REL_TOL, "params after %d steps: %s rel err %.3g", f.steps, t->name, e);
     }
-    printf("  [%s] params after %d AdamW steps match torch; worst rel err %.2e\n", lms_ops_get()->name, f.steps,
+    printf("  [%s] params after %d AdamW steps match torch; worst rel err %.2e\n", lms_gpt_ops(m)->name, f.steps,
            worst);
     lms_adamw_free(opt);
     lms_gpt_free(m);
@@ -126,6 +133,7 @@ static void check_against_torch(int force_ref) {
 
 static void test_torch_fixture_reference_ops(void) { check_against_torch(1); }
 static void test_torch_fixture_default_ops(void) { check_against_torch(0); }
+static void test_torch_fixture_unfused_output(void) { check_against_torch(2); }
 
 static void test_bad_configs_rejected(void) {
     struct {
@@ -256,6 +264,23 @@ static void test_grad_accumulation(void) {
     for (int64_t i = 0; i < P; i++) full[i] *= 2.0f;
     e = rel_err(lms_gpt_grads(m), full, P);
     CHECKF(e <= 1e-6, "doubled grads rel err %.3g", e);
+    /* zero_grad leaves the clearing to the next backward (whose first products overwrite the weight
+       gradients): a reader before that still sees zeros, and a backward after it gives the same
+       bits as one into a cleared buffer */
+    lms_gpt_zero_grad(m);
+    const float *g = lms_gpt_grads(m);
+    int64_t nz = 0;
+    for (int64_t i = 0; i < P; i++) nz += g[i] != 0.0f;
+    CHECKF(nz == 0, "%lld gradients not zero after zero_grad", (long long)nz);
+    lms_gpt_forward(m, in, tg, 4, 8);
+    lms_gpt_backward(m, 1.0f); /* into the buffer lms_gpt_grads cleared */
+    memcpy(full, lms_gpt_grads(m), (size_t)P * 4);
+    lms_gpt_forward(m, in, tg, 4, 8);
+    lms_gpt_backward(m, 1.0f); /* += : doubled */
+    lms_gpt_zero_grad(m);
+    lms_gpt_forward(m, in, tg, 4, 8);
+    lms_gpt_backward(m, 1.0f); /* over the doubled values, never cleared */
+    CHECK(memcmp(lms_gpt_grads(m), full, (size_t)P * 4) == 0);
     free(full);
     lms_gpt_free(m);
 }
@@ -355,6 +380,6 @@ static void test_memory_plan(void) {
     lms_gpt_free(m);
 }
 
-TESTS(test_torch_fixture_reference_ops, test_torch_fixture_default_ops, test_bad_configs_rejected, test_tensor_table,
+TESTS(test_torch_fixture_reference_ops, test_torch_fixture_default_ops, test_torch_fixture_unfused_output, test_bad_configs_rejected, test_tensor_table,
       test_init_deterministic, test_grad_accumulation, test_deterministic_step, test_training_reduces_loss, test_flops_per_token,
       test_memory_plan)

@@ -180,7 +180,7 @@ static void matmul_case(lms_wlayout lay, int with_bias) {
         }
     float *g0i, *g0w, *g0b = NULL, *di = acc_buf(N * C, &g0i), *dw = acc_buf(C * OC, &g0w);
     float *db = with_bias ? acc_buf(OC, &g0b) : NULL;
-    K->matmul_bwd(di, dw, db, c.R, c.inp, c.w, N, C, OC, lay);
+    K->matmul_bwd(di, dw, db, c.R, c.inp, c.w, N, C, OC, lay, 1);
     char name[64];
     snprintf(name, sizeof name, "matmul(%s%s) dinp", lay == LMS_W_IN_OUT ? "in_out" : "out_in", with_bias ? "+bias" : "");
     fd_check(name, mm_loss, &c, c.inp, N * C, di, g0i);
@@ -190,7 +190,7 @@ static void matmul_case(lms_wlayout lay, int with_bias) {
     /* dinp == NULL skips the input gradient and gives the same weight gradient */
     float *dw2 = malloc((size_t)(C * OC) * sizeof(float));
     memcpy(dw2, g0w, (size_t)(C * OC) * sizeof(float));
-    K->matmul_bwd(NULL, dw2, NULL, c.R, c.inp, c.w, N, C, OC, lay);
+    K->matmul_bwd(NULL, dw2, NULL, c.R, c.inp, c.w, N, C, OC, lay, 1);
     CHECK(memcmp(dw2, dw, (size_t)(C * OC) * sizeof(float)) == 0);
     free(dw2);
     free(c.inp), free(c.w), free(c.bias), free(c.R), free(c.out), free(di), free(dw), free(db);

@@ -53,9 +53,9 @@ static double timeit(const lms_ops *K, const prod *p, int64_t N, int dir, float 
         double t0 = now();
         if (dir == 0 && pr) K->matmul_fwd_wp(y, x, pr, NULL, N, p->C, p->OC, p->lay);
         else if (dir == 0) K->matmul_fwd(y, x, wr, NULL, N, p->C, p->OC, p->lay);
-        else if (dir == 1 && pr) K->matmul_bwd_wp(dx, NULL, NULL, y, x, pr, N, p->C, p->OC, p->lay);
-        else if (dir == 1) K->matmul_bwd(dx, NULL, NULL, y, x, wr, N, p->C, p->OC, p->lay);
-        else K->matmul_bwd(NULL, dw, NULL, y, x, wr, N, p->C, p->OC, p->lay);
+        else if (dir == 1 && pr) K->matmul_bwd_wp(dx, NULL, NULL, y, x, pr, N, p->C, p->OC, p->lay, 1);
+        else if (dir == 1) K->matmul_bwd(dx, NULL, NULL, y, x, wr, N, p->C, p->OC, p->lay, 1);
+        else K->matmul_bwd(NULL, dw, NULL, y, x, wr, N, p->C, p->OC, p->lay, 1);
         if (r) t[r - 1] = now() - t0;
     }
     for (int i = 0; i < reps; i++)

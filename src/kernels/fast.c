@@ -365,19 +365,20 @@ static void f_matmul_fwd(const lms_fast_chunks *k, float *out, const float *inp,
 
 static void f_matmul_bwd(const lms_fast_chunks *k, float *dinp, float *dw, float *dbias, const float *dout,
                          const float *inp, const float *w, int64_t N, int64_t C, int64_t OC,
-                         lms_wlayout layout) {
+                         lms_wlayout layout, int dw_acc) {
+    const float dw_beta = dw_acc ? 1.0f : 0.0f;
     if (layout == LMS_W_IN_OUT) {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[C,OC]ᵀ */
             par_sgemm(0, 1, N, C, OC, 1.0f, dout, OC, w, OC, 1.0f, dinp, C);
         /* dW[C,OC] += inpᵀ · dout */
         if (dw)
-            par_sgemm(1, 0, C, OC, N, 1.0f, inp, C, dout, OC, 1.0f, dw, OC);
+            par_sgemm(1, 0, C, OC, N, 1.0f, inp, C, dout, OC, dw_beta, dw, OC);
     } else {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[OC,C] */
             par_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
         /* dW[OC,C] += doutᵀ · inp */
         if (dw)
-            par_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+            par_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, dw_beta, dw, C);
     }
     if (dbias) {
         int64_t nblk = (OC + COLBLK - 1) / COLBLK;
@@ -619,8 +620,8 @@ static void gen_matmul_fwd(float *out, const float *inp, const float *w, const f
     f_matmul_fwd(&g_generic, out, inp, w, bias, N, C, OC, layout);
 }
 static void gen_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                           const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
-    f_matmul_bwd(&g_generic, dinp, dw, dbias, dout, inp, w, N, C, OC, layout);
+                           const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc) {
+    f_matmul_bwd(&g_generic, dinp, dw, dbias, dout, inp, w, N, C, OC, layout, dw_acc);
 }
 static void gen_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C,
                               int64_t NH) {
@@ -683,8 +684,8 @@ static void avx_matmul_fwd(float *out, const float *inp, const float *w, const f
     f_matmul_fwd(lms_fast_chunks_avx512(), out, inp, w, bias, N, C, OC, layout);
 }
 static void avx_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                           const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
-    f_matmul_bwd(lms_fast_chunks_avx512(), dinp, dw, dbias, dout, inp, w, N, C, OC, layout);
+                           const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc) {
+    f_matmul_bwd(lms_fast_chunks_avx512(), dinp, dw, dbias, dout, inp, w, N, C, OC, layout, dw_acc);
 }
 static void avx_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C,
                               int64_t NH) {

@@ -46,19 +46,19 @@ static void bf_matmul_fwd(float *out, const float *inp, const float *w, const fl
 }
 
 static void bf_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                          int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+                          int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc) {
     if (layout == LMS_W_IN_OUT) {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[C,OC]ᵀ */
             lms_gemm_bf16(0, 1, N, C, OC, dout, OC, w, OC, NULL, 1, dinp, C);
-        if (dw) /* dW[C,OC] += inp[N,C]ᵀ · dout[N,OC] */
-            lms_gemm_bf16(1, 0, C, OC, N, inp, C, dout, OC, NULL, 1, dw, OC);
+        if (dw) /* dW[C,OC] (+)= inp[N,C]ᵀ · dout[N,OC] */
+            lms_gemm_bf16(1, 0, C, OC, N, inp, C, dout, OC, NULL, dw_acc, dw, OC);
     } else {
         if (dinp) /* dinp[N,C] += dout[N,OC] · W[OC,C] */
             lms_gemm_bf16(0, 0, N, C, OC, dout, OC, w, C, NULL, 1, dinp, C);
-        if (dw) /* dW[OC,C] += dout[N,OC]ᵀ · inp[N,C] */
-            lms_gemm_bf16(1, 0, OC, C, N, dout, OC, inp, C, NULL, 1, dw, C);
+        if (dw) /* dW[OC,C] (+)= dout[N,OC]ᵀ · inp[N,C] */
+            lms_gemm_bf16(1, 0, OC, C, N, dout, OC, inp, C, NULL, dw_acc, dw, C);
     }
-    if (dbias) g_base->matmul_bwd(NULL, NULL, dbias, dout, inp, w, N, C, OC, layout);
+    if (dbias) g_base->matmul_bwd(NULL, NULL, dbias, dout, inp, w, N, C, OC, layout, 1);
 }
 
 #ifndef LMS_NO_SIMD /* the attention ops and the packs' update use the AVX-512 chunks (no bf16 table without them) */
@@ -84,11 +84,11 @@ static void bf_matmul_fwd_wp(float *out, const float *inp, const void *wp, const
 
 /* dinp's B: Wᵀ for IN_OUT (K = OC), W for OUT_IN */
 static void bf_matmul_bwd_wp(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const void *wp,
-                             int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+                             int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc) {
     int io = layout == LMS_W_IN_OUT;
     if (dinp)
         lms_gemm_bf16_packed(0, N, C, OC, dout, OC, lms_bf16_wpack_b(wp, io ? C : OC, io ? OC : C, io), NULL, 1, dinp, C);
-    if (dw || dbias) bf_matmul_bwd(NULL, dw, dbias, dout, inp, NULL, N, C, OC, layout);
+    if (dw || dbias) bf_matmul_bwd(NULL, dw, dbias, dout, inp, NULL, N, C, OC, layout, dw_acc);
 }
 
 /* attention's products in bf16; the fp32 op where the packing space cannot be allocated */

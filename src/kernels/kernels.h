@@ -30,7 +30,9 @@
  *  - N is a number of rows (usually B*T). Sizes are int64_t so 124M-parameter shapes never overflow.
  *  - Backward ops ACCUMULATE (+=) into every gradient they write, parameter and input gradients
  *    alike; the caller zeroes what must start at zero. This makes gradient accumulation and the
- *    residual stream's sum of gradients free.
+ *    residual stream's sum of gradients free. One exception, asked for per call: matmul_bwd's
+ *    dw_acc = 0 overwrites dw (the model's first write into a weight gradient, which then needs
+ *    no zeroing pass over the whole gradient buffer first).
  *  - Reductions over rows (layernorm dw/db, bias grads, embedding grads) are deterministic for a
  *    given thread count: per-thread partials are combined in a fixed order.
  *  - Weight layouts: GPT-2's Conv1D stores a projection as W[C_in, C_out] (out = x·W); the tied
@@ -112,10 +114,12 @@ typedef struct lms_ops {
     /* out[N,OC] = inp[N,C] · W (+ bias[OC] if bias != NULL); out is overwritten */
     void (*matmul_fwd)(float *out, const float *inp, const float *w, const float *bias,
                        int64_t N, int64_t C, int64_t OC, lms_wlayout layout);
-    /* dinp[N,C] += dout · Wᵀ (skipped if dinp == NULL); dw += inpᵀ · dout (in W's layout);
-       dbias[OC] += column sums of dout (skipped if dbias == NULL) */
+    /* dinp[N,C] += dout · Wᵀ (skipped if dinp == NULL); dw += inpᵀ · dout (in W's layout), or
+       dw = inpᵀ · dout when dw_acc is 0 (the first write into a gradient nobody zeroed: the one
+       exception to the += rule below; skipped if dw == NULL); dbias[OC] += column sums of dout
+       (skipped if dbias == NULL) */
     void (*matmul_bwd)(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                       const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout);
+                       const float *w, int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc);
 
     /* Causal multi-head self-attention. qkv[B,T,3C] holds q | k | v, each split into NH heads of
        C/NH; att[B,NH,T,T] receives the softmax probabilities (row t uses columns 0..t only,
@@ -223,7 +227,7 @@ typedef struct lms_ops {
     void (*matmul_fwd_wp)(float *out, const float *inp, const void *wp, const float *bias, int64_t N, int64_t C,
                           int64_t OC, lms_wlayout layout);
     void (*matmul_bwd_wp)(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const void *wp,
-                          int64_t N, int64_t C, int64_t OC, lms_wlayout layout);
+                          int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc);
 } lms_ops;
 
 /* The scratch lmhead_xent_fwd needs (0 floats above LMS_LMH_MAX_C): a copy of wte in panels of LMS_LMH_PANEL rows for the

@@ -119,7 +119,7 @@ static void ref_matmul_fwd(float *out, const float *inp, const float *w, const f
 
 static void ref_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout,
                            const float *inp, const float *w, int64_t N, int64_t C, int64_t OC,
-                           lms_wlayout layout) {
+                           lms_wlayout layout, int dw_acc) {
     if (dinp)
         for (int64_t n = 0; n < N; n++)
             for (int64_t c = 0; c < C; c++) {
@@ -133,8 +133,8 @@ static void ref_matmul_bwd(float *dinp, float *dw, float *dbias, const float *do
             for (int64_t o = 0; o < OC; o++) {
                 double s = 0.0;
                 for (int64_t n = 0; n < N; n++) s += (double)inp[n * C + c] * dout[n * OC + o];
-                if (layout == LMS_W_IN_OUT) dw[c * OC + o] += (float)s;
-                else dw[o * C + c] += (float)s;
+                float *d = layout == LMS_W_IN_OUT ? &dw[c * OC + o] : &dw[o * C + c];
+                *d = dw_acc ? *d + (float)s : (float)s;
             }
     if (dbias)
         for (int64_t o = 0; o < OC; o++) {
@@ -316,7 +316,7 @@ static void ref_lmhead_xent_bwd(float *dx, float *dwte, float *logits, const flo
         for (int64_t j = 0; j < V; j++)
             l[j] = y < 0 ? 0.0f : (float)((exp((double)l[j] - lse[n]) - (j == y ? 1.0 : 0.0)) * dloss);
     }
-    ref_matmul_bwd(dx, dwte, NULL, logits, x, wte, N, C, V, LMS_W_OUT_IN);
+    ref_matmul_bwd(dx, dwte, NULL, logits, x, wte, N, C, V, LMS_W_OUT_IN, 1);
 }
 
 static void ref_adamw(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,

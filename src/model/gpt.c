@@ -80,6 +80,8 @@ struct lms_gpt {
     void *wpack;            /* one buffer of the table's memory */
     void **wp;              /* [ntensors]: tensor i's pack in wpack, NULL for tensors without one */
     int wp_valid;           /* the packs hold the current weights (set by the optimizer step) */
+    int grads_unset;        /* lms_gpt_zero_grad ran and no backward since: the gradients are zero,
+                               but the buffer has not been cleared (the next backward overwrites) */
 };
 
 lms_status lms_gpt_config_check(const lms_gpt_config *c, lms_err *err) {
@@ -255,7 +257,17 @@ float *lms_gpt_params(lms_gpt *m) {
     m->wp_valid = 0; /* the caller may change the weights: the packs no longer count */
     return m->params;
 }
-float *lms_gpt_grads(lms_gpt *m) { return m->grads; }
+/* The zeros lms_gpt_zero_grad promised, for a reader before the next backward */
+static void settle_grads(lms_gpt *m) {
+    if (!m->grads_unset) return;
+    m->K->buf_memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    m->grads_unset = 0;
+}
+
+float *lms_gpt_grads(lms_gpt *m) {
+    if (m->grads) settle_grads(m);
+    return m->grads;
+}
 const float *lms_gpt_params_const(const lms_gpt *m) { return m->params; }
 int64_t lms_gpt_num_params(const lms_gpt *m) { return m->nparams; }
 
@@ -433,10 +445,12 @@ static void mm_fwd(lms_gpt *m, int i, float *out, const float *inp, const float 
     if (m->wp_valid && m->wp[i]) m->K->matmul_fwd_wp(out, inp, m->wp[i], bias, N, C, OC, lay);
     else m->K->matmul_fwd(out, inp, par(m, i), bias, N, C, OC, lay);
 }
+/* dw_acc: 0 while the gradients are unset (this product is the first write into tensor i's) */
 static void mm_bwd(lms_gpt *m, int i, float *dinp, float *dbias, const float *dout, const float *inp, int64_t N,
                    int64_t C, int64_t OC, lms_wlayout lay) {
-    if (m->wp_valid && m->wp[i]) m->K->matmul_bwd_wp(dinp, grd(m, i), dbias, dout, inp, m->wp[i], N, C, OC, lay);
-    else m->K->matmul_bwd(dinp, grd(m, i), dbias, dout, inp, par(m, i), N, C, OC, lay);
+    int acc = !m->grads_unset;
+    if (m->wp_valid && m->wp[i]) m->K->matmul_bwd_wp(dinp, grd(m, i), dbias, dout, inp, m->wp[i], N, C, OC, lay, acc);
+    else m->K->matmul_bwd(dinp, grd(m, i), dbias, dout, inp, par(m, i), N, C, OC, lay, acc);
 }
 
 float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
@@ -505,16 +519,23 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     return nv ? (float)(s / (double)nv) : 0.0f;
 }
 
+/* Nothing is written here: the next backward overwrites the weight matrices' gradients with their
+   first product (matmul_bwd with dw_acc = 0) and clears only the rest (lms_gpt_backward); a
+   reader before that gets the buffer cleared (lms_gpt_grads). Clearing 4 bytes per parameter up
+   front was 15 ms of a 124M-parameter step. */
 void lms_gpt_zero_grad(lms_gpt *m) {
     LMS_ASSERT(m->grads && "no gradient buffer: lms_gpt_plan or lms_gpt_alloc_grads first");
-    m->K->buf_memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    m->grads_unset = 1;
 }
 
 void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     LMS_ASSERT(m->have_targets && "lms_gpt_backward needs a forward with targets just before it");
     m->have_targets = 0;
     LMS_ASSERT(m->grads);
-    if (m->n_valid == 0) return; /* every target ignored: the loss is the constant 0 */
+    if (m->n_valid == 0) { /* every target ignored: the loss is the constant 0 */
+        settle_grads(m);
+        return;
+    }
     const lms_ops *K = m->K;
     int prev_threads = lms_ops_threads_begin(m->threads);
     const int L = m->cfg.n_layer, V = m->cfg.vocab_size, B = m->B, T = m->T;
@@ -522,6 +543,13 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
     const int32_t *tok = (const int32_t *)act(m, A_TOKENS, 0), *tgt = (const int32_t *)act(m, A_TARGETS, 0);
     float *work = act(m, A_WORK, 0), *dres = act(m, A_DRES, 0), *dln = act(m, A_DLN, 0);
     size_t bwd4 = lms_align_floats((size_t)(4 * N * C));
+    /* Unset gradients (lms_gpt_zero_grad): the weight matrices' are overwritten by their products
+       below (mm_bwd); every other tensor's is cleared here, wte's too when the fused output layer
+       adds into it */
+    if (m->grads_unset)
+        for (int i = 0; i < m->ntensors; i++)
+            if (!is_product_weight(m->ntensors, i) || (i == 0 && K->lmhead_xent_bwd))
+                K->buf_memset(grd(m, i), 0, (size_t)m->tensors[i].numel * sizeof(float));
     /* Logits -> dlogits in place (from the forward's log-sum-exps), into d lnf and d wte */
     int f = m->ntensors - 2;
     K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float));
@@ -560,6 +588,7 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
                          act(m, A_LN1_MEAN, l), act(m, A_LN1_RSTD, l), N, C);
     }
     K->encoder_bwd(grd(m, 0), grd(m, 1), dres, tok, B, T, C);
+    m->grads_unset = 0;
     lms_ops_threads_end(prev_threads);
 }
 

@@ -153,6 +153,9 @@ size_t lms_gpt_activation_bytes(const lms_gpt_config *c, int B, int T);
    lms_gpt_backward, which turns them into their gradient in place. */
 float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T);
 
+/* The gradients become zero. Nothing is written now: the next backward overwrites the weight
+   matrices' gradients with their first products and clears the rest; lms_gpt_grads before that
+   clears the buffer. */
 void lms_gpt_zero_grad(lms_gpt *m);
 
 /* Backward pass for the last forward (which must have had targets): grads += d(mean loss *

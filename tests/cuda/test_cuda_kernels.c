@@ -232,10 +232,10 @@ static void test_matmul(void) {
         float *dout = rnd(N * OC, 1.0f), *gx = rnd(N * C, 0.5f), *gw = rnd(C * OC, 0.5f), *gb = rnd(OC, 0.5f);
         float *rx = dup(gx, N * C), *rw = dup(gw, C * OC), *rb = dup(gb, OC);
         int with_dinp = it != 5;
-        R->matmul_bwd(with_dinp ? rx : NULL, rw, with_bias ? rb : NULL, dout, x, w, N, C, OC, L);
+        R->matmul_bwd(with_dinp ? rx : NULL, rw, with_bias ? rb : NULL, dout, x, w, N, C, OC, L, 1);
         float *ddo = up(dout, (size_t)(N * OC) * 4), *dgw = up(gw, (size_t)(C * OC) * 4), *dgb = up(gb, (size_t)OC * 4);
         float *cx = DEV_RESULT(gx, N * C,
-                               D->matmul_bwd(with_dinp ? d_ : NULL, dgw, with_bias ? dgb : NULL, ddo, dx_, dw_, N, C, OC, L));
+                               D->matmul_bwd(with_dinp ? d_ : NULL, dgw, with_bias ? dgb : NULL, ddo, dx_, dw_, N, C, OC, L, 1));
         float *cw = down(dgw, C * OC), *cb = down(dgb, OC);
         CHECK(close_sum("matmul_bwd dinp", cx, rx, N * C, RSUM));
         CHECK(close_sum("matmul_bwd dw", cw, rw, C * OC, RSUM));
@@ -432,7 +432,7 @@ static void test_deterministic(void) {
     lms_err err = {0};
     for (int r = 0; r < 2; r++) {
         float *dw = D->buf_alloc((size_t)(C * OC) * 4, &err), *db = D->buf_alloc((size_t)OC * 4, &err);
-        D->matmul_bwd(NULL, dw, db, ddo, dx, dx, N, C, OC, LMS_W_IN_OUT);
+        D->matmul_bwd(NULL, dw, db, ddo, dx, dx, N, C, OC, LMS_W_IN_OUT, 1);
         w[r] = down(dw, C * OC);
         b[r] = down(db, OC);
         D->buf_free(dw);

@@ -65,15 +65,16 @@ void lms_cu_matmul_fwd(float *out, const float *inp, const float *w, const float
 }
 
 void lms_cu_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                       int64_t N, int64_t C, int64_t OC, lms_wlayout layout) {
+                       int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc) {
     if (N <= 0) return;
     if (dinp) {
         if (layout == LMS_W_IN_OUT) gemm(CUBLAS_OP_T, CUBLAS_OP_N, C, N, OC, 1.0f, w, OC, dout, OC, 1.0f, dinp, C);
         else gemm(CUBLAS_OP_N, CUBLAS_OP_N, C, N, OC, 1.0f, w, C, dout, OC, 1.0f, dinp, C);
     }
     if (dw) {
-        if (layout == LMS_W_IN_OUT) gemm(CUBLAS_OP_N, CUBLAS_OP_T, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dw, OC);
-        else gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, 1.0f, inp, C, dout, OC, 1.0f, dw, C);
+        float beta = dw_acc ? 1.0f : 0.0f;
+        if (layout == LMS_W_IN_OUT) gemm(CUBLAS_OP_N, CUBLAS_OP_T, OC, C, N, 1.0f, dout, OC, inp, C, beta, dw, OC);
+        else gemm(CUBLAS_OP_N, CUBLAS_OP_T, C, OC, N, 1.0f, inp, C, dout, OC, beta, dw, C);
     }
     if (dbias) lms_cu_colsum_add(dbias, dout, N, OC);
 }

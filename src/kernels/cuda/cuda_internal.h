@@ -53,7 +53,7 @@ void lms_cu_colsum_add(float *dst, const float *a, int64_t N, int64_t C);
 void lms_cu_matmul_fwd(float *out, const float *inp, const float *w, const float *bias, int64_t N, int64_t C,
                        int64_t OC, lms_wlayout layout);
 void lms_cu_matmul_bwd(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                       int64_t N, int64_t C, int64_t OC, lms_wlayout layout);
+                       int64_t N, int64_t C, int64_t OC, lms_wlayout layout, int dw_acc);
 void lms_cu_attention_fwd(float *out, float *att, const float *qkv, int64_t B, int64_t T, int64_t C, int64_t NH);
 void lms_cu_attention_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
                           int64_t B, int64_t T, int64_t C, int64_t NH);
