@@ -1,8 +1,10 @@
 #!/bin/bash
 # run.sh — `make bench-products` (and part of `make bench`): the weight products of one training
-# step of shapes a, b and c (bench/run.sh), timed one by one with the fp32 table (OpenBLAS sgemm)
-# and the bf16 table (lmscope's AVX512-BF16 product), medians of 5, both with OPENBLAS_CORETYPE
-# and OPENBLAS_L2_SIZE unset like the other benchmarks. Skips where the CPU has no AVX512-BF16.
+# step of shapes a, b and c (bench/run.sh), timed one by one with the fp32 table (OpenBLAS sgemm),
+# the bf16 table (lmscope's AVX512-BF16 product) and the bf16 table reading packed weights (what a
+# bf16 training step runs after its first AdamW step), medians of 5, weights from memory, all with
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset like the other benchmarks. Skips where the CPU has
+# no AVX512-BF16.
 #
 #   BUILD=build bench/gemm/run.sh      SHAPES="a" bench/gemm/run.sh
 set -u
