@@ -405,13 +405,12 @@ static void gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A
     if (g.kb < KC) g.kb = KC;
     if (g.kb > g.Kp) g.kb = g.Kp;
     size_t awords = g.a_whole ? (size_t)(g.MP * MR * g.Kp) : 0, bwords = Bw ? 0 : (size_t)(g.ncp * NR * g.kb);
+    /* (+ 64: never a request for 0 bytes, which could return NULL, when B comes packed and A is
+       packed per thread on the stack) */
     g.Ap = pack_buffer(((awords + 15) / 16 * 16 + bwords) * 4 + 64);
-    if (!g.Ap && Bw) { /* the rest of the work cannot be done either: unpack nothing, use the slow loop */
-        gemm_unpacked_packed_b(ta, M, N, K, A, lda, Bw, bias, acc, C, ldc);
-        return;
-    }
-    if (!g.Ap) {
-        gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
+    if (!g.Ap) { /* no packing space: the slow loops, from B as given */
+        if (Bw) gemm_unpacked_packed_b(ta, M, N, K, A, lda, Bw, bias, acc, C, ldc);
+        else gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
         return;
     }
     g.Bp = g.Ap + (awords + 15) / 16 * 16;
