@@ -34,6 +34,8 @@ enum {
 
 int lms_gemm_bf16_built(void) { return 1; }
 
+static int64_t rup(int64_t x, int64_t m) { return (x + m - 1) / m * m; } /* x rounded up to a multiple of m */
+
 /* 32 floats -> 32 bf16 in order (round to nearest even, as lms_bf16_from_f32 for normal numbers;
    vcvtne2ps2bf16 flushes denormal inputs to zero, which vdpbf16ps would count as zero anyway):
    word q = (v[2q], v[2q+1]), the pair layout the microkernel reads. lo = v[0..16), hi = v[16..32). */
@@ -74,13 +76,7 @@ static inline void transpose16(__m512i r[16]) {
     }
 }
 
-/* npan consecutive panels of W (12 or 32) rows x of a matrix X(x, k)·scale, panel q at dst + q·pstride
-   (pstride 0: W·Kp, the panels back to back; stream: full 64-byte stores non-temporal, dst 64-byte
-   aligned, for packs that are not read before they have left the caches) as
-   [p·W + x] = pair (X(x,2p), X(x,2p+1)) for p < Kp = ceil(K/2); rows x >= xn (counted from the first
-   panel) and k >= K are zeros. X(x,k) = src[k·ld + x] when xcontig, else src[x·ld + k].
-   xcontig: each pair p reads two source rows over all npan panels at once (sequential reads over
-   W·npan floats) so that a large ld does not cost a TLB miss per 12 values. */
+/* 16 words to p (lanes k); a full store goes around the caches when stream is set (p 64-byte aligned) */
 static inline void st_words(uint32_t *p, __mmask16 k, __m512i v, int stream) {
     if (stream && k == 0xFFFF) _mm512_stream_si512((__m512i *)p, v);
     else stm32(p, k, v);
@@ -115,13 +111,20 @@ static void pack_group16(uint32_t *dst, int64_t pw, __mmask16 sm, const float *s
     }
 }
 
+/* npan consecutive panels of W (12 or 32) rows x of a matrix X(x, k)·scale, panel q at dst + q·pstride
+   (pstride 0: W·Kp, the panels back to back; stream: full 64-byte stores non-temporal, dst 64-byte
+   aligned, for packs that are not read before they have left the caches) as
+   [p·W + x] = pair (X(x,2p), X(x,2p+1)) for p < Kp = ceil(K/2); rows x >= xn (counted from the first
+   panel) and k >= K are zeros. X(x,k) = src[k·ld + x] when xcontig, else src[x·ld + k].
+   xcontig: each pair p reads two source rows over all npan panels at once (sequential reads over
+   W·npan floats) so that a large ld does not cost a TLB miss per 12 values. */
 static void pack_panels(uint32_t *dst, int W, int npan, int64_t pstride, const float *src, int64_t ld, int xcontig,
                         int64_t xn, int64_t K, float scale, int stream) {
     int64_t Kp = (K + 1) / 2;
     if (!pstride) pstride = W * Kp;
-    const __m512 sc = _mm512_set1_ps(scale);
-    int scaled = scale != 1.0f;
     if (xcontig) {
+        const __m512 sc = _mm512_set1_ps(scale);
+        int scaled = scale != 1.0f;
         for (int64_t p = 0; p < Kp; p++) {
             const float *s0 = src + 2 * p * ld, *s1 = s0 + ld;
             int two = 2 * p + 1 < K;
@@ -225,32 +228,25 @@ static void *pack_buffer(size_t bytes) {
     return g_pack;
 }
 
-/* Allocation failed: the same rounding, one output at a time (fp32 sums in pair order). */
+/* Allocation failed: the same rounding, one output at a time (fp32 sums in pair order); op(B)
+   from B, or from a whole packed B (Bw: panel j/NR at Bw + (j/NR)·NR·Kp, word p·NR + j%NR). */
 static void gemm_unpacked(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
-                          const float *B, int64_t ldb, const float *bias, int acc, float *C, int64_t ldc) {
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            float s = acc ? C[i * ldc + j] : bias ? bias[j] : 0.0f;
-            for (int64_t k = 0; k < K; k++) {
-                float a = ta ? A[k * lda + i] : A[i * lda + k], b = tb ? B[j * ldb + k] : B[k * ldb + j];
-                s += lms_bf16_to_f32(lms_bf16_from_f32(a)) * lms_bf16_to_f32(lms_bf16_from_f32(b));
-            }
-            C[i * ldc + j] = s;
-        }
-}
-
-/* The same with op(B) from a whole packed B (panel j/NR at Bw + (j/NR)·NR·Kp, word p·NR + j%NR) */
-static void gemm_unpacked_packed_b(int ta, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
-                                   const uint32_t *Bw, const float *bias, int acc, float *C, int64_t ldc) {
+                          const float *B, int64_t ldb, const uint32_t *Bw, const float *bias, int acc, float *C,
+                          int64_t ldc) {
     int64_t Kp = (K + 1) / 2;
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             float s = acc ? C[i * ldc + j] : bias ? bias[j] : 0.0f;
-            const uint32_t *bw = Bw + j / NR * NR * Kp + j % NR;
             for (int64_t k = 0; k < K; k++) {
                 float a = ta ? A[k * lda + i] : A[i * lda + k];
-                uint32_t w = bw[k / 2 * NR];
-                s += lms_bf16_to_f32(lms_bf16_from_f32(a)) * lms_bf16_to_f32((uint16_t)(k % 2 ? w >> 16 : w & 0xFFFF));
+                uint16_t b;
+                if (Bw) {
+                    uint32_t w = Bw[j / NR * NR * Kp + k / 2 * NR + j % NR];
+                    b = (uint16_t)(k % 2 ? w >> 16 : w & 0xFFFF);
+                } else {
+                    b = lms_bf16_from_f32(tb ? B[j * ldb + k] : B[k * ldb + j]);
+                }
+                s += lms_bf16_to_f32(lms_bf16_from_f32(a)) * lms_bf16_to_f32(b);
             }
             C[i * ldc + j] = s;
         }
@@ -404,16 +400,15 @@ static void gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A
     g.kb = B_WORDS / (g.ncp * NR) / KC * KC;      /* pairs per B block */
     if (g.kb < KC) g.kb = KC;
     if (g.kb > g.Kp) g.kb = g.Kp;
-    size_t awords = g.a_whole ? (size_t)(g.MP * MR * g.Kp) : 0, bwords = Bw ? 0 : (size_t)(g.ncp * NR * g.kb);
+    int64_t awords = g.a_whole ? rup(g.MP * MR * g.Kp, 16) : 0, bwords = Bw ? 0 : g.ncp * NR * g.kb;
     /* (+ 64: never a request for 0 bytes, which could return NULL, when B comes packed and A is
        packed per thread on the stack) */
-    g.Ap = pack_buffer(((awords + 15) / 16 * 16 + bwords) * 4 + 64);
-    if (!g.Ap) { /* no packing space: the slow loops, from B as given */
-        if (Bw) gemm_unpacked_packed_b(ta, M, N, K, A, lda, Bw, bias, acc, C, ldc);
-        else gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, bias, acc, C, ldc);
+    g.Ap = pack_buffer((size_t)(awords + bwords) * 4 + 64);
+    if (!g.Ap) { /* no packing space: the slow loop */
+        gemm_unpacked(ta, tb, M, N, K, A, lda, B, ldb, Bw, bias, acc, C, ldc);
         return;
     }
-    g.Bp = g.Ap + (awords + 15) / 16 * 16;
+    g.Bp = g.Ap + awords;
     int nt = omp_in_parallel() || M * N * K < ((int64_t)1 << 18) ? 1 : omp_get_max_threads();
     int64_t ICB = (g.MP + MCP - 1) / MCP; /* A blocks */
     g.split = 1;                          /* B ranges per block: enough items for every thread */
@@ -432,7 +427,7 @@ void lms_gemm_bf16(int ta, int tb, int64_t M, int64_t N, int64_t K, const float 
     gemm(ta, tb, M, N, K, A, lda, B, ldb, NULL, bias, acc, C, ldc);
 }
 
-int64_t lms_gemm_bf16_packed_b_words(int64_t N, int64_t K) { return (N + NR - 1) / NR * NR * ((K + 1) / 2); }
+int64_t lms_gemm_bf16_packed_b_words(int64_t N, int64_t K) { return rup(N, NR) * ((K + 1) / 2); }
 
 void lms_gemm_bf16_pack_b(uint32_t *dst, int tb, const float *B, int64_t ldb, int64_t N, int64_t K) {
     int64_t NP = (N + NR - 1) / NR, Kp = (K + 1) / 2;
@@ -455,20 +450,18 @@ void lms_gemm_bf16_packed(int ta, int64_t M, int64_t N, int64_t K, const float *
    read in the next forward, long after they have left the caches). */
 enum { WB_ROWS = 16 };
 
-static int64_t rup16(int64_t x) { return (x + 15) / 16 * 16; }
-
 int64_t lms_bf16_wpack_words(int64_t R, int64_t Cc) {
-    return rup16(lms_gemm_bf16_packed_b_words(Cc, R)) + lms_gemm_bf16_packed_b_words(R, Cc);
+    return rup(lms_gemm_bf16_packed_b_words(Cc, R), 16) + lms_gemm_bf16_packed_b_words(R, Cc);
 }
 
 const uint32_t *lms_bf16_wpack_b(const uint32_t *wp, int64_t R, int64_t Cc, int tb) {
-    return tb ? wp + rup16(lms_gemm_bf16_packed_b_words(Cc, R)) : wp;
+    return tb ? wp + rup(lms_gemm_bf16_packed_b_words(Cc, R), 16) : wp;
 }
 
 void lms_bf16_adamw_wpack(uint32_t *wp, float *p, const float *g, float *m, float *v, int64_t R, int64_t Cc,
                           const lms_bf16_adamw_args *a) {
     if (R <= 0 || Cc <= 0) return;
-    uint32_t *P1 = wp, *P2 = wp + rup16(lms_gemm_bf16_packed_b_words(Cc, R)); /* B = W, B = Wᵀ */
+    uint32_t *P1 = wp, *P2 = wp + rup(lms_gemm_bf16_packed_b_words(Cc, R), 16); /* B = W, B = Wᵀ */
     int64_t Kp1 = (R + 1) / 2, Kp2 = (Cc + 1) / 2;
     int64_t nrb = (R + WB_ROWS - 1) / WB_ROWS;
 #pragma omp parallel if (!omp_in_parallel() && R * Cc >= (1 << 16))
@@ -517,8 +510,6 @@ static void mm_packed(int64_t M, int64_t N, int64_t Kp, const uint32_t *Ap, int6
         }
     }
 }
-
-static int64_t rup(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 /* words of one thread's packing space at (T, hs) */
 static int64_t att_words(int64_t T, int64_t hs) {
@@ -586,7 +577,8 @@ int lms_attention_bf16_fwd(float *out, float *att, const float *qkv, int64_t B, 
             pack_a(Ra, 0, a + r0 * T, T, m, 0, (int)mp, 0, r1);
             mm_packed(m, hs, (r1 + 1) / 2, Ra, (r1 + 1) / 2, Vb, kt, o + r0 * C, C, 0);
         }
-    }    return 1;
+    }
+    return 1;
 }
 
 int lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
@@ -625,7 +617,8 @@ int lms_attention_bf16_bwd(float *dqkv, float *datt, const float *dout, const fl
             pack_b(Rb, 0, q + r0 * C3, C3, hs, 0, (int)hp, 0, m);
             mm_packed(r1, hs, kr, Ca, kr, Rb, kr, dk, C3, 1);
         }
-    }    return 1;
+    }
+    return 1;
 }
 
 #else /* built without AVX512-BF16 */
