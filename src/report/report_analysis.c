@@ -27,8 +27,7 @@
 #define BAND_POINTS 60
 
 static json_t *ci_json(lms_fit_ci c) {
-    return json_pack("{s:o,s:o,s:o}", "est", isfinite(c.est) ? json_real(c.est) : json_null(), "lo",
-                     isfinite(c.lo) ? json_real(c.lo) : json_null(), "hi", isfinite(c.hi) ? json_real(c.hi) : json_null());
+    return json_pack("{s:o,s:o,s:o}", "est", lms_json_num(c.est), "lo", lms_json_num(c.lo), "hi", lms_json_num(c.hi));
 }
 
 static void add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence) {
