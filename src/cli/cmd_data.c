@@ -449,6 +449,7 @@ int lms_cmd_data(int argc, char **argv) {
         {"sample", cmd_sample, "print random documents"},
         {"grep", cmd_grep, "find a string or regex, with domain, document and context"},
         {"dedup", cmd_dedup, "exact and near-duplicate documents (MinHash + LSH), report only"},
+        {"synth", lms_cmd_data_synth, "controlled tasks (addition, copying, chants) with held-out suites"},
     };
     const int ns = (int)(sizeof subs / sizeof subs[0]);
     if (argc >= 2)

@@ -8,7 +8,8 @@ int lms_cmd_train(int argc, char **argv);     /* cmd_train.c */
 int lms_cmd_sample(int argc, char **argv);    /* cmd_sample.c */
 int lms_cmd_bench(int argc, char **argv);     /* cmd_bench.c */
 int lms_cmd_tokenizer(int argc, char **argv); /* cmd_tokenizer.c: train | encode | decode | show */
-int lms_cmd_data(int argc, char **argv);      /* cmd_data.c: prepare | stats | sample | grep | dedup */
+int lms_cmd_data(int argc, char **argv);      /* cmd_data.c: prepare | stats | sample | grep | dedup | synth */
+int lms_cmd_data_synth(int argc, char **argv); /* cmd_synth.c: the controlled tasks */
 int lms_cmd_eval(int argc, char **argv);      /* cmd_eval.c: probe suites, per-domain loss, over training */
 int lms_cmd_score(int argc, char **argv);     /* cmd_score.c: per-token log-probs of a text */
 int lms_cmd_inspect(int argc, char **argv);   /* cmd_inspect.c: per-token loss, coloured or HTML; --compare */
