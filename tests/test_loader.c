@@ -177,6 +177,10 @@ static void test_mixing_proportions(void) {
     check_mix("digits=1,upper=3", 0.25);
     check_mix("upper=1,digits=1", 0.5);
     check_mix("upper=2", 0.0);
+    /* '*': the domains not named share the weight in their natural proportions */
+    check_mix("upper=3,*=1", 0.25);
+    check_mix("*=1", t0 / (t0 + t1));
+    check_mix("digits=0,*=5", 0.0);
 }
 
 static void test_validation_fixed(void) {
@@ -240,6 +244,8 @@ static void test_errors(void) {
     CHECK(lms_loader_open(&l, dir, &c, &err) == LMS_ERR_ARG && strstr(err.msg, "zero"));
     c.weights = "digits";
     CHECK(lms_loader_open(&l, dir, &c, &err) == LMS_ERR_ARG && strstr(err.msg, "name=weight"));
+    c.weights = "digits=1,upper=1,*=1";
+    CHECK(lms_loader_open(&l, dir, &c, &err) == LMS_ERR_ARG && strstr(err.msg, "'*' names no domain"));
     c.weights = NULL;
     c.B = 0;
     CHECK(lms_loader_open(&l, dir, &c, &err) == LMS_ERR_ARG);

@@ -283,9 +283,14 @@ static lms_status open_manifest(lms_loader *l, const char *dir, lms_err *err) {
     return st;
 }
 
-/* Parse "a=2,b=1" into raw (unnormalised) weights. */
+/* Parse "a=2,b=1" into raw (unnormalised) weights; "*=w" gives the domains not named (those with a
+   window) the weight w together, shared in their natural proportions. */
 static lms_status parse_weights(lms_loader *l, const char *spec, double *w, lms_err *err) {
+    double star = -1;
+    int *named = calloc((size_t)l->n_doms, sizeof *named);
+    if (!named) return nomem(err);
     for (int d = 0; d < l->n_doms; d++) w[d] = 0;
+    lms_status st = LMS_OK;
     const char *p = spec;
     while (*p) {
         const char *end = strchr(p, ',');
@@ -299,8 +304,15 @@ static lms_status parse_weights(lms_loader *l, const char *spec, double *w, lms_
         snprintf(num, sizeof num, "%.*s", (int)(n - (size_t)(eq - p) - 1), eq + 1);
         char *e;
         double v = strtod(num, &e);
-        if (*e || !(v >= 0) || v > 1e12)
+        if (*e || !(v >= 0) || v > 1e12) {
+            free(named);
             return lms_errf(err, LMS_ERR_ARG, "domain weights: '%s' is not a non-negative number (in '%s')", num, spec);
+        }
+        p = end ? end + 1 : p + n;
+        if (!strcmp(name, "*")) {
+            star = v;
+            continue;
+        }
         int d = -1;
         for (int i = 0; i < l->n_doms; i++)
             if (!strcmp(l->doms[i].name, name)) d = i;
@@ -310,12 +322,23 @@ static lms_status parse_weights(lms_loader *l, const char *spec, double *w, lms_
                 size_t al = strlen(avail);
                 snprintf(avail + al, sizeof avail - al, "%s%s", i ? ", " : "", l->doms[i].name);
             }
+            free(named);
             return lms_errf(err, LMS_ERR_ARG, "domain weights: no domain named '%s'; the shards hold: %s", name, avail);
         }
         w[d] = v;
-        p = end ? end + 1 : p + n;
+        named[d] = 1;
     }
-    return LMS_OK;
+    if (star > 0) {
+        double rest = 0;
+        for (int d = 0; d < l->n_doms; d++)
+            if (!named[d] && l->doms[d].total_starts > 0) rest += (double)l->doms[d].train_tokens;
+        if (!(rest > 0))
+            st = lms_errf(err, LMS_ERR_ARG, "domain weights '%s': '*' names no domain (every domain with a window is named)", spec);
+        for (int d = 0; d < l->n_doms && !st; d++)
+            if (!named[d] && l->doms[d].total_starts > 0) w[d] = star * (double)l->doms[d].train_tokens / rest;
+    }
+    free(named);
+    return st;
 }
 
 static lms_status finish(lms_loader *l, const lms_loader_config *c, lms_err *err) {

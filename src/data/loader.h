@@ -18,7 +18,8 @@
  * exactly the batches the uninterrupted loader yields from k on, whatever happened in between.
  *
  * Domain weights: NULL/"" = natural proportions (train tokens of each domain that has at least
- * one window); "quotes=2,novels=1" = relative weights, domains not named get weight 0.
+ * one window); "quotes=2,novels=1" = relative weights, domains not named get weight 0;
+ * "synth_addition=0.3,*=0.7" = the domains not named share 0.7 in their natural proportions.
  * Unknown names, negative or non-numeric weights, all-zero weights, or a weighted domain without
  * any shard of T+1 tokens are LMS_ERR_ARG errors naming the domains and sizes.
  *
