@@ -1,8 +1,8 @@
 /* report_analysis.c — what the report computes from the sweep's numbers: the scaling-law fits
  * (lms_fit_runs) with a bootstrap band for L(C) fitted without the held-out run, the shape of every
- * probe suite's curve in both metrics (lms_shape_classify), and the claims of "What this sweep
- * shows", each stated next to the measured evidence with a verdict (supported / weak / not
- * supported / no data) decided by the thresholds below.
+ * probe suite's metrics (report_tasks.c), and the claims of "What this sweep shows", each stated
+ * next to the measured evidence with a verdict (supported / weak / not supported / no data) decided
+ * by the thresholds below (the task claims: report_tasks.c).
  *
  * Fits use the finished grid runs only ('done', kind 'grid', with size, tokens, FLOPs and a validation
  * loss > 0; learning-rate variants are shown, not fitted); shapes use the last evaluation of each such run on the compute frontier
@@ -244,85 +244,6 @@ static json_t *analyse_fits(json_t *data, const lms_report_opts *o, lms_err *err
     return f;
 }
 
-/* ---- suite shapes ---- */
-
-/* Classify one metric of one suite over the final evaluations of finished grid runs on the compute
-   frontier (`frontier`: the names of the runs with the lowest validation loss for their compute, as
-   fitted; NULL or empty: every finished grid run). A run off the frontier — a large model on few
-   tokens — is not "more compute" in the sense of the scaling curve: mixed in, it makes a suite's
-   curve zig-zag between sizes, and the classifier reads that as noise. */
-static json_t *shape_of(json_t *evals, json_t *frontier, const char *suite, const char *metric, const char *metric_se) {
-    size_t ne = json_array_size(evals);
-    lms_shape_point *p = malloc(sizeof *p * (ne + 1));
-    int n = 0;
-    for (size_t i = 0; p && i < ne; i++) {
-        json_t *e = json_array_get(evals, i);
-        if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
-            strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1)
-            continue;
-        if (json_array_size(frontier) > 0) {
-            int on = 0;
-            for (size_t k = 0; !on && k < json_array_size(frontier); k++)
-                on = !strcmp(json_string_value(json_array_get(frontier, k)) ? json_string_value(json_array_get(frontier, k)) : "",
-                             lms_report_str(e, "run"));
-            if (!on) continue;
-        }
-        double x = lms_report_num(e, "flops"), y = lms_report_num(e, metric), se = lms_report_num(e, metric_se);
-        double cnt = lms_report_num(e, "n");
-        if (!isfinite(se) && !strcmp(metric, "acc") && cnt > 0 && isfinite(y)) se = sqrt(fmax(y * (1 - y), 0) / cnt);
-        if (!(x >= 0) || !isfinite(x) || !isfinite(y) || !(se >= 0) || !isfinite(se)) continue;
-        p[n++] = (lms_shape_point){x, y, se};
-    }
-    lms_shape_result r;
-    lms_err err = {0};
-    json_t *out;
-    if (!p) return json_pack("{s:s,s:s}", "label", "too-few", "detail", "out of memory");
-    if (lms_shape_classify(p, n, NULL, &r, &err) != LMS_OK)
-        out = json_pack("{s:s,s:s,s:i}", "label", "too-few", "detail", err.msg, "n", n);
-    else
-        out = json_pack("{s:s,s:s,s:i,s:o,s:o,s:b}", "label", lms_shape_name(r.label), "detail",
-                        r.label == LMS_SHAPE_TOO_FEW ? "fewer than 3 finished runs evaluated" : r.detail, "n", r.n,
-                        "net_delta", lms_json_num(r.net_delta), "max_z", lms_json_num(r.max_z), "inverted", r.inverted);
-    free(p);
-    return out;
-}
-
-/* The final evaluation of the finished run with the most compute: is its accuracy within 2 SE of chance? */
-static void chance_at_top(json_t *evals, const char *suite, json_t *s) {
-    double best = -1, acc = NAN, se = NAN, chance = NAN;
-    for (size_t i = 0; i < json_array_size(evals); i++) {
-        json_t *e = json_array_get(evals, i);
-        if (strcmp(lms_report_str(e, "suite"), suite) || strcmp(lms_report_str(e, "status"), "done") ||
-            strcmp(lms_report_str(e, "run_kind"), "grid") || lms_report_num(e, "final") != 1 ||
-            !(lms_report_num(e, "flops") > best))
-            continue;
-        best = lms_report_num(e, "flops");
-        acc = lms_report_num(e, "acc"), se = lms_report_num(e, "acc_se"), chance = lms_report_num(e, "chance");
-    }
-    int at = isfinite(acc) && isfinite(chance) && fabs(acc - chance) <= 2 * (isfinite(se) ? se : 0) + 1e-12;
-    json_object_set_new(s, "acc_top", lms_json_num(acc));
-    json_object_set_new(s, "at_chance", json_boolean(at && chance > 0));
-}
-
-static json_t *analyse_suites(json_t *data) {
-    json_t *evals = json_object_get(data, "evals"), *suites = json_array();
-    json_t *frontier = json_object_get(json_object_get(data, "fit"), "frontier");
-    const char *prev = NULL;
-    for (size_t i = 0; i < json_array_size(evals); i++) { /* evals are ordered by suite */
-        json_t *e = json_array_get(evals, i);
-        const char *name = lms_report_str(e, "suite");
-        if (prev && !strcmp(prev, name)) continue;
-        prev = name;
-        json_t *s = json_pack("{s:s,s:s,s:o,s:o,s:o}", "suite", name, "kind", lms_report_str(e, "kind"), "chance",
-                              lms_json_num(lms_report_num(e, "chance")), "acc", shape_of(evals, frontier, name, "acc", "acc_se"),
-                              "logp", shape_of(evals, frontier, name, "logp", "logp_se"));
-        chance_at_top(evals, name, s);
-        json_array_append_new(suites, s);
-    }
-    json_object_set_new(data, "suites", suites);
-    return suites;
-}
-
 /* ---- L(C) per domain and per suite ---- */
 
 /* L(C) = E + A·C^-alpha on the compute frontier of one series (n points), alpha's interval from up
@@ -387,10 +308,6 @@ static json_t *lc_by(json_t *rows, const char *key, const char *field, int negat
 }
 
 /* ---- claims ---- */
-
-static const char *label_of(json_t *s, const char *metric) {
-    return lms_report_str(json_object_get(s, metric), "label");
-}
 
 static void claim_loss_vs_compute(json_t *claims, json_t *fit) {
     json_t *lc = json_object_get(fit, "lc");
@@ -471,99 +388,6 @@ static void claim_optimum(json_t *claims, json_t *fit) {
     add_claim(claims, ng == 0 ? "no data" : nm >= 2 && !edge ? "supported" : nm >= 1 ? "weak" : "not supported", claim, ev);
 }
 
-static void claim_shapes(json_t *claims, json_t *suites) {
-    static const char *labels[] = {"flat", "smooth", "emergent", "inverse", "u-shaped", "noisy", "too-few"};
-    int cnt[7] = {0}, any[3] = {0};
-    char ev[768];
-    int n = 0;
-    for (size_t i = 0; i < json_array_size(suites); i++)
-        for (int m = 0; m < 2; m++) {
-            const char *l = label_of(json_array_get(suites, i), m ? "logp" : "acc");
-            for (int k = 0; k < 7; k++)
-                if (!strcmp(l, labels[k])) {
-                    if (!m) cnt[k]++;
-                    if (k < 3) any[k] = 1;
-                }
-        }
-    if (json_array_size(suites) == 0) {
-        add_claim(claims, "no data", "Tasks differ in shape: some stay flat, some improve smoothly, some jump (emergence).",
-                  "No probe suites were evaluated in this sweep.");
-        return;
-    }
-    n += snprintf(ev + n, sizeof ev - (size_t)n, "%zu suites; by accuracy:", json_array_size(suites));
-    for (int k = 0; k < 7; k++)
-        if (cnt[k]) n += snprintf(ev + n, sizeof ev - (size_t)n, " %d %s,", cnt[k], labels[k]);
-    if (ev[n - 1] == ',') n--;
-    int have = any[0] + any[1] + any[2];
-    snprintf(ev + n, sizeof ev - (size_t)n, ". Flat, smooth and emergent seen in either metric: %s%s%s%s.",
-             any[0] ? "flat " : "", any[1] ? "smooth " : "", any[2] ? "emergent " : "",
-             have == 3 ? "(all three)" : "(not all three: the missing shapes did not show within this compute)");
-    add_claim(claims, json_array_size(suites) == 0 ? "no data" : have == 3 ? "supported" : have == 2 ? "weak" : "not supported",
-              "Tasks differ in shape: some stay flat, some improve smoothly, some jump (emergence).", ev);
-}
-
-static void claim_metrics(json_t *claims, json_t *suites) {
-    char ev[768];
-    int n = 0, k = 0, chance = 0;
-    if (json_array_size(suites) == 0) {
-        add_claim(claims, "no data", "A discrete metric can hide steady progress that a continuous one shows.",
-                  "No probe suites were evaluated in this sweep.");
-        return;
-    }
-    n += snprintf(ev, sizeof ev, "Suites whose accuracy is flat or emergent while log-prob of the answer moves smoothly:");
-    for (size_t i = 0; i < json_array_size(suites); i++) {
-        json_t *s = json_array_get(suites, i);
-        const char *a = label_of(s, "acc"), *l = label_of(s, "logp");
-        chance += json_is_true(json_object_get(s, "at_chance"));
-        if ((!strcmp(a, "flat") || !strcmp(a, "emergent")) && !strcmp(l, "smooth") && n < (int)sizeof ev - 80)
-            n += snprintf(ev + n, sizeof ev - (size_t)n, "%s %s", k++ ? "," : "", lms_report_str(s, "suite"));
-    }
-    if (!k) n += snprintf(ev + n, sizeof ev - (size_t)n, " none");
-    snprintf(ev + n, sizeof ev - (size_t)n, ". %d suite%s still at chance (within 2 SE) at the largest compute.", chance,
-             chance == 1 ? " is" : "s are");
-    add_claim(claims, json_array_size(suites) == 0 ? "no data" : k ? "supported" : "not supported",
-              "A discrete metric can hide steady progress that a continuous one shows.", ev);
-}
-
-/* Suites whose accuracy stayed at chance (flat, and within 2 SE of chance at the largest compute): weak
- * evidence there. */
-static void claim_chance(json_t *claims, json_t *suites) {
-    char names[512] = "", ev[768];
-    int n = 0, k = 0, with_chance = 0;
-    for (size_t i = 0; i < json_array_size(suites); i++) {
-        json_t *s = json_array_get(suites, i);
-        with_chance += lms_report_num(s, "chance") > 0;
-        const char *a = label_of(s, "acc"); /* a suite that fell to chance (inverse) has a shape: not counted */
-        if (!json_is_true(json_object_get(s, "at_chance")) || (strcmp(a, "flat") && strcmp(a, "too-few"))) continue;
-        if (n < (int)sizeof names - 1)
-            n += snprintf(names + n, sizeof names - (size_t)n, "%s%s", k ? ", " : "", lms_report_str(s, "suite"));
-        k++;
-    }
-    snprintf(ev, sizeof ev, "%d of %d suites with a chance level stayed at chance (flat accuracy, within 2 SE of "
-             "chance at the largest compute)%s%s%s", k, with_chance, k ? ": " : ".", names,
-             k ? ". Their curves say nothing yet about how they scale; more compute or easier items would." : "");
-    add_claim(claims, with_chance == 0 ? "no data" : k == 0 ? "supported" : k < with_chance ? "weak" : "not supported",
-              "The probe suites measure something at this scale (accuracy above chance).", ev);
-}
-
-/* The named suites' labels, in one claim (quote repetition: inverse scaling; induction: copying). */
-static void claim_named(json_t *claims, json_t *suites, const char *prefix, const char *claim, const char *want) {
-    char ev[512];
-    int n = 0, found = 0, hit = 0;
-    for (size_t i = 0; i < json_array_size(suites); i++) {
-        json_t *s = json_array_get(suites, i);
-        if (strncmp(lms_report_str(s, "suite"), prefix, strlen(prefix))) continue;
-        const char *a = label_of(s, "acc"), *l = label_of(s, "logp");
-        hit += (*a && strstr(want, a) != NULL) || (*l && strstr(want, l) != NULL);
-        n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s: accuracy %s (%s); log-prob %s", found++ ? ". " : "",
-                      lms_report_str(s, "suite"), a, lms_report_str(json_object_get(s, "acc"), "detail"), l);
-        if (n >= (int)sizeof ev - 40) break;
-    }
-    if (!found) snprintf(ev, sizeof ev, "No suite named %s* was evaluated.", prefix);
-    else snprintf(ev + n, sizeof ev - (size_t)n, ".");
-    add_claim(claims, !found ? "no data" : hit ? "supported" : "not supported", claim, ev);
-}
-
 static void claim_domains(json_t *claims, json_t *data) {
     json_t *d = json_object_get(data, "domains");
     char ev[512];
@@ -614,7 +438,7 @@ lms_status lms_report_analyse(json_t *data, const lms_report_opts *o, lms_report
     }
     json_t *fit = analyse_fits(data, o, err);
     if (!fit) return err->code;
-    json_t *suites = analyse_suites(data);
+    json_t *suites = lms_report_analyse_suites(data);
     if (!suites) return lms_errf(err, LMS_ERR_NOMEM, "out of memory classifying suites");
     /* the same L(C) treatment per domain (its validation loss) and per suite (-mean log-prob of the right answer) */
     json_object_set_new(data, "lc_domains", lc_by(json_object_get(data, "domains"), "domain", "loss", 0, 0, o));
@@ -630,14 +454,7 @@ lms_status lms_report_analyse(json_t *data, const lms_report_opts *o, lms_report
     claim_heldout(claims, fit);
     claim_optimum(claims, fit);
     claim_domains(claims, data);
-    claim_shapes(claims, suites);
-    claim_metrics(claims, suites);
-    claim_chance(claims, suites);
-    claim_named(claims, suites, "induction", "Copying from the context (induction) appears with scale, often abruptly.",
-                "emergent smooth");
-    claim_named(claims, suites, "quote-repetition",
-                "Some tasks get worse with scale (inverse scaling): a larger model completes the famous quote "
-                "instead of repeating the altered one.", "inverse u-shaped");
+    lms_report_task_claims(claims, data);
     claim_runs(claims, runs, sum);
     for (size_t i = 0; i < json_array_size(claims); i++) {
         sum->n_claims++;

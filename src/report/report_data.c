@@ -135,7 +135,7 @@ static const struct {
               /* a run's last evaluation without FLOPs is placed at the run's FLOPs; others stay unplaced */
               "CASE WHEN e.flops IS NULL AND e.step = (SELECT MAX(step) FROM evals x WHERE x.run_id = e.run_id) "
               "THEN r.flops ELSE e.flops END AS flops, e.suite, e.kind, e.n, e.chance, e.acc, e.acc_se, e.logp, "
-              "e.logp_se, e.prob, e.prob_se, "
+              "e.logp_se, e.prob, e.prob_se, e.edit, e.edit_se, r.n_layer AS layers, "
               "(e.step = (SELECT MAX(step) FROM evals x WHERE x.run_id = e.run_id)) AS final "
               "FROM evals e JOIN runs r ON r.id = e.run_id ORDER BY e.suite, r.params_nonembed, e.run_id, e.step"},
     {"samples", "SELECT r.name AS run, r.params_nonembed AS params, s.prompt, s.text FROM samples s "

@@ -171,6 +171,8 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
         c.warmup = r->warmup;
         c.decay_frac = g->cooldown;
         c.seed = g->seed;
+        snprintf(c.mix, sizeof c.mix, "%s", g->mix);
+        c.precision = g->bf16 ? LMS_PRECISION_BF16 : LMS_PRECISION_FP32;
         c.threads = s->o->threads > 0 ? s->o->threads : g->threads;
         c.save_log_steps = r->log_ckpts;
         c.keep_checkpoints = 1;
@@ -239,7 +241,7 @@ static void fill_row(const lms_sweep_plan *p, int i, lms_sweepdb_run *row) {
     row->tokens = r->tokens;
     row->flops = r->flops;
     snprintf(row->parent, sizeof row->parent, "%s", r->parent >= 0 ? p->run[r->parent].name : "");
-    snprintf(row->kind, sizeof row->kind, "%s", r->kind == LMS_SWEEP_LR ? "lr_sweep" : "grid");
+    snprintf(row->kind, sizeof row->kind, "%s", r->kind == LMS_SWEEP_LR ? "lr_sweep" : r->kind == LMS_SWEEP_CONTROL ? "control" : "grid");
 }
 
 static int root_of(const lms_sweep_plan *p, int i) {

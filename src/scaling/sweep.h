@@ -62,7 +62,9 @@
 
 typedef struct {
     int n_layer, n_head, n_embd;
-    float lr; /* 0: from the rule */
+    float lr;    /* 0: from the rule */
+    int control; /* 1: a control (e.g. one layer, which cannot form an induction head): trained at every
+                    budget like the grid, kind 'control', evaluated, never a point of the fits */
 } lms_sweep_shape;
 
 typedef struct {
@@ -85,7 +87,9 @@ typedef struct {
     int samples, sample_tokens;           /* greedy samples per run and their length */
     char data[LMS_SWEEP_PATH];            /* shards dir */
     char tokenizer[LMS_SWEEP_PATH];       /* tokenizer dir; "" = the shards' own (bytes) */
-    char suites[4 * LMS_SWEEP_PATH];      /* probe suites: a dir (its .jsonl/.csv files) or files joined by ','; "" = none */
+    char suites[4 * LMS_SWEEP_PATH];      /* probe suites: dirs (their .jsonl/.csv files) and files joined by ','; "" = none */
+    int bf16;                             /* 1: train with --precision bf16 (needs AVX512-BF16) */
+    char mix[512];                        /* training domain weights "a=2,b=1" (train --mix); "" = natural proportions */
 } lms_sweep_grid;
 
 /* Defaults for the fields a grid file may leave out: ctx 128, batch 16, accum 1, cosine, cooldown
@@ -106,7 +110,7 @@ lms_status lms_sweep_grid_load(lms_sweep_grid *g, const char *path, lms_err *err
 /* The grid as canonical JSON (malloc'd; what meta.grid_json holds). */
 char *lms_sweep_grid_to_json(const lms_sweep_grid *g);
 
-typedef enum { LMS_SWEEP_GRID = 0, LMS_SWEEP_LR } lms_sweep_kind;
+typedef enum { LMS_SWEEP_GRID = 0, LMS_SWEEP_LR, LMS_SWEEP_CONTROL } lms_sweep_kind;
 
 /* One planned run. */
 typedef struct {

@@ -37,7 +37,7 @@ void lms_sweep_grid_defaults(lms_sweep_grid *g) {
 }
 
 static void add_shape(lms_sweep_grid *g, int l, int h, int d) {
-    g->shape[g->n_shapes++] = (lms_sweep_shape){l, h, d, 0};
+    g->shape[g->n_shapes++] = (lms_sweep_shape){.n_layer = l, .n_head = h, .n_embd = d};
 }
 
 lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *err) {
@@ -132,7 +132,10 @@ static lms_status parse_shapes(lms_sweep_grid *g, json_t *a, lms_err *err) {
             else if (!strcmp(k, "heads")) st = need_int(v, f, 1, 1024, &sh->n_head, err);
             else if (!strcmp(k, "dim")) st = need_int(v, f, 1, 65536, &sh->n_embd, err);
             else if (!strcmp(k, "lr")) st = need_num(v, f, 0, INFINITY, &x, err), sh->lr = (float)x;
-            else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"%s\" (a shape has layers, heads, dim, lr)", f);
+            else if (!strcmp(k, "control")) {
+                if (!json_is_boolean(v)) st = lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" must be true or false", f);
+                sh->control = json_is_true(v);
+            } else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"%s\" (a shape has layers, heads, dim, lr, control)", f);
             if (st) return st;
         }
         if (!sh->n_layer || !sh->n_head || !sh->n_embd)
@@ -228,6 +231,13 @@ lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *er
         } else if (!strcmp(k, "data")) st = need_str(v, k, g->data, sizeof g->data, err);
         else if (!strcmp(k, "tokenizer")) st = need_str(v, k, g->tokenizer, sizeof g->tokenizer, err);
         else if (!strcmp(k, "suites")) st = need_str(v, k, g->suites, sizeof g->suites, err);
+        else if (!strcmp(k, "mix")) st = need_str(v, k, g->mix, sizeof g->mix, err);
+        else if (!strcmp(k, "precision")) {
+            const char *pv = json_string_value(v);
+            if (!pv || (strcmp(pv, "fp32") && strcmp(pv, "bf16")))
+                st = lms_errf(err, LMS_ERR_ARG, "grid: \"precision\" must be \"fp32\" or \"bf16\"");
+            else g->bf16 = !strcmp(pv, "bf16");
+        }
         else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"%s\" (docs/scaling.md \"Sweeps\" lists the fields)", k);
         if (st) break;
     }
@@ -275,6 +285,7 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
         json_object_set_new(s, "heads", json_integer(g->shape[i].n_head));
         json_object_set_new(s, "dim", json_integer(g->shape[i].n_embd));
         if (g->shape[i].lr > 0) json_object_set_new(s, "lr", json_real(g->shape[i].lr));
+        if (g->shape[i].control) json_object_set_new(s, "control", json_true());
         json_array_append_new(sh, s);
     }
     json_object_set_new(o, "shapes", sh);
@@ -303,6 +314,8 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
     json_object_set_new(o, "data", json_string(g->data));
     json_object_set_new(o, "tokenizer", json_string(g->tokenizer));
     json_object_set_new(o, "suites", json_string(g->suites));
+    if (g->mix[0]) json_object_set_new(o, "mix", json_string(g->mix));
+    if (g->bf16) json_object_set_new(o, "precision", json_string("bf16"));
     /* threads is left out on purpose: it changes the speed, not the results the grid stands for */
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(o);
@@ -327,30 +340,34 @@ static lms_status add_suite(lms_sweep_plan *p, const char *path, lms_err *err) {
     return LMS_OK;
 }
 
-/* grid.suites: a dir (every .jsonl/.csv in it, sorted) or files joined by ',' (each must exist) */
+/* one directory's .jsonl/.csv suites, sorted by name */
+static lms_status add_suite_dir(lms_sweep_plan *p, const char *dir, lms_err *err) {
+    DIR *d = opendir(dir);
+    if (!d) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": cannot read the directory %s", dir);
+    struct dirent *e;
+    char q[sizeof p->grid.suites + 300];
+    int first = p->n_suites;
+    lms_status st = LMS_OK;
+    while (!st && (e = readdir(d)))
+        if (e->d_name[0] != '.' && (has_ext(e->d_name, ".jsonl") || has_ext(e->d_name, ".csv")))
+            st = add_suite(p, lms_path_join(q, sizeof q, dir, e->d_name), err);
+    closedir(d);
+    if (!st && p->n_suites == first) st = lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s holds no .jsonl or .csv suite", dir);
+    if (!st) qsort(p->suite + first, (size_t)(p->n_suites - first), sizeof *p->suite, cmp_str);
+    return st;
+}
+
+/* grid.suites: directories (every .jsonl/.csv in each, sorted) and files, joined by ','; each must exist */
 static lms_status list_suites(lms_sweep_plan *p, lms_err *err) {
     const char *spec = p->grid.suites;
     if (!spec[0]) return LMS_OK;
     lms_status st = LMS_OK;
-    if (lms_path_is_dir(spec)) {
-        DIR *d = opendir(spec);
-        if (!d) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": cannot read the directory %s", spec);
-        struct dirent *e;
-        char q[sizeof p->grid.suites + 300];
-        while (!st && (e = readdir(d)))
-            if (e->d_name[0] != '.' && (has_ext(e->d_name, ".jsonl") || has_ext(e->d_name, ".csv")))
-                st = add_suite(p, lms_path_join(q, sizeof q, spec, e->d_name), err);
-        closedir(d);
-        if (!st && p->n_suites == 0) st = lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s holds no .jsonl or .csv suite", spec);
-        if (!st) qsort(p->suite, (size_t)p->n_suites, sizeof *p->suite, cmp_str);
-        return st;
-    }
     char buf[sizeof p->grid.suites];
     snprintf(buf, sizeof buf, "%s", spec);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && !st; t = strtok_r(NULL, ",", &save)) {
-        if (!lms_path_exists(t)) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s does not exist (give a suite "
-                                                 "directory such as data/suites, or suite files joined by ',')", t);
-        st = add_suite(p, t, err);
+        if (!lms_path_exists(t)) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s does not exist (give suite "
+                                                 "directories such as data/suites, or suite files, joined by ',')", t);
+        st = lms_path_is_dir(t) ? add_suite_dir(p, t, err) : add_suite(p, t, err);
     }
     return st;
 }
@@ -407,13 +424,19 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
         st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    /* the largest shape by non-embedding parameters keeps log-spaced checkpoints */
-    int largest = 0, smallest = 0;
+    /* the largest grid shape by non-embedding parameters keeps log-spaced checkpoints (controls aside) */
+    int largest = 0, smallest = 0, n_grid = 0;
     double best = -1, least = INFINITY;
     for (int s = 0; s < g->n_shapes; s++) {
+        if (g->shape[s].control) continue;
+        n_grid++;
         double ne = 12.0 * g->shape[s].n_layer * (double)g->shape[s].n_embd * g->shape[s].n_embd;
         if (ne > best) best = ne, largest = s;
         if (ne < least) least = ne, smallest = s;
+    }
+    if (!n_grid) {
+        st = lms_errf(err, LMS_ERR_ARG, "grid: every shape is a control; the grid needs at least one shape without \"control\"");
+        goto fail;
     }
     const double tok_per_step = (double)g->batch * g->accum * g->ctx;
     for (int s = 0; s < g->n_shapes; s++) {
@@ -451,7 +474,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
             r->warmup = -1;
             r->parent = -1;
             r->branch_step = -1;
-            r->kind = LMS_SWEEP_GRID;
+            r->kind = sh->control ? LMS_SWEEP_CONTROL : LMS_SWEEP_GRID;
             r->token_losses = s == largest || s == smallest;
             fill_sizes(p, r);
             char tb[32];
@@ -472,7 +495,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
             }
             if (s == largest && (g->wsd ? bi == 0 : b == g->n_budgets - 1)) r->log_ckpts = 1;
         }
-        if (s < g->lr_sweep_sizes) {
+        if (s < g->lr_sweep_sizes && !sh->control) {
             for (int f = 0; f < g->n_lr_factors; f++) {
                 if (fabsf(g->lr_factor[f] - 1.0f) < 1e-6f) continue; /* the grid run itself */
                 /* the grid run at the chosen budget, trained alone with the same schedule (WSD: the
