@@ -22,7 +22,7 @@
 
 static const char *const suite_names[] = {"add-2d",        "add-3d",        "add-4d",        "add-5d",
                                           "add-2d-digits", "add-3d-digits", "add-4d-digits", "add-5d-digits",
-                                          "copy-first",    "copy-second",   "copy-altered"};
+                                          "copy-first",    "copy-second",   "copy-second-exact", "copy-altered"};
 
 int lms_synth_n_suites(void) { return (int)(sizeof suite_names / sizeof suite_names[0]); }
 const char *lms_synth_suite_name(int i) { return i >= 0 && i < lms_synth_n_suites() ? suite_names[i] : NULL; }
@@ -241,9 +241,10 @@ static lms_status write_addition_suites(const char *dir, const lms_synth_config 
 static lms_status write_copy_suites(const char *dir, const lms_synth_config *c, int ch[N_CHANTS][CHANT_WORDS],
                                     lms_err *err) {
     lms_rng r = stream(c->seed, "copy-suites");
-    out_file f = {0}, s = {0}, a = {0};
+    out_file f = {0}, s = {0}, x = {0}, a = {0};
     lms_status st = open_in(&f, dir, "copy-first.jsonl", err);
     if (!st) st = open_in(&s, dir, "copy-second.jsonl", err);
+    if (!st) st = open_in(&x, dir, "copy-second-exact.jsonl", err);
     if (!st) st = open_in(&a, dir, "copy-altered.jsonl", err);
     for (int i = 0; !st && i < c->items; i++) {
         int w[12], n = 4 + (int)lms_rng_below(&r, 9);
@@ -256,6 +257,7 @@ static lms_status write_copy_suites(const char *dir, const lms_synth_config *c, 
         words(ctx, sizeof ctx, w, n);
         strcat(ctx, " ; again:");
         put_item(s.f.fp, ctx, tgt, "seq", NULL, 0);
+        put_item(x.f.fp, ctx, tgt, "gen", NULL, 0);
 
         /* a chant with word p (3..7) changed, the changed string held out */
         int k = (int)lms_rng_below(&r, N_CHANTS), p = 3 + (int)lms_rng_below(&r, CHANT_WORDS - 3), alt[CHANT_WORDS];
@@ -274,6 +276,7 @@ static lms_status write_copy_suites(const char *dir, const lms_synth_config *c, 
     }
     st = close_out(&f, st, err);
     st = close_out(&s, st, err);
+    st = close_out(&x, st, err);
     return close_out(&a, st, err);
 }
 

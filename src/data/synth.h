@@ -15,8 +15,9 @@
  *                   improve smoothly (the "mirage", Schaeffer et al. 2023).
  *   synth_copy      "copy: W1 ... Wk ; again: W1 ... Wk" on random pseudo-words (two syllables of
  *                   70, 4900 words): the second copy is predictable only by copying from the
- *                   context (induction). Suites copy-first (seq: the first copy after "copy:") and
- *                   copy-second (seq: the same strings as the second copy); the in-context gain is
+ *                   context (induction). Suites copy-first (seq: the first copy after "copy:"),
+ *                   copy-second (seq: the same strings as the second copy) and copy-second-exact
+ *                   (gen: greedy exact match of the whole second copy); the in-context gain is
  *                   logp(second) - logp(first) per token, which word frequency cannot explain.
  *   synth_chants    "chant: C1 ... C8": 32 fixed pseudo-word sequences, each seen very often in
  *                   training (memorised). Suite copy-altered (mc, chance 1/2): copy a chant with one
@@ -55,7 +56,7 @@ typedef struct {
 lms_synth_config lms_synth_defaults(void);
 
 /* Write the three domain files into corpus_dir and the suites (add-2d ... add-5d, add-2d-digits ...
-   add-5d-digits, copy-first, copy-second, copy-altered; .jsonl) into suites_dir, creating both
+   add-5d-digits, copy-first, copy-second, copy-second-exact, copy-altered; .jsonl) into suites_dir, creating both
    directories. Each file is written to a temporary and renamed. A domain with 0 lines is not
    written. LMS_ERR_ARG for a config out of range, LMS_ERR_IO. */
 lms_status lms_synth_write(const char *corpus_dir, const char *suites_dir, const lms_synth_config *c, lms_err *err);

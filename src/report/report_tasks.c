@@ -105,8 +105,8 @@ static const char *label_of(json_t *s, const char *metric) {
 }
 
 /* The discrete metric and every continuous one of each suite, with their labels: prob (mc), the
-   negated edit distance (gen), log-prob (all), and for add-Nd the per-digit accuracy of its twin
-   add-Nd-digits (seq: teacher-forced top-1 of each digit). */
+   negated edit distance (gen), log-prob (all), and the per-token accuracy of a generation suite's
+   twin (seq: teacher-forced top-1 of each token): add-Nd-digits for add-Nd, X for X-exact. */
 static json_t *mirage_rows(json_t *suites) {
     json_t *rows = json_array();
     for (size_t i = 0; i < json_array_size(suites); i++) {
@@ -121,11 +121,15 @@ static json_t *mirage_rows(json_t *suites) {
         if (json_object_get(s, "edit"))
             json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "token edit distance (lower is better)", "label",
                                                   label_of(s, "edit")));
+        /* the per-token twin: add-Nd -> add-Nd-digits, X-exact -> X */
         char twin[300];
-        snprintf(twin, sizeof twin, "%s-digits", name);
+        int exact = nl > 6 && !strcmp(name + nl - 6, "-exact");
+        if (exact) snprintf(twin, sizeof twin, "%.*s", (int)(nl - 6), name);
+        else snprintf(twin, sizeof twin, "%s-digits", name);
         json_t *t = find_suite(suites, twin);
         if (t)
-            json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "per-digit accuracy", "label", label_of(t, "acc")));
+            json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", exact ? "per-token accuracy" : "per-digit accuracy",
+                                                  "label", label_of(t, "acc")));
         const char *dname = !strcmp(kind, "gen") ? "exact match" : !strcmp(kind, "seq") ? "per-token top-1" : "accuracy";
         const char *dl = label_of(s, "acc");
         int smooth = 0;

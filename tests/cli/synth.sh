@@ -24,7 +24,7 @@ expect 0 "synth reversed sums" "$L" data synth --out "$T/r" $small --add-reverse
 if diff -r "$T/a" "$T/b" >/dev/null; then ok "same seed, same bytes"; else bad "same seed gave different files"; fi
 if diff -q "$T/a/corpus/synth_addition.txt" "$T/c/corpus/synth_addition.txt" >/dev/null; then bad "seed 2 gave the same text"; else ok "another seed, other text"; fi
 n=$(ls "$T/a/suites" | wc -l)
-[ "$n" -eq 11 ] && ok "11 suites" || bad "$n suites, wanted 11"
+[ "$n" -eq 12 ] && ok "12 suites" || bad "$n suites, wanted 12"
 if python3 tools/suites/check.py "$T/a/suites" >"$T/out" 2>&1; then ok "suites pass tools/suites/check.py"; else bad "check.py:"; head -20 "$T/out"; fi
 
 # held out: no suite item occurs in the training text; answers are right; chants are in training
@@ -59,6 +59,9 @@ chants = {l[len("chant:"):].strip() for l in lines(f"{a}/corpus/synth_chants.txt
 if len(chants) != 32: errs.append(f"{len(chants)} chants in training, wanted 32")
 fi = [json.loads(l) for l in open(f"{a}/suites/copy-first.jsonl")]
 se = [json.loads(l) for l in open(f"{a}/suites/copy-second.jsonl")]
+ex = [json.loads(l) for l in open(f"{a}/suites/copy-second-exact.jsonl")]
+if [(s["context"], s["target"]) for s in se] != [(x["context"], x["target"]) for x in ex] or any(x["kind"] != "gen" for x in ex):
+    errs.append("copy-second-exact is not copy-second as generation")
 for f, s in zip(fi, se):
     if f["target"] != s["target"] or s["context"] != "copy:" + f["target"] + " ; again:": errs.append(f"copy pair {f} {s}")
     if f["target"].strip() in copies: errs.append(f"held-out string in training: {f}")
