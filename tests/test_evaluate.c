@@ -1,7 +1,9 @@
 /* test_evaluate.c — suite scoring (src/eval/evaluate.c) on a tiny random model with the byte
  * tokenizer: every per-choice log-likelihood equals a hand computation through lms_gpt_score,
  * batching and padding do not change results, the aggregates follow from the per-item numbers,
- * truncation and sliding windows, generation items against lms_generate, and the statistics. */
+ * truncation and sliding windows, generation items against lms_generate, and the statistics;
+ * acc_norm divides by characters and acc_bytes by bytes (they differ on non-ASCII choices), and the
+ * per-item callback (on_item) sees every item once, in order, with the aggregates' numbers. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +103,7 @@ static void test_mc_hand(void) {
     lms_eval_row *row = &r.row[0];
     CHECK(!strcmp(row->suite, "probe") && row->kind == LMS_ITEM_MC && row->n == 5 && row->n_shown == 5);
     CHECK(row->truncated == 1); /* the last item: 48 + 7 bytes > 32 */
-    int correct = 0, correct_norm = 0;
+    int correct = 0, correct_norm = 0, correct_bytes = 0;
     double sum_logp = 0, sum_prob = 0, chance = 0, sq_prob = 0;
     for (int i = 0; i < 5 && i < row->n_shown; i++) {
         const mc_item *it = &MC[i];
@@ -110,7 +112,7 @@ static void test_mc_hand(void) {
         size_t cl = strlen(it->ctx);
         while (cl && strchr(" \n", it->ctx[cl - 1])) cl--;
         double ll[4], mx = -INFINITY, z = 0;
-        int pick = 0, pick_norm = 0;
+        int pick = 0, pick_norm = 0, pick_bytes = 0; /* ASCII choices: characters = bytes */
         for (int k = 0; k < it->n; k++) {
             char cont[64];
             snprintf(cont, sizeof cont, "%s%s", it->ctx + cl, it->choices[k]);
@@ -118,15 +120,18 @@ static void test_mc_hand(void) {
             CHECK_NEAR(s->logp[k], ll[k], 1e-4);
             if (ll[k] > ll[pick]) pick = k;
             if (ll[k] / strlen(it->choices[k]) > ll[pick_norm] / strlen(it->choices[pick_norm])) pick_norm = k;
+            if (ll[k] / strlen(it->choices[k]) > ll[pick_bytes] / strlen(it->choices[pick_bytes])) pick_bytes = k;
             if (ll[k] > mx) mx = ll[k];
         }
         for (int k = 0; k < it->n; k++) z += exp(ll[k] - mx);
         double p = exp(ll[it->answer] - mx) / z;
         CHECK_NEAR(s->prob[it->answer], p, 1e-6);
-        CHECK(s->pick == pick && s->pick_norm == pick_norm && s->answer == it->answer && s->line == i + 1);
+        CHECK(s->pick == pick && s->pick_norm == pick_norm && s->pick_bytes == pick_bytes && s->answer == it->answer &&
+              s->line == i + 1);
         CHECK(s->truncated == (i == 4));
         correct += pick == it->answer;
         correct_norm += pick_norm == it->answer;
+        correct_bytes += pick_bytes == it->answer;
         sum_logp += ll[it->answer];
         sum_prob += p;
         sq_prob += p * p;
@@ -134,6 +139,8 @@ static void test_mc_hand(void) {
     }
     CHECK_NEAR(row->acc, correct / 5.0, 1e-12);
     CHECK_NEAR(row->acc_norm, correct_norm / 5.0, 1e-12);
+    CHECK_NEAR(row->acc_bytes, correct_bytes / 5.0, 1e-12);
+    CHECK_NEAR(row->acc_bytes_se, lms_eval_binomial_se(row->acc_bytes, 5), 1e-12);
     CHECK_NEAR(row->acc_se, sqrt((row->acc * 5 + 2) / 9 * (1 - (row->acc * 5 + 2) / 9) / 9), 1e-12);
     CHECK_NEAR(row->logp, sum_logp / 5, 1e-4);
     CHECK_NEAR(row->prob, sum_prob / 5, 1e-6);
@@ -230,7 +237,7 @@ static void test_seq_and_window(void) {
     CHECK(row->tokens_scored == (int64_t)ntok);
     CHECK_NEAR(row->logp, lsum / ntok, 1e-5);
     CHECK_NEAR(row->acc, top / ntok, 1e-12);
-    CHECK(!isnan(row->logp_se) && row->logp_se >= 0 && isnan(row->prob) && isnan(row->acc_norm));
+    CHECK(!isnan(row->logp_se) && row->logp_se >= 0 && isnan(row->prob) && isnan(row->acc_norm) && isnan(row->acc_bytes));
     lms_eval_result_free(&r);
     lms_tokenizer_free(tok);
     lms_gpt_free(m);
@@ -286,6 +293,161 @@ static void test_gen(void) {
     CHECK_NEAR(row->shown[0].target_logp, hand_logp(m, ctx, 2, out, 3), 1e-4);
     CHECK(isnan(row->prob) && row->chance == 0);
     lms_eval_result_free(&r);
+    lms_tokenizer_free(tok);
+    lms_gpt_free(m);
+}
+
+/* Non-ASCII choices: acc_norm divides by characters, acc_bytes by bytes. Items where the two picks
+   differ are found by hand (hand_logp, character counts written out below) and the suite's answer
+   is the by-characters pick, so acc_norm is 1 and acc_bytes 0. */
+typedef struct {
+    const char *s;
+    int chars;
+} uchoice;
+
+static void test_acc_norm_chars(void) {
+    lms_gpt *m = tiny_model(256);
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    static const uchoice wide[] = {{" \xc3\xa9\xc3\xa9\xc3\xa9", 4},          /* " ééé": 7 bytes */
+                                   {" \xc3\xbc" "ber", 5},                    /* " über": 6 bytes */
+                                   {" \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4}, /* " 日本語": 10 bytes */
+                                   {" \xc3\xb1" "and\xc3\xba", 6},             /* " ñandú": 8 bytes */
+                                   {" \xc3\xa7\xc3\xa0", 3}};                 /* " çà": 5 bytes */
+    static const char *narrow[] = {" abc", " hello", " zz", " quite", " x"};
+    static const char *ctxs[] = {"a", "The word is", "say", "q:", "hm", "ok then", "z"};
+    char text[8192];
+    size_t n = 0;
+    int items = 0;
+    for (size_t c = 0; c < sizeof ctxs / sizeof *ctxs; c++)
+        for (size_t w = 0; w < sizeof wide / sizeof *wide; w++)
+            for (size_t a = 0; a < sizeof narrow / sizeof *narrow && items < 8; a++) {
+                const char *x = ctxs[c];
+                double lw = hand_logp(m, x, strlen(x), wide[w].s, strlen(wide[w].s));
+                double la = hand_logp(m, x, strlen(x), narrow[a], strlen(narrow[a]));
+                double cw = lw / wide[w].chars, bw = lw / (double)strlen(wide[w].s), na = la / (double)strlen(narrow[a]);
+                if (fabs(cw - na) < 1e-3 * fabs(na) || fabs(bw - na) < 1e-3 * fabs(na)) continue; /* no near ties */
+                int by_chars = na > cw, by_bytes = na > bw; /* the first maximum wins ties: choice 1 only when greater */
+                if (by_chars == by_bytes) continue;
+                n += (size_t)snprintf(text + n, sizeof text - n, "{\"context\": \"%s\", \"choices\": [\"%s\", \"%s\"], \"answer\": %d}\n", x,
+                                      wide[w].s, narrow[a], by_chars);
+                items++;
+            }
+    CHECKF(items >= 3, "only %d items where characters and bytes pick differently", items);
+    lms_eval_config c = lms_eval_defaults();
+    c.show = 8;
+    lms_eval_result r;
+    lms_err err = {0};
+    CHECKF(run_suite(m, tok, text, &c, &r, &err) == LMS_OK, "%s", err.msg);
+    CHECK(r.n_rows == 1 && r.row[0].n == items);
+    CHECK(r.row[0].acc_norm == 1.0 && r.row[0].acc_bytes == 0.0);
+    CHECK_NEAR(r.row[0].acc_norm_se, lms_eval_binomial_se(1.0, items), 1e-12);
+    CHECK_NEAR(r.row[0].acc_bytes_se, lms_eval_binomial_se(0.0, items), 1e-12);
+    for (int i = 0; i < r.row[0].n_shown; i++) CHECK(r.row[0].shown[i].pick_norm != r.row[0].shown[i].pick_bytes);
+    lms_eval_result_free(&r);
+    lms_tokenizer_free(tok);
+    lms_gpt_free(m);
+}
+
+/* What the on_item callback saw, summed per kind. */
+typedef struct {
+    int64_t next, count[3], fail_at;
+    int order_bad, first_ok;
+    double correct[3], correct_norm, correct_bytes, logp[3], prob, edit, top1, tokens, tok_err, chars_err;
+    double item_logp[200][4]; /* mc: per item and choice, to compare with the shown items */
+} capture;
+
+static int64_t count_chars(const char *s, size_t n) {
+    int64_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+static lms_status capture_item(const lms_eval_item *it, void *user, lms_err *err) {
+    capture *c = user;
+    if (it->index == c->fail_at) return lms_errf(err, LMS_ERR_IO, "refused item %lld", (long long)it->index);
+    c->order_bad |= it->index != c->next || it->line != it->index + 1 || strcmp(it->suite, "probe");
+    c->next++;
+    c->count[it->kind]++;
+    c->correct[it->kind] += it->correct;
+    if (it->index == 0)
+        c->first_ok = it->context_len == strlen(MC[0].ctx) && !memcmp(it->context, MC[0].ctx, it->context_len) &&
+                      it->n_choices == 3 && it->choice_len[2] == 9 && !memcmp(it->choices[2], "dog house", 9);
+    if (it->kind == LMS_ITEM_MC) {
+        c->correct_norm += it->correct_norm;
+        c->correct_bytes += it->correct_bytes;
+        c->logp[0] += it->logp[it->answer];
+        c->prob += it->prob;
+        for (int k = 0; k < it->n_choices && k < 4 && it->index < 200; k++) c->item_logp[it->index][k] = it->logp[k];
+        for (int k = 0; k < it->n_choices; k++)
+            c->chars_err += (double)llabs(it->choice_chars[k] - count_chars(it->choices[k], it->choice_len[k]));
+    } else {
+        double sum = 0;
+        for (int64_t i = 0; i < it->target_tokens; i++) sum += it->token_logp[i];
+        c->tok_err = fmax(c->tok_err, fabs(sum - it->target_logp));
+        c->logp[it->kind] += it->target_logp;
+        if (it->kind == LMS_ITEM_GEN) c->edit += (double)it->edit;
+        else c->top1 += (double)it->top1, c->tokens += (double)it->target_tokens;
+    }
+    return LMS_OK;
+}
+
+/* The callback sees every item once, in file order across scoring windows, with the numbers the
+   aggregates are made of; a callback failure stops the suite with its status. */
+static void test_on_item(void) {
+    lms_gpt *m = tiny_model(256);
+    lms_tokenizer *tok = lms_tokenizer_bytes();
+    size_t cap = 200 * 256, n = strlen(MC_SUITE);
+    char *text = malloc(cap);
+    memcpy(text, MC_SUITE, n);
+    int items = 5;
+    for (int i = 0; i < 150; i++, items++) { /* more than one window (64 items) */
+        if (i == 70) n += (size_t)snprintf(text + n, cap - n, "{\"context\": \"copy: abc\", \"target\": \" abc\", \"kind\": \"seq\"}\n");
+        else if (i == 100 || i == 101)
+            n += (size_t)snprintf(text + n, cap - n, "{\"context\": \"go %d\", \"target\": \" on\", \"kind\": \"gen\"}\n", i);
+        else
+            n += (size_t)snprintf(text + n, cap - n, "{\"context\": \"item %d\", \"choices\": [\" \xc3\xa9t\xc3\xa9\", \" no\", \" %d\"], \"answer\": %d}\n",
+                                  i, i * 7, i % 3);
+    }
+    capture *c = calloc(1, sizeof *c);
+    c->fail_at = -1;
+    lms_eval_config ec = lms_eval_defaults();
+    ec.show = 200;
+    ec.batch = 5;
+    ec.on_item = capture_item;
+    ec.item_user = c;
+    lms_eval_result r;
+    lms_err err = {0};
+    CHECKF(run_suite(m, tok, text, &ec, &r, &err) == LMS_OK, "%s", err.msg);
+    CHECK(r.n_rows == 3 && c->next == items && !c->order_bad && c->first_ok);
+    const lms_eval_row *mc = &r.row[0], *gen = &r.row[1], *seq = &r.row[2];
+    CHECK(mc->n == c->count[0] && gen->n == c->count[1] && seq->n == c->count[2] && gen->n == 2 && seq->n == 1);
+    CHECK(mc->acc == c->correct[0] / (double)mc->n && mc->acc_norm == c->correct_norm / (double)mc->n &&
+          mc->acc_bytes == c->correct_bytes / (double)mc->n);
+    CHECK_NEAR(mc->logp, c->logp[0] / (double)mc->n, 1e-9 * fabs(mc->logp));
+    CHECK_NEAR(mc->prob, c->prob / (double)mc->n, 1e-12);
+    CHECK(gen->acc == c->correct[1] / 2.0);
+    CHECK_NEAR(gen->edit, c->edit / 2.0, 1e-12);
+    CHECK_NEAR(gen->logp, c->logp[1] / 2.0, 1e-9 * fabs(gen->logp));
+    CHECK(seq->acc == c->top1 / c->tokens && seq->tokens_scored == (int64_t)c->tokens);
+    CHECK_NEAR(seq->logp, c->logp[2] / c->tokens, 1e-12);
+    CHECKF(c->tok_err < 1e-9, "per-token log-probs sum to the target's within %g", c->tok_err);
+    CHECK(c->chars_err == 0);
+    /* the per-choice numbers are the shown items' */
+    int same = 1;
+    for (int i = 0; i < mc->n_shown; i++) {
+        int64_t idx = mc->shown[i].line - 1;
+        for (int k = 0; k < mc->shown[i].n_choices && idx < 200; k++) same &= c->item_logp[idx][k] == mc->shown[i].logp[k];
+    }
+    CHECK(same && mc->n_shown == mc->n);
+    lms_eval_result_free(&r);
+    /* a failing callback stops the suite with its status and message */
+    memset(c, 0, sizeof *c);
+    c->fail_at = 3;
+    CHECK(run_suite(m, tok, text, &ec, &r, &err) == LMS_ERR_IO && strstr(err.msg, "refused item 3") && r.n_rows == 0);
+    CHECK(c->next == 3);
+    lms_eval_result_free(&r);
+    free(c);
+    free(text);
     lms_tokenizer_free(tok);
     lms_gpt_free(m);
 }
@@ -356,4 +518,4 @@ static void test_stats(void) {
     CHECK(lms_eval_edit_distance(k, 6, k + 1, 5) == 1);
 }
 
-TESTS(test_mc_hand, test_batching_invariant, test_seq_and_window, test_gen, test_errors, test_stats)
+TESTS(test_mc_hand, test_batching_invariant, test_seq_and_window, test_gen, test_acc_norm_chars, test_on_item, test_errors, test_stats)

@@ -3,7 +3,8 @@
  * rows insert, update in place (one row per name) and read back with NULLs as NAN/-1; rewriting a
  * run's metrics, domain losses, evals, samples and token losses replaces them (no duplicates);
  * 'domain:' eval rows are refused; a database of the first contract (no runs.kind) still reads and
- * writes. */
+ * writes; one whose evals lack acc_bytes gets the columns on open, with its old by-bytes acc_norm
+ * moved there. */
 #define _XOPEN_SOURCE 700
 #include <math.h>
 #include <sqlite3.h>
@@ -90,7 +91,7 @@ static void test_rows_replace(void) {
     CHECK(lms_sweepdb_count(db, "domain_losses", id) == 3);
     lms_sweepdb_eval e = {.suite = "capitals", .kind = "mc", .n = 20, .chance = 0.25, .acc = 0.3, .acc_se = 0.1,
                           .acc_norm = NAN, .acc_norm_se = NAN, .logp = -2, .logp_se = 0.1, .prob = NAN, .prob_se = NAN,
-                          .edit = NAN, .edit_se = NAN};
+                          .edit = NAN, .edit_se = NAN, .acc_bytes = 0.35, .acc_bytes_se = 0.11};
     for (int k = 0; k < 2; k++) CHECK(lms_sweepdb_put_evals(db, id, 3, 192, 3e6, &e, 1, &err) == LMS_OK);
     CHECK(lms_sweepdb_count(db, "evals", id) == 1);
     e.suite = "domain:news";
@@ -135,11 +136,68 @@ static void test_first_contract(void) {
     lms_sweepdb_close(db);
 }
 
+/* One value of the first row of a query, NAN for NULL or no row. */
+static double raw_real(const char *file, const char *sql) {
+    sqlite3 *h;
+    sqlite3_stmt *s = NULL;
+    double v = NAN;
+    sqlite3_open(file, &h);
+    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
+}
+
+/* acc_bytes: a new database has the columns and stores them; one made before them gets them on open,
+   its old acc_norm (by bytes) moved to acc_bytes, and then takes new rows with both. */
+static void test_acc_bytes(void) {
+    lms_err err = {0};
+    lms_sweepdb *db = NULL;
+    CHECK(lms_sweepdb_open(&db, path("b.db"), 0, &err) == LMS_OK); /* test_rows_replace wrote acc_bytes 0.35 */
+    lms_sweepdb_close(db);
+    CHECK_NEAR(raw_real(path("b.db"), "SELECT acc_bytes FROM evals"), 0.35, 1e-12);
+    CHECK_NEAR(raw_real(path("b.db"), "SELECT acc_bytes_se FROM evals"), 0.11, 1e-12);
+    const char *p = path("d.db");
+    raw_exec(p, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "INSERT INTO meta VALUES ('schema_version', '1');"
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, run_dir TEXT NOT NULL,"
+                " status TEXT NOT NULL, error TEXT, parent TEXT, n_layer INTEGER, n_head INTEGER, n_embd INTEGER,"
+                " n_ctx INTEGER, vocab_size INTEGER, params INTEGER, params_nonembed INTEGER, batch INTEGER, accum INTEGER,"
+                " steps INTEGER, lr REAL, schedule TEXT, tokens REAL, flops REAL, final_train_loss REAL, val_loss REAL,"
+                " val_bpb REAL, elapsed_s REAL, started_utc TEXT, finished_utc TEXT, kind TEXT);"
+                "CREATE TABLE evals (run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,"
+                " tokens REAL, flops REAL, suite TEXT NOT NULL, kind TEXT, n INTEGER, chance REAL,"
+                " acc REAL, acc_se REAL, acc_norm REAL, acc_norm_se REAL, logp REAL, logp_se REAL,"
+                " prob REAL, prob_se REAL, edit REAL, edit_se REAL, PRIMARY KEY (run_id, step, suite));"
+                "INSERT INTO runs (id, name, run_dir, status) VALUES (1, 'old', 'runs/old', 'done');"
+                "INSERT INTO evals (run_id, step, suite, kind, n, acc, acc_norm, acc_norm_se) VALUES (1, 5, 'x', 'mc', 10, 0.5, 0.4, 0.13);");
+    CHECKF(lms_sweepdb_open(&db, p, 0, &err) == LMS_OK, "%s", err.msg);
+    if (!db) return;
+    lms_sweepdb_eval e = {.suite = "y", .kind = "mc", .n = 4, .chance = 0.5, .acc = 0.25, .acc_se = 0.2, .acc_norm = 0.5,
+                          .acc_norm_se = 0.21, .logp = -1, .logp_se = NAN, .prob = NAN, .prob_se = NAN, .edit = NAN,
+                          .edit_se = NAN, .acc_bytes = 0.75, .acc_bytes_se = 0.22};
+    CHECKF(lms_sweepdb_put_evals(db, 1, 9, 100, 1e6, &e, 1, &err) == LMS_OK, "%s", err.msg);
+    lms_sweepdb_close(db);
+    CHECK_NEAR(raw_real(p, "SELECT acc_bytes FROM evals WHERE step = 5"), 0.4, 1e-12);
+    CHECK_NEAR(raw_real(p, "SELECT acc_bytes_se FROM evals WHERE step = 5"), 0.13, 1e-12);
+    CHECK(isnan(raw_real(p, "SELECT acc_norm FROM evals WHERE step = 5")));
+    CHECK_NEAR(raw_real(p, "SELECT acc FROM evals WHERE step = 5"), 0.5, 1e-12);
+    CHECK_NEAR(raw_real(p, "SELECT acc_norm FROM evals WHERE step = 9"), 0.5, 1e-12);
+    CHECK_NEAR(raw_real(p, "SELECT acc_bytes FROM evals WHERE step = 9"), 0.75, 1e-12);
+    /* opening again changes nothing: the new row's acc_norm stays */
+    CHECK(lms_sweepdb_open(&db, p, 0, &err) == LMS_OK);
+    lms_sweepdb_close(db);
+    CHECK_NEAR(raw_real(p, "SELECT acc_norm FROM evals WHERE step = 9"), 0.5, 1e-12);
+    CHECK_NEAR(raw_real(p, "SELECT acc_bytes FROM evals WHERE step = 5"), 0.4, 1e-12);
+}
+
 static void test_cleanup(void) {
-    const char *names[] = {"a.db", "b.db", "c.db", "junk.db", "other.db", "a.db-wal", "a.db-shm", "b.db-wal", "b.db-shm",
-                           "c.db-wal", "c.db-shm", "other.db-wal", "other.db-shm", "junk.db-wal", "junk.db-shm"};
+    const char *names[] = {"a.db", "b.db", "c.db", "d.db", "junk.db", "other.db", "a.db-wal", "a.db-shm", "b.db-wal", "b.db-shm",
+                           "c.db-wal", "c.db-shm", "d.db-wal", "d.db-shm", "other.db-wal", "other.db-shm", "junk.db-wal", "junk.db-shm"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(path(names[i]));
     CHECK(rmdir(g_dir) == 0);
 }
 
-TESTS(test_create_and_version, test_rows_replace, test_first_contract, test_cleanup)
+TESTS(test_create_and_version, test_rows_replace, test_first_contract, test_acc_bytes, test_cleanup)

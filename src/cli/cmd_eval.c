@@ -6,6 +6,7 @@
  *   lmscope eval --model runs/s3 --domains                          # loss and bits per byte per domain
  *   lmscope eval --model runs/s1 --model runs/s3 --out results.jsonl
  *   lmscope eval --run runs/s3 --over-training --suites all --out curve.jsonl
+ *   lmscope eval --model runs/s3 --suites all --log-samples out/  # one JSONL line per item
  *
  * Models: --model is repeatable (one row per model x suite); anything lms_lm_open reads (a run
  * dir, one checkpoint, a Hugging Face GPT-2 directory or model.safetensors, an llm.c .bin).
@@ -14,6 +15,8 @@
  * the directory holding the executable or its parent, i.e. the repository of ./lmscope), or
  * paths to .jsonl/.csv files; 'all' is every .jsonl and .csv in the suite dir, sorted by name.
  * Per-domain loss (--domains) reads --data SHARDS_DIR, or the run's own data from its config.json.
+ * --log-samples DIR: per-item logs (eval/samples.h), DIR/samples_<suite>.jsonl for one model;
+ * with several models DIR/step_<N>/ per checkpoint (--over-training) or DIR/model_<i>/ per --model.
  *
  * Exit status: 0 done; 1 a model, suite or data file could not be read or scored (message says
  * which, file:line for suite items); 2 bad usage (flags, unknown suite names, a tokenizer that
@@ -40,6 +43,7 @@
 #include "core/timer.h"
 #include "eval/evaluate.h"
 #include "eval/lm.h"
+#include "eval/samples.h"
 #include "train/train.h"
 
 #define CMD "eval"
@@ -251,6 +255,8 @@ static json_t *suite_json(const lms_lm *lm, const lms_eval_row *r, const char *p
     json_object_set_new(o, "acc_se", lms_json_num(r->acc_se));
     json_object_set_new(o, "acc_norm", lms_json_num(r->acc_norm));
     json_object_set_new(o, "acc_norm_se", lms_json_num(r->acc_norm_se));
+    json_object_set_new(o, "acc_bytes", lms_json_num(r->acc_bytes));
+    json_object_set_new(o, "acc_bytes_se", lms_json_num(r->acc_bytes_se));
     json_object_set_new(o, "logp", lms_json_num(r->logp));
     json_object_set_new(o, "logp_se", lms_json_num(r->logp_se));
     json_object_set_new(o, "prob", lms_json_num(r->prob));
@@ -296,22 +302,23 @@ static void print_header(FILE *t, const lms_lm *lm) {
 }
 
 static void print_table_head(FILE *t) {
-    fprintf(t, "%-28s %6s %6s  %-16s %7s %9s %7s %6s %7s\n", "suite", "n", "chance", "acc ± se", "acc_norm", "logp", "prob",
-            "edit", "time_s");
+    fprintf(t, "%-28s %6s %6s  %-16s %8s %9s %9s %7s %6s %7s\n", "suite", "n", "chance", "acc ± se", "acc_norm", "acc_bytes",
+            "logp", "prob", "edit", "time_s");
 }
 
 static void print_row(FILE *t, const lms_eval_row *r) {
-    char acc[16], an[16], lp[16], pr[16], ed[16], se[16];
+    char acc[16], an[16], ab[16], lp[16], pr[16], ed[16], se[16];
     fmt_num(acc, sizeof acc, r->acc, "%.3f");
     fmt_num(se, sizeof se, r->acc_se, "%.3f");
     char accse[48];
     snprintf(accse, sizeof accse, "%s ± %s", acc, se);
     fmt_num(an, sizeof an, r->acc_norm, "%.3f");
+    fmt_num(ab, sizeof ab, r->acc_bytes, "%.3f");
     fmt_num(lp, sizeof lp, r->logp, "%.3f");
     fmt_num(pr, sizeof pr, r->prob, "%.3f");
     fmt_num(ed, sizeof ed, r->edit, "%.2f");
-    fprintf(t, "%-28s %6lld %6.3f  %-16s %7s %9s %7s %6s %7.2f\n", r->suite, (long long)r->n, r->chance, accse, an, lp, pr, ed,
-            r->time_s);
+    fprintf(t, "%-28s %6lld %6.3f  %-16s %8s %9s %9s %7s %6s %7.2f\n", r->suite, (long long)r->n, r->chance, accse, an, ab, lp, pr,
+            ed, r->time_s);
 }
 
 /* Text on one line for --show: newlines as "\n", at most max bytes from the end ("..." before). */
@@ -444,8 +451,51 @@ static int eval_domains(const lms_lm *lm, const char *data, int val_batches, sin
 
 static const lms_ops *g_dev; /* --device: the table models are scored on (NULL or a host table: the CPU) */
 
+/* --log-samples: where one model's files go. */
+typedef struct {
+    const char *dir; /* NULL: no logs */
+    int by_step;     /* --over-training: dir/step_<N> */
+    int model_no;    /* > 0: several --model, dir/model_<model_no> */
+} log_spec;
+
+/* Two suites with the same name would write the same samples file: refuse before scoring. 0 or 2. */
+static int check_log_names(const strlist *suites) {
+    strlist names = {0};
+    int rc = 0;
+    for (int i = 0; i < suites->n && !rc; i++) {
+        lms_suite *s;
+        lms_err err = {0};
+        if (lms_suite_open(&s, suites->v[i], &err)) continue; /* scoring reports it */
+        for (int j = 0; j < names.n && !rc; j++)
+            if (!strcmp(names.v[j], lms_suite_name(s))) {
+                lms_cli_error(CMD, "--log-samples: %s and %s are both named '%s' and would write the same "
+                              "samples_%s.jsonl; rename one", suites->v[j], suites->v[i], names.v[j], names.v[j]);
+                rc = 2;
+            }
+        if (!rc && sl_push(&names, lms_suite_name(s))) rc = 2;
+        lms_suite_close(s);
+    }
+    sl_free(&names);
+    return rc;
+}
+
+/* Score one suite file; with w (--log-samples) its items go to log_dir/samples_<suite>.jsonl,
+   renamed into place when the suite is done (none is left when it fails). */
+static lms_status score_suite(lms_evaluator *ev, const char *path, lms_eval_samples *w, const char *log_dir,
+                              lms_eval_result *r, lms_err *err) {
+    memset(r, 0, sizeof *r);
+    lms_suite *s;
+    if (lms_suite_open(&s, path, err)) return err->code;
+    lms_status st = w ? lms_eval_samples_open(w, log_dir, lms_suite_name(s), err) : LMS_OK;
+    if (!st) st = lms_eval_suite(ev, s, r, err);
+    if (w && st) lms_eval_samples_abort(w);
+    else if (w) st = lms_eval_samples_commit(w, err);
+    lms_suite_close(s);
+    return st;
+}
+
 static int eval_model(const char *path, const char *tok_dir, const strlist *suites, int domains, const char *data, int val_batches,
-                      const lms_eval_config *ec, sink *k) {
+                      const lms_eval_config *ec, const log_spec *log, sink *k) {
     lms_lm lm;
     lms_err err = {0};
     lms_status st = lms_lm_open(&lm, path, tok_dir, &err);
@@ -465,9 +515,16 @@ static int eval_model(const char *path, const char *tok_dir, const strlist *suit
     }
     print_header(k->tty, &lm);
     int rc = 0;
+    char log_dir[PATH_MAX + 64] = "";
+    if (log->dir && log->by_step && lm.step >= 0) snprintf(log_dir, sizeof log_dir, "%s/step_%08lld", log->dir, (long long)lm.step);
+    else if (log->dir && (log->by_step || log->model_no > 0)) snprintf(log_dir, sizeof log_dir, "%s/model_%d", log->dir, log->model_no);
+    else if (log->dir) snprintf(log_dir, sizeof log_dir, "%s", log->dir);
+    lms_eval_samples w = {.model = lm.path, .step = lm.step};
+    lms_eval_config c = *ec;
+    if (log->dir) c.on_item = lms_eval_samples_write, c.item_user = &w;
     if (suites->n) {
         lms_evaluator *ev;
-        if (lms_evaluator_create(&ev, lm.gpt, lm.tok, ec, &err)) {
+        if (lms_evaluator_create(&ev, lm.gpt, lm.tok, &c, &err)) {
             lms_cli_error(CMD, "%s", err.msg);
             lms_lm_close(&lm);
             return err.code == LMS_ERR_MISMATCH ? 2 : 1;
@@ -475,7 +532,7 @@ static int eval_model(const char *path, const char *tok_dir, const strlist *suit
         print_table_head(k->tty);
         for (int i = 0; i < suites->n && !rc; i++) {
             lms_eval_result r;
-            if (lms_eval_suite_file(ev, suites->v[i], &r, &err)) {
+            if (score_suite(ev, suites->v[i], log->dir ? &w : NULL, log_dir, &r, &err)) {
                 lms_cli_error(CMD, "%s", err.msg);
                 rc = 1;
             } else if (!r.n_rows) {
@@ -505,6 +562,7 @@ static int eval_model(const char *path, const char *tok_dir, const strlist *suit
 
 int lms_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tok_dir = NULL, *suites_spec = NULL, *suite_dir = NULL, *out = NULL, *run = NULL, *data = NULL;
+    const char *log_samples = NULL;
     int show = 0, domains = 0, over = 0, append = 0, threads = 0, batch = 0, val_batches = -1, gen_extra = 4;
     const char *device = "cpu";
     lms_flag flags[] = {
@@ -520,6 +578,8 @@ int lms_cmd_eval(int argc, char **argv) {
         {"over-training", LMS_FLAG_BOOL, &over, "score every saved checkpoint of --run, one row each, in step order", 0},
         {"out", LMS_FLAG_STR, &out, "write JSON Lines rows here (temporary file + rename; '-' = stdout, the table then goes to stderr)", 0},
         {"append", LMS_FLAG_BOOL, &append, "append to --out instead of replacing it", 0},
+        {"log-samples", LMS_FLAG_STR, &log_samples, "write every item's scores to DIR/samples_<suite>.jsonl (several models: "
+                                                    "DIR/step_<N>/ or DIR/model_<i>/)", 0},
         {"batch", LMS_FLAG_INT, &batch, "rows per scoring call; 0 = auto", 0},
         {"gen-extra", LMS_FLAG_INT, &gen_extra, "generation items: tokens generated beyond the target's length", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores", 0},
@@ -602,6 +662,12 @@ int lms_cmd_eval(int argc, char **argv) {
         snprintf(dir, sizeof dir, "%s", suite_dir);
     } else default_suite_dir(dir, sizeof dir);
     if (suites_spec && (rc = resolve_suites(suites_spec, dir, &suites))) goto done;
+    if (log_samples && !suites.n) {
+        lms_cli_error(CMD, "--log-samples logs suite items; give --suites too");
+        rc = 2;
+        goto done;
+    }
+    if (log_samples && (rc = check_log_names(&suites))) goto done;
     rc = 2;
     if (threads > 0) lms_cpu_set_threads(threads);
     lms_err derr = {0};
@@ -636,7 +702,10 @@ int lms_cmd_eval(int argc, char **argv) {
         k.atomic = 1;
     }
     rc = 0;
-    for (int i = 0; i < models.n && !rc; i++) rc = eval_model(models.v[i], tok_dir, &suites, domains, data, val_batches, &ec, &k);
+    for (int i = 0; i < models.n && !rc; i++) {
+        log_spec log = {log_samples, over, !over && models.n > 1 ? i + 1 : 0};
+        rc = eval_model(models.v[i], tok_dir, &suites, domains, data, val_batches, &ec, &log, &k);
+    }
     if (k.atomic) {
         if (rc) lms_atomic_abort(&k.af);
         else if (lms_atomic_commit(&k.af, &err)) {
@@ -650,6 +719,7 @@ int lms_cmd_eval(int argc, char **argv) {
         }
     }
     if (!rc && out && strcmp(out, "-")) fprintf(k.tty, "\nwrote %s\n", out);
+    if (!rc && log_samples) fprintf(k.tty, "%swrote per-item logs under %s\n", out && strcmp(out, "-") ? "" : "\n", log_samples);
 done:
     sl_free(&models);
     sl_free(&suites);

@@ -5,12 +5,14 @@
  * Items are read one at a time and gathered into a window (at most WIN_ITEMS items or 4 batches of
  * rows); the window's rows are sorted by length, scored B at a time with T = the longest row in
  * each batch, then the items are finalised in file order. Memory is bounded by the window, not
- * the suite.
+ * the suite. With an on_item callback, the window's item texts (a byte arena) and per-token scores
+ * are kept too, so each item can be handed over whole when it is finished.
  * Leaves out: reading the files (suite.c), printing (src/cli/cmd_eval.c).
  */
 #include "eval/evaluate.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,9 @@ typedef struct {
     int slot, choice;
     size_t off;       /* first token in ev->toks */
     int n, nctx;      /* tokens in the row; of them context */
-    size_t bytes;     /* the choice's bytes as written (acc_norm) */
+    size_t bytes;     /* the choice's bytes as written (acc_bytes) */
+    int64_t chars;    /* its Unicode code points (acc_norm) */
+    size_t text_off;  /* on_item: the choice (or target) in ev->text */
     int done;         /* scored already (sliding window) */
     double logp;      /* summed log p of the continuation tokens */
     int64_t top1, ntok;
@@ -42,10 +46,12 @@ typedef struct {
     int shown;        /* index into the kind's shown[], or -1 */
     int gen_correct;  /* gen results (computed when the item is added) */
     int64_t gen_edit;
+    int64_t index;    /* position in the suite, 0-based */
+    size_t ctx_off, ctx_len, meta_off, out_off, out_len; /* on_item: texts in ev->text (meta_off SIZE_MAX: none) */
 } slot_t;
 
 typedef struct {
-    int64_t n, added, correct, correct_norm, truncated, windowed, tokens;
+    int64_t n, added, correct, correct_norm, correct_bytes, truncated, windowed, tokens;
     double chance_sum;
     lms_eval_stat logp, prob, edit;
     double *s_logp, *s_top1, *s_tok; /* seq: per item, for the bootstrap */
@@ -79,6 +85,19 @@ struct lms_evaluator {
     int gen_limit, gen_count, gen_stop_nl;
     kind_acc acc[3];
     const char *path; /* the suite being scored, for messages */
+    /* on_item only: the window's texts, per-token scores beside ev->toks, one item's arrays */
+    const char *suite_name;
+    int64_t item_index;
+    char *text;
+    size_t ntext, text_cap;
+    float *tok_lp;      /* [toks_cap] log p of the token at the same place in ev->toks */
+    int32_t *tok_rank;  /* [toks_cap] its rank */
+    int it_cap;
+    const char **it_choice;
+    size_t *it_len;
+    int64_t *it_chars, *it_tok;
+    double *it_logp;
+    int *it_greedy;
 };
 
 static const char *kind_name(lms_item_kind k) { return k == LMS_ITEM_MC ? "mc" : k == LMS_ITEM_GEN ? "gen" : "seq"; }
@@ -152,7 +171,7 @@ int64_t lms_eval_edit_distance(const uint32_t *a, size_t na, const uint32_t *b, 
 /* ---- setup ---- */
 
 lms_eval_config lms_eval_defaults(void) {
-    lms_eval_config c = {.batch = 0, .show = 0, .gen_extra = 4, .bootstrap = 1000, .seed = 1};
+    lms_eval_config c = {.batch = 0, .show = 0, .gen_extra = 4, .bootstrap = 1000, .seed = 1, .on_item = NULL, .item_user = NULL};
     return c;
 }
 
@@ -247,6 +266,15 @@ void lms_evaluator_free(lms_evaluator *ev) {
     lms_ids_free(&ev->cont);
     lms_ids_free(&ev->out);
     for (int k = 0; k < 3; k++) acc_reset(&ev->acc[k], 1);
+    free(ev->text);
+    free(ev->tok_lp);
+    free(ev->tok_rank);
+    free(ev->it_choice);
+    free(ev->it_len);
+    free(ev->it_chars);
+    free(ev->it_tok);
+    free(ev->it_logp);
+    free(ev->it_greedy);
     free(ev);
 }
 
@@ -272,8 +300,39 @@ static lms_status toks_reserve(lms_evaluator *ev, size_t extra, int64_t line, lm
     uint32_t *t = realloc(ev->toks, nc * sizeof *t);
     if (!t) return nomem(ev, line, err);
     ev->toks = t;
+    if (ev->c.on_item) { /* per-token scores beside the tokens */
+        float *lp = realloc(ev->tok_lp, nc * sizeof *lp);
+        if (lp) ev->tok_lp = lp;
+        int32_t *rk = realloc(ev->tok_rank, nc * sizeof *rk);
+        if (rk) ev->tok_rank = rk;
+        if (!lp || !rk) return nomem(ev, line, err);
+    }
     ev->toks_cap = nc;
     return LMS_OK;
+}
+
+/* on_item: append s[n] to the window's text arena; *off where it starts. */
+static lms_status text_push(lms_evaluator *ev, const char *s, size_t n, size_t *off, int64_t line, lms_err *err) {
+    if (ev->ntext + n > ev->text_cap || !ev->text) {
+        size_t nc = ev->text_cap ? ev->text_cap : 4096;
+        while (nc < ev->ntext + n) nc *= 2;
+        char *t = realloc(ev->text, nc);
+        if (!t) return nomem(ev, line, err);
+        ev->text = t;
+        ev->text_cap = nc;
+    }
+    if (n) memcpy(ev->text + ev->ntext, s, n);
+    *off = ev->ntext;
+    ev->ntext += n;
+    return LMS_OK;
+}
+
+/* Unicode code points of UTF-8 text (bytes that do not continue a character), at least 1 so that
+   a malformed choice cannot divide by zero: Python's len() of the decoded string. */
+static int64_t utf8_chars(const char *s, size_t n) {
+    int64_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c ? c : 1;
 }
 
 static row_t *new_row(lms_evaluator *ev, int64_t line, lms_err *err) {
@@ -413,6 +472,11 @@ static lms_status generate_item(lms_evaluator *ev, const lms_suite_item *it, slo
         free(text);
         return nomem(ev, it->line, err);
     }
+    if (ev->c.on_item && text_push(ev, text, tl, &sl->out_off, it->line, err)) {
+        free(text);
+        return err->code;
+    }
+    sl->out_len = tl;
     if (sl->shown >= 0) {
         lms_eval_shown *s = &ev->acc[LMS_ITEM_GEN].shown[sl->shown];
         s->output = dup_n(text, tl);
@@ -441,6 +505,7 @@ static lms_status score_windowed(lms_evaluator *ev, row_t *r, int64_t line, lms_
         r->logp += lp[i];
         r->top1 += rk[i] == 1;
         r->ntok++;
+        if (ev->c.on_item) ev->tok_lp[r->off + i] = lp[i], ev->tok_rank[r->off + i] = rk[i];
     }
     free(lp), free(rk), free(t32);
     r->done = 1;
@@ -455,6 +520,13 @@ static lms_status add_item(lms_evaluator *ev, const lms_suite_item *it, lms_err 
     sl->n_choices = it->kind == LMS_ITEM_MC ? it->n_choices : 1;
     sl->answer = it->kind == LMS_ITEM_MC ? it->answer : 0;
     sl->first_row = ev->nrows;
+    sl->index = ev->item_index++;
+    sl->meta_off = SIZE_MAX;
+    if (ev->c.on_item) {
+        if (text_push(ev, it->context, it->context_len, &sl->ctx_off, it->line, err)) return err->code;
+        sl->ctx_len = it->context_len;
+        if (it->meta && text_push(ev, it->meta, strlen(it->meta) + 1, &sl->meta_off, it->line, err)) return err->code;
+    }
     if (keep_shown(ev, it, sl, err)) return err->code;
     ev->acc[it->kind].added++;
     /* whitespace at the end of the context moves to the front of each continuation */
@@ -506,6 +578,8 @@ static lms_status add_item(lms_evaluator *ev, const lms_suite_item *it, lms_err 
         r->n = (int)(nctx + ncont);
         r->nctx = (int)nctx;
         r->bytes = chl;
+        r->chars = utf8_chars(ch, chl);
+        if (ev->c.on_item && text_push(ev, ch, chl, &r->text_off, it->line, err)) return err->code;
         memcpy(ev->toks + ev->ntoks, ev->ctx.ids + (ev->ctx.n - nctx), nctx * sizeof *ev->toks);
         memcpy(ev->toks + ev->ntoks + nctx, ev->cont.ids, ncont * sizeof *ev->toks);
         ev->ntoks += nctx + ncont;
@@ -552,6 +626,7 @@ static lms_status score_rows(lms_evaluator *ev, lms_err *err) {
                 r->logp += lp[j];
                 r->top1 += rk[j] == 1;
                 r->ntok++;
+                if (ev->c.on_item) ev->tok_lp[r->off + (size_t)j + 1] = lp[j], ev->tok_rank[r->off + (size_t)j + 1] = rk[j];
             }
         }
     }
@@ -580,6 +655,77 @@ static lms_status seq_push(kind_acc *a, double logp, double top1, double tok) {
     return LMS_OK;
 }
 
+/* on_item: the item's arrays (mc) sized for n choices. */
+static lms_status item_reserve(lms_evaluator *ev, int n, int64_t line, lms_err *err) {
+    if (n <= ev->it_cap) return LMS_OK;
+    free(ev->it_choice), free(ev->it_len), free(ev->it_chars), free(ev->it_tok), free(ev->it_logp), free(ev->it_greedy);
+    ev->it_choice = malloc((size_t)n * sizeof *ev->it_choice);
+    ev->it_len = malloc((size_t)n * sizeof *ev->it_len);
+    ev->it_chars = malloc((size_t)n * sizeof *ev->it_chars);
+    ev->it_tok = malloc((size_t)n * sizeof *ev->it_tok);
+    ev->it_logp = malloc((size_t)n * sizeof *ev->it_logp);
+    ev->it_greedy = malloc((size_t)n * sizeof *ev->it_greedy);
+    ev->it_cap = n;
+    if (!ev->it_choice || !ev->it_len || !ev->it_chars || !ev->it_tok || !ev->it_logp || !ev->it_greedy) {
+        ev->it_cap = 0;
+        return nomem(ev, line, err);
+    }
+    return LMS_OK;
+}
+
+/* Hand a finished item to on_item (mc: picks by ll, ll/chars, ll/bytes and the answer's prob). */
+static lms_status emit_item(lms_evaluator *ev, const slot_t *sl, int pick, int pick_norm, int pick_bytes, double prob,
+                            lms_err *err) {
+    const row_t *r = &ev->rows[sl->first_row];
+    lms_eval_item it = {.suite = ev->suite_name, .kind = sl->kind, .index = sl->index, .line = sl->line,
+                        .context = ev->text + sl->ctx_off, .context_len = sl->ctx_len,
+                        .meta = sl->meta_off == SIZE_MAX ? NULL : ev->text + sl->meta_off,
+                        .answer = -1, .pick = -1, .pick_norm = -1, .pick_bytes = -1, .correct_norm = -1, .correct_bytes = -1,
+                        .prob = NAN, .edit = -1, .target_logp = NAN, .truncated = sl->truncated || sl->windowed,
+                        .windowed = sl->windowed};
+    if (sl->kind == LMS_ITEM_MC) {
+        if (item_reserve(ev, sl->n_choices, sl->line, err)) return err->code;
+        for (int c = 0; c < sl->n_choices; c++) {
+            ev->it_choice[c] = ev->text + r[c].text_off;
+            ev->it_len[c] = r[c].bytes;
+            ev->it_chars[c] = r[c].chars;
+            ev->it_logp[c] = r[c].logp;
+            ev->it_tok[c] = r[c].ntok;
+            ev->it_greedy[c] = r[c].top1 == r[c].ntok;
+        }
+        it.n_choices = sl->n_choices;
+        it.choices = ev->it_choice;
+        it.choice_len = ev->it_len;
+        it.choice_chars = ev->it_chars;
+        it.logp = ev->it_logp;
+        it.tokens = ev->it_tok;
+        it.greedy = ev->it_greedy;
+        it.answer = sl->answer;
+        it.pick = pick, it.pick_norm = pick_norm, it.pick_bytes = pick_bytes;
+        it.correct = pick == sl->answer;
+        it.correct_norm = pick_norm == sl->answer;
+        it.correct_bytes = pick_bytes == sl->answer;
+        it.prob = prob;
+    } else {
+        it.target = ev->text + r[0].text_off;
+        it.target_len = r[0].bytes;
+        it.target_logp = r[0].logp;
+        it.target_tokens = r[0].ntok;
+        it.top1 = r[0].top1;
+        /* the target's tokens are the row's last ntok */
+        size_t first = r[0].off + (size_t)r[0].n - (size_t)r[0].ntok;
+        it.token_logp = ev->tok_lp + first;
+        it.token_rank = ev->tok_rank + first;
+        if (sl->kind == LMS_ITEM_GEN) {
+            it.output = ev->text + sl->out_off;
+            it.output_len = sl->out_len;
+            it.edit = sl->gen_edit;
+            it.correct = sl->gen_correct;
+        } else it.correct = r[0].top1 == r[0].ntok;
+    }
+    return ev->c.on_item(&it, ev->c.item_user, err);
+}
+
 static lms_status finish_item(lms_evaluator *ev, const slot_t *sl, lms_err *err) {
     kind_acc *a = &ev->acc[sl->kind];
     const row_t *r = &ev->rows[sl->first_row];
@@ -589,11 +735,12 @@ static lms_status finish_item(lms_evaluator *ev, const slot_t *sl, lms_err *err)
     a->windowed += sl->windowed;
     for (int c = 0; c < sl->n_choices; c++) a->tokens += r[c].ntok;
     if (sl->kind == LMS_ITEM_MC) {
-        int pick = 0, pick_norm = 0;
+        int pick = 0, pick_norm = 0, pick_bytes = 0;
         double mx = r[0].logp;
         for (int c = 1; c < sl->n_choices; c++) {
             if (r[c].logp > r[pick].logp) pick = c;
-            if (r[c].logp / (double)r[c].bytes > r[pick_norm].logp / (double)r[pick_norm].bytes) pick_norm = c;
+            if (r[c].logp / (double)r[c].chars > r[pick_norm].logp / (double)r[pick_norm].chars) pick_norm = c;
+            if (r[c].logp / (double)r[c].bytes > r[pick_bytes].logp / (double)r[pick_bytes].bytes) pick_bytes = c;
             if (r[c].logp > mx) mx = r[c].logp;
         }
         double z = 0;
@@ -602,6 +749,7 @@ static lms_status finish_item(lms_evaluator *ev, const slot_t *sl, lms_err *err)
         a->chance_sum += 1.0 / sl->n_choices;
         a->correct += pick == sl->answer;
         a->correct_norm += pick_norm == sl->answer;
+        a->correct_bytes += pick_bytes == sl->answer;
         lms_eval_stat_push(&a->logp, r[sl->answer].logp);
         lms_eval_stat_push(&a->prob, p);
         if (s) {
@@ -611,24 +759,28 @@ static lms_status finish_item(lms_evaluator *ev, const slot_t *sl, lms_err *err)
             }
             s->pick = pick;
             s->pick_norm = pick_norm;
+            s->pick_bytes = pick_bytes;
             s->correct = pick == sl->answer;
         }
+        if (ev->c.on_item && emit_item(ev, sl, pick, pick_norm, pick_bytes, p, err)) return err->code;
     } else if (sl->kind == LMS_ITEM_GEN) {
         a->correct += sl->gen_correct;
         lms_eval_stat_push(&a->logp, r[0].logp);
         lms_eval_stat_push(&a->edit, (double)sl->gen_edit);
         if (s) s->correct = sl->gen_correct, s->edit = sl->gen_edit;
+        if (ev->c.on_item && emit_item(ev, sl, -1, -1, -1, NAN, err)) return err->code;
     } else {
         a->correct += r[0].top1;
         if (seq_push(a, r[0].logp, (double)r[0].top1, (double)r[0].ntok)) return nomem(ev, sl->line, err);
         if (s) s->correct = r[0].top1 == r[0].ntok;
+        if (ev->c.on_item && emit_item(ev, sl, -1, -1, -1, NAN, err)) return err->code;
     }
     if (s) {
         s->target_logp = r[0].logp;
         s->target_tokens = r[0].ntok;
         s->top1 = r[0].top1;
         s->truncated = sl->truncated || sl->windowed;
-        if (sl->kind != LMS_ITEM_MC) s->pick = s->pick_norm = -1;
+        if (sl->kind != LMS_ITEM_MC) s->pick = s->pick_norm = s->pick_bytes = -1;
     }
     return LMS_OK;
 }
@@ -639,6 +791,7 @@ static lms_status flush(lms_evaluator *ev, lms_err *err) {
     ev->nslots = 0;
     ev->nrows = 0;
     ev->ntoks = 0;
+    ev->ntext = 0;
     return st;
 }
 
@@ -647,7 +800,7 @@ static lms_status flush(lms_evaluator *ev, lms_err *err) {
 static void fill_row(lms_evaluator *ev, kind_acc *a, lms_item_kind k, lms_eval_row *row) {
     row->kind = k;
     row->n = a->n;
-    row->acc = row->acc_se = row->acc_norm = row->acc_norm_se = NAN;
+    row->acc = row->acc_se = row->acc_norm = row->acc_norm_se = row->acc_bytes = row->acc_bytes_se = NAN;
     row->logp = row->logp_se = row->prob = row->prob_se = row->edit = row->edit_se = NAN;
     row->chance = k == LMS_ITEM_MC ? a->chance_sum / (double)a->n : 0;
     row->truncated = a->truncated;
@@ -671,6 +824,8 @@ static void fill_row(lms_evaluator *ev, kind_acc *a, lms_item_kind k, lms_eval_r
         if (k == LMS_ITEM_MC) {
             row->acc_norm = (double)a->correct_norm / (double)a->n;
             row->acc_norm_se = lms_eval_binomial_se(row->acc_norm, a->n);
+            row->acc_bytes = (double)a->correct_bytes / (double)a->n;
+            row->acc_bytes_se = lms_eval_binomial_se(row->acc_bytes, a->n);
             row->prob = lms_eval_stat_mean(&a->prob);
             row->prob_se = lms_eval_stat_se(&a->prob);
         } else {
@@ -691,6 +846,9 @@ lms_status lms_eval_suite(lms_evaluator *ev, lms_suite *s, lms_eval_result *r, l
     ev->nslots = ev->nrows = 0;
     ev->ntoks = 0;
     ev->path = lms_suite_path(s);
+    ev->suite_name = lms_suite_name(s);
+    ev->item_index = 0;
+    ev->ntext = 0;
     lms_status st = LMS_OK;
     for (;;) {
         const lms_suite_item *it;

@@ -11,8 +11,12 @@
  *
  * Multiple choice: each choice's log-likelihood ll_i = sum of log p of its tokens. Per item:
  * correct = argmax_i ll_i is the answer (the first maximum on ties); correct_norm = the same with
- * ll_i / (bytes of choice i as written in the suite); logp = ll_answer; prob = exp(ll_answer) /
- * sum_i exp(ll_i) (renormalised over the choices). Rows (context, choice) of several items are
+ * ll_i / (characters of choice i as written in the suite: Unicode code points, as Python's len()
+ * counts them, so lm-evaluation-harness's acc_norm); correct_bytes = the same with ll_i / (bytes
+ * of choice i as written, lm-evaluation-harness's acc_bytes); logp = ll_answer; prob =
+ * exp(ll_answer) / sum_i exp(ll_i) (renormalised over the choices). "As written" means the
+ * suite's choice string itself: whitespace moved over from the end of the context is not counted
+ * (lm-evaluation-harness counts len(choice) without its target delimiter " " the same way). Rows (context, choice) of several items are
  * batched right-padded into one lms_gpt_score call (sorted by length within a window of items, so
  * padding stays small); batching never changes a score beyond fp32 rounding.
  * Generation ("gen"): greedy decoding from the context for at most (target tokens + gen_extra)
@@ -28,7 +32,7 @@
  * (left truncation; counted in `truncated`). A continuation longer than the context by itself is
  * scored with lms_gpt_score_seq's sliding window (counted in `windowed`).
  *
- * Standard errors: acc and acc_norm binomial, sqrt(p(1-p)/n); logp, prob and edit the sample
+ * Standard errors: acc, acc_norm and acc_bytes binomial, sqrt(p(1-p)/n); logp, prob and edit the sample
  * standard error of the mean, s/sqrt(n) (NAN for n < 2); seq's pooled ratios by a bootstrap over
  * items (the tokens of one item are not independent, so neither formula applies).
  *
@@ -40,6 +44,11 @@
  *   for (int i = 0; i < r.n_rows; i++) ... r.row[i].acc, r.row[i].acc_se ...
  *   lms_eval_result_free(&r);
  *   lms_evaluator_free(ev);
+ *
+ * Per-item records (--log-samples): with config.on_item set, every item is handed to it once, in
+ * file order, after it is scored (lms_eval_item), with the numbers the aggregates are made of.
+ * The evaluator then keeps the window's item texts and per-token scores (bounded by the window);
+ * nothing of the suite as a whole is collected. eval/samples.h writes them as JSON Lines.
  *
  * Threads: the kernels' (OpenMP). Leaves out: reading suites (suite.h), opening models (lm.h),
  * printing (src/cli/cmd_eval.c).
@@ -57,6 +66,12 @@
 #include "tokenizer/tokenizer.h"
 #include "train/validate.h"
 
+typedef struct lms_eval_item lms_eval_item;
+
+/* Called once per scored item (see lms_eval_item); a status other than LMS_OK (with err filled)
+   stops the suite with that status. */
+typedef lms_status (*lms_eval_item_fn)(const lms_eval_item *item, void *user, lms_err *err);
+
 typedef struct {
     int batch;       /* (context, continuation) rows per lms_gpt_score call; 0: auto (16, fewer when the
                         scorer for n_ctx would exceed 1 GiB) */
@@ -64,9 +79,11 @@ typedef struct {
     int gen_extra;   /* gen: tokens generated beyond the target's token count (>= 0) */
     int bootstrap;   /* seq: bootstrap resamples for the standard errors (>= 2) */
     uint64_t seed;   /* bootstrap seed */
+    lms_eval_item_fn on_item; /* NULL: no per-item records */
+    void *item_user;          /* passed to on_item */
 } lms_eval_config;
 
-/* batch 0 (auto), show 0, gen_extra 4, bootstrap 1000, seed 1. */
+/* batch 0 (auto), show 0, gen_extra 4, bootstrap 1000, seed 1, no on_item. */
 lms_eval_config lms_eval_defaults(void);
 
 /* One item kept for display. Strings are owned (NUL-terminated copies). */
@@ -79,7 +96,7 @@ typedef struct {
     char **choices;         /* [n_choices] */
     double *logp;           /* [n_choices] summed log-likelihood of each choice, nats */
     double *prob;           /* [n_choices] renormalised over the choices */
-    int answer, pick, pick_norm;
+    int answer, pick, pick_norm, pick_bytes;
     char *target;           /* gen/seq */
     char *output;           /* gen: the greedy output as compared (NULL otherwise) */
     double target_logp;     /* gen/seq: summed log p of the target's tokens */
@@ -90,6 +107,44 @@ typedef struct {
     int truncated;          /* 1: context left-truncated (or a sliding window used) */
 } lms_eval_shown;
 
+/* One scored item for lms_eval_config.on_item. Every pointer is valid during the call only.
+   Arrays [n_choices] are mc's; gen and seq items have n_choices 0 and use the target fields. */
+struct lms_eval_item {
+    const char *suite;            /* the suite's name (lms_suite_name) */
+    lms_item_kind kind;
+    int64_t index;                /* 0-based position among the suite's items, in file order */
+    int64_t line;                 /* the item's first line in the file */
+    const char *context;          /* as given in the suite (before any truncation) */
+    size_t context_len;
+    const char *meta;             /* the item's "meta" as compact JSON, or NULL */
+    int n_choices;
+    const char *const *choices;   /* [n_choices] as written in the suite */
+    const size_t *choice_len;     /* [n_choices] bytes */
+    const int64_t *choice_chars;  /* [n_choices] Unicode code points (acc_norm's divisor) */
+    const double *logp;           /* [n_choices] summed log-likelihood, nats */
+    const int64_t *tokens;        /* [n_choices] continuation tokens scored */
+    const int *greedy;            /* [n_choices] 1: every token of the continuation ranked first (greedy
+                                     decoding would produce it; lm-evaluation-harness's is_greedy) */
+    int answer;                   /* mc; -1 otherwise */
+    int pick, pick_norm, pick_bytes; /* mc: argmax of logp, of logp/chars, of logp/bytes; -1 otherwise */
+    int correct;                  /* mc: pick == answer; gen: exact match; seq: every token ranked first */
+    int correct_norm, correct_bytes; /* mc; -1 otherwise */
+    double prob;                  /* mc: the answer's probability renormalised over the choices; NAN otherwise */
+    const char *target;           /* gen/seq, else NULL */
+    size_t target_len;
+    const char *output;           /* gen: the greedy output as compared (cut before a newline when the
+                                     target has none), else NULL */
+    size_t output_len;
+    int64_t edit;                 /* gen: token edit distance; -1 otherwise */
+    double target_logp;           /* gen/seq: the target's summed log p */
+    int64_t target_tokens;        /* gen/seq */
+    int64_t top1;                 /* gen/seq: target tokens ranked first */
+    const float *token_logp;      /* gen/seq: [target_tokens] log p of each target token */
+    const int32_t *token_rank;    /* gen/seq: [target_tokens] its rank (1 = the model's first choice) */
+    int truncated;                /* 1: the context was cut on the left (or a sliding window used) */
+    int windowed;                 /* 1: a continuation alone exceeded the context (sliding window) */
+};
+
 /* The aggregates of one suite's items of one kind. Fields that do not apply are NAN. */
 typedef struct {
     char suite[256];        /* the suite's name; "<name>/<kind>" when a suite mixes kinds */
@@ -97,7 +152,8 @@ typedef struct {
     int64_t n;              /* items */
     double chance;          /* mc: mean of 1/choices; gen/seq: 0 */
     double acc, acc_se;
-    double acc_norm, acc_norm_se;
+    double acc_norm, acc_norm_se;   /* mc: normalised by characters (lm-evaluation-harness's acc_norm) */
+    double acc_bytes, acc_bytes_se; /* mc: normalised by bytes (lm-evaluation-harness's acc_bytes) */
     double logp, logp_se;
     double prob, prob_se;
     double edit, edit_se;

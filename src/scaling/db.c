@@ -16,6 +16,7 @@ struct lms_sweepdb {
     sqlite3 *h;
     char path[1024];
     int has_kind; /* runs.kind exists (databases from the first contract lack it) */
+    int has_acc_bytes; /* evals.acc_bytes exists (added on open when the file allows it) */
 };
 
 static const char *SCHEMA =
@@ -33,7 +34,8 @@ static const char *SCHEMA =
     "CREATE TABLE evals (run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL,"
     " tokens REAL, flops REAL, suite TEXT NOT NULL, kind TEXT, n INTEGER, chance REAL,"
     " acc REAL, acc_se REAL, acc_norm REAL, acc_norm_se REAL, logp REAL, logp_se REAL,"
-    " prob REAL, prob_se REAL, edit REAL, edit_se REAL, PRIMARY KEY (run_id, step, suite));"
+    " prob REAL, prob_se REAL, edit REAL, edit_se REAL, acc_bytes REAL, acc_bytes_se REAL,"
+    " PRIMARY KEY (run_id, step, suite));"
     "CREATE TABLE samples (run_id INTEGER NOT NULL REFERENCES runs(id), prompt TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE TABLE token_losses (run_id INTEGER NOT NULL REFERENCES runs(id), text_id INTEGER NOT NULL,"
     " pos INTEGER NOT NULL, token TEXT NOT NULL, logp REAL, rank INTEGER, PRIMARY KEY (run_id, text_id, pos));";
@@ -121,6 +123,35 @@ static lms_status check_version(lms_sweepdb *db, lms_err *err) {
     return LMS_OK;
 }
 
+static int has_column(lms_sweepdb *db, const char *sql) {
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK;
+    sqlite3_finalize(s);
+    return ok;
+}
+
+/* evals.acc_bytes and acc_bytes_se are an addition to schema 1 (acc_norm used to divide by bytes
+   and now divides by characters). A database without them gets them, in one transaction, and the
+   old rows' acc_norm (a by-bytes number) moves to acc_bytes; acc_norm becomes NULL there since its
+   by-characters value was never measured. A file that cannot be changed (read-only) still opens:
+   evals are then written without the columns. */
+static void add_acc_bytes(lms_sweepdb *db) {
+    if (has_column(db, "SELECT acc_bytes FROM evals LIMIT 0")) {
+        db->has_acc_bytes = 1;
+        return;
+    }
+    if (!has_column(db, "SELECT acc_norm, acc_norm_se FROM evals LIMIT 0")) return;
+    lms_err e = {0};
+    if (begin(db, &e)) return;
+    if (exec(db, "ALTER TABLE evals ADD COLUMN acc_bytes REAL; ALTER TABLE evals ADD COLUMN acc_bytes_se REAL;"
+                 "UPDATE evals SET acc_bytes = acc_norm, acc_bytes_se = acc_norm_se, acc_norm = NULL, acc_norm_se = NULL;", &e) ||
+        commit(db, &e)) {
+        rollback(db, LMS_OK);
+        return;
+    }
+    db->has_acc_bytes = 1;
+}
+
 lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms_err *err) {
     *out = NULL;
     struct stat sb;
@@ -154,6 +185,7 @@ lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms
     }
     if ((st = check_version(db, err))) goto fail;
     db->has_kind = db->has_kind || !exists;
+    add_acc_bytes(db);
     *out = db;
     return LMS_OK;
 fail:
@@ -389,6 +421,7 @@ typedef struct {
     int64_t step;
     double tokens, flops;
     const lms_sweepdb_eval *e;
+    int acc_bytes; /* the table has acc_bytes, acc_bytes_se */
 } eval_ctx;
 static void fill_eval(sqlite3_stmt *s, int i, const void *ctx) {
     const eval_ctx *c = ctx;
@@ -400,8 +433,8 @@ static void fill_eval(sqlite3_stmt *s, int i, const void *ctx) {
     bind_text(s, 6, e->kind);
     bind_int(s, 7, e->n);
     const double v[] = {e->chance, e->acc, e->acc_se, e->acc_norm, e->acc_norm_se, e->logp, e->logp_se,
-                        e->prob, e->prob_se, e->edit, e->edit_se};
-    for (int k = 0; k < 11; k++) bind_real(s, 8 + k, v[k]);
+                        e->prob, e->prob_se, e->edit, e->edit_se, e->acc_bytes, e->acc_bytes_se};
+    for (int k = 0; k < (c->acc_bytes ? 13 : 11); k++) bind_real(s, 8 + k, v[k]);
 }
 
 lms_status lms_sweepdb_put_evals(lms_sweepdb *db, int64_t run_id, int64_t step, double tokens, double flops,
@@ -410,9 +443,11 @@ lms_status lms_sweepdb_put_evals(lms_sweepdb *db, int64_t run_id, int64_t step, 
         if (!e[i].suite || !strncmp(e[i].suite, "domain:", 7))
             return lms_errf(err, LMS_ERR_ARG, "eval row '%s': per-domain losses go to domain_losses, not evals",
                             e[i].suite ? e[i].suite : "(null)");
-    eval_ctx c = {step, tokens, flops, e};
+    eval_ctx c = {step, tokens, flops, e, db->has_acc_bytes};
     return replace_rows(db, "DELETE FROM evals WHERE run_id = ?1 AND step = ?2", run_id, step,
-                        "INSERT OR REPLACE INTO evals VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+                        db->has_acc_bytes
+                            ? "INSERT OR REPLACE INTO evals VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
+                            : "INSERT OR REPLACE INTO evals VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
                         n, fill_eval, &c, err);
 }
 

@@ -16,6 +16,10 @@
  * Addition to the contract (backward compatible): runs.kind TEXT, 'grid' for a point of the grid
  * (the fits use these) or 'lr_sweep' for a learning-rate variant; a database without the column
  * reads as all 'grid'.
+ * Second addition (backward compatible): evals.acc_bytes, acc_bytes_se (multiple choice normalised
+ * by bytes; acc_norm now normalises by characters, as lm-evaluation-harness does). Opening a
+ * database without them adds them (ALTER TABLE, one transaction) and moves the old rows' acc_norm,
+ * which was by bytes, to acc_bytes (their acc_norm becomes NULL). A read-only file opens unchanged.
  *
  * Leaves out: what the numbers mean (sweep.h), fitting (fit.h), the report.
  */
@@ -62,6 +66,7 @@ typedef struct {
     const char *suite, *kind;
     int64_t n;
     double chance, acc, acc_se, acc_norm, acc_norm_se, logp, logp_se, prob, prob_se, edit, edit_se;
+    double acc_bytes, acc_bytes_se;
 } lms_sweepdb_eval;
 
 /* A run row with everything unknown (NULL): status 'pending', kind 'grid'. */
@@ -70,7 +75,8 @@ void lms_sweepdb_run_init(lms_sweepdb_run *r, const char *name, const char *run_
 /* Open path. create: make the file and the schema when it does not exist (meta: schema_version,
    created_utc). An existing database must hold meta.schema_version '1': another version is
    LMS_ERR_FORMAT naming both versions, a file that is not a sweep database (no meta table, not
-   SQLite) LMS_ERR_FORMAT too. !create and no file: LMS_ERR_IO. *out NULL on failure. */
+   SQLite) LMS_ERR_FORMAT too. !create and no file: LMS_ERR_IO. *out NULL on failure. Adds
+   evals.acc_bytes where it is missing (see above). */
 lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms_err *err);
 void lms_sweepdb_close(lms_sweepdb *db); /* NULL is fine */
 

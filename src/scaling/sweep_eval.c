@@ -108,7 +108,8 @@ static lms_status sweep_suites(const lms_sweep_plan *p, lms_lm *lm, lms_sweepdb 
         for (int k = 0; !st && k < res[i].n_rows; k++) {
             const lms_eval_row *r = &res[i].row[k];
             rows[n++] = (lms_sweepdb_eval){r->suite, kinds[r->kind], r->n, r->chance, r->acc, r->acc_se, r->acc_norm,
-                                           r->acc_norm_se, r->logp, r->logp_se, r->prob, r->prob_se, r->edit, r->edit_se};
+                                           r->acc_norm_se, r->logp, r->logp_se, r->prob, r->prob_se, r->edit, r->edit_se,
+                                           r->acc_bytes, r->acc_bytes_se};
         }
     }
     if (!st) st = lms_sweepdb_put_evals(db, id, step, tokens, flops, rows, n, err);

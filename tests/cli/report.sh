@@ -120,8 +120,8 @@ if errs:
     print("\n".join(errs)); sys.exit(1)
 EOF
 
-# a database of the first contract (no runs.kind): every run is a grid run
-python3 tests/cli/report_db.py "$D/nokind" --no-kind || fail "python3 (no kind)"
+# a database of the first contract (no runs.kind, no evals.acc_bytes): every run is a grid run
+python3 tests/cli/report_db.py "$D/nokind" --no-kind --no-acc-bytes || fail "python3 (no kind)"
 out=$("$L" report "$D/nokind" --out "$D/nokind.html" 2>"$D/err") || fail "report without runs.kind exited $?: $(cat "$D/err")"
 grep -q "32 runs (30 done, 1 failed, 1 unfinished)" <<<"$out" || fail "without runs.kind: $out"
 grep -q '"run_kind":"grid"' "$D/nokind.html" || fail "without runs.kind, runs should read as grid runs"

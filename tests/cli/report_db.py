@@ -2,7 +2,7 @@
 """report_db.py — write a synthetic sweep results.db (the sweep runner's schema, version 1) for the
 report tests. python3's standard library only.
 
-    python3 tests/cli/report_db.py DIR [--schema-version V] [--no-kind]
+    python3 tests/cli/report_db.py DIR [--schema-version V] [--no-kind] [--no-acc-bytes]
 
 The sweep: 6 sizes (25k..4.7M non-embedding parameters) at 9 compute budgets (3e11..3e15 FLOPs, the
 sizes with 0.5..1000 tokens per parameter; isoFLOP groups with interior minima), losses
@@ -14,6 +14,9 @@ Expected shape labels are written to DIR/expected_shapes.json for the test to co
 sweep runner's backward-compatible addition: 'grid' or 'lr_sweep') is written with two learning-rate
 variants of the smallest model that have a lower loss than any grid run at their compute (the fits must
 leave them out); --no-kind writes the first contract's table without the column and without them.
+evals.acc_bytes, acc_bytes_se (the second addition: multiple choice normalised by bytes, while acc_norm
+is by characters) are written too, acc_norm a little above acc_bytes for the mc suites; --no-acc-bytes
+writes the evals table without them, as a database from before the addition.
 """
 import json, math, os, random, sqlite3, sys
 
@@ -53,6 +56,7 @@ def main():
     out = sys.argv[1]
     ver = sys.argv[sys.argv.index("--schema-version") + 1] if "--schema-version" in sys.argv else "1"
     kind = "--no-kind" not in sys.argv
+    acc_bytes = "--no-acc-bytes" not in sys.argv
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "results.db")
     if os.path.exists(path):
@@ -61,6 +65,9 @@ def main():
     db.executescript(SCHEMA)
     if kind:
         db.execute("ALTER TABLE runs ADD COLUMN kind TEXT")
+    if acc_bytes:
+        db.execute("ALTER TABLE evals ADD COLUMN acc_bytes REAL")
+        db.execute("ALTER TABLE evals ADD COLUMN acc_bytes_se REAL")
     meta = {"schema_version": ver, "lmscope_version": "0.1.0", "created_utc": "2026-12-01T10:00:00Z",
             "grid_json": json.dumps({"preset": "synthetic"}), "corpus": "data/corpus", "tokenizer_hash": "abc123"}
     db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -140,6 +147,12 @@ def main():
             db.execute("INSERT INTO evals (run_id, step, tokens, flops, suite, kind, n, chance, acc, acc_se, logp, "
                        "logp_se, prob, prob_se) VALUES (?, 1000, ?, ?, ?, ?, 200, ?, ?, 0.02, ?, 0.05, ?, 0.02)",
                        (r["id"], r["D"], r["C"], name, kind, chance, acc(r), logp(r), min(1.0, acc(r) + 0.05)))
+            if kind == "mc":
+                db.execute("UPDATE evals SET acc_norm = ?, acc_norm_se = 0.02 WHERE run_id = ? AND step = 1000 AND suite = ?",
+                           (min(1.0, acc(r) + 0.02), r["id"], name))
+                if acc_bytes:
+                    db.execute("UPDATE evals SET acc_bytes = ?, acc_bytes_se = 0.02 WHERE run_id = ? AND step = 1000 AND suite = ?",
+                               (min(1.0, acc(r) + 0.01), r["id"], name))
             if r is largest:  # log-spaced evaluations during the largest run
                 for s, f in ((100, 0.1), (300, 0.3)):
                     db.execute("INSERT INTO evals (run_id, step, tokens, flops, suite, kind, n, chance, acc, acc_se, "
