@@ -18,7 +18,7 @@ tools/vendor/fetch_vega.sh --check >/dev/null || fail "data/vendor does not matc
 python3 tests/cli/report_db.py "$D/sweep" || fail "python3 could not write the synthetic database"
 
 out=$("$L" report "$D/sweep" --out "$D/r.html" 2>"$D/err") || fail "report exited $?: $(cat "$D/err")"
-grep -q "^wrote $D/r.html (.* MB): 34 runs (32 done, 1 failed, 1 unfinished), 6 suites; L(C) R2 " <<<"$out" ||
+grep -q "^wrote $D/r.html (.* MB): 40 runs (38 done, 1 failed, 1 unfinished), 11 suites; L(C) R2 " <<<"$out" ||
   fail "summary line: $out"
 [ -z "$(ls "$D" | grep tmp)" ] || fail "a temporary file was left: $(ls "$D")"
 
@@ -59,7 +59,8 @@ for sec in ("shows", "runs", "data", "training", "scaling", "isoflop", "domains"
             "samples", "lms-status", "lms-data"):
     if sec not in p.ids: errs.append(f"no element id={sec}")
 want_h2 = ["What this sweep shows", "Loss vs compute", "The frontier and isoFLOP profiles", "Per-domain loss vs compute",
-           "Shapes of tasks", "Probe suites vs compute", "Quote repetition and induction", "Training curves",
+           "Shapes of tasks", "Probe suites vs compute", "One ability, several metrics (the mirage)",
+           "Inverse scaling and copying", "Training curves",
            "Per-token loss: smallest vs largest model", "Samples from each size", "Data", "Runs"]
 if p.h2 != want_h2: errs.append(f"sections {p.h2}")
 # the scripts: the error catcher, data, the three vendored builds (verbatim), the page's own
@@ -72,7 +73,7 @@ d = json.loads(data_el[0]["text"])
 for k in ("meta", "runs", "metrics", "domains", "evals", "samples", "tokens", "fit", "suites", "claims"):
     if k not in d: errs.append(f"data has no {k}")
 st = {r["name"]: r["status"] for r in d["runs"]}
-if len(st) != 34 or st.get("L8-C384-x4") != "failed" or st.get("L8-C384-x12") != "pending":
+if len(st) != 40 or st.get("L8-C384-x4") != "failed" or st.get("L8-C384-x12") != "pending":
     errs.append(f"runs: {st}")
 failed = [r for r in p.rows if "st-failed" in r["class"]]
 if len(failed) != 1 or "L8-C384-x4" not in failed[0]["text"] or "out of memory: 9.1 GiB needed <estimate>" not in failed[0]["text"]:
@@ -82,6 +83,8 @@ fit = d["fit"]
 lr = [r["name"] for r in d["runs"] if r.get("run_kind") == "lr_sweep"]
 if len(lr) != 2 or fit.get("n_runs") != 30 or any(n in fit.get("frontier", []) for n in lr):
     errs.append(f"learning-rate variants {lr} must be shown but not fitted (fit over {fit.get('n_runs')} runs)")
+ctl = [r["name"] for r in d["runs"] if r.get("run_kind") == "control"]
+if len(ctl) != 6 or any(n in fit.get("frontier", []) for n in ctl): errs.append(f"controls {ctl} must be shown but not fitted")
 if not fit["ok"] or fit["lc"]["r2_log"] < 0.99 or not fit["held"]["ok"]: errs.append(f"fit: {fit.get('lc')}, {fit.get('held')}")
 for k in ("alpha", "beta"):  # the law was built with 0.3 and 0.3: the intervals must hold them
     if not fit["nd"][k]["lo"] <= 0.3 <= fit["nd"][k]["hi"]: errs.append(f"L(N, D) {k} {fit['nd'][k]}, built with 0.3")
@@ -111,6 +114,23 @@ if verdict("Tasks differ in shape: some sta") != "supported": errs.append(f"shap
 ch = [c for c in d["claims"] if c["claim"].startswith("The probe suites measure")][0]
 if ch["verdict"] != "weak" or "capitals, sentiment" not in ch["evidence"] or "quote-repetition" in ch["evidence"]:
     errs.append(f"suites at chance (capitals, sentiment; not the inverse quote-repetition): {ch}")
+# the task claims say where their evidence comes from, and pass only the tests that could fail
+mir = {r["suite"]: r for r in d["mirage"]}
+if not mir.get("add-3d", {}).get("reading", "").startswith("mirage") or mir["add-3d"]["origin"] != "controlled" or \
+   {c["metric"]: c["label"] for c in mir["add-3d"]["continuous"]} != {"log-prob of the answer": "smooth",
+        "token edit distance (lower is better)": "smooth", "per-digit accuracy": "smooth"} or "add-3d-digits" in mir:
+    errs.append(f"mirage row of add-3d: {mir.get('add-3d')}")
+if mir.get("capitals", {}).get("origin") != "natural" or not mir["capitals"]["reading"].startswith("hidden"): errs.append(f"capitals: {mir.get('capitals')}")
+c = [c for c in d["claims"] if c["claim"].startswith("A discrete metric can make")][0]
+if c["verdict"] != "supported" or "add-3d (controlled)" not in c["evidence"]: errs.append(f"mirage claim: {c}")
+c = [c for c in d["claims"] if c["claim"].startswith("Copying from the context")][0]
+if c["verdict"] != "supported" or "Controlled task" not in c["evidence"] or "Natural text, not counted" not in c["evidence"]:
+    errs.append(f"induction claim: {c}")
+g = [x for x in d["gains"] if x["kind"] == "control"]
+if len(g) != 6 or any(abs(x["gain"] - 0.1) > 1e-9 or x["layers"] != 1 for x in g): errs.append(f"control gains {g}")
+c = [c for c in d["claims"] if c["claim"].startswith("Some tasks get worse")][0]
+if c["verdict"] != "supported" or "copy-altered (controlled): accuracy u-shaped" not in c["evidence"] or \
+   "quote-repetition (natural): accuracy inverse" not in c["evidence"]: errs.append(f"inverse claim: {c}")
 if len(d["samples"]) != 6 or "</script><script>alert(1)</script>" not in d["samples"][0]["text"]:
     errs.append("samples lost or mangled")
 if "<script>alert" in page: errs.append("a sample's HTML reached the page unescaped")
@@ -135,8 +155,17 @@ cp -r "$D/sweep" "$D/nodone"
 python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE runs SET status='failed', error='killed'\"); db.commit()" \
   "$D/nodone/results.db" || fail "python3 could not edit the database"
 out=$("$L" report "$D/nodone" --out "$D/nodone.html" 2>"$D/err") || fail "report over failed runs exited $?: $(cat "$D/err")"
-grep -q "0 done, 34 failed" <<<"$out" || fail "failed-run summary: $out"
+grep -q "0 done, 40 failed" <<<"$out" || fail "failed-run summary: $out"
 grep -q "0 finished runs with a validation loss; the fits need at least 4" "$D/nodone.html" || fail "no reason for the missing fit"
+
+# the induction claim fails when the one-layer control gains as much as the grid: it could have failed
+cp -r "$D/sweep" "$D/ctl"
+python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE evals SET logp = 0 WHERE suite = 'copy-second' AND run_id >= 300\"); db.commit()" \
+  "$D/ctl/results.db" || fail "python3 could not edit the database"
+"$L" report "$D/ctl" --out "$D/ctl.html" >"$D/ctl.out" 2>&1 || fail "report with strong controls exited $?"
+grep -q "^not supported: Copying from the context" "$D/ctl.out" || fail "a control that copies as well must refute the claim: $(grep Copying "$D/ctl.out")"
+# and there is no controlled evidence without controls (the first contract's database has none)
+grep -q "^no data: Copying from the context" <<<"$("$L" report "$D/nokind" --out "$D/nokind2.html" 2>&1)" || fail "no controls must read 'no data'"
 
 # bad input: clear message, exit 1 or 2, the existing output untouched
 echo old > "$D/keep.html"

@@ -112,6 +112,17 @@ def main():
                         small["C"], small["L"] * f))
             for d in DOMAINS:
                 db.execute("INSERT INTO domain_losses VALUES (?, 1000, ?, 0.5, 0.2, 5000)", (200 + j, d))
+    # one-layer controls at the budgets of the 3-layer shape: word statistics only, no copying (gain ~0)
+    if kind:
+        for j, r in enumerate(q for q in runs_done if q["l"] == 3):
+            cid = 300 + j
+            db.execute("INSERT INTO runs (id, name, run_dir, status, n_layer, n_embd, params_nonembed, steps, lr, tokens, "
+                       "flops, val_loss, kind) VALUES (?, ?, ?, 'done', 1, ?, ?, 10, 3e-3, ?, ?, ?, 'control')",
+                       (cid, f"L1-C{r['w']}-ctl-{j}", "runs/ctl", r["w"], 12 * r["w"] * r["w"], r["D"], r["C"] / 3, r["L"] + 0.1))
+            for name, lp in (("copy-first", -6.0), ("copy-second", -5.9)):
+                db.execute("INSERT INTO evals (run_id, step, tokens, flops, suite, kind, n, chance, acc, acc_se, logp, "
+                           "logp_se) VALUES (?, 1000, ?, ?, ?, 'seq', 200, 0, 0.02, 0.01, ?, 0.05)",
+                           (cid, r["D"], r["C"] / 3, name, lp))
     # a failed and a pending run: shown in the runs table, not fitted
     db.execute("INSERT INTO runs (id, name, run_dir, status, error, n_layer, n_embd, params_nonembed) VALUES "
                "(100, 'L8-C384-x4', 'runs/L8-C384-x4', 'failed', 'out of memory: 9.1 GiB needed <estimate>', 8, 384, ?)",
@@ -137,16 +148,32 @@ def main():
         "induction-words": ("seq", 0.0, lambda r: 0.7 if math.log(r["C"]) >= top_cut else 0.02,
                             lambda r: -0.8 if math.log(r["C"]) >= top_cut else -7.0),
         "sentiment": ("mc", 0.5, lambda r: 0.5, lambda r: -0.69),
+        # controlled tasks (data/synth.h): exact match jumps while log-prob, edit distance and the per-digit
+        # twin improve smoothly (the mirage); copying gains over the first copy; copy-altered dips, then recovers
+        "add-3d": ("gen", 0.0, lambda r: 0.9 if math.log(r["C"]) >= top_cut else 0.0, lambda r: -6.0 + 4.0 * frac(r)),
+        "add-3d-digits": ("seq", 0.0, lambda r: 0.3 + 0.6 * frac(r), lambda r: -2.0 + 1.5 * frac(r)),
+        "copy-first": ("seq", 0.0, lambda r: 0.02, lambda r: -6.0),
+        "copy-second": ("seq", 0.0, lambda r: 0.02 + 0.9 * frac(r), lambda r: -6.0 + 5.0 * frac(r)),
+        "copy-altered": ("mc", 0.5, lambda r: 0.5 - 2.4 * frac(r) * (0.6 - frac(r)) if frac(r) < 0.6 else 0.5 + 1.0 * (frac(r) - 0.6),
+                         lambda r: -1.0 - 1.0 * frac(r)),
     }
     expected = {"capitals": ["flat", "smooth"], "grammar-agreement": ["smooth", "smooth"],
                 "arithmetic-mc": ["emergent", "smooth"], "quote-repetition": ["inverse", "inverse"],
-                "induction-words": ["emergent", "emergent"], "sentiment": ["flat", "flat"]}
+                "induction-words": ["emergent", "emergent"], "sentiment": ["flat", "flat"],
+                "add-3d": ["emergent", "smooth"], "add-3d-digits": ["smooth", "smooth"], "copy-first": ["flat", "flat"],
+                "copy-second": ["smooth", "smooth"], "copy-altered": ["u-shaped", "inverse"]}
     largest = max(runs_done, key=lambda r: r["C"])
     for r in runs_done:
         for name, (kind, chance, acc, logp) in suites.items():
             db.execute("INSERT INTO evals (run_id, step, tokens, flops, suite, kind, n, chance, acc, acc_se, logp, "
                        "logp_se, prob, prob_se) VALUES (?, 1000, ?, ?, ?, ?, 200, ?, ?, 0.02, ?, 0.05, ?, 0.02)",
                        (r["id"], r["D"], r["C"], name, kind, chance, acc(r), logp(r), min(1.0, acc(r) + 0.05)))
+            if kind == "gen":  # the token edit distance falls smoothly; gen has no prob
+                db.execute("UPDATE evals SET prob = NULL, prob_se = NULL, edit = ?, edit_se = 0.05 WHERE run_id = ? AND "
+                           "step = 1000 AND suite = ?", (3.0 - 2.5 * frac(r), r["id"], name))
+            if kind == "seq":
+                db.execute("UPDATE evals SET prob = NULL, prob_se = NULL WHERE run_id = ? AND step = 1000 AND suite = ?",
+                           (r["id"], name))
             if kind == "mc":
                 db.execute("UPDATE evals SET acc_norm = ?, acc_norm_se = 0.02 WHERE run_id = ? AND step = 1000 AND suite = ?",
                            (min(1.0, acc(r) + 0.02), r["id"], name))
