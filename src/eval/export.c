@@ -47,7 +47,9 @@ static lms_status make_parent(const char *path, lms_err *err) {
     char *slash = strrchr(parent, '/');
     if (!slash || slash == parent) return LMS_OK;
     *slash = 0;
-    return lms_mkdir_p(parent, err);
+    lms_status s = lms_mkdir_p(parent, err);
+    if (s) lms_err_prefix(err, "cannot create the directory for %s: ", path);
+    return s;
 }
 
 /* -1: path does not exist; 0: an empty directory; 1: a directory with entries; 2: not a directory. */
