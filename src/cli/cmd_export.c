@@ -76,6 +76,10 @@ int lms_cmd_export(int argc, char **argv) {
     }
     char tp[4096];
     if (llmc && !llmc_tok) llmc_tok = lms_export_llmc_tokenizer_path(tp, sizeof tp, llmc);
+    if (hf && llmc && (!strcmp(hf, llmc) || !strcmp(hf, llmc_tok))) {
+        lms_cli_error(CMD, "--hf and the llm.c files need different paths (both are %s)", hf);
+        return 2;
+    }
     lms_err err = {0};
     lms_lm lm;
     lms_status st = lms_lm_open(&lm, model_path, tok_dir, &err);
