@@ -29,6 +29,7 @@ static const command commands[] = {
     {"sweep", lms_cmd_sweep, "train a grid of sizes x token budgets into one resumable sweep dir with a results database"},
     {"fit", lms_cmd_fit, "scaling laws from runs: L(C), L(N, D), intervals, compute-optimal size, held-out test"},
     {"report", lms_cmd_report, "one self-contained HTML page from a sweep: fits, curves, suite shapes, claims"},
+    {"export", lms_cmd_export, "write a model for other tools: a Hugging Face GPT-2 dir, an llm.c checkpoint"},
 };
 
 static void usage(FILE *fp) {
