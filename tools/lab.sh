@@ -7,6 +7,9 @@
 #   make demo               the 'demo' preset: 6 sizes x 5 token budgets (WSD branches) + LR
 #                           variants, 22 probe suites after every run (16 min on 2 Zen 5 cores)
 #   DEMO=quick make demo    the 'quick' preset: 5 sizes x 4 budgets (6 min)
+#   DEMO=emergence make demo  the controlled tasks of 'lmscope data synth' mixed into the corpus, a
+#                           one-layer control beside deeper models: emergence, the mirage, U-shaped
+#                           scaling and copying (docs/experiments.md "Emergence")
 #   DEMO=single make demo   the older single-model demo (tools/demo.sh)
 # Resumable: run it again after Ctrl-C and finished runs are kept. DEMO_OUT=dir moves the output
 # (default sweeps/demo or sweeps/quick). What the demo preset measured, misses included:
@@ -16,28 +19,39 @@ cd "$(dirname "$0")/.."
 L=${LMSCOPE:-./build/lmscope}
 [ -x "$L" ] || { echo "demo: $L is missing; run 'make' first" >&2; exit 1; }
 PRESET=${DEMO:-demo}
-case "$PRESET" in demo|quick) ;; *) echo "demo: DEMO=$PRESET: use demo, quick or single" >&2; exit 2 ;; esac
+case "$PRESET" in demo|quick|emergence) ;; *) echo "demo: DEMO=$PRESET: use demo, quick, emergence or single" >&2; exit 2 ;; esac
 OUT=${DEMO_OUT:-sweeps/$PRESET}
 W=sweeps/.work
 say() { printf '\n== %s\n' "$*"; }
 
 tools/corpus/unpack.sh >/dev/null
-texts=(data/corpus/*.txt)
-say "data: ${#texts[@]} domains, $(cat "${texts[@]}" | wc -c) bytes in data/corpus (look: $L data stats data/corpus)"
 mkdir -p "$W"
-if [ ! -f "$W/tok/vocab.json" ]; then
-  say "tokenizer: byte-level BPE with 4096 tokens, trained on the corpus"
-  "$L" tokenizer train --vocab-size 4096 --out "$W/tok" "${texts[@]}" | tail -n 1
+CORPUS=data/corpus TOK=$W/tok SHARDS=$W/shards SUITES=
+if [ "$PRESET" = emergence ]; then
+  # the controlled tasks beside the natural corpus, in a directory of links (data/corpus stays as it is)
+  CORPUS=$W/emergence-corpus TOK=$W/tok-emergence SHARDS=$W/shards-emergence SUITES=data/suites,$W/synth/suites
+  if [ ! -f "$W/synth/suites/copy-first.jsonl" ]; then
+    say "controlled tasks: addition, copying and chants (lmscope data synth, seed 1; held-out suites)"
+    "$L" data synth --out "$W/synth" --add-problems 300000 --copy-lines 100000 --chant-lines 20000
+  fi
+  mkdir -p "$CORPUS"
+  for f in data/corpus/*.txt "$W"/synth/corpus/*.txt; do ln -sf "$(realpath "$f")" "$CORPUS/"; done
 fi
-if [ ! -f "$W/shards/manifest.json" ]; then
+texts=("$CORPUS"/*.txt)
+say "data: ${#texts[@]} domains, $(cat "${texts[@]}" | wc -c) bytes in $CORPUS (look: $L data stats $CORPUS)"
+if [ ! -f "$TOK/vocab.json" ]; then
+  say "tokenizer: byte-level BPE with 4096 tokens, trained on the corpus"
+  "$L" tokenizer train --vocab-size 4096 --out "$TOK" "${texts[@]}" | tail -n 1
+fi
+if [ ! -f "$SHARDS/manifest.json" ]; then
   say "shards: one domain per corpus file, documents held out per domain for validation"
-  "$L" data prepare --tokenizer "$W/tok" --out "$W/shards" data/corpus/ | tail -n 2
+  "$L" data prepare --tokenizer "$TOK" --out "$SHARDS" "$CORPUS/" | tail -n 2
 fi
 
 say "sweep '$PRESET': the plan"
-"$L" sweep --preset "$PRESET" --data "$W/shards" --tokenizer "$W/tok" --out "$OUT" --dry-run | tail -n 4
+"$L" sweep --preset "$PRESET" --data "$SHARDS" --tokenizer "$TOK" --out "$OUT" ${SUITES:+--suites "$SUITES"} --dry-run | tail -n 5
 say "sweep '$PRESET': training (one line per run; Ctrl-C and rerun to continue)"
-"$L" sweep --preset "$PRESET" --data "$W/shards" --tokenizer "$W/tok" --out "$OUT"
+"$L" sweep --preset "$PRESET" --data "$SHARDS" --tokenizer "$TOK" --out "$OUT" ${SUITES:+--suites "$SUITES"}
 
 say "fit: the scaling laws, their intervals and the held-out test"
 "$L" fit "$OUT" || true

@@ -88,11 +88,13 @@ static void print_plan(const lms_sweep_plan *p, const double *fps) {
         }
         printf("%-32s %6d %10lld %12lld %6d %9.3g %10lld %10.3g %9.3g %s%s%s\n", r->name, r->model.n_layer,
                (long long)r->params, (long long)r->params_nonembed, r->model.n_embd, (double)r->lr, (long long)r->steps,
-               r->tokens, r->flops, tb, r->parent >= 0 ? "  (branch)" : "", r->kind == LMS_SWEEP_LR ? "  (lr sweep)" : "");
+               r->tokens, r->flops, tb, r->parent >= 0 ? "  (branch)" : "",
+               r->kind == LMS_SWEEP_LR ? "  (lr sweep)" : r->kind == LMS_SWEEP_CONTROL ? "  (control)" : "");
     }
     char tb[32];
     fmt_time(tb, sizeof tb, total_t);
     if (p->n_suites) printf("%d probe suites scored after every run (%s)\n", p->n_suites, g->suites);
+    if (g->mix[0] || g->bf16) printf("training mix %s; %s\n", g->mix[0] ? g->mix : "natural", g->bf16 ? "bf16 products" : "fp32");
     printf("total: %.3g FLOPs trained; largest plan %.1f MiB of memory", p->total_flops, (double)p->mem_bytes / 1048576.0);
     if (fps) printf("; about %s of training at the measured speed of each shape (evaluation extra)", tb);
     printf("\n");
@@ -102,7 +104,7 @@ int lms_cmd_sweep(int argc, char **argv) {
     const char *preset = NULL, *grid = NULL, *data = NULL, *out = NULL, *tok = NULL, *suites = NULL;
     int dry = 0, threads = -1;
     lms_flag flags[] = {
-        {"preset", LMS_FLAG_STR, &preset, "a built-in grid: demo (<= 30 min on 2 cores), quick (<= 10 min), tiny (tests)", 0},
+        {"preset", LMS_FLAG_STR, &preset, "a built-in grid: demo (<= 30 min on 2 cores), quick (<= 10 min), emergence (controlled tasks: data synth), tiny (tests)", 0},
         {"grid", LMS_FLAG_STR, &grid, "a JSON grid file (docs/scaling.md \"Sweeps\")", 0},
         {"data", LMS_FLAG_STR, &data, "token shards dir made by 'lmscope data prepare' (overrides the grid's \"data\")", 0},
         {"tokenizer", LMS_FLAG_STR, &tok, "the shards' tokenizer dir (overrides the grid's \"tokenizer\")", 0},
@@ -123,7 +125,7 @@ int lms_cmd_sweep(int argc, char **argv) {
         return 2;
     }
     if (!!preset == !!grid) {
-        lms_cli_error(CMD, "give exactly one of --preset demo|quick|tiny and --grid grid.json");
+        lms_cli_error(CMD, "give exactly one of --preset demo|quick|emergence|tiny and --grid grid.json");
         return 2;
     }
     if (!out && !dry) {

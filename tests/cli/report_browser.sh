@@ -5,7 +5,8 @@
 # data-problems (console errors/warnings and uncaught errors, collected from the top of <head>, so
 # the inlined library's are caught too) and data-skipped (plots without data, shown as a note);
 # this test reads it from --dump-dom after a virtual-time budget (the same run takes the screenshot). Two sweeps: the synthetic one of
-# report.sh (every one of its 14 plots must draw marks) and the same with every run failed (no plot
+# report.sh (every one of its 23 plots must draw marks: 6 of the sweep, 11 suites, 5 of them again under
+# inverse scaling and copying, the in-context gain) and the same with every run failed (no plot
 # may break; the plots without data say so). It also saves a screenshot (1280x2400; kept at
 # $LMSCOPE_REPORT_SCREENSHOT when set) and checks that it is a PNG of that size.
 #
@@ -62,8 +63,8 @@ python3 tests/cli/report_db.py "$D/sweep" || fail "python3 could not write the s
 "$L" report "$D/sweep" --out "$D/r.html" --bootstrap 50 >/dev/null 2>"$D/err" || fail "report: $(cat "$D/err")"
 shot=${LMSCOPE_REPORT_SCREENSHOT:-$D/report.png}
 rm -f "$shot"
-s=$(check "$D/r.html" 14 --window-size=1280,2400 --screenshot="$shot") || fail "full sweep: $s"
-grep -q "rendered 14 of 14 views; empty: 0; without data: 0; problems: 0" <<<"$s" || fail "status: $s"
+s=$(check "$D/r.html" 23 --window-size=1280,2400 --screenshot="$shot") || fail "full sweep: $s"
+grep -q "rendered 23 of 23 views; empty: 0; without data: 0; problems: 0" <<<"$s" || fail "status: $s"
 
 cp -r "$D/sweep" "$D/nodone"
 python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE runs SET status='failed'\"); db.commit()" \

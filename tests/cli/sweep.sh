@@ -138,7 +138,7 @@ bad_grid '{"shapes":' 'not valid JSON'
 LMSCOPE_MEM_AVAILABLE=100K "$L" sweep --preset tiny --data "$D/s" --out "$D/b" 2>"$D/err"; rc=$?
 [ $rc = 2 ] && grep -q "needs about .* GiB" "$D/err" || fail "memory: want exit 2 with the estimate, got $rc: $(cat "$D/err")"
 [ ! -e "$D/b" ] || fail "a refused grid left a sweep dir"
-"$L" sweep --preset nope --data "$D/s" --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q "demo, quick and tiny" "$D/err" || fail "unknown preset"
+"$L" sweep --preset nope --data "$D/s" --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q "demo, quick, emergence and tiny" "$D/err" || fail "unknown preset"
 "$L" sweep --preset tiny --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q -- "--data" "$D/err" || fail "no data"
 "$L" sweep --preset tiny --grid "$D/wsd.json" --out "$D/b" 2>/dev/null; [ $? = 2 ] || fail "--preset with --grid"
 "$L" sweep --grid "$D/wsd.json" --out "$D/t" 2>"$D/err"; [ $? = 1 ] && grep -q "another grid" "$D/err" || fail "another grid on a sweep dir"
