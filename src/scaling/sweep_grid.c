@@ -483,7 +483,19 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
                 goto fail;
             }
         }
-        /* WSD: the long run (largest budget) first, then its branches; cosine: budgets in order */
+        /* WSD: the long run (largest budget) first, then its branches; cosine: budgets in order. Under
+           WSD every budget of a shape shares the long run's warmup: the trainer's default (steps/20 of
+           the long run) would fill most of the shortest branch (the demo's 0.25M-token branch was
+           warmup then decay, no constant phase: 2% above the law), so it is capped at a fifth of the
+           shortest budget's steps. */
+        int64_t warmup = -1;
+        if (g->wsd) {
+            lms_train_config wc;
+            lms_train_config_defaults(&wc);
+            wc.steps = steps[g->n_budgets - 1];
+            lms_train_config_resolve(&wc);
+            warmup = wc.warmup < steps[0] / 5 ? wc.warmup : steps[0] / 5;
+        }
         int trunk = p->n_runs;
         for (int bi = 0; bi < g->n_budgets; bi++) {
             int b = g->wsd ? (bi == 0 ? g->n_budgets - 1 : bi - 1) : bi;
@@ -491,7 +503,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
             r->model = mc;
             r->lr = lr;
             r->steps = steps[b];
-            r->warmup = -1;
+            r->warmup = warmup;
             r->parent = -1;
             r->branch_step = -1;
             r->kind = sh->control ? LMS_SWEEP_CONTROL : LMS_SWEEP_GRID;
@@ -524,11 +536,13 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
                 int gi = !g->wsd ? trunk + at : at == g->n_budgets - 1 ? trunk : trunk + 1 + at;
                 lms_sweep_run_plan *r = &p->run[p->n_runs++];
                 *r = p->run[gi];
-                lms_train_config wc;
-                lms_train_config_defaults(&wc);
-                wc.steps = p->run[trunk].steps;
-                lms_train_config_resolve(&wc);
-                r->warmup = wc.warmup;
+                if (!g->wsd) {
+                    lms_train_config wc;
+                    lms_train_config_defaults(&wc);
+                    wc.steps = p->run[trunk].steps;
+                    lms_train_config_resolve(&wc);
+                    r->warmup = wc.warmup;
+                }
                 r->kind = LMS_SWEEP_LR;
                 r->lr = lr * g->lr_factor[f];
                 r->log_ckpts = 0;

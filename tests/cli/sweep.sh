@@ -70,6 +70,14 @@ db="$D/w/results.db"
 [ "$(q "$db" "select count(*) from metrics b join runs rb on b.run_id=rb.id join runs rt on rt.name=rb.parent
   join metrics t on t.run_id=rt.id and t.step=b.step where b.step <= 8 and rb.name='L1-C16-H1-640' and b.loss=t.loss")" = 8 ] \
   || fail "a branch does not continue its long run"
+# WSD warmup: the long run's default (steps/20 = 5 of 100) is capped at a fifth of the shortest budget (10 steps -> 2),
+# so the shortest branch has a constant-lr phase before its cool-down; the branch keeps the long run's warmup
+printf '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[640,6400],"ctx":16,"batch":4,"schedule":"wsd","samples":0,"data":"%s"}' \
+  "$D/s" >"$D/wu.json"
+"$L" sweep --grid "$D/wu.json" --out "$D/wu" --threads 1 --suites none 2>"$D/err" || fail "warmup sweep: $(cat "$D/err")"
+wu=$(python3 -c 'import json,sys; print(" ".join(str(json.load(open(f))["warmup"]) for f in sys.argv[1:]))' \
+  "$D/wu/runs/L1-C16-H1-6.4k/config.json" "$D/wu/runs/L1-C16-H1-640/config.json" 2>&1)
+[ "$wu" = "2 2" ] || fail "WSD warmup: long run and branch have '$wu', want '2 2'"
 # the largest shape's long run: losses at the log-spaced checkpoints
 [ "$(q "$db" "select count(distinct d.step) from domain_losses d join runs r on r.id=d.run_id where r.name='L1-C32-H2-2.56k'")" -ge 6 ] \
   || fail "no losses at the log-spaced checkpoints"
