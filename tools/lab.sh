@@ -32,7 +32,7 @@ if [ "$PRESET" = emergence ]; then
   CORPUS=$W/emergence-corpus TOK=$W/tok-emergence SHARDS=$W/shards-emergence SUITES=data/suites,$W/synth/suites
   if [ ! -f "$W/synth/suites/copy-first.jsonl" ]; then
     say "controlled tasks: addition, copying and chants (lmscope data synth, seed 1; held-out suites)"
-    "$L" data synth --out "$W/synth" --add-problems 300000 --copy-lines 100000 --chant-lines 20000
+    "$L" data synth --out "$W/synth" --add-problems 300000 --copy-lines 300000 --chant-lines 20000
   fi
   mkdir -p "$CORPUS"
   for f in data/corpus/*.txt "$W"/synth/corpus/*.txt; do ln -sf "$(realpath "$f")" "$CORPUS/"; done
