@@ -86,9 +86,10 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
            tasks of 'lmscope data synth' mixed in (copying 50% of the rows, addition 20%, chants 5%, the
            natural domains 25% in their own proportions), a one-layer control of width 64 beside
            two- and three-layer shapes, WSD budgets 1.5M..24M tokens, bf16 where the CPU has
-           AVX512-BF16. Measured before choosing (docs/experiments.md): with this mix L2-C64 copies
-           random strings at 7% per token after 4M tokens, 92% after 8M, 97.5% after 17M (whole-string
-           exact match 0%, 37%, 74%), so the budgets span the jump. */
+           AVX512-BF16. Measured before choosing (docs/experiments.md "Pilot runs"): L2-C64 with copying
+           at 57% of the rows copies random strings at 22% per token after 4M tokens, 92% after 8M,
+           97.5% after 17M (whole-string exact match 0%, 37%, 74%); at 32% of the rows 7%, 73%, 95%. The
+           budgets span the jump; this mix lies between the two. */
         add_shape(g, 1, 4, 64);
         g->shape[0].control = 1;
         add_shape(g, 2, 4, 32);
