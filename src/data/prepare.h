@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/jsonl_text.h"
 #include "core/status.h"
 #include "data/manifest.h"
 #include "tokenizer/tokenizer.h"
@@ -50,6 +51,7 @@ typedef struct {
     int threads;                /* tokenizer threads; <= 0: 2 */
     size_t window_bytes;        /* text held at a time (read blocks and the encoding window); 0: 4 MiB */
     size_t segment_bytes;       /* documents are encoded in pieces of about this size; 0: 64 KiB */
+    lms_jsonl_text_opts jsonl;  /* how .jsonl/.ndjson files are read (corpus_scan.h); zero: the defaults */
 } lms_prepare_config;
 
 /* Tokenize the corpus at `corpus` (directory or .txt) into `out_dir` (created). On success *m
