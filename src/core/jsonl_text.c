@@ -68,7 +68,7 @@ static lms_status parse_doc(const char *line, size_t len, const lms_jsonl_text_o
     *root = NULL;
     if (memchr(line, 0, len)) return lms_errf(err, LMS_ERR_FORMAT, "a NUL byte (this is not a JSON Lines text file)");
     json_error_t je;
-    json_t *r = json_loadb(line, len, 0, &je);
+    json_t *r = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!r) return lms_errf(err, LMS_ERR_FORMAT, "not valid JSON (%s, column %d)", je.text, je.column);
     const char *tf = o && o->text_field ? o->text_field : "text";
     lms_status st = LMS_OK;

@@ -13,9 +13,10 @@
  *     trailing ASCII whitespace trimmed, the rule for documents of .txt corpora (corpus.h); a
  *     document empty after trimming is skipped and counted. With `domain_field` set, that field
  *     must be a string too: the document's domain. Other fields are ignored;
- *   - anything else is a bad line: not JSON, not an object, the field missing, not a string. A bad
- *     line fails the read with "path:line: what is wrong" (LMS_ERR_FORMAT), or with skip_bad is
- *     skipped with a warning (the first 10 per file, then a count).
+ *   - anything else is a bad line: not JSON (duplicate keys included), not an object, the field
+ *     missing, not a string. A bad line fails the read with "path:line: what is wrong"
+ *     (LMS_ERR_FORMAT), or with skip_bad is skipped with a warning (the first 10 per file, then a
+ *     count).
  *
  *   lms_jsonl_text_opts o = {.text_field = "content"};
  *   static lms_status add(const lms_jsonl_doc *d, void *user, lms_err *err) { ... d->text, d->len ... }
