@@ -292,6 +292,10 @@ static lms_status scan_jsonl(jsonl_scan *js, const char *path, const char *fname
     return LMS_OK;
 }
 
+static int cmp_domain(const void *a, const void *b) {
+    return strcmp(((const lms_corpus_index_domain *)a)->name, ((const lms_corpus_index_domain *)b)->name);
+}
+
 lms_status lms_corpus_scan(lms_corpus_index *c, const char *path, size_t block, lms_err *err) {
     return lms_corpus_scan_with(c, path, block, NULL, err);
 }
@@ -320,6 +324,10 @@ lms_status lms_corpus_scan_with(lms_corpus_index *c, const char *path, size_t bl
         if (!st && !used) c->n_skipped++;
     }
     free(buf);
+    int any_jsonl = 0;
+    for (int d = 0; d < c->n_domains; d++) any_jsonl |= c->domains[d].files != NULL;
+    if (!st && any_jsonl) /* domains named by lines come in any order: by name, as .txt files' are */
+        qsort(c->domains, (size_t)c->n_domains, sizeof *c->domains, cmp_domain);
     if (!st && c->n_domains == 0) st = lms_corpus_empty_error(err, path, f.is_dir, c->n_skipped);
     lms_corpus_files_free(&f);
     if (st) lms_corpus_index_free(c);

@@ -11,8 +11,8 @@
  * document per line, its text from a field. Their documents go to the domain their file's name
  * gives, as a .txt file's do, or with opts->domain_field to the domain that field names (one file
  * may then feed several domains, and several files one domain). A domain is either one .txt file
- * or documents of JSON Lines files: a name given by both is an error. Domains are in the order
- * they first appear (files by name, lines in order). A JSON Lines domain's document offsets are
+ * or documents of JSON Lines files: a name given by both is an error. With JSON Lines domains,
+ * domains are sorted by name (without, in the order of their files' names, as before). A JSON Lines domain's document offsets are
  * offsets into the concatenation of its texts (the texts are escaped in the file), and each
  * document's line is recorded (lms_jsonl_loc) to read it again: 48 bytes a document. Bad lines
  * fail the scan with path:line (or are skipped, opts->skip_bad), so nothing is written by a
