@@ -235,6 +235,10 @@ lms_status lms_corpus_empty_error(lms_err *err, const char *path, int is_dir, in
 
 lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
     memset(c, 0, sizeof *c);
+    if (lms_jsonl_text_path(path) && !lms_path_is_dir(path))
+        return lms_errf(err, LMS_ERR_ARG,
+                        "'%s' is JSON Lines, which only 'data prepare' and 'tokenizer train' read; prepare it into shards "
+                        "and give the shard directory instead (data stats/sample read shards)", path);
     lms_corpus_files f;
     lms_status st = lms_corpus_list(&f, path, 0, err);
     if (st) return st;

@@ -49,7 +49,9 @@ typedef struct {
     int n_skipped; /* files skipped as not text or empty (each warned about) */
 } lms_corpus;
 
-/* Open a corpus directory or one .txt file. On failure *c holds nothing to free. */
+/* Open a corpus directory or one .txt file. On failure *c holds nothing to free. JSON Lines files
+   (jsonl_text.h) are not read here: a directory's are ignored, one given alone is LMS_ERR_ARG (the
+   streaming scanner, corpus_scan.h, reads them for 'data prepare'). */
 lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err);
 void lms_corpus_free(lms_corpus *c);
 

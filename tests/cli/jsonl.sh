@@ -4,7 +4,7 @@
 # --domain-field splitting one file into the domains), the same merges (JSON Lines documents =
 # one .txt file per document; mixed with a .txt file), escapes decoded (\n, \u00e9, surrogate
 # pairs), blank lines skipped; bad lines exit 1 with FILE:LINE and what is wrong, leaving no
-# output directory; --skip-bad-lines skips them with warnings.
+# output directory; --skip-bad-lines skips them with warnings; 32 MB prepares under 64 MB.
 . "$(dirname "$0")/lib.bash"
 cli_setup jsonl
 
@@ -100,7 +100,27 @@ err=$("$L" data prepare --out "$D/sk" --skip-bad-lines "$D/some.jsonl" 2>&1 >"$D
 grep -q 'some.jsonl:2: an array' <<<"$err" && grep -q 'some.jsonl:3: the "text" field is a number' <<<"$err" || fail "--skip-bad-lines warnings: $err"
 grep -Eq '^some +1 +1 ' "$D/out" || fail "--skip-bad-lines: not 1 + 1 documents: $(cat "$D/out")"
 "$L" tokenizer train --vocab-size 300 --skip-bad-lines --out "$D/tk" "$D/some.jsonl" >/dev/null 2>&1 || fail "tokenizer train --skip-bad-lines"
+expect 1 "is JSON Lines, which only 'data prepare' and 'tokenizer train' read" data stats "$D/j/news.jsonl"
 printf '\n{"text": " "}\n' >"$D/empty.jsonl"
 expect 1 'no usable documents' data prepare --out "$D/nope" "$D/empty.jsonl"
 expect 2 'holds no documents' tokenizer train --out "$D/nope" "$D/empty.jsonl"
-echo "jsonl: ok"
+
+# streamed: 32 MB of JSON Lines prepares in bounded memory, as 32 MB of .txt does (tests/cli/data.sh)
+mkdir -p "$D/big"
+/usr/bin/python3 - "$D/big/books.jsonl" <<'PY'
+import json, sys
+words = "the of and to in that it was he for on are as with his they at be this from".split()
+base = " ".join(words[(i * 7) % len(words)] for i in range(20000))
+with open(sys.argv[1], "w") as f:
+    for d in range(400):  # 400 documents of ~80 KB, then one of 1 MB with no place to cut
+        f.write(json.dumps({"text": "document %d:\n%s" % (d, base)}) + "\n")
+    f.write(json.dumps({"text": "x" * 1000000}) + "\n")
+PY
+rss=$(/usr/bin/python3 -c '
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], "data", "prepare", "--out", sys.argv[2], "--shard-tokens", "10000000", sys.argv[3]], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$L" "$D/bigs" "$D/big") || fail "prepare of 32 MB of JSON Lines"
+if ldd "$L" 2>/dev/null | grep -q libasan; then echo "prepare of 32 MB of JSON Lines: peak $rss MB not checked under AddressSanitizer"
+elif [ -z "$rss" ] || [ "$rss" -ge 64 ]; then fail "prepare of 32 MB of JSON Lines peaks at ${rss:-?} MB (want < 64)"; fi
+[ "$(cat "$D"/bigs/books_*.bin | wc -c)" -gt 60000000 ] || fail "prepare of 32 MB of JSON Lines: shards missing"
+echo "jsonl: ok (32 MB of JSON Lines prepared at a peak of $rss MB)"
