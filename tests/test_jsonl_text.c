@@ -149,6 +149,11 @@ static void test_documents(void) {
     memset(&g, 0, sizeof g);
     CHECK(lms_jsonl_text_read(tpath("src.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 &&
           !strcmp(g.dom[0], "web") && !strcmp(g.dom[1], "books") && g.text[1][0] == 'b');
+    /* a byte order mark before the first line */
+    write_str("bom.jsonl", "\xEF\xBB\xBF{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
+    memset(&g, 0, sizeof g);
+    CHECK(lms_jsonl_text_read(tpath("bom.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 && g.off[0] == 3 &&
+          g.line_len[0] == 13 && g.text[0][0] == 'a');
     CHECK(lms_jsonl_text_path("a/b.jsonl") && lms_jsonl_text_path("x.ndjson") && !lms_jsonl_text_path("x.json") &&
           !lms_jsonl_text_path(".jsonl") && !lms_jsonl_text_path("x.jsonl.gz"));
 }

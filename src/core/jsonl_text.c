@@ -112,8 +112,11 @@ lms_status lms_jsonl_text_read(const char *path, const lms_jsonl_text_opts *o, s
     size_t len;
     while (!st && !(st = lms_line_reader_next(&r, &line, &len, err)) && line) {
         c.lines++;
+        uint64_t off = r.off;
+        if (r.line == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) /* a UTF-8 byte order mark: not JSON */
+            line += 3, len -= 3, off += 3;
         if (blank(line, len)) continue;
-        lms_jsonl_doc d = {.line = r.line, .off = r.off, .line_len = len};
+        lms_jsonl_doc d = {.line = r.line, .off = off, .line_len = len};
         json_t *root;
         st = parse_doc(line, len, o, &root, &d, err);
         if (!st && d.len == 0) {

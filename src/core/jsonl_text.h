@@ -5,7 +5,7 @@
  * parsed on its own (jansson), read through a line reader (jsonl.h) in blocks, so the file is
  * never held whole and no line may exceed LMS_JSONL_MAX_LINE (64 MiB).
  *
- * A line is:
+ * A UTF-8 byte order mark at the start of the file is skipped. A line is:
  *   - blank (only spaces, tabs, '\r'): skipped;
  *   - a document: a JSON object whose field `text_field` is a string (jansson decodes the escapes:
  *     \n, \u00e9, surrogate pairs; it refuses invalid UTF-8, lone surrogates and \u0000, so a
