@@ -162,11 +162,12 @@ typedef struct {
 lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *texts,
                                      const size_t *lens, int n,
                                      const lms_tokenizer_train_config *c, lms_err *err);
-/* Same from files, each a text (read whole, one at a time; LMS_ERR_IO if unreadable). Empty files
- * are an LMS_ERR_ARG error; so are files that contain NUL bytes (binary files are not text to
- * train on). A .jsonl or .ndjson file (core/jsonl_text.h) gives its documents, each a text,
- * streamed in batches of about 64 MiB of text: one with no document is an LMS_ERR_ARG error, a bad
- * line LMS_ERR_FORMAT with path:line (or skipped, c->jsonl.skip_bad). The merges are those of
+/* Same from files, each a text (read whole; LMS_ERR_IO if unreadable). Empty files are an
+ * LMS_ERR_ARG error; so are files that contain NUL bytes (binary files are not text to train on).
+ * A .jsonl or .ndjson file (core/jsonl_text.h) gives its documents, each a text: one with no
+ * document is an LMS_ERR_ARG error, a bad line LMS_ERR_FORMAT with path:line (or skipped,
+ * c->jsonl.skip_bad). Words are counted in batches of about 64 MiB of text, so memory holds a
+ * batch (or the largest .txt file), not every file. The merges are those of
  * lms_tokenizer_train_texts on the same texts. */
 lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *paths, int n,
                                      const lms_tokenizer_train_config *c, lms_err *err);

@@ -12,8 +12,8 @@
  *    of the neighbouring pairs there — no recount over the corpus.
  * 3. Ids: 0..255 bytes, 256.. merge results in order, then <|endoftext|> last.
  *
- * Files are counted one at a time (a JSON Lines file in batches of its documents), so memory
- * holds the largest text file or batch plus the word counts, not the whole corpus.
+ * Files are counted in batches of about 64 MiB of text (whole .txt files, JSON Lines documents),
+ * so memory holds a batch (or the largest .txt file) plus the word counts, not the whole corpus.
  *
  * Leaves out: min-frequency cut-offs, special tokens other than <|endoftext|>, merges across
  * pre-tokenizer words (GPT-2 never does that).
@@ -584,73 +584,94 @@ done:
     return st;
 }
 
-/* A JSON Lines file's documents, counted in batches of about BATCH_BYTES of text. */
+/* Texts waiting to be counted: whole .txt files, each in its own buffer, and JSON Lines documents
+ * copied back to back into one; counted together (in parallel over all their chunks) once about
+ * BATCH_BYTES wait, so many small files still keep every thread busy. */
 #define BATCH_BYTES ((size_t)64 << 20)
 
 typedef struct {
     word_counts *k;
-    char *text;         /* the batch's texts, back to back */
-    size_t n, cap;
-    size_t *off, *len;  /* [nd] each document in text */
-    size_t nd, dcap;
-    const char **ptr;   /* [nd] filled when the batch is counted */
-} doc_batch;
+    char *arena;          /* documents' texts, back to back */
+    size_t an, acap;
+    char **files;         /* [nf] whole files read (owned) */
+    size_t nf, fcap;
+    const char **src;     /* [nt] a file's buffer, or NULL for the arena */
+    size_t *off, *len;    /* [nt] each text in its buffer */
+    const char **ptr;     /* [nt] filled when the batch is counted */
+    size_t nt, tcap;
+    size_t bytes;         /* text waiting */
+} text_batch;
 
-static lms_status batch_count(doc_batch *b, lms_err *err) {
-    if (!b->nd) return LMS_OK;
-    const char **p = realloc(b->ptr, b->nd * sizeof *p);
-    if (!p) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    b->ptr = p;
-    for (size_t i = 0; i < b->nd; i++) p[i] = b->text + b->off[i];
-    lms_status st = wcs_add(b->k, p, b->len, b->nd, err);
-    b->n = b->nd = 0;
+static lms_status batch_count(text_batch *b, lms_err *err) {
+    lms_status st = LMS_OK;
+    if (b->nt) {
+        for (size_t i = 0; i < b->nt; i++) b->ptr[i] = (b->src[i] ? b->src[i] : b->arena) + b->off[i];
+        st = wcs_add(b->k, b->ptr, b->len, b->nt, err);
+    }
+    for (size_t i = 0; i < b->nf; i++) free(b->files[i]);
+    b->nf = b->nt = b->an = b->bytes = 0;
     return st;
 }
 
-static lms_status batch_doc(const lms_jsonl_doc *d, void *user, lms_err *err) {
-    doc_batch *b = user;
-    lms_status st;
-    if (b->n && b->n + d->len > BATCH_BYTES && (st = batch_count(b, err))) return st;
-    if (b->n + d->len > b->cap) {
-        size_t cap = b->cap ? b->cap : (size_t)1 << 20;
-        while (cap < b->n + d->len) cap *= 2;
-        char *nt = realloc(b->text, cap);
-        if (!nt) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-        b->text = nt;
-        b->cap = cap;
-    }
-    if (b->nd == b->dcap) {
-        size_t cap = b->dcap ? 2 * b->dcap : 1024;
-        size_t *no = realloc(b->off, cap * sizeof *no);
+static void batch_free(text_batch *b) {
+    for (size_t i = 0; i < b->nf; i++) free(b->files[i]);
+    free(b->files);
+    free(b->arena);
+    free(b->src);
+    free(b->off);
+    free(b->len);
+    free(b->ptr);
+    memset(b, 0, sizeof *b);
+}
+
+static lms_status batch_push(text_batch *b, const char *src, size_t off, size_t len, lms_err *err) {
+    if (b->nt == b->tcap) {
+        size_t cap = b->tcap ? 2 * b->tcap : 1024;
+        const char **ns = realloc(b->src, cap * sizeof *ns);
+        if (ns) b->src = ns;
+        size_t *no = ns ? realloc(b->off, cap * sizeof *no) : NULL;
         if (no) b->off = no;
         size_t *nl = no ? realloc(b->len, cap * sizeof *nl) : NULL;
-        if (!nl) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-        b->len = nl;
-        b->dcap = cap;
+        if (nl) b->len = nl;
+        const char **np = nl ? realloc(b->ptr, cap * sizeof *np) : NULL;
+        if (!np) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        b->ptr = np;
+        b->tcap = cap;
     }
-    memcpy(b->text + b->n, d->text, d->len);
-    b->off[b->nd] = b->n;
-    b->len[b->nd++] = d->len;
-    b->n += d->len;
+    b->src[b->nt] = src;
+    b->off[b->nt] = off;
+    b->len[b->nt++] = len;
+    b->bytes += len;
     return LMS_OK;
 }
 
-static lms_status count_jsonl(word_counts *k, const char *path, const lms_jsonl_text_opts *o, lms_err *err) {
-    doc_batch b = {.k = k};
+static lms_status batch_doc(const lms_jsonl_doc *d, void *user, lms_err *err) {
+    text_batch *b = user;
+    lms_status st;
+    if (b->bytes && b->bytes + d->len > BATCH_BYTES && (st = batch_count(b, err))) return st;
+    if (b->an + d->len > b->acap) {
+        size_t cap = b->acap ? b->acap : (size_t)1 << 20;
+        while (cap < b->an + d->len) cap *= 2;
+        char *na = realloc(b->arena, cap);
+        if (!na) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        b->arena = na;
+        b->acap = cap;
+    }
+    memcpy(b->arena + b->an, d->text, d->len);
+    b->an += d->len;
+    return batch_push(b, NULL, b->an - d->len, d->len, err);
+}
+
+static lms_status add_jsonl(text_batch *b, const char *path, const lms_jsonl_text_opts *o, lms_err *err) {
     lms_jsonl_text_counts n;
-    lms_status st = lms_jsonl_text_read(path, o, 0, batch_doc, &b, &n, err);
-    if (!st) st = batch_count(&b, err);
+    lms_status st = lms_jsonl_text_read(path, o, 0, batch_doc, b, &n, err);
     if (!st && n.docs == 0)
         st = lms_errf(err, LMS_ERR_ARG, "%s holds no documents (no line with text in its \"%s\" field); give files with something to learn from",
                       path, o && o->text_field ? o->text_field : "text");
-    free(b.text);
-    free(b.off);
-    free(b.len);
-    free(b.ptr);
     return st;
 }
 
-static lms_status count_text_file(word_counts *k, const char *path, lms_err *err) {
+static lms_status add_text_file(text_batch *b, const char *path, lms_err *err) {
     char *text;
     size_t len;
     lms_status st = lms_file_read_all(path, &text, &len, err);
@@ -659,10 +680,19 @@ static lms_status count_text_file(word_counts *k, const char *path, lms_err *err
         st = lms_errf(err, LMS_ERR_ARG, "%s is empty; give text files with something to learn from", path);
     else if (memchr(text, 0, len))
         st = lms_errf(err, LMS_ERR_ARG, "%s contains NUL bytes: it looks like a binary file, not text; train on text files only", path);
-    else
-        st = wcs_add(k, (const char *const *)&text, &len, 1, err);
-    free(text);
-    return st;
+    if (!st && b->nf == b->fcap) {
+        size_t cap = b->fcap ? 2 * b->fcap : 16;
+        char **nf = realloc(b->files, cap * sizeof *nf);
+        if (nf) b->files = nf, b->fcap = cap;
+        else st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    if (st) {
+        free(text);
+        return st;
+    }
+    b->files[b->nf++] = text;
+    if ((st = batch_push(b, text, 0, len, err))) return st;
+    return b->bytes >= BATCH_BYTES ? batch_count(b, err) : LMS_OK;
 }
 
 lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *paths, int n,
@@ -671,9 +701,12 @@ lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *pat
     if (n <= 0) return lms_errf(err, LMS_ERR_ARG, "no training files given; pass one or more text files");
     double t0 = lms_now();
     word_counts k = {0};
+    text_batch b = {.k = &k};
     lms_status st = wcs_init(&k, train_threads(c), err);
     for (int i = 0; i < n && !st; i++)
-        st = lms_jsonl_text_path(paths[i]) ? count_jsonl(&k, paths[i], &c->jsonl, err) : count_text_file(&k, paths[i], err);
+        st = lms_jsonl_text_path(paths[i]) ? add_jsonl(&b, paths[i], &c->jsonl, err) : add_text_file(&b, paths[i], err);
+    if (!st) st = batch_count(&b, err);
+    batch_free(&b);
     if (!st) st = check_vocab(c, err);
     if (!st && c->vocab_size == 256) {
         wcs_free(&k);
