@@ -12,7 +12,8 @@
  *   shards byte-identical to prepare on the same documents as .txt, with tiny windows and
  *   segments, both tokenizers; --domain-field splits one file into the .txt files' domains; a
  *   domain given by a .txt file and JSON Lines is refused;
- * - tokenizer training on a JSON Lines file gives the merges of training on its documents as texts.
+ * - tokenizer training on a JSON Lines file gives the merges of training on its documents as texts,
+ *   and the same merges whatever the size of the batches words are counted in.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -426,6 +427,16 @@ static void test_prepare_jsonl_equals_text(void) {
     CHECK(lms_tokenizer_train_files(&c, tpaths, 1, &tc, &err) == LMS_OK);
     CHECK(a && b && c && !strcmp(lms_tokenizer_hash(a), lms_tokenizer_hash(b)) && lms_tokenizer_num_merges(a) > 100);
     CHECK(a && c && strcmp(lms_tokenizer_hash(a), lms_tokenizer_hash(c))); /* the separator lines count as text there */
+    /* batches of any size give the same merges: JSON Lines and .txt mixed, counted 300 bytes at a time */
+    const char *mix[] = {tpath("jl/d0.jsonl"), tpath("txt/d1.txt"), tpath("jl/d1.jsonl"), tpath("txt/d0.txt")};
+    lms_tokenizer *m1 = NULL, *m2 = NULL;
+    CHECK(lms_tokenizer_train_files(&m1, mix, 4, &tc, &err) == LMS_OK);
+    tc.batch_bytes = 300;
+    CHECK(lms_tokenizer_train_files(&m2, mix, 4, &tc, &err) == LMS_OK);
+    tc.batch_bytes = 0;
+    CHECK(m1 && m2 && !strcmp(lms_tokenizer_hash(m1), lms_tokenizer_hash(m2)) && lms_tokenizer_num_merges(m1) > 100);
+    lms_tokenizer_free(m1);
+    lms_tokenizer_free(m2);
     lms_tokenizer_free(a);
     lms_tokenizer_free(b);
     lms_tokenizer_free(c);

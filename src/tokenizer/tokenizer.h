@@ -152,6 +152,8 @@ typedef struct {
     int threads;         /* threads for pre-tokenisation counting; <= 0: all cores */
     lms_jsonl_text_opts jsonl; /* how lms_tokenizer_train_files reads .jsonl/.ndjson files (the
                                   domain field is not used); zero: the defaults of jsonl_text.h */
+    size_t batch_bytes;        /* lms_tokenizer_train_files counts words in batches of about this
+                                  much text; 0: 64 MiB (the merges do not depend on it) */
 } lms_tokenizer_train_config;
 
 /* Train byte-level BPE on whole texts: pre-tokenise with the same pattern, count unique words,

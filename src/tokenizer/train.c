@@ -586,8 +586,7 @@ done:
 
 /* Texts waiting to be counted: whole .txt files, each in its own buffer, and JSON Lines documents
  * copied back to back into one; counted together (in parallel over all their chunks) once about
- * BATCH_BYTES wait, so many small files still keep every thread busy. */
-#define BATCH_BYTES ((size_t)64 << 20)
+ * `max` bytes wait (64 MiB by default), so many small files still keep every thread busy. */
 
 typedef struct {
     word_counts *k;
@@ -600,6 +599,7 @@ typedef struct {
     const char **ptr;     /* [nt] filled when the batch is counted */
     size_t nt, tcap;
     size_t bytes;         /* text waiting */
+    size_t max;           /* count once this much waits */
 } text_batch;
 
 static lms_status batch_count(text_batch *b, lms_err *err) {
@@ -648,7 +648,7 @@ static lms_status batch_push(text_batch *b, const char *src, size_t off, size_t 
 static lms_status batch_doc(const lms_jsonl_doc *d, void *user, lms_err *err) {
     text_batch *b = user;
     lms_status st;
-    if (b->bytes && b->bytes + d->len > BATCH_BYTES && (st = batch_count(b, err))) return st;
+    if (b->bytes && b->bytes + d->len > b->max && (st = batch_count(b, err))) return st;
     if (b->an + d->len > b->acap) {
         size_t cap = b->acap ? b->acap : (size_t)1 << 20;
         while (cap < b->an + d->len) cap *= 2;
@@ -692,7 +692,7 @@ static lms_status add_text_file(text_batch *b, const char *path, lms_err *err) {
     }
     b->files[b->nf++] = text;
     if ((st = batch_push(b, text, 0, len, err))) return st;
-    return b->bytes >= BATCH_BYTES ? batch_count(b, err) : LMS_OK;
+    return b->bytes >= b->max ? batch_count(b, err) : LMS_OK;
 }
 
 lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *paths, int n,
@@ -701,7 +701,7 @@ lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *pat
     if (n <= 0) return lms_errf(err, LMS_ERR_ARG, "no training files given; pass one or more text files");
     double t0 = lms_now();
     word_counts k = {0};
-    text_batch b = {.k = &k};
+    text_batch b = {.k = &k, .max = c->batch_bytes ? c->batch_bytes : (size_t)64 << 20};
     lms_status st = wcs_init(&k, train_threads(c), err);
     for (int i = 0; i < n && !st; i++)
         st = lms_jsonl_text_path(paths[i]) ? add_jsonl(&b, paths[i], &c->jsonl, err) : add_text_file(&b, paths[i], err);
