@@ -133,17 +133,23 @@ static lms_status emit_ids(void *user, const uint32_t *ids, size_t n, lms_err *e
 }
 
 static int cmd_train(int argc, char **argv) {
-    const char *cmd = "tokenizer train", *out = NULL;
+    const char *cmd = "tokenizer train", *out = NULL, *text_field = "text";
     int64_t vocab = 4096;
-    int threads = 0;
+    int threads = 0, skip_bad = 0;
     lms_flag flags[] = {
         {"vocab-size", LMS_FLAG_I64, &vocab, "tokens in all: 256 bytes + merges + <|endoftext|> (257..4294967295)", 0},
         {"out", LMS_FLAG_STR, &out, "directory to write vocab.json + merges.txt into (required)", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads for counting words; 0 = all cores", 0},
+        {"text-field", LMS_FLAG_STR, &text_field, "JSON Lines input: the field holding each document's text", 0},
+        {"skip-bad-lines", LMS_FLAG_BOOL, &skip_bad, "JSON Lines input: skip bad lines with a warning instead of failing", 0},
         {0}};
     char **pos;
     int npos;
-    int rc = lms_args_parse(cmd, "Train a byte-level BPE tokenizer on text files: tokenizer train [flags] FILES...", flags, argc, argv, &pos, &npos);
+    int rc = lms_args_parse(cmd,
+                            "Train a byte-level BPE tokenizer on text files: tokenizer train [flags] FILES...\n"
+                            "Each file is one text; a .jsonl or .ndjson file gives one text per line, the string in its\n"
+                            "--text-field, trimmed (a bad line fails with FILE:LINE; lines up to 64 MiB).",
+                            flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
     if (!out) {
         lms_cli_error(cmd, "--out DIR is required (where vocab.json + merges.txt go)");
@@ -157,7 +163,8 @@ static int cmd_train(int argc, char **argv) {
         lms_cli_error(cmd, "--vocab-size %lld is out of range: it must be between 257 (256 byte tokens + <|endoftext|>) and 4294967295 (token ids are uint32); 256 gives the plain byte tokenizer", (long long)vocab);
         return 2;
     }
-    lms_tokenizer_train_config c = {.vocab_size = (uint64_t)vocab, .threads = threads};
+    lms_tokenizer_train_config c = {.vocab_size = (uint64_t)vocab, .threads = threads,
+                                    .jsonl = {.text_field = text_field, .skip_bad = skip_bad}};
     lms_tokenizer *t = NULL;
     lms_err err = {0};
     double t0 = lms_now();

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/jsonl_text.h"
 #include "core/log.h"
 
 size_t lms_utf8_valid_prefix(const char *str, size_t n) {
@@ -94,20 +95,34 @@ int lms_corpus_find(const lms_corpus *c, const char *name) {
     return -1;
 }
 
+int lms_corpus_domain_ok(const char *s, size_t n) {
+    if (n == 0 || n > 63) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-' || ch == '.'))
+            return 0;
+    }
+    return 1;
+}
+
 int lms_corpus_domain_name(const char *fname, const char *path, char *out, size_t cap) {
     size_t nl = strlen(fname);
-    if (nl > 4 && !strcmp(fname + nl - 4, ".txt")) nl -= 4;
+    static const char *const ext[] = {".txt", ".jsonl", ".ndjson"};
+    for (int e = 0; e < 3; e++) {
+        size_t el = strlen(ext[e]);
+        if (nl > el && !strcmp(fname + nl - el, ext[e])) {
+            nl -= el;
+            break;
+        }
+    }
     if (nl == 0 || nl >= cap) {
         lms_log(LMS_LOG_WARN, "skipping '%s': its name does not make a domain name of 1..%zu bytes", path, cap - 1);
         return 0;
     }
-    for (size_t i = 0; i < nl; i++) {
-        char ch = fname[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-              ch == '-' || ch == '.')) {
-            lms_log(LMS_LOG_WARN, "skipping '%s': domain names use only letters, digits, '_', '-', '.'", path);
-            return 0;
-        }
+    if (!lms_corpus_domain_ok(fname, nl)) {
+        lms_log(LMS_LOG_WARN, "skipping '%s': domain names use only letters, digits, '_', '-', '.'", path);
+        return 0;
     }
     memcpy(out, fname, nl);
     out[nl] = 0;
@@ -145,7 +160,7 @@ static lms_status load_domain(lms_corpus_domain *dom, const char *path, const ch
     return LMS_OK;
 }
 
-lms_status lms_corpus_list(lms_corpus_files *f, const char *path, lms_err *err) {
+lms_status lms_corpus_list(lms_corpus_files *f, const char *path, int with_jsonl, lms_err *err) {
     memset(f, 0, sizeof *f);
     f->is_dir = lms_path_is_dir(path);
     if (!f->is_dir && !lms_path_exists(path))
@@ -158,7 +173,9 @@ lms_status lms_corpus_list(lms_corpus_files *f, const char *path, lms_err *err) 
         struct dirent *e;
         while ((e = readdir(dir))) {
             size_t l = strlen(e->d_name);
-            if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".txt")) continue;
+            if (e->d_name[0] == '.' || !((l > 4 && !strcmp(e->d_name + l - 4, ".txt")) ||
+                                          (with_jsonl && lms_jsonl_text_path(e->d_name))))
+                continue;
             if (nn == cap) {
                 cap = cap ? cap * 2 : 16;
                 char **nv = realloc(names, cap * sizeof *nv);
@@ -218,8 +235,12 @@ lms_status lms_corpus_empty_error(lms_err *err, const char *path, int is_dir, in
 
 lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err) {
     memset(c, 0, sizeof *c);
+    if (lms_jsonl_text_path(path) && !lms_path_is_dir(path))
+        return lms_errf(err, LMS_ERR_ARG,
+                        "'%s' is JSON Lines, which only 'data prepare' and 'tokenizer train' read; prepare it into shards "
+                        "and give the shard directory instead (data stats/sample read shards)", path);
     lms_corpus_files f;
-    lms_status st = lms_corpus_list(&f, path, err);
+    lms_status st = lms_corpus_list(&f, path, 0, err);
     if (st) return st;
     c->domains = calloc(f.n ? f.n : 1, sizeof *c->domains);
     if (!c->domains) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");

@@ -49,24 +49,30 @@ typedef struct {
     int n_skipped; /* files skipped as not text or empty (each warned about) */
 } lms_corpus;
 
-/* Open a corpus directory or one .txt file. On failure *c holds nothing to free. */
+/* Open a corpus directory or one .txt file. On failure *c holds nothing to free. JSON Lines files
+   (jsonl_text.h) are not read here: a directory's are ignored, one given alone is LMS_ERR_ARG (the
+   streaming scanner, corpus_scan.h, reads them for 'data prepare'). */
 lms_status lms_corpus_open(lms_corpus *c, const char *path, lms_err *err);
 void lms_corpus_free(lms_corpus *c);
 
-/* The domain files a corpus path names: a directory's <domain>.txt files (not hidden ones) sorted
-   by name, or the one file given. Shared by lms_corpus_open and the streaming scanner
-   (corpus_scan.h). LMS_ERR_IO when the path does not exist or the directory cannot be read. */
+/* The domain files a corpus path names: a directory's <domain>.txt files (with_jsonl: also its
+   .jsonl and .ndjson files, jsonl_text.h) — not hidden ones — sorted by name, or the one file
+   given. Shared by lms_corpus_open and the streaming scanner (corpus_scan.h). LMS_ERR_IO when the
+   path does not exist or the directory cannot be read. */
 typedef struct {
     size_t n;
     char **path; /* [n] paths to open */
     char **name; /* [n] file names: "<domain>.txt" */
     int is_dir;
 } lms_corpus_files;
-lms_status lms_corpus_list(lms_corpus_files *f, const char *path, lms_err *err);
+lms_status lms_corpus_list(lms_corpus_files *f, const char *path, int with_jsonl, lms_err *err);
 void lms_corpus_files_free(lms_corpus_files *f);
-/* The domain name a corpus file gives ("quotes.txt" -> "quotes") into out[cap]: 1 if it is one
-   (1..cap-1 bytes of letters, digits, '_', '-', '.'), else 0 after a warning that names path. */
+/* The domain name a corpus file gives ("quotes.txt" -> "quotes"; also "quotes.jsonl" and
+   "quotes.ndjson") into out[cap]: 1 if it is one (1..cap-1 bytes of letters, digits, '_', '-',
+   '.'), else 0 after a warning that names path. */
 int lms_corpus_domain_name(const char *fname, const char *path, char *out, size_t cap);
+/* Is s[0..n) a domain name as above (1..63 bytes of letters, digits, '_', '-', '.')? */
+int lms_corpus_domain_ok(const char *s, size_t n);
 
 /* The error for a corpus with no usable document (skipped: files without one). */
 lms_status lms_corpus_empty_error(lms_err *err, const char *path, int is_dir, int skipped);

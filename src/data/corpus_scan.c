@@ -13,6 +13,7 @@
 
 #include "core/fileio.h"
 #include "core/log.h"
+#include "data/prepare.h"
 
 #define FNV_BASIS 1469598103934665603ull
 #define FNV_PRIME 1099511628211ull
@@ -99,9 +100,13 @@ lms_status lms_doc_splitter_finish(lms_doc_splitter *s, lms_err *err) {
 void lms_corpus_index_free(lms_corpus_index *c) {
     if (!c) return;
     for (int d = 0; d < c->n_domains; d++) {
-        free(c->domains[d].path);
-        free(c->domains[d].docs);
-        free(c->domains[d].hash);
+        lms_corpus_index_domain *dom = &c->domains[d];
+        free(dom->path);
+        free(dom->docs);
+        free(dom->hash);
+        free(dom->loc);
+        for (int i = 0; i < dom->n_files; i++) free(dom->files[i]);
+        free(dom->files);
     }
     free(c->domains);
     memset(c, 0, sizeof *c);
@@ -172,22 +177,157 @@ static lms_status scan_domain(lms_corpus_index_domain *dom, const char *path, co
     return LMS_OK;
 }
 
+/* ---- JSON Lines files ---- */
+
+typedef struct {
+    lms_corpus_index *c;
+    size_t dcap;      /* capacity of c->domains */
+    const char *path; /* the file being read */
+    const char *stem; /* its domain when there is no domain field */
+    int last;         /* the domain of the last document (a cache), or -1 */
+    uint64_t docs;    /* documents of this file */
+} jsonl_scan;
+
+static lms_status add_domain_slot(lms_corpus_index *c, size_t *cap, lms_err *err) {
+    if ((size_t)c->n_domains < *cap) return LMS_OK;
+    size_t nc = *cap ? 2 * *cap : 16;
+    lms_corpus_index_domain *nd = realloc(c->domains, nc * sizeof *nd);
+    if (!nd) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    c->domains = nd;
+    *cap = nc;
+    return LMS_OK;
+}
+
+static int find_domain(const lms_corpus_index *c, const char *name) {
+    for (int d = 0; d < c->n_domains; d++)
+        if (!strcmp(c->domains[d].name, name)) return d;
+    return -1;
+}
+
+static lms_status same_name(const lms_corpus_index_domain *dom, const char *other, lms_err *err) {
+    return lms_errf(err, LMS_ERR_ARG,
+                    "domain '%s' is given both by '%s' and by '%s'; a domain is one .txt file or documents of JSON Lines "
+                    "files: rename one of them",
+                    dom->name, dom->path, other);
+}
+
+/* The JSON Lines domain named `name`, created when new. */
+static lms_status jsonl_domain(jsonl_scan *js, const char *name, lms_corpus_index_domain **out, lms_err *err) {
+    lms_corpus_index *c = js->c;
+    int d = js->last >= 0 && !strcmp(c->domains[js->last].name, name) ? js->last : find_domain(c, name);
+    lms_status st;
+    if (d < 0) {
+        if (c->n_domains == LMS_CORPUS_MAX_DOMAINS)
+            return lms_errf(err, LMS_ERR_ARG, "more than %d domains (the last '%s'): is the domain field a domain?",
+                            LMS_CORPUS_MAX_DOMAINS, name);
+        if ((st = add_domain_slot(c, &js->dcap, err))) return st;
+        lms_corpus_index_domain *nd = &c->domains[c->n_domains];
+        memset(nd, 0, sizeof *nd);
+        snprintf(nd->name, sizeof nd->name, "%s", name);
+        nd->path = strdup(js->path);
+        if (!nd->path) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        d = c->n_domains++;
+    } else if (!c->domains[d].files) { /* a .txt file's domain */
+        return same_name(&c->domains[d], js->path, err);
+    }
+    lms_corpus_index_domain *dom = &c->domains[d];
+    if (dom->n_files == 0 || strcmp(dom->files[dom->n_files - 1], js->path)) {
+        char **nf = realloc(dom->files, (size_t)(dom->n_files + 1) * sizeof *nf);
+        if (!nf) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        dom->files = nf;
+        if (!(nf[dom->n_files] = strdup(js->path))) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        dom->n_files++;
+    }
+    js->last = d;
+    *out = dom;
+    return LMS_OK;
+}
+
+static lms_status jsonl_doc(const lms_jsonl_doc *doc, void *user, lms_err *err) {
+    jsonl_scan *js = user;
+    if (doc->domain && !lms_corpus_domain_ok(doc->domain, strlen(doc->domain)))
+        return lms_errf(err, LMS_ERR_FORMAT,
+                        "the domain \"%.80s\" is not a domain name (1..63 bytes of letters, digits, '_', '-', '.')",
+                        doc->domain);
+    lms_corpus_index_domain *dom = NULL;
+    lms_status st = jsonl_domain(js, doc->domain ? doc->domain : js->stem, &dom, err);
+    if (st) return st;
+    if (dom->n_docs == dom->cap) {
+        size_t cap = dom->cap ? 2 * dom->cap : 64;
+        lms_doc_span *nd = realloc(dom->docs, cap * sizeof *nd);
+        if (nd) dom->docs = nd;
+        uint64_t *nh = nd ? realloc(dom->hash, cap * sizeof *nh) : NULL;
+        if (nh) dom->hash = nh;
+        lms_jsonl_loc *nl = nh ? realloc(dom->loc, cap * sizeof *nl) : NULL;
+        if (!nl) return lms_errf(err, LMS_ERR_NOMEM, "out of memory indexing documents");
+        dom->loc = nl;
+        dom->cap = cap;
+    }
+    size_t i = dom->n_docs++;
+    dom->docs[i] = (lms_doc_span){(size_t)dom->file_len, doc->len};
+    dom->hash[i] = lms_data_hash64(doc->text, doc->len);
+    dom->loc[i] = (lms_jsonl_loc){doc->off, (uint32_t)doc->line_len, (uint32_t)(dom->n_files - 1), (uint64_t)doc->line};
+    dom->file_len += doc->len;
+    dom->doc_bytes += doc->len;
+    js->docs++;
+    return LMS_OK;
+}
+
+/* Read one JSON Lines file's documents into their domains; *used = 0 when it gave none. */
+static lms_status scan_jsonl(jsonl_scan *js, const char *path, const char *fname, size_t block,
+                             const lms_jsonl_text_opts *o, int *used, lms_err *err) {
+    char stem[64];
+    *used = 0;
+    if (!(o && o->domain_field) && !lms_corpus_domain_name(fname, path, stem, sizeof stem)) return LMS_OK;
+    js->path = path;
+    js->stem = stem;
+    js->last = -1;
+    js->docs = 0;
+    lms_status st = lms_jsonl_text_read(path, o, block, jsonl_doc, js, NULL, err);
+    if (st) return lms_err_prefix(err, "corpus: ");
+    if (js->docs == 0)
+        lms_log(LMS_LOG_WARN, "skipping '%s': it holds no documents (no line with text in its \"%s\" field)", path,
+                o && o->text_field ? o->text_field : "text");
+    *used = js->docs > 0;
+    return LMS_OK;
+}
+
+static int cmp_domain(const void *a, const void *b) {
+    return strcmp(((const lms_corpus_index_domain *)a)->name, ((const lms_corpus_index_domain *)b)->name);
+}
+
 lms_status lms_corpus_scan(lms_corpus_index *c, const char *path, size_t block, lms_err *err) {
+    return lms_corpus_scan_with(c, path, block, NULL, err);
+}
+
+lms_status lms_corpus_scan_with(lms_corpus_index *c, const char *path, size_t block, const lms_jsonl_text_opts *opts,
+                                lms_err *err) {
     memset(c, 0, sizeof *c);
     if (!block) block = (size_t)4 << 20;
     lms_corpus_files f;
-    lms_status st = lms_corpus_list(&f, path, err);
+    lms_status st = lms_corpus_list(&f, path, 1, err);
     if (st) return st;
-    c->domains = calloc(f.n ? f.n : 1, sizeof *c->domains);
+    jsonl_scan js = {.c = c};
     char *buf = malloc(block + 4);
-    if (!c->domains || !buf) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    if (!buf) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < f.n; i++) {
         int used;
-        st = scan_domain(&c->domains[c->n_domains], f.path[i], f.name[i], block, buf, &used, err);
-        if (!st && used) c->n_domains++;
-        else if (!st) c->n_skipped++;
+        if (lms_jsonl_text_path(f.path[i])) {
+            st = scan_jsonl(&js, f.path[i], f.name[i], block, opts, &used, err);
+        } else if (!(st = add_domain_slot(c, &js.dcap, err))) {
+            lms_corpus_index_domain *dom = &c->domains[c->n_domains];
+            st = scan_domain(dom, f.path[i], f.name[i], block, buf, &used, err);
+            int d = !st && used ? find_domain(c, dom->name) : -1;
+            if (!st && used) c->n_domains++;
+            if (d >= 0) st = same_name(&c->domains[d], f.path[i], err);
+        }
+        if (!st && !used) c->n_skipped++;
     }
     free(buf);
+    int any_jsonl = 0;
+    for (int d = 0; d < c->n_domains; d++) any_jsonl |= c->domains[d].files != NULL;
+    if (!st && any_jsonl) /* domains named by lines come in any order: by name, as .txt files' are */
+        qsort(c->domains, (size_t)c->n_domains, sizeof *c->domains, cmp_domain);
     if (!st && c->n_domains == 0) st = lms_corpus_empty_error(err, path, f.is_dir, c->n_skipped);
     lms_corpus_files_free(&f);
     if (st) lms_corpus_index_free(c);

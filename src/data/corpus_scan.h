@@ -7,6 +7,17 @@
  * documents first and then stream the text again. Memory: the block plus 24 bytes a document.
  * Files must be regular files (a FIFO would block in open(); it is refused before reading).
  *
+ * JSON Lines (lms_corpus_scan_with): .jsonl and .ndjson files (jsonl_text.h) are read too, one
+ * document per line, its text from a field. Their documents go to the domain their file's name
+ * gives, as a .txt file's do, or with opts->domain_field to the domain that field names (one file
+ * may then feed several domains, and several files one domain). A domain is either one .txt file
+ * or documents of JSON Lines files: a name given by both is an error. With JSON Lines domains,
+ * domains are sorted by name (without, in the order of their files' names, as before). A JSON Lines domain's document offsets are
+ * offsets into the concatenation of its texts (the texts are escaped in the file), and each
+ * document's line is recorded (lms_jsonl_loc) to read it again: 48 bytes a document. Bad lines
+ * fail the scan with path:line (or are skipped, opts->skip_bad), so nothing is written by a
+ * caller that scans first.
+ *
  *   lms_corpus_index c;
  *   if (lms_corpus_scan(&c, "data/corpus", 0, &err)) return err.code;
  *   for (int d = 0; d < c.n_domains; d++) ... c.domains[d].docs[i].off, .len, c.domains[d].hash[i] ...
@@ -20,17 +31,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/jsonl_text.h"
 #include "core/status.h"
 #include "data/corpus.h"
 
+/* Where a JSON Lines document is: its line in one of its domain's files. */
 typedef struct {
-    char name[64];      /* file name without .txt */
-    char *path;         /* the file */
-    uint64_t file_len;  /* bytes read */
-    lms_doc_span *docs; /* n_docs documents in file order: byte offsets into the file */
+    uint64_t off;  /* file offset of the line */
+    uint32_t len;  /* line length without '\n' (<= LMS_JSONL_MAX_LINE) */
+    uint32_t file; /* index into the domain's files */
+    uint64_t line; /* 1-based line number, for messages */
+} lms_jsonl_loc;
+
+typedef struct {
+    char name[64];      /* file name without .txt (or .jsonl, .ndjson), or a domain field's value */
+    char *path;         /* the file (a JSON Lines domain: its first file) */
+    uint64_t file_len;  /* bytes read (a JSON Lines domain: bytes of its texts) */
+    lms_doc_span *docs; /* n_docs documents in file order: byte offsets into the file (JSON Lines:
+                           into the concatenation of its texts, see above) */
     uint64_t *hash;     /* [n_docs] FNV-1a of each document's text */
     size_t n_docs;
     uint64_t doc_bytes; /* sum of document lengths */
+    /* JSON Lines domains only (NULL / 0 for a .txt domain) */
+    lms_jsonl_loc *loc; /* [n_docs] each document's line */
+    char **files;       /* [n_files] the files its documents come from, in order */
+    int n_files;
+    size_t cap;         /* private: capacity of docs, hash, loc */
 } lms_corpus_index_domain;
 
 typedef struct {
@@ -43,6 +69,12 @@ typedef struct {
  * like lms_corpus_open (LMS_ERR_IO unreadable or not a regular file, LMS_ERR_ARG nothing usable,
  * LMS_ERR_NOMEM). On failure *c holds nothing to free. */
 lms_status lms_corpus_scan(lms_corpus_index *c, const char *path, size_t block, lms_err *err);
+/* The same with JSON Lines files read as above (opts NULL: the defaults of jsonl_text.h). Also
+ * LMS_ERR_FORMAT for a bad line ("path:line: ..."), LMS_ERR_ARG for a domain name given by both a
+ * .txt file and JSON Lines documents, or for more than LMS_CORPUS_MAX_DOMAINS domains. */
+#define LMS_CORPUS_MAX_DOMAINS 1000
+lms_status lms_corpus_scan_with(lms_corpus_index *c, const char *path, size_t block, const lms_jsonl_text_opts *opts,
+                                lms_err *err);
 void lms_corpus_index_free(lms_corpus_index *c);
 
 /* The document splitter itself, fed a text in pieces: lms_corpus_split's documents (and their

@@ -190,11 +190,19 @@ typedef struct {
     const char *path;
     char *buf;
     size_t cap, n;  /* window capacity, bytes in it */
-    uint64_t w0;    /* file offset of buf[0] */
+    uint64_t w0;    /* file offset of buf[0] (JSON Lines: offset in the concatenated texts) */
     segment *seg;
     lms_ids *ids;   /* one per segment slot */
     size_t nseg, segcap;
     size_t seg_bytes; /* the segment size asked for */
+    /* a JSON Lines domain: the window is filled with its documents' texts, read from their lines */
+    const lms_corpus_index_domain *cd;
+    const lms_jsonl_text_opts *jo;
+    int fi;                /* index of the file open in f, or -1 */
+    size_t doc;            /* the document whose text is `text` (when have_text) */
+    int have_text;
+    const char *text;
+    lms_jsonl_text_buf tb; /* its line, parsed */
 } window;
 
 static lms_status flush_segments(window *w, const lms_corpus_index_domain *cd, const unsigned char *is_val,
@@ -228,6 +236,49 @@ static lms_status flush_segments(window *w, const lms_corpus_index_domain *cd, c
     return LMS_OK;
 }
 
+/* Append the texts of a JSON Lines domain from offset w0 + n until the window is full or the
+ * texts end. Each line is parsed once; a document longer than the window stays parsed for the
+ * next fill. */
+static lms_status jsonl_fill(window *w, lms_err *err) {
+    const lms_corpus_index_domain *cd = w->cd;
+    uint64_t v = w->w0 + w->n;
+    size_t lo = 0, hi = cd->n_docs; /* the last document starting at or before v */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cd->docs[mid].off <= v) lo = mid;
+        else hi = mid;
+    }
+    for (size_t d = lo; d < cd->n_docs && w->n < w->cap; d++) {
+        const lms_jsonl_loc *L = &cd->loc[d];
+        uint64_t in = v - cd->docs[d].off;
+        if (in >= cd->docs[d].len) continue;
+        if (!w->have_text || w->doc != d) {
+            if (w->fi != (int)L->file) {
+                if (w->f) fclose(w->f);
+                w->fi = (int)L->file;
+                if (!(w->f = fopen(cd->files[L->file], "rb")))
+                    return lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s' again", cd->files[L->file]);
+            }
+            size_t len;
+            w->have_text = 0;
+            lms_status st = lms_jsonl_text_reread(w->f, cd->files[L->file], L->off, L->len, (long)L->line, w->jo, &w->tb,
+                                                  &w->text, &len, err);
+            if (st) return st;
+            if (len != cd->docs[d].len)
+                return lms_errf(err, LMS_ERR_IO, "%s:%llu: the file changed since it was read (the text's length); run again",
+                                cd->files[L->file], (unsigned long long)L->line);
+            w->doc = d;
+            w->have_text = 1;
+        }
+        size_t k = cd->docs[d].len - (size_t)in;
+        if (k > w->cap - w->n) k = w->cap - w->n;
+        memcpy(w->buf + w->n, w->text + in, k);
+        w->n += k;
+        v += k;
+    }
+    return LMS_OK;
+}
+
 /* Make the window hold file bytes [pos, pos + want) (want <= what is left of the file), after
  * the pending segments were flushed (they point into the window). */
 static lms_status window_load(window *w, uint64_t pos, size_t want, lms_err *err) {
@@ -243,11 +294,16 @@ static lms_status window_load(window *w, uint64_t pos, size_t want, lms_err *err
         memmove(w->buf, w->buf + (pos - w->w0), keep);
         w->n = keep;
     } else {
-        if (fseeko(w->f, (off_t)pos, SEEK_SET) != 0) return lms_errf(err, LMS_ERR_IO, "cannot seek in '%s'", w->path);
+        if (!w->cd->loc && fseeko(w->f, (off_t)pos, SEEK_SET) != 0) return lms_errf(err, LMS_ERR_IO, "cannot seek in '%s'", w->path);
         w->n = 0;
     }
     w->w0 = pos;
-    w->n += fread(w->buf + w->n, 1, w->cap - w->n, w->f);
+    if (w->cd->loc) {
+        lms_status st = jsonl_fill(w, err);
+        if (st) return st;
+    } else {
+        w->n += fread(w->buf + w->n, 1, w->cap - w->n, w->f);
+    }
     if (w->n < want)
         return lms_errf(err, LMS_ERR_IO, "'%s' changed while it was being prepared (it ended at byte %llu); run again", w->path,
                         (unsigned long long)(w->w0 + w->n));
@@ -277,7 +333,7 @@ static lms_status prepare_domain(const lms_corpus_index_domain *cd, const lms_to
     unsigned char *is_val = calloc(n, 1);
     size_t wcap = c->window_bytes ? c->window_bytes : (size_t)4 << 20;
     size_t seg = c->segment_bytes ? c->segment_bytes : (size_t)64 << 10;
-    window w = {.path = cd->path, .cap = wcap, .seg_bytes = seg};
+    window w = {.path = cd->path, .cap = wcap, .seg_bytes = seg, .cd = cd, .jo = &c->jsonl, .fi = -1};
     w.buf = malloc(wcap);
     shard_out *out = calloc(2, sizeof *out);
     lms_status st = LMS_OK;
@@ -290,8 +346,10 @@ static lms_status prepare_domain(const lms_corpus_index_domain *cd, const lms_to
         out[v] = (shard_out){.out_dir = out_dir, .dom = cd->name, .split = v ? "val" : "train", .version = m->shard_version,
                              .per = per, .s = v ? &md->val : &md->train};
     int threads = c->threads > 0 ? c->threads : 2;
-    w.f = fopen(cd->path, "rb");
-    if (!w.f) { st = lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s' again", cd->path); goto done; }
+    if (!cd->loc && !(w.f = fopen(cd->path, "rb"))) {
+        st = lms_errf(err, LMS_ERR_IO, "corpus: cannot read '%s' again", cd->path);
+        goto done;
+    }
     /* segments of each document, in order */
     for (size_t i = 0; i < n && !st; i++) {
         uint64_t pos = cd->docs[i].off, end = pos + cd->docs[i].len;
@@ -336,6 +394,7 @@ done:
         for (int v = 0; v < 2; v++)
             if (out[v].open) lms_atomic_abort(&out[v].f);
     if (w.f) fclose(w.f);
+    lms_jsonl_text_buf_free(&w.tb);
     for (size_t i = 0; i < w.segcap; i++) lms_ids_free(&w.ids[i]);
     free(w.ids);
     free(w.seg);
@@ -364,7 +423,7 @@ lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_p
     lms_corpus_index cp;
     lms_manifest m;
     memset(&m, 0, sizeof m);
-    lms_status st = lms_corpus_scan(&cp, corpus, c->window_bytes, err);
+    lms_status st = lms_corpus_scan_with(&cp, corpus, c->window_bytes, &c->jsonl, err);
     if (st) { lms_tokenizer_free(own); return st; }
     m.format_version = LMS_MANIFEST_FORMAT_VERSION;
     m.vocab_size = lms_tokenizer_vocab_size(tok);
@@ -395,8 +454,10 @@ lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_p
         lms_manifest_domain *md = &m.domains[d];
         m.n_domains = d + 1;
         const char *src = strrchr(cp.domains[d].path, '/');
+        char more[64] = "";
+        if (cp.domains[d].n_files > 1) snprintf(more, sizeof more, " and %d more", cp.domains[d].n_files - 1);
         md->name = strdup(cp.domains[d].name);
-        md->source = strdup(src ? src + 1 : cp.domains[d].path);
+        if (asprintf(&md->source, "%s%s", src ? src + 1 : cp.domains[d].path, more) < 0) md->source = NULL;
         if (!md->name || !md->source) st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
         else st = prepare_domain(&cp.domains[d], tok, &m, c, out_dir, md, err);
     }

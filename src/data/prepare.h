@@ -12,7 +12,8 @@
  *
  * Streamed: the corpus is read twice (once to index its documents, once to encode them) through
  * a window of window_bytes, and shards are written as the tokens come, so memory stays about
- * window_bytes x 5 (the text and its ids) plus 24 bytes a document, whatever the corpus's size. A
+ * window_bytes x 5 (the text and its ids) plus 24 bytes a document (48 for a JSON Lines document,
+ * whose line is parsed again, one at a time, to fill the window), whatever the corpus's size. A
  * document is encoded in pieces cut at lms_tokenizer_last_cut points (the ids are those of the
  * whole document); a stretch of a document with no such point (no ASCII whitespace) is held whole.
  *
@@ -37,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/jsonl_text.h"
 #include "core/status.h"
 #include "data/manifest.h"
 #include "tokenizer/tokenizer.h"
@@ -50,11 +52,15 @@ typedef struct {
     int threads;                /* tokenizer threads; <= 0: 2 */
     size_t window_bytes;        /* text held at a time (read blocks and the encoding window); 0: 4 MiB */
     size_t segment_bytes;       /* documents are encoded in pieces of about this size; 0: 64 KiB */
+    lms_jsonl_text_opts jsonl;  /* how .jsonl/.ndjson files are read (corpus_scan.h); zero: the defaults */
 } lms_prepare_config;
 
-/* Tokenize the corpus at `corpus` (directory or .txt) into `out_dir` (created). On success *m
-   (may be NULL) receives the manifest that was written (caller frees with lms_manifest_free).
-   Fails with the corpus errors (corpus.h), LMS_ERR_ARG for bad config, LMS_ERR_IO on writes. */
+/* Tokenize the corpus at `corpus` (a directory, a .txt file, or a JSON Lines .jsonl/.ndjson file
+   read as c->jsonl says, corpus_scan.h) into `out_dir`, created only once the whole corpus is
+   indexed (so an error in the corpus, a bad JSON Lines line included, leaves nothing). On success
+   *m (may be NULL) receives the manifest that was written (caller frees with lms_manifest_free).
+   Fails with the corpus errors (corpus.h, corpus_scan.h), LMS_ERR_ARG for bad config, LMS_ERR_IO
+   on writes. */
 lms_status lms_data_prepare(const char *corpus, const char *out_dir, const lms_prepare_config *c,
                             lms_manifest *m, lms_err *err);
 

@@ -46,6 +46,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/jsonl_text.h"
 #include "core/status.h"
 
 #define LMS_TOKENIZER_EOT_TEXT "<|endoftext|>"
@@ -149,6 +150,10 @@ typedef struct {
                             gives the byte tokenizer. Training stops early (with fewer tokens)
                             when no pair occurs any more. */
     int threads;         /* threads for pre-tokenisation counting; <= 0: all cores */
+    lms_jsonl_text_opts jsonl; /* how lms_tokenizer_train_files reads .jsonl/.ndjson files (the
+                                  domain field is not used); zero: the defaults of jsonl_text.h */
+    size_t batch_bytes;        /* lms_tokenizer_train_files counts words in batches of about this
+                                  much text; 0: 64 MiB (the merges do not depend on it) */
 } lms_tokenizer_train_config;
 
 /* Train byte-level BPE on whole texts: pre-tokenise with the same pattern, count unique words,
@@ -159,8 +164,13 @@ typedef struct {
 lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *texts,
                                      const size_t *lens, int n,
                                      const lms_tokenizer_train_config *c, lms_err *err);
-/* Same from files (read whole; LMS_ERR_IO if unreadable). Empty files are an LMS_ERR_ARG error;
- * so are files that contain NUL bytes (binary files are not text to train on). */
+/* Same from files, each a text (read whole; LMS_ERR_IO if unreadable). Empty files are an
+ * LMS_ERR_ARG error; so are files that contain NUL bytes (binary files are not text to train on).
+ * A .jsonl or .ndjson file (core/jsonl_text.h) gives its documents, each a text: one with no
+ * document is an LMS_ERR_ARG error, a bad line LMS_ERR_FORMAT with path:line (or skipped,
+ * c->jsonl.skip_bad). Words are counted in batches of about 64 MiB of text, so memory holds a
+ * batch (or the largest .txt file), not every file. The merges are those of
+ * lms_tokenizer_train_texts on the same texts. */
 lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *paths, int n,
                                      const lms_tokenizer_train_config *c, lms_err *err);
 

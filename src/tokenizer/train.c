@@ -12,6 +12,9 @@
  *    of the neighbouring pairs there — no recount over the corpus.
  * 3. Ids: 0..255 bytes, 256.. merge results in order, then <|endoftext|> last.
  *
+ * Files are counted in batches of about 64 MiB of text (whole .txt files, JSON Lines documents),
+ * so memory holds a batch (or the largest .txt file) plus the word counts, not the whole corpus.
+ *
  * Leaves out: min-frequency cut-offs, special tokens other than <|endoftext|>, merges across
  * pre-tokenizer words (GPT-2 never does that).
  */
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/jsonl_text.h"
 #include "core/log.h"
 #include "core/timer.h"
 #include "tokenizer/tok_internal.h"
@@ -293,55 +297,103 @@ static int cmp_words(const void *x, const void *y, void *arena) {
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *texts, const size_t *lens,
-                                     int n, const lms_tokenizer_train_config *c, lms_err *err) {
-    *out = NULL;
+/* Step 1 in batches: per-thread word -> count tables that texts are added to, a batch at a time,
+ * then summed. Counts are sums, so the result does not depend on how the texts are batched. */
+typedef struct {
+    wc_table *tabs; /* [nt] */
+    int nt;
+} word_counts;
+
+static lms_status wcs_init(word_counts *k, int nt, lms_err *err) {
+    k->nt = nt;
+    k->tabs = calloc((size_t)nt, sizeof *k->tabs);
+    int oom = !k->tabs;
+    for (int i = 0; i < nt && !oom; i++) oom |= !wc_init(&k->tabs[i], 1 << 16);
+    return oom ? lms_errf(err, LMS_ERR_NOMEM, "out of memory") : LMS_OK;
+}
+
+static void wcs_free(word_counts *k) {
+    for (int i = 0; k->tabs && i < k->nt; i++) wc_free(&k->tabs[i]);
+    free(k->tabs);
+    memset(k, 0, sizeof *k);
+}
+
+/* Count the words of n texts: cut into ~1 MB chunks, pre-tokenised in parallel. */
+static lms_status wcs_add(word_counts *k, const char *const *texts, const size_t *lens, size_t n, lms_err *err) {
+    size_t nch = 0;
+    for (size_t i = 0; i < n; i++) nch += make_chunks(texts[i], lens[i], 1 << 20, NULL, 0);
+    chunk *ch = malloc((nch + 1) * sizeof *ch);
+    if (!ch) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += make_chunks(texts[i], lens[i], 1 << 20, ch + m, nch - m);
+    wc_table *tabs = k->tabs;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(k->nt)
+    for (size_t i = 0; i < nch; i++) {
+        wc_table *t = &tabs[omp_get_thread_num()];
+        if (lms_tok_pretokenize(ch[i].p, ch[i].n, count_word, t, NULL)) t->oom = 1;
+    }
+    free(ch);
+    for (int i = 0; i < k->nt; i++)
+        if (tabs[i].oom) return lms_errf(err, LMS_ERR_NOMEM, "out of memory counting words for tokenizer training");
+    return LMS_OK;
+}
+
+/* Sum the tables into *wt (the caller frees it with wc_free); k is freed either way. */
+static lms_status wcs_sum(word_counts *k, wc_table *wt, lms_err *err) {
+    wc_table *tabs = k->tabs;
+    int oom = 0;
+    for (int i = 1; i < k->nt && !oom; i++) {
+        for (size_t j = 0; j <= tabs[i].mask && !tabs[0].oom; j++)
+            if (tabs[i].e[j].count)
+                wc_add(&tabs[0], tabs[i].arena + tabs[i].e[j].off, tabs[i].e[j].len, tabs[i].e[j].h, tabs[i].e[j].count);
+        wc_free(&tabs[i]);
+        oom |= tabs[0].oom;
+    }
+    if (oom || tabs[0].oom) {
+        wcs_free(k);
+        return lms_errf(err, LMS_ERR_NOMEM, "out of memory counting words for tokenizer training");
+    }
+    *wt = tabs[0];
+    free(tabs);
+    memset(k, 0, sizeof *k);
+    return LMS_OK;
+}
+
+static lms_status check_vocab(const lms_tokenizer_train_config *c, lms_err *err) {
     if (c->vocab_size < 256 || c->vocab_size > 4294967295ull)
         return lms_errf(err, LMS_ERR_ARG, "vocabulary size %llu is out of range: it must be between 257 (256 byte tokens + <|endoftext|>) and 4294967295 (token ids are stored as uint32); 256 gives the plain byte tokenizer",
                         (unsigned long long)c->vocab_size);
+    return LMS_OK;
+}
+
+static lms_status train_counted(lms_tokenizer **out, word_counts *k, const lms_tokenizer_train_config *c, double t0,
+                                lms_err *err);
+
+static int train_threads(const lms_tokenizer_train_config *c) { return c->threads > 0 ? c->threads : omp_get_max_threads(); }
+
+lms_status lms_tokenizer_train_texts(lms_tokenizer **out, const char *const *texts, const size_t *lens,
+                                     int n, const lms_tokenizer_train_config *c, lms_err *err) {
+    *out = NULL;
+    lms_status st = check_vocab(c, err);
+    if (st) return st;
     if (c->vocab_size == 256) {
         *out = lms_tokenizer_bytes();
         return *out ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
     }
     double t0 = lms_now();
-    int nt = c->threads > 0 ? c->threads : omp_get_max_threads();
+    word_counts k = {0};
+    if (!(st = wcs_init(&k, train_threads(c), err))) st = wcs_add(&k, texts, lens, n > 0 ? (size_t)n : 0, err);
+    if (!st) return train_counted(out, &k, c, t0, err);
+    wcs_free(&k);
+    return st;
+}
 
-    /* 1. count words */
-    size_t nch = 0;
-    for (int i = 0; i < n; i++) nch += make_chunks(texts[i], lens[i], 1 << 20, NULL, 0);
-    chunk *ch = malloc((nch + 1) * sizeof *ch);
-    wc_table *tabs = calloc((size_t)nt, sizeof *tabs);
-    if (!ch || !tabs) {
-        free(ch);
-        free(tabs);
-        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    }
-    size_t k = 0;
-    for (int i = 0; i < n; i++) k += make_chunks(texts[i], lens[i], 1 << 20, ch + k, nch - k);
-    int oom = 0;
-    for (int i = 0; i < nt; i++) oom |= !wc_init(&tabs[i], 1 << 16);
-    if (!oom) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-        for (size_t i = 0; i < nch; i++) {
-            wc_table *t = &tabs[omp_get_thread_num()];
-            if (lms_tok_pretokenize(ch[i].p, ch[i].n, count_word, t, NULL)) t->oom = 1;
-        }
-    }
-    free(ch);
-    for (int i = 1; i < nt && !oom; i++) {
-        for (size_t j = 0; j <= tabs[i].mask && !tabs[0].oom; j++)
-            if (tabs[i].e[j].count)
-                wc_add(&tabs[0], tabs[i].arena + tabs[i].e[j].off, tabs[i].e[j].len, tabs[i].e[j].h, tabs[i].e[j].count);
-        wc_free(&tabs[i]);
-    }
-    for (int i = 0; i < nt; i++) oom |= tabs[i].oom;
-    if (oom) {
-        for (int i = 0; i < nt; i++) wc_free(&tabs[i]);
-        free(tabs);
-        return lms_errf(err, LMS_ERR_NOMEM, "out of memory counting words for tokenizer training");
-    }
-    wc_table wt = tabs[0];
-    free(tabs);
+/* Steps 2 and 3 on the counted words (k is freed). */
+static lms_status train_counted(lms_tokenizer **out, word_counts *k, const lms_tokenizer_train_config *c, double t0,
+                                lms_err *err) {
+    wc_table wt;
+    lms_status st0 = wcs_sum(k, &wt, err);
+    if (st0) return st0;
     /* unique words, sorted by bytes */
     size_t nw = 0;
     for (size_t j = 0; j <= wt.mask; j++)
@@ -532,29 +584,136 @@ done:
     return st;
 }
 
+/* Texts waiting to be counted: whole .txt files, each in its own buffer, and JSON Lines documents
+ * copied back to back into one; counted together (in parallel over all their chunks) once about
+ * `max` bytes wait (64 MiB by default), so many small files still keep every thread busy. */
+
+typedef struct {
+    word_counts *k;
+    char *arena;          /* documents' texts, back to back */
+    size_t an, acap;
+    char **files;         /* [nf] whole files read (owned) */
+    size_t nf, fcap;
+    const char **src;     /* [nt] a file's buffer, or NULL for the arena */
+    size_t *off, *len;    /* [nt] each text in its buffer */
+    const char **ptr;     /* [nt] filled when the batch is counted */
+    size_t nt, tcap;
+    size_t bytes;         /* text waiting */
+    size_t max;           /* count once this much waits */
+} text_batch;
+
+static lms_status batch_count(text_batch *b, lms_err *err) {
+    lms_status st = LMS_OK;
+    if (b->nt) {
+        for (size_t i = 0; i < b->nt; i++) b->ptr[i] = (b->src[i] ? b->src[i] : b->arena) + b->off[i];
+        st = wcs_add(b->k, b->ptr, b->len, b->nt, err);
+    }
+    for (size_t i = 0; i < b->nf; i++) free(b->files[i]);
+    b->nf = b->nt = b->an = b->bytes = 0;
+    return st;
+}
+
+static void batch_free(text_batch *b) {
+    for (size_t i = 0; i < b->nf; i++) free(b->files[i]);
+    free(b->files);
+    free(b->arena);
+    free(b->src);
+    free(b->off);
+    free(b->len);
+    free(b->ptr);
+    memset(b, 0, sizeof *b);
+}
+
+static lms_status batch_push(text_batch *b, const char *src, size_t off, size_t len, lms_err *err) {
+    if (b->nt == b->tcap) {
+        size_t cap = b->tcap ? 2 * b->tcap : 1024;
+        const char **ns = realloc(b->src, cap * sizeof *ns);
+        if (ns) b->src = ns;
+        size_t *no = ns ? realloc(b->off, cap * sizeof *no) : NULL;
+        if (no) b->off = no;
+        size_t *nl = no ? realloc(b->len, cap * sizeof *nl) : NULL;
+        if (nl) b->len = nl;
+        const char **np = nl ? realloc(b->ptr, cap * sizeof *np) : NULL;
+        if (!np) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        b->ptr = np;
+        b->tcap = cap;
+    }
+    b->src[b->nt] = src;
+    b->off[b->nt] = off;
+    b->len[b->nt++] = len;
+    b->bytes += len;
+    return LMS_OK;
+}
+
+static lms_status batch_doc(const lms_jsonl_doc *d, void *user, lms_err *err) {
+    text_batch *b = user;
+    lms_status st;
+    if (b->bytes && b->bytes + d->len > b->max && (st = batch_count(b, err))) return st;
+    if (b->an + d->len > b->acap) {
+        size_t cap = b->acap ? b->acap : (size_t)1 << 20;
+        while (cap < b->an + d->len) cap *= 2;
+        char *na = realloc(b->arena, cap);
+        if (!na) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        b->arena = na;
+        b->acap = cap;
+    }
+    memcpy(b->arena + b->an, d->text, d->len);
+    b->an += d->len;
+    return batch_push(b, NULL, b->an - d->len, d->len, err);
+}
+
+static lms_status add_jsonl(text_batch *b, const char *path, const lms_jsonl_text_opts *o, lms_err *err) {
+    lms_jsonl_text_counts n;
+    lms_status st = lms_jsonl_text_read(path, o, 0, batch_doc, b, &n, err);
+    if (!st && n.docs == 0)
+        st = lms_errf(err, LMS_ERR_ARG, "%s holds no documents (no line with text in its \"%s\" field); give files with something to learn from",
+                      path, o && o->text_field ? o->text_field : "text");
+    return st;
+}
+
+static lms_status add_text_file(text_batch *b, const char *path, lms_err *err) {
+    char *text;
+    size_t len;
+    lms_status st = lms_file_read_all(path, &text, &len, err);
+    if (st) return st;
+    if (len == 0)
+        st = lms_errf(err, LMS_ERR_ARG, "%s is empty; give text files with something to learn from", path);
+    else if (memchr(text, 0, len))
+        st = lms_errf(err, LMS_ERR_ARG, "%s contains NUL bytes: it looks like a binary file, not text; train on text files only", path);
+    if (!st && b->nf == b->fcap) {
+        size_t cap = b->fcap ? 2 * b->fcap : 16;
+        char **nf = realloc(b->files, cap * sizeof *nf);
+        if (nf) b->files = nf, b->fcap = cap;
+        else st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    }
+    if (st) {
+        free(text);
+        return st;
+    }
+    b->files[b->nf++] = text;
+    if ((st = batch_push(b, text, 0, len, err))) return st;
+    return b->bytes >= b->max ? batch_count(b, err) : LMS_OK;
+}
+
 lms_status lms_tokenizer_train_files(lms_tokenizer **out, const char *const *paths, int n,
                                      const lms_tokenizer_train_config *c, lms_err *err) {
     *out = NULL;
     if (n <= 0) return lms_errf(err, LMS_ERR_ARG, "no training files given; pass one or more text files");
-    char **texts = calloc((size_t)n, sizeof *texts);
-    size_t *lens = calloc((size_t)n, sizeof *lens);
-    if (!texts || !lens) {
-        free(texts);
-        free(lens);
-        return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    double t0 = lms_now();
+    word_counts k = {0};
+    text_batch b = {.k = &k, .max = c->batch_bytes ? c->batch_bytes : (size_t)64 << 20};
+    lms_status st = wcs_init(&k, train_threads(c), err);
+    for (int i = 0; i < n && !st; i++)
+        st = lms_jsonl_text_path(paths[i]) ? add_jsonl(&b, paths[i], &c->jsonl, err) : add_text_file(&b, paths[i], err);
+    if (!st) st = batch_count(&b, err);
+    batch_free(&b);
+    if (!st) st = check_vocab(c, err);
+    if (!st && c->vocab_size == 256) {
+        wcs_free(&k);
+        *out = lms_tokenizer_bytes();
+        return *out ? LMS_OK : lms_errf(err, LMS_ERR_NOMEM, "out of memory");
     }
-    lms_status st = LMS_OK;
-    for (int i = 0; i < n && !st; i++) {
-        st = lms_file_read_all(paths[i], &texts[i], &lens[i], err);
-        if (st) break;
-        if (lens[i] == 0)
-            st = lms_errf(err, LMS_ERR_ARG, "%s is empty; give text files with something to learn from", paths[i]);
-        else if (memchr(texts[i], 0, lens[i]))
-            st = lms_errf(err, LMS_ERR_ARG, "%s contains NUL bytes: it looks like a binary file, not text; train on text files only", paths[i]);
-    }
-    if (!st) st = lms_tokenizer_train_texts(out, (const char *const *)texts, lens, n, c, err);
-    for (int i = 0; i < n; i++) free(texts[i]);
-    free(texts);
-    free(lens);
+    if (!st) return train_counted(out, &k, c, t0, err);
+    wcs_free(&k);
     return st;
 }
