@@ -16,5 +16,6 @@ int lms_cmd_shapes(int argc, char **argv);    /* cmd_shapes.c: label each suite'
 int lms_cmd_sweep(int argc, char **argv);     /* cmd_sweep.c: a grid of runs into a sweep dir + results.db */
 int lms_cmd_fit(int argc, char **argv);       /* cmd_fit.c: scaling-law fits from a JSON Lines file of runs */
 int lms_cmd_report(int argc, char **argv);    /* cmd_report.c: one self-contained HTML page from a sweep */
+int lms_cmd_serve(int argc, char **argv);     /* cmd_serve.c: OpenAI-compatible completions server */
 
 #endif

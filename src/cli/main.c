@@ -29,6 +29,7 @@ static const command commands[] = {
     {"sweep", lms_cmd_sweep, "train a grid of sizes x token budgets into one resumable sweep dir with a results database"},
     {"fit", lms_cmd_fit, "scaling laws from runs: L(C), L(N, D), intervals, compute-optimal size, held-out test"},
     {"report", lms_cmd_report, "one self-contained HTML page from a sweep: fits, curves, suite shapes, claims"},
+    {"serve", lms_cmd_serve, "an OpenAI-compatible completions server (for lm-evaluation-harness, OpenAI clients)"},
 };
 
 static void usage(FILE *fp) {
