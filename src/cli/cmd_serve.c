@@ -88,8 +88,8 @@ int lms_cmd_serve(int argc, char **argv) {
         {"host", LMS_FLAG_STR, &o.host, "address to bind (127.0.0.1: this machine only; 0.0.0.0: every interface, no authentication!)", 0},
         {"port", LMS_FLAG_INT, &o.port, "TCP port; 0 = any free port (printed)", 0},
         {"max-body", LMS_FLAG_I64, &max_body, "largest request body in bytes (larger: 413)", 0},
-        {"max-connections", LMS_FLAG_INT, &o.max_connections, "connections open at once, at most (requests queue and run one at a time)", 0},
-        {"timeout", LMS_FLAG_INT, &o.timeout_s, "seconds before an idle connection is closed", 0},
+        {"max-connections", LMS_FLAG_INT, &o.max_connections, "connections open at once (each a thread); more wait to be accepted. Requests queue and run one at a time", 0},
+        {"timeout", LMS_FLAG_INT, &o.timeout_s, "seconds before an idle (keep-alive) connection is closed, freeing its place", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads for the model; 0 = all cores", 0},
         {0}};
     char **pos;

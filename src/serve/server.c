@@ -57,7 +57,7 @@ typedef struct {
 } upload;
 
 lms_server_opts lms_server_defaults(void) {
-    lms_server_opts o = {.host = "127.0.0.1", .port = 8080, .max_body = 1 << 20, .max_connections = 32, .timeout_s = 60};
+    lms_server_opts o = {.host = "127.0.0.1", .port = 8080, .max_body = 1 << 20, .max_connections = 32, .timeout_s = 30};
     return o;
 }
 

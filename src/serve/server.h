@@ -32,8 +32,8 @@ typedef struct {
     int port;            /* 0: a free port chosen by the system (lms_server_port says which) */
     const char *model;   /* the name /v1/models lists and requests may give (required) */
     size_t max_body;     /* bytes of a request body, at most (1 MiB) */
-    int max_connections; /* connections open at once, at most (32); more are refused */
-    int timeout_s;       /* an idle connection is closed after this many seconds (60) */
+    int max_connections; /* connections open at once, at most (32); more wait to be accepted */
+    int timeout_s;       /* an idle connection is closed after this many seconds (30) */
 } lms_server_opts;
 
 lms_server_opts lms_server_defaults(void);
