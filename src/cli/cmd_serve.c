@@ -69,8 +69,7 @@ static int serve(lms_lm *lm, const lms_server_opts *o) {
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "lmscope serve: %s: finishing the requests in progress and stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    unsigned long long n = lms_server_requests(s);
-    lms_server_stop(s);
+    unsigned long long n = lms_server_stop(s);
     lms_completer_free(c);
     fprintf(stderr, "lmscope serve: stopped after %llu requests\n", n);
     return 0;

@@ -44,8 +44,11 @@ struct lms_server {
     int worker_started;
     pthread_mutex_t mu;
     pthread_cond_t work, done; /* a job was queued; a job was answered */
+    pthread_cond_t idle;       /* no completion is in flight */
     job *head, *tail;
-    int stopping;
+    int stopping;              /* the worker may end once the queue is empty */
+    int draining;              /* no new connections: answer with Connection: close */
+    int inflight;              /* completions between their first call and their end (completed()) */
     unsigned long long completions, answered;
 };
 
@@ -106,6 +109,7 @@ static enum MHD_Result reply(lms_server *s, struct MHD_Connection *conn, int sta
     }
     MHD_add_response_header(r, "Content-Type", "application/json");
     if (allow) MHD_add_response_header(r, "Allow", allow);
+    if (__atomic_load_n(&s->draining, __ATOMIC_RELAXED)) MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     __atomic_add_fetch(&s->answered, 1, __ATOMIC_RELAXED);
@@ -156,6 +160,9 @@ static enum MHD_Result first_call(lms_server *s, struct MHD_Connection *conn, co
     upload *u = calloc(1, sizeof *u);
     if (!u) return MHD_NO;
     *con_cls = u;
+    pthread_mutex_lock(&s->mu);
+    s->inflight++;
+    pthread_mutex_unlock(&s->mu);
     return MHD_YES;
 }
 
@@ -191,12 +198,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     return reply(s, conn, j.status, j.out, j.out_len, NULL);
 }
 
+/* The end of a request (answer sent, or the connection failed): a completion is no longer in flight. */
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    lms_server *s = cls;
     upload *u = *con_cls;
     if (!u) return;
     free(u->buf);
     free(u);
     *con_cls = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (--s->inflight == 0) pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* A listening socket on host:port; its family into *family. -1 with err filled on failure. */
@@ -249,6 +261,7 @@ lms_status lms_server_start(lms_server **out, lms_completer *c, const lms_server
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->done, NULL);
+    pthread_cond_init(&s->idle, NULL);
     int family, fd = listen_on(o->host, o->port, &family, err);
     if (fd < 0) {
         lms_server_stop(s);
@@ -278,14 +291,26 @@ lms_status lms_server_start(lms_server **out, lms_completer *c, const lms_server
 
 int lms_server_port(const lms_server *s) { return s->port; }
 
-unsigned long long lms_server_requests(const lms_server *s) {
-    return __atomic_load_n(&s->answered, __ATOMIC_RELAXED);
+/* Stop accepting, then wait (at most LMS_SERVER_DRAIN_S) until every completion in flight has
+   been answered: MHD_stop_daemon alone would close their connections before the answers went out. */
+#define LMS_SERVER_DRAIN_S 60
+static void drain(lms_server *s) {
+    __atomic_store_n(&s->draining, 1, __ATOMIC_RELAXED);
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += LMS_SERVER_DRAIN_S;
+    pthread_mutex_lock(&s->mu);
+    while (s->inflight > 0 && pthread_cond_timedwait(&s->idle, &s->mu, &until) == 0) {}
+    pthread_mutex_unlock(&s->mu);
+    MHD_stop_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET) close(fd); /* ours to close, after the daemon's threads are gone */
 }
 
-void lms_server_stop(lms_server *s) {
-    if (!s) return;
+unsigned long long lms_server_stop(lms_server *s) {
+    if (!s) return 0;
     /* connections first: those waiting on a job are answered by the worker, which still runs */
-    if (s->d) MHD_stop_daemon(s->d);
+    if (s->d) drain(s);
     if (s->worker_started) {
         pthread_mutex_lock(&s->mu);
         s->stopping = 1;
@@ -293,8 +318,11 @@ void lms_server_stop(lms_server *s) {
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->worker, NULL);
     }
+    pthread_cond_destroy(&s->idle);
     pthread_cond_destroy(&s->done);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
+    unsigned long long n = s->answered;
     free(s);
+    return n;
 }

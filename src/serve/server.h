@@ -8,7 +8,7 @@
  *   if (lms_server_start(&s, completer, &o, &err)) return fail(err);
  *   printf("listening on port %d\n", lms_server_port(s));
  *   ... wait for a signal ...
- *   lms_server_stop(s);
+ *   unsigned long long answered = lms_server_stop(s);
  *
  * Routes: GET /v1/models, GET /v1/models/{model}, POST /v1/completions (serve/openai.h); a known
  * path with another method is 405 (with Allow), anything else 404, both with OpenAI's error
@@ -49,11 +49,9 @@ lms_status lms_server_start(lms_server **out, lms_completer *c, const lms_server
 
 int lms_server_port(const lms_server *s); /* the port bound */
 
-/* Requests answered (any status) so far. */
-unsigned long long lms_server_requests(const lms_server *s);
-
-/* Stop accepting, let the requests in progress and in the queue finish, join every thread, close
-   the socket and free s (NULL is fine). */
-void lms_server_stop(lms_server *s);
+/* Stop accepting, let the completions in progress and in the queue finish and their answers go out
+   (waiting at most 60 s; answers during that time say Connection: close), join every thread, close
+   the socket and free s. Returns the requests answered in all (0 for NULL). */
+unsigned long long lms_server_stop(lms_server *s);
 
 #endif

@@ -3,8 +3,9 @@
 // CLIENTS (8) OpenAI clients at once, each with its own connections and no retries, send
 // REQUESTS (25) completions each, one after another; every response must equal the one the same request got when
 // sent alone beforehand (text, log-probs, usage), every id must be distinct, all within 60 s.
-// Then the server must still answer, and after SIGTERM exit 0 having answered exactly the number
-// of requests sent (so none was lost, repeated or retried).
+// Then the server must still answer; SIGTERM while 16 more are in flight must still answer each of
+// them correctly, then exit 0 having answered exactly the number of requests sent (so none was
+// lost, repeated or retried).
 'use strict';
 const OpenAI = require('openai');
 const { fail, check, startServer, stopServer } = require('./lib.js');
@@ -51,7 +52,15 @@ async function main() {
   sent++;
   check(m.data[0].id === 'tiny', 'still answering after the load');
 
+  // SIGTERM with requests in flight: each is still answered, in full, before the server exits
+  const last = Array.from({ length: CLIENTS * 2 }, (_, j) => {
+    sent++;
+    return mk().completions.create(request(j % K)).then((r) => body(r) === want[j % K], (e) => `${e}`);
+  });
+  await new Promise((res) => setTimeout(res, 30));
   const st = await stopServer(server, 'SIGTERM');
+  const ok = await Promise.all(last);
+  check(ok.every((x) => x === true), `requests in flight at SIGTERM: ${JSON.stringify(ok)}`);
   const n = Number((st.stderr.match(/stopped after (\d+) requests/) || [])[1]);
   check(st.code === 0 && /SIGTERM/.test(st.stderr), `SIGTERM: exit ${st.code} ${st.signal}: ${st.stderr}`);
   check(n === sent, `the server answered ${n} requests, the clients sent ${sent}`);
