@@ -318,6 +318,13 @@ static void test_response_json(void) {
           json_is_null(json_object_get(err, "code")));
     json_decref(o);
     free(out);
+    /* a JSON error quoting bytes that are not UTF-8 still gives a valid error object */
+    const char bad[] = "{\"stop\": \"\\u\xe1\x98\x95\"}";
+    CHECK(lms_openai_completions(g_c, "tiny", bad, strlen(bad), 44, &out, &n) == 400 && out);
+    o = json_loads(out ? out : "", 0, &je);
+    CHECK(json_is_string(json_object_get(json_object_get(o, "error"), "message")));
+    json_decref(o);
+    free(out);
     o = lms_openai_models_json("tiny", 5, 0);
     CHECK(!strcmp(json_string_value(json_object_get(o, "object")), "list") &&
           !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(o, "data"), 0), "id")), "tiny"));

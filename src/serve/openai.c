@@ -32,7 +32,11 @@ int lms_api_errorf(lms_api_error *e, int status, const char *type, const char *p
 #define BAD(e, param, ...) lms_api_errorf(e, 400, "invalid_request_error", param, NULL, __VA_ARGS__)
 
 json_t *lms_openai_error_json(const lms_api_error *e) {
-    json_t *o = json_pack("{s:s, s:s, s:s?, s:s?}", "message", e->message, "type", e->type ? e->type : "server_error",
+    /* a message quoting the request (a JSON error, a cut field name) may not be valid UTF-8 */
+    char clean[sizeof e->message * 4];
+    json_t *msg = json_string(e->message);
+    if (!msg) msg = json_string(lms_tok_escape(e->message, strlen(e->message), clean, sizeof clean));
+    json_t *o = json_pack("{s:o, s:s, s:s?, s:s?}", "message", msg, "type", e->type ? e->type : "server_error",
                           "param", e->param, "code", e->code);
     return o ? json_pack("{s:o}", "error", o) : NULL;
 }
@@ -226,7 +230,7 @@ int lms_openai_parse_completion(lms_complete_req *req, const char *body, size_t 
     *req = lms_complete_req_defaults();
     req->seed = seed;
     json_error_t je;
-    json_t *o = json_loadb(body, len, 0, &je);
+    json_t *o = json_loadb(body, len, JSON_ALLOW_NUL, &je); /* "\u0000" is valid JSON text */
     if (!o) return BAD(e, NULL, "We could not parse the JSON body of your request (%s, line %d column %d); send a "
                        "JSON object such as {\"prompt\": \"Hello\", \"max_tokens\": 5}", je.text, je.line, je.column);
     int rc = json_is_object(o) ? 0 : BAD(e, NULL, "the body must be a JSON object");
@@ -264,14 +268,15 @@ static size_t utf8_clean(const char *s, size_t n, char *out, size_t *map) {
     return o;
 }
 
-/* The token's text when it is valid UTF-8, else "bytes:\xNN..." (OpenAI's form). */
+/* The token's text when it is valid UTF-8 without NUL, else "bytes:\xNN..." (OpenAI's form; a NUL
+   would end the key of a top_logprobs entry for many JSON readers, jansson's included). */
 static json_t *token_string(const lms_tokenizer *t, int32_t id) {
     size_t len = 0;
     const char *b = id >= 0 ? lms_tokenizer_token(t, (uint32_t)id, &len) : NULL;
     if (!b) return json_string("");
     for (size_t i = 0; i < len;) {
         size_t adv;
-        if (lms_utf8_decode(b + i, len - i, &adv) < 0) {
+        if (lms_utf8_decode(b + i, len - i, &adv) <= 0) {
             char buf[6 + 4 * 256 + 1];
             size_t o = (size_t)snprintf(buf, sizeof buf, "bytes:");
             for (size_t j = 0; j < len && o + 5 < sizeof buf; j++)
@@ -293,7 +298,8 @@ static json_t *logprobs_json(const lms_complete_choice *ch, const lms_tokenizer 
             json_t *alts = json_object();
             for (int j = 0; j < k; j++) {
                 json_t *key = token_string(t, ch->top_id[i * k + j]);
-                json_object_set_new(alts, json_string_value(key), lms_json_num(ch->top_logp[i * k + j]));
+                json_object_setn_new(alts, json_string_value(key), json_string_length(key),
+                                     lms_json_num(ch->top_logp[i * k + j]));
                 json_decref(key);
             }
             json_array_append_new(top, alts);

@@ -17,7 +17,8 @@
  * Response: id, object "text_completion", created, model, choices[{text, index, logprobs,
  * finish_reason}], usage. Text that is not valid UTF-8 (a token holding part of a character) gets
  * U+FFFD in place of the bad bytes, and text_offset counts bytes of the returned (UTF-8) text;
- * a token string that is not valid UTF-8 is written "bytes:\xNN..." as OpenAI does.
+ * a token string that is not valid UTF-8 (or holds a NUL byte) is written "bytes:\xNN..." as
+ * OpenAI does.
  *
  * Leaves out: HTTP (serve/server.h), chat completions, streaming.
  */
