@@ -114,9 +114,9 @@ typedef struct lms_completer lms_completer; /* opaque */
 lms_status lms_completer_create(lms_completer **out, const lms_gpt *m, const lms_tokenizer *t, lms_err *err);
 void lms_completer_free(lms_completer *c); /* NULL is fine */
 
-int lms_completer_n_ctx(const lms_completer *c);
-int lms_completer_vocab(const lms_completer *c);
-const lms_tokenizer *lms_completer_tokenizer(const lms_completer *c);
+int lms_completer_n_ctx(const lms_completer *c);                       /* the model's context, tokens */
+int lms_completer_vocab(const lms_completer *c);                       /* the model's vocabulary size */
+const lms_tokenizer *lms_completer_tokenizer(const lms_completer *c);  /* the tokenizer it was made with */
 
 /* Check r against the limits at the top of the file (lms_complete does too, first). On
    LMS_ERR_ARG, *field (may be NULL) names the request field at fault ("prompt", "max_tokens",
