@@ -4,7 +4,8 @@
  * greedy decoding is deterministic and equals lms_generate; seeds drive sampling; stop strings cut
  * the text and the token list; a batch keeps its order and equals its prompts one by one; every
  * limit and bad field is refused with the right status, param and code; the response JSON has
- * OpenAI's fields, with bytes that are not UTF-8 made valid. */
+ * OpenAI's fields, with bytes that are not UTF-8 made valid; /tokenize and /detokenize round-trip
+ * the tokenizer's ids. */
 #define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdint.h>
@@ -337,6 +338,49 @@ static void test_response_json(void) {
     lms_complete_result_free(&r);
 }
 
+static void test_tokenizer_endpoints(void) {
+    setup();
+    const char *text = "Hello world<|endoftext|> again";
+    lms_ids want = {0};
+    lms_err err = {0};
+    CHECK(lms_tokenizer_encode_ex(g_t, text, strlen(text), LMS_TOK_ALLOW_EOT, &want, &err) == LMS_OK);
+    char body[256], *out = NULL;
+    size_t n;
+    snprintf(body, sizeof body, "{\"prompt\": \"%s\", \"add_special_tokens\": false, \"model\": \"tiny\"}", text);
+    CHECK(lms_openai_tokenize(g_c, "tiny", body, strlen(body), &out, &n) == 200);
+    json_error_t je;
+    json_t *o = json_loads(out ? out : "", 0, &je), *toks = json_object_get(o, "tokens");
+    CHECK(json_array_size(toks) == want.n && json_integer_value(json_object_get(o, "count")) == (json_int_t)want.n &&
+          json_integer_value(json_object_get(o, "max_model_len")) == NCTX);
+    for (size_t i = 0; i < want.n; i++) CHECK(json_integer_value(json_array_get(toks, i)) == want.ids[i]);
+    CHECK(json_integer_value(json_array_get(toks, 2)) == lms_tokenizer_eot(g_t));
+    /* and back */
+    char *ids = json_dumps(toks, JSON_COMPACT), *out2 = NULL;
+    snprintf(body, sizeof body, "{\"tokens\": %s}", ids);
+    CHECK(lms_openai_detokenize(g_c, "tiny", body, strlen(body), &out2, &n) == 200);
+    json_t *d = json_loads(out2 ? out2 : "", 0, &je);
+    CHECK(!strcmp(json_string_value(json_object_get(d, "prompt")), text));
+    json_decref(d), json_decref(o);
+    free(ids), free(out), free(out2);
+    lms_ids_free(&want);
+    /* tokenizer_info: what lm-evaluation-harness's remote tokenizer reads */
+    o = lms_openai_tokenizer_info_json(g_c);
+    CHECK(!strcmp(json_string_value(json_object_get(o, "eos_token")), "<|endoftext|>") &&
+          json_integer_value(json_object_get(o, "max_model_len")) == NCTX);
+    json_decref(o);
+    /* refused */
+    const char *bad[] = {"{\"prompt\": 5}", "{\"text\": \"x\"}", "{\"tokens\": [50257]}", "{\"tokens\": \"x\"}", "[]"};
+    for (int i = 0; i < 5; i++) {
+        int st = i < 2 ? lms_openai_tokenize(g_c, "tiny", bad[i], strlen(bad[i]), &out, &n)
+                       : lms_openai_detokenize(g_c, "tiny", bad[i], strlen(bad[i]), &out, &n);
+        CHECKF(st == 400 && out && strstr(out, "\"error\""), "%s: %d", bad[i], st);
+        free(out);
+    }
+    const char *other = "{\"prompt\": \"a\", \"model\": \"x\"}";
+    CHECK(lms_openai_tokenize(g_c, "tiny", other, strlen(other), &out, &n) == 404);
+    free(out);
+}
+
 static void test_teardown(void) {
     lms_completer_free(g_c);
     lms_gpt_free(g_m);
@@ -346,4 +390,4 @@ static void test_teardown(void) {
 }
 
 TESTS(test_echo_equals_score, test_greedy_and_seeds, test_stop_strings, test_batch_order, test_limits,
-      test_response_json, test_teardown)
+      test_response_json, test_tokenizer_endpoints, test_teardown)

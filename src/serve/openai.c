@@ -377,3 +377,96 @@ int lms_openai_completions(lms_completer *c, const char *model, const char *body
     lms_complete_result_free(&res);
     return dump(o, 200, out, out_len);
 }
+
+/* ---- the tokenizer endpoints (vLLM's shapes, which lm-evaluation-harness's remote tokenizer reads) ---- */
+
+json_t *lms_openai_tokenizer_info_json(const lms_completer *c) {
+    const char *eot = lms_tokenizer_eot(lms_completer_tokenizer(c)) >= 0 ? "<|endoftext|>" : NULL;
+    return json_pack("{s:s?, s:s?, s:n, s:I, s:I}", "eos_token", eot, "bos_token", eot, "pad_token", "max_model_len",
+                     (json_int_t)lms_completer_n_ctx(c), "vocab_size", (json_int_t)lms_completer_vocab(c));
+}
+
+/* The body as an object holding only the given fields (and "model", which must name this model). */
+static json_t *small_body(const char *body, size_t len, const char *model, const char *const *fields,
+                          lms_api_error *e) {
+    json_error_t je;
+    json_t *o = json_loadb(body, len, JSON_ALLOW_NUL, &je);
+    if (!o || !json_is_object(o)) {
+        BAD(e, NULL, "the body must be a JSON object (%s)", o ? "not an object" : je.text);
+        json_decref(o);
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        int known = !strcmp(key, "model");
+        for (int i = 0; fields[i] && !known; i++) known = !strcmp(key, fields[i]);
+        if (!known) lms_api_errorf(e, 400, "invalid_request_error", NULL, "unknown_parameter",
+                                   "Unrecognized request argument supplied: %.200s", key);
+        else if (!strcmp(key, "model") && !json_is_null(v) && (!json_is_string(v) || strcmp(json_string_value(v), model)))
+            lms_api_errorf(e, 404, "invalid_request_error", "model", "model_not_found",
+                           "this server serves '%.200s' only", model);
+        if (e->status) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int lms_openai_tokenize(const lms_completer *c, const char *model, const char *body, size_t len, char **out,
+                        size_t *out_len) {
+    static const char *const fields[] = {"prompt", "add_special_tokens", NULL};
+    lms_api_error e = {0};
+    json_t *o = small_body(body, len, model, fields, &e), *p = json_object_get(o, "prompt");
+    json_t *add = json_object_get(o, "add_special_tokens");
+    if (o && !json_is_string(p)) BAD(&e, "prompt", "prompt must be a string");
+    else if (o && add && !json_is_boolean(add) && !json_is_null(add))
+        BAD(&e, "add_special_tokens", "add_special_tokens must be true or false (there are none to add)");
+    lms_ids ids = {0};
+    lms_err err = {0};
+    if (!e.status && lms_tokenizer_encode_ex(lms_completer_tokenizer(c), json_string_value(p), json_string_length(p),
+                                             LMS_TOK_ALLOW_EOT, &ids, &err))
+        lms_api_errorf(&e, 500, "server_error", NULL, NULL, "%s", err.msg);
+    json_t *r = NULL;
+    if (!e.status) {
+        json_t *toks = json_array();
+        for (size_t i = 0; i < ids.n; i++) json_array_append_new(toks, json_integer(ids.ids[i]));
+        r = json_pack("{s:o, s:I, s:I}", "tokens", toks, "count", (json_int_t)ids.n, "max_model_len",
+                      (json_int_t)lms_completer_n_ctx(c));
+    }
+    lms_ids_free(&ids);
+    json_decref(o);
+    return e.status ? dump(lms_openai_error_json(&e), e.status, out, out_len) : dump(r, 200, out, out_len);
+}
+
+int lms_openai_detokenize(const lms_completer *c, const char *model, const char *body, size_t len, char **out,
+                          size_t *out_len) {
+    static const char *const fields[] = {"tokens", NULL};
+    lms_api_error e = {0};
+    json_t *o = small_body(body, len, model, fields, &e), *a = json_object_get(o, "tokens");
+    lms_ids ids = {0};
+    if (o && !json_is_array(a)) BAD(&e, "tokens", "tokens must be an array of token ids");
+    else if (o) id_prompt(a, 0, &ids, &e);
+    for (size_t i = 0; !e.status && i < ids.n; i++)
+        if (ids.ids[i] >= (uint32_t)lms_completer_vocab(c))
+            BAD(&e, "tokens", "token %zu is id %u, beyond the model's vocabulary of %d", i, ids.ids[i],
+                lms_completer_vocab(c));
+    char *raw = NULL, *text = NULL;
+    size_t n = 0, *map = NULL;
+    lms_err err = {0};
+    if (!e.status && lms_tokenizer_decode(lms_completer_tokenizer(c), ids.ids, ids.n, &raw, &n, &err))
+        lms_api_errorf(&e, 500, "server_error", NULL, NULL, "%s", err.msg);
+    json_t *r = NULL;
+    if (!e.status) {
+        text = malloc(3 * n + 1), map = malloc((n + 1) * sizeof *map);
+        if (text && map) {
+            size_t tl = utf8_clean(raw, n, text, map);
+            r = json_pack("{s:s%}", "prompt", text, tl);
+        }
+    }
+    free(raw), free(text), free(map);
+    lms_ids_free(&ids);
+    json_decref(o);
+    return e.status ? dump(lms_openai_error_json(&e), e.status, out, out_len) : dump(r, 200, out, out_len);
+}

@@ -20,6 +20,9 @@
  * a token string that is not valid UTF-8 (or holds a NUL byte) is written "bytes:\xNN..." as
  * OpenAI does.
  *
+ * Also the tokenizer endpoints that vLLM has (/tokenizer_info, /tokenize, /detokenize), with which
+ * lm-evaluation-harness tokenizes through the server (its tokenizer_backend=remote).
+ *
  * Leaves out: HTTP (serve/server.h), chat completions, streaming.
  */
 #ifndef LMS_SERVE_OPENAI_H
@@ -71,5 +74,20 @@ json_t *lms_openai_models_json(const char *model, int64_t created, int one);
    is the JSON to send; *out is NULL only when out of memory (send a bare 500 then). */
 int lms_openai_completions(lms_completer *c, const char *model, const char *body, size_t len, uint64_t request_no,
                            char **out, size_t *out_len);
+
+/* The tokenizer endpoints, in vLLM's shapes (lm-evaluation-harness's tokenizer_backend=remote reads
+   them). GET /tokenizer_info: {"eos_token", "bos_token" ("<|endoftext|>", or null for a tokenizer
+   without it), "pad_token": null, "max_model_len": n_ctx, "vocab_size"} (new reference). */
+json_t *lms_openai_tokenizer_info_json(const lms_completer *c);
+
+/* POST /tokenize {"prompt": text, "add_special_tokens": bool (there are none to add)} ->
+   {"tokens": [ids], "count", "max_model_len"}; the text "<|endoftext|>" is that token, as in
+   completions. POST /detokenize {"tokens": [ids]} -> {"prompt": text} (U+FFFD for bytes that are
+   not UTF-8). Both accept "model" (must be the served name). Same return and *out as
+   lms_openai_completions; they only read the tokenizer, so they may run on any thread. */
+int lms_openai_tokenize(const lms_completer *c, const char *model, const char *body, size_t len, char **out,
+                        size_t *out_len);
+int lms_openai_detokenize(const lms_completer *c, const char *model, const char *body, size_t len, char **out,
+                          size_t *out_len);
 
 #endif

@@ -48,12 +48,16 @@ struct lms_server {
     job *head, *tail;
     int stopping;              /* the worker may end once the queue is empty */
     int draining;              /* no new connections: answer with Connection: close */
-    int inflight;              /* completions between their first call and their end (completed()) */
+    int inflight;              /* POST requests between their first call and their end (completed()) */
     unsigned long long completions, answered;
 };
 
+enum { R_COMPLETIONS = 0, R_TOKENIZE, R_DETOKENIZE };
+static const char *const post_paths[] = {"/v1/completions", "/tokenize", "/detokenize"};
+
 /* What a connection gathers between the handler's calls. */
 typedef struct {
+    int route; /* R_* */
     char *buf;
     size_t len, cap;
     int too_big;
@@ -144,13 +148,21 @@ static enum MHD_Result first_call(lms_server *s, struct MHD_Connection *conn, co
         }
         return reply_json(s, conn, 200, lms_openai_models_json(s->model, s->started, one), NULL);
     }
-    if (strcmp(url, "/v1/completions")) {
-        snprintf(msg, sizeof msg, "no such path: %.300s (this server has POST /v1/completions and GET /v1/models)", url);
+    if (!strcmp(url, "/tokenizer_info")) {
+        if (!get) return reply_error(s, conn, 405, "invalid_request_error", "method_not_allowed", "GET",
+                                     "this path takes GET");
+        return reply_json(s, conn, 200, lms_openai_tokenizer_info_json(s->c), NULL);
+    }
+    int route = R_COMPLETIONS;
+    while (route <= R_DETOKENIZE && strcmp(url, post_paths[route])) route++;
+    if (route > R_DETOKENIZE) {
+        snprintf(msg, sizeof msg, "no such path: %.300s (this server has POST /v1/completions, GET /v1/models, "
+                 "GET /tokenizer_info, POST /tokenize and POST /detokenize)", url);
         return reply_error(s, conn, 404, "invalid_request_error", "not_found", NULL, msg);
     }
     if (strcmp(method, "POST"))
         return reply_error(s, conn, 405, "invalid_request_error", "method_not_allowed", "POST",
-                           "/v1/completions takes POST with a JSON body");
+                           "this path takes POST with a JSON body");
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
         snprintf(msg, sizeof msg, "the request body is %.30s bytes; this server takes at most %zu (serve --max-body)",
@@ -159,6 +171,7 @@ static enum MHD_Result first_call(lms_server *s, struct MHD_Connection *conn, co
     }
     upload *u = calloc(1, sizeof *u);
     if (!u) return MHD_NO;
+    u->route = route;
     *con_cls = u;
     pthread_mutex_lock(&s->mu);
     s->inflight++;
@@ -194,11 +207,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return reply_error(s, conn, 413, "invalid_request_error", "request_too_large", NULL, msg);
     }
     job j = {.body = u->buf ? u->buf : "", .len = u->len};
-    run_job(s, &j);
+    if (u->route == R_TOKENIZE) /* the tokenizer is read-only: no need to queue */
+        j.status = lms_openai_tokenize(s->c, s->model, j.body, j.len, &j.out, &j.out_len);
+    else if (u->route == R_DETOKENIZE)
+        j.status = lms_openai_detokenize(s->c, s->model, j.body, j.len, &j.out, &j.out_len);
+    else run_job(s, &j);
     return reply(s, conn, j.status, j.out, j.out_len, NULL);
 }
 
-/* The end of a request (answer sent, or the connection failed): a completion is no longer in flight. */
+/* The end of a request (answer sent, or the connection failed): a POST is no longer in flight. */
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
     lms_server *s = cls;
     upload *u = *con_cls;
@@ -291,7 +308,7 @@ lms_status lms_server_start(lms_server **out, lms_completer *c, const lms_server
 
 int lms_server_port(const lms_server *s) { return s->port; }
 
-/* Stop accepting, then wait (at most LMS_SERVER_DRAIN_S) until every completion in flight has
+/* Stop accepting, then wait (at most LMS_SERVER_DRAIN_S) until every POST request in flight has
    been answered: MHD_stop_daemon alone would close their connections before the answers went out. */
 #define LMS_SERVER_DRAIN_S 60
 static void drain(lms_server *s) {

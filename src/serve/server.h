@@ -10,9 +10,10 @@
  *   ... wait for a signal ...
  *   unsigned long long answered = lms_server_stop(s);
  *
- * Routes: GET /v1/models, GET /v1/models/{model}, POST /v1/completions (serve/openai.h); a known
- * path with another method is 405 (with Allow), anything else 404, both with OpenAI's error
- * object. A body longer than max_body is 413 (refused from its Content-Length before it is read,
+ * Routes: GET /v1/models, GET /v1/models/{model}, POST /v1/completions, and vLLM's tokenizer
+ * endpoints GET /tokenizer_info, POST /tokenize, POST /detokenize (serve/openai.h; these only read
+ * the tokenizer and run on the connection's thread); a known path with another method is 405
+ * (with Allow), anything else 404, both with OpenAI's error object. A body longer than max_body is 413 (refused from its Content-Length before it is read,
  * or once it grows past the limit). Everything is answered with Content-Type: application/json.
  * The request's Content-Type is not checked (curl -d sends form encoding).
  *

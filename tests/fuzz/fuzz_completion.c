@@ -1,8 +1,8 @@
-/* fuzz_completion.c — libFuzzer target for a /v1/completions request body (serve/openai.h): the
- * input is the body, run through lms_openai_completions (parse, limits, the completion, the
- * response JSON) on a fixed tiny model (byte tokenizer, 16-token context). The answer must be a
- * JSON object with "choices" (200) or "error" (400, 404; 500 only when out of memory). Crashes,
- * leaks and sanitizer reports are findings.
+/* fuzz_completion.c — libFuzzer target for the request bodies of 'serve' (serve/openai.h): the
+ * input is a body, run through lms_openai_completions (parse, limits, the completion, the response
+ * JSON) on a fixed tiny model (byte tokenizer, 16-token context), and through /tokenize and
+ * /detokenize. Each answer must be a JSON object with its result (200) or "error" (400, 404; a 500,
+ * out of memory, counts as a finding). Crashes, leaks and sanitizer reports are findings.
  *
  *   make fuzz && build-fuzz/fuzz_completion -max_total_time=300 build-fuzz/corpus-fuzz_completion \
  *       tests/fuzz/seeds/fuzz_completion
@@ -32,11 +32,8 @@ static void setup(void) {
     if (lms_completer_create(&completer, m, lms_tokenizer_bytes(), &err)) abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!completer) setup();
-    char *out = NULL;
-    size_t n = 0;
-    int status = lms_openai_completions(completer, "tiny", (const char *)data, size, 1, &out, &n);
+/* The answer out[n] must be a JSON object: with `key` (200) or "error" (400, 404). */
+static void check_answer(int status, char *out, size_t n, const char *key) {
     if (!out) abort();
     json_error_t je;
     json_t *o = json_loadb(out, n, JSON_ALLOW_NUL, &je);
@@ -44,10 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fprintf(stderr, "the answer is not a JSON object (%s): %.*s\n", je.text, (int)n, out);
         abort();
     }
-    if (status == 200 ? !json_is_array(json_object_get(o, "choices")) : !json_is_object(json_object_get(o, "error")))
-        abort();
+    if (status == 200 ? !json_object_get(o, key) : !json_is_object(json_object_get(o, "error"))) abort();
     if (status != 200 && status != 400 && status != 404) abort();
     json_decref(o);
     free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (!completer) setup();
+    const char *body = (const char *)data;
+    char *out = NULL;
+    size_t n = 0;
+    check_answer(lms_openai_completions(completer, "tiny", body, size, 1, &out, &n), out, n, "choices");
+    check_answer(lms_openai_tokenize(completer, "tiny", body, size, &out, &n), out, n, "tokens");
+    check_answer(lms_openai_detokenize(completer, "tiny", body, size, &out, &n), out, n, "prompt");
     return 0;
 }

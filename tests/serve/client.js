@@ -3,7 +3,8 @@
 // models.list; completions.create with echo + logprobs + max_tokens 0 (log-probs equal to
 // `lmscope score --no-bos` to the last bit of float32); lm-evaluation-harness's loglikelihood
 // request (token ids with <|endoftext|> first, echo, max_tokens 1, logprobs 1: equal to `lmscope
-// score`, the generated token greedy); greedy generation (deterministic, equal to `lmscope sample
+// score`, the generated token greedy); /tokenizer_info, /tokenize and /detokenize as the harness's
+// remote tokenizer calls them; greedy generation (deterministic, equal to `lmscope sample
 // --temperature 0`); seeded sampling; stop strings; a batch of prompts in order; OpenAI-style
 // errors through the client (400 with param and code, 404 model) and raw HTTP (404 path, 405
 // method, 413 body, 400 JSON); SIGINT stops it cleanly.
@@ -85,6 +86,18 @@ async function main() {
     if (i < ids.length) check(greedy === (bos.tokens[i].rank === 1), `lm-eval request: is_greedy at ${i}`);
     else check(greedy, 'the generated token is the most likely one');
   }
+
+  // the tokenizer endpoints, as lm-evaluation-harness's tokenizer_backend=remote uses them
+  const post = async (path, body) => (await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
+  const info = await (await fetch(`http://127.0.0.1:${server.port}/tokenizer_info`)).json();
+  check(info.eos_token === '<|endoftext|>' && info.max_model_len === 64, `tokenizer_info: ${JSON.stringify(info)}`);
+  const tk = await post('/tokenize', { prompt: TEXT, add_special_tokens: false });
+  check(JSON.stringify(tk.tokens) === JSON.stringify(ids.slice(1)) && tk.count === ids.length - 1, `/tokenize: ${JSON.stringify(tk)}`);
+  const eos = await post('/tokenize', { prompt: info.eos_token, add_special_tokens: false });
+  check(eos.tokens.length === 1 && eos.tokens[0] === ids[0], `/tokenize of the eos token: ${JSON.stringify(eos)}`);
+  const dt = await post('/detokenize', { tokens: ids });
+  check(dt.prompt === '<|endoftext|>' + TEXT, `/detokenize: ${JSON.stringify(dt)}`);
 
   // greedy generation: deterministic, the same text as `lmscope sample --temperature 0`, usage
   const g1 = await client.completions.create({ model: NAME, prompt: 'the cat', max_tokens: 12, temperature: 0 });
