@@ -27,7 +27,7 @@ OPT      := $(if $(filter 1,$(DEBUG)),-O0,-O2)
 CFLAGS   ?=
 CFLAGS   += -std=gnu11 $(OPT) -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
             -fno-strict-aliasing -Isrc -MMD -MP
-LDLIBS   += -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lcrypto -lm -fopenmp
+LDLIBS   += -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lmicrohttpd -lcrypto -lm -fopenmp
 ISAFLAGS_avx512 := -O3 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma -mavx2
 ISAFLAGS_avx2   := -O3 -mavx2 -mfma
 # AVX512-BF16 (vdpbf16ps) for the bf16 product only, and only where the compiler knows the flag
@@ -52,7 +52,8 @@ ifeq ($(SAN),1)
 endif
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/optim/*.c \
-              src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c src/scaling/*.c src/report/*.c))
+              src/tokenizer/*.c src/data/*.c src/train/*.c src/eval/*.c src/scaling/*.c src/report/*.c \
+              src/serve/*.c))
 # MPI: only src/dist/dist_mpi.c includes mpi.h; without MPI, dist_single.c stands in for it.
 # A stamp per setting relinks everything when MPI changes.
 ifeq ($(MPI),1)
@@ -137,7 +138,7 @@ FUZZ_LIB := $(filter-out src/dist/%,$(LIB_SRC)) src/dist/dist_single.c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fopenmp -DLMS_NO_SIMD -Isrc -o $@ $< $(FUZZ_LIB) \
-	    -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lcrypto -lm
+	    -lsqlite3 -lgsl -lopenblas -lpcre2-8 -ljansson -lmicrohttpd -lcrypto -lm
 FUZZ_TIME ?= 600
 fuzz-run: fuzz
 	@for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \

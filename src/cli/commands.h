@@ -18,5 +18,6 @@ int lms_cmd_sweep(int argc, char **argv);     /* cmd_sweep.c: a grid of runs int
 int lms_cmd_fit(int argc, char **argv);       /* cmd_fit.c: scaling-law fits from a JSON Lines file of runs */
 int lms_cmd_report(int argc, char **argv);    /* cmd_report.c: one self-contained HTML page from a sweep */
 int lms_cmd_export(int argc, char **argv);    /* cmd_export.c: a model as a Hugging Face GPT-2 dir or an llm.c .bin */
+int lms_cmd_serve(int argc, char **argv);     /* cmd_serve.c: OpenAI-compatible completions server */
 
 #endif

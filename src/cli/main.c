@@ -21,7 +21,7 @@ static const command commands[] = {
     {"sample", lms_cmd_sample, "generate text from a checkpoint (ours, Hugging Face GPT-2, llm.c)"},
     {"bench", lms_cmd_bench, "measure a full training step: tokens/s, GFLOP/s, the sgemm ceiling"},
     {"tokenizer", lms_cmd_tokenizer, "byte-level BPE: train | encode | decode | show"},
-    {"data", lms_cmd_data, "token shards and looking at the data: prepare | stats | sample | grep | dedup"},
+    {"data", lms_cmd_data, "token shards and looking at the data: prepare | stats | sample | grep | dedup | synth"},
     {"eval", lms_cmd_eval, "score a model on probe suites and per-domain loss; over a run's checkpoints"},
     {"score", lms_cmd_score, "per-token log-probabilities of a text, total and bits per byte"},
     {"inspect", lms_cmd_inspect, "per-token loss and rank of the true token, coloured or as HTML; --compare"},
@@ -30,6 +30,7 @@ static const command commands[] = {
     {"fit", lms_cmd_fit, "scaling laws from runs: L(C), L(N, D), intervals, compute-optimal size, held-out test"},
     {"report", lms_cmd_report, "one self-contained HTML page from a sweep: fits, curves, suite shapes, claims"},
     {"export", lms_cmd_export, "write a model for other tools: a Hugging Face GPT-2 dir, an llm.c checkpoint"},
+    {"serve", lms_cmd_serve, "an OpenAI-compatible completions server (for lm-evaluation-harness, OpenAI clients)"},
 };
 
 static void usage(FILE *fp) {

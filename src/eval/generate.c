@@ -28,12 +28,17 @@ lms_generate_config lms_generate_defaults(void) {
     return c;
 }
 
-lms_status lms_generator_create(lms_generator **out, const lms_gpt *m, const lms_generate_config *c, lms_err *err) {
-    *out = NULL;
+static lms_status check_config(const lms_generate_config *c, lms_err *err) {
     if (c->max_tokens < 0) return lms_errf(err, LMS_ERR_ARG, "max_tokens is %d; it must be >= 0", c->max_tokens);
     lms_sampler *probe = NULL; /* checks the sampling config */
     lms_status st = lms_sampler_create(&probe, 1, &c->sampling, err);
     lms_sampler_free(probe);
+    return st;
+}
+
+lms_status lms_generator_create(lms_generator **out, const lms_gpt *m, const lms_generate_config *c, lms_err *err) {
+    *out = NULL;
+    lms_status st = check_config(c, err);
     if (st) return st;
     lms_generator *g = calloc(1, sizeof *g);
     if (!g) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating a generator");
@@ -45,6 +50,15 @@ lms_status lms_generator_create(lms_generator **out, const lms_gpt *m, const lms
         return st;
     }
     *out = g;
+    return LMS_OK;
+}
+
+lms_status lms_generator_configure(lms_generator *g, const lms_generate_config *c, lms_err *err) {
+    lms_status st = check_config(c, err);
+    if (st) return st;
+    int bf16 = g->c.bf16;
+    g->c = *c;
+    g->c.bf16 = bf16;
     return LMS_OK;
 }
 

@@ -63,6 +63,11 @@ void lms_generator_free(lms_generator *g);
 lms_status lms_generator_run(lms_generator *g, const uint32_t *prompt, size_t n_prompt, lms_ids *out,
                              lms_generate_stop *why, lms_err *err);
 
+/* Replace the generator's config for the runs that follow (a server changes the sampling per
+   request without reallocating the cache). bf16 keeps the value given at create (c->bf16 is not
+   read). LMS_ERR_ARG for a bad config (the generator keeps its old one). */
+lms_status lms_generator_configure(lms_generator *g, const lms_generate_config *c, lms_err *err);
+
 /* One-shot: create, run, free. */
 lms_status lms_generate(const lms_gpt *m, const uint32_t *prompt, size_t n_prompt, const lms_generate_config *c,
                         lms_ids *out, lms_generate_stop *why, lms_err *err);
