@@ -5,8 +5,10 @@
  * controlled task (data/synth.h), and is "supported" only by a test that could have failed
  * (the rules: docs/scaling.md "What this sweep shows").
  *
- * Shapes use the last evaluation of each finished grid run on the compute frontier (controls and
- * learning-rate variants aside). Leaves out: the fits and the loss claims (report_analysis.c).
+ * Each metric is labelled on two compute axes: across runs (the last evaluation of each finished grid
+ * run on the compute frontier; controls and learning-rate variants aside) and over training (the
+ * evaluations at the log-spaced checkpoints of the one run that keeps them, the largest shape's long
+ * run, x its FLOPs so far). Leaves out: the fits and the loss claims (report_analysis.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -48,16 +50,19 @@ static int final_grid(json_t *e) {
    frontier (`frontier`: the runs with the lowest validation loss for their compute, as fitted; empty:
    every finished grid run). A run off the frontier — a large model on few tokens — is not "more
    compute" in the sense of the scaling curve: mixed in, it makes a suite's curve zig-zag between
-   sizes, and the classifier reads that as noise. `sign` -1 for a metric where lower is better (the
-   edit distance), so that every label reads "up is better". NULL when no point has the metric. */
-static json_t *shape_of(json_t *evals, json_t *frontier, const char *suite, const char *metric, const char *metric_se,
-                        double sign) {
+   sizes, and the classifier reads that as noise. With `run` given, that run's evaluations over its
+   training instead (x = its FLOPs so far). `sign` -1 for a metric where lower is better (the edit
+   distance), so that every label reads "up is better". NULL when no point has the metric. */
+static json_t *shape_of(json_t *evals, json_t *frontier, const char *run, const char *suite, const char *metric,
+                        const char *metric_se, double sign) {
     size_t ne = json_array_size(evals);
     lms_shape_point *p = malloc(sizeof *p * (ne + 1));
     int n = 0;
     for (size_t i = 0; p && i < ne; i++) {
         json_t *e = json_array_get(evals, i);
-        if (strcmp(lms_report_str(e, "suite"), suite) || !final_grid(e) || !on_frontier(frontier, lms_report_str(e, "run")))
+        if (strcmp(lms_report_str(e, "suite"), suite)) continue;
+        if (run ? strcmp(lms_report_str(e, "run"), run) || strcmp(lms_report_str(e, "status"), "done")
+                : !final_grid(e) || !on_frontier(frontier, lms_report_str(e, "run")))
             continue;
         double x = lms_report_num(e, "flops"), y = lms_report_num(e, metric), se = lms_report_num(e, metric_se);
         double cnt = lms_report_num(e, "n");
@@ -104,6 +109,27 @@ static const char *label_of(json_t *s, const char *metric) {
     return lms_report_str(json_object_get(s, metric), "label");
 }
 
+/* One axis of a mirage row: the discrete label, every continuous metric's label, and the reading. s
+   holds one axis's labels (acc, logp, prob, edit); twin the per-token twin's labels on the same axis. */
+static json_t *axis_reading(json_t *s, json_t *twin, const char *twin_metric) {
+    json_t *cont = json_array();
+    json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "log-prob of the answer", "label", label_of(s, "logp")));
+    if (json_object_get(s, "prob"))
+        json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "choice probability", "label", label_of(s, "prob")));
+    if (json_object_get(s, "edit"))
+        json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "token edit distance (lower is better)", "label",
+                                              label_of(s, "edit")));
+    if (twin) json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", twin_metric, "label", label_of(twin, "acc")));
+    const char *dl = label_of(s, "acc");
+    int smooth = 0;
+    for (size_t k = 0; k < json_array_size(cont); k++) smooth |= !strcmp(lms_report_str(json_array_get(cont, k), "label"), "smooth");
+    const char *reading = !strcmp(dl, "emergent") && smooth ? "mirage: emergent by the discrete metric, smooth by a continuous one"
+                          : !strcmp(dl, "flat") && smooth ? "hidden progress: flat by the discrete metric, smooth by a continuous one"
+                          : !strcmp(dl, "emergent") ? "emergent by every metric measured"
+                                                    : "";
+    return json_pack("{s:s,s:o,s:s}", "discrete_label", dl, "continuous", cont, "reading", reading);
+}
+
 /* The discrete metric and every continuous one of each suite, with their labels: prob (mc), the
    negated edit distance (gen), log-prob (all), and the per-token accuracy of a generation suite's
    twin (seq: teacher-forced top-1 of each token): add-Nd-digits for add-Nd, X for X-exact. */
@@ -114,33 +140,22 @@ static json_t *mirage_rows(json_t *suites) {
         const char *name = lms_report_str(s, "suite"), *kind = lms_report_str(s, "kind");
         size_t nl = strlen(name);
         if (nl > 7 && !strcmp(name + nl - 7, "-digits")) continue; /* shown as its twin's continuous metric */
-        json_t *cont = json_array();
-        json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "log-prob of the answer", "label", label_of(s, "logp")));
-        if (json_object_get(s, "prob"))
-            json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "choice probability", "label", label_of(s, "prob")));
-        if (json_object_get(s, "edit"))
-            json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", "token edit distance (lower is better)", "label",
-                                                  label_of(s, "edit")));
         /* the per-token twin: add-Nd -> add-Nd-digits, X-exact -> X */
         char twin[300];
         int exact = nl > 6 && !strcmp(name + nl - 6, "-exact");
         if (exact) snprintf(twin, sizeof twin, "%.*s", (int)(nl - 6), name);
         else snprintf(twin, sizeof twin, "%s-digits", name);
         json_t *t = find_suite(suites, twin);
-        if (t)
-            json_array_append_new(cont, json_pack("{s:s,s:s}", "metric", exact ? "per-token accuracy" : "per-digit accuracy",
-                                                  "label", label_of(t, "acc")));
         const char *dname = !strcmp(kind, "gen") ? "exact match" : !strcmp(kind, "seq") ? "per-token top-1" : "accuracy";
-        const char *dl = label_of(s, "acc");
-        int smooth = 0;
-        for (size_t k = 0; k < json_array_size(cont); k++)
-            smooth |= !strcmp(lms_report_str(json_array_get(cont, k), "label"), "smooth");
-        const char *reading = !strcmp(dl, "emergent") && smooth ? "mirage: emergent by the discrete metric, smooth by a continuous one"
-                              : !strcmp(dl, "flat") && smooth ? "hidden progress: flat by the discrete metric, smooth by a continuous one"
-                              : !strcmp(dl, "emergent") ? "emergent by every metric measured"
-                                                        : "";
-        json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "suite", name, "origin", origin(name), "discrete",
-                                              dname, "discrete_label", dl, "continuous", cont, "reading", reading));
+        json_t *row = json_pack("{s:s,s:s,s:s}", "suite", name, "origin", origin(name), "discrete", dname);
+        json_object_update_new(row, axis_reading(s, t, exact ? "per-token accuracy" : "per-digit accuracy"));
+        json_t *tr = json_object_get(s, "training");
+        if (tr) {
+            json_t *ax = axis_reading(tr, t ? json_object_get(t, "training") : NULL, exact ? "per-token accuracy" : "per-digit accuracy");
+            json_object_set_new(ax, "run", json_string(lms_report_str(tr, "run")));
+            json_object_set_new(row, "training", ax);
+        }
+        json_array_append_new(rows, row);
     }
     return rows;
 }
@@ -210,7 +225,7 @@ static void claim_shapes(json_t *claims, json_t *suites) {
     }
     for (int c = 0; c < 2; c++) {
         if (!nsu[c]) continue;
-        n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%d %s suites by accuracy:", n ? "; " : "", nsu[c],
+        n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%d %s suites by accuracy across runs:", n ? "; " : "", nsu[c],
                       c ? "controlled-task" : "natural-text");
         for (int k = 0; k < 7; k++)
             if (cnt[c][k]) n += snprintf(ev + n, sizeof ev - (size_t)n, " %d %s,", cnt[c][k], labels[k]);
@@ -224,9 +239,10 @@ static void claim_shapes(json_t *claims, json_t *suites) {
     add_claim(claims, have == 3 ? "supported" : have == 2 ? "weak" : "not supported", claim, ev);
 }
 
-/* The mirage: a discrete metric emergent (or flat) where a continuous one of the same items is smooth. */
+/* The mirage: a discrete metric emergent (or flat) where a continuous one of the same items is smooth,
+   across runs (the frontier) or over the training of the run with log-spaced checkpoints. */
 static void claim_mirage(json_t *claims, json_t *rows, int n_suites) {
-    char ev[1024];
+    char ev[1536];
     int n = 0, mir = 0, hid = 0;
     const char *claim = "A discrete metric can make an ability look sudden (or absent) that a continuous metric shows "
                         "improving smoothly (the mirage).";
@@ -239,17 +255,23 @@ static void claim_mirage(json_t *claims, json_t *rows, int n_suites) {
         n += snprintf(ev + n, sizeof ev - (size_t)n, "%s", pass ? "; flat by the discrete metric and smooth by a continuous one: "
                                                                 : "Emergent by the discrete metric and smooth by a continuous one: ");
         for (size_t i = 0; i < json_array_size(rows); i++) {
-            json_t *r = json_array_get(rows, i);
-            const char *rd = lms_report_str(r, "reading");
-            if (strncmp(rd, pass ? "hidden" : "mirage", 6)) continue;
+            json_t *r = json_array_get(rows, i), *t = json_object_get(r, "training");
+            int fr = !strncmp(lms_report_str(r, "reading"), pass ? "hidden" : "mirage", 6);
+            int tr = t && !strncmp(lms_report_str(t, "reading"), pass ? "hidden" : "mirage", 6);
+            if (!fr && !tr) continue;
             pass ? hid++ : mir++;
-            if (n < (int)sizeof ev - 120)
-                n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s (%s)", k++ ? ", " : "", lms_report_str(r, "suite"),
-                              lms_report_str(r, "origin"));
+            if (n < (int)sizeof ev - 160)
+                n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s (%s; %s%s%s)", k++ ? ", " : "", lms_report_str(r, "suite"),
+                              lms_report_str(r, "origin"), fr ? "across runs" : "", fr && tr ? " and " : "",
+                              tr ? "over training" : "");
         }
         if (!k) n += snprintf(ev + n, sizeof ev - (size_t)n, "none");
     }
-    snprintf(ev + n, sizeof ev - (size_t)n, ".");
+    const char *run = "";
+    for (size_t i = 0; i < json_array_size(rows) && !run[0]; i++)
+        run = lms_report_str(json_object_get(json_array_get(rows, i), "training"), "run");
+    if (run[0]) snprintf(ev + n, sizeof ev - (size_t)n, ". Over training: the checkpoints of %s.", run);
+    else snprintf(ev + n, sizeof ev - (size_t)n, ".");
     add_claim(claims, mir ? "supported" : hid ? "weak" : "not supported", claim, ev);
 }
 
@@ -326,21 +348,26 @@ static void claim_induction(json_t *claims, json_t *g, json_t *suites) {
 }
 
 /* Inverse scaling: the discrete metric of quote-repetition (natural) or copy-altered (controlled)
-   labelled inverse or u-shaped along the frontier. */
+   labelled inverse or u-shaped across runs (the frontier) or over training. */
 static void claim_inverse(json_t *claims, json_t *suites) {
     static const char *names[] = {"quote-repetition", "copy-altered"};
     const char *claim = "Some tasks get worse with scale before (or instead of) getting better: a model that memorised "
                         "a sequence completes it instead of copying the altered one (inverse or U-shaped scaling).";
-    char ev[1024];
+    char ev[1536];
     int n = 0, found = 0, hit = 0;
     for (int k = 0; k < 2; k++) {
         json_t *s = find_suite(suites, names[k]);
         if (!s) continue;
         const char *a = label_of(s, "acc"), *l = label_of(s, "logp");
-        int h = !strcmp(a, "inverse") || !strcmp(a, "u-shaped");
+        json_t *t = json_object_get(s, "training");
+        const char *ta = t ? label_of(t, "acc") : "";
+        int h = !strcmp(a, "inverse") || !strcmp(a, "u-shaped") || !strcmp(ta, "inverse") || !strcmp(ta, "u-shaped");
         hit += h;
-        n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s (%s): accuracy %s (%s); log-prob %s", found++ ? ". " : "", names[k],
-                      origin(names[k]), a, lms_report_str(json_object_get(s, "acc"), "detail"), l);
+        n += snprintf(ev + n, sizeof ev - (size_t)n, "%s%s (%s): across runs, accuracy %s (%s), log-prob %s", found++ ? ". " : "",
+                      names[k], origin(names[k]), a, lms_report_str(json_object_get(s, "acc"), "detail"), l);
+        if (t)
+            n += snprintf(ev + n, sizeof ev - (size_t)n, "; over the training of %s, accuracy %s (%s)", lms_report_str(t, "run"),
+                          ta, lms_report_str(json_object_get(t, "acc"), "detail"));
         if (n >= (int)sizeof ev - 200) break;
     }
     if (!found) snprintf(ev, sizeof ev, "Neither quote-repetition nor copy-altered was evaluated.");
@@ -348,22 +375,51 @@ static void claim_inverse(json_t *claims, json_t *suites) {
     add_claim(claims, !found ? "no data" : hit ? "supported" : "not supported", claim, ev);
 }
 
+/* acc, logp, and prob / edit where present, labelled on one axis (run NULL: the frontier) */
+static void label_metrics(json_t *s, json_t *evals, json_t *frontier, const char *run, const char *name) {
+    json_object_set_new(s, "acc", shape_of(evals, frontier, run, name, "acc", "acc_se", 1));
+    json_object_set_new(s, "logp", shape_of(evals, frontier, run, name, "logp", "logp_se", 1));
+    json_t *x = shape_of(evals, frontier, run, name, "prob", "prob_se", 1);
+    if (x) json_object_set_new(s, "prob", x);
+    if ((x = shape_of(evals, frontier, run, name, "edit", "edit_se", -1))) json_object_set_new(s, "edit", x);
+}
+
+/* The finished grid run with the most evaluations of one suite (the long run with log-spaced
+   checkpoints); NULL when no run has 3 or more. */
+static const char *training_run(json_t *evals) {
+    const char *best = NULL, *prev_run = NULL, *prev_suite = NULL;
+    int most = 2, n = 0;
+    for (size_t i = 0; i <= json_array_size(evals); i++) { /* ordered by suite, run, step */
+        json_t *e = json_array_get(evals, i);
+        const char *r = e ? lms_report_str(e, "run") : NULL, *su = e ? lms_report_str(e, "suite") : NULL;
+        if (prev_run && (!e || strcmp(r, prev_run) || strcmp(su, prev_suite))) {
+            if (n > most) most = n, best = prev_run;
+            n = 0;
+        }
+        if (!e) break;
+        prev_run = r, prev_suite = su;
+        if (!strcmp(lms_report_str(e, "run_kind"), "grid") && !strcmp(lms_report_str(e, "status"), "done")) n++;
+    }
+    return best;
+}
+
 json_t *lms_report_analyse_suites(json_t *data) {
     json_t *evals = json_object_get(data, "evals"), *suites = json_array();
     json_t *frontier = json_object_get(json_object_get(data, "fit"), "frontier");
-    const char *prev = NULL;
+    const char *prev = NULL, *trun = training_run(evals);
     for (size_t i = 0; i < json_array_size(evals); i++) { /* evals are ordered by suite */
         json_t *e = json_array_get(evals, i);
         const char *name = lms_report_str(e, "suite");
         if (prev && !strcmp(prev, name)) continue;
         prev = name;
-        json_t *s = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "suite", name, "kind", lms_report_str(e, "kind"), "origin",
-                              origin(name), "chance", lms_json_num(lms_report_num(e, "chance")), "acc",
-                              shape_of(evals, frontier, name, "acc", "acc_se", 1), "logp",
-                              shape_of(evals, frontier, name, "logp", "logp_se", 1));
-        json_t *x = shape_of(evals, frontier, name, "prob", "prob_se", 1);
-        if (x) json_object_set_new(s, "prob", x);
-        if ((x = shape_of(evals, frontier, name, "edit", "edit_se", -1))) json_object_set_new(s, "edit", x);
+        json_t *s = json_pack("{s:s,s:s,s:s,s:o}", "suite", name, "kind", lms_report_str(e, "kind"), "origin",
+                              origin(name), "chance", lms_json_num(lms_report_num(e, "chance")));
+        label_metrics(s, evals, frontier, NULL, name);
+        if (trun) {
+            json_t *t = json_pack("{s:s}", "run", trun);
+            label_metrics(t, evals, frontier, trun, name);
+            json_object_set_new(s, "training", t);
+        }
         chance_at_top(evals, name, s);
         json_array_append_new(suites, s);
     }
