@@ -57,16 +57,19 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
         /* The laboratory on the embedded corpus (~1.5M training tokens at a 4096-token BPE). The
            same absolute token budgets for every shape, doubling, so that the compute frontier runs
            from the smallest shape at the smallest budget to the largest at the largest; WSD, so
-           that one long run per shape gives every budget. demo: 6 shapes, L2-C16 .. L4-C128
-           (6k..793k non-embedding parameters, 130x), 0.25M..4M tokens (the largest ~2.7 passes
-           over the data), the LR sweep x0.5 and x2 at the two smallest shapes at 1M tokens, <= 30
-           min on 2 cores. quick: 5 shapes up to L3-C96 (54x), 0.25M..2M tokens, no LR sweep, <= 10
+           that one long run per shape gives every budget. demo: 8 shapes, L2-C16 .. L4-C128
+           (6k..793k non-embedding parameters, 130x; C24 and C80 fill the gaps where the frontier's
+           envelope of learning curves stepped: docs/experiments.md), 0.25M..4M tokens (the largest
+           ~2.7 passes over the data), the LR sweep x0.5 and x2 at the two smallest shapes at 1M
+           tokens, <= 30 min on 2 cores. quick: 5 shapes up to L3-C96 (54x), 0.25M..2M tokens, no LR sweep, <= 10
            min. Designed and measured in docs/scaling.md "Sweeps" and docs/experiments.md. */
         int demo = !strcmp(name, "demo");
         add_shape(g, 2, 2, 16);
+        if (demo) add_shape(g, 2, 2, 24);
         add_shape(g, 2, 2, 32);
         add_shape(g, 2, 2, 48);
         add_shape(g, 3, 4, 64);
+        if (demo) add_shape(g, 3, 4, 80);
         add_shape(g, 3, 4, 96);
         if (demo) add_shape(g, 4, 4, 128);
         g->ctx = 128;
