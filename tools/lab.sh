@@ -4,7 +4,7 @@
 # fit), and writes one offline page with every plot (lmscope report), then prints a summary and
 # the commands to look further.
 #
-#   make demo               the 'demo' preset: 6 sizes x 5 token budgets (WSD branches) + LR
+#   make demo               the 'demo' preset: 8 sizes x 5 token budgets (WSD branches) + LR
 #                           variants, 22 probe suites after every run (16 min on 2 Zen 5 cores)
 #   DEMO=quick make demo    the 'quick' preset: 5 sizes x 4 budgets (6 min)
 #   DEMO=emergence make demo  the controlled tasks of 'lmscope data synth' mixed into the corpus, a
