@@ -71,7 +71,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/liblmscope.a
 
-.PHONY: all test demo bench bench-products asan fuzz fuzz-run deps clean corpus corpus-full cuda-tests
+.PHONY: all test demo bench bench-products asan fuzz fuzz-run deps deps-test clean corpus corpus-full cuda-tests
 all: $(BUILD)/lmscope $(if $(filter build,$(BUILD)),lmscope)
 
 lmscope: $(BUILD)/lmscope
@@ -102,6 +102,10 @@ $(BUILD)/tests/%: tests/%.c $(LIB) tests/harness.h
 deps:
 	@tools/deps.sh
 
+# make test also brings node + npm (where there is no node) and the OpenAI client of tests/cli/serve.sh
+deps-test:
+	@tools/deps.sh --test
+
 CUDA_TEST_BIN := $(patsubst tests/cuda/%.c,$(BUILD)/tests/cuda/%,$(sort $(wildcard tests/cuda/test_*.c)))
 cuda-tests: $(CUDA_TEST_BIN)
 $(BUILD)/tests/cuda/%: tests/cuda/%.c $(LIB) tests/harness.h
@@ -109,7 +113,7 @@ $(BUILD)/tests/cuda/%: tests/cuda/%.c $(LIB) tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
-test: deps all $(TEST_BIN)
+test: deps-test all $(TEST_BIN)
 	@BUILD=$(BUILD) tools/run_tests.sh $(TEST_BIN)
 
 asan:
