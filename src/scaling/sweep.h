@@ -101,7 +101,7 @@ void lms_sweep_grid_defaults(lms_sweep_grid *g);
    "quick" (<= 10 min on 2 cores: 5 shapes L2-C16..L3-C96, WSD, 0.25M..2M tokens doubling), "demo"
    (<= 30 min on 2 cores: 8 shapes L2-C16..L4-C128, 0.25M..4M tokens, an LR sweep x0.5 and x2 at the
    two smallest at 1M tokens), "emergence" (the controlled tasks of data/synth.h mixed in, a one-layer
-   control, 4 shapes x 0.75M..12M tokens, bf16 where the CPU has AVX512-BF16). Data and tokenizer stay
+   control, 4 shapes x 1.5M..24M tokens, bf16 where the CPU has AVX512-BF16). Data and tokenizer stay
    empty. LMS_ERR_ARG names the presets for another name. */
 lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *err);
 
