@@ -15,6 +15,7 @@
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "data/corpus.h"
+#include "data/prepare.h"
 
 #define N_CHANTS 32
 #define CHANT_WORDS 8
@@ -34,15 +35,9 @@ lms_synth_config lms_synth_defaults(void) {
 
 /* ---- items and the held-out split ---- */
 
-static uint64_t fnv(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static lms_rng stream(uint64_t seed, const char *name) {
     lms_rng r;
-    lms_rng_seed(&r, lms_mix64(seed ^ fnv(name)));
+    lms_rng_seed(&r, lms_mix64(seed ^ lms_data_hash64(name, strlen(name))));
     return r;
 }
 
