@@ -30,7 +30,7 @@ static json_t *ci_json(lms_fit_ci c) {
     return json_pack("{s:o,s:o,s:o}", "est", lms_json_num(c.est), "lo", lms_json_num(c.lo), "hi", lms_json_num(c.hi));
 }
 
-static void add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence) {
+void lms_report_add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence) {
     json_array_append_new(claims, json_pack("{s:s,s:s,s:s}", "verdict", verdict, "claim", claim, "evidence", evidence));
 }
 
@@ -315,7 +315,7 @@ static void claim_loss_vs_compute(json_t *claims, json_t *fit) {
     if (!json_is_true(json_object_get(fit, "ok")) || !lc) {
         snprintf(ev, sizeof ev, "No fit: %s.", json_is_true(json_object_get(fit, "ok")) ? "L(C) could not be fitted (too few "
                  "distinct frontier points)" : lms_report_str(fit, "why"));
-        add_claim(claims, "no data", "Loss falls smoothly with compute, as a power law plus a floor.", ev);
+        lms_report_add_claim(claims, "no data", "Loss falls smoothly with compute, as a power law plus a floor.", ev);
         return;
     }
     double r2 = lms_report_num(lc, "r2_log"), alpha = lms_report_num(json_object_get(lc, "alpha"), "est");
@@ -329,7 +329,7 @@ static void claim_loss_vs_compute(json_t *claims, json_t *fit) {
     snprintf(ev, sizeof ev, "L(C) = E + A·C^-α on %d frontier runs: R² (log) = %.4f%s, over %.1f decades of compute%s; "
              "α = %.3f [%.3f, %.3f], E = %.3f nats.", (int)lms_report_num(lc, "n"), r2, r2 >= R2_TARGET ? "" : " (below 0.99)",
              dec, dec >= DECADES_TARGET ? "" : " (fewer than 2)", alpha, alo, ahi, E);
-    add_claim(claims, ok ? "supported" : "weak", "Loss falls smoothly with compute, as a power law plus a floor.", ev);
+    lms_report_add_claim(claims, ok ? "supported" : "weak", "Loss falls smoothly with compute, as a power law plus a floor.", ev);
 }
 
 static void claim_heldout(json_t *claims, json_t *fit) {
@@ -340,7 +340,7 @@ static void claim_heldout(json_t *claims, json_t *fit) {
         snprintf(ev, sizeof ev, "The held-out test could not be run: %s.",
                  h ? (lms_report_str(h, "why")[0] ? lms_report_str(h, "why") : "L(C) could not be refitted without it")
                    : lms_report_str(fit, "why"));
-        add_claim(claims, "no data", claim, ev);
+        lms_report_add_claim(claims, "no data", claim, ev);
         return;
     }
     double e = lms_report_num(h, "rel_err_lc"), end = lms_report_num(h, "rel_err_nd");
@@ -350,7 +350,7 @@ static void claim_heldout(json_t *claims, json_t *fit) {
              lms_report_num(h, "C"), lms_report_num(h, "L_pred_lc"), lms_report_num(h, "L"), 100 * e,
              fabs(e) <= HELD_TARGET ? " (within 2%)" : " (more than 2%)", isfinite(end) && end >= 0 ? "+" : "",
              100 * end, tpp);
-    add_claim(claims, fabs(e) <= HELD_TARGET ? "supported" : "weak", claim, ev);
+    lms_report_add_claim(claims, fabs(e) <= HELD_TARGET ? "supported" : "weak", claim, ev);
 }
 
 static void claim_optimum(json_t *claims, json_t *fit) {
@@ -358,7 +358,7 @@ static void claim_optimum(json_t *claims, json_t *fit) {
     char ev[512];
     const char *claim = "At a fixed compute budget there is a best model size, and it grows with compute.";
     if (!json_is_true(json_object_get(fit, "ok"))) {
-        add_claim(claims, "no data", claim, "No fit (see above).");
+        lms_report_add_claim(claims, "no data", claim, "No fit (see above).");
         return;
     }
     int ng = (int)json_array_size(json_object_get(iso, "groups")), nm = (int)lms_report_num(iso, "n_minima");
@@ -385,7 +385,7 @@ static void claim_optimum(json_t *claims, json_t *fit) {
     snprintf(ev + n, sizeof ev - (size_t)n, ".");
     if (ng == 0)
         snprintf(ev + n, sizeof ev - (size_t)n, ". No compute budget has 3 or more sizes, so no best size can be seen.");
-    add_claim(claims, ng == 0 ? "no data" : nm >= 2 && !edge ? "supported" : nm >= 1 ? "weak" : "not supported", claim, ev);
+    lms_report_add_claim(claims, ng == 0 ? "no data" : nm >= 2 && !edge ? "supported" : nm >= 1 ? "weak" : "not supported", claim, ev);
 }
 
 static void claim_domains(json_t *claims, json_t *data) {
@@ -412,7 +412,7 @@ static void claim_domains(json_t *claims, json_t *data) {
         if (c > cl) cl = c, last = l;
     }
     snprintf(ev, sizeof ev, "%d of %d domains have a lower loss at the largest compute than at the smallest.", fell, nd);
-    add_claim(claims, nd == 0 ? "no data" : fell == nd ? "supported" : "weak",
+    lms_report_add_claim(claims, nd == 0 ? "no data" : fell == nd ? "supported" : "weak",
               "More compute lowers the loss on every kind of text, not only on average.", ev);
 }
 
@@ -421,7 +421,7 @@ static void claim_runs(json_t *claims, json_t *runs, lms_report_summary *sum) {
     snprintf(ev, sizeof ev, "%d runs: %d finished, %d failed, %d pending or running%s", sum->n_runs, sum->n_done,
              sum->n_failed, sum->n_unfinished,
              sum->n_failed + sum->n_unfinished ? " (listed under Runs; left out of the fits)." : ".");
-    add_claim(claims, sum->n_failed + sum->n_unfinished ? "weak" : "supported",
+    lms_report_add_claim(claims, sum->n_failed + sum->n_unfinished ? "weak" : "supported",
               "Every run of the grid finished and is part of the evidence.", ev);
 }
 

@@ -28,6 +28,9 @@ void lms_report_task_claims(json_t *claims, json_t *data);
 /* 1 when the suite is one of the controlled tasks of data/synth.h */
 int lms_report_suite_controlled(const char *suite);
 
+/* Append {verdict, claim, evidence} to the claims array (report_analysis.c). */
+void lms_report_add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence);
+
 /* Helpers on rows. A missing, null or non-number field reads as NAN. */
 double lms_report_num(const json_t *row, const char *key);
 const char *lms_report_str(const json_t *row, const char *key); /* "" when missing */

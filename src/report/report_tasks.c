@@ -20,10 +20,6 @@
 #include "eval/shapes.h"
 #include "report/report_internal.h"
 
-static void add_claim(json_t *claims, const char *verdict, const char *claim, const char *evidence) {
-    json_array_append_new(claims, json_pack("{s:s,s:s,s:s}", "verdict", verdict, "claim", claim, "evidence", evidence));
-}
-
 int lms_report_suite_controlled(const char *suite) {
     for (int i = 0; i < lms_synth_n_suites(); i++)
         if (!strcmp(suite, lms_synth_suite_name(i))) return 1;
@@ -204,7 +200,7 @@ static void claim_shapes(json_t *claims, json_t *suites) {
     int n = 0, ne = 0;
     const char *claim = "Tasks differ in shape: some stay flat, some improve smoothly, some jump (emergence).";
     if (json_array_size(suites) == 0) {
-        add_claim(claims, "no data", claim, "No probe suites were evaluated in this sweep.");
+        lms_report_add_claim(claims, "no data", claim, "No probe suites were evaluated in this sweep.");
         return;
     }
     for (size_t i = 0; i < json_array_size(suites); i++) {
@@ -236,7 +232,7 @@ static void claim_shapes(json_t *claims, json_t *suites) {
              any[0] ? "flat " : "", any[1] ? "smooth " : "", any[2] ? "emergent " : "",
              have == 3 ? "(all three)" : "(not all three: the missing shapes did not show within this compute)",
              ne ? "; emergent: " : "", em);
-    add_claim(claims, have == 3 ? "supported" : have == 2 ? "weak" : "not supported", claim, ev);
+    lms_report_add_claim(claims, have == 3 ? "supported" : have == 2 ? "weak" : "not supported", claim, ev);
 }
 
 /* The mirage: a discrete metric emergent (or flat) where a continuous one of the same items is smooth,
@@ -247,7 +243,7 @@ static void claim_mirage(json_t *claims, json_t *rows, int n_suites) {
     const char *claim = "A discrete metric can make an ability look sudden (or absent) that a continuous metric shows "
                         "improving smoothly (the mirage).";
     if (!n_suites) {
-        add_claim(claims, "no data", claim, "No probe suites were evaluated in this sweep.");
+        lms_report_add_claim(claims, "no data", claim, "No probe suites were evaluated in this sweep.");
         return;
     }
     for (int pass = 0; pass < 2; pass++) {
@@ -272,7 +268,7 @@ static void claim_mirage(json_t *claims, json_t *rows, int n_suites) {
         run = lms_report_str(json_object_get(json_array_get(rows, i), "training"), "run");
     if (run[0]) snprintf(ev + n, sizeof ev - (size_t)n, ". Over training: the checkpoints of %s.", run);
     else snprintf(ev + n, sizeof ev - (size_t)n, ".");
-    add_claim(claims, mir ? "supported" : hid ? "weak" : "not supported", claim, ev);
+    lms_report_add_claim(claims, mir ? "supported" : hid ? "weak" : "not supported", claim, ev);
 }
 
 /* Suites whose accuracy stayed at chance (flat, and within 2 SE of chance at the largest compute). */
@@ -291,7 +287,7 @@ static void claim_chance(json_t *claims, json_t *suites) {
     snprintf(ev, sizeof ev, "%d of %d suites with a chance level stayed at chance (flat accuracy, within 2 SE of "
              "chance at the largest compute)%s%s%s", k, with_chance, k ? ": " : ".", names,
              k ? ". Their curves say nothing yet about how they scale; more compute or easier items would." : "");
-    add_claim(claims, with_chance == 0 ? "no data" : k == 0 ? "supported" : k < with_chance ? "weak" : "not supported",
+    lms_report_add_claim(claims, with_chance == 0 ? "no data" : k == 0 ? "supported" : k < with_chance ? "weak" : "not supported",
               "The probe suites measure something at this scale (accuracy above chance).", ev);
 }
 
@@ -344,7 +340,7 @@ static void claim_induction(json_t *claims, json_t *g, json_t *suites) {
                       "(no first-copy baseline and no control, so word frequency can explain it).",
                       lms_report_str(s, "suite"), label_of(s, "acc"));
     }
-    add_claim(claims, !budgets ? "no data" : wins ? "supported" : "not supported", claim, ev);
+    lms_report_add_claim(claims, !budgets ? "no data" : wins ? "supported" : "not supported", claim, ev);
 }
 
 /* Inverse scaling: the discrete metric of quote-repetition (natural) or copy-altered (controlled)
@@ -372,7 +368,7 @@ static void claim_inverse(json_t *claims, json_t *suites) {
     }
     if (!found) snprintf(ev, sizeof ev, "Neither quote-repetition nor copy-altered was evaluated.");
     else snprintf(ev + n, sizeof ev - (size_t)n, ".");
-    add_claim(claims, !found ? "no data" : hit ? "supported" : "not supported", claim, ev);
+    lms_report_add_claim(claims, !found ? "no data" : hit ? "supported" : "not supported", claim, ev);
 }
 
 /* acc, logp, and prob / edit where present, labelled on one axis (run NULL: the frontier) */
