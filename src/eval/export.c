@@ -168,13 +168,7 @@ static lms_status write_hf_weights(const char *dir, const lms_gpt *m, lms_err *e
     lms_st_writer *w;
     lms_status s = lms_st_writer_create(&w, err);
     if (s) return s;
-    const float *p = lms_gpt_params_const(m);
-    for (int i = 0; !s && i < lms_gpt_num_tensors(m); i++) {
-        const lms_tensor_info *ti = lms_gpt_tensor(m, i);
-        char name[256];
-        snprintf(name, sizeof name, "transformer.%s", ti->name);
-        s = lms_st_writer_add(w, name, LMS_ST_F32, ti->ndim, ti->shape, p + ti->offset, err);
-    }
+    s = lms_checkpoint_add_weights(w, m, "transformer.", err);
     if (!s) s = lms_st_writer_set_metadata(w, "format", "pt", err);
     char path[PATH_CAP + 64];
     if (!s) s = lms_st_writer_write(w, lms_path_join(path, sizeof path, dir, "model.safetensors"), err);

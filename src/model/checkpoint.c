@@ -641,15 +641,23 @@ lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err 
 
 /* ------------------------------------------------------------------ public model I/O */
 
+lms_status lms_checkpoint_add_weights(lms_st_writer *w, const lms_gpt *m, const char *prefix, lms_err *err) {
+    const float *p = lms_gpt_params_const(m);
+    lms_status s = LMS_OK;
+    for (int i = 0; !s && i < lms_gpt_num_tensors(m); i++) {
+        const lms_tensor_info *ti = lms_gpt_tensor(m, i);
+        char name[256];
+        snprintf(name, sizeof name, "%s%s", prefix ? prefix : "", ti->name);
+        s = lms_st_writer_add(w, name, LMS_ST_F32, ti->ndim, ti->shape, p + ti->offset, err);
+    }
+    return s;
+}
+
 lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *metadata_json, lms_err *err) {
     lms_st_writer *w;
     lms_status s = lms_st_writer_create(&w, err);
     if (s) return s;
-    const float *p = lms_gpt_params_const(m);
-    for (int i = 0; !s && i < lms_gpt_num_tensors(m); i++) {
-        const lms_tensor_info *ti = lms_gpt_tensor(m, i);
-        s = lms_st_writer_add(w, ti->name, LMS_ST_F32, ti->ndim, ti->shape, p + ti->offset, err);
-    }
+    s = lms_checkpoint_add_weights(w, m, NULL, err);
     if (!s) s = lms_st_writer_set_metadata(w, "format", "pt", err);
     if (!s) s = lms_st_writer_set_metadata(w, "lmscope.format", "gpt2", err);
     if (!s) s = lms_st_writer_set_metadata(w, "lmscope.format_version", FORMAT_VERSION, err);

@@ -54,6 +54,7 @@
 
 #include "core/status.h"
 #include "model/gpt.h"
+#include "model/safetensors.h"
 
 #define LMS_LLMC_MAGIC 20240326
 
@@ -71,6 +72,11 @@ lms_status lms_checkpoint_detect(const char *path, lms_checkpoint_kind *kind, lm
 /* Write every parameter of m and its config to path (see the format above). metadata_json: a JSON
  * object text or NULL. */
 lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *metadata_json, lms_err *err);
+
+/* Add every parameter of m to w as F32 under its GPT-2 name with prefix in front (NULL: none;
+ * "transformer." gives transformers' GPT2LMHeadModel names). Shared by the checkpoint and the
+ * Hugging Face export. Fails as lms_st_writer_add. */
+lms_status lms_checkpoint_add_weights(lms_st_writer *w, const lms_gpt *m, const char *prefix, lms_err *err);
 
 /* Create a model from any of the three model formats (path may also be a directory holding
  * model.safetensors). *out is NULL on failure; free it with lms_gpt_free. Errors: LMS_ERR_IO
