@@ -142,6 +142,7 @@ static json_t *mirage_rows(json_t *suites) {
         if (exact) snprintf(twin, sizeof twin, "%.*s", (int)(nl - 6), name);
         else snprintf(twin, sizeof twin, "%s-digits", name);
         json_t *t = find_suite(suites, twin);
+        if (t) json_object_set_new(s, "twin", json_string(twin)); /* the page draws it beside the suite */
         const char *dname = !strcmp(kind, "gen") ? "exact match" : !strcmp(kind, "seq") ? "per-token top-1" : "accuracy";
         json_t *row = json_pack("{s:s,s:s,s:s}", "suite", name, "origin", origin(name), "discrete", dname);
         json_object_update_new(row, axis_reading(s, t, exact ? "per-token accuracy" : "per-digit accuracy"));

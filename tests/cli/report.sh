@@ -116,6 +116,8 @@ if ch["verdict"] != "weak" or "capitals, sentiment" not in ch["evidence"] or "qu
     errs.append(f"suites at chance (capitals, sentiment; not the inverse quote-repetition): {ch}")
 # the task claims say where their evidence comes from, and pass only the tests that could fail
 mir = {r["suite"]: r for r in d["mirage"]}
+twins = {x["suite"]: x.get("twin") for x in d["suites"] if x.get("twin")}
+if twins != {"add-3d": "add-3d-digits"}: errs.append(f"per-token twins {twins}")
 if not mir.get("add-3d", {}).get("reading", "").startswith("mirage") or mir["add-3d"]["origin"] != "controlled" or \
    {c["metric"]: c["label"] for c in mir["add-3d"]["continuous"]} != {"log-prob of the answer": "smooth",
         "token edit distance (lower is better)": "smooth", "per-digit accuracy": "smooth"} or "add-3d-digits" in mir:
