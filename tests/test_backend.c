@@ -232,10 +232,7 @@ static void spy_fwd_wp(float *out, const float *inp, const void *wp, const float
 
 static void test_packed_weights(void) {
     g_bf16 = lms_ops_bf16();
-    if (!g_bf16) {
-        printf("  SKIP test_packed_weights: %s\n", lms_ops_bf16_unavailable());
-        return;
-    }
+    if (!g_bf16) SKIP("%s", lms_ops_bf16_unavailable());
     lms_cpu_set_threads(2);
     static lms_ops spy, nopack;
     spy = *g_bf16;

@@ -8,7 +8,7 @@
  * which is the worst case (random data sits near sqrt(K) · u). A mistake in rounding (truncating
  * instead of rounding to nearest even, a wrong pair) errs by ~2^-9 relative per product, an
  * indexing mistake by the size of the output: both far above this bound. The rounding itself is
- * also checked exactly on ties. Skips (passes, saying so) where the build or CPU has no
+ * also checked exactly on ties. Skips (counted apart, with the reason) where the build or CPU has no
  * AVX512-BF16.
  *
  * Leaves out: the op table against the fp32 reference (test_kernels, with bf16 tolerances).
@@ -75,10 +75,7 @@ static int check_one(int ta, int tb, int64_t M, int64_t N, int64_t K, int acc, i
 
 static void test_gemm_shapes(void) {
     lms_rng_seed(&g_rng, 77);
-    if (!have()) {
-        printf("SKIPPED: %s\n", lms_ops_bf16_unavailable());
-        return;
-    }
+    if (!have()) SKIP("%s", lms_ops_bf16_unavailable());
     lms_cpu_set_threads(2);
     const int64_t Ms[] = {1, 11, 12, 13, 40};
     const int64_t Ns[] = {1, 16, 31, 33, 70};
@@ -107,7 +104,7 @@ static void test_gemm_shapes(void) {
    of 32) with plain ones. Every 41st row and column and the last of each against the double
    product, with and without a bias. */
 static void test_streamed(void) {
-    if (!have()) return;
+    if (!have()) SKIP("%s", lms_ops_bf16_unavailable());
     lms_rng_seed(&g_rng, 79);
     int64_t M = 1031, N = 8208, K = 255;
     float *A = rnd(M * K, 1.0f), *B = rnd(N * K, 1.0f), *bias = rnd(N, 1.0f);
@@ -140,7 +137,7 @@ static void test_streamed(void) {
    1 + 2^-7 and rounds to 1 (even); 1 + 3·2^-8 lies halfway between 1 + 2^-7 and 1 + 2^-6 and
    rounds up to 1 + 2^-6; just above a tie rounds up. Each product below has one factor exactly 1. */
 static void test_rounding(void) {
-    if (!have()) return;
+    if (!have()) SKIP("%s", lms_ops_bf16_unavailable());
     const float v[] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 1.0f + 0x1p-8f + 0x1p-20f, -(1.0f + 0x1p-8f), 3.0e-3f};
     const float want[] = {1.0f, 1.0f + 0x1p-6f, 1.0f + 0x1p-7f, -1.0f, lms_bf16_to_f32(lms_bf16_from_f32(3.0e-3f))};
     for (int lay = 0; lay < 4; lay++)
@@ -157,7 +154,7 @@ static void test_rounding(void) {
 
 /* The result does not depend on the thread count (tiling never changes the summation order). */
 static void test_threads(void) {
-    if (!have()) return;
+    if (!have()) SKIP("%s", lms_ops_bf16_unavailable());
     lms_rng_seed(&g_rng, 78);
     int64_t M = 1003, N = 1100, K = 2101; /* every blocking path, see test_gemm_shapes */
     float *A = rnd(M * K, 1), *B = rnd(K * N, 1), *C1 = calloc((size_t)(M * N), 4), *C2 = calloc((size_t)(M * N), 4);
@@ -176,7 +173,7 @@ static void test_threads(void) {
    the product that packs B itself: both B layouts, A transposed or not, bias and +=, odd sizes and
    the sizes where B is cut into several blocks (N > 1024 columns, more pairs than one block). */
 static void test_packed_b(void) {
-    if (!have()) return;
+    if (!have()) SKIP("%s", lms_ops_bf16_unavailable());
     lms_rng_seed(&g_rng, 91);
     int64_t shapes[][3] = {{1, 1, 1}, {13, 33, 7}, {37, 65, 131}, {256, 1100, 300}, {40, 96, 2101}, {300, 1030, 1025}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
@@ -203,7 +200,7 @@ static void test_packed_b(void) {
    equal the plain ops on W, both layouts. Odd shapes: R not a multiple of 16 or 32, R % 32 = 16,
    odd Cc; sizes above the threaded threshold too. */
 static void test_wpack(void) {
-    if (!have()) return;
+    if (!have()) SKIP("%s", lms_ops_bf16_unavailable());
     const lms_ops *H = lms_ops_bf16();
     CHECK(H->wpack_bytes && H->adamw_wpack && H->matmul_fwd_wp && H->matmul_bwd_wp);
     CHECK(!lms_ops_avx512()->wpack_bytes && !lms_ops_reference()->wpack_bytes && !lms_ops_generic()->wpack_bytes);
