@@ -9,6 +9,8 @@
  * build/tests/test_fit to see them.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/rng.h"
 #include "harness.h"
@@ -489,5 +491,87 @@ static void test_bad_input(void) {
     lms_fit_report_free(&rep);
 }
 
-TESTS(test_nd_noise_free, test_nd_noisy, test_nd_huber_minimum, test_optimum_closed_form, test_frontier, test_lc, test_isoflop, test_isoflop_interp,
+/* The keys of object o in order, joined by ','. */
+static void keys_of(json_t *o, char *out, size_t cap) {
+    const char *k;
+    json_t *v;
+    out[0] = 0;
+    json_object_foreach(o, k, v) snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "", k);
+}
+
+/* lms_fit_report_json: one report in both layouts, each with its own keys in its own order and the
+   same numbers. */
+static void test_json_layouts(void) {
+    lms_fit_run r[30];
+    int n = make_grid(r, 6, 1e6, 1e8, 5, 3e7, 1e9, 0, 0);
+    const char *names[30];
+    char buf[30][16];
+    for (int i = 0; i < n; i++) snprintf(buf[i], sizeof buf[i], "run%d", i), names[i] = buf[i];
+    lms_fit_opts o;
+    lms_fit_opts_default(&o);
+    o.n_boot = 20;
+    lms_fit_report rep;
+    lms_err err = {0};
+    CHECKF(lms_fit_runs(r, n, &o, &rep, &err) == LMS_OK, "%s", err.msg);
+    json_t *c = lms_fit_report_json(&rep, names, &o, LMS_FIT_JSON_CLI);
+    json_t *p = lms_fit_report_json(&rep, names, &o, LMS_FIT_JSON_REPORT);
+    char k[512];
+    keys_of(c, k, sizeof k);
+    CHECKF(!strcmp(k, "runs,k,bootstrap,seed,level,frontier,lc,nd,optimum,isoflop,isoflop_interpolated,holdout,warnings"), "%s", k);
+    keys_of(p, k, sizeof k);
+    CHECKF(!strcmp(k, "ok,n_runs,k,warnings,lc_ok,nd_ok,frontier,lc,nd,opt,iso,iso_interp,held"), "%s", k);
+    keys_of(json_object_get(c, "nd"), k, sizeof k);
+    CHECKF(!strcmp(k, "points,E,A,alpha,B,beta,r2_log,rmse_log,huber_delta,objective,starts,converged,boot_ok,boot_failed"), "%s", k);
+    keys_of(json_object_get(p, "nd"), k, sizeof k);
+    CHECKF(!strcmp(k, "n,E,A,alpha,B,beta,r2_log"), "%s", k);
+    keys_of(json_object_get(c, "holdout"), k, sizeof k);
+    CHECKF(!strcmp(k, "ok,name,C,N,D,loss,pred_lc,rel_err_lc,pred_nd,rel_err_nd"), "%s", k);
+    keys_of(json_object_get(p, "held"), k, sizeof k);
+    CHECKF(!strcmp(k, "ok,why,run,C,N,D,L,L_pred_lc,rel_err_lc,L_pred_nd,rel_err_nd"), "%s", k);
+    keys_of(json_object_get(c, "isoflop"), k, sizeof k);
+    CHECKF(!strcmp(k, "groups,minima,exponent,exponent_se,G"), "%s", k);
+    keys_of(json_object_get(p, "iso_interp"), k, sizeof k);
+    CHECKF(!strcmp(k, "groups,points,n_minima,a,a_se"), "%s", k);
+    /* the same numbers under both names */
+    double a1 = json_real_value(json_object_get(json_object_get(json_object_get(c, "nd"), "alpha"), "est"));
+    double a2 = json_real_value(json_object_get(json_object_get(json_object_get(p, "nd"), "alpha"), "est"));
+    CHECK(a1 == rep.nd.alpha.est && a2 == a1);
+    CHECK(json_integer_value(json_object_get(c, "runs")) == n && json_integer_value(json_object_get(p, "n_runs")) == n);
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(c, "holdout"), "name")), names[rep.held.index]));
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(p, "held"), "run")), names[rep.held.index]));
+    CHECK(json_array_size(json_object_get(c, "frontier")) == (size_t)rep.n_frontier &&
+          !strcmp(json_string_value(json_array_get(json_object_get(p, "frontier"), 0)), names[rep.frontier[0]]));
+    json_decref(c);
+    json_decref(p);
+    lms_fit_report_free(&rep);
+}
+
+/* lms_fit_runs_read: names from "name", else "model", else the line; a bad run names file:line. */
+static void test_runs_read(void) {
+    char path[] = "/tmp/lms_fit_runs_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"name\": \"a\", \"params_nonembed\": 1e6, \"tokens\": 2e7, \"flops\": 1.2e14, \"loss\": 3.5}\n"
+          "{\"model\": \"runs/b\", \"params_nonembed\": 2e6, \"tokens\": 2e7, \"flops\": 2.4e14, \"loss\": 3.2, \"x\": 1}\n"
+          "\n{\"params_nonembed\": 4e6, \"tokens\": 2e7, \"flops\": 4.8e14, \"loss\": 3.0}\n", f);
+    fclose(f);
+    lms_fit_runset t;
+    lms_err err = {0};
+    CHECKF(lms_fit_runs_read(&t, path, &err) == LMS_OK, "%s", err.msg);
+    CHECKF(t.n == 3 && !strcmp(t.name[0], "a") && !strcmp(t.name[1], "runs/b") && !strcmp(t.name[2], "line 4"), "%d runs", t.n);
+    CHECK(t.n == 3 && t.r[1].N == 2e6 && t.r[2].C == 4.8e14 && t.r[0].L == 3.5);
+    lms_fit_runset_free(&t);
+    f = fopen(path, "a");
+    fputs("{\"name\": \"bad\", \"params_nonembed\": 1e6, \"tokens\": 0, \"flops\": 1, \"loss\": 1}\n", f);
+    fclose(f);
+    CHECK(lms_fit_runs_read(&t, path, &err) == LMS_ERR_FORMAT);
+    CHECKF(strstr(err.msg, ":5") && strstr(err.msg, "\"tokens\" is 0"), "%s", err.msg);
+    lms_fit_runset_free(&t);
+    unlink(path);
+    CHECK(lms_fit_runs_read(&t, path, &err) == LMS_ERR_IO);
+    lms_fit_runset_free(&t);
+}
+
+TESTS(test_json_layouts, test_runs_read, test_nd_noise_free, test_nd_noisy, test_nd_huber_minimum, test_optimum_closed_form, test_frontier, test_lc, test_isoflop, test_isoflop_interp,
       test_report_noise_free, test_edge_warning, test_bad_input)

@@ -289,5 +289,61 @@ static void test_stream_million(void) {
 #endif
 }
 
+/* lms_suite_select: eval's names and 'all', the sweep's directories and files, over one listing
+   (sorted, only regular *.jsonl / *.csv files, not dot files nor a directory named like a suite). */
+static void put(const char *dir, const char *name) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) fputs("{\"context\": \"a\", \"choices\": [\"b\", \"c\"], \"answer\": 0}\n", f), fclose(f);
+}
+
+static void test_select(void) {
+    char dir[] = "/tmp/lms_suites_XXXXXX", sub[600], empty[600], p[700];
+    CHECK(mkdtemp(dir) != NULL);
+    put(dir, "zeta.jsonl");
+    put(dir, "alpha.csv");
+    put(dir, "mid.jsonl");
+    put(dir, ".hidden.jsonl");
+    put(dir, "notes.txt");
+    snprintf(sub, sizeof sub, "%s/dir.jsonl", dir);
+    CHECK(mkdir(sub, 0755) == 0);
+    snprintf(empty, sizeof empty, "%s/empty", dir);
+    CHECK(mkdir(empty, 0755) == 0);
+    lms_err err = {0};
+    lms_suite_list l = {0};
+    /* 'all' and a directory in a sweep's list: the same three files, sorted */
+    CHECK(lms_suite_select(&l, "all", LMS_SUITE_SPEC_NAMES, dir, &err) == LMS_OK);
+    CHECKF(l.n == 3 && strstr(l.path[0], "/alpha.csv") && strstr(l.path[1], "/mid.jsonl") && strstr(l.path[2], "/zeta.jsonl"),
+           "all: %d suites", l.n);
+    lms_suite_list_free(&l);
+    CHECK(l.n == 0 && l.path == NULL);
+    snprintf(p, sizeof p, "%s,%s/mid.jsonl", dir, dir);
+    CHECK(lms_suite_select(&l, p, LMS_SUITE_SPEC_PATHS, NULL, &err) == LMS_OK);
+    CHECKF(l.n == 4 && strstr(l.path[0], "/alpha.csv") && strstr(l.path[3], "/mid.jsonl"), "paths: %d suites", l.n);
+    lms_suite_list_free(&l);
+    /* names in the dir (a space after a comma is fine), in the order given; a path as given */
+    snprintf(p, sizeof p, "zeta, alpha,%s/mid.jsonl", dir);
+    CHECK(lms_suite_select(&l, p, LMS_SUITE_SPEC_NAMES, dir, &err) == LMS_OK);
+    CHECKF(l.n == 3 && strstr(l.path[0], "/zeta.jsonl") && strstr(l.path[1], "/alpha.csv"), "names: %d", l.n);
+    lms_suite_list_free(&l);
+    /* an unknown name lists what the dir holds */
+    CHECK(lms_suite_select(&l, "nope", LMS_SUITE_SPEC_NAMES, dir, &err) == LMS_ERR_ARG);
+    CHECKF(strstr(err.msg, "no suite 'nope'") && strstr(err.msg, "known: alpha, mid, zeta"), "%s", err.msg);
+    lms_suite_list_free(&l);
+    CHECK(lms_suite_select(&l, "x", LMS_SUITE_SPEC_NAMES, "", &err) == LMS_ERR_ARG && strstr(err.msg, "no suite dir found"));
+    CHECK(lms_suite_select(&l, "all", LMS_SUITE_SPEC_NAMES, empty, &err) == LMS_ERR_ARG && strstr(err.msg, "holds no"));
+    CHECK(lms_suite_select(&l, " , ", LMS_SUITE_SPEC_NAMES, dir, &err) == LMS_ERR_ARG && strstr(err.msg, "names no suite"));
+    /* the sweep's form: every entry must exist; a directory without suites fails; "" is none */
+    CHECK(lms_suite_select(&l, "/nonexistent.jsonl", LMS_SUITE_SPEC_PATHS, NULL, &err) == LMS_ERR_ARG &&
+          strstr(err.msg, "does not exist"));
+    CHECK(lms_suite_select(&l, empty, LMS_SUITE_SPEC_PATHS, NULL, &err) == LMS_ERR_ARG && strstr(err.msg, "holds no .jsonl"));
+    CHECK(lms_suite_select(&l, "", LMS_SUITE_SPEC_PATHS, NULL, &err) == LMS_OK && l.n == 0);
+    lms_suite_list_free(&l);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 /* the streaming test first: the peak RSS it checks is the process's, and test_overlong_line raises it */
-TESTS(test_stream_million, test_jsonl_items, test_jsonl_errors, test_overlong_line, test_csv, test_pylist, test_files)
+TESTS(test_stream_million, test_jsonl_items, test_jsonl_errors, test_overlong_line, test_csv, test_pylist, test_files, test_select)

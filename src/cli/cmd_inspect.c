@@ -14,6 +14,7 @@
  *
  * Exit status: 0 done; 1 a model or the data could not be read; 2 bad usage (flags, missing or
  * empty text, different tokenizers).
+ * The classes mode is one library call (eval/tokclasses.h); the text mode scores with eval/tokloss.h.
  * Leaves out: probe suites (cmd_eval.c).
  */
 #include <math.h>
@@ -29,11 +30,10 @@
 #include "cli/textarg.h"
 #include "core/cpu.h"
 #include "core/fileio.h"
-#include "data/loader.h"
 #include "eval/lm.h"
+#include "eval/tokclasses.h"
 #include "eval/tokhtml.h"
 #include "eval/tokloss.h"
-#include "train/train.h"
 
 #define CMD "inspect"
 
@@ -162,37 +162,8 @@ static void print_compare(const lms_tokloss *a, const lms_tokloss *b, const lms_
 
 /* ---- classes mode ---- */
 
-static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *tok, const char *desc, const char *freq_src,
-                         int json) {
+static void print_classes(const lms_tokloss_breakdown *bd, const char *desc, const char *freq_src) {
     int two = bd->n_models == 2;
-    if (json) {
-        json_t *root = json_object(), *cls = json_array(), *fq = json_array();
-        json_object_set_new(root, "data", json_string(desc));
-        json_object_set_new(root, "batches", json_integer(bd->batches));
-        json_object_set_new(root, "tokens", json_integer(bd->all.tokens));
-        json_object_set_new(root, "loss", json_real(bd->all.loss[0] / (double)bd->all.tokens));
-        if (two) json_object_set_new(root, "loss_b", json_real(bd->all.loss[1] / (double)bd->all.tokens));
-        for (int pass = 0; pass < 2; pass++) {
-            int n = pass ? (bd->has_freq ? LMS_FB_N : 0) : LMS_TC_N;
-            for (int k = 0; k < n; k++) {
-                const lms_tokloss_bin *bin = pass ? &bd->freq[k] : &bd->cls[k];
-                json_t *o = json_object();
-                json_object_set_new(o, pass ? "bucket" : "class", json_string(pass ? lms_freq_bucket_name(k) : lms_tok_class_name(k)));
-                json_object_set_new(o, "tokens", json_integer(bin->tokens));
-                json_object_set_new(o, "share", json_real((double)bin->tokens / (double)bd->all.tokens));
-                json_object_set_new(o, "loss", bin->tokens ? json_real(bin->loss[0] / (double)bin->tokens) : json_null());
-                if (two) json_object_set_new(o, "loss_b", bin->tokens ? json_real(bin->loss[1] / (double)bin->tokens) : json_null());
-                json_array_append_new(pass ? fq : cls, o);
-            }
-        }
-        json_object_set_new(root, "classes", cls);
-        if (bd->has_freq) json_object_set_new(root, "frequency", fq), json_object_set_new(root, "frequency_source", json_string(freq_src));
-        else json_decref(fq);
-        int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) ? 1 : 0;
-        putchar('\n');
-        json_decref(root);
-        return rc;
-    }
     printf("%s: %d batches, %lld tokens; mean loss %.4f nats/token%s", desc, bd->batches, (long long)bd->all.tokens,
            bd->all.loss[0] / (double)bd->all.tokens, two ? " (A), " : "\n");
     if (two) printf("%.4f (B)\n", bd->all.loss[1] / (double)bd->all.tokens);
@@ -216,13 +187,16 @@ static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *t
             printf(" %9.1f%%\n", 100.0 * bin->loss[0] / bd->all.loss[0]); /* share of the total loss */
         }
     }
+}
+
+static void print_extremes(const lms_tokloss_breakdown *bd, const lms_tokenizer *tok) {
     uint32_t easy[10], hard[10];
     int ne, nh;
     int64_t minc = bd->all.tokens >= 20000 ? 20 : 5;
     lms_tokloss_breakdown_extremes(bd, minc, 10, easy, &ne, hard, &nh);
     for (int pass = 0; pass < 2; pass++) {
         printf("\n%s tokens (at least %lld occurrences), mean loss%s:\n", pass ? "hardest" : "easiest", (long long)minc,
-               two ? " of A" : "");
+               bd->n_models == 2 ? " of A" : "");
         int n = pass ? nh : ne;
         for (int k = 0; k < n; k++) {
             uint32_t id = pass ? hard[k] : easy[k];
@@ -233,141 +207,134 @@ static int print_classes(const lms_tokloss_breakdown *bd, const lms_tokenizer *t
             printf("  %-20s %8.3f  (%lld)\n", q, bd->id_loss[id] / (double)bd->id_tokens[id], (long long)bd->id_tokens[id]);
         }
     }
-    return 0;
 }
 
-static int run_classes(const char *cmd, lms_lm *lm, lms_lm *lm2, const char *data, const char *domain, int batches,
-                       int val_tokens, int json) {
+/* What a failed lms_tokclasses_run means for the user; the exit status. */
+static int classes_error(const lms_tokclasses *c, const lms_lm *lm, const char *data, const lms_err *err) {
+    if (c->step == LMS_TOKCLASSES_DATA && c->data.failed == LMS_LM_DATA_TOKENIZER) {
+        lms_cli_error(CMD, "%s", err->msg);
+        return 2;
+    }
+    if (c->step == LMS_TOKCLASSES_DATA && data) {
+        lms_cli_error(CMD, "--data %s: %s", data, err->msg);
+        return err->code == LMS_ERR_ARG ? 2 : 1;
+    }
+    if (c->step == LMS_TOKCLASSES_DATA && c->data.failed != LMS_LM_DATA_OPEN) {
+        lms_cli_error(CMD, "--classes needs --data SHARDS_DIR (the model %s is not a run directory whose config.json names "
+                      "its data)", lm->path);
+        return 2;
+    }
+    if (c->step == LMS_TOKCLASSES_DATA) lms_cli_error(CMD, "the run's data (%s): %s; give --data", c->data.rc.data[0], err->msg);
+    else lms_cli_error(CMD, "%s", err->msg);
+    return c->step == LMS_TOKCLASSES_DOMAIN || (c->step == LMS_TOKCLASSES_SCORE && err->code == LMS_ERR_ARG) ? 2 : 1;
+}
+
+static int run_classes(lms_lm *lm, lms_lm *lm2, const lms_tokclasses_opts *o, int json) {
     lms_err err = {0};
-    char datadir[LMS_TRAIN_PATH] = "", datapath[LMS_TRAIN_PATH + 8] = "";
-    lms_loader *l = NULL;
-    int T = lms_gpt_get_config(lm->gpt)->n_ctx, B = 8, rc = 1;
-    if (lm2 && lms_gpt_get_config(lm2->gpt)->n_ctx < T) T = lms_gpt_get_config(lm2->gpt)->n_ctx;
-    if (data) {
-        lms_loader_config lc = {.B = B, .T = T, .seed = 1, .val_tokens_per_domain = val_tokens};
-        if (lms_loader_open(&l, data, &lc, &err)) {
-            lms_cli_error(cmd, "--data %s: %s", data, err.msg);
-            return err.code == LMS_ERR_ARG ? 2 : 1;
-        }
-        snprintf(datadir, sizeof datadir, "%s", data);
+    lms_tokclasses c;
+    int rc = 0;
+    if (lms_tokclasses_run(&c, lm, lm2, o, &err)) rc = classes_error(&c, lm, o->data, &err);
+    else if (json) {
+        json_t *root = lms_tokclasses_json(&c);
+        rc = !root || json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) ? 1 : 0;
+        putchar('\n');
+        json_decref(root);
     } else {
-        /* the run's own data */
-        char cfgp[LMS_LM_PATH + 32];
-        lms_train_config rc_cfg;
-        lms_path_join(cfgp, sizeof cfgp, lm->path, "config.json");
-        if (lm->kind != LMS_LM_RUN || lms_train_config_load(&rc_cfg, cfgp, &err)) {
-            lms_cli_error(cmd, "--classes needs --data SHARDS_DIR (the model %s is not a run directory whose config.json names "
-                          "its data)", lm->path);
-            return 2;
-        }
-        rc_cfg.batch = B;
-        rc_cfg.model.n_ctx = T;
-        rc_cfg.eval_batches = -1;
-        if (lms_train_open_data(&rc_cfg, &l, &err)) {
-            lms_cli_error(cmd, "the run's data (%s): %s; give --data", rc_cfg.data[0], err.msg);
-            return 1;
-        }
-        if (rc_cfg.n_data == 1 && lms_path_is_dir(rc_cfg.data[0])) snprintf(datadir, sizeof datadir, "%s", rc_cfg.data[0]);
-        snprintf(datapath, sizeof datapath, "%s%s", rc_cfg.data[0], rc_cfg.n_data > 1 ? " ..." : "");
-        data = datapath;
-    }
-    int32_t *freq_rank = NULL;
-    uint64_t *counts = NULL;
-    char freq_src[160] = "";
-    lms_tokloss_breakdown bd = {0};
-    if (lms_loader_check_tokenizer(l, lm->tok, &err)) {
-        lms_cli_error(cmd, "%s", err.msg);
-        rc = 2;
-        goto done;
-    }
-    int dom = -1;
-    if (domain) {
-        for (int d = 0; d < lms_loader_num_domains(l); d++)
-            if (!strcmp(lms_loader_domain_name(l, d), domain)) dom = d;
-        if (dom < 0) {
-            char names[1024] = "";
-            for (int d = 0; d < lms_loader_num_domains(l); d++)
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", d ? ", " : "", lms_loader_domain_name(l, d));
-            lms_cli_error(cmd, "--domain %s: no such domain in %s (it has: %s)", domain, data, names);
-            rc = 2;
-            goto done;
-        }
-    }
-    int V = lms_gpt_get_config(lm->gpt)->vocab_size;
-    if (datadir[0]) {
-        char mp[LMS_TRAIN_PATH + 32];
-        lms_path_join(mp, sizeof mp, datadir, "manifest.json");
-        if (lms_path_exists(mp)) {
-            if (lms_tokloss_train_counts(&counts, V, datadir, domain, &err)) {
-                lms_cli_error(cmd, "%s", err.msg);
-                goto done;
-            }
-            snprintf(freq_src, sizeof freq_src, "token counts of %s's training shards", domain ? domain : "all domains");
-        }
-    }
-    if (!counts) {
-        /* no shards to count: estimate from the loader's own training sampling */
-        uint64_t want = 0, got = 0;
-        for (int d = 0; d < lms_loader_num_domains(l); d++)
-            if (dom < 0 || d == dom) want += lms_loader_domain_train_tokens(l, d);
-        want = want > 2000000 ? 2000000 : want;
-        if (lms_tokloss_sampled_counts(&counts, V, l, B, T, dom, want, &got, &err)) {
-            lms_cli_error(cmd, "%s", err.msg);
-            goto done;
-        }
-        snprintf(freq_src, sizeof freq_src, "token frequencies estimated from %llu sampled training tokens (no shard manifest)",
-                 (unsigned long long)got);
-        if (got == 0) free(counts), counts = NULL;
-    }
-    if (counts) {
-        freq_rank = malloc((size_t)V * sizeof *freq_rank);
-        if (!freq_rank || lms_tokloss_freq_rank(counts, V, freq_rank, &err)) {
-            lms_cli_error(cmd, "out of memory");
-            goto done;
-        }
-    }
-    const lms_gpt *models[2] = {lm->gpt, lm2 ? lm2->gpt : NULL};
-    if (lms_tokloss_breakdown_run(&bd, models, lm2 ? 2 : 1, lm->tok, l, B, T, dom, batches, freq_rank, &err)) {
-        lms_cli_error(cmd, "%s", err.msg);
-        rc = err.code == LMS_ERR_ARG ? 2 : 1;
-        goto done;
-    }
-    char desc[LMS_TRAIN_PATH * 2 + 128];
-    snprintf(desc, sizeof desc, "validation windows (%d tokens) of %s%s in %s", T, domain ? "domain " : "all domains",
-             domain ? domain : "", data);
-    if (!json) {
         printf("model A: %s\n", lm->path);
         if (lm2) printf("model B: %s\n", lm2->path);
+        print_classes(&c.bd, c.desc, c.freq_src);
+        print_extremes(&c.bd, lm->tok);
     }
-    rc = print_classes(&bd, lm->tok, desc, freq_src, json);
-done:
-    lms_tokloss_breakdown_free(&bd);
-    free(freq_rank);
-    free(counts);
-    lms_loader_free(l);
+    lms_tokclasses_free(&c);
     return rc;
 }
 
+/* Text mode: score the text with one model (or two), print the view, the summary and the hardest
+   tokens (or the comparison), and write --html. The exit status. */
+typedef struct {
+    const char *text, *name_a, *name_b, *html; /* name_b: --compare, or NULL */
+    size_t len;
+    int color, ranks, top;
+    double threshold;
+} text_job;
+
+static int run_text(const lms_lm *lm, const lms_lm *lm2, const text_job *j) {
+    lms_tokloss a = {0}, b = {0};
+    lms_tokloss_cmp cmp = {0};
+    lms_err err = {0};
+    lms_tokloss_opts o = {.top_k = j->html ? j->top : 0};
+    lms_status st;
+    int rc = 0;
+    if ((st = lms_tokloss_text(&a, lm->gpt, lm->tok, j->text, j->len, &o, &err)) ||
+        (lm2 && ((st = lms_tokloss_text(&b, lm2->gpt, lm2->tok, j->text, j->len, &o, &err)) ||
+                 (st = lms_tokloss_compare(&cmp, &a, &b, j->threshold, &err))))) {
+        lms_cli_error(CMD, "%s", err.msg);
+        rc = st == LMS_ERR_ARG || st == LMS_ERR_MISMATCH ? 2 : 1;
+        goto done;
+    }
+    print_text_view(&a, lm2 ? &b : NULL, &cmp, j->text, j->color, j->ranks);
+    printf("\n");
+    print_summary(lm2 ? "A" : j->name_a, &a);
+    if (lm2) print_summary("B", &b);
+    if (lm2) printf("(A = %s, B = %s)\n", j->name_a, j->name_b);
+    if (!a.bos) printf("(the tokenizer has no <|endoftext|>: the first token is not scored)\n");
+    if (a.windowed || b.windowed)
+        printf("note: the text (%zu tokens) is longer than the context (%d): scored with a sliding window\n", a.n,
+               a.windowed ? a.n_ctx : b.n_ctx);
+    printf("\n");
+    if (lm2) print_compare(&a, &b, &cmp, j->text);
+    else print_hardest(&a, j->text);
+    if (j->html) {
+        lms_tokhtml h = {.text = j->text, .tok = lm->tok, .a = &a, .name_a = j->name_a,
+                         .b = lm2 ? &b : NULL, .name_b = j->name_b, .cmp = lm2 ? &cmp : NULL};
+        if (lms_tokhtml_write(j->html, &h, &err)) {
+            lms_cli_error(CMD, "--html %s: %s", j->html, err.msg);
+            rc = 1;
+            goto done;
+        }
+        printf("\nwrote %s\n", j->html);
+    }
+done:
+    lms_tokloss_cmp_free(&cmp);
+    lms_tokloss_free(&a);
+    lms_tokloss_free(&b);
+    return rc;
+}
+
+/* The flag checks before anything is read; 0 or 2 (message printed). */
+static int check_flags(const text_job *j, const char *model_path, int classes, int threads, int batches, int extra) {
+    if (j->color < 0 || threads < 0 || j->top < 0 || j->top > LMS_TOKLOSS_MAX_TOP || !(j->threshold > 0) || batches < 0)
+        lms_cli_error(CMD, j->color < 0 ? "--color must be auto, always or never" : threads < 0 ? "--threads must be >= 0"
+                      : batches < 0 ? "--batches must be >= 0" : !(j->threshold > 0) ? "--threshold must be > 0"
+                      : "--top must be 0..10");
+    else if (!model_path)
+        lms_cli_error(CMD, "--model is required (a run dir, a .safetensors file, a Hugging Face GPT-2 dir or an llm.c .bin)");
+    else if (classes && (j->text || j->html)) lms_cli_error(CMD, "--classes scores validation data: give it without --text and --html");
+    else if (!classes && extra) lms_cli_error(CMD, "--data, --domain and --json go with --classes");
+    else return 0;
+    return 2;
+}
+
 int lms_cmd_inspect(int argc, char **argv) {
-    const char *model_path = NULL, *text_arg = NULL, *tok_dir = NULL, *compare = NULL, *html = NULL, *color_s = "auto";
-    const char *data = NULL, *domain = NULL;
-    int threads = 0, top = 5, classes = 0, batches = 0, val_tokens = 0, json = 0, ranks = 0;
-    double threshold = 1.0;
+    const char *model_path = NULL, *tok_dir = NULL, *color_s = "auto";
+    int threads = 0, classes = 0, json = 0;
+    text_job j = {.top = 5, .threshold = 1.0};
+    lms_tokclasses_opts co = {0};
     lms_flag flags[] = {
         {"model", LMS_FLAG_STR, &model_path, "run dir, our .safetensors, a Hugging Face GPT-2 (dir or model.safetensors), an llm.c .bin", 0},
-        {"text", LMS_FLAG_STR, &text_arg, "the text, or @FILE (@- for stdin; @@... for a text that starts with @)", 0},
+        {"text", LMS_FLAG_STR, &j.text, "the text, or @FILE (@- for stdin; @@... for a text that starts with @)", 0},
         {"tokenizer", LMS_FLAG_STR, &tok_dir, "tokenizer dir or 'bytes' for --model (and --compare); default: each model's", 0},
-        {"compare", LMS_FLAG_STR, &compare, "a second model (same tokenizer): colour by log p(it) - log p(--model)", 0},
-        {"html", LMS_FLAG_STR, &html, "also write a self-contained HTML page here (hover a token for details)", 0},
+        {"compare", LMS_FLAG_STR, &j.name_b, "a second model (same tokenizer): colour by log p(it) - log p(--model)", 0},
+        {"html", LMS_FLAG_STR, &j.html, "also write a self-contained HTML page here (hover a token for details)", 0},
         {"color", LMS_FLAG_STR, &color_s, "auto (when stdout is a terminal), always, never", 0},
-        {"ranks", LMS_FLAG_BOOL, &ranks, "in colour, print the rank of the true token after each token", 0},
-        {"top", LMS_FLAG_INT, &top, "alternatives per token shown in the HTML tooltips (0..10)", 0},
-        {"threshold", LMS_FLAG_DOUBLE, &threshold, "--compare: |difference| in nats that counts as 'much' better/worse", 0},
+        {"ranks", LMS_FLAG_BOOL, &j.ranks, "in colour, print the rank of the true token after each token", 0},
+        {"top", LMS_FLAG_INT, &j.top, "alternatives per token shown in the HTML tooltips (0..10)", 0},
+        {"threshold", LMS_FLAG_DOUBLE, &j.threshold, "--compare: |difference| in nats that counts as 'much' better/worse", 0},
         {"classes", LMS_FLAG_BOOL, &classes, "loss by token class and frequency bucket over validation data (no --text)", 0},
-        {"data", LMS_FLAG_STR, &data, "--classes: shard dir or .bin files; default: the run's own data", 0},
-        {"domain", LMS_FLAG_STR, &domain, "--classes: only this domain (frequencies from its training shards)", 0},
-        {"batches", LMS_FLAG_INT, &batches, "--classes: at most this many validation batches of 8 windows; 0 = all", 0},
-        {"val-tokens", LMS_FLAG_INT, &val_tokens, "--classes: validation tokens per domain; 0 = 65536, -1 = all", 0},
+        {"data", LMS_FLAG_STR, &co.data, "--classes: shard dir or .bin files; default: the run's own data", 0},
+        {"domain", LMS_FLAG_STR, &co.domain, "--classes: only this domain (frequencies from its training shards)", 0},
+        {"batches", LMS_FLAG_INT, &co.batches, "--classes: at most this many validation batches of 8 windows; 0 = all", 0},
+        {"val-tokens", LMS_FLAG_INT, &co.val_tokens, "--classes: validation tokens per domain; 0 = 65536, -1 = all", 0},
         {"json", LMS_FLAG_BOOL, &json, "--classes: print one JSON object", 0},
         {"threads", LMS_FLAG_INT, &threads, "threads; 0 = all cores", 0},
         {0}};
@@ -380,86 +347,25 @@ int lms_cmd_inspect(int argc, char **argv) {
         lms_cli_error(CMD, "unexpected argument '%s' (quote the text: --text \"...\")", pos[0]);
         return 2;
     }
-    int color = -1;
-    if (!strcmp(color_s, "auto")) color = isatty(STDOUT_FILENO);
-    else if (!strcmp(color_s, "always")) color = 1;
-    else if (!strcmp(color_s, "never")) color = 0;
-    if (color < 0 || threads < 0 || top < 0 || top > LMS_TOKLOSS_MAX_TOP || !(threshold > 0) || batches < 0) {
-        lms_cli_error(CMD, color < 0 ? "--color must be auto, always or never" : threads < 0 ? "--threads must be >= 0"
-                      : batches < 0 ? "--batches must be >= 0" : !(threshold > 0) ? "--threshold must be > 0"
-                      : "--top must be 0..10");
-        return 2;
-    }
-    if (!model_path) {
-        lms_cli_error(CMD, "--model is required (a run dir, a .safetensors file, a Hugging Face GPT-2 dir or an llm.c .bin)");
-        return 2;
-    }
-    if (classes && (text_arg || html)) {
-        lms_cli_error(CMD, "--classes scores validation data: give it without --text and --html");
-        return 2;
-    }
-    if (!classes && (data || domain || json)) {
-        lms_cli_error(CMD, "--data, --domain and --json go with --classes");
-        return 2;
-    }
+    j.color = !strcmp(color_s, "auto") ? isatty(STDOUT_FILENO) : !strcmp(color_s, "always") ? 1 : !strcmp(color_s, "never") ? 0 : -1;
+    j.name_a = model_path;
+    if ((rc = check_flags(&j, model_path, classes, threads, co.batches, co.data || co.domain || json))) return rc;
     char *text = NULL;
-    size_t len = 0;
-    if (!classes && (rc = lms_cli_read_text(CMD, text_arg, &text, &len))) return rc;
+    if (!classes && (rc = lms_cli_read_text(CMD, j.text, &text, &j.len))) return rc;
+    j.text = text;
     if (threads > 0) lms_cpu_set_threads(threads);
     lms_lm lm = {0}, lm2 = {0};
-    lms_tokloss a = {0}, b = {0};
-    lms_tokloss_cmp cmp = {0};
     lms_err err = {0};
     if ((rc = lms_cli_open_model(CMD, &lm, model_path, tok_dir))) goto done;
-    if (compare) {
-        if ((rc = lms_cli_open_model(CMD, &lm2, compare, tok_dir))) goto done;
-        if (lms_tokloss_check_same_tokenizer(lm.tok, model_path, lm2.tok, compare, &err)) {
-            lms_cli_error(CMD, "%s", err.msg);
-            rc = 2;
-            goto done;
-        }
-    }
-    if (classes) {
-        rc = run_classes(CMD, &lm, compare ? &lm2 : NULL, data, domain, batches, val_tokens, json);
-        goto done;
-    }
-    lms_tokloss_opts o = {.top_k = html ? top : 0};
-    lms_status st;
-    if ((st = lms_tokloss_text(&a, lm.gpt, lm.tok, text, len, &o, &err)) ||
-        (compare && ((st = lms_tokloss_text(&b, lm2.gpt, lm2.tok, text, len, &o, &err)) ||
-                     (st = lms_tokloss_compare(&cmp, &a, &b, threshold, &err))))) {
+    if (j.name_b && (rc = lms_cli_open_model(CMD, &lm2, j.name_b, tok_dir))) goto done;
+    if (j.name_b && lms_tokloss_check_same_tokenizer(lm.tok, model_path, lm2.tok, j.name_b, &err)) {
         lms_cli_error(CMD, "%s", err.msg);
-        rc = st == LMS_ERR_ARG || st == LMS_ERR_MISMATCH ? 2 : 1;
+        rc = 2;
         goto done;
     }
-    print_text_view(&a, compare ? &b : NULL, &cmp, text, color, ranks);
-    printf("\n");
-    print_summary(compare ? "A" : model_path, &a);
-    if (compare) print_summary("B", &b);
-    if (compare) printf("(A = %s, B = %s)\n", model_path, compare);
-    if (!a.bos) printf("(the tokenizer has no <|endoftext|>: the first token is not scored)\n");
-    if (a.windowed || b.windowed)
-        printf("note: the text (%zu tokens) is longer than the context (%d): scored with a sliding window\n", a.n,
-               a.windowed ? a.n_ctx : b.n_ctx);
-    printf("\n");
-    if (compare) print_compare(&a, &b, &cmp, text);
-    else print_hardest(&a, text);
-    if (html) {
-        lms_tokhtml h = {.text = text, .tok = lm.tok, .a = &a, .name_a = model_path,
-                         .b = compare ? &b : NULL, .name_b = compare, .cmp = compare ? &cmp : NULL};
-        if (lms_tokhtml_write(html, &h, &err)) {
-            lms_cli_error(CMD, "--html %s: %s", html, err.msg);
-            rc = 1;
-            goto done;
-        }
-        printf("\nwrote %s\n", html);
-    }
-    rc = 0;
+    rc = classes ? run_classes(&lm, j.name_b ? &lm2 : NULL, &co, json) : run_text(&lm, j.name_b ? &lm2 : NULL, &j);
 done:
     if (fflush(stdout) != 0 && rc == 0) rc = 1;
-    lms_tokloss_cmp_free(&cmp);
-    lms_tokloss_free(&a);
-    lms_tokloss_free(&b);
     lms_lm_close(&lm);
     lms_lm_close(&lm2);
     free(text);

@@ -17,10 +17,9 @@
  *
  * Exit status: 0 done; 1 the model or tokenizer could not be read; 2 bad usage (flags, a prompt
  * longer than the context, no tokenizer for a model that needs one).
- * The model resolution is eval/lm.h's and the decoding loop eval/generate.h's; this file parses
- * flags and prints. Leaves out: batched sampling.
+ * The model resolution and the move onto the device are eval/lm.h's (lms_lm_open_on), the prompt's
+ * ids and the decoding loop eval/generate.h's; this file parses flags and prints. Leaves out: batched sampling.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +62,49 @@ static int print_token(int32_t id, void *user) {
     return 0;
 }
 
+/* Decode after the prompt, streaming tokens to stdout; the exit status. */
+static int stream(const lms_lm *lm, const char *prompt, lms_generate_config *gc) {
+    lms_ids ids = {0}, out = {0};
+    lms_generator *g = NULL;
+    lms_err err = {0};
+    printer pr = {.tok = lm->tok};
+    gc->eot = lms_tokenizer_eot(lm->tok);
+    gc->on_token = print_token;
+    gc->user = &pr;
+    lms_status st = lms_generate_prompt(lm->tok, prompt, strlen(prompt), lms_gpt_get_config(lm->gpt)->n_ctx, &ids, &err);
+    int code = st == LMS_ERR_ARG ? 2 : 1;
+    if (!st && !(st = lms_generator_create(&g, lm->gpt, gc, &err))) {
+        fputs(prompt, stdout);
+        fflush(stdout);
+        st = lms_generator_run(g, ids.ids, ids.n, &out, NULL, &err);
+        fwrite(pr.pend, 1, pr.npend, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        code = 1;
+    }
+    if (st) lms_cli_error(CMD, "%s", err.msg);
+    lms_ids_free(&ids);
+    lms_ids_free(&out);
+    lms_generator_free(g);
+    return st ? code : 0;
+}
+
+/* The checks on the flags before anything is loaded; 0 or 2 (message printed). */
+static int check_flags(int npos, char **pos, const char *model_path, int tokens, int threads, const lms_generate_config *gc) {
+    lms_err err = {0};
+    lms_sampler *probe = NULL;
+    if (npos) lms_cli_error(CMD, "unexpected argument '%s' (quote the prompt: --prompt \"...\")", pos[0]);
+    else if (!model_path) lms_cli_error(CMD, "--model is required (a run dir, a .safetensors file or an llm.c .bin)");
+    else if (tokens < 0) lms_cli_error(CMD, "--tokens must be >= 0");
+    else if (threads < 0) lms_cli_error(CMD, "--threads must be >= 0");
+    else if (lms_sampler_create(&probe, 1, &gc->sampling, &err)) lms_cli_error(CMD, "%s", err.msg);
+    else {
+        lms_sampler_free(probe);
+        return 0;
+    }
+    return 2;
+}
+
 int lms_cmd_sample(int argc, char **argv) {
     const char *model_path = NULL, *prompt = "", *tok_dir = NULL;
     int tokens = 100, top_k = 40, threads = 0, bf16 = 0, ignore_eot = 0;
@@ -87,35 +129,14 @@ int lms_cmd_sample(int argc, char **argv) {
     int npos;
     int rc = lms_args_parse(CMD, "Generate text from a model, streaming tokens to stdout.", flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
-    if (npos) {
-        lms_cli_error(CMD, "unexpected argument '%s' (quote the prompt: --prompt \"...\")", pos[0]);
-        return 2;
-    }
-    if (!model_path) {
-        lms_cli_error(CMD, "--model is required (a run dir, a .safetensors file or an llm.c .bin)");
-        return 2;
-    }
-    if (tokens < 0) {
-        lms_cli_error(CMD, "--tokens must be >= 0");
-        return 2;
-    }
-    if (threads < 0) {
-        lms_cli_error(CMD, "--threads must be >= 0");
-        return 2;
-    }
     lms_generate_config gc = lms_generate_defaults();
     gc.max_tokens = tokens;
     gc.sampling = (lms_sampler_config){.temperature = temperature, .top_k = top_k, .top_p = top_p, .seed = (uint64_t)seed};
     gc.stop_at_eot = !ignore_eot;
     gc.bf16 = bf16;
-    lms_err err = {0};
-    lms_sampler *probe = NULL;
-    if (lms_sampler_create(&probe, 1, &gc.sampling, &err)) { /* flag check before loading anything */
-        lms_cli_error(CMD, "%s", err.msg);
-        return 2;
-    }
-    lms_sampler_free(probe);
+    if ((rc = check_flags(npos, pos, model_path, tokens, threads, &gc))) return rc;
     if (threads > 0) lms_cpu_set_threads(threads);
+    lms_err err = {0};
     const lms_ops *dev = lms_ops_for_device(device, &err);
     if (!dev) {
         lms_cli_error(CMD, "%s", err.msg);
@@ -125,75 +146,17 @@ int lms_cmd_sample(int argc, char **argv) {
         lms_cli_error(CMD, "--bf16 decodes on the CPU only; drop it with --device %s", device);
         return 2;
     }
-
     if (!lms_path_exists(model_path)) {
         lms_cli_error(CMD, "--model %s: no such file or directory", model_path);
         return 2;
     }
     lms_lm lm;
-    lms_status st = lms_lm_open(&lm, model_path, tok_dir, &err);
+    lms_status st = lms_lm_open_on(&lm, model_path, tok_dir, dev, &err);
     if (st) {
         lms_cli_error(CMD, "%s", err.msg);
         return st == LMS_ERR_ARG ? 2 : 1;
     }
-    if (dev->device) { /* loaded on the host; decode on the device */
-        lms_gpt *d = NULL;
-        if ((st = lms_gpt_clone_on(&d, lm.gpt, dev, 0, &err))) {
-            lms_cli_error(CMD, "%s", err.msg);
-            lms_lm_close(&lm);
-            return 1;
-        }
-        lms_gpt_free(lm.gpt);
-        lm.gpt = d;
-    }
-    const lms_gpt_config *mc = lms_gpt_get_config(lm.gpt);
-    lms_ids ids = {0}, out = {0};
-    lms_generator *g = NULL;
-    int code = 1;
-    if (prompt[0]) {
-        if (lms_tokenizer_encode(lm.tok, prompt, strlen(prompt), &ids, &err)) {
-            lms_cli_error(CMD, "%s", err.msg);
-            goto done;
-        }
-    } else {
-        /* start from <|endoftext|>, or else from the token for a newline (byte 10 is id 10 only
-           in the byte tokenizer; GPT-2-style vocabularies put it elsewhere) */
-        int64_t start = lms_tokenizer_eot(lm.tok);
-        if (start < 0) start = lms_tokenizer_find(lm.tok, "\n", 1);
-        if (start < 0) start = 0;
-        if (lms_ids_push(&ids, (uint32_t)start, &err)) {
-            lms_cli_error(CMD, "%s", err.msg);
-            goto done;
-        }
-    }
-    if (ids.n > (size_t)mc->n_ctx) {
-        lms_cli_error(CMD, "the prompt is %zu tokens but this model's context is %d; shorten the prompt", ids.n, mc->n_ctx);
-        code = 2;
-        goto done;
-    }
-    printer pr = {.tok = lm.tok};
-    gc.eot = lms_tokenizer_eot(lm.tok);
-    gc.on_token = print_token;
-    gc.user = &pr;
-    if (lms_generator_create(&g, lm.gpt, &gc, &err)) {
-        lms_cli_error(CMD, "%s", err.msg);
-        goto done;
-    }
-    fputs(prompt, stdout);
-    fflush(stdout);
-    st = lms_generator_run(g, ids.ids, ids.n, &out, NULL, &err);
-    fwrite(pr.pend, 1, pr.npend, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-    if (st) {
-        lms_cli_error(CMD, "%s", err.msg);
-        goto done;
-    }
-    code = 0;
-done:
-    lms_ids_free(&ids);
-    lms_ids_free(&out);
-    lms_generator_free(g);
+    rc = stream(&lm, prompt, &gc);
     lms_lm_close(&lm);
-    return code;
+    return rc;
 }

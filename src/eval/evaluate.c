@@ -206,9 +206,7 @@ lms_status lms_evaluator_create(lms_evaluator **out, const lms_gpt *m, const lms
     if (!cfg.batch)
         while (B > 1 && lms_scorer_bytes(mc, B, ev->T) > SCORER_BUDGET) B /= 2;
     ev->B = B;
-    int64_t eot = lms_tokenizer_eot(tok);
-    if (eot < 0) eot = lms_tokenizer_find(tok, "\n", 1);
-    ev->start_tok = eot < 0 ? 0 : (uint32_t)eot;
+    ev->start_tok = lms_generate_start_token(tok);
     size_t bt = (size_t)B * (size_t)ev->T;
     ev->in = malloc(bt * sizeof *ev->in);
     ev->tg = malloc(bt * sizeof *ev->tg);

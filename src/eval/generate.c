@@ -2,7 +2,9 @@
  * generate.h): feed the prompt through the KV cache, then pick, append and feed one token at a
  * time, sliding the window when the context is full.
  *
- * Leaves out: printing (the caller's on_token), tokenizing (the caller passes ids).
+ * lms_generate_prompt turns a prompt into the ids decoding starts from.
+ *
+ * Leaves out: printing (the caller's on_token), tokenizing (tokenizer/).
  */
 #include "eval/generate.h"
 
@@ -132,4 +134,19 @@ lms_status lms_generate(const lms_gpt *m, const uint32_t *prompt, size_t n_promp
     st = lms_generator_run(g, prompt, n_prompt, out, why, err);
     lms_generator_free(g);
     return st;
+}
+
+uint32_t lms_generate_start_token(const lms_tokenizer *tok) {
+    int64_t id = lms_tokenizer_eot(tok);
+    if (id < 0) id = lms_tokenizer_find(tok, "\n", 1);
+    return id < 0 ? 0 : (uint32_t)id;
+}
+
+lms_status lms_generate_prompt(const lms_tokenizer *tok, const char *text, size_t len, int n_ctx, lms_ids *ids, lms_err *err) {
+    lms_status st = len ? lms_tokenizer_encode(tok, text, len, ids, err) : lms_ids_push(ids, lms_generate_start_token(tok), err);
+    if (st) return st;
+    if (ids->n > (size_t)n_ctx)
+        return lms_errf(err, LMS_ERR_ARG, "the prompt is %zu tokens but this model's context is %d; shorten the prompt", ids->n,
+                        n_ctx);
+    return LMS_OK;
 }

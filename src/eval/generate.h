@@ -68,6 +68,16 @@ lms_status lms_generator_run(lms_generator *g, const uint32_t *prompt, size_t n_
    read). LMS_ERR_ARG for a bad config (the generator keeps its old one). */
 lms_status lms_generator_configure(lms_generator *g, const lms_generate_config *c, lms_err *err);
 
+/* The token generation starts from when there is no prompt (and a scorer puts before an empty
+   context): end-of-text, else the token for a newline (byte 10 is id 10 only in the byte tokenizer;
+   GPT-2-style vocabularies put it elsewhere), else 0. */
+uint32_t lms_generate_start_token(const lms_tokenizer *tok);
+
+/* The prompt's ids, appended to *ids: text[len] encoded with tok, or for len 0 the start token.
+   LMS_ERR_ARG when they are more than n_ctx (the message gives both counts and says to shorten the
+   prompt); the encoder's status otherwise. */
+lms_status lms_generate_prompt(const lms_tokenizer *tok, const char *text, size_t len, int n_ctx, lms_ids *ids, lms_err *err);
+
 /* One-shot: create, run, free. */
 lms_status lms_generate(const lms_gpt *m, const uint32_t *prompt, size_t n_prompt, const lms_generate_config *c,
                         lms_ids *out, lms_generate_stop *why, lms_err *err);

@@ -6,7 +6,10 @@
  * that end up without a tokenizer get the byte tokenizer when that is what they were trained on
  * (a run with no tokenizer, or the byte tokenizer's hash) or when they have 256 tokens.
  *
- * Leaves out: reading the weights (model/checkpoint.c), tokenizing (tokenizer/).
+ * lms_lm_open_on puts the model on a device; lms_lm_open_data opens the data it is scored on (given
+ * shards, or the run's own from its config.json).
+ *
+ * Leaves out: reading the weights (model/checkpoint.c), tokenizing (tokenizer/), the loader (data/loader.c).
  */
 #include "eval/lm.h"
 
@@ -164,4 +167,78 @@ void lms_lm_close(lms_lm *lm) {
     lms_gpt_free(lm->gpt);
     lms_tokenizer_free(lm->tok);
     memset(lm, 0, sizeof *lm);
+}
+
+lms_status lms_lm_open_on(lms_lm *lm, const char *path, const char *tokenizer, const lms_ops *dev, lms_err *err) {
+    lms_status st = lms_lm_open(lm, path, tokenizer, err);
+    if (st || !dev || !dev->device) return st;
+    lms_gpt *d = NULL; /* loaded on the host; run on the device */
+    if ((st = lms_gpt_clone_on(&d, lm->gpt, dev, 0, err))) {
+        lms_lm_close(lm);
+        if (st == LMS_ERR_ARG) st = err->code = LMS_ERR_UNSUPPORTED; /* the device's limit, not the user's arguments */
+        return st;
+    }
+    lms_gpt_free(lm->gpt);
+    lm->gpt = d;
+    return LMS_OK;
+}
+
+/* The config.json of the run lm comes from: its run dir, or the run dir above
+   checkpoints/step_N.safetensors; "" when there is none. */
+static void run_config_path(const lms_lm *lm, char *out, size_t cap) {
+    out[0] = 0;
+    if (lm->kind == LMS_LM_RUN) lms_path_join(out, cap, lm->path, "config.json");
+    else if (lm->kind == LMS_LM_LMSCOPE) {
+        char d[PATH_MAX];
+        snprintf(d, sizeof d, "%s", lm->ckpt);
+        char *s = strrchr(d, '/');
+        if (s) *s = 0, s = strrchr(d, '/');
+        if (s && !strcmp(s, "/checkpoints")) {
+            *s = 0;
+            lms_path_join(out, cap, d, "config.json");
+        }
+    }
+    if (out[0] && !lms_path_exists(out)) out[0] = 0;
+}
+
+static lms_status data_fail(lms_lm_data *d, lms_lm_data_step step, lms_status st) {
+    d->failed = step;
+    lms_loader_free(d->loader);
+    d->loader = NULL;
+    return st;
+}
+
+lms_status lms_lm_open_data(const lms_lm *lm, const char *data, const lms_lm_data_opts *o, lms_lm_data *d, lms_err *err) {
+    static const lms_lm_data_opts none;
+    if (!o) o = &none;
+    memset(d, 0, sizeof *d);
+    lms_status st;
+    if (data) {
+        d->batch = o->batch > 0 ? o->batch : 8;
+        d->n_ctx = o->n_ctx > 0 ? o->n_ctx : lms_gpt_get_config(lm->gpt)->n_ctx;
+        lms_loader_config lc = {.B = d->batch, .T = d->n_ctx, .seed = 1, .weights = NULL, .val_tokens_per_domain = o->val_tokens};
+        if ((st = lms_loader_open(&d->loader, data, &lc, err))) return data_fail(d, LMS_LM_DATA_OPEN, st);
+    } else {
+        run_config_path(lm, d->config, sizeof d->config);
+        if (!d->config[0])
+            return data_fail(d, LMS_LM_DATA_NOT_RUN, lms_errf(err, LMS_ERR_ARG, "%s is not an lmscope run, so its data is "
+                                                              "unknown", lm->path));
+        if ((st = lms_train_config_load(&d->rc, d->config, err))) return data_fail(d, LMS_LM_DATA_CONFIG, st);
+        d->from_run = 1;
+        if (o->batch > 0) d->rc.batch = o->batch;
+        if (o->n_ctx > 0) d->rc.model.n_ctx = o->n_ctx;
+        if (o->all_val) d->rc.eval_batches = -1;
+        d->batch = d->rc.batch;
+        d->n_ctx = d->rc.model.n_ctx;
+        if ((st = lms_train_open_data(&d->rc, &d->loader, err))) return data_fail(d, LMS_LM_DATA_OPEN, st);
+    }
+    if (o->check_tokenizer && (st = lms_loader_check_tokenizer(d->loader, lm->tok, err)))
+        return data_fail(d, LMS_LM_DATA_TOKENIZER, st);
+    return LMS_OK;
+}
+
+void lms_lm_data_close(lms_lm_data *d) {
+    if (!d) return;
+    lms_loader_free(d->loader);
+    d->loader = NULL;
 }

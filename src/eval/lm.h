@@ -17,6 +17,16 @@
  *   lms_lm_close(&lm);
  *
  * The model is created without gradient buffers (scoring and sampling need none).
+ * lms_lm_open_on opens it on a device (loaded on the host, then copied onto the device's table).
+ *
+ * The data a model is scored on: lms_lm_open_data opens given shards, or the run's own data (the
+ * run's config.json: the run dir, or the run dir above checkpoints/step_N.safetensors).
+ *
+ *   lms_lm_data d;
+ *   if (lms_lm_open_data(&lm, NULL, &(lms_lm_data_opts){0}, &d, &err)) return fail(d.failed, err);
+ *   ... d.loader, d.batch, d.n_ctx ...
+ *   lms_lm_data_close(&d);
+ *
  * Leaves out: what to do with the model (model/score.h, eval/generate.h, eval/suite.h).
  */
 #ifndef LMS_EVAL_LM_H
@@ -25,8 +35,10 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "data/loader.h"
 #include "model/gpt.h"
 #include "tokenizer/tokenizer.h"
+#include "train/train.h"
 
 #define LMS_LM_PATH 4096
 
@@ -55,5 +67,45 @@ typedef struct {
    unreadable files (exit 1). */
 lms_status lms_lm_open(lms_lm *lm, const char *path, const char *tokenizer, lms_err *err);
 void lms_lm_close(lms_lm *lm); /* frees and zeroes; a zeroed lm is fine */
+
+/* lms_lm_open, then, when dev is a device table (dev->device), the model copied onto it (the host
+   copy freed): the one place a command's --device reaches a model. dev NULL or a host table: the
+   CPU, as lms_lm_open. Fails as lms_lm_open, or when the copy fails with LMS_ERR_NOMEM or
+   LMS_ERR_UNSUPPORTED (the device cannot take this model), so that LMS_ERR_ARG still means the
+   user's path or tokenizer; *lm is zeroed on failure. */
+lms_status lms_lm_open_on(lms_lm *lm, const char *path, const char *tokenizer, const lms_ops *dev, lms_err *err);
+
+/* How lms_lm_open_data cuts the data into windows. Zeroed: the defaults below. */
+typedef struct {
+    int batch, n_ctx;    /* > 0: windows of n_ctx tokens, batch at a time; 0: the run's own (run data) or
+                            8 windows of the model's context (given data) */
+    int val_tokens;      /* given data: validation tokens per domain (lms_loader_config; 0 = 65536, -1 = all) */
+    int all_val;         /* run data: every validation batch (eval_batches -1) instead of the run's count */
+    int check_tokenizer; /* refuse data whose tokenizer is not the model's (lms_loader_check_tokenizer) */
+} lms_lm_data_opts;
+
+/* Which step of lms_lm_open_data failed. */
+typedef enum {
+    LMS_LM_DATA_OK = 0,
+    LMS_LM_DATA_NOT_RUN,   /* no data given and the model is not from an lmscope run (LMS_ERR_ARG) */
+    LMS_LM_DATA_CONFIG,    /* the run's config.json cannot be read (its status) */
+    LMS_LM_DATA_OPEN,      /* the shards cannot be opened (lms_loader_open / lms_train_open_data's status) */
+    LMS_LM_DATA_TOKENIZER  /* the data was made with another tokenizer (lms_loader_check_tokenizer's status) */
+} lms_lm_data_step;
+
+typedef struct {
+    lms_loader *loader;     /* owned; NULL on failure */
+    int batch, n_ctx;       /* the windows the loader gives */
+    int from_run;           /* the run's own data (config and rc below are set) */
+    char config[LMS_LM_PATH + 32]; /* the run's config.json ("" when the model is not from a run) */
+    lms_train_config rc;    /* the run's config, with the opts' overrides */
+    lms_lm_data_step failed;
+} lms_lm_data;
+
+/* Open data (a shard dir or .bin files), or with data NULL the run's own: the config.json of the run
+   dir lm was opened from, or of the run holding the checkpoint (…/RUN/checkpoints/step_N.safetensors).
+   Fills *d; on failure d->failed says which step and d->loader is NULL. Close with lms_lm_data_close. */
+lms_status lms_lm_open_data(const lms_lm *lm, const char *data, const lms_lm_data_opts *o, lms_lm_data *d, lms_err *err);
+void lms_lm_data_close(lms_lm_data *d); /* frees the loader; a zeroed or failed d is fine */
 
 #endif

@@ -22,6 +22,17 @@
  *   if (err.code) ...;   // lms_suite_next failed: err.msg says file:line and what
  *   lms_suite_close(s);
  *
+ * Choosing suites (suite_select.c): lms_suite_select turns a list such as "all" or
+ * "capitals,quote-repetition" (eval's --suites) or "data/suites,extra.csv" (a sweep grid's
+ * "suites") into suite file paths; lms_suite_list_dir lists a directory's suites.
+ *
+ *   lms_suite_list l = {0};
+ *   char dir[4096];
+ *   lms_suite_default_dir(dir, sizeof dir);
+ *   if (lms_suite_select(&l, "all", LMS_SUITE_SPEC_NAMES, dir, &err)) return fail(err);
+ *   for (int i = 0; i < l.n; i++) ... l.path[i] ...
+ *   lms_suite_list_free(&l);
+ *
  * Leaves out: tokenizing and scoring (eval/evaluate.h), writing suites (tools/ builds them).
  */
 #ifndef LMS_EVAL_SUITE_H
@@ -98,5 +109,44 @@ lms_suite_format lms_suite_format_of(const char *path);
    what and at which character (no file:line: the caller prefixes it). */
 lms_status lms_suite_parse_pylist(const char *s, size_t len, char ***out, size_t **lens, int *n, lms_err *err);
 void lms_suite_free_strings(char **v, size_t *lens, int n);
+
+/* ---- choosing suites (suite_select.c) ---- */
+
+/* Suite file paths, malloc'd (path[i] each, and the array); free with lms_suite_list_free. Start
+   from {0}; the functions below append. */
+typedef struct {
+    char **path;
+    int n, cap;
+} lms_suite_list;
+
+void lms_suite_list_free(lms_suite_list *l); /* frees and zeroes; a zeroed list is fine */
+
+/* Append every suite of dir: the regular files named *.jsonl or *.csv (not starting with '.'),
+   sorted by name, as dir/name. LMS_ERR_IO when dir cannot be read, LMS_ERR_NOMEM; a directory
+   without suites appends nothing (not an error). */
+lms_status lms_suite_list_dir(lms_suite_list *l, const char *dir, lms_err *err);
+
+/* The default suite dir: data/suites in the working directory, else beside the running executable
+   or one level up (build/lmscope -> the repository's data/suites). "" when none exists. */
+void lms_suite_default_dir(char *out, size_t cap);
+
+/* The two ways a list of suites is written; both separate entries by ',' and skip empty ones. */
+typedef enum {
+    /* eval's --suites: "all" is every suite in dir; else names in dir ("capitals": dir/capitals.jsonl,
+       else dir/capitals.csv) and paths (with a '/' or ending in .jsonl/.csv: as given, else under dir
+       when it has no '/'). Spaces before an entry are skipped. A name not found fails with the suites
+       dir does hold; a list that names nothing fails. */
+    LMS_SUITE_SPEC_NAMES = 0,
+    /* a sweep grid's "suites": directories (each one's suites, lms_suite_list_dir) and files, each
+       of which must exist; a directory without suites fails; "" names none (not an error). */
+    LMS_SUITE_SPEC_PATHS
+} lms_suite_spec;
+
+/* Append the suite files spec names, in its order, to *out. dir is where LMS_SUITE_SPEC_NAMES looks
+   names up (NULL or "": no suite dir; ignored by LMS_SUITE_SPEC_PATHS). Fails with LMS_ERR_ARG
+   (err.msg says which entry and what to give instead) or LMS_ERR_NOMEM; *out then holds what was
+   appended before (free it either way). Only the paths' existence is checked, not their contents
+   (lms_suite_open reads them). */
+lms_status lms_suite_select(lms_suite_list *out, const char *spec, lms_suite_spec form, const char *dir, lms_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* report_analysis.c — what the report computes from the sweep's numbers: the scaling-law fits
- * (lms_fit_runs) with a bootstrap band for L(C) fitted without the held-out run, the shape of every
+ * (lms_fit_runs, written as data.fit by lms_fit_report_json) with a bootstrap band for L(C) fitted
+ * without the held-out run, the shape of every
  * probe suite's metrics (report_tasks.c), and the claims of "What this sweep shows", each stated
  * next to the measured evidence with a verdict (supported / weak / not supported / no data) decided
  * by the thresholds below (the task claims: report_tasks.c).
@@ -132,65 +133,16 @@ done:
     return out;
 }
 
-/* An isoFLOP check as the page draws it: each group with its parabola (q0 + q1·x + q2·x², x = ln N -
-   x_mid, over [N_lo, N_hi]) and, for interpolated profiles, the points the parabolas went through. */
-static json_t *iso_json(const lms_fit_isoflop *iso, const lms_fit_run *pts, const int *level, int n_pts) {
-    json_t *gs = json_array(), *ps = json_array();
-    for (int i = 0; i < iso->n_groups; i++) {
-        const lms_fit_isoflop_group *g = &iso->groups[i];
-        json_array_append_new(gs, json_pack("{s:f,s:i,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "C", g->C, "n_sizes",
-                                            g->n_sizes, "bracketed", g->bracketed, "N_opt", lms_json_num(g->N_opt), "L_opt",
-                                            lms_json_num(g->L_opt), "q0", lms_json_num(g->q0), "q1", lms_json_num(g->q1), "q2",
-                                            lms_json_num(g->q2), "x_mid", lms_json_num(g->x_mid), "N_lo", g->N_lo, "N_hi", g->N_hi));
-    }
-    for (int i = 0; i < n_pts; i++)
-        json_array_append_new(ps, json_pack("{s:f,s:f,s:f,s:f,s:i}", "N", pts[i].N, "D", pts[i].D, "C", pts[i].C, "L",
-                                            pts[i].L, "level", level[i]));
-    return json_pack("{s:o,s:o,s:i,s:o,s:o}", "groups", gs, "points", ps, "n_minima", iso->n_minima, "a",
-                     lms_json_num(iso->a), "a_se", lms_json_num(iso->a_se));
-}
-
-static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *runs) {
-    json_t *f = json_pack("{s:b,s:i,s:f,s:s,s:b,s:b}", "ok", 1, "n_runs", rep->n_runs, "k", rep->k, "warnings",
-                          rep->warnings, "lc_ok", rep->lc_ok, "nd_ok", rep->nd_ok);
-    json_t *fr = json_array();
-    for (int i = 0; i < rep->n_frontier; i++) {
-        json_t *row = json_array_get(runs, (size_t)fs->row[rep->frontier[i]]);
-        json_object_set_new(row, "frontier", json_true());
-        json_array_append_new(fr, json_string(lms_report_str(row, "name")));
-    }
-    json_object_set_new(f, "frontier", fr);
-    if (rep->lc_ok)
-        json_object_set_new(f, "lc", json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:b}", "n", rep->lc.n, "E", ci_json(rep->lc.E),
-                                               "A", ci_json(rep->lc.A), "alpha", ci_json(rep->lc.alpha), "r2_log",
-                                               lms_json_num(rep->lc.r2_log), "rmse_log", lms_json_num(rep->lc.rmse_log),
-                                               "converged", rep->lc.converged));
-    if (rep->nd_ok) {
-        json_object_set_new(f, "nd", json_pack("{s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "n", rep->nd.n, "E", ci_json(rep->nd.E),
-                                               "A", ci_json(rep->nd.A), "alpha", ci_json(rep->nd.alpha), "B",
-                                               ci_json(rep->nd.B), "beta", ci_json(rep->nd.beta), "r2_log",
-                                               lms_json_num(rep->nd.r2_log)));
-        json_t *opt = json_array();
-        for (int i = 0; i < 2; i++)
-            json_array_append_new(opt, json_pack("{s:f,s:o,s:o,s:o,s:b}", "C", rep->opt[i].C, "N", ci_json(rep->opt[i].N),
-                                                 "D", ci_json(rep->opt[i].D), "L", ci_json(rep->opt[i].L), "beyond_grid",
-                                                 rep->opt[i].beyond_grid));
-        json_object_set_new(f, "opt", opt);
-    }
-    json_object_set_new(f, "iso", iso_json(&rep->iso, NULL, NULL, 0));
-    json_object_set_new(f, "iso_interp", iso_json(&rep->iso_interp, rep->iso_pts, rep->iso_pts_group, rep->n_iso_pts));
-    const lms_fit_holdout *h = &rep->held;
-    json_t *held = json_pack("{s:b,s:s}", "ok", h->ok, "why", h->ok ? "" : h->why);
-    if (h->ok) {
-        json_t *row = json_array_get(runs, (size_t)fs->row[h->index]);
-        json_object_set_new(row, "held_out", json_true());
-        json_object_update_new(held, json_pack("{s:s,s:f,s:f,s:f,s:f,s:o,s:o,s:o,s:o}", "run",
-                                               lms_report_str(row, "name"), "C", h->C, "N", h->N, "D", h->D, "L", h->L,
-                                               "L_pred_lc", lms_json_num(h->L_pred_lc), "rel_err_lc", lms_json_num(h->rel_err_lc),
-                                               "L_pred_nd", lms_json_num(h->L_pred_nd), "rel_err_nd",
-                                               lms_json_num(h->rel_err_nd)));
-    }
-    json_object_set_new(f, "held", held);
+/* data.fit (lms_fit_report_json's report layout), and the runs marked: frontier, held_out. */
+static json_t *fit_json(const lms_fit_report *rep, const fit_set *fs, json_t *runs, const lms_fit_opts *fo) {
+    const char **names = malloc(sizeof *names * (size_t)(fs->n + 1));
+    if (!names) return NULL;
+    for (int i = 0; i < fs->n; i++) names[i] = lms_report_str(json_array_get(runs, (size_t)fs->row[i]), "name");
+    json_t *f = lms_fit_report_json(rep, names, fo, LMS_FIT_JSON_REPORT);
+    free(names);
+    for (int i = 0; i < rep->n_frontier; i++)
+        json_object_set_new(json_array_get(runs, (size_t)fs->row[rep->frontier[i]]), "frontier", json_true());
+    if (rep->held.ok) json_object_set_new(json_array_get(runs, (size_t)fs->row[rep->held.index]), "held_out", json_true());
     return f;
 }
 
@@ -216,7 +168,7 @@ static json_t *analyse_fits(json_t *data, const lms_report_opts *o, lms_err *err
         if (lms_fit_runs(fs.r, fs.n, &fo, &rep, &ferr) != LMS_OK) {
             f = json_pack("{s:b,s:s}", "ok", 0, "why", ferr.msg);
         } else {
-            f = fit_json(&rep, &fs, runs);
+            f = fit_json(&rep, &fs, runs, &fo); /* NULL when out of memory: reported below */
             double cmin = INFINITY, cmax = 0, *C = malloc(sizeof(double) * (size_t)fs.n);
             int *grp = malloc(sizeof(int) * (size_t)fs.n), ng = 0;
             for (int i = 0; i < fs.n; i++) {

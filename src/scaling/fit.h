@@ -42,13 +42,19 @@
  * docs/scaling.md has the procedure and how to read the output. Not thread-safe: the fits switch
  * GSL's global error handler off while they run (and restore it), so GSL never aborts the process.
  *
- * Leaves out: reading runs from files or the sweep database (the CLI and the sweep do), plotting,
+ * lms_fit_report_json writes a report as JSON, in the layout of 'fit --json' or of the report page.
+ *
+ * lms_fit_runs_read reads the runs from a JSON Lines file or a sweep's results.db (fit_runs.c).
+ *
+ * Leaves out: reading the runs of a report (report/report_data.c does, from the database), plotting,
  * per-domain and per-suite fits (call lms_fit_lc on those points).
  */
 #ifndef LMS_SCALING_FIT_H
 #define LMS_SCALING_FIT_H
 
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "core/status.h"
 
@@ -246,5 +252,37 @@ lms_status lms_fit_isoflop_interp(const lms_fit_run *runs, int n, int n_levels, 
  * run index), LMS_ERR_NOMEM. Free out with lms_fit_report_free even when this fails. */
 lms_status lms_fit_runs(const lms_fit_run *runs, int n, const lms_fit_opts *opts, lms_fit_report *out, lms_err *err);
 void lms_fit_report_free(lms_fit_report *r);
+
+/* Runs read from a file, with their names. */
+typedef struct {
+    lms_fit_run *r;  /* [n] */
+    char **name;     /* [n] "name" of each run, else its "model", else "line K" */
+    int n, cap;
+} lms_fit_runset;
+
+/* Read the runs of path: a JSON Lines file, one run per line ({"name", "params_nonembed", "tokens",
+   "flops", "loss"}: N, D, C and L finite numbers > 0; other fields ignored; "-" reads stdin), or a
+   sweep dir holding results.db (its runs with status done and kind grid, loss = val_loss). Fills
+   *t (free with lms_fit_runset_free, also after a failure; no runs is not an error).
+   LMS_ERR_IO (unreadable), LMS_ERR_FORMAT (a malformed line or run: file:line or the run's name in
+   the message), LMS_ERR_NOMEM. */
+lms_status lms_fit_runs_read(lms_fit_runset *t, const char *path, lms_err *err);
+void lms_fit_runset_free(lms_fit_runset *t);
+
+/* The two layouts a fit report is written in (fit_json.c). */
+typedef enum {
+    LMS_FIT_JSON_CLI = 0, /* 'lmscope fit --json' (docs/scaling.md): runs, k, bootstrap, seed, level, frontier,
+                             lc, nd (null when not fitted), optimum, isoflop, isoflop_interpolated, holdout,
+                             warnings (one string per line) */
+    LMS_FIT_JSON_REPORT   /* the report page's data.fit: ok, n_runs, k, warnings (the text), lc_ok, nd_ok,
+                             frontier, lc, nd, opt (only those fitted), iso, iso_interp (with their
+                             parabolas and points), held */
+} lms_fit_json_layout;
+
+/* r as JSON in the given layout (the same numbers, each layout's keys; fit_json.c lists them side by
+   side). names[i] names run i of the runs r was fitted on (the frontier and the held-out run); o the
+   options it was fitted with (bootstrap, seed, level, Huber delta). New reference. */
+json_t *lms_fit_report_json(const lms_fit_report *r, const char *const *names, const lms_fit_opts *o,
+                            lms_fit_json_layout layout);
 
 #endif

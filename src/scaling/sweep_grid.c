@@ -5,7 +5,6 @@
  */
 #include "scaling/sweep.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "core/sysmem.h"
 #include "core/timer.h"
 #include "data/loader.h"
+#include "eval/suite.h"
 #include "kernels/kernels.h"
 #include "train/train.h"
 
@@ -351,52 +351,13 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
 
 /* ---- the plan ---- */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int has_ext(const char *n, const char *e) {
-    size_t a = strlen(n), b = strlen(e);
-    return a > b && !strcmp(n + a - b, e);
-}
-
-static lms_status add_suite(lms_sweep_plan *p, const char *path, lms_err *err) {
-    char **ns = realloc(p->suite, (size_t)(p->n_suites + 1) * sizeof *ns);
-    if (!ns) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    p->suite = ns;
-    if (!(p->suite[p->n_suites] = strdup(path))) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-    p->n_suites++;
-    return LMS_OK;
-}
-
-/* one directory's .jsonl/.csv suites, sorted by name */
-static lms_status add_suite_dir(lms_sweep_plan *p, const char *dir, lms_err *err) {
-    DIR *d = opendir(dir);
-    if (!d) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": cannot read the directory %s", dir);
-    struct dirent *e;
-    char q[sizeof p->grid.suites + 300];
-    int first = p->n_suites;
-    lms_status st = LMS_OK;
-    while (!st && (e = readdir(d)))
-        if (e->d_name[0] != '.' && (has_ext(e->d_name, ".jsonl") || has_ext(e->d_name, ".csv")))
-            st = add_suite(p, lms_path_join(q, sizeof q, dir, e->d_name), err);
-    closedir(d);
-    if (!st && p->n_suites == first) st = lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s holds no .jsonl or .csv suite", dir);
-    if (!st) qsort(p->suite + first, (size_t)(p->n_suites - first), sizeof *p->suite, cmp_str);
-    return st;
-}
-
 /* grid.suites: directories (every .jsonl/.csv in each, sorted) and files, joined by ','; each must exist */
 static lms_status list_suites(lms_sweep_plan *p, lms_err *err) {
-    const char *spec = p->grid.suites;
-    if (!spec[0]) return LMS_OK;
-    lms_status st = LMS_OK;
-    char buf[sizeof p->grid.suites];
-    snprintf(buf, sizeof buf, "%s", spec);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && !st; t = strtok_r(NULL, ",", &save)) {
-        if (!lms_path_exists(t)) return lms_errf(err, LMS_ERR_ARG, "grid: \"suites\": %s does not exist (give suite "
-                                                 "directories such as data/suites, or suite files, joined by ',')", t);
-        st = lms_path_is_dir(t) ? add_suite_dir(p, t, err) : add_suite(p, t, err);
-    }
-    return st;
+    lms_suite_list l = {0};
+    lms_status st = lms_suite_select(&l, p->grid.suites, LMS_SUITE_SPEC_PATHS, NULL, err);
+    p->suite = l.path;
+    p->n_suites = l.n;
+    return st ? lms_err_prefix(err, "grid: \"suites\": ") : LMS_OK;
 }
 
 static void fmt_tokens(char *out, size_t cap, double t) {
