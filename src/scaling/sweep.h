@@ -11,8 +11,10 @@
  *   lms_status st = lms_sweep_run(p, "sweeps/tiny", &o, &err);
  *   lms_sweep_plan_free(p);
  *
- * A grid (JSON, docs/scaling.md "Sweeps"): shapes [{layers, heads, dim[, lr]}], ctx, batch, accum,
- * data (a shards dir of 'lmscope data prepare'), tokenizer, budgets as "tokens" (absolute) or
+ * A grid (JSON, docs/scaling.md "Sweeps"): shapes [{layers, heads, dim[, lr]}], the run fields of the
+ * config-field table that have a grid key (train.h; into grid.run: ctx, batch, accum, cooldown, seed,
+ * threads, data (a shards dir of 'lmscope data prepare'), tokenizer, mix, precision, data_seed, ...),
+ * budgets as "tokens" (absolute) or
  * "tokens_per_param" (x non-embedding parameters), schedule "cosine" (one run per shape and budget)
  * or "wsd" (one long run per shape at the largest budget; every smaller budget is a cool-down
  * branch: a copy of the long run's checkpoint at budget x (1 - cooldown) resumed with a linear
