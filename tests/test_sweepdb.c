@@ -4,7 +4,8 @@
  * run's metrics, domain losses, evals, samples and token losses replaces them (no duplicates);
  * 'domain:' eval rows are refused; a database of the first contract (no runs.kind) still reads and
  * writes; one whose evals lack acc_bytes gets the columns on open, with its old by-bytes acc_norm
- * moved there. */
+ * moved there; the run's config columns come from the config-field table (train.h): every LMS_TF_DB row
+ * is a column of a new database and of an old one after opening, and each value reads back. */
 #define _XOPEN_SOURCE 700
 #include <math.h>
 #include <sqlite3.h>
@@ -28,11 +29,33 @@ static const char *path(const char *name) {
     return p;
 }
 
+/* One value of the first row of a query, NAN for NULL or no row. */
+static double raw_real(const char *file, const char *sql) {
+    sqlite3 *h;
+    sqlite3_stmt *s = NULL;
+    double v = NAN;
+    sqlite3_open(file, &h);
+    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+        sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
+}
+
 static void raw_exec(const char *file, const char *sql) {
     sqlite3 *h;
     sqlite3_open(file, &h);
     sqlite3_exec(h, sql, NULL, NULL, NULL);
     sqlite3_close(h);
+}
+
+/* The config_set bit of the config-field table's row `key`. */
+static uint64_t bit(const char *key) {
+    int n;
+    const lms_train_field *t = lms_train_fields(&n);
+    const lms_train_field *f = lms_train_field_find(key);
+    return f ? 1ull << (f - t) : 0;
 }
 
 static void test_create_and_version(void) {
@@ -68,8 +91,9 @@ static void test_rows_replace(void) {
     if (!db) return;
     lms_sweepdb_run r, back;
     lms_sweepdb_run_init(&r, "L1-C16", "runs/L1-C16");
-    r.n_layer = 1;
-    r.lr = 0.01;
+    r.config.model.n_layer = 1;
+    r.config.lr = 0.01f;
+    r.config_set = bit("n_layer") | bit("lr");
     int64_t id = -1, id2 = -1;
     int found = 0;
     CHECK(lms_sweepdb_put_run(db, &r, &id, &err) == LMS_OK && id >= 1);
@@ -78,7 +102,8 @@ static void test_rows_replace(void) {
     CHECK(lms_sweepdb_put_run(db, &r, &id2, &err) == LMS_OK && id2 == id);
     CHECK(lms_sweepdb_count(db, "runs", -1) == 1);
     CHECK(lms_sweepdb_get_run(db, "L1-C16", &back, &found, &err) == LMS_OK && found);
-    CHECK(!strcmp(back.status, "done") && back.val_loss == 2.5 && back.n_layer == 1 && back.n_head == -1);
+    CHECK(!strcmp(back.status, "done") && back.val_loss == 2.5 && back.config.model.n_layer == 1 && back.config.lr == 0.01f);
+    CHECK(back.config_set == (bit("n_layer") | bit("lr"))); /* n_head, ...: NULL */
     CHECK(isnan(back.flops) && back.error[0] == 0 && !strcmp(back.kind, "grid"));
     strcpy(r.status, "finished"); /* the CHECK constraint */
     CHECK(lms_sweepdb_put_run(db, &r, NULL, &err) == LMS_ERR_IO);
@@ -134,20 +159,60 @@ static void test_first_contract(void) {
     CHECKF(lms_sweepdb_put_run(db, &r, NULL, &err) == LMS_OK, "%s", err.msg);
     CHECK(lms_sweepdb_get_run(db, "x", &back, &found, &err) == LMS_OK && found && !strcmp(back.kind, "grid"));
     lms_sweepdb_close(db);
+    /* the config columns after schema 1's were added on open */
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    for (int i = 0; i < nf; i++) {
+        char q[128];
+        snprintf(q, sizeof q, "SELECT COUNT(%s) FROM runs", tf[i].key);
+        if (tf[i].flags & LMS_TF_DB) CHECKF(raw_real(p, q) == 0, "runs lacks the column %s", tf[i].key);
+    }
 }
 
-/* One value of the first row of a query, NAN for NULL or no row. */
-static double raw_real(const char *file, const char *sql) {
-    sqlite3 *h;
-    sqlite3_stmt *s = NULL;
-    double v = NAN;
-    sqlite3_open(file, &h);
-    if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-        sqlite3_column_type(s, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
+/* Every LMS_TF_DB row of the config-field table is a column of a new database, and a config with a
+   value other than the default in each of them reads back as it was written. */
+static void test_config_columns(void) {
+    lms_err err = {0};
+    lms_sweepdb *db = NULL;
+    CHECK(lms_sweepdb_open(&db, path("e.db"), 1, &err) == LMS_OK);
+    if (!db) return;
+    int nf, n_db = 0;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    lms_sweepdb_run r, back;
+    lms_sweepdb_run_init(&r, "cfg", "runs/cfg");
+    lms_train_config c;
+    lms_train_config_defaults(&c);
+    for (int i = 0; i < nf; i++) {
+        if (!(tf[i].flags & LMS_TF_DB)) continue;
+        n_db++;
+        void *v = lms_train_field_ptr(&c, &tf[i]);
+        switch (tf[i].type) {
+        case LMS_TF_INT: *(int *)v = 1000 + i; break;
+        case LMS_TF_BOOL: *(int *)v = !(int)tf[i].def; break;
+        case LMS_TF_I64: *(int64_t *)v = 5000000000LL + i; break;
+        case LMS_TF_SEED: *(uint64_t *)v = 0x7edcba9876543210ULL + (uint64_t)i; break;
+        case LMS_TF_FLOAT: *(float *)v = 0.125f * (float)i; break;
+        case LMS_TF_STR: snprintf(v, tf[i].cap, "value %d", i); break;
+        case LMS_TF_ENUM: CHECK(tf[i].parse(tf[i].name((int)tf[i].def + 1), (int *)v) == 0); break;
+        case LMS_TF_DATA: CHECKF(0, "row %s: a list of paths is not a column", tf[i].key); break;
+        }
+        CHECKF(!lms_train_field_is_default(&c, &tf[i]), "row %s", tf[i].key);
+    }
+    CHECK(n_db >= 10); /* schema 1's: n_layer ... schedule */
+    lms_sweepdb_run_set_config(&r, &c);
+    int found = 0;
+    CHECKF(lms_sweepdb_put_run(db, &r, NULL, &err) == LMS_OK, "%s", err.msg);
+    CHECK(lms_sweepdb_get_run(db, "cfg", &back, &found, &err) == LMS_OK && found);
+    CHECK(back.config_set == r.config_set);
+    for (int i = 0; i < nf; i++) {
+        if (!(tf[i].flags & LMS_TF_DB)) continue;
+        size_t sz = tf[i].type == LMS_TF_I64 || tf[i].type == LMS_TF_SEED ? 8 : tf[i].type == LMS_TF_STR ? tf[i].cap : 4;
+        CHECKF(!memcmp(lms_train_field_cptr(&c, &tf[i]), lms_train_field_cptr(&back.config, &tf[i]), sz), "column %s", tf[i].key);
+        char q[160];
+        snprintf(q, sizeof q, "SELECT COUNT(%s) FROM runs WHERE name = 'cfg'", tf[i].key);
+        CHECKF(raw_real(path("e.db"), q) == 1, "no value in the column %s", tf[i].key);
+    }
+    lms_sweepdb_close(db);
 }
 
 /* acc_bytes: a new database has the columns and stores them; one made before them gets them on open,
@@ -195,9 +260,9 @@ static void test_acc_bytes(void) {
 
 static void test_cleanup(void) {
     const char *names[] = {"a.db", "b.db", "c.db", "d.db", "junk.db", "other.db", "a.db-wal", "a.db-shm", "b.db-wal", "b.db-shm",
-                           "c.db-wal", "c.db-shm", "d.db-wal", "d.db-shm", "other.db-wal", "other.db-shm", "junk.db-wal", "junk.db-shm"};
+                           "c.db-wal", "c.db-shm", "d.db-wal", "d.db-shm", "e.db", "e.db-wal", "e.db-shm", "other.db-wal", "other.db-shm", "junk.db-wal", "junk.db-shm"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(path(names[i]));
     CHECK(rmdir(g_dir) == 0);
 }
 
-TESTS(test_create_and_version, test_rows_replace, test_first_contract, test_acc_bytes, test_cleanup)
+TESTS(test_create_and_version, test_rows_replace, test_first_contract, test_config_columns, test_acc_bytes, test_cleanup)

@@ -23,7 +23,6 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "core/cpu.h"
 #include "dist/dist.h"
 #include "scaling/sweep.h"
 
@@ -74,8 +73,8 @@ static void say_error(int rank, const lms_err *err) {
 static void print_plan(const lms_sweep_plan *p, const double *fps) {
     const lms_sweep_grid *g = &p->grid;
     printf("sweep '%s': %d runs, %d shapes x %d budgets, %s, ctx %d, batch %d x accum %d, vocab %d\n", g->name,
-           p->n_runs, g->n_shapes, g->n_budgets, g->wsd ? "WSD with cool-down branches" : "cosine per run", g->ctx,
-           g->batch, g->accum, p->vocab_size);
+           p->n_runs, g->n_shapes, g->n_budgets, g->wsd ? "WSD with cool-down branches" : "cosine per run", g->run.model.n_ctx,
+           g->run.batch, g->run.accum, p->vocab_size);
     printf("%-32s %6s %10s %12s %6s %9s %10s %10s %9s %s\n", "run", "layers", "params", "non-embed", "dim", "lr", "steps",
            "tokens", "FLOPs", fps ? "time" : "");
     double total_t = 0;
@@ -94,24 +93,41 @@ static void print_plan(const lms_sweep_plan *p, const double *fps) {
     char tb[32];
     fmt_time(tb, sizeof tb, total_t);
     if (p->n_suites) printf("%d probe suites scored after every run (%s)\n", p->n_suites, g->suites);
-    if (g->mix[0] || g->bf16) printf("training mix %s; %s\n", g->mix[0] ? g->mix : "natural", g->bf16 ? "bf16 products" : "fp32");
+    int bf16 = g->run.precision == LMS_PRECISION_BF16;
+    if (g->run.mix[0] || bf16) printf("training mix %s; %s\n", g->run.mix[0] ? g->run.mix : "natural", bf16 ? "bf16 products" : "fp32");
     printf("total: %.3g FLOPs trained; largest plan %.1f MiB of memory", p->total_flops, (double)p->mem_bytes / 1048576.0);
     if (fps) printf("; about %s of training at the measured speed of each shape (evaluation extra)", tb);
     printf("\n");
 }
 
+/* --dry-run: the plan with a time estimate from a measured step (rank 0 prints). Frees p. */
+static int dry_run(lms_sweep_plan *p, int rank) {
+    lms_err err = {0};
+    double *fps = rank == 0 ? calloc((size_t)p->n_runs, sizeof *fps) : NULL;
+    if (fps && lms_sweep_measure(p, 10.0, fps, &err)) {
+        lms_cli_error(CMD, "measuring a step (no time estimate): %s", err.msg);
+        free(fps);
+        fps = NULL;
+    }
+    if (rank == 0) print_plan(p, fps);
+    free(fps);
+    lms_sweep_plan_free(p);
+    return 0;
+}
+
 int lms_cmd_sweep(int argc, char **argv) {
-    const char *preset = NULL, *grid = NULL, *data = NULL, *out = NULL, *tok = NULL, *suites = NULL;
-    int dry = 0, threads = -1;
+    lms_sweep_source src = {.threads = -1};
+    const char *out = NULL;
+    int dry = 0;
     lms_flag flags[] = {
-        {"preset", LMS_FLAG_STR, &preset, "a built-in grid: demo (<= 30 min on 2 cores), quick (<= 10 min), emergence (controlled tasks: data synth), tiny (tests)", 0},
-        {"grid", LMS_FLAG_STR, &grid, "a JSON grid file (docs/scaling.md \"Sweeps\")", 0},
-        {"data", LMS_FLAG_STR, &data, "token shards dir made by 'lmscope data prepare' (overrides the grid's \"data\")", 0},
-        {"tokenizer", LMS_FLAG_STR, &tok, "the shards' tokenizer dir (overrides the grid's \"tokenizer\")", 0},
-        {"suites", LMS_FLAG_STR, &suites, "probe suites scored after every run: a dir or files joined by ',' (overrides the "
-                                          "grid's; presets default to data/suites when it exists; 'none' for none)", 0},
+        {"preset", LMS_FLAG_STR, &src.preset, "a built-in grid: demo (<= 30 min on 2 cores), quick (<= 10 min), emergence (controlled tasks: data synth), tiny (tests)", 0},
+        {"grid", LMS_FLAG_STR, &src.grid, "a JSON grid file (docs/scaling.md \"Sweeps\")", 0},
+        {"data", LMS_FLAG_STR, &src.data, "token shards dir made by 'lmscope data prepare' (overrides the grid's \"data\")", 0},
+        {"tokenizer", LMS_FLAG_STR, &src.tokenizer, "the shards' tokenizer dir (overrides the grid's \"tokenizer\")", 0},
+        {"suites", LMS_FLAG_STR, &src.suites, "probe suites scored after every run: a dir or files joined by ',' (overrides the "
+                                              "grid's; presets default to data/suites when it exists; 'none' for none)", 0},
         {"out", LMS_FLAG_STR, &out, "sweep directory: runs/<name>/ and results.db (required unless --dry-run)", 0},
-        {"threads", LMS_FLAG_INT, &threads, "OpenMP threads per run (default: the grid's, 0 = all cores)", 0},
+        {"threads", LMS_FLAG_INT, &src.threads, "OpenMP threads per run (default: the grid's, 0 = all cores)", 0},
         {"dry-run", LMS_FLAG_BOOL, &dry, "print the plan and a time estimate from a measured step; train nothing", 0},
         {0}};
     char **pos;
@@ -120,86 +136,42 @@ int lms_cmd_sweep(int argc, char **argv) {
     int rc = lms_args_parse(CMD, "Train a grid of model sizes x token budgets into one sweep directory, resumably, with "
                             "the results in SWEEP_DIR/results.db.", flags, argc, argv, &pos, &npos);
     if (rc) return rc == 1 ? 0 : 2;
-    if (npos) {
-        lms_cli_error(CMD, "unexpected argument '%s'", pos[0]);
+    const char *usage = npos ? "unexpected argument" : !!src.preset == !!src.grid ? "give exactly one of --preset "
+                        "demo|quick|emergence|tiny and --grid grid.json" : !out && !dry ? "give --out SWEEP_DIR (or --dry-run to see the plan)" : NULL;
+    if (usage) {
+        if (npos) lms_cli_error(CMD, "%s '%s'", usage, pos[0]);
+        else lms_cli_error(CMD, "%s", usage);
         return 2;
     }
-    if (!!preset == !!grid) {
-        lms_cli_error(CMD, "give exactly one of --preset demo|quick|emergence|tiny and --grid grid.json");
-        return 2;
-    }
-    if (!out && !dry) {
-        lms_cli_error(CMD, "give --out SWEEP_DIR (or --dry-run to see the plan)");
-        return 2;
-    }
-    lms_sweep_grid g;
     lms_err err = {0};
-    lms_status st = preset ? lms_sweep_grid_preset(&g, preset, &err) : lms_sweep_grid_load(&g, grid, &err);
+    lms_sweep_plan *p;
+    lms_status st = lms_sweep_plan_open(&p, &src, &err);
     if (st) {
         say_error(rank, &err);
         return st == LMS_ERR_ARG ? 2 : 1;
     }
-    if (data) snprintf(g.data, sizeof g.data, "%s", data);
-    if (tok) snprintf(g.tokenizer, sizeof g.tokenizer, "%s", tok);
-    if (threads >= 0) g.threads = threads;
-    if (suites) snprintf(g.suites, sizeof g.suites, "%s", strcmp(suites, "none") ? suites : "");
-    else if (preset && access("data/suites", R_OK) == 0) snprintf(g.suites, sizeof g.suites, "data/suites");
-    lms_sweep_plan *p;
-    if ((st = lms_sweep_plan_make(&p, &g, &err))) {
-        say_error(rank, &err);
-        return st == LMS_ERR_ARG ? 2 : 1;
-    }
-    if (dry && rank != 0) { /* rank 0 prints the plan */
-        lms_sweep_plan_free(p);
-        return 0;
-    }
-    if (dry) {
-        double *fps = calloc((size_t)p->n_runs, sizeof *fps);
-        if (fps && lms_sweep_measure(p, 10.0, fps, &err)) {
-            lms_cli_error(CMD, "measuring a step (no time estimate): %s", err.msg);
-            free(fps);
-            fps = NULL;
-        }
-        print_plan(p, fps);
-        free(fps);
-        lms_sweep_plan_free(p);
-        return 0;
-    }
+    if (dry) return dry_run(p, rank);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    int tty = isatty(2);
-    lms_sweep_opts o = lms_sweep_opts_default();
+    int tty = isatty(2), failed = 0, n = p->n_runs;
+    lms_sweep_opts o = lms_sweep_opts_for_ranks(p, &src);
     o.progress = on_progress;
     o.user = &tty;
     o.stop = &g_stop;
     if (ranks > 1) {
-        o.rank = rank, o.n_ranks = ranks, g_rank = rank;
-        if (threads < 0 && g.threads == 0) o.threads = lms_dist_default_threads(lms_cpu()->threads);
-        if (rank == 0)
-            fprintf(stderr, "sweep: %d runs spread over %d MPI ranks, %d thread%s each\n", p->n_runs, ranks,
-                    o.threads ? o.threads : g.threads, (o.threads ? o.threads : g.threads) == 1 ? "" : "s");
+        g_rank = rank;
+        int th = o.threads ? o.threads : p->grid.run.threads;
+        if (rank == 0) fprintf(stderr, "sweep: %d runs spread over %d MPI ranks, %d thread%s each\n", n, ranks, th, th == 1 ? "" : "s");
     }
-    int failed = 0;
-    st = lms_sweep_run(p, out, &o, &failed, &err);
-    if (ranks > 1) { /* every rank waits here for the others, then they agree on one outcome */
-        double f = failed;
-        lms_dist_allreduce_f64(&f, 1, LMS_DIST_SUM);
-        failed = (int)f;
-        st = lms_dist_agree(st, &err);
-    }
+    st = lms_sweep_run_job(p, out, &o, &failed, &err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    int n = p->n_runs;
     lms_sweep_plan_free(p);
-    if (st == LMS_ERR_INTERRUPTED) {
-        say_error(rank, &err);
-        return 130;
-    }
     if (st) {
         say_error(rank, &err);
-        return st == LMS_ERR_ARG ? 2 : 1;
+        return st == LMS_ERR_INTERRUPTED ? 130 : st == LMS_ERR_ARG ? 2 : 1;
     }
     if (failed) {
         if (rank == 0) lms_cli_error(CMD, "%d of %d runs failed (their errors are in %s/results.db, table runs); run the same command "

@@ -19,9 +19,10 @@
  * prints and writes, the others are quiet; every rank exits with the same status. SIGTERM or SIGINT
  * to mpirun reaches every rank, and they stop together at the same step.
  *
+ * The options and the opening of the run (new or resumed) are the library's (src/train/job.h): this
+ * file parses, prints and exits.
  * Leaves out: the loop itself (src/train/train.c), which never prints.
  */
-#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,10 +33,9 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/cpu.h"
-#include "core/fileio.h"
 #include "core/timer.h"
 #include "dist/dist.h"
-#include "train/train.h"
+#include "train/job.h"
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_signal;
@@ -108,66 +108,90 @@ static void end_line(progress_state *ps) {
     ps->drew = 0;
 }
 
-/* Absolute path (so a resumed run or 'sample' finds it from any directory). */
-static int absolutize(char *dst, size_t cap, const char *src) {
-    char rp[PATH_MAX];
-    if (!realpath(src, rp)) return -1;
-    if (strlen(rp) >= cap) return -1;
-    strcpy(dst, rp);
-    return 0;
-}
-
-/* The library's message, once for the job (rank 0; every rank holds the same one under MPI). */
-static void say_error(int rank, const lms_err *err) {
-    if (rank == 0) lms_cli_error("train", "%s", err->msg);
-}
-
 /* Bad flags, and data or tokenizers that do not fit them, are usage errors. */
 static int exit_for(lms_status s) { return s == LMS_ERR_ARG || s == LMS_ERR_MISMATCH ? 2 : 1; }
 
-int lms_cmd_train(int argc, char **argv) {
-    lms_train_config c;
-    lms_train_config_defaults(&c);
-    int nf;
-    const lms_train_field *tf = lms_train_fields(&nf);
-    for (int i = 0; i < nf; i++) /* the command's own defaults, where they differ from the library's */
-        if (tf[i].flags & LMS_TF_CLI_DEF) {
-            if (tf[i].type == LMS_TF_INT) *(int *)((char *)&c + tf[i].offset) = (int)tf[i].cli_def;
-            else if (tf[i].type == LMS_TF_FLOAT) *(float *)((char *)&c + tf[i].offset) = (float)tf[i].cli_def;
-        }
-    const char *data = NULL, *out = NULL, *tokenizer = NULL, *mix = NULL, *init = NULL;
-    const char *enum_str[64] = {0}; /* ENUM fields are named on the command line */
-    int resume = 0, print_every = 0, quiet = 0, ignore_mem = 0;
-    const char *device = "cpu";
-    lms_flag flags[96];
-    int nfl = 0;
-    flags[nfl++] = (lms_flag){"data", LMS_FLAG_STR, &data, lms_train_field_find("data")->help, 0};
-    flags[nfl++] = (lms_flag){"out", LMS_FLAG_STR, &out, "run directory (required)", 0};
-    flags[nfl++] = (lms_flag){"resume", LMS_FLAG_BOOL, &resume, "continue the run in --out from its latest checkpoint", 0};
-    flags[nfl++] = (lms_flag){"init", LMS_FLAG_STR, &init, lms_train_field_find("init")->help, 0};
-    flags[nfl++] = (lms_flag){"tokenizer", LMS_FLAG_STR, &tokenizer, lms_train_field_find("tokenizer")->help, 0};
-    flags[nfl++] = (lms_flag){"mix", LMS_FLAG_STR, &mix, lms_train_field_find("mix")->help, 0};
-    for (int i = 0; i < nf && i < 64; i++) { /* every other saved field with a flag comes from the table */
-        const lms_train_field *f = &tf[i];
-        if (!f->flag || (f->flags & LMS_TF_CLI_OWN)) continue;
-        void *ptr = (char *)&c + f->offset;
-        lms_flag_type ft = LMS_FLAG_INT;
-        switch (f->type) {
-        case LMS_TF_INT: ft = LMS_FLAG_INT; break;
-        case LMS_TF_I64: case LMS_TF_SEED: ft = LMS_FLAG_I64; break; /* a seed flag is an int64 (same bits as the uint64) */
-        case LMS_TF_FLOAT: ft = LMS_FLAG_FLOAT; break;
-        case LMS_TF_BOOL: ft = LMS_FLAG_BOOL; break;
-        case LMS_TF_ENUM:
-            ft = LMS_FLAG_STR;
-            enum_str[i] = f->name(*(int *)ptr);
-            ptr = &enum_str[i];
-            break;
-        case LMS_TF_STR: case LMS_TF_DATA: continue; /* paths: declared above */
-        }
-        flags[nfl++] = (lms_flag){f->flag, ft, ptr, f->help, 0};
+static lms_flag_type flag_type(lms_train_opt_type t) {
+    switch (t) {
+    case LMS_TRAIN_OPT_INT: return LMS_FLAG_INT;
+    case LMS_TRAIN_OPT_I64: return LMS_FLAG_I64;
+    case LMS_TRAIN_OPT_FLOAT: return LMS_FLAG_FLOAT;
+    case LMS_TRAIN_OPT_STR: return LMS_FLAG_STR;
+    case LMS_TRAIN_OPT_BOOL: return LMS_FLAG_BOOL;
     }
-    flags[nfl++] = (lms_flag){"ignore-memory-check", LMS_FLAG_BOOL, &ignore_mem,
-                              "start even if the model seems too big for the available memory", 0};
+    return LMS_FLAG_STR;
+}
+
+/* What the run is: resumed where, the model, the plan (rank 0 unless quiet). */
+static void print_start(lms_train *t, const char *out, int resumed, int ranks) {
+    const lms_train_config *rc = lms_train_get_config(t);
+    const lms_gpt_config *mc = &rc->model;
+    if (resumed) {
+        fprintf(stderr, "resuming %s at step %lld of %lld\n", out, (long long)lms_train_step(t), (long long)rc->steps);
+        if (lms_train_checkpoint_ranks(t) != ranks)
+            fprintf(stderr, "note: the checkpoint was written by %d MPI rank%s, this job has %d: the same global batches "
+                    "and arithmetic continue, but not bit for bit (the gradient sums add in another order)\n",
+                    lms_train_checkpoint_ranks(t), lms_train_checkpoint_ranks(t) == 1 ? "" : "s", ranks);
+    }
+    char np[32], fl[32];
+    fmt_count(np, sizeof np, (double)lms_gpt_num_params(lms_train_model(t)));
+    fmt_count(fl, sizeof fl, lms_gpt_flops_per_token(mc, mc->n_ctx));
+    fprintf(stderr, "model: %d layers, %d heads, width %d, context %d, vocab %d: %s params, %s FLOPs/token\n", mc->n_layer,
+            mc->n_head, mc->n_embd, mc->n_ctx, mc->vocab_size, np, fl);
+    if (rc->init[0] && lms_train_step(t) == 0) fprintf(stderr, "init: weights from %s (fresh optimizer, step 0)\n", rc->init);
+    fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s, %s kernels; run dir %s\n",
+            (long long)rc->steps, rc->batch, rc->accum, mc->n_ctx, (double)rc->lr, lms_sched_name(rc->schedule),
+            (long long)rc->warmup, lms_cpu_describe(), lms_gpt_ops(lms_train_model(t))->name, out);
+    if (ranks > 1)
+        fprintf(stderr, "mpi: %d ranks, %d rows of each batch per rank, %d thread%s per rank\n", ranks, rc->batch / ranks,
+                rc->threads, rc->threads == 1 ? "" : "s");
+}
+
+/* The end of a run: what was done and what to do next, or where it stopped. Returns the exit status. */
+static int print_end(lms_train *t, lms_status st, const lms_err *err, const char *out, int64_t step0, double dt, int rank,
+                     int quiet) {
+    const lms_train_config *rc = lms_train_get_config(t);
+    const lms_gpt_config *mc = &rc->model;
+    if (st == LMS_OK && quiet) return 0;
+    if (st == LMS_OK) {
+        char tok[32], fl[32], el[32];
+        double done = (double)(lms_train_step(t) - step0);
+        double tokens = done * rc->batch * rc->accum * mc->n_ctx;
+        fmt_count(tok, sizeof tok, tokens);
+        fmt_count(fl, sizeof fl, tokens * lms_gpt_flops_per_token(mc, mc->n_ctx));
+        fmt_time(el, sizeof el, dt);
+        fprintf(stderr, "done: %lld steps (%s tokens, %sFLOP) in %s", (long long)done, tok, fl, el);
+        if (dt > 0) fprintf(stderr, " at %.0f tokens/s", tokens / dt);
+        float v = lms_train_last_val_loss(t);
+        if (!isnan(v)) fprintf(stderr, "; val loss %.4f", (double)v);
+        fprintf(stderr, "\nrun: %s (config.json, metrics.jsonl, latest checkpoint %s)\n", out, lms_train_latest(t));
+        fprintf(stderr, "next: lmscope sample --model %s --prompt \"...\"   |   lmscope train --out %s --resume --steps %lld\n",
+                out, out, (long long)rc->steps * 2);
+        return 0;
+    }
+    if (st == LMS_ERR_INTERRUPTED) {
+        if (rank == 0) fprintf(stderr, "lmscope train: interrupted at step %lld of %lld; saved %s\n", (long long)lms_train_step(t),
+                               (long long)rc->steps, lms_train_latest(t));
+        if (rank == 0) fprintf(stderr, "resume with: lmscope train --out %s --resume\n", out);
+        return g_signal == SIGTERM ? 143 : 130;
+    }
+    if (rank == 0) lms_cli_error("train", "%s", err->msg); /* every rank holds the same message under MPI */
+    return exit_for(st);
+}
+
+int lms_cmd_train(int argc, char **argv) {
+    lms_train_job *j = malloc(sizeof *j); /* its options point into it: it stays put */
+    if (!j) {
+        lms_cli_error("train", "out of memory");
+        return 1;
+    }
+    lms_train_job_init(j);
+    int print_every = 0, quiet = 0;
+    const char *device = "cpu";
+    lms_flag flags[LMS_TRAIN_JOB_MAX_OPTS + 4];
+    int nfl = 0;
+    for (int i = 0; i < j->n_opt; i++) /* the job's options: the config-field table's flags among its own */
+        flags[nfl++] = (lms_flag){j->opt[i].name, flag_type(j->opt[i].type), j->opt[i].ptr, j->opt[i].help, 0};
     flags[nfl++] = (lms_flag){"print-every", LMS_FLAG_INT, &print_every,
                               "progress line every N steps when stderr is not a terminal; 0 = steps/20", 0};
     flags[nfl++] = (lms_flag){"quiet", LMS_FLAG_BOOL, &quiet, "no progress lines", 0};
@@ -181,187 +205,37 @@ int lms_cmd_train(int argc, char **argv) {
                             "Exit: 0 done, 1 failed (I/O, diverged, run dir in use), 2 bad usage (also: too big for memory),\n"
                             "130/143 interrupted (saved; resume with --resume).",
                             flags, argc, argv, &pos, &npos);
-    if (rc) return rc == 1 ? 0 : 2;
-    if (!out) {
-        lms_cli_error("train", "--out DIR is required (the run directory)");
-        return 2;
-    }
-    lms_err err = {0};
-    lms_train *t = NULL;
-    lms_status st;
-    if (!lms_ops_for_device(device, &err)) { /* an unknown name, or a device this build or machine lacks */
-        lms_cli_error("train", "%s", err.msg);
-        return err.code == LMS_ERR_ARG ? 2 : 1;
-    }
+    for (int i = 0; i < j->n_opt; i++) j->opt[i].seen = flags[i].seen;
+    j->device = device;
     const int ranks = lms_dist_size(), rank = lms_dist_rank();
-    c.mpi = ranks > 1;
     if (rank != 0) quiet = 1; /* rank 0 speaks for the job (every rank gets the same errors: lms_dist_agree) */
     /* before the setup (tokenizing, allocating, writing config.json): a signal then stops the run
        at step 0 with a checkpoint, instead of killing it between config.json and its first
        checkpoint (a run dir that neither starts again nor resumes) */
-    install_handlers();
-    if (resume) {
-        /* besides the fields the table lets --resume change: the command's own flags and the new --steps total */
-        static const char *allowed[] = {"out", "resume", "steps", "print-every", "quiet", "ignore-memory-check", "device", NULL};
-        for (lms_flag *f = flags; f->name; f++) {
-            if (!f->seen) continue;
-            const lms_train_field *tfl = lms_train_field_find(f->name);
-            int ok = tfl && tfl->over && tfl->flag && !strcmp(tfl->flag, f->name);
-            for (int i = 0; allowed[i]; i++) ok |= !strcmp(allowed[i], f->name);
-            if (!ok) {
-                lms_cli_error("train", "--%s cannot change when resuming: %s/config.json fixes it (only --steps, --decay-steps, --lr, "
-                              "--threads and the intervals may change)", f->name, out);
-                return 2;
-            }
-        }
-        if (npos) {
-            lms_cli_error("train", "unexpected argument '%s' with --resume", pos[0]);
-            return 2;
-        }
-        lms_train_config over = c;
-        unsigned mask = 0;
-        over.mpi = c.mpi;
-        over.ignore_memory_check = ignore_mem;
-        snprintf(over.device, sizeof over.device, "%s", device);
-        for (int i = 0; i < nf; i++)
-            if (tf[i].over && tf[i].flag && lms_args_seen(flags, tf[i].flag)) mask |= tf[i].over;
-        for (int i = 0; i < nf; i++) /* a field of a changed group that was not given: 0 keeps the run's */
-            if ((tf[i].over & mask) && (tf[i].flags & LMS_TF_ZERO_KEEPS) && !lms_args_seen(flags, tf[i].flag))
-                *(int *)((char *)&over + tf[i].offset) = 0;
-        if ((mask & LMS_TRAIN_OVER_DECAY) && c.decay_steps < 1) {
-            lms_cli_error("train", "--decay-steps must be >= 1 when resuming (the run's horizon is in its config.json)");
-            return 2;
-        }
-        if ((mask & LMS_TRAIN_OVER_LR) && !(c.lr > 0 && isfinite(c.lr))) {
-            lms_cli_error("train", "--lr must be a positive number (got %g)", (double)c.lr);
-            return 2;
-        }
-        if (lms_args_seen(flags, "eval-batches") && (c.eval_batches == 0 || c.eval_batches < -1)) {
-            lms_cli_error("train", "--eval-batches must be >= 1, or -1 for one per data domain (got %d)", c.eval_batches);
-            return 2;
-        }
-        if (lms_args_seen(flags, "steps") && c.steps < 1) {
-            lms_cli_error("train", "--steps must be at least 1");
-            return 2;
-        }
-        st = lms_train_resume(&t, out, lms_args_seen(flags, "steps") ? c.steps : 0, &over, mask, NULL, &err);
-        if (st) {
-            say_error(rank, &err);
-            return exit_for(st);
-        }
-        if (!quiet)
-            fprintf(stderr, "resuming %s at step %lld of %lld\n", out, (long long)lms_train_step(t),
-                    (long long)lms_train_get_config(t)->steps);
-        if (!quiet && lms_train_checkpoint_ranks(t) != ranks)
-            fprintf(stderr, "note: the checkpoint was written by %d MPI rank%s, this job has %d: the same global batches "
-                    "and arithmetic continue, but not bit for bit (the gradient sums add in another order)\n",
-                    lms_train_checkpoint_ranks(t), lms_train_checkpoint_ranks(t) == 1 ? "" : "s", ranks);
-    } else {
-        if (init) { /* the shape comes from the init model; a flag given must agree with it (0: take its value) */
-            for (int i = 0; i < nf; i++)
-                if ((tf[i].flags & LMS_TF_MODEL) && !lms_args_seen(flags, tf[i].flag)) *(int *)((char *)&c + tf[i].offset) = 0;
-            if (!lms_path_exists(init) || absolutize(c.init, sizeof c.init, init)) {
-                lms_cli_error("train", "--init %s: no such file or directory (give a run dir, a checkpoint, a Hugging Face "
-                              "GPT-2 directory or model.safetensors, or an llm.c .bin)", init);
-                return 2;
-            }
-        }
-        c.ignore_memory_check = ignore_mem;
-        snprintf(c.device, sizeof c.device, "%s", device);
-        for (int i = 0; i < nf; i++)
-            if (tf[i].type == LMS_TF_ENUM && enum_str[i] && tf[i].parse(enum_str[i], (int *)((char *)&c + tf[i].offset))) {
-                lms_cli_error("train", "--%s must be %s (got '%s')", tf[i].flag, tf[i].choices, enum_str[i]);
-                return 2;
-            }
-        if (!data) {
-            lms_cli_error("train", "--data is required for a new run (text file(s) or a shards dir); or --resume a run");
-            return 2;
-        }
-        if (c.model.vocab_size < 0) {
-            lms_cli_error("train", "--vocab must be >= 0");
-            return 2;
-        }
-        for (int i = -1; i < npos; i++) {
-            const char *p = i < 0 ? data : pos[i];
-            char abs[LMS_TRAIN_PATH];
-            if (absolutize(abs, sizeof abs, p)) {
-                lms_cli_error("train", "--data %s: no such file or directory", p);
-                return 2;
-            }
-            if (lms_train_config_add_data(&c, abs, &err)) {
-                say_error(rank, &err);
-                return 2;
-            }
-        }
-        if (tokenizer && !strcmp(tokenizer, "bytes") && !lms_path_exists(tokenizer))
-            strcpy(c.tokenizer, "bytes"); /* by name: checked against shards like any other tokenizer */
-        else if (tokenizer && absolutize(c.tokenizer, sizeof c.tokenizer, tokenizer)) {
-            lms_cli_error("train", "--tokenizer %s: no such directory (it should hold vocab.json + merges.txt)", tokenizer);
-            return 2;
-        }
-        if (mix) snprintf(c.mix, sizeof c.mix, "%s", mix);
-        if ((st = lms_train_config_check(&c, &err))) {
-            say_error(rank, &err);
-            return 2;
-        }
-        st = lms_train_open(&t, out, &c, NULL, &err);
-        if (st) {
-            say_error(rank, &err);
-            return exit_for(st);
-        }
+    if (!rc) install_handlers();
+    lms_err err = {0};
+    lms_train *t = NULL;
+    lms_status st = rc ? LMS_OK : lms_train_job_open(j, pos, npos, &t, &err);
+    const char *out = j->out;
+    int resumed = j->resume, all_ranks = j->all_ranks;
+    free(j);
+    if (rc) return rc == 1 ? 0 : 2;
+    if (st) {
+        if (rank == 0 || all_ranks) lms_cli_error("train", "%s", err.msg);
+        return exit_for(st);
     }
-    const lms_train_config *rc_ = lms_train_get_config(t);
-    const lms_gpt_config *mc = &rc_->model;
-    if (!quiet) {
-        char np[32], fl[32];
-        fmt_count(np, sizeof np, (double)lms_gpt_num_params(lms_train_model(t)));
-        fmt_count(fl, sizeof fl, lms_gpt_flops_per_token(mc, mc->n_ctx));
-        fprintf(stderr, "model: %d layers, %d heads, width %d, context %d, vocab %d: %s params, %s FLOPs/token\n",
-                mc->n_layer, mc->n_head, mc->n_embd, mc->n_ctx, mc->vocab_size, np, fl);
-        if (rc_->init[0] && lms_train_step(t) == 0) fprintf(stderr, "init: weights from %s (fresh optimizer, step 0)\n", rc_->init);
-        fprintf(stderr, "train: %lld steps x %d x %d x %d tokens, lr %g (%s, warmup %lld), %s, %s kernels; run dir %s\n",
-                (long long)rc_->steps, rc_->batch, rc_->accum, mc->n_ctx, (double)rc_->lr, lms_sched_name(rc_->schedule),
-                (long long)rc_->warmup, lms_cpu_describe(), lms_gpt_ops(lms_train_model(t))->name, out);
-        if (ranks > 1)
-            fprintf(stderr, "mpi: %d ranks, %d rows of each batch per rank, %d thread%s per rank\n", ranks, rc_->batch / ranks,
-                    rc_->threads, rc_->threads == 1 ? "" : "s");
-    }
+    if (!quiet) print_start(t, out, resumed, ranks);
     progress_state ps = {.tty = isatty(2), .quiet = quiet, .last_val = NAN};
-    ps.every = print_every > 0 ? print_every : (int)(rc_->steps / 20 > 0 ? rc_->steps / 20 : 1);
+    int64_t steps = lms_train_get_config(t)->steps, step0 = lms_train_step(t);
+    ps.every = print_every > 0 ? print_every : (int)(steps / 20 > 0 ? steps / 20 : 1);
     lms_train_hooks hooks = {.progress = on_progress, .user = &ps, .stop = &g_stop};
-    int64_t step0 = lms_train_step(t);
     double t0 = lms_now();
     st = lms_train_run(t, &hooks, &err);
     double dt = lms_now() - t0;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     end_line(&ps);
-    int code = 0;
-    if (st == LMS_OK && quiet) {
-        /* nothing to say */
-    } else if (st == LMS_OK) {
-        char tok[32], fl[32], el[32];
-        double done = (double)(lms_train_step(t) - step0);
-        double tokens = done * rc_->batch * rc_->accum * mc->n_ctx;
-        fmt_count(tok, sizeof tok, tokens);
-        fmt_count(fl, sizeof fl, tokens * lms_gpt_flops_per_token(mc, mc->n_ctx));
-        fmt_time(el, sizeof el, dt);
-        fprintf(stderr, "done: %lld steps (%s tokens, %sFLOP) in %s", (long long)done, tok, fl, el);
-        if (dt > 0) fprintf(stderr, " at %.0f tokens/s", tokens / dt);
-        float v = lms_train_last_val_loss(t);
-        if (!isnan(v)) fprintf(stderr, "; val loss %.4f", (double)v);
-        fprintf(stderr, "\nrun: %s (config.json, metrics.jsonl, latest checkpoint %s)\n", out, lms_train_latest(t));
-        fprintf(stderr, "next: lmscope sample --model %s --prompt \"...\"   |   lmscope train --out %s --resume --steps %lld\n",
-                out, out, (long long)rc_->steps * 2);
-    } else if (st == LMS_ERR_INTERRUPTED) {
-        if (rank == 0) fprintf(stderr, "lmscope train: interrupted at step %lld of %lld; saved %s\n", (long long)lms_train_step(t),
-                (long long)rc_->steps, lms_train_latest(t));
-        if (rank == 0) fprintf(stderr, "resume with: lmscope train --out %s --resume\n", out);
-        code = g_signal == SIGTERM ? 143 : 130;
-    } else {
-        say_error(rank, &err);
-        code = exit_for(st);
-    }
+    int code = print_end(t, st, &err, out, step0, dt, rank, quiet);
     lms_train_free(t);
     return code;
 }

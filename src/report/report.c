@@ -5,7 +5,8 @@
  * <!--LMS:NAME--> that this file replaces: TITLE, VENDOR (the three library builds, each in its own
  * <script>), DATA (the JSON of report_data.c + report_analysis.c in a <script type=
  * "application/json">, with every '<' written as \u003c so that no text inside can close the
- * element), CLAIMS and RUNS (static HTML tables, readable without script), VERSIONS (the vendored
+ * element), CLAIMS and RUNS (static HTML tables, readable without script; the run table has a column
+ * for each config-field row with a `report` heading, train.h, that the sweep sets), VERSIONS (the vendored
  * versions). An unknown marker is an error, so a template edit cannot silently drop a section.
  * The template lives in a file rather than a C string because it is mostly script: it is edited
  * and reviewed as HTML, and it is read from the same data directory as the library it needs.
@@ -22,6 +23,7 @@
 
 #include "core/fileio.h"
 #include "report/report_internal.h"
+#include "train/train.h"
 
 static const char *vendor_files[] = {"vega.min.js", "vega-lite.min.js", "vega-embed.min.js"};
 
@@ -116,10 +118,49 @@ static void write_claims(FILE *fp, json_t *data) {
     }
 }
 
+/* Whether a run's value of row f (its results.db column, as report_data.c read it) is other than
+   the row's default; NULL (a run before the column existed) is not. */
+static int off_default(json_t *r, const lms_train_field *f) {
+    json_t *v = json_object_get(r, f->key);
+    if (json_is_number(v)) return json_number_value(v) != f->def;
+    if (json_is_string(v)) return strcmp(json_string_value(v), f->type == LMS_TF_ENUM ? f->name((int)f->def) : "") != 0;
+    return 0;
+}
+
+/* The config-field table's run-table columns (a row's `report` heading, train.h) that this sweep
+   sets: some run has a value other than the default. *n of them into col[]. */
+static void config_columns(json_t *runs, const lms_train_field **col, int *n) {
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    *n = 0;
+    for (int i = 0; i < nf; i++) {
+        if (!tf[i].report || !(tf[i].flags & LMS_TF_DB)) continue;
+        int set = 0;
+        for (size_t k = 0; !set && k < json_array_size(runs); k++) set = off_default(json_array_get(runs, k), &tf[i]);
+        if (set) col[(*n)++] = &tf[i];
+    }
+}
+
+static void put_value(FILE *fp, json_t *v) {
+    if (json_is_integer(v)) fprintf(fp, "%lld", (long long)json_integer_value(v));
+    else if (json_is_number(v)) put_num(fp, json_number_value(v), "%.4g");
+    else if (json_is_string(v)) put_escaped(fp, json_string_value(v));
+    else fputs("—", fp);
+}
+
 static void write_runs(FILE *fp, json_t *data) {
     json_t *runs = json_object_get(data, "runs");
+    const lms_train_field *col[LMS_TRAIN_MAX_FIELDS];
+    int ncol;
+    config_columns(runs, col, &ncol);
     fputs("<table class=\"runs\"><thead><tr><th>run</th><th>status</th><th>params (non-emb.)</th><th>layers×width</th>"
-          "<th>tokens</th><th>FLOPs</th><th>lr</th><th>val loss</th><th>note</th></tr></thead><tbody>\n", fp);
+          "<th>tokens</th><th>FLOPs</th><th>lr</th>", fp);
+    for (int c = 0; c < ncol; c++) {
+        fputs("<th>", fp);
+        put_escaped(fp, col[c]->report);
+        fputs("</th>", fp);
+    }
+    fputs("<th>val loss</th><th>note</th></tr></thead><tbody>\n", fp);
     for (size_t i = 0; i < json_array_size(runs); i++) {
         json_t *r = json_array_get(runs, i);
         const char *st = lms_report_str(r, "status");
@@ -139,6 +180,10 @@ static void write_runs(FILE *fp, json_t *data) {
         put_num(fp, lms_report_num(r, "flops"), "%.3g");
         fputs("</td><td>", fp);
         put_num(fp, lms_report_num(r, "lr"), "%.2g");
+        for (int c = 0; c < ncol; c++) {
+            fputs("</td><td>", fp);
+            put_value(fp, json_object_get(r, col[c]->key));
+        }
         fputs("</td><td>", fp);
         put_num(fp, lms_report_num(r, "val_loss"), "%.4f");
         fputs("</td><td>", fp);

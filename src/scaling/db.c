@@ -1,4 +1,6 @@
-/* db.c — the sweep results database on SQLite (see db.h for the contract and the schema).
+/* db.c — the sweep results database on SQLite (see db.h for the contract and the schema). The runs
+ * table's config columns come from the config-field table (train.h): schema 1's are in the CREATE
+ * TABLE below, later ones are added on open; put and get bind them by the row's type.
  *
  * Leaves out: concurrency beyond SQLite's own (one writer: the sweep holds SWEEP_DIR's lock).
  */
@@ -17,6 +19,8 @@ struct lms_sweepdb {
     char path[1024];
     int has_kind; /* runs.kind exists (databases from the first contract lack it) */
     int has_acc_bytes; /* evals.acc_bytes exists (added on open when the file allows it) */
+    uint64_t cols;     /* bit i: the config-field table's row i is a column of runs in this file */
+    char *put_sql, *get_sql; /* put_run's statement; "SELECT <the runs columns we read> FROM runs" */
 };
 
 static const char *SCHEMA =
@@ -94,9 +98,64 @@ void lms_sweepdb_run_init(lms_sweepdb_run *r, const char *name, const char *run_
     snprintf(r->run_dir, sizeof r->run_dir, "%s", run_dir ? run_dir : "");
     strcpy(r->status, "pending");
     strcpy(r->kind, "grid");
-    r->n_layer = r->n_head = r->n_embd = r->n_ctx = r->vocab_size = r->params = r->params_nonembed = -1;
-    r->batch = r->accum = r->steps = -1;
-    r->lr = r->tokens = r->flops = r->final_train_loss = r->val_loss = r->val_bpb = r->elapsed_s = NAN;
+    lms_train_config_defaults(&r->config);
+    r->config_set = 0;
+    r->params = r->params_nonembed = -1;
+    r->tokens = r->flops = r->final_train_loss = r->val_loss = r->val_bpb = r->elapsed_s = NAN;
+}
+
+void lms_sweepdb_run_set_config(lms_sweepdb_run *r, const lms_train_config *c) {
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    r->config = *c;
+    r->config_set = 0;
+    for (int i = 0; i < nf; i++)
+        if (tf[i].flags & LMS_TF_DB) r->config_set |= 1ull << i;
+}
+
+/* ---- the config columns (rows of the config-field table with LMS_TF_DB) ---- */
+
+static const char *sql_type(lms_train_field_type t) {
+    switch (t) {
+    case LMS_TF_FLOAT: return "REAL";
+    case LMS_TF_STR: case LMS_TF_ENUM: case LMS_TF_DATA: return "TEXT";
+    default: return "INTEGER";
+    }
+}
+
+/* Bind row f of c (set: it has a value) to parameter i. */
+static void bind_field(sqlite3_stmt *s, int i, const lms_train_config *c, const lms_train_field *f, int set) {
+    const void *v = lms_train_field_cptr(c, f);
+    if (!set) {
+        sqlite3_bind_null(s, i);
+        return;
+    }
+    switch (f->type) {
+    case LMS_TF_INT: case LMS_TF_BOOL: sqlite3_bind_int64(s, i, *(const int *)v); break;
+    case LMS_TF_I64: sqlite3_bind_int64(s, i, *(const int64_t *)v); break;
+    case LMS_TF_SEED: sqlite3_bind_int64(s, i, (int64_t) * (const uint64_t *)v); break;
+    case LMS_TF_FLOAT: bind_real(s, i, *(const float *)v); break;
+    case LMS_TF_STR: bind_text(s, i, v); break;
+    case LMS_TF_ENUM: bind_text(s, i, f->name(*(const int *)v)); break;
+    case LMS_TF_DATA: bind_text(s, i, c->n_data ? c->data[0] : ""); break;
+    }
+}
+
+/* Column i of the current row into row f of c; 0 when it is NULL (or not a value of the field). */
+static int read_field(sqlite3_stmt *s, int i, lms_train_config *c, const lms_train_field *f) {
+    if (sqlite3_column_type(s, i) == SQLITE_NULL) return 0;
+    void *v = lms_train_field_ptr(c, f);
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    switch (f->type) {
+    case LMS_TF_INT: case LMS_TF_BOOL: *(int *)v = (int)sqlite3_column_int64(s, i); return 1;
+    case LMS_TF_I64: *(int64_t *)v = sqlite3_column_int64(s, i); return 1;
+    case LMS_TF_SEED: *(uint64_t *)v = (uint64_t)sqlite3_column_int64(s, i); return 1;
+    case LMS_TF_FLOAT: *(float *)v = (float)sqlite3_column_double(s, i); return 1;
+    case LMS_TF_STR: snprintf(v, f->cap, "%s", t ? t : ""); return 1;
+    case LMS_TF_ENUM: return t && f->parse(t, (int *)v) == 0;
+    case LMS_TF_DATA: c->n_data = t && t[0] && strlen(t) < LMS_TRAIN_PATH; if (c->n_data) strcpy(c->data[0], t); return c->n_data;
+    }
+    return 0;
 }
 
 static lms_status check_version(lms_sweepdb *db, lms_err *err) {
@@ -152,6 +211,74 @@ static void add_acc_bytes(lms_sweepdb *db) {
     db->has_acc_bytes = 1;
 }
 
+/* The runs columns this file lacks among the table's LMS_TF_DB rows are added (one transaction; a
+   file that cannot be written keeps them out), then db->cols says which exist. */
+static void add_config_columns(lms_sweepdb *db) {
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    char q[200], sql[4096] = "";
+    size_t n = 0;
+    for (int i = 0; i < nf; i++) {
+        if (!(tf[i].flags & LMS_TF_DB)) continue;
+        snprintf(q, sizeof q, "SELECT %s FROM runs LIMIT 0", tf[i].key);
+        if (!has_column(db, q) && n + 200 < sizeof sql)
+            n += (size_t)snprintf(sql + n, sizeof sql - n, "ALTER TABLE runs ADD COLUMN %s %s;", tf[i].key, sql_type(tf[i].type));
+    }
+    lms_err e = {0};
+    if (n && !begin(db, &e)) {
+        if (exec(db, sql, &e) || commit(db, &e)) rollback(db, LMS_OK);
+    }
+    db->cols = 0;
+    for (int i = 0; i < nf; i++) {
+        if (!(tf[i].flags & LMS_TF_DB)) continue;
+        snprintf(q, sizeof q, "SELECT %s FROM runs LIMIT 0", tf[i].key);
+        if (has_column(db, q)) db->cols |= 1ull << i;
+    }
+}
+
+/* The runs table's own columns, in the order put_run binds and read_run reads them (kind last:
+   databases of the first contract lack it). */
+static const char *RUN_OWN[] = {"name", "run_dir", "status", "error", "parent", "params", "params_nonembed", "tokens", "flops",
+                                "final_train_loss", "val_loss", "val_bpb", "elapsed_s", "started_utc", "finished_utc", "kind"};
+#define N_OWN ((int)(sizeof RUN_OWN / sizeof RUN_OWN[0]))
+
+/* put_run's INSERT ... ON CONFLICT(name) DO UPDATE and get's SELECT for this file's columns. */
+static lms_status build_sql(lms_sweepdb *db, lms_err *err) {
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    size_t cap = 8192;
+    char *ins = malloc(cap), *upd = malloc(cap), *vals = malloc(cap), *sel = malloc(cap);
+    lms_status st = LMS_OK;
+    if (!ins || !upd || !vals || !sel) {
+        st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    size_t a = 0, b = 0, c = 0, d = 0;
+    int k = 0;
+    a += (size_t)snprintf(ins + a, cap - a, "INSERT INTO runs (");
+    d += (size_t)snprintf(sel + d, cap - d, "SELECT id");
+    for (int i = 0; i < N_OWN + nf; i++) {
+        const char *col = i < N_OWN ? RUN_OWN[i] : tf[i - N_OWN].key;
+        if (i < N_OWN ? !strcmp(col, "kind") && !db->has_kind : !(db->cols & (1ull << (i - N_OWN)))) continue;
+        k++;
+        a += (size_t)snprintf(ins + a, cap - a, "%s%s", k > 1 ? ", " : "", col);
+        c += (size_t)snprintf(vals + c, cap - c, "%s?%d", k > 1 ? "," : "", k);
+        if (k > 1) b += (size_t)snprintf(upd + b, cap - b, "%s%s=?%d", k > 2 ? ", " : "", col, k);
+        d += (size_t)snprintf(sel + d, cap - d, ", %s", col);
+    }
+    if (a + c + b + 64 > cap || d + 32 > cap) {
+        st = lms_errf(err, LMS_ERR_NOMEM, "the runs table has too many columns");
+        goto done;
+    }
+    snprintf(ins + a, cap - a, ") VALUES (%s) ON CONFLICT(name) DO UPDATE SET %s", vals, upd);
+    snprintf(sel + d, cap - d, " FROM runs");
+    db->put_sql = ins, db->get_sql = sel;
+    ins = sel = NULL;
+done:
+    free(ins), free(upd), free(vals), free(sel);
+    return st;
+}
+
 lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms_err *err) {
     *out = NULL;
     struct stat sb;
@@ -186,6 +313,8 @@ lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms
     if ((st = check_version(db, err))) goto fail;
     db->has_kind = db->has_kind || !exists;
     add_acc_bytes(db);
+    add_config_columns(db);
+    if ((st = build_sql(db, err))) goto fail;
     *out = db;
     return LMS_OK;
 fail:
@@ -196,6 +325,8 @@ fail:
 void lms_sweepdb_close(lms_sweepdb *db) {
     if (!db) return;
     sqlite3_close(db->h);
+    free(db->put_sql);
+    free(db->get_sql);
     free(db);
 }
 
@@ -227,43 +358,23 @@ lms_status lms_sweepdb_get_meta(lms_sweepdb *db, const char *key, char **value, 
 }
 
 lms_status lms_sweepdb_put_run(lms_sweepdb *db, const lms_sweepdb_run *r, int64_t *id, lms_err *err) {
-    const char *sql =
-        "INSERT INTO runs (name, run_dir, status, error, parent, n_layer, n_head, n_embd, n_ctx, vocab_size, params,"
-        " params_nonembed, batch, accum, steps, lr, schedule, tokens, flops, final_train_loss, val_loss, val_bpb,"
-        " elapsed_s, started_utc, finished_utc, kind) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-        "?17,?18,?19,?20,?21,?22,?23,?24,?25,?26) ON CONFLICT(name) DO UPDATE SET run_dir=?2, status=?3, error=?4,"
-        " parent=?5, n_layer=?6, n_head=?7, n_embd=?8, n_ctx=?9, vocab_size=?10, params=?11, params_nonembed=?12,"
-        " batch=?13, accum=?14, steps=?15, lr=?16, schedule=?17, tokens=?18, flops=?19, final_train_loss=?20,"
-        " val_loss=?21, val_bpb=?22, elapsed_s=?23, started_utc=?24, finished_utc=?25, kind=?26";
-    char buf[1200];
-    if (!db->has_kind) { /* a database of the first contract: leave kind out */
-        snprintf(buf, sizeof buf, "%s", sql);
-        char *k = strstr(buf, ", kind) VALUES");
-        memmove(k, k + 6, strlen(k + 6) + 1);
-        k = strstr(buf, ",?26)");
-        memmove(k, k + 4, strlen(k + 4) + 1);
-        k = strstr(buf, ", kind=?26");
-        *k = 0;
-        sql = buf;
-    }
     sqlite3_stmt *s;
-    lms_status st = prep(db, &s, sql, err);
+    lms_status st = prep(db, &s, db->put_sql, err);
     if (st) return st;
-    bind_text(s, 1, r->name);
-    bind_text(s, 2, r->run_dir);
-    bind_text(s, 3, r->status);
-    bind_text(s, 4, r->error);
-    bind_text(s, 5, r->parent);
-    const int64_t ints[] = {r->n_layer, r->n_head, r->n_embd, r->n_ctx, r->vocab_size, r->params, r->params_nonembed,
-                            r->batch, r->accum, r->steps};
-    for (int i = 0; i < 10; i++) bind_int(s, 6 + i, ints[i]);
-    bind_real(s, 16, r->lr);
-    bind_text(s, 17, r->schedule);
+    const char *texts[] = {r->name, r->run_dir, r->status, r->error, r->parent};
+    for (int i = 0; i < 5; i++) bind_text(s, 1 + i, texts[i]);
+    bind_int(s, 6, r->params);
+    bind_int(s, 7, r->params_nonembed);
     const double reals[] = {r->tokens, r->flops, r->final_train_loss, r->val_loss, r->val_bpb, r->elapsed_s};
-    for (int i = 0; i < 6; i++) bind_real(s, 18 + i, reals[i]);
-    bind_text(s, 24, r->started_utc);
-    bind_text(s, 25, r->finished_utc);
-    if (db->has_kind) bind_text(s, 26, r->kind);
+    for (int i = 0; i < 6; i++) bind_real(s, 8 + i, reals[i]);
+    bind_text(s, 14, r->started_utc);
+    bind_text(s, 15, r->finished_utc);
+    int k = 15;
+    if (db->has_kind) bind_text(s, ++k, r->kind);
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    for (int i = 0; i < nf; i++)
+        if (db->cols & (1ull << i)) bind_field(s, ++k, &r->config, &tf[i], !!(r->config_set & (1ull << i)));
     if (sqlite3_step(s) != SQLITE_DONE) st = dberr(db, err, "writing a run");
     sqlite3_finalize(s);
     if (st || !id) return st;
@@ -285,11 +396,7 @@ static double col_real(sqlite3_stmt *s, int i) {
     return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
 }
 
-#define RUN_COLS                                                                                                     \
-    "id, name, run_dir, status, error, parent, n_layer, n_head, n_embd, n_ctx, vocab_size, params, params_nonembed," \
-    " batch, accum, steps, lr, schedule, tokens, flops, final_train_loss, val_loss, val_bpb, elapsed_s, started_utc,"  \
-    " finished_utc"
-
+/* A row of get_sql into r. */
 static void read_run(lms_sweepdb *db, sqlite3_stmt *s, lms_sweepdb_run *r) {
     lms_sweepdb_run_init(r, NULL, NULL);
     r->id = sqlite3_column_int64(s, 0);
@@ -298,24 +405,27 @@ static void read_run(lms_sweepdb *db, sqlite3_stmt *s, lms_sweepdb_run *r) {
     col_text(s, 3, r->status, sizeof r->status);
     col_text(s, 4, r->error, sizeof r->error);
     col_text(s, 5, r->parent, sizeof r->parent);
-    int64_t *ints[] = {&r->n_layer, &r->n_head, &r->n_embd, &r->n_ctx, &r->vocab_size, &r->params, &r->params_nonembed,
-                       &r->batch, &r->accum, &r->steps};
-    for (int i = 0; i < 10; i++) *ints[i] = col_int(s, 6 + i);
-    r->lr = col_real(s, 16);
-    col_text(s, 17, r->schedule, sizeof r->schedule);
+    r->params = col_int(s, 6);
+    r->params_nonembed = col_int(s, 7);
     double *reals[] = {&r->tokens, &r->flops, &r->final_train_loss, &r->val_loss, &r->val_bpb, &r->elapsed_s};
-    for (int i = 0; i < 6; i++) *reals[i] = col_real(s, 18 + i);
-    col_text(s, 24, r->started_utc, sizeof r->started_utc);
-    col_text(s, 25, r->finished_utc, sizeof r->finished_utc);
-    if (db->has_kind) col_text(s, 26, r->kind, sizeof r->kind);
+    for (int i = 0; i < 6; i++) *reals[i] = col_real(s, 8 + i);
+    col_text(s, 14, r->started_utc, sizeof r->started_utc);
+    col_text(s, 15, r->finished_utc, sizeof r->finished_utc);
+    int k = 15;
+    if (db->has_kind) col_text(s, ++k, r->kind, sizeof r->kind);
     if (!r->kind[0]) strcpy(r->kind, "grid");
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    for (int i = 0; i < nf; i++)
+        if ((db->cols & (1ull << i)) && read_field(s, ++k, &r->config, &tf[i])) r->config_set |= 1ull << i;
 }
 
 lms_status lms_sweepdb_get_run(lms_sweepdb *db, const char *name, lms_sweepdb_run *r, int *found, lms_err *err) {
     *found = 0;
     sqlite3_stmt *s;
-    lms_status st = prep(db, &s, db->has_kind ? "SELECT " RUN_COLS ", kind FROM runs WHERE name = ?"
-                                              : "SELECT " RUN_COLS " FROM runs WHERE name = ?", err);
+    char sql[8192];
+    snprintf(sql, sizeof sql, "%s WHERE name = ?", db->get_sql);
+    lms_status st = prep(db, &s, sql, err);
     if (st) return st;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
@@ -331,8 +441,9 @@ lms_status lms_sweepdb_list_runs(lms_sweepdb *db, lms_sweepdb_run **out, int *n,
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    lms_status st = prep(db, &s, db->has_kind ? "SELECT " RUN_COLS ", kind FROM runs ORDER BY id"
-                                              : "SELECT " RUN_COLS " FROM runs ORDER BY id", err);
+    char sql[8192];
+    snprintf(sql, sizeof sql, "%s ORDER BY id", db->get_sql);
+    lms_status st = prep(db, &s, sql, err);
     if (st) return st;
     int cap = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

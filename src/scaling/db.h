@@ -21,6 +21,9 @@
  * database without them adds them (ALTER TABLE, one transaction) and moves the old rows' acc_norm,
  * which was by bytes, to acc_bytes (their acc_norm becomes NULL). A read-only file opens unchanged.
  *
+ * Third addition (backward compatible): the config-field table's later LMS_TF_DB rows (train.h),
+ * each a column of runs added on open (ALTER TABLE) to any database that lacks it.
+ *
  * Leaves out: what the numbers mean (sweep.h), fitting (fit.h), the report.
  */
 #ifndef LMS_SCALING_DB_H
@@ -29,12 +32,18 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "train/train.h"
 
 #define LMS_SWEEPDB_SCHEMA_VERSION "1"
 
 typedef struct lms_sweepdb lms_sweepdb;
 
-/* One row of `runs`. Doubles that are NAN and integers < 0 are stored as NULL (and read back so). */
+/* One row of `runs`. Its own doubles that are NAN and integers < 0 are stored as NULL (and read
+ * back so). The run's config columns come from the config-field table (train.h): every row with
+ * LMS_TF_DB is a column named by its key (n_layer, n_head, n_embd, n_ctx, vocab_size, batch,
+ * accum, steps, lr, schedule: schema 1's; later rows are added by ALTER TABLE when a database is
+ * opened, old or new, so every file has the same columns); a column is NULL when its row's bit of
+ * config_set is clear. */
 typedef struct {
     int64_t id;              /* filled by put/get; ignored by put */
     char name[128];
@@ -43,9 +52,9 @@ typedef struct {
     char error[1024];        /* "" = NULL */
     char parent[128];        /* WSD branch: the run it branched from; "" = NULL */
     char kind[16];           /* grid | lr_sweep */
-    int64_t n_layer, n_head, n_embd, n_ctx, vocab_size, params, params_nonembed, batch, accum, steps;
-    double lr;
-    char schedule[16];
+    lms_train_config config; /* the run's config (its LMS_TF_DB fields are columns) */
+    uint64_t config_set;     /* bit i: row i of the table has a value here (else its column is NULL) */
+    int64_t params, params_nonembed;
     double tokens, flops, final_train_loss, val_loss, val_bpb, elapsed_s;
     char started_utc[32], finished_utc[32]; /* "" = NULL */
 } lms_sweepdb_run;
@@ -69,14 +78,18 @@ typedef struct {
     double acc_bytes, acc_bytes_se;
 } lms_sweepdb_eval;
 
-/* A run row with everything unknown (NULL): status 'pending', kind 'grid'. */
+/* A run row with everything unknown (NULL; the config its defaults, config_set 0): status
+   'pending', kind 'grid'. */
 void lms_sweepdb_run_init(lms_sweepdb_run *r, const char *name, const char *run_dir);
+/* r->config = *c with every LMS_TF_DB column set. */
+void lms_sweepdb_run_set_config(lms_sweepdb_run *r, const lms_train_config *c);
 
 /* Open path. create: make the file and the schema when it does not exist (meta: schema_version,
    created_utc). An existing database must hold meta.schema_version '1': another version is
    LMS_ERR_FORMAT naming both versions, a file that is not a sweep database (no meta table, not
    SQLite) LMS_ERR_FORMAT too. !create and no file: LMS_ERR_IO. *out NULL on failure. Adds
-   evals.acc_bytes where it is missing (see above). */
+   evals.acc_bytes where it is missing (see above), and every config column of the table that runs
+   lacks (a file that cannot be written opens without them: they read as NULL, writes skip them). */
 lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms_err *err);
 void lms_sweepdb_close(lms_sweepdb *db); /* NULL is fine */
 

@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "core/cpu.h"
 #include "core/fileio.h"
 #include "core/timer.h"
 #include "dist/dist.h"
@@ -139,7 +140,6 @@ static int64_t next_branch(sweep_state *s, int trunk, int64_t from, int *b) {
 /* Train run i to its end (new, resumed, or a branch from its copied checkpoint). */
 static lms_status train_run(sweep_state *s, int i, lms_err *err) {
     const lms_sweep_run_plan *r = &s->p->run[i];
-    const lms_sweep_grid *g = &s->p->grid;
     char d[LMS_SWEEP_PATH + 128], lp[LMS_SWEEP_PATH + 160];
     run_dir_of(s, i, d, sizeof d);
     int have_ckpt = lms_path_exists(lms_path_join(lp, sizeof lp, d, "latest"));
@@ -161,23 +161,9 @@ static lms_status train_run(sweep_state *s, int i, lms_err *err) {
     else {
         rm_rf(d); /* killed before its first checkpoint: start it again */
         lms_train_config c;
-        lms_train_config_defaults(&c);
-        c.model = r->model;
-        c.batch = g->batch;
-        c.accum = g->accum;
-        c.steps = r->steps;
-        c.lr = r->lr;
-        c.schedule = g->wsd ? LMS_SCHED_WSD : LMS_SCHED_COSINE;
-        c.warmup = r->warmup;
-        c.decay_frac = g->cooldown;
-        c.seed = g->seed;
-        snprintf(c.mix, sizeof c.mix, "%s", g->mix);
-        c.precision = g->bf16 ? LMS_PRECISION_BF16 : LMS_PRECISION_FP32;
-        c.threads = s->o->threads > 0 ? s->o->threads : g->threads;
-        c.save_log_steps = r->log_ckpts;
-        c.keep_checkpoints = 1;
-        snprintf(c.tokenizer, sizeof c.tokenizer, "%s", g->tokenizer);
-        if (!(st = lms_train_config_add_data(&c, g->data, err))) st = lms_train_open(&t, d, &c, NULL, err);
+        lms_sweep_run_config(s->p, i, &c);
+        if (s->o->threads > 0) c.threads = s->o->threads;
+        st = lms_train_open(&t, d, &c, NULL, err);
     }
     if (st) return st;
     for (;;) {
@@ -224,20 +210,14 @@ static lms_status lock_dir(const char *dir, int *fd, lms_err *err) {
     return LMS_OK;
 }
 
+/* The run's row: its config (the config-field table's LMS_TF_DB columns) and the sweep's own columns. */
 static void fill_row(const lms_sweep_plan *p, int i, lms_sweepdb_run *row) {
     const lms_sweep_run_plan *r = &p->run[i];
-    row->n_layer = r->model.n_layer;
-    row->n_head = r->model.n_head;
-    row->n_embd = r->model.n_embd;
-    row->n_ctx = r->model.n_ctx;
-    row->vocab_size = r->model.vocab_size;
+    lms_train_config c;
+    lms_sweep_run_config(p, i, &c);
+    lms_sweepdb_run_set_config(row, &c);
     row->params = r->params;
     row->params_nonembed = r->params_nonembed;
-    row->batch = p->grid.batch;
-    row->accum = p->grid.accum;
-    row->steps = r->steps;
-    row->lr = r->lr;
-    snprintf(row->schedule, sizeof row->schedule, "%s", p->grid.wsd ? "wsd" : "cosine");
     row->tokens = r->tokens;
     row->flops = r->flops;
     snprintf(row->parent, sizeof row->parent, "%s", r->parent >= 0 ? p->run[r->parent].name : "");
@@ -301,7 +281,7 @@ static lms_status setup_db(sweep_state *s, const char *grid, char **old, lms_err
     if (!*old) {
         if ((st = lms_sweepdb_set_meta(s->db, "grid_json", grid, err)) ||
             (st = lms_sweepdb_set_meta(s->db, "lmscope_version", "0.1.0", err)) ||
-            (st = lms_sweepdb_set_meta(s->db, "corpus", s->p->grid.data, err)) ||
+            (st = lms_sweepdb_set_meta(s->db, "corpus", s->p->grid.run.n_data ? s->p->grid.run.data[0] : "", err)) ||
             (st = lms_sweepdb_set_meta(s->db, "tokenizer_hash", s->p->tokenizer_hash, err)))
             return st;
     }
@@ -398,5 +378,44 @@ done:
     free(s.owner);
     lms_sweepdb_close(s.db);
     if (fd >= 0) close(fd);
+    return st;
+}
+
+lms_status lms_sweep_plan_open(lms_sweep_plan **out, const lms_sweep_source *src, lms_err *err) {
+    *out = NULL;
+    lms_sweep_grid *g = malloc(sizeof *g);
+    if (!g) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
+    lms_status st = src->preset ? lms_sweep_grid_preset(g, src->preset, err) : lms_sweep_grid_load(g, src->grid, err);
+    if (!st) st = lms_sweep_grid_set_data(g, src->data, src->tokenizer, err);
+    if (!st) {
+        if (src->threads >= 0) g->run.threads = src->threads;
+        if (src->suites) snprintf(g->suites, sizeof g->suites, "%s", strcmp(src->suites, "none") ? src->suites : "");
+        else if (src->preset && access("data/suites", R_OK) == 0) snprintf(g->suites, sizeof g->suites, "data/suites");
+        st = lms_sweep_plan_make(out, g, err);
+    }
+    free(g);
+    return st;
+}
+
+lms_sweep_opts lms_sweep_opts_for_ranks(const lms_sweep_plan *p, const lms_sweep_source *src) {
+    lms_sweep_opts o = lms_sweep_opts_default();
+    if (lms_dist_size() > 1) {
+        o.rank = lms_dist_rank(), o.n_ranks = lms_dist_size();
+        if (src->threads < 0 && p->grid.run.threads == 0) o.threads = lms_dist_default_threads(lms_cpu()->threads);
+    }
+    return o;
+}
+
+lms_status lms_sweep_run_job(const lms_sweep_plan *p, const char *sweep_dir, const lms_sweep_opts *o, int *n_failed,
+                             lms_err *err) {
+    int failed = 0;
+    lms_status st = lms_sweep_run(p, sweep_dir, o, &failed, err);
+    if (o->n_ranks > 1) { /* every rank waits here for the others, then they agree on one outcome */
+        double f = failed;
+        lms_dist_allreduce_f64(&f, 1, LMS_DIST_SUM);
+        failed = (int)f;
+        st = lms_dist_agree(st, err);
+    }
+    if (n_failed) *n_failed = failed;
     return st;
 }

@@ -4,15 +4,17 @@
  *
  *   lms_sweep_grid g;
  *   if (lms_sweep_grid_preset(&g, "tiny", &err)) ...;      // or lms_sweep_grid_load(&g, "grid.json", &err)
- *   snprintf(g.data, sizeof g.data, "%s", shards_dir);
+ *   lms_sweep_grid_set_data(&g, shards_dir, NULL, &err);
  *   lms_sweep_plan *p;
  *   if (lms_sweep_plan_make(&p, &g, &err)) ...;           // checks the grid, the data and the memory
  *   lms_sweep_opts o = lms_sweep_opts_default(); o.progress = print_line;
  *   lms_status st = lms_sweep_run(p, "sweeps/tiny", &o, &err);
  *   lms_sweep_plan_free(p);
  *
- * A grid (JSON, docs/scaling.md "Sweeps"): shapes [{layers, heads, dim[, lr]}], ctx, batch, accum,
- * data (a shards dir of 'lmscope data prepare'), tokenizer, budgets as "tokens" (absolute) or
+ * A grid (JSON, docs/scaling.md "Sweeps"): shapes [{layers, heads, dim[, lr]}], the run fields of the
+ * config-field table that have a grid key (train.h; into grid.run: ctx, batch, accum, cooldown, seed,
+ * threads, data (a shards dir of 'lmscope data prepare'), tokenizer, mix, precision, data_seed, ...),
+ * budgets as "tokens" (absolute) or
  * "tokens_per_param" (x non-embedding parameters), schedule "cosine" (one run per shape and budget)
  * or "wsd" (one long run per shape at the largest budget; every smaller budget is a cool-down
  * branch: a copy of the long run's checkpoint at budget x (1 - cooldown) resumed with a linear
@@ -54,6 +56,7 @@
 
 #include "core/status.h"
 #include "model/gpt.h"
+#include "train/train.h"
 
 #define LMS_SWEEP_MAX_SHAPES 32
 #define LMS_SWEEP_MAX_BUDGETS 16
@@ -74,28 +77,32 @@ typedef struct {
     int n_budgets;
     double budget[LMS_SWEEP_MAX_BUDGETS]; /* tokens, or tokens per non-embedding parameter */
     int budget_per_param;                 /* budget[] are tokens_per_param */
-    int ctx, batch, accum;
     int wsd;                              /* 0: cosine per run; 1: WSD with cool-down branches */
-    float cooldown;                       /* WSD: fraction of each budget spent decaying (0, 1) */
     float lr_c, lr_max;                   /* lr = min(lr_max, lr_c / dim) */
     int lr_sweep_sizes;                   /* smallest shapes that get the LR sweep (0: none) */
     int n_lr_factors;
     float lr_factor[LMS_SWEEP_MAX_FACTORS];
     int lr_sweep_budget;                  /* index of the budget the LR variants train at (-1: the largest) */
-    uint64_t seed;
-    int threads;                          /* 0: all cores */
     int samples, sample_tokens;           /* greedy samples per run and their length */
-    char data[LMS_SWEEP_PATH];            /* shards dir */
-    char tokenizer[LMS_SWEEP_PATH];       /* tokenizer dir; "" = the shards' own (bytes) */
     char suites[4 * LMS_SWEEP_PATH];      /* probe suites: dirs (their .jsonl/.csv files) and files joined by ','; "" = none */
-    int bf16;                             /* 1: train with --precision bf16 (needs AVX512-BF16) */
-    char mix[512];                        /* training domain weights "a=2,b=1" (train --mix); "" = natural proportions */
+    lms_train_config run;                 /* what every run starts from (lms_sweep_run_config): the fields
+                                             with a grid key in the config-field table (train.h) are
+                                             the grid's keys: ctx (run.model.n_ctx), batch, accum,
+                                             cooldown (run.decay_frac: WSD's fraction of each budget spent
+                                             decaying, in (0, 1)), seed, threads (0: all cores), data (the
+                                             shards dir, run.data[0]), tokenizer ("" = the shards' own),
+                                             mix ("" = natural), precision, ...; the train command's
+                                             defaults otherwise */
 } lms_sweep_grid;
 
-/* Defaults for the fields a grid file may leave out: ctx 128, batch 16, accum 1, cosine, cooldown
-   0.2, lr_c 0.4, lr_max 0.01, no LR sweep, seed 1, threads 0, 2 samples of 32 tokens. No shapes,
-   no budgets, no data. */
+/* Defaults for the fields a grid file may leave out: cosine, lr_c 0.4, lr_max 0.01, no LR sweep, 2
+   samples of 32 tokens, and for run the train command's defaults (lms_train_config_cli_defaults:
+   ctx 128, batch 16, accum 1, cooldown 0.2, seed 1, threads 0, ...). No shapes, no budgets, no data. */
 void lms_sweep_grid_defaults(lms_sweep_grid *g);
+
+/* Set the grid's data (the shards dir; "" none) / tokenizer, as --data and --tokenizer do
+   (LMS_ERR_ARG when a path is too long). */
+lms_status lms_sweep_grid_set_data(lms_sweep_grid *g, const char *data, const char *tokenizer, lms_err *err);
 
 /* A named preset: "tiny" (tests: 2 shapes L1 C16/C32, ctx 16, 2 budgets of 10 and 20 steps),
    "quick" (<= 10 min on 2 cores: 5 shapes L2-C16..L3-C96, WSD, 0.25M..2M tokens doubling), "demo"
@@ -106,10 +113,16 @@ void lms_sweep_grid_defaults(lms_sweep_grid *g);
 lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *err);
 
 /* Parse a grid from JSON text / a file (unknown keys, wrong types, empty lists, bad values:
-   LMS_ERR_ARG naming the field). */
+   LMS_ERR_ARG naming the field). The keys are the grid's own (name, shapes, tokens or
+   tokens_per_param, schedule, lr, lr_sweep, samples, sample_tokens, suites) and every grid key of
+   the config-field table (train.h), parsed by the row's type into g->run: an integer in [lo, hi],
+   a number in (lo, hi), a string, an ENUM's name, true/false; data is one path. */
 lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *err);
 lms_status lms_sweep_grid_load(lms_sweep_grid *g, const char *path, lms_err *err);
-/* The grid as canonical JSON (malloc'd; what meta.grid_json holds). */
+/* The grid as canonical JSON (malloc'd; what meta.grid_json holds): the grid's own keys and the
+   table's grid keys in table order (a LMS_TF_GRID_SPARSE one only when it is not the default, a
+   LMS_TF_GRID_NOSAVE one never), so that a field added to the table leaves older grids' JSON as it
+   was. */
 char *lms_sweep_grid_to_json(const lms_sweep_grid *g);
 
 typedef enum { LMS_SWEEP_GRID = 0, LMS_SWEEP_LR, LMS_SWEEP_CONTROL } lms_sweep_kind;
@@ -150,6 +163,12 @@ typedef struct {
 lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lms_err *err);
 void lms_sweep_plan_free(lms_sweep_plan *p);
 
+/* The config run i of p trains with: grid.run with the run's shape, steps, lr, warmup, the grid's
+   schedule (cosine or wsd), save_log_steps for the run that keeps log-spaced checkpoints, and one
+   checkpoint kept. (A WSD branch resumes its copy of the long run's checkpoint with its own steps as
+   the decay horizon; its config.json is the long run's with those.) */
+void lms_sweep_run_config(const lms_sweep_plan *p, int i, lms_train_config *c);
+
 /* Measure training throughput in FLOP/s for every run of the plan (flops_per_s[n_runs]): a warm-up
    step and then steps for about max_s / shapes seconds on random tokens, once per distinct shape (no data,
    nothing written). For --dry-run's time estimate: own_flops / flops_per_s[i]. */
@@ -183,5 +202,28 @@ lms_sweep_opts lms_sweep_opts_default(void);
    directory holds a sweep of another grid, LMS_ERR_INTERRUPTED on stop. */
 lms_status lms_sweep_run(const lms_sweep_plan *p, const char *sweep_dir, const lms_sweep_opts *o, int *n_failed,
                          lms_err *err);
+
+/* ---- the `sweep` command's work (src/cli/cmd_sweep.c parses, calls these, prints) ---- */
+
+typedef struct {
+    const char *preset, *grid;             /* a preset's name or a grid file (one of the two) */
+    const char *data, *tokenizer, *suites; /* NULL: the grid's; suites "none": none (a preset without
+                                              --suites scores data/suites when that exists) */
+    int threads;                           /* >= 0: threads per run instead of the grid's */
+} lms_sweep_source;
+
+/* Load the grid (lms_sweep_grid_preset or _load), apply the source's overrides, make the plan
+   (lms_sweep_plan_make). LMS_ERR_ARG for a bad grid or data. */
+lms_status lms_sweep_plan_open(lms_sweep_plan **out, const lms_sweep_source *src, lms_err *err);
+
+/* The options of this process under MPI (lms_dist_rank/size; the defaults without): its rank, and
+   when src->threads < 0 and the grid says 0 (all cores), the machine's cores shared out over the
+   ranks (lms_dist_default_threads). */
+lms_sweep_opts lms_sweep_opts_for_ranks(const lms_sweep_plan *p, const lms_sweep_source *src);
+
+/* lms_sweep_run; under MPI (o->n_ranks > 1) every rank then waits for the others, *n_failed becomes
+   the job's total and the status one every rank agrees on (lms_dist_agree). */
+lms_status lms_sweep_run_job(const lms_sweep_plan *p, const char *sweep_dir, const lms_sweep_opts *o, int *n_failed,
+                             lms_err *err);
 
 #endif

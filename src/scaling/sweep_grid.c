@@ -1,5 +1,6 @@
-/* sweep_grid.c — a sweep's grid: defaults, presets, the JSON grid file, and the plan (the runs in
- * training order with their sizes, tokens and FLOPs, the data's vocabulary, the memory check).
+/* sweep_grid.c — a sweep's grid: defaults, presets, the JSON grid file (its own keys here, the run
+ * config's keys from the config-field table, train.h), and the plan (the runs in training order
+ * with their sizes, tokens and FLOPs, the data's vocabulary, the memory check, each run's config).
  *
  * Leaves out: training and evaluating the runs (sweep.c, sweep_eval.c).
  */
@@ -25,17 +26,30 @@
 void lms_sweep_grid_defaults(lms_sweep_grid *g) {
     memset(g, 0, sizeof *g);
     snprintf(g->name, sizeof g->name, "custom");
-    g->ctx = 128;
-    g->batch = 16;
-    g->accum = 1;
-    g->cooldown = 0.2f;
+    lms_train_config_cli_defaults(&g->run); /* ctx 128, batch 16, accum 1, cooldown 0.2, seed 1, threads 0, ... */
     g->lr_c = 0.4f;
     g->lr_max = 0.01f;
     g->lr_sweep_budget = -1;
-    g->seed = 1;
     g->samples = 2;
     g->sample_tokens = 32;
 }
+
+lms_status lms_sweep_grid_set_data(lms_sweep_grid *g, const char *data, const char *tokenizer, lms_err *err) {
+    if (data) {
+        g->run.n_data = 0;
+        if (data[0]) {
+            lms_status st = lms_train_config_add_data(&g->run, data, err);
+            if (st) return st;
+        }
+    }
+    if (tokenizer && strlen(tokenizer) >= sizeof g->run.tokenizer)
+        return lms_errf(err, LMS_ERR_ARG, "--tokenizer path too long: %.80s...", tokenizer);
+    if (tokenizer) snprintf(g->run.tokenizer, sizeof g->run.tokenizer, "%s", tokenizer);
+    return LMS_OK;
+}
+
+/* The grid's data dir ("" when none). */
+static const char *grid_data(const lms_sweep_grid *g) { return g->run.n_data ? g->run.data[0] : ""; }
 
 static void add_shape(lms_sweep_grid *g, int l, int h, int d) {
     g->shape[g->n_shapes++] = (lms_sweep_shape){.n_layer = l, .n_head = h, .n_embd = d};
@@ -46,8 +60,8 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
     if (!strcmp(name, "tiny")) { /* the tests: 4 runs of a few steps */
         add_shape(g, 1, 1, 16);
         add_shape(g, 1, 2, 32);
-        g->ctx = 16;
-        g->batch = 4;
+        g->run.model.n_ctx = 16;
+        g->run.batch = 4;
         g->n_budgets = 2;
         g->budget[0] = 640; /* 10 steps of 4 x 16 tokens */
         g->budget[1] = 1280;
@@ -72,8 +86,8 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
         if (demo) add_shape(g, 3, 4, 80);
         add_shape(g, 3, 4, 96);
         if (demo) add_shape(g, 4, 4, 128);
-        g->ctx = 128;
-        g->batch = 16;
+        g->run.model.n_ctx = 128;
+        g->run.batch = 16;
         g->wsd = 1;
         g->n_budgets = demo ? 5 : 4;
         for (int b = 0; b < g->n_budgets; b++) g->budget[b] = 0.25e6 * (double)(1 << b);
@@ -100,13 +114,13 @@ lms_status lms_sweep_grid_preset(lms_sweep_grid *g, const char *name, lms_err *e
         add_shape(g, 2, 4, 32);
         add_shape(g, 2, 4, 64);
         add_shape(g, 3, 4, 96);
-        g->ctx = 128;
-        g->batch = 16;
+        g->run.model.n_ctx = 128;
+        g->run.batch = 16;
         g->wsd = 1;
         g->n_budgets = 5;
         for (int b = 0; b < g->n_budgets; b++) g->budget[b] = 1.5e6 * (double)(1 << b);
-        snprintf(g->mix, sizeof g->mix, "synth_addition=2,synth_copy=5,synth_chants=0.5,*=2.5");
-        g->bf16 = lms_ops_bf16() != NULL;
+        snprintf(g->run.mix, sizeof g->run.mix, "synth_addition=2,synth_copy=5,synth_chants=0.5,*=2.5");
+        g->run.precision = lms_ops_bf16() ? LMS_PRECISION_BF16 : LMS_PRECISION_FP32;
     } else return lms_errf(err, LMS_ERR_ARG, "unknown preset '%s'; the presets are demo, quick, emergence and tiny", name);
     snprintf(g->name, sizeof g->name, "%s", name);
     return LMS_OK;
@@ -193,6 +207,50 @@ static lms_status parse_list(json_t *a, const char *field, double *out, int max,
     return LMS_OK;
 }
 
+/* A grid key of the config-field table into c, by the row's type (train.h: lo, hi). */
+static lms_status parse_field(lms_train_config *c, const lms_train_field *f, json_t *v, lms_err *err) {
+    const char *k = f->grid;
+    void *at = lms_train_field_ptr(c, f);
+    lms_status st = LMS_OK;
+    int i = 0;
+    double x = 0;
+    switch (f->type) {
+    case LMS_TF_INT: case LMS_TF_I64: case LMS_TF_SEED:
+        if (!json_is_integer(v) || json_integer_value(v) < f->lo || json_integer_value(v) > f->hi)
+            return lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" must be an integer in [%.0f, %.0f]", k, f->lo, f->hi);
+        if (f->type == LMS_TF_INT) *(int *)at = (int)json_integer_value(v);
+        else if (f->type == LMS_TF_I64) *(int64_t *)at = json_integer_value(v);
+        else *(uint64_t *)at = (uint64_t)json_integer_value(v);
+        return LMS_OK;
+    case LMS_TF_FLOAT:
+        if (!(st = need_num(v, k, f->lo, f->hi, &x, err))) *(float *)at = (float)x;
+        return st;
+    case LMS_TF_STR: return need_str(v, k, at, f->cap, err);
+    case LMS_TF_DATA: /* one path */
+        c->n_data = 0;
+        if (!(st = need_str(v, k, c->data[0], sizeof c->data[0], err))) c->n_data = c->data[0][0] != 0;
+        return st;
+    case LMS_TF_ENUM:
+        if (!json_is_string(v) || strlen(json_string_value(v)) >= 32 || f->parse(json_string_value(v), &i))
+            return lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" must be %s", k, f->choices);
+        *(int *)at = i;
+        return LMS_OK;
+    case LMS_TF_BOOL:
+        if (!json_is_boolean(v)) return lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" must be true or false", k);
+        *(int *)at = json_is_true(v);
+        return LMS_OK;
+    }
+    return lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" has a type a grid cannot hold", k);
+}
+
+/* A grid key's value as the grid writes it: as config.json does, but a seed is a JSON integer and
+   the data one path. */
+static json_t *grid_value(const lms_train_config *c, const lms_train_field *f) {
+    if (f->type == LMS_TF_SEED) return json_integer((json_int_t)*(const uint64_t *)lms_train_field_cptr(c, f));
+    if (f->type == LMS_TF_DATA) return json_string(c->n_data ? c->data[0] : "");
+    return lms_train_field_json(c, f);
+}
+
 lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *err) {
     lms_sweep_grid_defaults(g);
     json_error_t je;
@@ -212,23 +270,14 @@ lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *er
             else st = parse_list(v, k, g->budget, LMS_SWEEP_MAX_BUDGETS, &g->n_budgets, err);
             g->budget_per_param = !strcmp(k, "tokens_per_param");
             have_budget = 1;
-        } else if (!strcmp(k, "ctx")) st = need_int(v, k, 2, 1 << 16, &g->ctx, err);
-        else if (!strcmp(k, "batch")) st = need_int(v, k, 1, 1 << 16, &g->batch, err);
-        else if (!strcmp(k, "accum")) st = need_int(v, k, 1, 1 << 16, &g->accum, err);
-        else if (!strcmp(k, "threads")) st = need_int(v, k, 0, 4096, &g->threads, err);
-        else if (!strcmp(k, "samples")) st = need_int(v, k, 0, 16, &g->samples, err);
+        } else if (!strcmp(k, "samples")) st = need_int(v, k, 0, 16, &g->samples, err);
         else if (!strcmp(k, "sample_tokens")) st = need_int(v, k, 1, 4096, &g->sample_tokens, err);
-        else if (!strcmp(k, "seed")) {
-            int s = 0;
-            st = need_int(v, k, 0, 0x7fffffff, &s, err);
-            g->seed = (uint64_t)s;
-        } else if (!strcmp(k, "schedule")) {
+        else if (!strcmp(k, "schedule")) {
             if (json_is_string(v) && !strcmp(json_string_value(v), "cosine")) g->wsd = 0;
             else if (json_is_string(v) && !strcmp(json_string_value(v), "wsd")) g->wsd = 1;
             else st = lms_errf(err, LMS_ERR_ARG, "grid: \"schedule\" must be \"cosine\" (one run per budget) or \"wsd\" "
                                "(one long run per shape with cool-down branches)");
-        } else if (!strcmp(k, "cooldown")) st = need_num(v, k, 0, 1, &x, err), g->cooldown = (float)x;
-        else if (!strcmp(k, "lr")) {
+        } else if (!strcmp(k, "lr")) {
             if (!json_is_object(v)) st = lms_errf(err, LMS_ERR_ARG, "grid: \"lr\" must be an object {\"c\", \"max\"}: lr = min(max, c / dim)");
             const char *k2;
             json_t *v2;
@@ -255,16 +304,8 @@ lms_status lms_sweep_grid_parse(lms_sweep_grid *g, const char *json, lms_err *er
             }
             if (!st && (!g->lr_sweep_sizes || !g->n_lr_factors))
                 st = lms_errf(err, LMS_ERR_ARG, "grid: \"lr_sweep\" needs both \"sizes\" and \"factors\"");
-        } else if (!strcmp(k, "data")) st = need_str(v, k, g->data, sizeof g->data, err);
-        else if (!strcmp(k, "tokenizer")) st = need_str(v, k, g->tokenizer, sizeof g->tokenizer, err);
-        else if (!strcmp(k, "suites")) st = need_str(v, k, g->suites, sizeof g->suites, err);
-        else if (!strcmp(k, "mix")) st = need_str(v, k, g->mix, sizeof g->mix, err);
-        else if (!strcmp(k, "precision")) {
-            const char *pv = json_string_value(v);
-            if (!pv || (strcmp(pv, "fp32") && strcmp(pv, "bf16")))
-                st = lms_errf(err, LMS_ERR_ARG, "grid: \"precision\" must be \"fp32\" or \"bf16\"");
-            else g->bf16 = !strcmp(pv, "bf16");
-        }
+        } else if (!strcmp(k, "suites")) st = need_str(v, k, g->suites, sizeof g->suites, err);
+        else if (lms_train_field_grid(k)) st = parse_field(&g->run, lms_train_field_grid(k), v, err);
         else st = lms_errf(err, LMS_ERR_ARG, "grid: unknown field \"%s\" (docs/scaling.md \"Sweeps\" lists the fields)", k);
         if (st) break;
     }
@@ -303,6 +344,31 @@ lms_status lms_sweep_grid_load(lms_sweep_grid *g, const char *path, lms_err *err
     return st ? lms_err_prefix(err, "%s: ", path) : LMS_OK;
 }
 
+/* The grid's own keys that sit among the table's grid keys in the canonical JSON: those written
+   just before the table row `row` (an order fixed when the grid format began). */
+static void put_own(json_t *o, const lms_sweep_grid *g, const char *row) {
+    if (!strcmp(row, "decay_frac")) json_object_set_new(o, "schedule", json_string(g->wsd ? "wsd" : "cosine"));
+    if (!strcmp(row, "seed")) {
+        json_t *lr = json_object();
+        json_object_set_new(lr, "c", json_real(g->lr_c));
+        json_object_set_new(lr, "max", json_real(g->lr_max));
+        json_object_set_new(o, "lr", lr);
+        if (g->lr_sweep_sizes) {
+            json_t *ls = json_object(), *f = json_array();
+            json_object_set_new(ls, "sizes", json_integer(g->lr_sweep_sizes));
+            if (g->lr_sweep_budget >= 0) json_object_set_new(ls, "budget", json_integer(g->lr_sweep_budget));
+            for (int i = 0; i < g->n_lr_factors; i++) json_array_append_new(f, json_real(g->lr_factor[i]));
+            json_object_set_new(ls, "factors", f);
+            json_object_set_new(o, "lr_sweep", ls);
+        }
+    }
+    if (!strcmp(row, "data")) {
+        json_object_set_new(o, "samples", json_integer(g->samples));
+        json_object_set_new(o, "sample_tokens", json_integer(g->sample_tokens));
+    }
+    if (!strcmp(row, "mix")) json_object_set_new(o, "suites", json_string(g->suites));
+}
+
 char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
     json_t *o = json_object(), *sh = json_array(), *b = json_array();
     json_object_set_new(o, "name", json_string(g->name));
@@ -318,32 +384,15 @@ char *lms_sweep_grid_to_json(const lms_sweep_grid *g) {
     json_object_set_new(o, "shapes", sh);
     for (int i = 0; i < g->n_budgets; i++) json_array_append_new(b, json_real(g->budget[i]));
     json_object_set_new(o, g->budget_per_param ? "tokens_per_param" : "tokens", b);
-    json_object_set_new(o, "ctx", json_integer(g->ctx));
-    json_object_set_new(o, "batch", json_integer(g->batch));
-    json_object_set_new(o, "accum", json_integer(g->accum));
-    json_object_set_new(o, "schedule", json_string(g->wsd ? "wsd" : "cosine"));
-    json_object_set_new(o, "cooldown", json_real(g->cooldown));
-    json_t *lr = json_object();
-    json_object_set_new(lr, "c", json_real(g->lr_c));
-    json_object_set_new(lr, "max", json_real(g->lr_max));
-    json_object_set_new(o, "lr", lr);
-    if (g->lr_sweep_sizes) {
-        json_t *ls = json_object(), *f = json_array();
-        json_object_set_new(ls, "sizes", json_integer(g->lr_sweep_sizes));
-        if (g->lr_sweep_budget >= 0) json_object_set_new(ls, "budget", json_integer(g->lr_sweep_budget));
-        for (int i = 0; i < g->n_lr_factors; i++) json_array_append_new(f, json_real(g->lr_factor[i]));
-        json_object_set_new(ls, "factors", f);
-        json_object_set_new(o, "lr_sweep", ls);
+    int nf;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    for (int i = 0; i < nf; i++) { /* the table's grid keys in table order, the grid's own among them */
+        const lms_train_field *f = &tf[i];
+        put_own(o, g, f->key);
+        if (!f->grid || (f->flags & LMS_TF_GRID_NOSAVE)) continue; /* threads: the speed, not the results */
+        if ((f->flags & LMS_TF_GRID_SPARSE) && lms_train_field_is_default(&g->run, f)) continue;
+        json_object_set_new(o, f->grid, grid_value(&g->run, f));
     }
-    json_object_set_new(o, "seed", json_integer((json_int_t)g->seed));
-    json_object_set_new(o, "samples", json_integer(g->samples));
-    json_object_set_new(o, "sample_tokens", json_integer(g->sample_tokens));
-    json_object_set_new(o, "data", json_string(g->data));
-    json_object_set_new(o, "tokenizer", json_string(g->tokenizer));
-    json_object_set_new(o, "suites", json_string(g->suites));
-    if (g->mix[0]) json_object_set_new(o, "mix", json_string(g->mix));
-    if (g->bf16) json_object_set_new(o, "precision", json_string("bf16"));
-    /* threads is left out on purpose: it changes the speed, not the results the grid stands for */
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(o);
     return s;
@@ -371,16 +420,16 @@ static void fill_sizes(lms_sweep_plan *p, lms_sweep_run_plan *r) {
     const lms_sweep_grid *g = &p->grid;
     r->params = lms_gpt_config_num_params(&r->model);
     r->params_nonembed = r->params - (int64_t)r->model.vocab_size * r->model.n_embd - (int64_t)r->model.n_ctx * r->model.n_embd;
-    r->tokens = (double)r->steps * g->batch * g->accum * g->ctx;
-    r->flops = r->tokens * lms_gpt_flops_per_token(&r->model, g->ctx);
+    r->tokens = (double)r->steps * g->run.batch * g->run.accum * g->run.model.n_ctx;
+    r->flops = r->tokens * lms_gpt_flops_per_token(&r->model, g->run.model.n_ctx);
 }
 
 lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lms_err *err) {
     *out = NULL;
     if (g->n_shapes < 1) return lms_errf(err, LMS_ERR_ARG, "grid: no shapes");
     if (g->n_budgets < 1) return lms_errf(err, LMS_ERR_ARG, "grid: no token budgets (\"tokens\" or \"tokens_per_param\")");
-    if (!g->data[0]) return lms_errf(err, LMS_ERR_ARG, "no data: give --data SHARDS (a directory made by 'lmscope data prepare') or \"data\" in the grid");
-    if (g->wsd && !(g->cooldown > 0 && g->cooldown < 1)) return lms_errf(err, LMS_ERR_ARG, "grid: \"cooldown\" must lie in (0, 1)");
+    if (!grid_data(g)[0]) return lms_errf(err, LMS_ERR_ARG, "no data: give --data SHARDS (a directory made by 'lmscope data prepare') or \"data\" in the grid");
+    if (g->wsd && !(g->run.decay_frac > 0 && g->run.decay_frac < 1)) return lms_errf(err, LMS_ERR_ARG, "grid: \"cooldown\" must lie in (0, 1)");
     lms_sweep_plan *p = calloc(1, sizeof *p);
     if (!p) return lms_errf(err, LMS_ERR_NOMEM, "out of memory");
     p->grid = *g;
@@ -388,21 +437,21 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
     /* the data: its vocabulary and tokenizer hash (and that it holds a window of ctx + 1) */
     lms_train_config c;
     lms_train_config_defaults(&c);
-    c.batch = g->batch;
-    c.model.n_ctx = g->ctx;
-    snprintf(c.tokenizer, sizeof c.tokenizer, "%s", g->tokenizer);
+    c.batch = g->run.batch;
+    c.model.n_ctx = g->run.model.n_ctx;
+    snprintf(c.tokenizer, sizeof c.tokenizer, "%s", g->run.tokenizer);
     lms_loader *l = NULL;
-    if ((st = lms_train_config_add_data(&c, g->data, err)) || (st = lms_train_open_data(&c, &l, err))) {
+    if ((st = lms_train_config_add_data(&c, grid_data(g), err)) || (st = lms_train_open_data(&c, &l, err))) {
         lms_err_prefix(err, "sweep data: ");
         goto fail;
     }
     lms_loader_free(l);
     if ((st = list_suites(p, err))) goto fail;
     p->vocab_size = c.model.vocab_size;
-    if (!g->tokenizer[0] && p->vocab_size > 256) {
+    if (!g->run.tokenizer[0] && p->vocab_size > 256) {
         st = lms_errf(err, LMS_ERR_ARG, "the shards in %s use a %d-token vocabulary: give the tokenizer they were made "
                       "with (--tokenizer DIR or \"tokenizer\" in the grid); samples, suites and bits per byte need it",
-                      g->data, p->vocab_size);
+                      grid_data(g), p->vocab_size);
         goto fail;
     }
     snprintf(p->tokenizer_hash, sizeof p->tokenizer_hash, "%s", c.tokenizer_hash);
@@ -426,10 +475,10 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
         st = lms_errf(err, LMS_ERR_ARG, "grid: every shape is a control; the grid needs at least one shape without \"control\"");
         goto fail;
     }
-    const double tok_per_step = (double)g->batch * g->accum * g->ctx;
+    const double tok_per_step = (double)g->run.batch * g->run.accum * g->run.model.n_ctx;
     for (int s = 0; s < g->n_shapes; s++) {
         const lms_sweep_shape *sh = &g->shape[s];
-        lms_gpt_config mc = {.n_layer = sh->n_layer, .n_head = sh->n_head, .n_embd = sh->n_embd, .n_ctx = g->ctx,
+        lms_gpt_config mc = {.n_layer = sh->n_layer, .n_head = sh->n_head, .n_embd = sh->n_embd, .n_ctx = g->run.model.n_ctx,
                              .vocab_size = p->vocab_size};
         if ((st = lms_gpt_config_check(&mc, err))) {
             lms_err_prefix(err, "grid: shapes[%d]: ", s);
@@ -482,7 +531,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
             snprintf(r->name, sizeof r->name, "L%d-C%d-H%d-%s", sh->n_layer, sh->n_embd, sh->n_head, tb);
             r->own_flops = r->flops;
             if (g->wsd && bi > 0) {
-                int64_t d = (int64_t)llround((double)g->cooldown * (double)r->steps);
+                int64_t d = (int64_t)llround((double)g->run.decay_frac * (double)r->steps);
                 if (d < 1) d = 1;
                 r->branch_step = r->steps - d;
                 if (r->branch_step < 1) {
@@ -532,7 +581,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
         lms_train_config tc;
         lms_train_config_defaults(&tc);
         tc.model = p->run[i].model;
-        tc.batch = g->batch;
+        tc.batch = g->run.batch;
         uint64_t b = lms_train_plan_bytes(&tc);
         if (b > most) most = b, at = i;
     }
@@ -543,7 +592,7 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
         const double G = 1024.0 * 1024.0 * 1024.0;
         st = lms_errf(err, LMS_ERR_ARG, "grid: the largest model (%s, %.3g parameters, batch %d x ctx %d) needs about %.2f GiB "
                       "to train but only %.2f GiB is available (%s); use smaller shapes, a smaller batch (with accum) or a "
-                      "shorter ctx", p->run[at].name, (double)p->run[at].params, g->batch, g->ctx, (double)most / G,
+                      "shorter ctx", p->run[at].name, (double)p->run[at].params, g->run.batch, g->run.model.n_ctx, (double)most / G,
                       (double)sm.bytes / G, sm.source);
         goto fail;
     }
@@ -553,6 +602,18 @@ lms_status lms_sweep_plan_make(lms_sweep_plan **out, const lms_sweep_grid *g, lm
 fail:
     lms_sweep_plan_free(p);
     return st;
+}
+
+void lms_sweep_run_config(const lms_sweep_plan *p, int i, lms_train_config *c) {
+    const lms_sweep_run_plan *r = &p->run[i];
+    *c = p->grid.run;
+    c->model = r->model;
+    c->steps = r->steps;
+    c->lr = r->lr;
+    c->warmup = r->warmup;
+    c->schedule = p->grid.wsd ? LMS_SCHED_WSD : LMS_SCHED_COSINE;
+    c->save_log_steps = r->log_ckpts;
+    c->keep_checkpoints = 1;
 }
 
 void lms_sweep_plan_free(lms_sweep_plan *p) {
@@ -570,7 +631,7 @@ static lms_status measure_shape(const lms_sweep_plan *p, const lms_gpt_config *m
     lms_status st = lms_gpt_create(&m, mc, err);
     if (st) return st;
     lms_gpt_init(m, 1);
-    int B = g->batch, T = g->ctx;
+    int B = g->run.batch, T = g->run.model.n_ctx;
     int32_t *in = malloc((size_t)B * T * sizeof *in), *tg = malloc((size_t)B * T * sizeof *tg);
     if (!in || !tg) {
         st = lms_errf(err, LMS_ERR_NOMEM, "out of memory");
@@ -601,7 +662,7 @@ done:
 }
 
 lms_status lms_sweep_measure(const lms_sweep_plan *p, double max_s, double *flops_per_s, lms_err *err) {
-    lms_cpu_set_threads(p->grid.threads);
+    lms_cpu_set_threads(p->grid.run.threads);
     double per = max_s / (p->grid.n_shapes > 0 ? p->grid.n_shapes : 1);
     for (int i = 0; i < p->n_runs; i++) {
         flops_per_s[i] = 0;

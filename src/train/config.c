@@ -1,6 +1,8 @@
-/* config.c — the training config: the config-field table (train.h) and what is generated from it
- * (defaults, config.json both ways, resume overrides), checks, "auto" resolution.
- * Leaves out: anything that needs the data (train_data.c) or the loop (train.c); the flags (cli/cmd_train.c). */
+/* config.c — the training config: the config-field table (train.h), the one schema of a run, and
+ * what is generated from it here (defaults, config.json both ways, resume overrides, the metrics
+ * fields, a field's JSON value and default), checks, "auto" resolution.
+ * Leaves out: anything that needs the data (train_data.c) or the loop (train.c); the flags
+ * (job.c), the grid keys (scaling/sweep_grid.c), the results.db columns (scaling/db.c). */
 #include "train/train.h"
 
 #include <jansson.h>
@@ -33,63 +35,88 @@ static int precision_parse(const char *s, int *out) {
 
 #define OFF(f) offsetof(lms_train_config, f)
 #define MOFF(f) (offsetof(lms_train_config, model) + offsetof(lms_gpt_config, f))
-/* The one list of saved config fields (see train.h); its order is config.json's key order and the
- * order of the `train` flags in --help. */
+#define CAP(f) sizeof(((lms_train_config *)0)->f)
+/* The one list of saved config fields (see train.h); its order is config.json's key order, the
+ * order of the `train` flags in --help, of the grid keys in the canonical grid JSON and of the
+ * config columns that results.db gains after schema 1's. */
 static const lms_train_field g_fields[] = {
-    {"n_layer", "layers", LMS_TF_INT, MOFF(n_layer), 0, 0, 4, "transformer blocks", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
-    {"n_head", "heads", LMS_TF_INT, MOFF(n_head), 0, 0, 4, "attention heads (must divide --dim)", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
-    {"n_embd", "dim", LMS_TF_INT, MOFF(n_embd), 0, 0, 128, "model width", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
-    {"n_ctx", "ctx", LMS_TF_INT, MOFF(n_ctx), 0, 0, 128, "context length (tokens per sequence)", 0, LMS_TF_MODEL | LMS_TF_CLI_DEF, 0, 0, 0},
-    {"vocab_size", "vocab", LMS_TF_INT, MOFF(vocab_size), 0, 0, 0, "vocabulary size; 0 = the tokenizer's / the shards'", 0, LMS_TF_MODEL, 0, 0, 0},
-    {"batch", "batch", LMS_TF_INT, OFF(batch), 0, 8, 16, "sequences per micro-batch", 0, LMS_TF_CLI_DEF, 0, 0, 0},
-    {"accum", "accum", LMS_TF_INT, OFF(accum), 0, 1, 0, "micro-batches per step (gradient accumulation)", 0, 0, 0, 0, 0},
-    {"steps", "steps", LMS_TF_I64, OFF(steps), 0, 1000, 0, "optimizer steps (with --resume: the new total)", 0, 0, 0, 0, 0},
-    {"lr", "lr", LMS_TF_FLOAT, OFF(lr), 0, 3e-4, 1e-3, "peak learning rate", LMS_TRAIN_OVER_LR, LMS_TF_CLI_DEF, 0, 0, 0},
-    {"schedule", "schedule", LMS_TF_ENUM, OFF(schedule), 0, LMS_SCHED_COSINE, 0, "constant | cosine | wsd", 0, 0, sched_name,
-     sched_parse, "constant, cosine or wsd"},
-    {"warmup", "warmup", LMS_TF_I64, OFF(warmup), 0, -1, 0, "warmup steps; -1 = steps/20 (at most 1000)", 0, 0, 0, 0, 0},
-    {"decay_steps", "decay-steps", LMS_TF_I64, OFF(decay_steps), 0, 0, 0,
-     "cosine/wsd decay horizon in steps; 0 = --steps (kept when --resume extends --steps)", LMS_TRAIN_OVER_DECAY, 0, 0, 0, 0},
-    {"min_lr_frac", "min-lr-frac", LMS_TF_FLOAT, OFF(min_lr_frac), 0, 0.1, 0, "final lr as a fraction of --lr", 0, 0, 0, 0, 0},
-    {"decay_frac", "decay-frac", LMS_TF_FLOAT, OFF(decay_frac), 0, 0.2, 0, "wsd: fraction of the steps spent decaying", 0, 0, 0, 0, 0},
-    {"weight_decay", "weight-decay", LMS_TF_FLOAT, OFF(weight_decay), 0, 0.1, 0, "AdamW weight decay (matrices and embeddings)", 0,
-     0, 0, 0, 0},
-    {"beta1", "beta1", LMS_TF_FLOAT, OFF(beta1), 0, 0.9, 0, "AdamW beta1", 0, 0, 0, 0, 0},
-    {"beta2", "beta2", LMS_TF_FLOAT, OFF(beta2), 0, 0.95, 0, "AdamW beta2", 0, 0, 0, 0, 0},
-    {"eps", NULL, LMS_TF_FLOAT, OFF(eps), 0, 1e-8, 0, "AdamW epsilon", 0, 0, 0, 0, 0},
-    {"grad_clip", "grad-clip", LMS_TF_FLOAT, OFF(grad_clip), 0, 1.0, 0, "clip the global gradient norm to this; 0 = off", 0, 0, 0,
-     0, 0},
-    {"seed", "seed", LMS_TF_SEED, OFF(seed), 0, 1, 0, "seed for init and data order", 0, 0, 0, 0, 0},
-    {"threads", "threads", LMS_TF_INT, OFF(threads), 0, 0, 0, "threads; 0 = all cores (the loss curve is exact for a fixed count)",
-     LMS_TRAIN_OVER_THREADS, 0, 0, 0, 0},
-    {"eval_interval", "eval-interval", LMS_TF_INT, OFF(eval_interval), 0, -1, 0,
-     "validation loss every N steps; -1 = steps/20 within [25, 500]", LMS_TRAIN_OVER_EVAL, LMS_TF_ZERO_KEEPS, 0, 0, 0},
-    {"eval_batches", "eval-batches", LMS_TF_INT, OFF(eval_batches), 0, -1, 0,
-     "validation batches per measurement; -1 = one per data domain, at least 8", LMS_TRAIN_OVER_EVAL, LMS_TF_ZERO_KEEPS, 0, 0, 0},
-    {"ckpt_interval", "ckpt-interval", LMS_TF_INT, OFF(ckpt_interval), 0, -1, 0,
-     "checkpoint every N steps; -1 = auto; 0 = only at the end", LMS_TRAIN_OVER_CKPT, 0, 0, 0, 0},
-    {"log_interval", "log-interval", LMS_TF_INT, OFF(log_interval), 0, 1, 0, "metrics.jsonl line every N steps", LMS_TRAIN_OVER_LOG,
-     0, 0, 0, 0},
-    {"keep_checkpoints", "keep", LMS_TF_INT, OFF(keep_checkpoints), 0, 2, 0, "checkpoints to keep (not counting --save-log-steps ones)",
-     0, 0, 0, 0, 0},
-    {"data", "data", LMS_TF_DATA, OFF(data), 0, 0, 0, "text file(s) (more may follow as arguments) or a shards dir with manifest.json",
-     0, LMS_TF_CLI_OWN, 0, 0, 0},
-    {"tokenizer", "tokenizer", LMS_TF_STR, OFF(tokenizer), sizeof(((lms_train_config *)0)->tokenizer), 0, 0,
-     "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: bytes, or the shards' own", 0, LMS_TF_CLI_OWN, 0, 0, 0},
-    {"tokenizer_hash", NULL, LMS_TF_STR, OFF(tokenizer_hash), sizeof(((lms_train_config *)0)->tokenizer_hash), 0, 0,
-     "the tokenizer's hash (filled when the data is opened)", 0, 0, 0, 0, 0},
-    {"mix", "mix", LMS_TF_STR, OFF(mix), sizeof(((lms_train_config *)0)->mix), 0, 0,
-     "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", 0, LMS_TF_CLI_OWN, 0, 0, 0},
-    {"init", "init", LMS_TF_STR, OFF(init), sizeof(((lms_train_config *)0)->init), 0, 0,
-     "start from this model's weights (run dir, checkpoint, Hugging Face GPT-2 dir or model.safetensors, llm.c .bin) with a fresh "
-     "optimizer; the shape comes from it", 0, LMS_TF_CLI_OWN | LMS_TF_OPTIONAL, 0, 0, 0},
-    {"save_log_steps", "save-log-steps", LMS_TF_BOOL, OFF(save_log_steps), 0, 0, 0,
-     "also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned)", 0, LMS_TF_OPTIONAL, 0, 0, 0},
-    {"precision", "precision", LMS_TF_ENUM, OFF(precision), 0, LMS_PRECISION_FP32, 0,
-     "fp32 | bf16 (bfloat16 matrix products with fp32 sums; needs AVX512-BF16; fixed for the run)", 0, LMS_TF_OPTIONAL,
-     precision_name, precision_parse, "fp32 or bf16"},
+    {.key = "n_layer", .flag = "layers", .type = LMS_TF_INT, .offset = MOFF(n_layer), .cli_def = 4, .help = "transformer blocks",
+     .flags = LMS_TF_MODEL | LMS_TF_CLI_DEF | LMS_TF_DB},
+    {.key = "n_head", .flag = "heads", .type = LMS_TF_INT, .offset = MOFF(n_head), .cli_def = 4,
+     .help = "attention heads (must divide --dim)", .flags = LMS_TF_MODEL | LMS_TF_CLI_DEF | LMS_TF_DB},
+    {.key = "n_embd", .flag = "dim", .type = LMS_TF_INT, .offset = MOFF(n_embd), .cli_def = 128, .help = "model width",
+     .flags = LMS_TF_MODEL | LMS_TF_CLI_DEF | LMS_TF_DB},
+    {.key = "n_ctx", .flag = "ctx", .grid = "ctx", .type = LMS_TF_INT, .offset = MOFF(n_ctx), .cli_def = 128, .lo = 2, .hi = 1 << 16,
+     .help = "context length (tokens per sequence)", .flags = LMS_TF_MODEL | LMS_TF_CLI_DEF | LMS_TF_DB},
+    {.key = "vocab_size", .flag = "vocab", .type = LMS_TF_INT, .offset = MOFF(vocab_size),
+     .help = "vocabulary size; 0 = the tokenizer's / the shards'", .flags = LMS_TF_MODEL | LMS_TF_DB},
+    {.key = "batch", .flag = "batch", .grid = "batch", .type = LMS_TF_INT, .offset = OFF(batch), .def = 8, .cli_def = 16, .lo = 1,
+     .hi = 1 << 16, .help = "sequences per micro-batch", .flags = LMS_TF_CLI_DEF | LMS_TF_DB},
+    {.key = "accum", .flag = "accum", .grid = "accum", .type = LMS_TF_INT, .offset = OFF(accum), .def = 1, .lo = 1, .hi = 1 << 16,
+     .help = "micro-batches per step (gradient accumulation)", .flags = LMS_TF_DB},
+    {.key = "steps", .flag = "steps", .type = LMS_TF_I64, .offset = OFF(steps), .def = 1000,
+     .help = "optimizer steps (with --resume: the new total)", .flags = LMS_TF_DB},
+    {.key = "lr", .flag = "lr", .type = LMS_TF_FLOAT, .offset = OFF(lr), .def = 3e-4, .cli_def = 1e-3, .help = "peak learning rate",
+     .over = LMS_TRAIN_OVER_LR, .flags = LMS_TF_CLI_DEF | LMS_TF_DB},
+    {.key = "schedule", .flag = "schedule", .type = LMS_TF_ENUM, .offset = OFF(schedule), .def = LMS_SCHED_COSINE,
+     .help = "constant | cosine | wsd", .flags = LMS_TF_DB, .name = sched_name, .parse = sched_parse,
+     .choices = "constant, cosine or wsd"},
+    {.key = "warmup", .flag = "warmup", .type = LMS_TF_I64, .offset = OFF(warmup), .def = -1,
+     .help = "warmup steps; -1 = steps/20 (at most 1000)"},
+    {.key = "decay_steps", .flag = "decay-steps", .type = LMS_TF_I64, .offset = OFF(decay_steps),
+     .help = "cosine/wsd decay horizon in steps; 0 = --steps (kept when --resume extends --steps)", .over = LMS_TRAIN_OVER_DECAY},
+    {.key = "min_lr_frac", .flag = "min-lr-frac", .type = LMS_TF_FLOAT, .offset = OFF(min_lr_frac), .def = 0.1,
+     .help = "final lr as a fraction of --lr"},
+    {.key = "decay_frac", .flag = "decay-frac", .grid = "cooldown", .type = LMS_TF_FLOAT, .offset = OFF(decay_frac), .def = 0.2,
+     .lo = 0, .hi = 1, .help = "wsd: fraction of the steps spent decaying"},
+    {.key = "weight_decay", .flag = "weight-decay", .type = LMS_TF_FLOAT, .offset = OFF(weight_decay), .def = 0.1,
+     .help = "AdamW weight decay (matrices and embeddings)"},
+    {.key = "beta1", .flag = "beta1", .type = LMS_TF_FLOAT, .offset = OFF(beta1), .def = 0.9, .help = "AdamW beta1"},
+    {.key = "beta2", .flag = "beta2", .type = LMS_TF_FLOAT, .offset = OFF(beta2), .def = 0.95, .help = "AdamW beta2"},
+    {.key = "eps", .type = LMS_TF_FLOAT, .offset = OFF(eps), .def = 1e-8, .help = "AdamW epsilon"},
+    {.key = "grad_clip", .flag = "grad-clip", .type = LMS_TF_FLOAT, .offset = OFF(grad_clip), .def = 1.0,
+     .help = "clip the global gradient norm to this; 0 = off"},
+    {.key = "seed", .flag = "seed", .grid = "seed", .type = LMS_TF_SEED, .offset = OFF(seed), .def = 1, .lo = 0, .hi = 0x7fffffff,
+     .help = "seed for init and data order"},
+    {.key = "data_seed", .flag = "data-seed", .grid = "data_seed", .type = LMS_TF_SEED, .offset = OFF(data_seed), .lo = 0,
+     .hi = 0x7fffffff, .help = "seed for the data order alone (the model's init keeps --seed); 0 = --seed", .report = "data seed",
+     .flags = LMS_TF_DB | LMS_TF_SPARSE | LMS_TF_GRID_SPARSE},
+    {.key = "threads", .flag = "threads", .grid = "threads", .type = LMS_TF_INT, .offset = OFF(threads), .lo = 0, .hi = 4096,
+     .help = "threads; 0 = all cores (the loss curve is exact for a fixed count)", .over = LMS_TRAIN_OVER_THREADS,
+     .flags = LMS_TF_GRID_NOSAVE},
+    {.key = "eval_interval", .flag = "eval-interval", .type = LMS_TF_INT, .offset = OFF(eval_interval), .def = -1,
+     .help = "validation loss every N steps; -1 = steps/20 within [25, 500]", .over = LMS_TRAIN_OVER_EVAL,
+     .flags = LMS_TF_ZERO_KEEPS},
+    {.key = "eval_batches", .flag = "eval-batches", .type = LMS_TF_INT, .offset = OFF(eval_batches), .def = -1,
+     .help = "validation batches per measurement; -1 = one per data domain, at least 8", .over = LMS_TRAIN_OVER_EVAL,
+     .flags = LMS_TF_ZERO_KEEPS},
+    {.key = "ckpt_interval", .flag = "ckpt-interval", .type = LMS_TF_INT, .offset = OFF(ckpt_interval), .def = -1,
+     .help = "checkpoint every N steps; -1 = auto; 0 = only at the end", .over = LMS_TRAIN_OVER_CKPT},
+    {.key = "log_interval", .flag = "log-interval", .type = LMS_TF_INT, .offset = OFF(log_interval), .def = 1,
+     .help = "metrics.jsonl line every N steps", .over = LMS_TRAIN_OVER_LOG},
+    {.key = "keep_checkpoints", .flag = "keep", .type = LMS_TF_INT, .offset = OFF(keep_checkpoints), .def = 2,
+     .help = "checkpoints to keep (not counting --save-log-steps ones)"},
+    {.key = "data", .flag = "data", .grid = "data", .type = LMS_TF_DATA, .offset = OFF(data),
+     .help = "text file(s) (more may follow as arguments) or a shards dir with manifest.json", .flags = LMS_TF_CLI_OWN},
+    {.key = "tokenizer", .flag = "tokenizer", .grid = "tokenizer", .type = LMS_TF_STR, .offset = OFF(tokenizer), .cap = CAP(tokenizer),
+     .help = "tokenizer dir (vocab.json + merges.txt) or 'bytes'; default: bytes, or the shards' own", .flags = LMS_TF_CLI_OWN},
+    {.key = "tokenizer_hash", .type = LMS_TF_STR, .offset = OFF(tokenizer_hash), .cap = CAP(tokenizer_hash),
+     .help = "the tokenizer's hash (filled when the data is opened)"},
+    {.key = "mix", .flag = "mix", .grid = "mix", .type = LMS_TF_STR, .offset = OFF(mix), .cap = CAP(mix),
+     .help = "domain weights for shards, e.g. quotes=2,news=1 (default: natural)", .flags = LMS_TF_CLI_OWN | LMS_TF_GRID_SPARSE},
+    {.key = "init", .flag = "init", .type = LMS_TF_STR, .offset = OFF(init), .cap = CAP(init),
+     .help = "start from this model's weights (run dir, checkpoint, Hugging Face GPT-2 dir or model.safetensors, llm.c .bin) with "
+             "a fresh optimizer; the shape comes from it",
+     .flags = LMS_TF_CLI_OWN | LMS_TF_OPTIONAL},
+    {.key = "save_log_steps", .flag = "save-log-steps", .type = LMS_TF_BOOL, .offset = OFF(save_log_steps),
+     .help = "also keep checkpoints at steps 0, 1, 2, 4, 8, ... (never pruned)", .flags = LMS_TF_OPTIONAL},
+    {.key = "precision", .flag = "precision", .grid = "precision", .type = LMS_TF_ENUM, .offset = OFF(precision),
+     .def = LMS_PRECISION_FP32, .help = "fp32 | bf16 (bfloat16 matrix products with fp32 sums; needs AVX512-BF16; fixed for the run)",
+     .flags = LMS_TF_OPTIONAL | LMS_TF_METRICS | LMS_TF_GRID_SPARSE, .name = precision_name, .parse = precision_parse,
+     .choices = "fp32 or bf16"},
 };
 #define N_FIELDS ((int)(sizeof g_fields / sizeof g_fields[0]))
+_Static_assert(sizeof g_fields / sizeof g_fields[0] <= LMS_TRAIN_MAX_FIELDS, "one bit per row in a uint64_t");
 
 const lms_train_field *lms_train_fields(int *n) {
     *n = N_FIELDS;
@@ -102,8 +129,17 @@ const lms_train_field *lms_train_field_find(const char *name) {
     return NULL;
 }
 
-#define FIELD(c, f, T) ((T *)((char *)(c) + (f)->offset))
-#define CFIELD(c, f, T) ((const T *)((const char *)(c) + (f)->offset))
+const lms_train_field *lms_train_field_grid(const char *name) {
+    for (int i = 0; i < N_FIELDS; i++)
+        if (g_fields[i].grid && !strcmp(g_fields[i].grid, name)) return &g_fields[i];
+    return NULL;
+}
+
+void *lms_train_field_ptr(lms_train_config *c, const lms_train_field *f) { return (char *)c + f->offset; }
+const void *lms_train_field_cptr(const lms_train_config *c, const lms_train_field *f) { return (const char *)c + f->offset; }
+
+#define FIELD(c, f, T) ((T *)lms_train_field_ptr(c, f))
+#define CFIELD(c, f, T) ((const T *)lms_train_field_cptr(c, f))
 
 void lms_train_config_defaults(lms_train_config *c) {
     memset(c, 0, sizeof *c);
@@ -119,6 +155,28 @@ void lms_train_config_defaults(lms_train_config *c) {
     }
 }
 
+void lms_train_config_cli_defaults(lms_train_config *c) {
+    lms_train_config_defaults(c);
+    for (int i = 0; i < N_FIELDS; i++) {
+        const lms_train_field *f = &g_fields[i];
+        if (!(f->flags & LMS_TF_CLI_DEF)) continue;
+        if (f->type == LMS_TF_INT) *FIELD(c, f, int) = (int)f->cli_def;
+        else if (f->type == LMS_TF_FLOAT) *FIELD(c, f, float) = (float)f->cli_def;
+    }
+}
+
+int lms_train_field_is_default(const lms_train_config *c, const lms_train_field *f) {
+    switch (f->type) {
+    case LMS_TF_INT: case LMS_TF_ENUM: case LMS_TF_BOOL: return *CFIELD(c, f, int) == (int)f->def;
+    case LMS_TF_I64: return *CFIELD(c, f, int64_t) == (int64_t)f->def;
+    case LMS_TF_SEED: return *CFIELD(c, f, uint64_t) == (uint64_t)f->def;
+    case LMS_TF_FLOAT: return *CFIELD(c, f, float) == (float)f->def;
+    case LMS_TF_STR: return CFIELD(c, f, char)[0] == 0;
+    case LMS_TF_DATA: return c->n_data == 0;
+    }
+    return 0;
+}
+
 int lms_train_config_apply_over(lms_train_config *c, const lms_train_config *over, unsigned mask) {
     int any = 0;
     for (int i = 0; i < N_FIELDS; i++) {
@@ -128,7 +186,7 @@ int lms_train_config_apply_over(lms_train_config *c, const lms_train_config *ove
         size_t n = f->type == LMS_TF_I64 || f->type == LMS_TF_SEED ? 8 : f->type == LMS_TF_STR ? f->cap : 4;
         if (f->type == LMS_TF_DATA) continue; /* never a resume override */
         if ((f->flags & LMS_TF_ZERO_KEEPS) && f->type == LMS_TF_INT && *CFIELD(over, f, int) == 0) continue;
-        memcpy((char *)c + f->offset, (const char *)over + f->offset, n);
+        memcpy(FIELD(c, f, char), CFIELD(over, f, char), n);
     }
     return any;
 }
@@ -256,6 +314,32 @@ lms_schedule lms_train_config_schedule(const lms_train_config *c) {
     return s;
 }
 
+json_t *lms_train_field_json(const lms_train_config *c, const lms_train_field *f) {
+    char seed[32];
+    json_t *v = NULL;
+    switch (f->type) {
+    case LMS_TF_INT: return json_integer(*CFIELD(c, f, int));
+    case LMS_TF_I64: return json_integer(*CFIELD(c, f, int64_t));
+    case LMS_TF_SEED: /* a string: JSON numbers lose 64-bit seeds */
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)*CFIELD(c, f, uint64_t));
+        return json_string(seed);
+    case LMS_TF_FLOAT: return json_real(*CFIELD(c, f, float)); /* the float's exact value as a double */
+    case LMS_TF_STR: return json_string(CFIELD(c, f, char));
+    case LMS_TF_ENUM: return json_string(f->name(*CFIELD(c, f, int)));
+    case LMS_TF_BOOL: return json_boolean(*CFIELD(c, f, int));
+    case LMS_TF_DATA:
+        v = json_array();
+        for (int k = 0; v && k < c->n_data; k++) json_array_append_new(v, json_string(c->data[k]));
+        return v;
+    }
+    return NULL;
+}
+
+void lms_train_config_put_metrics(json_t *o, const lms_train_config *c) {
+    for (int i = 0; i < N_FIELDS; i++)
+        if (g_fields[i].flags & LMS_TF_METRICS) json_object_set_new(o, g_fields[i].key, lms_train_field_json(c, &g_fields[i]));
+}
+
 /* Floats are stored as doubles of the float's exact value, so a load gives the same bits back. */
 char *lms_train_config_to_json(const lms_train_config *c) {
     json_t *o = json_object();
@@ -265,25 +349,8 @@ char *lms_train_config_to_json(const lms_train_config *c) {
     json_object_set_new(o, "model", m);
     for (int i = 0; i < N_FIELDS; i++) {
         const lms_train_field *f = &g_fields[i];
-        json_t *v = NULL;
-        char seed[32];
-        switch (f->type) {
-        case LMS_TF_INT: v = json_integer(*CFIELD(c, f, int)); break;
-        case LMS_TF_I64: v = json_integer(*CFIELD(c, f, int64_t)); break;
-        case LMS_TF_SEED: /* a string: JSON numbers lose 64-bit seeds */
-            snprintf(seed, sizeof seed, "%llu", (unsigned long long)*CFIELD(c, f, uint64_t));
-            v = json_string(seed);
-            break;
-        case LMS_TF_FLOAT: v = json_real(*CFIELD(c, f, float)); break;
-        case LMS_TF_STR: v = json_string(CFIELD(c, f, char)); break;
-        case LMS_TF_ENUM: v = json_string(f->name(*CFIELD(c, f, int))); break;
-        case LMS_TF_BOOL: v = json_boolean(*CFIELD(c, f, int)); break;
-        case LMS_TF_DATA:
-            v = json_array();
-            for (int k = 0; k < c->n_data; k++) json_array_append_new(v, json_string(c->data[k]));
-            break;
-        }
-        json_object_set_new(f->flags & LMS_TF_MODEL ? m : o, f->key, v);
+        if ((f->flags & LMS_TF_SPARSE) && lms_train_field_is_default(c, f)) continue; /* older runs' bytes */
+        json_object_set_new(f->flags & LMS_TF_MODEL ? m : o, f->key, lms_train_field_json(c, f));
     }
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
@@ -349,7 +416,7 @@ lms_status lms_train_config_from_json(lms_train_config *c, const char *text, lms
     for (int i = 0; i < N_FIELDS && !bad; i++) {
         const lms_train_field *f = &g_fields[i];
         json_t *x = json_object_get(f->flags & LMS_TF_MODEL ? m : o, f->key);
-        if (!x && (f->flags & LMS_TF_OPTIONAL)) continue; /* a run written before the field existed: the default */
+        if (!x && (f->flags & (LMS_TF_OPTIONAL | LMS_TF_SPARSE))) continue; /* a run written before the field existed: the default */
         if (get_field(c, f, x)) {
             if (f->flags & LMS_TF_MODEL) snprintf(badm, sizeof badm, "model.%s", f->key), bad = badm;
             else bad = f->key;

@@ -741,7 +741,7 @@ static lms_status log_metrics_line(lms_train *t, const lms_train_progress *p, lm
     json_object_set_new(o, "grad_norm", json_real(p->grad_norm));
     json_object_set_new(o, "tokens_per_s", json_real(p->tokens_per_s));
     json_object_set_new(o, "elapsed_s", json_real(p->elapsed_s));
-    json_object_set_new(o, "precision", json_string(t->c.precision == LMS_PRECISION_BF16 ? "bf16" : "fp32"));
+    lms_train_config_put_metrics(o, &t->c); /* the run's LMS_TF_METRICS fields (precision) */
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     int bad = !s || fprintf(t->metrics, "%s\n", s) < 0 || fflush(t->metrics) != 0;

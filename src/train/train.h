@@ -75,6 +75,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "core/status.h"
 #include "data/loader.h"
 #include "model/gpt.h"
@@ -97,6 +99,7 @@ typedef struct {
     float weight_decay, beta1, beta2, eps;
     float grad_clip;        /* max global gradient norm; 0 disables clipping */
     uint64_t seed;          /* model init, loader order, trainer RNG */
+    uint64_t data_seed;     /* the loader's order alone; 0: seed (one seed for everything, as before it existed) */
     int threads;            /* OpenMP threads; 0: all the machine has */
     int eval_interval;      /* validation loss every this many steps (and at the end); -1: auto (steps/20 in [25, 500]) */
     int eval_batches;       /* validation batches per measurement (at most the loader's count); -1 = max(8, domains) */
@@ -122,38 +125,66 @@ typedef struct {
    change it (config.json fixes it) because the two give different loss curves. */
 enum { LMS_PRECISION_FP32 = 0, LMS_PRECISION_BF16 = 1 };
 
-/* The config-field table: ONE row per saved field of lms_train_config, and everything else is
- * generated from it: lms_train_config_defaults, config.json (lms_train_config_to_json, _from_json;
- * keys in table order), the `train` command's flags and their --help text and defaults
- * (src/cli/cmd_train.c), which flags --resume may change, and which fields lms_train_resume takes
- * from `over` (the LMS_TRAIN_OVER_* bit of the row). A row:
- *   key       the JSON key (inside "model" for LMS_TF_MODEL rows)
+/* The config-field table: ONE row per saved field of lms_train_config, the one schema of a run.
+ * Everything else is generated from it:
+ *   lms_train_config_defaults (def) and the `train` command's defaults (cli_def)
+ *   config.json both ways (lms_train_config_to_json, _from_json; keys in table order)
+ *   the `train` flags, their --help text and defaults (lms_train_job_init, src/train/job.h)
+ *   which flags --resume may change and what lms_train_resume takes from `over` (the over bit)
+ *   metrics.jsonl's per-run columns (LMS_TF_METRICS)
+ *   the sweep grid's keys (grid; src/scaling/sweep_grid.c), the grid's defaults (cli_def) and its
+ *   canonical JSON (meta.grid_json)
+ *   results.db's `runs` columns (LMS_TF_DB; src/scaling/db.c) and the report's run table (report)
+ * A row:
+ *   key       the JSON key (inside "model" for LMS_TF_MODEL rows); also the results.db column
  *   flag      the `train` flag without "--"; NULL: no flag (eps, tokenizer_hash)
- *   type      INT (int), I64 (int64_t), SEED (uint64_t, a decimal string in JSON because JSON
- *             numbers lose 64-bit values; an int64 flag), FLOAT (float, a JSON real of the float's
- *             exact value), STR (char[cap]), ENUM (int-sized enum; JSON string through name/parse),
- *             BOOL (int, JSON true/false), DATA (the data list: a JSON array of paths, n_data)
+ *   grid      the sweep grid's key (today's spelling: "ctx" for n_ctx, "cooldown" for decay_frac);
+ *             NULL: not a grid key (the sweep sets it per run, or leaves the default)
+ *   type      INT (int), I64 (int64_t), SEED (uint64_t, a decimal string in config.json because JSON
+ *             numbers lose 64-bit values, an integer in a grid; an int64 flag), FLOAT (float, a JSON
+ *             real of the float's exact value), STR (char[cap]), ENUM (int-sized enum; JSON string
+ *             through name/parse), BOOL (int, JSON true/false), DATA (the data list: a JSON array of
+ *             paths, n_data; in a grid one path as a string)
  *   offset    offsetof(lms_train_config, field); cap: STR buffer size
  *   def       the library default (numbers, enums, bools; strings default to "");
- *             cli_def: the `train` command's default where LMS_TF_CLI_DEF says it differs
+ *             cli_def: the `train` command's default where LMS_TF_CLI_DEF says it differs (a grid's
+ *             default too: a grid leaves a key out = the train command's default)
+ *   lo, hi    the values a grid accepts: INT, I64, SEED in [lo, hi]; FLOAT in (lo, hi)
  *   help      the flag's --help text
+ *   report    the heading of its column in the report's run table (LMS_TF_DB rows; shown when some
+ *             run has a value other than def); NULL: no column
  *   over      the LMS_TRAIN_OVER_* bit under which --resume may change it; 0: config.json fixes it
  *   flags     LMS_TF_MODEL, LMS_TF_OPTIONAL (may be missing in config.json: written before the field
  *             existed; it gets its default), LMS_TF_ZERO_KEEPS (under its OVER bit, 0 keeps the run's
- *             value), LMS_TF_CLI_OWN (the command declares the flag itself: paths it makes absolute,
- *             the repeatable --data), LMS_TF_CLI_DEF (cli_def is the command's default)
- * Still special-cased outside the table: --steps on --resume (the new total, lms_train_resume's
- * new_steps), the value checks (lms_train_config_check), ignore_memory_check (a flag, never saved),
- * the "format"/"version" keys. Unknown keys in config.json are ignored. */
+ *             value), LMS_TF_CLI_OWN (the train job declares the flag itself: paths it makes absolute,
+ *             the repeatable --data), LMS_TF_CLI_DEF (cli_def is the command's default),
+ *             LMS_TF_DB (a column of results.db's runs: INTEGER for INT/I64/SEED/BOOL, REAL for
+ *             FLOAT, TEXT for STR/ENUM), LMS_TF_METRICS (in every metrics.jsonl line, after the
+ *             measured values), LMS_TF_SPARSE (config.json holds it only when it is not def, so a
+ *             field added later leaves older runs' files byte for byte as they were; implies
+ *             OPTIONAL), LMS_TF_GRID_SPARSE (the canonical grid JSON holds it only when it is not def),
+ *             LMS_TF_GRID_NOSAVE (never in the canonical grid JSON: it changes speed, not results)
+ * Adding a field: a member of lms_train_config, one row here, and its use (docs/formats.md "Adding a
+ * run field"). Still special-cased outside the table: --steps on --resume (the new total,
+ * lms_train_resume's new_steps), the value checks (lms_train_config_check), ignore_memory_check (a
+ * flag, never saved), the "format"/"version" keys, the grid's own keys (shapes, budgets, the lr rule,
+ * schedule, ...). Unknown keys in config.json are ignored. */
 typedef enum { LMS_TF_INT, LMS_TF_I64, LMS_TF_SEED, LMS_TF_FLOAT, LMS_TF_STR, LMS_TF_ENUM, LMS_TF_BOOL, LMS_TF_DATA } lms_train_field_type;
-enum { LMS_TF_MODEL = 1, LMS_TF_OPTIONAL = 2, LMS_TF_ZERO_KEEPS = 4, LMS_TF_CLI_OWN = 8, LMS_TF_CLI_DEF = 16 };
+enum {
+    LMS_TF_MODEL = 1, LMS_TF_OPTIONAL = 2, LMS_TF_ZERO_KEEPS = 4, LMS_TF_CLI_OWN = 8, LMS_TF_CLI_DEF = 16,
+    LMS_TF_DB = 32, LMS_TF_METRICS = 64, LMS_TF_SPARSE = 128, LMS_TF_GRID_SPARSE = 256, LMS_TF_GRID_NOSAVE = 512
+};
+#define LMS_TRAIN_MAX_FIELDS 64 /* rows at most (a uint64_t holds one bit per row) */
 typedef struct {
     const char *key;
     const char *flag;
+    const char *grid;
     lms_train_field_type type;
     size_t offset, cap;
     double def, cli_def;
+    double lo, hi;
     const char *help;
+    const char *report;
     unsigned over;
     unsigned flags;
     const char *(*name)(int v);            /* ENUM: the value's name */
@@ -161,9 +192,24 @@ typedef struct {
     const char *choices;                   /* ENUM: "constant, cosine or wsd" for messages */
 } lms_train_field;
 
-/* The table (static; *n receives its length) / the row whose key or flag is `name` (NULL: none). */
+/* The table (static; *n receives its length) / the row whose key or flag is `name` / whose grid
+ * key is `name` (NULL: none). */
 const lms_train_field *lms_train_fields(int *n);
 const lms_train_field *lms_train_field_find(const char *name);
+const lms_train_field *lms_train_field_grid(const char *name);
+
+/* The field's storage in c. */
+void *lms_train_field_ptr(lms_train_config *c, const lms_train_field *f);
+const void *lms_train_field_cptr(const lms_train_config *c, const lms_train_field *f);
+
+/* The field's value in c as config.json writes it (a new reference; NULL when out of memory). */
+json_t *lms_train_field_json(const lms_train_config *c, const lms_train_field *f);
+
+/* Whether c holds the row's library default (def; "" for strings, no paths for DATA). */
+int lms_train_field_is_default(const lms_train_config *c, const lms_train_field *f);
+
+/* Add every LMS_TF_METRICS field of c to the object o (a metrics.jsonl line), in table order. */
+void lms_train_config_put_metrics(json_t *o, const lms_train_config *c);
 
 /* Take every field whose LMS_TRAIN_OVER_* bit is in `mask` from `over` into `c` (a LMS_TF_ZERO_KEEPS
  * field of 0 keeps c's value). Returns whether any bit of the mask applied. */
@@ -174,6 +220,9 @@ int lms_train_config_apply_over(lms_train_config *c, const lms_train_config *ove
  * eval/ckpt interval auto, eval_batches -1 (auto: max(8, data domains), resolved when the data is
  * open), log_interval 1, keep 2. The model shape is zero. */
 void lms_train_config_defaults(lms_train_config *c);
+/* The `train` command's defaults (and a sweep grid's): the above with each LMS_TF_CLI_DEF row's
+ * cli_def (4 layers, 4 heads, width 128, ctx 128, batch 16, lr 1e-3). */
+void lms_train_config_cli_defaults(lms_train_config *c);
 
 /* Append a data path (LMS_ERR_ARG when there are too many or it is too long). */
 lms_status lms_train_config_add_data(lms_train_config *c, const char *path, lms_err *err);

@@ -86,7 +86,7 @@ static lms_status open_text(lms_train_config *c, lms_loader **out, lms_err *err)
                         "use --ctx %zu or less, or more text",
                         c->model.n_ctx, n_train + n_val, n_val, max_ctx);
     }
-    lms_loader_config lc = {.B = c->batch, .T = c->model.n_ctx, .seed = c->seed, .weights = NULL, .val_tokens_per_domain = 0};
+    lms_loader_config lc = {.B = c->batch, .T = c->model.n_ctx, .seed = c->data_seed ? c->data_seed : c->seed, .weights = NULL, .val_tokens_per_domain = 0};
     st = lms_loader_from_tokens(out, ids.ids, ids.n, c->model.vocab_size, &lc, err);
     lms_ids_free(&ids);
     return st;
@@ -116,7 +116,7 @@ static void tokenizer_from_manifest(lms_train_config *c) {
 }
 
 static lms_status open_shards(lms_train_config *c, lms_loader **out, lms_err *err) {
-    lms_loader_config lc = {.B = c->batch, .T = c->model.n_ctx, .seed = c->seed, .weights = c->mix[0] ? c->mix : NULL,
+    lms_loader_config lc = {.B = c->batch, .T = c->model.n_ctx, .seed = c->data_seed ? c->data_seed : c->seed, .weights = c->mix[0] ? c->mix : NULL,
                             .val_tokens_per_domain = 0};
     lms_status st = lms_loader_open(out, c->data[0], &lc, err);
     if (st) return lms_err_prefix(err, "--data %s: ", c->data[0]);

@@ -4,7 +4,8 @@
 # loss covers the whole validation set; a WSD grid makes cool-down branches and LR-sweep runs;
 # SIGKILL mid-sweep and a rerun finish without duplicate rows or retraining; a diverging run is
 # recorded as failed while the others finish; bad grids, another schema version and a held lock
-# are refused clearly; 'lmscope fit SWEEP_DIR' reads the database.
+# are refused clearly; 'lmscope fit SWEEP_DIR' reads the database; a run field set in the grid
+# (data_seed) reaches config.json, results.db and the report, and left out changes nothing.
 set -u
 . "$(dirname "$0")/lib.bash"
 cli_setup sweep
@@ -163,4 +164,42 @@ q "$D/t/results.db" "update meta set value='2' where key='schema_version'"
 "$L" sweep --preset tiny --data "$D/s" --out "$D/t" 2>"$D/err"; rc=$?
 [ $rc = 1 ] && grep -q "schema version 2 but this lmscope reads version 1" "$D/err" || fail "schema version: got $rc: $(cat "$D/err")"
 "$L" fit "$D/t" 2>"$D/err"; [ $? = 1 ] && grep -q "schema version 2" "$D/err" || fail "fit on another schema version"
+
+# 8. a run field set through the grid (data_seed: one row of the config-field table, train.h) reaches
+# each run's config.json, its results.db column and the report's data and run table; left out, the
+# runs are those of before the field existed (no key in config.json, the same losses) and the
+# report has no column for it; data_seed = seed is the same run as without it
+ds_sweep() { # name extra-json
+  printf '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[640],"ctx":16,"batch":4,"samples":0%s,"data":"%s"}' "$2" "$D/s" >"$D/$1.json"
+  "$L" sweep --grid "$D/$1.json" --out "$D/$1" --threads 1 --suites none 2>"$D/err" || fail "sweep $1: $(cat "$D/err")"
+  "$L" report "$D/$1" --out "$D/$1.html" >/dev/null 2>"$D/err" || fail "report $1: $(cat "$D/err")"
+}
+ds_sweep ds0 ''
+ds_sweep ds1 ',"data_seed":1'
+ds_sweep ds7 ',"data_seed":7'
+c7="$D/ds7/runs/L1-C16-H1-640/config.json"
+grep -q '"data_seed": "7"' "$c7" || fail "data_seed is not in config.json: $(cat "$c7")"
+! grep -q data_seed "$D/ds0/runs/L1-C16-H1-640/config.json" || fail "config.json of a run without data_seed holds it"
+[ "$(q "$D/ds7/results.db" "select data_seed from runs")" = 7 ] || fail "runs.data_seed is not 7"
+[ "$(q "$D/ds0/results.db" "select data_seed from runs")" = 0 ] || fail "runs.data_seed of a default run is not 0"
+grep -q '"data_seed":7' <<<"$(q "$D/ds7/results.db" "select value from meta where key='grid_json'")" || fail "grid_json lacks data_seed"
+! grep -q 'data_seed' <<<"$(q "$D/ds0/results.db" "select value from meta where key='grid_json'")" || fail "grid_json of a grid without data_seed holds it"
+losses() { q "$1" "select step, loss from metrics order by step"; }
+[ "$(losses "$D/ds1/results.db")" = "$(losses "$D/ds0/results.db")" ] || fail "data_seed = seed is not the run without data_seed"
+[ "$(losses "$D/ds7/results.db")" != "$(losses "$D/ds0/results.db")" ] || fail "data_seed 7 did not change the data order"
+python3 - "$D/ds7.html" "$D/ds0.html" <<'PY' || fail "report: data_seed"
+import json, re, sys
+def page(f):
+    h = open(f).read()
+    return h, json.loads(re.search(r'<script id="lms-data" type="application/json">(.*?)</script>', h, re.S).group(1))
+h7, d7 = page(sys.argv[1])
+h0, d0 = page(sys.argv[2])
+assert [r["data_seed"] for r in d7["runs"]] == [7], d7["runs"]
+t7 = re.search(r'<table class="runs">.*?</table>', h7, re.S).group(0)
+assert "<th>data seed</th>" in t7 and "<td>7</td>" in t7, t7
+assert "data seed" not in re.search(r'<table class="runs">.*?</table>', h0, re.S).group(0)
+PY
+# a grid whose data_seed is out of range is refused with the key named
+printf '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[640],"data_seed":-1}' >"$D/bad.json"
+"$L" sweep --grid "$D/bad.json" --data "$D/s" --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q '"data_seed" must be an integer' "$D/err" || fail "data_seed -1: $(cat "$D/err")"
 echo ok

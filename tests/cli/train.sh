@@ -3,7 +3,7 @@
 # a run writes config.json, metrics.jsonl, checkpoints and latest; --steps 10 then --resume to 20
 # gives the same per-step losses as 20 in one go; SIGINT saves and exits 130, SIGTERM 143, and
 # the resumed run matches an uninterrupted one; a huge --lr stops with a diagnostic, exit 1,
-# keeping the last good checkpoint.
+# keeping the last good checkpoint; --data-seed changes the data order alone.
 set -u
 . "$(dirname "$0")/lib.bash"
 cli_setup train
@@ -43,6 +43,16 @@ for k in tokens flops lr tokens_per_s grad_norm elapsed_s; do
   grep -q "\"$k\":" "$D/one/metrics.jsonl" || fail "metrics lack $k"
 done
 grep -q '"tokenizer"' "$D/one/config.json" && grep -q '"schedule": "constant"' "$D/one/config.json" || fail "config.json incomplete"
+# --data-seed (a row of the config-field table): the data order alone; the default 0, or --seed itself,
+# is the run of before it existed (no key in config.json); another value changes the batches, not the
+# init; --resume cannot change it
+! grep -q data_seed "$D/one/config.json" || fail "config.json of a default run holds data_seed"
+"$L" train $S --out "$D/ds3" --steps 4 --data-seed 3 || fail "train --data-seed 3"
+"$L" train $S --out "$D/ds9" --steps 4 --data-seed 9 || fail "train --data-seed 9"
+diff <(losses "$D/one" | head -4) <(losses "$D/ds3") >&2 || fail "--data-seed = --seed changed the run"
+[ "$(losses "$D/one" | head -1)" != "$(losses "$D/ds9" | head -1)" ] || fail "--data-seed 9 did not change the first batch"
+grep -q '"data_seed": "9"' "$D/ds9/config.json" || fail "config.json lacks data_seed"
+expect 2 "cannot change when resuming" train --out "$D/ds9" --resume --data-seed 3
 
 # SIGINT: finish the step, save, exit 130, resume continues exactly
 I="$T --lr 3e-3 --schedule constant --warmup 3 --seed 5"
