@@ -73,13 +73,32 @@ typedef enum {
     LMS_W_OUT_IN = 1  /* W is [OC, C]: out = inp · Wᵀ       (nn.Linear / the tied wte as lm_head)  */
 } lms_wlayout;
 
+/* The capabilities a table declares (lms_ops.caps). */
+enum {
+    /* buffers are host memory: the CPU may read and write them, and the ops run on the calling
+       thread (the CPU tables). Without it (CUDA) buffer memory is touched only by the ops and
+       copies, and host code reads it through copies or lms_backend_read_view. */
+    LMS_BACKEND_HOST_MEMORY = 1u << 0,
+    /* the dec_* ops may be called on parts of their range from several threads at once
+       (model/infer.c's threads); without it infer.c calls each once over the whole range */
+    LMS_BACKEND_SPLIT_DECODE = 1u << 1,
+    LMS_BACKEND_FUSED_LMHEAD = 1u << 2,   /* lmhead_xent_fwd and lmhead_xent_bwd */
+    LMS_BACKEND_BF16_DECODE = 1u << 3,    /* dec_gemv_in_out_bf16 and dec_gemv_out_in_bf16 */
+    LMS_BACKEND_PACKED_WEIGHTS = 1u << 4  /* wpack_bytes, adamw_wpack, matmul_fwd_wp, matmul_bwd_wp */
+};
+
 typedef struct lms_ops {
     const char *name; /* "reference", "generic+openblas", "avx512+openblas" */
+    /* What the table declares it has: LMS_BACKEND_* flags (below). The memory kind and which of
+       the optional ops (lmhead_xent_*, dec_gemv_*_bf16, the packed-weight ops) are filled in;
+       lms_ops_check says whether the declaration matches the pointers. Callers ask
+       lms_backend_has (kernels/backend.h), never a pointer for NULL. */
+    unsigned caps;
 
     /* ---- memory: where this table's buffers live, and how to fill them ---------------------
-       device = 0: host memory, which the CPU may also read and write directly (every table of
-       this build); device = 1: memory only the table's ops and copies may touch. Two tables
-       can share a model's buffers only if they agree on device. */
+       device: !(caps & LMS_BACKEND_HOST_MEMORY), kept for callers not yet moved to
+       lms_backend_has (lms_ops_check checks that the two agree). Two tables can share a model's
+       buffers only if they agree on the memory kind. */
     int device;
     /* Zeroed block of `bytes` bytes aligned to 64 (LMS_ALIGN); NULL with err filled
        (LMS_ERR_NOMEM) on failure. Free with buf_free of the same table (NULL is fine). */
@@ -180,8 +199,8 @@ typedef struct lms_ops {
     void (*dec_gelu)(float *out, const float *x, int64_t n);             /* as gelu_fwd */
     void (*dec_add)(float *out, const float *a, const float *b, int64_t n); /* out = a + b */
     /* The two products with W in the packed bfloat16 layout below (lms_bf16_pack), widened
-       exactly to fp32. dec_gemv_in_out_bf16 needs j0 a multiple of 32. NULL in a table without
-       bf16 decoding. */
+       exactly to fp32. dec_gemv_in_out_bf16 needs j0 a multiple of 32. Optional
+       (LMS_BACKEND_BF16_DECODE; NULL in a table without bf16 decoding). */
     void (*dec_gemv_in_out_bf16)(float *out, const float *x, const uint16_t *W, const float *bias,
                                  int64_t C, int64_t OC, int64_t j0, int64_t j1);
     void (*dec_gemv_out_in_bf16)(float *out, const float *x, const uint16_t *W, int64_t C,
@@ -197,7 +216,7 @@ typedef struct lms_ops {
        xent_fwd, lse[N] = log sum_v exp(logits[n,v]) (0 for targets < 0): the same results as
        matmul_fwd(LMS_W_OUT_IN) + xent_fwd. scratch: lms_lmhead_scratch_floats(V, C) floats of
        the table's memory, overwritten (NULL when that is 0; a table may ignore it). */
-    /* Optional (NULL in the bf16 and CUDA tables): without them the model calls matmul_fwd +
+    /* Optional (LMS_BACKEND_FUSED_LMHEAD; NULL in the bf16 and CUDA tables): without them the model calls matmul_fwd +
        xent_fwd and xent_fwd_bwd + matmul_bwd, which give the same results. */
     void (*lmhead_xent_fwd)(float *logits, float *losses, float *lse, float *scratch, const float *x,
                             const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V);
@@ -209,8 +228,8 @@ typedef struct lms_ops {
                             const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V,
                             float dloss);
 
-    /* ---- weights kept packed between optimizer steps (training; optional: NULL in every table
-       but bf16) -----------------------------------------------------------------------------------
+    /* ---- weights kept packed between optimizer steps (training; optional,
+       LMS_BACKEND_PACKED_WEIGHTS: NULL in every table but bf16) ------------------------------------
        A table whose products convert each weight before using it (bf16: rounding and packing,
        once per product, from memory) can instead keep each weight matrix W[R,Cc] converted, in a
        "pack" of the table's memory that the optimizer rewrites as it updates W (model/gpt.c keeps
@@ -262,6 +281,11 @@ const char *lms_ops_cuda_unavailable(void);
    (lms_ops_cuda()). NULL with err filled when the name is unknown (LMS_ERR_ARG) or the device
    cannot be used in this build or on this machine (LMS_ERR_UNSUPPORTED, saying how to fix it). */
 const lms_ops *lms_ops_for_device(const char *name, lms_err *err);
+
+/* LMS_OK if ops is a complete table: every required op present, the memory fields filled, and
+   its declared caps matching its optional pointers (each optional group all there with its flag,
+   all NULL without it) and its device field. LMS_ERR_ARG naming the first field that disagrees. */
+lms_status lms_ops_check(const lms_ops *ops, lms_err *err);
 
 /* The tables usable on this machine, reference first (reference, generic, avx512, bf16): fills
    out[0..cap) and returns how many there are (at most 4). */

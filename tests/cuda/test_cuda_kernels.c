@@ -47,7 +47,8 @@ static int have_device(void) {
     const char *fake = getenv("LMS_CUDA_TEST_FAKE");
     if (fake && strcmp(fake, "1") == 0) { /* the test's own check on a CPU: see the header */
         FAKE = *lms_ops_generic();
-        FAKE.device = 1;
+        FAKE.device = 1; /* device memory: not host memory, no split decoding (kernels.h) */
+        FAKE.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
         FAKE.name = "fake-device";
         D = &FAKE;
         return 1;

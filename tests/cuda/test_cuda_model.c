@@ -50,7 +50,8 @@ static int have_device(void) {
     if (fake && (strcmp(fake, "1") == 0 || strcmp(fake, "ref") == 0)) {
         FAKE = fake[0] == 'r' ? *lms_ops_reference() : *lms_ops_fast();
         FAKE.name = "fake-device";
-        FAKE.device = 1;
+        FAKE.device = 1; /* device memory: not host memory, no split decoding (kernels.h) */
+        FAKE.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
         D = &FAKE;
         return 1;
     }

@@ -467,6 +467,7 @@ static void init_once(void) {
     lms_ops *k = &g_ops;
     k->name = tf32 ? "cuda-tf32" : "cuda";
     k->device = 1;
+    k->caps = 0; /* device memory, one launch per decoding op, no optional ops */
     k->buf_alloc = cu_alloc;
     k->buf_free = cu_free;
     k->copy_h2d = cu_h2d;
