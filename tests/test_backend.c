@@ -10,7 +10,7 @@
  * the host: its checkpoint is read through copies and is byte-identical to the host model's.
  * Training over MPI ranks with a device is refused before anything is read or written.
  *
- * Leaves out: the ops' numerics (test_kernels), decoding accuracy (test_infer).
+ * Leaves out: the ops' numerics (test_backend_ops), decoding accuracy (test_infer).
  */
 #define _XOPEN_SOURCE 700
 #include <omp.h>

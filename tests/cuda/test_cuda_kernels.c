@@ -4,7 +4,7 @@
  * Device test: built by `make CUDA=1 cuda-tests`, run by tools/gpu_check.sh; it fails (does not
  * skip) when no CUDA device is usable, saying why.
  *
- * Tolerances, derived as in tests/test_kernels.c. The reference accumulates in double and rounds
+ * Tolerances, derived as in tests/test_backend_ops.c. The reference accumulates in double and rounds
  * once (within half an ulp, u = 2^-24 ~ 6e-8). The CUDA ops accumulate in fp32 (cuBLAS with
  * CUBLAS_PEDANTIC_MATH: no TF32; warp trees for row statistics): a sum of K terms errs by at
  * most ~K·u·Σ|terms|; our shapes keep K <= ~170 (attention: hs + 2T <= ~150), so
@@ -289,7 +289,7 @@ static void test_elementwise(void) {
     float *g = rnd(n, 1.0f), *rg = dup(g, n);
     R->gelu_bwd(rg, x, y, n);
     c = DEV_RESULT(g, n, D->gelu_bwd(d_, dx, dy, n));
-    CHECK(close_sum("gelu_bwd", c, rg, n, RELEM)); /* as test_kernels: a sum of two terms */
+    CHECK(close_sum("gelu_bwd", c, rg, n, RELEM)); /* as test_backend_ops: a sum of two terms */
     free(c);
     R->residual_fwd(out, x, y, n);
     c = DEV_OUT(n, D->residual_fwd(d_, dx, dy, n));
