@@ -383,14 +383,16 @@ static void test_mpi_device_refused(void) {
     snprintf(run, sizeof run, "%s/run", dir);
     lms_train *t = NULL;
     lms_err err = {0};
-    CHECK(lms_train_open(&t, run, &c, NULL, &err) == LMS_ERR_UNSUPPORTED && t == NULL);
+    CHECK(lms_train_open(&t, run, &c, NULL, &err) == LMS_ERR_ARG && t == NULL);
     CHECKF(strstr(err.msg, "--device cuda under mpirun is not supported") && strstr(err.msg, "--device cpu"), "%s", err.msg);
     CHECK(!lms_path_exists(run));
     lms_train_config over = c;
-    CHECK(lms_train_resume(&t, run, 0, &over, 0, NULL, &err) == LMS_ERR_UNSUPPORTED && strstr(err.msg, "mpirun"));
+    CHECK(lms_train_resume(&t, run, 0, &over, 0, NULL, &err) == LMS_ERR_ARG && strstr(err.msg, "mpirun"));
     CHECK(!lms_path_exists(run));
     snprintf(c.device, sizeof c.device, "cpu"); /* the same config on the CPU gets past that check */
-    CHECK(lms_train_open(&t, run, &c, NULL, &err) != LMS_ERR_UNSUPPORTED || !strstr(err.msg, "mpirun"));
+    CHECK(lms_train_open(&t, run, &c, NULL, &err) == LMS_OK || !strstr(err.msg, "mpirun"));
+    CHECK(lms_backend_check_ranks("cuda", 1, &err) == LMS_OK && lms_backend_check_ranks("cpu", 4, &err) == LMS_OK &&
+          lms_backend_check_ranks("cuda", 2, &err) == LMS_ERR_ARG);
     lms_train_free(t);
     rm_rf(dir);
     (void)loader_for; /* train_helpers.h's; not needed here */

@@ -35,6 +35,7 @@
 #include "core/fileio.h"
 #include "core/timer.h"
 #include "dist/dist.h"
+#include "kernels/backend.h"
 #include "train/train.h"
 
 static volatile sig_atomic_t g_stop;
@@ -189,11 +190,12 @@ int lms_cmd_train(int argc, char **argv) {
     lms_err err = {0};
     lms_train *t = NULL;
     lms_status st;
-    if (!lms_ops_for_device(device, &err)) { /* an unknown name, or a device this build or machine lacks */
-        lms_cli_error("train", "%s", err.msg);
+    const int ranks = lms_dist_size(), rank = lms_dist_rank();
+    if (lms_backend_check_ranks(device, ranks, &err) || !lms_ops_for_device(device, &err)) { /* MPI with a device; an
+                                                  unknown name, or a device this build or machine lacks */
+        if (rank == 0) lms_cli_error("train", "%s", err.msg);
         return err.code == LMS_ERR_ARG ? 2 : 1;
     }
-    const int ranks = lms_dist_size(), rank = lms_dist_rank();
     c.mpi = ranks > 1;
     if (rank != 0) quiet = 1; /* rank 0 speaks for the job (every rank gets the same errors: lms_dist_agree) */
     /* before the setup (tokenizing, allocating, writing config.json): a signal then stops the run

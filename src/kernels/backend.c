@@ -86,6 +86,14 @@ lms_status lms_backend_for_device(lms_backend *b, const char *device, const char
     return lms_backend_init(b, k, threads, err);
 }
 
+lms_status lms_backend_check_ranks(const char *device, int ranks, lms_err *err) {
+    if (ranks <= 1 || !device || !device[0] || !strcmp(device, "cpu")) return LMS_OK;
+    return lms_errf(err, LMS_ERR_ARG,
+                    "--device %s under mpirun is not supported: data-parallel training exchanges gradients in host memory "
+                    "(NCCL is not written yet); run on one GPU without mpirun, or over MPI ranks with --device cpu",
+                    device);
+}
+
 const char *lms_backend_caps_str(unsigned caps, char *buf, size_t cap) {
     static const char *names[] = {"host-memory", "split-decode", "fused-lmhead", "bf16-decode", "packed-weights"};
     size_t at = 0;

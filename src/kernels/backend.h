@@ -41,6 +41,12 @@ lms_status lms_backend_init(lms_backend *b, const lms_ops *ops, int threads, lms
 lms_status lms_backend_for_device(lms_backend *b, const char *device, const char *precision, int threads,
                                   lms_err *err);
 
+/* Data parallelism over `ranks` processes (MPI) on device `device` (as --device takes it): LMS_OK
+   for ranks <= 1 or the CPU; otherwise LMS_ERR_ARG saying why and what to run instead (gradients
+   are exchanged in host memory; NCCL is not written). Decided by the name alone, so it refuses
+   the same way in a build without CUDA. */
+lms_status lms_backend_check_ranks(const char *device, int ranks, lms_err *err);
+
 /* 1 when the backend declares every flag of cap (LMS_BACKEND_* ORed), 0 otherwise */
 static inline int lms_backend_has(const lms_backend *b, unsigned cap) { return (b->caps & cap) == cap; }
 

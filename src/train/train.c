@@ -92,15 +92,10 @@ static lms_status to_device(lms_train *t, lms_err *err) {
     return LMS_OK;
 }
 
-/* MPI data parallelism exchanges gradients and compares weights in host memory (no NCCL or
-   CUDA-aware MPI yet), so it runs on the CPU only. Checked by device name before anything else
-   (data, model, run dir), so it refuses the same way whether or not this build has CUDA. */
+/* MPI data parallelism runs on the CPU only (kernels/backend.h: lms_backend_check_ranks), checked
+   before anything else (data, model, run dir). */
 static lms_status check_mpi_device(int mpi, const char *device, lms_err *err) {
-    if (!mpi || !device[0] || !strcmp(device, "cpu")) return LMS_OK;
-    return lms_errf(err, LMS_ERR_UNSUPPORTED,
-                    "--device %s under mpirun is not supported: data-parallel training exchanges gradients in host memory "
-                    "(NCCL is not written yet); run on one GPU without mpirun, or over MPI ranks with --device cpu",
-                    device);
+    return lms_backend_check_ranks(device, mpi ? 2 : 1, err);
 }
 
 /* MPI: this process's place in the job (c.mpi), the batch split over ranks, and the default thread
