@@ -3,8 +3,8 @@
  *
  * Every op exists more than once: a portable, single-threaded reference (kernels/ref.c) that is the
  * test oracle, and optimized tables (OpenMP over rows/heads, SIMD, BLAS for matrix products) that
- * are tested against it on random shapes, odd sizes included (tests/test_kernels.c runs every table
- * the build has). The tables of this build:
+ * are tested against it on random shapes, odd sizes included (tests/test_backend_ops.c walks every
+ * backend the build has through the same checks, through each one's copies). The tables of this build:
  *   lms_ops_reference()  "reference"         plain loops, double accumulation
  *   lms_ops_generic()    "generic+openblas"  the portable inner loops a CPU without AVX-512 runs
  *   lms_ops_avx512()     "avx512+openblas"   AVX-512 inner loops (NULL without AVX-512 or with
@@ -16,10 +16,15 @@
  *   lms_ops_get()        the default a new model gets: fast unless the reference is forced
  *                        (LMS_FORCE_REFERENCE=1, see core/cpu.h)
  *
- * A model holds its own table and thread count (model/gpt.h: lms_gpt_set_backend); everything that
- * runs the model (gpt.c's forward and backward, score.c, infer.c, optim/) calls through that table,
- * and model code never touches its buffers' memory itself: buffers come from buf_alloc, are
- * cleared with buf_memset and filled with the copy ops. docs/backends.md describes the seam.
+ * A table is the interface; a backend instance (kernels/backend.h: lms_backend) pairs it with a
+ * thread count and the capabilities the table declares in caps (LMS_BACKEND_*: host or device
+ * memory, split decoding, and which optional ops it fills in; lms_ops_check holds the declaration
+ * to the pointers). A model holds its own instance (model/gpt.h: lms_gpt_backend); everything
+ * that runs the model (gpt.c's forward and backward, score.c, infer.c, optim/) calls through it,
+ * optional ops only where the capability is declared. Host code outside kernels/ reaches buffer
+ * memory only through the backend: buffers come from buf_alloc, are cleared with buf_memset, are
+ * filled and read with the copy ops or lms_backend_read_view / write_view (the buffer itself only
+ * on LMS_BACKEND_HOST_MEMORY). docs/backends.md describes the seam and lists the capability branches.
  *
  *   const lms_ops *K = lms_gpt_ops(model);
  *   K->layernorm_fwd(out, mean, rstd, x, w, b, N, C);
@@ -42,7 +47,7 @@
  *    threads, each on its share of columns, rows or heads.
  *
  * How the CUDA backend (kernels/cuda/, make CUDA=1; lms_ops_cuda()) fills the table:
- *  - device = 1. buf_alloc = cudaMalloc + cudaMemset(0) (64-byte alignment is implied by
+ *  - caps = 0 (device memory; device = 1), no optional op. buf_alloc = cudaMalloc + cudaMemset(0) (64-byte alignment is implied by
  *    cudaMalloc's 256), buf_free = cudaFree, copy_h2d / copy_d2h / copy_d2d = cudaMemcpyAsync on
  *    the backend's stream with the matching cudaMemcpyKind (copy_d2h then waits for the stream, so
  *    the host may read dst on return), buf_memset = cudaMemsetAsync, sync = cudaStreamSynchronize.
@@ -51,12 +56,11 @@
  *    fixed chunks (per-chunk partial sums in double, summed in chunk order) followed by a copy of
  *    the one result to the host, so it is deterministic; scale is an elementwise kernel.
  *  - the decoding ops are launched on one thread's full range (j0 = 0, j1 = OC; infer.c asks for
- *    one thread when device = 1) and the bf16 pointers may stay NULL (lms_infer_set_bf16 then
- *    says the table has no bf16 decoding).
+ *    one thread without LMS_BACKEND_SPLIT_DECODE) and the bf16 pointers stay NULL (no
+ *    LMS_BACKEND_BF16_DECODE: lms_infer_set_bf16 then says the table has no bf16 decoding).
  *  - host-visible data the model reads or writes goes through the copy ops: token ids and targets
- *    (copy_h2d), per-token losses (copy_d2h). Parameters are initialised and loaded on the host
- *    and copied in with copy_h2d (the CUDA issue adds that host mirror to gpt.c and checkpoint.c:
- *    today they read and write the parameter buffer directly, which every host table allows).
+ *    (copy_h2d), per-token losses (copy_d2h); parameters, optimizer moments and checkpoints through
+ *    host views (kernels/backend.h), which are copies for this table.
  *
  * Leaves out: the optimizer's per-tensor policy (optim/), the model's buffer plan (model/).
  */
