@@ -8,6 +8,10 @@
  * (apart from the buffers Hugging Face files carry), so a file that would load "mostly" is an
  * error naming the tensor, never a half-loaded model.
  *
+ * The model's parameters are read and written through host views of its backend
+ * (kernels/backend.h: the buffer itself on host memory, a copy otherwise); a model in device
+ * memory is saved from a host clone, because the safetensors writer borrows what it writes.
+ *
  * Leaves out: sharded Hugging Face checkpoints, PyTorch pickles, untied output layers.
  */
 #include "model/checkpoint.h"
