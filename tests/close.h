@@ -1,5 +1,5 @@
 /* close.h — comparing a kernel table's output with the reference oracle's: the two tolerance
- * shapes the kernel tests use (tests/test_kernels.c, tests/cuda/test_cuda_kernels.c), each
+ * shapes the kernel tests use (tests/test_backend_ops.c, tests/cuda/test_cuda_kernels.c), each
  * printing the worst or first miss with the table's name.
  *
  *   reductions  (close_sum):  |f - r| <= rtol · max|r|                  (+ 1e-30 for all-zero r)

@@ -7,10 +7,12 @@
  * since the spy is not what lms_ops_get() returns), give bit-identical results to the optimized
  * table it wraps, and run the batch ops on the model's thread count. lms_gpt_set_backend's refusals
  * are checked too, and a model created on a (simulated) device table stages what it must through
- * the host.
+ * the host: its checkpoint is read through copies and is byte-identical to the host model's.
+ * Training over MPI ranks with a device is refused before anything is read or written.
  *
- * Leaves out: the ops' numerics (test_kernels), decoding accuracy (test_infer).
+ * Leaves out: the ops' numerics (test_backend_ops), decoding accuracy (test_infer).
  */
+#define _XOPEN_SOURCE 700
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,9 +20,13 @@
 #include <unistd.h>
 
 #include "core/cpu.h"
+#include "core/fileio.h"
 #include "core/rng.h"
 #include "harness.h"
+#include "train_helpers.h"
+#include "kernels/backend.h"
 #include "kernels/kernels.h"
+#include "model/checkpoint.h"
 #include "model/gpt.h"
 #include "model/infer.h"
 #include "model/score.h"
@@ -209,7 +215,7 @@ static void test_set_backend_refuses(void) {
     CHECK(lms_gpt_set_backend(m, lms_ops_reference(), -1, &err) == LMS_ERR_ARG && strstr(err.msg, "thread"));
     lms_ops dev = *lms_ops_reference();
     dev.name = "device";
-    dev.device = 1;
+    dev.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
     CHECK(lms_gpt_set_backend(m, &dev, 0, &err) == LMS_ERR_ARG && strstr(err.msg, "memory"));
     CHECK(lms_gpt_ops(m) == lms_ops_get()); /* unchanged */
     CHECK(lms_gpt_set_backend(m, lms_ops_reference(), 3, &err) == LMS_OK);
@@ -239,6 +245,7 @@ static void test_packed_weights(void) {
     spy.matmul_fwd_wp = spy_fwd_wp;
     nopack = *g_bf16;
     nopack.wpack_bytes = NULL, nopack.adamw_wpack = NULL, nopack.matmul_fwd_wp = NULL, nopack.matmul_bwd_wp = NULL;
+    nopack.caps &= ~(unsigned)LMS_BACKEND_PACKED_WEIGHTS;
     lms_gpt *a = tiny(&spy, 0), *b = tiny(&nopack, 0);
     CHECK(a && b);
     if (!a || !b) return;
@@ -286,7 +293,7 @@ static void test_packed_weights(void) {
     lms_gpt_free(b);
 }
 
-/* A model created on a table whose memory is "device" memory (here host memory flagged device = 1,
+/* A model created on a table whose memory is "device" memory (here host memory flagged as device memory (no LMS_BACKEND_HOST_MEMORY),
    so the results can be compared): the same bits as the host table, the optimizer files staged
    through the host copies, bf16 weights packed on the host and copied in, decoding on one thread,
    and no switch to a host table. */
@@ -295,7 +302,7 @@ static void test_device_model(void) {
     make_spy();
     lms_ops dev = SPY;
     dev.name = "fake-device";
-    dev.device = 1;
+    dev.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
     lms_err err = {0};
     lms_gpt *d = NULL, *plain = tiny(NULL, 0);
     CHECK(lms_gpt_create_on(&d, &TINY, NULL, 0, &err) == LMS_ERR_ARG && d == NULL);
@@ -321,4 +328,72 @@ static void test_device_model(void) {
     lms_gpt_free(plain);
 }
 
-TESTS(test_model_uses_its_table, test_model_threads, test_set_backend_refuses, test_packed_weights, test_device_model)
+/* A checkpoint of a model in (simulated) device memory is read through the backend's copies and has
+   the same bytes as the host model's; an optimizer file likewise. */
+static void test_device_checkpoint(void) {
+    lms_cpu_set_threads(2);
+    make_spy();
+    lms_ops dev = SPY;
+    dev.name = "fake-device";
+    dev.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
+    lms_err err = {0};
+    lms_gpt *plain = tiny(NULL, 0), *d = NULL, *back = NULL;
+    CHECK(plain && lms_gpt_clone_on(&d, plain, &dev, 0, &err) == LMS_OK);
+    if (!plain || !d) return;
+    char *dir = make_tmpdir(), a[128], b[128];
+    snprintf(a, sizeof a, "%s/host.safetensors", dir);
+    snprintf(b, sizeof b, "%s/dev.safetensors", dir);
+    memset(&N, 0, sizeof N);
+    CHECK(lms_checkpoint_save(a, plain, "{\"k\":1}", &err) == LMS_OK && N.d2h == 0);
+    CHECKF(lms_checkpoint_save(b, d, "{\"k\":1}", &err) == LMS_OK, "%s", err.msg);
+    CHECKF(N.d2h >= 1, "the device model's weights were not copied out (%d copies)", N.d2h);
+    size_t na = 0, nb = 0;
+    char *fa = NULL, *fb = NULL;
+    CHECK(lms_file_read_all(a, &fa, &na, &err) == LMS_OK && lms_file_read_all(b, &fb, &nb, &err) == LMS_OK);
+    CHECK(fa && fb && na == nb && memcmp(fa, fb, na) == 0);
+    free(fa);
+    free(fb);
+    /* the llm.c writer and adding weights to a writer: through copies, or refused for device memory */
+    snprintf(b, sizeof b, "%s/dev.bin", dir);
+    int d2h = N.d2h;
+    CHECK(lms_checkpoint_save_llmc(b, d, &err) == LMS_OK && N.d2h == d2h + 1);
+    lms_st_writer *w = NULL;
+    CHECK(lms_st_writer_create(&w, &err) == LMS_OK);
+    CHECK(lms_checkpoint_add_weights(w, d, NULL, &err) == LMS_ERR_UNSUPPORTED && strstr(err.msg, "clone"));
+    lms_st_writer_free(w);
+    /* and back: the clone onto the host has the same weights */
+    CHECK(lms_gpt_clone_on(&back, d, lms_ops_fast(), 0, &err) == LMS_OK && back &&
+          memcmp(lms_gpt_params_const(back), lms_gpt_params_const(plain), (size_t)lms_gpt_num_params(plain) * 4) == 0);
+    rm_rf(dir);
+    lms_gpt_free(back);
+    lms_gpt_free(d);
+    lms_gpt_free(plain);
+}
+
+/* Data parallelism with a device: refused before the data, the model or the run dir, with the
+   reason, whether or not this build has CUDA; the CPU under MPI is not refused by it. */
+static void test_mpi_device_refused(void) {
+    lms_train_config c = tiny_config();
+    c.mpi = 1;
+    snprintf(c.device, sizeof c.device, "cuda");
+    char *dir = make_tmpdir(), run[128];
+    snprintf(run, sizeof run, "%s/run", dir);
+    lms_train *t = NULL;
+    lms_err err = {0};
+    CHECK(lms_train_open(&t, run, &c, NULL, &err) == LMS_ERR_ARG && t == NULL);
+    CHECKF(strstr(err.msg, "--device cuda under mpirun is not supported") && strstr(err.msg, "--device cpu"), "%s", err.msg);
+    CHECK(!lms_path_exists(run));
+    lms_train_config over = c;
+    CHECK(lms_train_resume(&t, run, 0, &over, 0, NULL, &err) == LMS_ERR_ARG && strstr(err.msg, "mpirun"));
+    CHECK(!lms_path_exists(run));
+    snprintf(c.device, sizeof c.device, "cpu"); /* the same config on the CPU gets past that check */
+    CHECK(lms_train_open(&t, run, &c, NULL, &err) == LMS_OK || !strstr(err.msg, "mpirun"));
+    CHECK(lms_backend_check_ranks("cuda", 1, &err) == LMS_OK && lms_backend_check_ranks("cpu", 4, &err) == LMS_OK &&
+          lms_backend_check_ranks("cuda", 2, &err) == LMS_ERR_ARG);
+    lms_train_free(t);
+    rm_rf(dir);
+    (void)loader_for; /* train_helpers.h's; not needed here */
+}
+
+TESTS(test_model_uses_its_table, test_model_threads, test_set_backend_refuses, test_packed_weights, test_device_model,
+      test_device_checkpoint, test_mpi_device_refused)

@@ -11,7 +11,7 @@
  * also checked exactly on ties. Skips (counted apart, with the reason) where the build or CPU has no
  * AVX512-BF16.
  *
- * Leaves out: the op table against the fp32 reference (test_kernels, with bf16 tolerances).
+ * Leaves out: the op table against the fp32 reference (test_backend_ops, with bf16 tolerances).
  */
 #include <math.h>
 #include <omp.h>

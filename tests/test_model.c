@@ -53,6 +53,7 @@ static void check_against_torch(int mode) {
     unfused = *lms_ops_get();
     unfused.name = "default, output layer unfused";
     unfused.lmhead_xent_fwd = NULL, unfused.lmhead_xent_bwd = NULL;
+    unfused.caps &= ~(unsigned)LMS_BACKEND_FUSED_LMHEAD; /* the declaration follows the pointers (lms_ops_check) */
     if (mode == 2) CHECK(lms_gpt_set_backend(m, &unfused, 0, &err) == LMS_OK);
     /* planned for more than we use: views of a smaller batch inside a larger plan must work */
     CHECK(lms_gpt_plan(m, f.B + 1, f.T + 3 <= f.cfg.n_ctx ? f.T + 3 : f.cfg.n_ctx, &err) == LMS_OK);

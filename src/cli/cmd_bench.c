@@ -28,6 +28,9 @@
  * step's parts are timed after a sync of the device; the CPU sgemm ceiling is then not measured
  * (tools/gpu_check.sh computes MFU against the GPU's peak). --sample and --score stay on the CPU.
  *
+ * The training step itself is the library's (train/bench.h: lms_bench_train); this file parses the
+ * flags, runs the decoding and scoring variants and prints.
+ *
  * Exit status: 0 done; 1 the model could not be built (memory), or the device is unusable; 2 bad flags.
  * Leaves out: comparisons with other programs (bench/run.sh does those).
  */
@@ -42,11 +45,12 @@
 #include "core/mem.h"
 #include "core/rng.h"
 #include "core/timer.h"
+#include "kernels/backend.h"
 #include "kernels/kernels.h"
 #include "model/gpt.h"
 #include "model/infer.h"
 #include "model/score.h"
-#include "optim/optim.h"
+#include "train/bench.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -57,42 +61,6 @@ static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
-
-/* c[n,n] = a[n,n] · b[n,n] by one product or the other: the two ceilings below */
-static void prod_sgemm(float *c, const float *a, const float *b, int n) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-}
-static void prod_bf16(float *c, const float *a, const float *b, int n) {
-    lms_ops_bf16()->matmul_fwd(c, a, b, NULL, n, n, n, LMS_W_IN_OUT);
-}
-
-/* GFLOP/s of a square product of size n with the current thread count: best of `reps` */
-static double product_ceiling(void (*prod)(float *, const float *, const float *, int), int n, int reps) {
-    float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float)),
-          *c = malloc((size_t)n * n * sizeof(float));
-    if (!a || !b || !c) {
-        free(a); free(b); free(c);
-        return 0.0;
-    }
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = (float)(i % 97) * 0.01f;
-        b[i] = (float)(i % 89) * 0.01f;
-    }
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double t = lms_now();
-        prod(c, a, b, n);
-        t = lms_now() - t;
-        if (t < best) best = t;
-    }
-    free(a); free(b); free(c);
-    return 2.0 * n * (double)n * n / best / 1e9;
-}
-
-/* the machine's sgemm (OpenBLAS) and the bf16 table's product (kernels/gemm_bf16.c: bf16 inputs,
-   fp32 sums; 0 where the table is unavailable) */
-static double sgemm_ceiling(int n, int reps) { return product_ceiling(prod_sgemm, n, reps); }
-static double bf16_ceiling(int n, int reps) { return lms_ops_bf16() ? product_ceiling(prod_bf16, n, reps) : 0.0; }
 
 static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int warmup, int threads, int bf16) {
     lms_err err = {0};
@@ -179,6 +147,40 @@ static int bench_score(lms_gpt *m, const lms_gpt_config *cfg, int batch, int ste
     return 0;
 }
 
+/* --sample / --score: a weights-only model on the CPU */
+static int bench_decode_or_score(const lms_gpt_config *cfg, int sample, int bf16, int batch, int steps, int warmup,
+                                 int threads, uint64_t seed) {
+    lms_gpt *m = NULL;
+    lms_err err = {0};
+    if (lms_gpt_create_weights(&m, cfg, &err) != LMS_OK) {
+        lms_cli_error("bench", "%s", err.msg);
+        return 1;
+    }
+    lms_gpt_init(m, seed);
+    int rc = sample ? bench_sample(m, cfg, steps, warmup, threads, bf16) : bench_score(m, cfg, batch, steps, warmup, threads, seed);
+    lms_gpt_free(m);
+    return rc;
+}
+
+/* The training row: one JSON line (the keys bench/ and tools/ read) */
+static void print_train(const lms_bench_train_result *rp, const lms_gpt_config *cfg, int batch, int threads, int steps,
+                        int warmup, const char *precision) {
+    lms_bench_train_result r = *rp;
+    int layers = cfg->n_layer, heads = cfg->n_head, dim = cfg->n_embd, vocab = cfg->vocab_size, ctx = cfg->n_ctx;
+    double ce = r.ceiling_gflops, c16 = r.bf16_ceiling_gflops;
+    printf("{\"mode\":\"train\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
+           "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
+           "\"step_s_median\":%.5f,\"step_s_min\":%.5f,\"step_s_max\":%.5f,\"forward_s\":%.5f,"
+           "\"backward_s\":%.5f,\"optimizer_s\":%.5f,\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,"
+           "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"fraction_of_ceiling\":%.3f,\"precision\":\"%s\","
+           "\"bf16_ceiling_gflops\":%.2f,\"fraction_of_bf16_ceiling\":%.3f,\"peak_rss_bytes\":%zu,"
+           "\"planned_bytes\":%zu,\"rss_over_planned\":%.3f,\"loss_first\":%.4f,\"loss_last\":%.4f}\n",
+           layers, heads, dim, vocab, batch, ctx, threads, r.kernels, openblas_get_corename(), (long long)r.params, steps,
+           warmup, r.step_median, r.step_min, r.step_max, r.forward, r.backward, r.optimizer, r.tokens_per_s,
+           r.flops_per_token, r.gflops, ce, ce > 0 ? r.gflops / ce : 0.0, precision, c16, c16 > 0 ? r.gflops / c16 : 0.0,
+           r.peak_rss, r.planned, r.planned ? (double)r.peak_rss / r.planned : 0.0, r.loss_first, r.loss_last);
+}
+
 int lms_cmd_bench(int argc, char **argv) {
     int layers = 4, heads = 4, dim = 256, vocab = 8192, batch = 16, ctx = 256, steps = 10, warmup = 2;
     int threads = 2, sample = 0, bf16 = 0, score = 0, ceiling_n = 2048;
@@ -236,103 +238,29 @@ int lms_cmd_bench(int argc, char **argv) {
         return 2;
     }
     lms_cpu_set_threads(threads);
+    lms_backend be;
     const lms_ops *dev = lms_ops_for_device(device, &err);
-    if (!dev) {
+    if (!dev || lms_backend_init(&be, use_bf16 && lms_ops_bf16() ? lms_ops_bf16() : dev, 0, &err) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
-        return err.code == LMS_ERR_ARG ? 2 : 1;
+        return err.code == LMS_ERR_ARG && !dev ? 2 : 1;
     }
-    if (dev->device && use_bf16) {
+    int host = (dev->caps & LMS_BACKEND_HOST_MEMORY) != 0;
+    if (!host && use_bf16) {
         lms_cli_error("bench", "--precision bf16 runs on the CPU only: the CUDA table has no bf16 products yet");
         return 2;
     }
-    if (dev->device && (sample || score)) {
+    if (!host && (sample || score)) {
         lms_cli_error("bench", "--device %s measures training only; drop --sample / --score", device);
         return 2;
     }
-    lms_gpt *m = NULL;
-    if ((sample || score  ? lms_gpt_create_weights(&m, &cfg, &err)
-         : dev->device    ? lms_gpt_create_on(&m, &cfg, dev, 0, &err)
-                          : lms_gpt_create(&m, &cfg, &err)) != LMS_OK) {
+    if (sample || score) return bench_decode_or_score(&cfg, sample, bf16, batch, steps, warmup, threads, (uint64_t)seed);
+    lms_bench_train_config bc = {.model = cfg, .batch = batch, .steps = steps, .warmup = warmup, .seed = (uint64_t)seed,
+                                 .ceiling_n = ceiling_n};
+    lms_bench_train_result r;
+    if (lms_bench_train(&bc, &be, &r, &err) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
         return 1;
     }
-    lms_gpt_init(m, (uint64_t)seed);
-    if (sample || score) {
-        rc = sample ? bench_sample(m, &cfg, steps, warmup, threads, bf16)
-                    : bench_score(m, &cfg, batch, steps, warmup, threads, (uint64_t)seed);
-        lms_gpt_free(m);
-        return rc;
-    }
-
-    lms_adamw *opt = NULL;
-    lms_adamw_config oc = lms_adamw_defaults();
-    if ((use_bf16 && lms_gpt_set_backend(m, lms_ops_bf16(), 0, &err) != LMS_OK) || lms_gpt_plan(m, batch, ctx, &err) != LMS_OK || lms_adamw_create(&opt, m, &oc, &err) != LMS_OK) {
-        lms_cli_error("bench", "%s", err.msg);
-        lms_gpt_free(m);
-        return 1;
-    }
-    int64_t N = (int64_t)batch * ctx;
-    int32_t *inp = malloc((size_t)N * sizeof(int32_t)), *tgt = malloc((size_t)N * sizeof(int32_t));
-    int n = steps + warmup;
-    double *tstep = malloc((size_t)n * 4 * sizeof(double)), *tf = tstep + n, *tb = tf + n, *to = tb + n;
-    if (!inp || !tgt || !tstep) {
-        lms_cli_error("bench", "out of memory for the token buffers");
-        return 1;
-    }
-    lms_rng rng;
-    lms_rng_seed(&rng, (uint64_t)seed + 1);
-    float loss_first = 0.0f, loss_last = 0.0f;
-    for (int s = 0; s < n; s++) {
-        for (int64_t i = 0; i < N; i++) {
-            inp[i] = (int32_t)lms_rng_below(&rng, (uint64_t)vocab);
-            tgt[i] = (int32_t)lms_rng_below(&rng, (uint64_t)vocab);
-        }
-        double t0 = lms_now();
-        lms_gpt_zero_grad(m);
-        float loss = lms_gpt_forward(m, inp, tgt, batch, ctx);
-        double t1 = lms_now();
-        lms_gpt_backward(m, 1.0f);
-        if (dev->device) dev->sync(); /* device ops are queued: time their completion */
-        double t2 = lms_now();
-        lms_adamw_step(opt, m, oc.lr);
-        if (dev->device) dev->sync();
-        double t3 = lms_now();
-        tstep[s] = t3 - t0;
-        tf[s] = t1 - t0;
-        tb[s] = t2 - t1;
-        to[s] = t3 - t2;
-        if (s == 0) loss_first = loss;
-        loss_last = loss;
-    }
-    size_t peak = lms_peak_rss_bytes();
-    lms_gpt_memory mem = lms_gpt_memory_bytes(m);
-    size_t planned = mem.params + mem.grads + 2 * mem.params + mem.acts + mem.wpack;
-    double smin = 1e30, smax = 0;
-    for (int s = warmup; s < n; s++) {
-        smin = tstep[s] < smin ? tstep[s] : smin;
-        smax = tstep[s] > smax ? tstep[s] : smax;
-    }
-    double med = median(tstep + warmup, steps), mf = median(tf + warmup, steps), mb = median(tb + warmup, steps),
-           mo = median(to + warmup, steps);
-    double fpt = lms_gpt_flops_per_token(&cfg, ctx);
-    double gflops = fpt * (double)N / med / 1e9;
-    double ceiling = ceiling_n > 0 && !dev->device ? sgemm_ceiling(ceiling_n, 5) : 0.0;
-    double ceiling16 = ceiling_n > 0 && !dev->device && lms_ops_bf16() ? bf16_ceiling(ceiling_n, 5) : 0.0;
-    printf("{\"mode\":\"train\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
-           "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"warmup\":%d,"
-           "\"step_s_median\":%.5f,\"step_s_min\":%.5f,\"step_s_max\":%.5f,\"forward_s\":%.5f,"
-           "\"backward_s\":%.5f,\"optimizer_s\":%.5f,\"tokens_per_s\":%.1f,\"flops_per_token\":%.6g,"
-           "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"fraction_of_ceiling\":%.3f,\"precision\":\"%s\","
-           "\"bf16_ceiling_gflops\":%.2f,\"fraction_of_bf16_ceiling\":%.3f,\"peak_rss_bytes\":%zu,"
-           "\"planned_bytes\":%zu,\"rss_over_planned\":%.3f,\"loss_first\":%.4f,\"loss_last\":%.4f}\n",
-           layers, heads, dim, vocab, batch, ctx, threads, lms_gpt_ops(m)->name, openblas_get_corename(), (long long)lms_gpt_num_params(m),
-           steps, warmup, med, smin, smax, mf, mb, mo, (double)N / med, fpt, gflops, ceiling,
-           ceiling > 0 ? gflops / ceiling : 0.0, precision, ceiling16, ceiling16 > 0 ? gflops / ceiling16 : 0.0, peak, planned, planned ? (double)peak / planned : 0.0,
-           loss_first, loss_last);
-    free(inp);
-    free(tgt);
-    free(tstep);
-    lms_adamw_free(opt);
-    lms_gpt_free(m);
+    print_train(&r, &cfg, batch, threads, steps, warmup, precision);
     return 0;
 }

@@ -142,7 +142,7 @@ int lms_cmd_sample(int argc, char **argv) {
         lms_cli_error(CMD, "%s", err.msg);
         return err.code == LMS_ERR_ARG ? 2 : 1;
     }
-    if (dev->device && bf16) {
+    if (!(dev->caps & LMS_BACKEND_HOST_MEMORY) && bf16) {
         lms_cli_error(CMD, "--bf16 decodes on the CPU only; drop it with --device %s", device);
         return 2;
     }

@@ -171,7 +171,7 @@ void lms_lm_close(lms_lm *lm) {
 
 lms_status lms_lm_open_on(lms_lm *lm, const char *path, const char *tokenizer, const lms_ops *dev, lms_err *err) {
     lms_status st = lms_lm_open(lm, path, tokenizer, err);
-    if (st || !dev || !dev->device) return st;
+    if (st || !dev || (dev->caps & LMS_BACKEND_HOST_MEMORY)) return st;
     lms_gpt *d = NULL; /* loaded on the host; run on the device */
     if ((st = lms_gpt_clone_on(&d, lm->gpt, dev, 0, err))) {
         lms_lm_close(lm);

@@ -68,7 +68,7 @@ typedef struct {
 lms_status lms_lm_open(lms_lm *lm, const char *path, const char *tokenizer, lms_err *err);
 void lms_lm_close(lms_lm *lm); /* frees and zeroes; a zeroed lm is fine */
 
-/* lms_lm_open, then, when dev is a device table (dev->device), the model copied onto it (the host
+/* lms_lm_open, then, when dev is a device table (no LMS_BACKEND_HOST_MEMORY in dev->caps), the model copied onto it (the host
    copy freed): the one place a command's --device reaches a model. dev NULL or a host table: the
    CPU, as lms_lm_open. Fails as lms_lm_open, or when the copy fails with LMS_ERR_NOMEM or
    LMS_ERR_UNSUPPORTED (the device cannot take this model), so that LMS_ERR_ARG still means the

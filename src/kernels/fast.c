@@ -588,7 +588,7 @@ static void f_dec_attention(const lms_fast_chunks *k, float *y, float *att, cons
    small wrapper per table that passes that table's chunk set. */
 
 static void set_ops(lms_ops *t, const char *name, const lms_fast_chunks *k) {
-    *t = (lms_ops){.name = name, LMS_HOST_MEMORY_OPS};
+    *t = (lms_ops){.name = name, .caps = LMS_HOST_CAPS | LMS_BACKEND_BF16_DECODE, LMS_HOST_MEMORY_OPS};
     t->encoder_bwd = f_encoder_bwd;
     t->global_norm = f_global_norm;
     t->scale = f_scale;
@@ -753,6 +753,7 @@ static void fast_init(void) {
     g_gen_ops.dec_attention = gen_dec_attention;
     g_gen_ops.lmhead_xent_fwd = gen_lmhead_xent_fwd;
     g_gen_ops.lmhead_xent_bwd = gen_lmhead_xent_bwd;
+    g_gen_ops.caps |= LMS_BACKEND_FUSED_LMHEAD;
 #ifndef LMS_NO_SIMD
     if (lms_cpu()->avx512) {
         set_ops(&g_avx_ops, "avx512+openblas", lms_fast_chunks_avx512());
@@ -772,6 +773,7 @@ static void fast_init(void) {
         g_avx_ops.dec_attention = avx_dec_attention;
         g_avx_ops.lmhead_xent_fwd = avx_lmhead_xent_fwd;
         g_avx_ops.lmhead_xent_bwd = avx_lmhead_xent_bwd;
+        g_avx_ops.caps |= LMS_BACKEND_FUSED_LMHEAD;
         g_have_avx = 1;
     }
 #endif

@@ -121,11 +121,13 @@ static void bf16_init(void) {
        the output layer (most of the FLOPs at a 50k vocabulary) is a bf16 product too */
     g_ops.lmhead_xent_fwd = NULL;
     g_ops.lmhead_xent_bwd = NULL;
+    g_ops.caps &= ~(unsigned)LMS_BACKEND_FUSED_LMHEAD;
 #ifndef LMS_NO_SIMD
     g_ops.wpack_bytes = bf_wpack_bytes;
     g_ops.adamw_wpack = bf_adamw_wpack;
     g_ops.matmul_fwd_wp = bf_matmul_fwd_wp;
     g_ops.matmul_bwd_wp = bf_matmul_bwd_wp;
+    g_ops.caps |= LMS_BACKEND_PACKED_WEIGHTS;
 #endif
 }
 

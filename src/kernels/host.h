@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "kernels/kernels.h"
 
 void *lms_host_alloc(size_t bytes, lms_err *err); /* lms_alloc: zeroed, 64-byte aligned */
 void lms_host_free(void *p);
@@ -18,9 +19,12 @@ void lms_host_copy(void *dst, const void *src, size_t bytes); /* memcpy, for all
 void lms_host_memset(void *dst, int byte, size_t bytes);
 void lms_host_sync(void); /* nothing is ever in flight */
 
+/* What every CPU table declares: host memory, decoding ops that infer.c's threads split. */
+#define LMS_HOST_CAPS (LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE)
+
 /* The memory fields of a host table, for its initializer. */
 #define LMS_HOST_MEMORY_OPS                                                                        \
-    .device = 0, .buf_alloc = lms_host_alloc, .buf_free = lms_host_free, .copy_h2d = lms_host_copy,  \
+    .buf_alloc = lms_host_alloc, .buf_free = lms_host_free, .copy_h2d = lms_host_copy,  \
     .copy_d2h = lms_host_copy, .copy_d2d = lms_host_copy, .buf_memset = lms_host_memset,           \
     .sync = lms_host_sync
 

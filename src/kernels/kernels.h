@@ -3,8 +3,8 @@
  *
  * Every op exists more than once: a portable, single-threaded reference (kernels/ref.c) that is the
  * test oracle, and optimized tables (OpenMP over rows/heads, SIMD, BLAS for matrix products) that
- * are tested against it on random shapes, odd sizes included (tests/test_kernels.c runs every table
- * the build has). The tables of this build:
+ * are tested against it on random shapes, odd sizes included (tests/test_backend_ops.c walks every
+ * backend the build has through the same checks, through each one's copies). The tables of this build:
  *   lms_ops_reference()  "reference"         plain loops, double accumulation
  *   lms_ops_generic()    "generic+openblas"  the portable inner loops a CPU without AVX-512 runs
  *   lms_ops_avx512()     "avx512+openblas"   AVX-512 inner loops (NULL without AVX-512 or with
@@ -16,10 +16,15 @@
  *   lms_ops_get()        the default a new model gets: fast unless the reference is forced
  *                        (LMS_FORCE_REFERENCE=1, see core/cpu.h)
  *
- * A model holds its own table and thread count (model/gpt.h: lms_gpt_set_backend); everything that
- * runs the model (gpt.c's forward and backward, score.c, infer.c, optim/) calls through that table,
- * and model code never touches its buffers' memory itself: buffers come from buf_alloc, are
- * cleared with buf_memset and filled with the copy ops. docs/backends.md describes the seam.
+ * A table is the interface; a backend instance (kernels/backend.h: lms_backend) pairs it with a
+ * thread count and the capabilities the table declares in caps (LMS_BACKEND_*: host or device
+ * memory, split decoding, and which optional ops it fills in; lms_ops_check holds the declaration
+ * to the pointers). A model holds its own instance (model/gpt.h: lms_gpt_backend); everything
+ * that runs the model (gpt.c's forward and backward, score.c, infer.c, optim/) calls through it,
+ * optional ops only where the capability is declared. Host code outside kernels/ reaches buffer
+ * memory only through the backend: buffers come from buf_alloc, are cleared with buf_memset, are
+ * filled and read with the copy ops or lms_backend_read_view / write_view (the buffer itself only
+ * on LMS_BACKEND_HOST_MEMORY). docs/backends.md describes the seam and lists the capability branches.
  *
  *   const lms_ops *K = lms_gpt_ops(model);
  *   K->layernorm_fwd(out, mean, rstd, x, w, b, N, C);
@@ -42,7 +47,7 @@
  *    threads, each on its share of columns, rows or heads.
  *
  * How the CUDA backend (kernels/cuda/, make CUDA=1; lms_ops_cuda()) fills the table:
- *  - device = 1. buf_alloc = cudaMalloc + cudaMemset(0) (64-byte alignment is implied by
+ *  - caps = 0 (device memory), no optional op. buf_alloc = cudaMalloc + cudaMemset(0) (64-byte alignment is implied by
  *    cudaMalloc's 256), buf_free = cudaFree, copy_h2d / copy_d2h / copy_d2d = cudaMemcpyAsync on
  *    the backend's stream with the matching cudaMemcpyKind (copy_d2h then waits for the stream, so
  *    the host may read dst on return), buf_memset = cudaMemsetAsync, sync = cudaStreamSynchronize.
@@ -51,12 +56,11 @@
  *    fixed chunks (per-chunk partial sums in double, summed in chunk order) followed by a copy of
  *    the one result to the host, so it is deterministic; scale is an elementwise kernel.
  *  - the decoding ops are launched on one thread's full range (j0 = 0, j1 = OC; infer.c asks for
- *    one thread when device = 1) and the bf16 pointers may stay NULL (lms_infer_set_bf16 then
- *    says the table has no bf16 decoding).
+ *    one thread without LMS_BACKEND_SPLIT_DECODE) and the bf16 pointers stay NULL (no
+ *    LMS_BACKEND_BF16_DECODE: lms_infer_set_bf16 then says the table has no bf16 decoding).
  *  - host-visible data the model reads or writes goes through the copy ops: token ids and targets
- *    (copy_h2d), per-token losses (copy_d2h). Parameters are initialised and loaded on the host
- *    and copied in with copy_h2d (the CUDA issue adds that host mirror to gpt.c and checkpoint.c:
- *    today they read and write the parameter buffer directly, which every host table allows).
+ *    (copy_h2d), per-token losses (copy_d2h); parameters, optimizer moments and checkpoints through
+ *    host views (kernels/backend.h), which are copies for this table.
  *
  * Leaves out: the optimizer's per-tensor policy (optim/), the model's buffer plan (model/).
  */
@@ -73,14 +77,31 @@ typedef enum {
     LMS_W_OUT_IN = 1  /* W is [OC, C]: out = inp · Wᵀ       (nn.Linear / the tied wte as lm_head)  */
 } lms_wlayout;
 
+/* The capabilities a table declares (lms_ops.caps). */
+enum {
+    /* buffers are host memory: the CPU may read and write them, and the ops run on the calling
+       thread (the CPU tables). Without it (CUDA) buffer memory is touched only by the ops and
+       copies, and host code reads it through copies or lms_backend_read_view. */
+    LMS_BACKEND_HOST_MEMORY = 1u << 0,
+    /* the dec_* ops may be called on parts of their range from several threads at once
+       (model/infer.c's threads); without it infer.c calls each once over the whole range */
+    LMS_BACKEND_SPLIT_DECODE = 1u << 1,
+    LMS_BACKEND_FUSED_LMHEAD = 1u << 2,   /* lmhead_xent_fwd and lmhead_xent_bwd */
+    LMS_BACKEND_BF16_DECODE = 1u << 3,    /* dec_gemv_in_out_bf16 and dec_gemv_out_in_bf16 */
+    LMS_BACKEND_PACKED_WEIGHTS = 1u << 4  /* wpack_bytes, adamw_wpack, matmul_fwd_wp, matmul_bwd_wp */
+};
+
 typedef struct lms_ops {
     const char *name; /* "reference", "generic+openblas", "avx512+openblas" */
+    /* What the table declares it has: LMS_BACKEND_* flags (below). The memory kind and which of
+       the optional ops (lmhead_xent_*, dec_gemv_*_bf16, the packed-weight ops) are filled in;
+       lms_ops_check says whether the declaration matches the pointers. Callers ask
+       lms_backend_has (kernels/backend.h), never a pointer for NULL. */
+    unsigned caps;
 
-    /* ---- memory: where this table's buffers live, and how to fill them ---------------------
-       device = 0: host memory, which the CPU may also read and write directly (every table of
-       this build); device = 1: memory only the table's ops and copies may touch. Two tables
-       can share a model's buffers only if they agree on device. */
-    int device;
+    /* ---- memory: where this table's buffers live (LMS_BACKEND_HOST_MEMORY in caps, or device
+       memory without it), and how to fill them. Two tables can share a model's buffers only if
+       they agree on the memory kind. */
     /* Zeroed block of `bytes` bytes aligned to 64 (LMS_ALIGN); NULL with err filled
        (LMS_ERR_NOMEM) on failure. Free with buf_free of the same table (NULL is fine). */
     void *(*buf_alloc)(size_t bytes, lms_err *err);
@@ -180,8 +201,8 @@ typedef struct lms_ops {
     void (*dec_gelu)(float *out, const float *x, int64_t n);             /* as gelu_fwd */
     void (*dec_add)(float *out, const float *a, const float *b, int64_t n); /* out = a + b */
     /* The two products with W in the packed bfloat16 layout below (lms_bf16_pack), widened
-       exactly to fp32. dec_gemv_in_out_bf16 needs j0 a multiple of 32. NULL in a table without
-       bf16 decoding. */
+       exactly to fp32. dec_gemv_in_out_bf16 needs j0 a multiple of 32. Optional
+       (LMS_BACKEND_BF16_DECODE; NULL in a table without bf16 decoding). */
     void (*dec_gemv_in_out_bf16)(float *out, const float *x, const uint16_t *W, const float *bias,
                                  int64_t C, int64_t OC, int64_t j0, int64_t j1);
     void (*dec_gemv_out_in_bf16)(float *out, const float *x, const uint16_t *W, int64_t C,
@@ -197,7 +218,7 @@ typedef struct lms_ops {
        xent_fwd, lse[N] = log sum_v exp(logits[n,v]) (0 for targets < 0): the same results as
        matmul_fwd(LMS_W_OUT_IN) + xent_fwd. scratch: lms_lmhead_scratch_floats(V, C) floats of
        the table's memory, overwritten (NULL when that is 0; a table may ignore it). */
-    /* Optional (NULL in the bf16 and CUDA tables): without them the model calls matmul_fwd +
+    /* Optional (LMS_BACKEND_FUSED_LMHEAD; NULL in the bf16 and CUDA tables): without them the model calls matmul_fwd +
        xent_fwd and xent_fwd_bwd + matmul_bwd, which give the same results. */
     void (*lmhead_xent_fwd)(float *logits, float *losses, float *lse, float *scratch, const float *x,
                             const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V);
@@ -209,8 +230,8 @@ typedef struct lms_ops {
                             const float *wte, const int32_t *targets, int64_t N, int64_t C, int64_t V,
                             float dloss);
 
-    /* ---- weights kept packed between optimizer steps (training; optional: NULL in every table
-       but bf16) -----------------------------------------------------------------------------------
+    /* ---- weights kept packed between optimizer steps (training; optional,
+       LMS_BACKEND_PACKED_WEIGHTS: NULL in every table but bf16) ------------------------------------
        A table whose products convert each weight before using it (bf16: rounding and packing,
        once per product, from memory) can instead keep each weight matrix W[R,Cc] converted, in a
        "pack" of the table's memory that the optimizer rewrites as it updates W (model/gpt.c keeps
@@ -253,7 +274,7 @@ const lms_ops *lms_ops_fast(void);      /* avx512 where available, else generic 
 const lms_ops *lms_ops_bf16(void);
 const char *lms_ops_bf16_unavailable(void);
 const lms_ops *lms_ops_get(void);       /* fast unless the reference is forced (core/cpu.h) */
-/* The CUDA table (kernels/cuda/, built with make CUDA=1; device = 1, so models go on it with
+/* The CUDA table (kernels/cuda/, built with make CUDA=1; device memory, so models go on it with
    lms_gpt_create_on). NULL in a build without CUDA or when no CUDA device can be used;
    lms_ops_cuda_unavailable() then says why (NULL when the table is there). Not in lms_ops_all. */
 const lms_ops *lms_ops_cuda(void);
@@ -262,6 +283,11 @@ const char *lms_ops_cuda_unavailable(void);
    (lms_ops_cuda()). NULL with err filled when the name is unknown (LMS_ERR_ARG) or the device
    cannot be used in this build or on this machine (LMS_ERR_UNSUPPORTED, saying how to fix it). */
 const lms_ops *lms_ops_for_device(const char *name, lms_err *err);
+
+/* LMS_OK if ops is a complete table: every required op present, the memory fields filled, and
+   its declared caps matching its optional pointers (each optional group all there with its flag,
+   all NULL without it) and its device field. LMS_ERR_ARG naming the first field that disagrees. */
+lms_status lms_ops_check(const lms_ops *ops, lms_err *err);
 
 /* The tables usable on this machine, reference first (reference, generic, avx512, bf16): fills
    out[0..cap) and returns how many there are (at most 4). */

@@ -413,6 +413,7 @@ static void ref_dec_attention(float *y, float *att, const float *q, const float 
 static const lms_ops ref_ops = {
     .name = "reference",
     LMS_HOST_MEMORY_OPS,
+    .caps = LMS_HOST_CAPS | LMS_BACKEND_FUSED_LMHEAD | LMS_BACKEND_BF16_DECODE,
     .encoder_fwd = ref_encoder_fwd,
     .encoder_bwd = ref_encoder_bwd,
     .layernorm_fwd = ref_layernorm_fwd,

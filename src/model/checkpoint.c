@@ -8,6 +8,10 @@
  * (apart from the buffers Hugging Face files carry), so a file that would load "mostly" is an
  * error naming the tensor, never a half-loaded model.
  *
+ * The model's parameters are read and written through host views of its backend
+ * (kernels/backend.h: the buffer itself on host memory, a copy otherwise); a model in device
+ * memory is saved from a host clone, because the safetensors writer borrows what it writes.
+ *
  * Leaves out: sharded Hugging Face checkpoints, PyTorch pickles, untied output layers.
  */
 #include "model/checkpoint.h"
@@ -20,6 +24,8 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/mem.h"
+#include "kernels/backend.h"
 #include "model/safetensors.h"
 
 #define FORMAT_VERSION "1"
@@ -315,7 +321,10 @@ static lms_status check_tied(const lms_gpt *m, const lms_st_reader *r, const cha
     const lms_st_tensor *lm = lms_st_find(r, "lm_head.weight");
     if (!lm) return LMS_OK;
     const lms_tensor_info *wi = lms_gpt_find_tensor(m, "wte.weight");
-    const float *wte = lms_gpt_params_const(m) + wi->offset;
+    void *tmp;
+    const float *wte = lms_backend_read_view(lms_gpt_backend(m), lms_gpt_params_const(m) + wi->offset,
+                                             (size_t)wi->numel * sizeof(float), &tmp, err);
+    if (!wte) return LMS_ERR_NOMEM;
     int same = lm->ndim == 2 && lm->shape[0] == wi->shape[0] && lm->shape[1] == wi->shape[1];
     float buf[1024];
     size_t isz = lms_st_dtype_size(lm->dtype);
@@ -324,6 +333,7 @@ static lms_status check_tied(const lms_gpt *m, const lms_st_reader *r, const cha
         lms_st_convert_to_f32(lm->dtype, lm->data + (size_t)i * isz, buf, k);
         same = memcmp(buf, wte + i, k * sizeof(float)) == 0;
     }
+    lms_free(tmp);
     if (!same)
         return lms_errf(err, LMS_ERR_UNSUPPORTED, "%s: lm_head.weight differs from wte.weight (an untied output layer); lmscope's GPT-2 "
                         "ties the output layer to the token embedding, so this model is not supported", path);
@@ -360,10 +370,14 @@ static lms_status load_st(lms_gpt **out, const lms_st_reader *r, const lms_gpt_c
         config_str(cs, sizeof cs, c);
         s = lms_errf(err, LMS_ERR_MISMATCH, "%s: unexpected tensor '%.200s', not part of a GPT-2 with %s; %s", path, x->name, cs, hint);
     }
-    if (!s) {
-        float *p = lms_gpt_params(m);
-        for (int i = 0; i < n; i++) lms_st_read_f32(src[i], p + lms_gpt_tensor(m, i)->offset);
-        if (hf) s = check_tied(m, r, path, err);
+    if (!s) { /* into a host view of the parameters (the buffer itself on host memory) */
+        size_t bytes = (size_t)lms_gpt_num_params(m) * sizeof(float);
+        void *tmp;
+        float *p = lms_backend_write_view(lms_gpt_backend(m), lms_gpt_params(m), bytes, &tmp, err);
+        if (!p) s = LMS_ERR_NOMEM;
+        for (int i = 0; p && i < n; i++) lms_st_read_f32(src[i], p + lms_gpt_tensor(m, i)->offset);
+        if (p) lms_backend_write_done(lms_gpt_backend(m), lms_gpt_params(m), tmp, bytes);
+        if (!s && hf) s = check_tied(m, r, path, err);
     }
     free(src);
     if (s) {
@@ -555,7 +569,14 @@ static lms_status load_llmc(lms_gpt **out, const char *path, lms_err *err) {
         lms_err_prefix(err, "%s: ", path);
         goto fail;
     }
-    float *params = lms_gpt_params(m);
+    size_t pbytes = (size_t)lms_gpt_num_params(m) * sizeof(float);
+    void *ptmp;
+    float *params = lms_backend_write_view(lms_gpt_backend(m), lms_gpt_params(m), pbytes, &ptmp, err);
+    if (!params) {
+        lms_gpt_free(m);
+        s = LMS_ERR_NOMEM;
+        goto fail;
+    }
     const unsigned char *p = mp.data + 1024;
     size_t isz = bf16 ? 2 : 4;
     for (int k = 0; k < 16; k++) {
@@ -580,6 +601,7 @@ static lms_status load_llmc(lms_gpt **out, const char *path, lms_err *err) {
         }
         p += (size_t)(R * K * nl) * isz;
     }
+    lms_backend_write_done(lms_gpt_backend(m), lms_gpt_params(m), ptmp, pbytes);
     lms_mmap_close(&mp);
     *out = m;
     return LMS_OK;
@@ -607,7 +629,10 @@ lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err 
     int ok = tmp && fwrite(h, sizeof h, 1, f.fp) == 1;
     llmc_tensor tab[16];
     llmc_table(tab, Vp, c->n_ctx, C);
-    const float *params = lms_gpt_params_const(m);
+    void *ptmp = NULL;
+    const float *params = ok ? lms_backend_read_view(lms_gpt_backend(m), lms_gpt_params_const(m),
+                                                     (size_t)lms_gpt_num_params(m) * sizeof(float), &ptmp, err) : NULL;
+    ok = ok && params;
     for (int k = 0; ok && k < 16; k++) {
         const llmc_tensor *t = &tab[k];
         int64_t R = t->rows, K = t->cols, nl = t->per_layer ? L : 1;
@@ -632,6 +657,7 @@ lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err 
         }
     }
     free(tmp);
+    lms_free(ptmp);
     if (!ok) {
         lms_atomic_abort(&f);
         return lms_errf(err, LMS_ERR_IO, "writing '%s' failed (disk full? out of memory?); no file was left behind", path);
@@ -642,7 +668,14 @@ lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err 
 /* ------------------------------------------------------------------ public model I/O */
 
 lms_status lms_checkpoint_add_weights(lms_st_writer *w, const lms_gpt *m, const char *prefix, lms_err *err) {
-    const float *p = lms_gpt_params_const(m);
+    /* the writer borrows the data until it writes: a host view whose copy (device memory) would
+       have to outlive this call cannot be handed over, so such a model is cloned first (below) */
+    const lms_backend *b = lms_gpt_backend(m);
+    if (!lms_backend_has(b, LMS_BACKEND_HOST_MEMORY))
+        return lms_errf(err, LMS_ERR_UNSUPPORTED, "the model's weights are in the device memory of backend '%s': clone it onto a host "
+                        "backend (lms_gpt_clone_on) before adding its weights to a file", b->name);
+    void *tmp;
+    const float *p = lms_backend_read_view(b, lms_gpt_params_const(m), (size_t)lms_gpt_num_params(m) * sizeof(float), &tmp, err);
     lms_status s = LMS_OK;
     for (int i = 0; !s && i < lms_gpt_num_tensors(m); i++) {
         const lms_tensor_info *ti = lms_gpt_tensor(m, i);
@@ -654,9 +687,17 @@ lms_status lms_checkpoint_add_weights(lms_st_writer *w, const lms_gpt *m, const 
 }
 
 lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *metadata_json, lms_err *err) {
-    lms_st_writer *w;
-    lms_status s = lms_st_writer_create(&w, err);
+    lms_gpt *hm = NULL; /* a model in device memory is saved from a host clone of its weights */
+    lms_status s = LMS_OK;
+    if (!lms_backend_has(lms_gpt_backend(m), LMS_BACKEND_HOST_MEMORY) && !(s = lms_gpt_clone_on(&hm, m, lms_ops_get(), 0, err)))
+        m = hm;
     if (s) return s;
+    lms_st_writer *w;
+    s = lms_st_writer_create(&w, err);
+    if (s) {
+        lms_gpt_free(hm);
+        return s;
+    }
     s = lms_checkpoint_add_weights(w, m, NULL, err);
     if (!s) s = lms_st_writer_set_metadata(w, "format", "pt", err);
     if (!s) s = lms_st_writer_set_metadata(w, "lmscope.format", "gpt2", err);
@@ -665,6 +706,7 @@ lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *m
     if (!s) s = put_caller_metadata(w, metadata_json, err);
     if (!s) s = lms_st_writer_write(w, path, err);
     lms_st_writer_free(w);
+    lms_gpt_free(hm);
     return s;
 }
 

@@ -70,12 +70,14 @@ typedef enum {
 lms_status lms_checkpoint_detect(const char *path, lms_checkpoint_kind *kind, lms_err *err);
 
 /* Write every parameter of m and its config to path (see the format above). metadata_json: a JSON
- * object text or NULL. */
+ * object text or NULL. m may be on any backend (a device model's weights are copied to the host). */
 lms_status lms_checkpoint_save(const char *path, const lms_gpt *m, const char *metadata_json, lms_err *err);
 
 /* Add every parameter of m to w as F32 under its GPT-2 name with prefix in front (NULL: none;
  * "transformer." gives transformers' GPT2LMHeadModel names). Shared by the checkpoint and the
- * Hugging Face export. Fails as lms_st_writer_add. */
+ * Hugging Face export. The writer borrows m's parameter buffer, so m must be on a host-memory
+ * backend (LMS_ERR_UNSUPPORTED otherwise: clone it with lms_gpt_clone_on first; lms_checkpoint_save
+ * does that itself). Fails as lms_st_writer_add. */
 lms_status lms_checkpoint_add_weights(lms_st_writer *w, const lms_gpt *m, const char *prefix, lms_err *err);
 
 /* Create a model from any of the three model formats (path may also be a directory holding

@@ -59,8 +59,7 @@ enum {
 
 struct lms_gpt {
     lms_gpt_config cfg;
-    const lms_ops *K;       /* the backend: every op and every buffer */
-    int threads;            /* OpenMP threads for K's batch ops; 0: the process's */
+    lms_backend be;         /* the backend instance: every op and every buffer (be.ops), its threads and caps */
     int ntensors;
     lms_tensor_info *tensors;
     int64_t nparams;
@@ -137,14 +136,13 @@ static void add_tensor(lms_gpt *m, int *i, size_t *off, const char *name, int nd
 static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads, const lms_ops *ops, int threads,
                          lms_err *err) {
     *out = NULL;
-    if (!ops) return lms_errf(err, LMS_ERR_ARG, "no kernel table given for the model");
-    if (threads < 0) return lms_errf(err, LMS_ERR_ARG, "thread count %d: use >= 1, or 0 for the process's", threads);
+    lms_backend be;
+    if (lms_backend_init(&be, ops, threads, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
     if (lms_gpt_config_check(c, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
     lms_gpt *m = calloc(1, sizeof *m);
     if (!m) return lms_errf(err, LMS_ERR_NOMEM, "out of memory creating a model");
     m->cfg = *c;
-    m->K = ops;
-    m->threads = threads;
+    m->be = be;
     int L = c->n_layer;
     int64_t C = c->n_embd;
     m->ntensors = 2 + P_PER_LAYER * L + 2;
@@ -181,7 +179,7 @@ static lms_status create(lms_gpt **out, const lms_gpt_config *c, int with_grads,
     LMS_ASSERT(i == m->ntensors);
     m->nparams = (int64_t)off;
     LMS_ASSERT(m->nparams == lms_gpt_config_num_params(c));
-    m->params = m->K->buf_alloc(off * sizeof(float), err);
+    m->params = m->be.ops->buf_alloc(off * sizeof(float), err);
     if (!m->params || (with_grads && lms_gpt_alloc_grads(m, err) != LMS_OK)) {
         lms_gpt_free(m);
         return err ? lms_err_prefix(err, "creating a model with %lld parameters: ", (long long)off) : LMS_ERR_NOMEM;
@@ -202,13 +200,13 @@ lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_o
 
 lms_status lms_gpt_alloc_grads(lms_gpt *m, lms_err *err) {
     if (m->grads) return LMS_OK;
-    m->grads = m->K->buf_alloc((size_t)m->nparams * sizeof(float), err);
+    m->grads = m->be.ops->buf_alloc((size_t)m->nparams * sizeof(float), err);
     if (!m->grads) return err ? lms_err_prefix(err, "gradient buffer for %lld parameters: ", (long long)m->nparams) : LMS_ERR_NOMEM;
     return LMS_OK;
 }
 
 static void free_wpack(lms_gpt *m) {
-    m->K->buf_free(m->wpack);
+    m->be.ops->buf_free(m->wpack);
     free(m->wp);
     m->wpack = NULL;
     m->wp = NULL;
@@ -218,29 +216,30 @@ static void free_wpack(lms_gpt *m) {
 void lms_gpt_free(lms_gpt *m) {
     if (!m) return;
     free_wpack(m);
-    m->K->buf_free(m->params);
-    m->K->buf_free(m->grads);
-    m->K->buf_free(m->acts);
+    m->be.ops->buf_free(m->params);
+    m->be.ops->buf_free(m->grads);
+    m->be.ops->buf_free(m->acts);
     free(m->h_losses);
     free(m->tensors);
     free(m);
 }
 
 lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err) {
-    if (!ops) return lms_errf(err, LMS_ERR_ARG, "no kernel table given for the model");
-    if (threads < 0) return lms_errf(err, LMS_ERR_ARG, "thread count %d: use >= 1, or 0 for the process's", threads);
-    if (ops->device != m->K->device)
+    lms_backend be;
+    if (lms_backend_init(&be, ops, threads, err) != LMS_OK) return err ? err->code : LMS_ERR_ARG;
+    int host = lms_backend_has(&be, LMS_BACKEND_HOST_MEMORY);
+    if (host != lms_backend_has(&m->be, LMS_BACKEND_HOST_MEMORY)) /* the buffers stay where they are */
         return lms_errf(err, LMS_ERR_ARG,
                         "kernel table '%s' keeps its buffers in %s memory but the model's are in %s memory "
                         "(table '%s'); create the model with that backend instead of switching",
-                        ops->name, ops->device ? "device" : "host", m->K->device ? "device" : "host", m->K->name);
-    if (ops != m->K) free_wpack(m); /* packs are in the old table's format (lms_gpt_plan makes new ones) */
-    m->K = ops;
-    m->threads = threads;
+                        ops->name, host ? "host" : "device", host ? "device" : "host", m->be.name);
+    if (ops != m->be.ops) free_wpack(m); /* packs are in the old table's format (lms_gpt_plan makes new ones) */
+    m->be = be;
     return LMS_OK;
 }
-const lms_ops *lms_gpt_ops(const lms_gpt *m) { return m->K; }
-int lms_gpt_threads(const lms_gpt *m) { return m->threads; }
+const lms_backend *lms_gpt_backend(const lms_gpt *m) { return &m->be; }
+const lms_ops *lms_gpt_ops(const lms_gpt *m) { return m->be.ops; }
+int lms_gpt_threads(const lms_gpt *m) { return m->be.threads; }
 
 const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m) { return &m->cfg; }
 int lms_gpt_num_tensors(const lms_gpt *m) { return m->ntensors; }
@@ -260,7 +259,7 @@ float *lms_gpt_params(lms_gpt *m) {
 /* The zeros lms_gpt_zero_grad promised, for a reader before the next backward */
 static void settle_grads(lms_gpt *m) {
     if (!m->grads_unset) return;
-    m->K->buf_memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    m->be.ops->buf_memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
     m->grads_unset = 0;
 }
 
@@ -279,12 +278,13 @@ void lms_gpt_init(lms_gpt *m, uint64_t seed) {
     lms_rng r;
     lms_rng_seed(&r, seed);
     double proj_std = 0.02 / sqrt(2.0 * m->cfg.n_layer);
-    /* a device table's parameters are drawn into a host mirror and copied in */
-    float *host = m->K->device ? malloc((size_t)m->nparams * sizeof(float)) : NULL;
-    LMS_ASSERT(!m->K->device || host);
+    /* drawn into a host view of the parameters (the buffer itself on host memory), then copied in */
+    void *tmp;
+    float *host = lms_backend_write_view(&m->be, m->params, (size_t)m->nparams * sizeof(float), &tmp, NULL);
+    LMS_ASSERT(host && "out of memory staging the initial weights");
     for (int i = 0; i < m->ntensors; i++) {
         const lms_tensor_info *t = &m->tensors[i];
-        float *p = (host ? host : m->params) + t->offset;
+        float *p = host + t->offset;
         int k = (i >= 2 && i < 2 + P_PER_LAYER * m->cfg.n_layer) ? (i - 2) % P_PER_LAYER : -1;
         int is_ln_w = k == P_LN1_W || k == P_LN2_W || i == m->ntensors - 2;
         if (t->ndim == 2) {
@@ -294,11 +294,7 @@ void lms_gpt_init(lms_gpt *m, uint64_t seed) {
             for (int64_t j = 0; j < t->numel; j++) p[j] = is_ln_w ? 1.0f : 0.0f;
         }
     }
-    if (host) {
-        m->K->copy_h2d(m->params, host, (size_t)m->nparams * sizeof(float));
-        m->K->sync();
-        free(host);
-    }
+    lms_backend_write_done(&m->be, m->params, tmp, (size_t)m->nparams * sizeof(float));
 }
 
 /* ---- activation plan ---- */
@@ -344,7 +340,7 @@ static int is_product_weight(int ntensors, int i) {
 }
 
 size_t lms_gpt_wpack_bytes(const lms_gpt_config *c, const lms_ops *K) {
-    if (!K || !K->wpack_bytes || lms_gpt_config_check(c, NULL) != LMS_OK) return 0;
+    if (!K || !(K->caps & LMS_BACKEND_PACKED_WEIGHTS) || lms_gpt_config_check(c, NULL) != LMS_OK) return 0;
     int64_t C = c->n_embd;
     return K->wpack_bytes(c->vocab_size, C) +
            (size_t)c->n_layer * (K->wpack_bytes(C, 3 * C) + K->wpack_bytes(C, C) + K->wpack_bytes(C, 4 * C) +
@@ -353,23 +349,23 @@ size_t lms_gpt_wpack_bytes(const lms_gpt_config *c, const lms_ops *K) {
 
 /* The packs of a table that keeps them (nothing to do otherwise, or when they exist) */
 static lms_status alloc_wpack(lms_gpt *m, lms_err *err) {
-    size_t bytes = lms_gpt_wpack_bytes(&m->cfg, m->K);
+    size_t bytes = lms_gpt_wpack_bytes(&m->cfg, m->be.ops);
     const char *off = getenv("LMS_NO_WPACK"); /* for measuring what the packs gain */
     if (m->wpack || !bytes || (off && off[0] && off[0] != '0')) return LMS_OK;
     m->wp = calloc((size_t)m->ntensors, sizeof *m->wp);
-    m->wpack = m->wp ? m->K->buf_alloc(bytes, err) : NULL;
+    m->wpack = m->wp ? m->be.ops->buf_alloc(bytes, err) : NULL;
     if (!m->wpack) {
         free(m->wp);
         m->wp = NULL;
         if (!err || !err->code) lms_errf(err, LMS_ERR_NOMEM, "out of memory");
-        return err ? lms_err_prefix(err, "packed weights for table '%s' (%zu bytes): ", m->K->name, bytes)
+        return err ? lms_err_prefix(err, "packed weights for table '%s' (%zu bytes): ", m->be.ops->name, bytes)
                    : LMS_ERR_NOMEM;
     }
     char *at = m->wpack;
     for (int i = 0; i < m->ntensors; i++)
         if (is_product_weight(m->ntensors, i)) {
             m->wp[i] = at;
-            at += m->K->wpack_bytes(m->tensors[i].shape[0], m->tensors[i].shape[1]);
+            at += m->be.ops->wpack_bytes(m->tensors[i].shape[0], m->tensors[i].shape[1]);
         }
     LMS_ASSERT((size_t)(at - (char *)m->wpack) == bytes);
     m->wp_valid = 0;
@@ -408,14 +404,14 @@ lms_status lms_gpt_plan(lms_gpt *m, int B, int T, lms_err *err) {
     if (!act_sizes(&m->cfg, B, T, sz, &total))
         return lms_errf(err, LMS_ERR_ARG, "batch %d x %d is too large for this model's activations; "
                         "use a smaller batch (and gradient accumulation) or a shorter sequence", B, T);
-    float *a = m->K->buf_alloc(total * sizeof(float), err);
+    float *a = m->be.ops->buf_alloc(total * sizeof(float), err);
     float *hl = a ? calloc((size_t)B * (size_t)T, sizeof(float)) : NULL;
     if (!hl) {
-        m->K->buf_free(a);
+        m->be.ops->buf_free(a);
         if (a) lms_errf(err, LMS_ERR_NOMEM, "out of memory");
         return err ? lms_err_prefix(err, "planning activations for batch %d x %d: ", B, T) : LMS_ERR_NOMEM;
     }
-    m->K->buf_free(m->acts);
+    m->be.ops->buf_free(m->acts);
     free(m->h_losses);
     m->acts = a;
     m->h_losses = hl;
@@ -442,27 +438,27 @@ static inline float *grd(lms_gpt *m, int i) { return m->grads + m->tensors[i].of
 /* The products with weight tensor i: from its pack while the packs hold the current weights */
 static void mm_fwd(lms_gpt *m, int i, float *out, const float *inp, const float *bias, int64_t N, int64_t C,
                    int64_t OC, lms_wlayout lay) {
-    if (m->wp_valid && m->wp[i]) m->K->matmul_fwd_wp(out, inp, m->wp[i], bias, N, C, OC, lay);
-    else m->K->matmul_fwd(out, inp, par(m, i), bias, N, C, OC, lay);
+    if (m->wp_valid && m->wp[i]) m->be.ops->matmul_fwd_wp(out, inp, m->wp[i], bias, N, C, OC, lay);
+    else m->be.ops->matmul_fwd(out, inp, par(m, i), bias, N, C, OC, lay);
 }
 /* dw_acc: 0 while the gradients are unset (this product is the first write into tensor i's) */
 static void mm_bwd(lms_gpt *m, int i, float *dinp, float *dbias, const float *dout, const float *inp, int64_t N,
                    int64_t C, int64_t OC, lms_wlayout lay) {
     int acc = !m->grads_unset;
-    if (m->wp_valid && m->wp[i]) m->K->matmul_bwd_wp(dinp, grd(m, i), dbias, dout, inp, m->wp[i], N, C, OC, lay, acc);
-    else m->K->matmul_bwd(dinp, grd(m, i), dbias, dout, inp, par(m, i), N, C, OC, lay, acc);
+    if (m->wp_valid && m->wp[i]) m->be.ops->matmul_bwd_wp(dinp, grd(m, i), dbias, dout, inp, m->wp[i], N, C, OC, lay, acc);
+    else m->be.ops->matmul_bwd(dinp, grd(m, i), dbias, dout, inp, par(m, i), N, C, OC, lay, acc);
 }
 
 float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
     LMS_ASSERT(m->acts && "call lms_gpt_plan before lms_gpt_forward");
     LMS_ASSERT(B >= 1 && T >= 1 && B <= m->planB && T <= m->planT);
-    const lms_ops *K = m->K;
+    const lms_ops *K = m->be.ops;
     const int L = m->cfg.n_layer, V = m->cfg.vocab_size;
     const int64_t C = m->cfg.n_embd, NH = m->cfg.n_head, N = (int64_t)B * T;
     m->B = B;
     m->T = T;
     for (int64_t i = 0; i < N; i++) LMS_ASSERT(inputs[i] >= 0 && inputs[i] < V);
-    int prev_threads = lms_ops_threads_begin(m->threads);
+    int prev_threads = lms_ops_threads_begin(m->be.threads);
     int32_t *tok = (int32_t *)act(m, A_TOKENS, 0);
     K->copy_h2d(tok, inputs, (size_t)N * sizeof(int32_t));
     float *work = act(m, A_WORK, 0);
@@ -504,7 +500,7 @@ float lms_gpt_forward(lms_gpt *m, const int32_t *inputs, const int32_t *targets,
     float *losses = act(m, A_LOSSES, 0);
     /* logits [N,V], their losses and log-sum-exps (kept for the backward) */
     float *lmh = m->off[A_LMH + 1] > m->off[A_LMH] ? act(m, A_LMH, 0) : NULL; /* none at C > 128 */
-    if (K->lmhead_xent_fwd)
+    if (lms_backend_has(&m->be, LMS_BACKEND_FUSED_LMHEAD))
         K->lmhead_xent_fwd(work, losses, act(m, A_LSE, 0), lmh, act(m, A_LNF, 0), par(m, 0), tgt, N, C, V);
     else { /* a table without the fused op (bf16: its own products; CUDA): matmul, then cross-entropy */
         mm_fwd(m, 0, work, act(m, A_LNF, 0), NULL, N, C, V, LMS_W_OUT_IN);
@@ -536,8 +532,8 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
         settle_grads(m);
         return;
     }
-    const lms_ops *K = m->K;
-    int prev_threads = lms_ops_threads_begin(m->threads);
+    const lms_ops *K = m->be.ops;
+    int prev_threads = lms_ops_threads_begin(m->be.threads);
     const int L = m->cfg.n_layer, V = m->cfg.vocab_size, B = m->B, T = m->T;
     const int64_t C = m->cfg.n_embd, NH = m->cfg.n_head, N = (int64_t)B * T;
     const int32_t *tok = (const int32_t *)act(m, A_TOKENS, 0), *tgt = (const int32_t *)act(m, A_TARGETS, 0);
@@ -548,13 +544,13 @@ void lms_gpt_backward(lms_gpt *m, float loss_scale) {
        adds into it */
     if (m->grads_unset)
         for (int i = 0; i < m->ntensors; i++)
-            if (!is_product_weight(m->ntensors, i) || (i == 0 && K->lmhead_xent_bwd))
+            if (!is_product_weight(m->ntensors, i) || (i == 0 && lms_backend_has(&m->be, LMS_BACKEND_FUSED_LMHEAD)))
                 K->buf_memset(grd(m, i), 0, (size_t)m->tensors[i].numel * sizeof(float));
     /* Logits -> dlogits in place (from the forward's log-sum-exps), into d lnf and d wte */
     int f = m->ntensors - 2;
     K->buf_memset(dln, 0, (size_t)(N * C) * sizeof(float));
     const float dloss = (float)((double)loss_scale / (double)m->n_valid);
-    if (K->lmhead_xent_bwd)
+    if (lms_backend_has(&m->be, LMS_BACKEND_FUSED_LMHEAD))
         K->lmhead_xent_bwd(dln, grd(m, 0), work, act(m, A_LSE, 0), act(m, A_LNF, 0), par(m, 0), tgt, N, C, V, dloss);
     else { /* logits -> dlogits in place (their losses go to dres, scratch here), then the product's backward */
         K->xent_fwd_bwd(dres, work, tgt, N, V, dloss);
@@ -606,6 +602,6 @@ lms_gpt_memory lms_gpt_memory_bytes(const lms_gpt *m) {
     r.params = (size_t)m->nparams * sizeof(float);
     r.grads = m->grads ? r.params : 0;
     r.acts = m->acts_floats * sizeof(float);
-    r.wpack = m->wpack ? lms_gpt_wpack_bytes(&m->cfg, m->K) : 0;
+    r.wpack = m->wpack ? lms_gpt_wpack_bytes(&m->cfg, m->be.ops) : 0;
     return r;
 }

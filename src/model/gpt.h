@@ -4,9 +4,11 @@
  * as the parameters, in the tensor-table order below) and activations (planned by
  * lms_gpt_plan for at most B x T tokens from a pure size table). Nothing is allocated inside
  * forward or backward. All math, and every touch of the model's buffers, goes through the model's
- * own kernel table (kernels/kernels.h; lms_ops_get() unless lms_gpt_set_backend chose another, with
- * the model's thread count), so optimized kernels, and later a device backend, run the model
- * without changes to this module (docs/backends.md).
+ * own backend instance (kernels/backend.h: a kernel table, lms_ops_get() unless
+ * lms_gpt_set_backend chose another, with the model's thread count and the table's declared
+ * capabilities), so optimized kernels and a device backend run the model without changes to this
+ * module (docs/backends.md). Host code reads the buffers only through the backend: its copies, or
+ * lms_backend_read_view / write_view, which hand out the buffer itself only on host memory.
  *
  * Architecture (GPT-2): token + position embedding; per layer a pre-LayerNorm causal
  * self-attention block and a pre-LayerNorm MLP (c_fc, tanh-GELU, c_proj), each added to the
@@ -40,6 +42,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "kernels/backend.h"
 #include "kernels/kernels.h"
 
 typedef struct {
@@ -89,7 +92,7 @@ lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
 lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
 /* The same as lms_gpt_create_weights on a given backend (kernel table and thread count, as
    lms_gpt_set_backend) from the start: the only way onto a table whose buffers are not in host
-   memory (ops->device = 1). LMS_ERR_ARG also for ops NULL or threads < 0. */
+   memory (no LMS_BACKEND_HOST_MEMORY in ops->caps). LMS_ERR_ARG also for ops NULL or threads < 0. */
 lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads,
                              lms_err *err);
 /* A weights-only copy of src on another backend (ops, threads as lms_gpt_create_on): the same
@@ -105,20 +108,25 @@ void lms_gpt_free(lms_gpt *m); /* NULL is fine */
    clipping), and the OpenMP thread count its batch ops use (threads 0: the process's, as set by
    lms_cpu_set_threads; decoding states started later use it too). A model starts with
    lms_ops_get() and 0 (or what lms_gpt_create_on was given). The buffers stay where they are, so
-   ops must keep the memory of the current table (the same ops->device; every CPU table shares
+   ops must keep the memory of the current table (the same LMS_BACKEND_HOST_MEMORY; every CPU table shares
    host memory): LMS_ERR_ARG otherwise, or for ops NULL or threads < 0, and the model is
-   unchanged. Scorers and optimizers compute with the
+   unchanged. The model keeps its own instance (lms_gpt_backend: the table, the threads and the
+   table's declared capabilities). Scorers and optimizers compute with the
    model's current table and threads; a decoding state keeps the table and thread count it was
    created with (its helper threads start then). */
 lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
-const lms_ops *lms_gpt_ops(const lms_gpt *m);
+const lms_backend *lms_gpt_backend(const lms_gpt *m); /* owned by m, valid until the next set_backend */
+const lms_ops *lms_gpt_ops(const lms_gpt *m);          /* lms_gpt_backend(m)->ops */
 int lms_gpt_threads(const lms_gpt *m); /* 0: the process's thread count */
 
 const lms_gpt_config *lms_gpt_get_config(const lms_gpt *m);
 int lms_gpt_num_tensors(const lms_gpt *m);                                     /* 2 + 12 L + 2 */
 const lms_tensor_info *lms_gpt_tensor(const lms_gpt *m, int i);                /* 0 <= i < num */
 const lms_tensor_info *lms_gpt_find_tensor(const lms_gpt *m, const char *name); /* NULL if absent */
-/* [num_params], owned by m. Writes through it are seen by the next forward as long as they come
+/* [num_params] in the backend's memory, owned by m: pointers to pass to the backend's ops and
+   copies. Host code may read or write through them directly only when the backend declares
+   LMS_BACKEND_HOST_MEMORY (tests do); library code goes through lms_backend_read_view /
+   write_view (kernels/backend.h). Writes are seen by the next forward as long as they come
    before the next lms_adamw_step (each call marks the weights as possibly changed: see "packed
    weights" below); read through lms_gpt_params_const. */
 float *lms_gpt_params(lms_gpt *m);
@@ -129,7 +137,7 @@ int64_t lms_gpt_num_params(const lms_gpt *m);
 /* GPT-2 initialisation, deterministic in seed: wte, wpe and every weight matrix ~ N(0, 0.02²),
    the residual projections attn.c_proj.weight and mlp.c_proj.weight ~ N(0, (0.02/sqrt(2 L))²),
    biases 0, LayerNorm weights 1 and biases 0. Draws come from core/rng.h in table order.
-   On a device table (ops->device = 1) the values are drawn on the host and copied in. */
+   The values are drawn into a host view (the buffer itself on host memory) and copied in. */
 void lms_gpt_init(lms_gpt *m, uint64_t seed);
 
 /* Allocate (or grow) the activation buffer for batches of up to B x T tokens, T <= n_ctx, and

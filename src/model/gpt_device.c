@@ -1,14 +1,13 @@
 /* gpt_device.c — moving a model's weights between backends (gpt.h: lms_gpt_clone_on): a
  * checkpoint is loaded on the host and cloned onto a device table; a device model is cloned back
- * onto the host table to be saved or inspected. Only the public model API and the tables' copy
- * ops are used, so gpt.c keeps no device special cases beyond lms_gpt_init's host mirror.
+ * onto the host table to be inspected. Only the public model API and the backends' transfer
+ * (kernels/backend.h: one copy, through the host between two devices) are used, so gpt.c keeps no
+ * device special cases.
  *
  * Leaves out: gradients, activations and optimizer state (a clone is weights-only; optim_io.c
  * stages AdamW moments itself).
  */
-#include <stdlib.h>
-
-#include "kernels/kernels.h"
+#include "kernels/backend.h"
 #include "model/gpt.h"
 
 lms_status lms_gpt_clone_on(lms_gpt **out, const lms_gpt *src, const lms_ops *ops, int threads, lms_err *err) {
@@ -16,23 +15,11 @@ lms_status lms_gpt_clone_on(lms_gpt **out, const lms_gpt *src, const lms_ops *op
     lms_gpt *m;
     lms_status s = lms_gpt_create_on(&m, lms_gpt_get_config(src), ops, threads, err);
     if (s != LMS_OK) return s;
-    const lms_ops *from = lms_gpt_ops(src);
     size_t bytes = (size_t)lms_gpt_num_params(src) * sizeof(float);
-    if (!from->device) {
-        ops->copy_h2d(lms_gpt_params(m), lms_gpt_params_const(src), bytes); /* host-to-host: memcpy */
-        ops->sync();
-    } else if (!ops->device) {
-        from->copy_d2h(lms_gpt_params(m), lms_gpt_params_const(src), bytes);
-    } else { /* device to device, possibly between tables: through the host */
-        float *h = malloc(bytes);
-        if (!h) {
-            lms_gpt_free(m);
-            return lms_errf(err, LMS_ERR_NOMEM, "out of memory staging %zu bytes of weights", bytes);
-        }
-        from->copy_d2h(h, lms_gpt_params_const(src), bytes);
-        ops->copy_h2d(lms_gpt_params(m), h, bytes);
-        ops->sync();
-        free(h);
+    s = lms_backend_transfer(lms_gpt_backend(m), lms_gpt_params(m), lms_gpt_backend(src), lms_gpt_params_const(src), bytes, err);
+    if (s != LMS_OK) {
+        lms_gpt_free(m);
+        return s;
     }
     *out = m;
     return LMS_OK;

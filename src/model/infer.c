@@ -17,8 +17,8 @@
  * are written with copy_d2d. nthr is the model's thread count (lms_gpt_threads), else OpenMP's.
  *
  * Optional bfloat16 weight copies (lms_infer_set_bf16) halve the bytes each step reads.
- * On a device table (device = 1: one thread, each op one launch) the step's logits are copied to
- * a host array, which lms_infer_step returns.
+ * A backend without LMS_BACKEND_SPLIT_DECODE gets one thread (each op one launch); one without
+ * LMS_BACKEND_HOST_MEMORY has the step's logits copied to a host array, which lms_infer_step returns.
  *
  * Leaves out: batching, int8 weights, prefill of a whole prompt in one matrix
  * product (prompts are fed one token at a time).
@@ -99,7 +99,8 @@ struct lms_infer {
     float *stats;     /* [nthr, 32]: each thread's mean/rstd (padded to a cache line) */
     int nthr;         /* threads the scratch was sized for */
     size_t aC;        /* C rounded up to 16 floats */
-    const lms_ops *k; /* the model's table at create: every op, every buffer */
+    lms_backend be;   /* the model's backend at create (its table, threads and caps) */
+    const lms_ops *k; /* be.ops: every op, every buffer */
     step_barrier bar;
     /* helper threads (nthr - 1 of them), started at create and kept for the state's life */
     pthread_t *workers;
@@ -110,7 +111,7 @@ struct lms_infer {
     uint16_t *wb; /* NULL, or packed bf16 copies (kernels.h, lms_bf16_pack): per layer c_attn |
                      attn.c_proj | c_fc | mlp.c_proj, then wte */
     size_t wb_layer, wb_off[4], wb_wte; /* per-layer stride, offsets within a layer, wte's offset */
-    float *h_logits; /* [V] host copy of the logits for a device table (k->device), else NULL */
+    float *h_logits; /* [V] host copy of the logits for a backend without host memory, else NULL */
 };
 
 static const char *k_layer_names[12] = {
@@ -178,7 +179,8 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     s->m = m;
     s->cfg = *c;
     s->max_T = max_T;
-    s->k = lms_gpt_ops(m);
+    s->be = *lms_gpt_backend(m);
+    s->k = s->be.ops;
     int64_t L = c->n_layer, C = c->n_embd, V = c->vocab_size, NH = c->n_head;
     lms_status st;
     if ((st = find(m, "wte.weight", V * C, &s->off_wte, err)) != LMS_OK ||
@@ -203,7 +205,7 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
            at = lms_align_floats((size_t)(NH * max_T));
     s->nthr = lms_gpt_threads(m) > 0 ? lms_gpt_threads(m) : omp_get_max_threads(); /* lms_cpu_set_threads before create */
     if (C * C < 4096) s->nthr = 1;    /* tiny models: the barriers would cost more than the work */
-    if (s->k->device) s->nthr = 1;    /* a device table parallelises inside each op */
+    if (!lms_backend_has(&s->be, LMS_BACKEND_SPLIT_DECODE)) s->nthr = 1; /* it parallelises inside each op */
     if (s->nthr > 64) s->nthr = 64;
     s->aC = a;
     float *scr = s->k->buf_alloc((3 * a + a3 + a4 + av + at + (size_t)s->nthr * (a + 32)) * sizeof(float), err);
@@ -221,7 +223,7 @@ lms_status lms_infer_create(lms_infer **out, const lms_gpt *m, int max_T, lms_er
     s->att = s->logits + av;
     s->xn = s->att + at;
     s->stats = s->xn + (size_t)s->nthr * a;
-    if (s->k->device && !(s->h_logits = lms_alloc((size_t)V * sizeof(float), err))) {
+    if (!lms_backend_has(&s->be, LMS_BACKEND_HOST_MEMORY) && !(s->h_logits = lms_alloc((size_t)V * sizeof(float), err))) {
         st = LMS_ERR_NOMEM;
         goto fail;
     }
@@ -254,7 +256,7 @@ lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err) {
         s->wb = NULL;
         return LMS_OK;
     }
-    if (!k->dec_gemv_in_out_bf16 || !k->dec_gemv_out_in_bf16)
+    if (!lms_backend_has(&s->be, LMS_BACKEND_BF16_DECODE))
         return lms_errf(err, LMS_ERR_UNSUPPORTED, "kernel table '%s' has no bfloat16 decoding; decode in fp32", k->name);
     const int64_t C = s->cfg.n_embd, L = s->cfg.n_layer, V = s->cfg.vocab_size;
     const int which[4] = {2, 4, 8, 10};             /* c_attn, attn.c_proj, c_fc, mlp.c_proj */
@@ -269,21 +271,22 @@ lms_status lms_infer_set_bf16(lms_infer *s, int on, lms_err *err) {
     size_t total = s->wb_wte + (size_t)(V * lms_bf16_row(C));
     uint16_t *wb = s->wb ? s->wb : k->buf_alloc(total * sizeof(uint16_t), err);
     if (!wb) return LMS_ERR_NOMEM;
-    /* packing runs on the host: straight into host memory, through a staging copy otherwise */
-    uint16_t *h = k->device ? lms_alloc(total * sizeof(uint16_t), err) : wb;
-    if (!h) {
+    /* packing runs on the host, from and into host views (the buffers themselves on host memory) */
+    void *ht, *pt = NULL;
+    uint16_t *h = lms_backend_write_view(&s->be, wb, total * sizeof(uint16_t), &ht, err);
+    const float *P = h ? lms_backend_read_view(&s->be, lms_gpt_params_const(s->m),
+                                               (size_t)lms_gpt_num_params(s->m) * sizeof(float), &pt, err) : NULL;
+    if (!P) {
+        lms_free(ht);
         if (!s->wb) k->buf_free(wb);
         return LMS_ERR_NOMEM;
     }
-    const float *P = lms_gpt_params_const(s->m);
     for (int64_t l = 0; l < L; l++)
         for (int i = 0; i < 4; i++)
             lms_bf16_pack(h + (size_t)l * s->wb_layer + s->wb_off[i], P + s->loff[l][which[i]], rows[i], cols[i]);
     lms_bf16_pack(h + s->wb_wte, P + s->off_wte, V, C);
-    if (h != wb) {
-        k->copy_h2d(wb, h, total * sizeof(uint16_t));
-        lms_free(h);
-    }
+    lms_free(pt);
+    lms_backend_write_done(&s->be, wb, ht, total * sizeof(uint16_t));
     s->wb = wb;
     return LMS_OK;
 }

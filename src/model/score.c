@@ -9,8 +9,8 @@
  * Backend: the model's kernel table and thread count (gpt.h, lms_gpt_set_backend); the scratch
  * comes from its buf_alloc, token ids go in with copy_h2d and the gathered rows move with copy_d2d.
  * The host reads and writes the target, row-index and log-probability arrays, the logits the rank
- * and top-k read and the per-sequence windows (the regions h[] names): for a host table they are
- * the scratch itself; for a device table (device = 1) a host block mirrors them, and targets go in
+ * and top-k read and the per-sequence windows (the regions h[] names): on a backend that declares
+ * LMS_BACKEND_HOST_MEMORY they are the scratch itself; otherwise a host block mirrors them, and targets go in
  * with copy_h2d, log-probabilities (and, for ranks or top-k, the logits block) come out with copy_d2h.
  *
  * Leaves out: gradients, KV caching, batch shapes beyond the ones given at create.
@@ -97,7 +97,7 @@ lms_status lms_scorer_create(lms_scorer **out, const lms_gpt *m, int max_B, int 
     size_t off = 0, hoff = 0;
     for (int i = 0; i < S_COUNT; i++) s->r[i] = s->buf + off, off += sz[i];
     for (int i = 0; i < S_COUNT; i++) hoff += host_region(i) ? sz[i] : 0;
-    if (s->K->device && !(s->hbuf = lms_alloc(hoff * sizeof(float), err))) {
+    if (!lms_backend_has(lms_gpt_backend(m), LMS_BACKEND_HOST_MEMORY) && !(s->hbuf = lms_alloc(hoff * sizeof(float), err))) {
         lms_scorer_free(s);
         return err ? lms_err_prefix(err, "scorer host buffers: ") : LMS_ERR_NOMEM;
     }

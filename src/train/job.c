@@ -12,6 +12,7 @@
 
 #include "core/fileio.h"
 #include "dist/dist.h"
+#include "kernels/backend.h"
 #include "kernels/kernels.h"
 
 static void add_opt(lms_train_job *j, const char *name, lms_train_opt_type type, void *ptr, const char *help) {
@@ -144,6 +145,9 @@ lms_status lms_train_job_open(lms_train_job *j, char **pos, int npos, lms_train 
     *out = NULL;
     j->all_ranks = 1;
     if (!j->out) return lms_errf(err, LMS_ERR_ARG, "--out DIR is required (the run directory)");
+    j->all_ranks = 0; /* MPI with a device: the same refusal on every rank, so rank 0 says it */
+    if (lms_backend_check_ranks(j->device, lms_dist_size(), err)) return err->code;
+    j->all_ranks = 1;
     if (!lms_ops_for_device(j->device, err)) return err->code; /* an unknown name, or a device this build or machine lacks */
     j->c.mpi = lms_dist_size() > 1;
     snprintf(j->c.device, sizeof j->c.device, "%s", j->device);

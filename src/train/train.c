@@ -29,6 +29,7 @@
 #include "core/sysmem.h"
 #include "core/timer.h"
 #include "dist/dist.h"
+#include "kernels/backend.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 #include "train/run_dir.h"
@@ -89,6 +90,12 @@ static lms_status to_device(lms_train *t, lms_err *err) {
     lms_gpt_free(t->m);
     t->m = d;
     return LMS_OK;
+}
+
+/* MPI data parallelism runs on the CPU only (kernels/backend.h: lms_backend_check_ranks), checked
+   before anything else (data, model, run dir). */
+static lms_status check_mpi_device(int mpi, const char *device, lms_err *err) {
+    return lms_backend_check_ranks(device, mpi ? 2 : 1, err);
 }
 
 /* MPI: this process's place in the job (c.mpi), the batch split over ranks, and the default thread
@@ -280,8 +287,9 @@ lms_status lms_train_open(lms_train **out, const char *run_dir, const lms_train_
     t->last_val = NAN;
     t->lock_fd = -1;
     crash_setup(t);
-    lms_status st = LMS_OK;
+    lms_status st = check_mpi_device(c->mpi, c->device, err);
     char p[LMS_TRAIN_PATH + 64];
+    if (st) goto fail;
     if (strlen(run_dir) >= sizeof t->dir) {
         st = lms_errf(err, LMS_ERR_ARG, "--out path too long");
         goto fail;
@@ -451,6 +459,7 @@ lms_status lms_train_resume(lms_train **out, const char *run_dir, int64_t new_st
     char p[LMS_TRAIN_PATH + 64], op[LMS_TRAIN_PATH + 96];
     char *meta = NULL;
     json_t *mj = NULL;
+    if ((st = check_mpi_device(mpi, over ? over->device : "", err))) goto fail;
     if (strlen(run_dir) >= sizeof t->dir) {
         st = lms_errf(err, LMS_ERR_ARG, "--out path too long");
         goto fail;
@@ -641,10 +650,7 @@ static lms_status write_checkpoint(lms_train *t, const char *name, const char *m
     snprintf(buf, sizeof buf, "%lld", (long long)t->step);
     json_object_set_new(meta, "train_step", json_string(buf));
     char *mmeta = json_dumps(meta, JSON_COMPACT);
-    lms_gpt *hm = NULL; /* a device model is saved from a host copy of its weights */
-    lms_status st = lms_gpt_ops(t->m)->device ? lms_gpt_clone_on(&hm, t->m, lms_ops_get(), 0, err) : LMS_OK;
-    if (!st) st = lms_checkpoint_save(mp, hm ? hm : t->m, mmeta, err);
-    lms_gpt_free(hm);
+    lms_status st = lms_checkpoint_save(mp, t->m, mmeta, err); /* any backend: it reads the weights through copies */
     free(mmeta);
     if (st) {
         json_decref(meta);
@@ -681,9 +687,15 @@ static lms_status write_checkpoint(lms_train *t, const char *name, const char *m
     return LMS_OK;
 }
 
-/* FNV-1a over the parameters' 32-bit words: equal on every rank while data parallelism is correct. */
-static uint64_t params_hash(lms_train *t) {
-    const float *p = lms_gpt_params_const(t->m);
+/* The parameters as host memory (a host view: a copy for device memory; free *tmp with lms_free). */
+static const float *host_params(const lms_train *t, void **tmp, lms_err *err) {
+    return lms_backend_read_view(lms_gpt_backend(t->m), lms_gpt_params_const(t->m),
+                                 (size_t)lms_gpt_num_params(t->m) * sizeof(float), tmp, err);
+}
+
+/* FNV-1a over the parameters' 32-bit words (p: host_params): equal on every rank while data
+   parallelism is correct. */
+static uint64_t params_hash(const lms_train *t, const float *p) {
     size_t n = (size_t)lms_gpt_num_params(t->m);
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
@@ -701,7 +713,14 @@ static lms_status save_checkpoint(lms_train *t, lms_err *err) {
     snprintf(name, sizeof name, "step_%08lld", (long long)t->step);
     snprintf(mp, sizeof mp, "%s/checkpoints/%s.safetensors", t->dir, name);
     lms_status st = LMS_OK;
-    if (t->n_ranks > 1 && !lms_dist_same_u64(params_hash(t)))
+    void *tmp = NULL;
+    /* MPI runs only on host-memory backends (check_mpi_device), whose view is the buffer: no
+       allocation that could fail on one rank and skip the collective below */
+    const float *hp = t->n_ranks > 1 ? host_params(t, &tmp, NULL) : NULL;
+    LMS_ASSERT(t->n_ranks == 1 || hp);
+    int same = t->n_ranks == 1 || lms_dist_same_u64(params_hash(t, hp));
+    lms_free(tmp);
+    if (!same)
         return lms_errf(err, LMS_ERR_NUMERIC, "the MPI ranks' weights differ at step %lld (they must stay identical); "
                         "this is a bug in lmscope's data parallelism, please report it; nothing was saved", (long long)t->step);
     if (t->rank == 0) st = write_checkpoint(t, name, mp, err);
@@ -777,17 +796,12 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 
 /* A finite loss and gradient can still give an update that overflows: never save that state. */
 static lms_status check_params(lms_train *t, float loss, lms_err *err) {
-    const float *p = lms_gpt_params_const(t->m);
-    float *hp = NULL; /* a device model's parameters are read from a host copy */
-    if (lms_gpt_ops(t->m)->device) {
-        size_t bytes = (size_t)lms_gpt_num_params(t->m) * sizeof(float);
-        if (!(hp = malloc(bytes))) return lms_errf(err, LMS_ERR_NOMEM, "out of memory checking the parameters");
-        lms_gpt_ops(t->m)->copy_d2h(hp, p, bytes);
-        p = hp;
-    }
+    void *hp;
+    const float *p = host_params(t, &hp, err);
+    if (!p) return lms_err_prefix(err, "checking the parameters: ");
     int64_t bad = first_nonfinite(p, lms_gpt_num_params(t->m));
     float value = bad >= 0 ? p[bad] : 0.0f;
-    free(hp);
+    lms_free(hp);
     if (bad >= 0) {
         t->step--; /* report the step that produced it; the good state is the previous one */
         return diverged(t, "a parameter after the update", value, loss, err);

@@ -3,7 +3,7 @@
 # training and validation losses equal the 1-process run of the same global batch to 1e-5
 # relative over 50 steps; only rank 0 writes the run dir; a 2-rank run stopped and resumed on 2
 # ranks is bit-exact, and resumes on 1 process (a documented re-shard) within 1e-5; a batch the
-# ranks do not divide is refused (exit 2) before anything is written; SIGTERM to mpirun stops
+# ranks do not divide, and --device cuda, are refused (exit 2) before anything is written; SIGTERM to mpirun stops
 # every rank at the same step with a checkpoint; a rank killed with SIGKILL ends the job with
 # mpirun's message instead of a hang; commands that do not spread over ranks refuse -np 2.
 # Skipped (SKIPPED: line) when mpirun is missing or lmscope was built without MPI.
@@ -83,6 +83,14 @@ err=$($MPI "$L" train $T --out "$D/odd" --batch 7 --steps 5 2>&1); rc=$?
 grep -q -- "--batch 7 cannot be split evenly over 2 MPI ranks" <<<"$err" || fail "odd batch message: $err"
 [ "$(grep -c 'cannot be split' <<<"$err")" = 1 ] || fail "the message should come once (rank 0): $err"
 [ -e "$D/odd" ] && fail "a refused run left $D/odd behind"
+
+# 3b. a device under mpirun: refused by the library's check before anything else, exit 2, nothing written
+#     (decided by the name, so it is the same refusal in a build without CUDA)
+err=$($MPI "$L" train $T --out "$D/gpu" --device cuda --steps 5 2>&1); rc=$?
+[ $rc = 2 ] || fail "--device cuda on 2 ranks exited $rc, want 2: $err"
+grep -q -- "--device cuda under mpirun is not supported" <<<"$err" || fail "MPI + device message: $err"
+[ "$(grep -c 'under mpirun' <<<"$err")" = 1 ] || fail "the message should come once (rank 0): $err"
+[ -e "$D/gpu" ] && fail "a refused run left $D/gpu behind"
 
 # 4. SIGTERM to mpirun: every rank stops at the same step, and rank 0 checkpoints it (as metrics.jsonl's last line)
 B="--data $D/text.txt --layers 2 --heads 2 --dim 64 --ctx 32 --batch 8 --lr 1e-3 --seed 5 --threads 1 --quiet --ckpt-interval 0"

@@ -4,7 +4,7 @@
  * Device test: built by `make CUDA=1 cuda-tests`, run by tools/gpu_check.sh; it fails (does not
  * skip) when no CUDA device is usable, saying why.
  *
- * Tolerances, derived as in tests/test_kernels.c. The reference accumulates in double and rounds
+ * Tolerances, derived as in tests/test_backend_ops.c. The reference accumulates in double and rounds
  * once (within half an ulp, u = 2^-24 ~ 6e-8). The CUDA ops accumulate in fp32 (cuBLAS with
  * CUBLAS_PEDANTIC_MATH: no TF32; warp trees for row statistics): a sum of K terms errs by at
  * most ~K·u·Σ|terms|; our shapes keep K <= ~170 (attention: hs + 2T <= ~150), so
@@ -16,7 +16,7 @@
  * order) and AdamW (the reference's operations with explicit rounding, no FMA).
  * A real bug (wrong index, a missed accumulate, a wrong layout) errs by O(max|ref|).
  * LMS_CUDA_TF32=1 voids the matrix-product tolerances (10-bit mantissas): the test refuses to run.
- * LMS_CUDA_TEST_FAKE=1 runs the test against the portable CPU table flagged device = 1 (host
+ * LMS_CUDA_TEST_FAKE=1 runs the test against the portable CPU table flagged as device memory (no LMS_BACKEND_HOST_MEMORY) (host
  * memory), which checks the test itself without a GPU (every comparison must have teeth: device
  * outputs start as NaN); the CPU table need not meet the bit-equal checks, which are the CUDA
  * kernels' own claims. Measured on the CPU: everything passes except AdamW's bit-equality (the
@@ -47,7 +47,7 @@ static int have_device(void) {
     const char *fake = getenv("LMS_CUDA_TEST_FAKE");
     if (fake && strcmp(fake, "1") == 0) { /* the test's own check on a CPU: see the header */
         FAKE = *lms_ops_generic();
-        FAKE.device = 1;
+        FAKE.caps &= /* device memory: not host memory, no split decoding (kernels.h) */ ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
         FAKE.name = "fake-device";
         D = &FAKE;
         return 1;
@@ -128,7 +128,7 @@ static int same_bits(const char *what, const float *f, const float *r, int64_t n
 
 static void test_memory(void) {
     if (!have_device()) return;
-    CHECK(D->device == 1 && D->buf_alloc && D->sync && (D->dec_gemv_in_out_bf16 == NULL || D == &FAKE));
+    CHECK(!(D->caps & LMS_BACKEND_HOST_MEMORY) && D->buf_alloc && D->sync && (D->dec_gemv_in_out_bf16 == NULL || D == &FAKE));
     lms_err err = {0};
     int64_t n = 1001;
     float *d = D->buf_alloc((size_t)n * sizeof(float), &err), *h = rnd(n, 1.0f), *back = malloc(n * sizeof(float));
@@ -288,7 +288,7 @@ static void test_elementwise(void) {
     float *g = rnd(n, 1.0f), *rg = dup(g, n);
     R->gelu_bwd(rg, x, y, n);
     c = DEV_RESULT(g, n, D->gelu_bwd(d_, dx, dy, n));
-    CHECK(close_sum("gelu_bwd", c, rg, n, RELEM)); /* as test_kernels: a sum of two terms */
+    CHECK(close_sum("gelu_bwd", c, rg, n, RELEM)); /* as test_backend_ops: a sum of two terms */
     free(c);
     R->residual_fwd(out, x, y, n);
     c = DEV_OUT(n, D->residual_fwd(d_, dx, dy, n));

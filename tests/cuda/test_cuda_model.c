@@ -4,7 +4,7 @@
  * two identical steps giving identical bits.
  * Device test: built by `make CUDA=1 cuda-tests`, run by tools/gpu_check.sh; it fails when no
  * CUDA device is usable. LMS_CUDA_TEST_FAKE=1 runs it on the CPU with a stand-in "device" table
- * (the optimized CPU table flagged device = 1), which checks the test and the host/device staging
+ * (the optimized CPU table flagged as device memory (no LMS_BACKEND_HOST_MEMORY)), which checks the test and the host/device staging
  * here, without a GPU; it says nothing about the CUDA kernels. LMS_CUDA_TEST_FAKE=ref uses the
  * reference table as the stand-in, so the curve test compares two CPU tables that differ in
  * rounding (the calibration of its envelope).
@@ -50,7 +50,7 @@ static int have_device(void) {
     if (fake && (strcmp(fake, "1") == 0 || strcmp(fake, "ref") == 0)) {
         FAKE = fake[0] == 'r' ? *lms_ops_reference() : *lms_ops_fast();
         FAKE.name = "fake-device";
-        FAKE.device = 1;
+        FAKE.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE); /* device memory, no split decoding */
         D = &FAKE;
         return 1;
     }

@@ -466,7 +466,7 @@ static void init_once(void) {
     LMS_CUBLAS_CHECK(cublasSetMathMode(lms_cu_blas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
     lms_ops *k = &g_ops;
     k->name = tf32 ? "cuda-tf32" : "cuda";
-    k->device = 1;
+    k->caps = 0; /* device memory, one launch per decoding op, no optional ops */
     k->buf_alloc = cu_alloc;
     k->buf_free = cu_free;
     k->copy_h2d = cu_h2d;
