@@ -181,6 +181,33 @@ static void print_train(const lms_bench_train_result *rp, const lms_gpt_config *
            r.peak_rss, r.planned, r.planned ? (double)r.peak_rss / r.planned : 0.0, r.loss_first, r.loss_last);
 }
 
+/* The flags that need no model: 2 (after the message) when one is out of range, else 0 */
+static int check_usage(int npos, char **pos, int steps, int warmup, int threads, int batch, int ctx, int ceiling_n,
+                       const char *precision, int decode, int *use_bf16) {
+    if (npos > 0) {
+        lms_cli_error("bench", "unexpected argument '%s' (all settings are --flags; see --help)", pos[0]);
+        return 2;
+    }
+    if (steps < 1 || warmup < 0 || threads < 1 || batch < 1 || ctx < 1 || ceiling_n < 0) {
+        lms_cli_error("bench", "--steps, --threads, --batch and --ctx must be >= 1, --warmup and --ceiling-size >= 0");
+        return 2;
+    }
+    *use_bf16 = strcmp(precision, "bf16") == 0;
+    if (!*use_bf16 && strcmp(precision, "fp32") != 0) {
+        lms_cli_error("bench", "--precision '%s' is not one of fp32, bf16", precision);
+        return 2;
+    }
+    if (*use_bf16 && decode) {
+        lms_cli_error("bench", "--precision bf16 measures training; for bf16 decoding use --sample --bf16");
+        return 2;
+    }
+    if (*use_bf16 && !lms_ops_bf16()) {
+        lms_cli_error("bench", "--precision bf16: %s", lms_ops_bf16_unavailable());
+        return 2;
+    }
+    return 0;
+}
+
 int lms_cmd_bench(int argc, char **argv) {
     int layers = 4, heads = 4, dim = 256, vocab = 8192, batch = 16, ctx = 256, steps = 10, warmup = 2;
     int threads = 2, sample = 0, bf16 = 0, score = 0, ceiling_n = 2048;
@@ -210,27 +237,9 @@ int lms_cmd_bench(int argc, char **argv) {
     int rc = lms_args_parse("bench", "Measure training-step or decoding throughput on random tokens.", flags,
                             argc, argv, &pos, &npos);
     if (rc != 0) return rc == 1 ? 0 : 2;
-    if (npos > 0) {
-        lms_cli_error("bench", "unexpected argument '%s' (all settings are --flags; see --help)", pos[0]);
-        return 2;
-    }
-    if (steps < 1 || warmup < 0 || threads < 1 || batch < 1 || ctx < 1 || ceiling_n < 0) {
-        lms_cli_error("bench", "--steps, --threads, --batch and --ctx must be >= 1, --warmup and --ceiling-size >= 0");
-        return 2;
-    }
-    int use_bf16 = strcmp(precision, "bf16") == 0;
-    if (!use_bf16 && strcmp(precision, "fp32") != 0) {
-        lms_cli_error("bench", "--precision '%s' is not one of fp32, bf16", precision);
-        return 2;
-    }
-    if (use_bf16 && (sample || score)) {
-        lms_cli_error("bench", "--precision bf16 measures training; for bf16 decoding use --sample --bf16");
-        return 2;
-    }
-    if (use_bf16 && !lms_ops_bf16()) {
-        lms_cli_error("bench", "--precision bf16: %s", lms_ops_bf16_unavailable());
-        return 2;
-    }
+    int use_bf16 = 0;
+    if ((rc = check_usage(npos, pos, steps, warmup, threads, batch, ctx, ceiling_n, precision, sample || score, &use_bf16)))
+        return rc;
     lms_gpt_config cfg = {.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
     lms_err err = {0};
     if (lms_gpt_config_check(&cfg, &err) != LMS_OK) {

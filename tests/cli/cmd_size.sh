@@ -3,7 +3,6 @@
 # file:line and first line, and fails when there is one. A function starts at a top-level line that
 # opens with an identifier and holds '(' (its signature may run over several lines; a line ending in
 # ';' or '}' before the body is a prototype or a one-line function) and ends at the '}' in column 0.
-# Named .pending until every command is under the limit; rename it to cmd_size.sh to run it.
 set -u
 MAX=${MAX:-80}
 cd "$(dirname "$0")/../.." || exit 1
