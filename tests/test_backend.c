@@ -293,8 +293,8 @@ static void test_packed_weights(void) {
     lms_gpt_free(b);
 }
 
-/* A model created on a table whose memory is "device" memory (here host memory flagged as device memory (no LMS_BACKEND_HOST_MEMORY),
-   so the results can be compared): the same bits as the host table, the optimizer files staged
+/* A model created on a table whose memory is "device" memory (here host memory declared without
+   LMS_BACKEND_HOST_MEMORY, so the results can be compared): the same bits as the host table, the optimizer files staged
    through the host copies, bf16 weights packed on the host and copied in, decoding on one thread,
    and no switch to a host table. */
 static void test_device_model(void) {

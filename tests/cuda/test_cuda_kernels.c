@@ -16,8 +16,8 @@
  * order) and AdamW (the reference's operations with explicit rounding, no FMA).
  * A real bug (wrong index, a missed accumulate, a wrong layout) errs by O(max|ref|).
  * LMS_CUDA_TF32=1 voids the matrix-product tolerances (10-bit mantissas): the test refuses to run.
- * LMS_CUDA_TEST_FAKE=1 runs the test against the portable CPU table flagged as device memory (no LMS_BACKEND_HOST_MEMORY) (host
- * memory), which checks the test itself without a GPU (every comparison must have teeth: device
+ * LMS_CUDA_TEST_FAKE=1 runs the test against the portable CPU table declared as device memory (no
+ * LMS_BACKEND_HOST_MEMORY, though it is host memory), which checks the test itself without a GPU (every comparison must have teeth: device
  * outputs start as NaN); the CPU table need not meet the bit-equal checks, which are the CUDA
  * kernels' own claims. Measured on the CPU: everything passes except AdamW's bit-equality (the
  * generic loop is compiled with FMA contraction) and xent at V = 50257 (the generic table sums
@@ -47,7 +47,7 @@ static int have_device(void) {
     const char *fake = getenv("LMS_CUDA_TEST_FAKE");
     if (fake && strcmp(fake, "1") == 0) { /* the test's own check on a CPU: see the header */
         FAKE = *lms_ops_generic();
-        FAKE.caps &= /* device memory: not host memory, no split decoding (kernels.h) */ ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE);
+        FAKE.caps &= ~(unsigned)(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE); /* device memory, no split decoding */
         FAKE.name = "fake-device";
         D = &FAKE;
         return 1;
