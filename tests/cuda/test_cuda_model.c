@@ -5,8 +5,7 @@
  * Device test: built by `make CUDA=1 cuda-tests`, run by tools/gpu_check.sh; it fails when no
  * CUDA device is usable. LMS_CUDA_TEST_FAKE=1 runs it on the CPU with a stand-in "device" table
  * (the optimized CPU table declared without LMS_BACKEND_HOST_MEMORY), which checks the test and the
- * host/device staging
- * here, without a GPU; it says nothing about the CUDA kernels. LMS_CUDA_TEST_FAKE=ref uses the
+ * host/device staging here, without a GPU; it says nothing about the CUDA kernels. LMS_CUDA_TEST_FAKE=ref uses the
  * reference table as the stand-in, so the curve test compares two CPU tables that differ in
  * rounding (the calibration of its envelope).
  *
