@@ -27,29 +27,8 @@
 static const lms_gpt_config CFG = {.n_layer = 2, .n_head = 2, .n_embd = 8, .n_ctx = 16, .vocab_size = 37};
 enum { T_FWD = 12 };
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/lms_test_ckpt_%d", (int)getpid());
-        lms_mkdir_p(tmpdir, NULL);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static int count_temporaries(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) n++;
-    if (d) closedir(d);
-    return n;
-}
+#define TH_TMP_PREFIX "lms_test_ckpt"
+#include "tmpfiles.h"
 
 /* A model whose every parameter is a distinct random value (biases and LayerNorms too, so a
  * misplaced tensor changes the output). */

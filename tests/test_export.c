@@ -32,30 +32,8 @@
 #define FIX_REF "tests/fixtures/export/reference.json"
 #define GPT2_TOK "tests/fixtures/gpt2"
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char buf[8][600];
-    static int k;
-    k = (k + 1) % 8;
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/lms_test_export_%d", (int)getpid());
-        lms_mkdir_p(tmpdir, NULL);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-/* Entries of dir whose name contains ".tmp." (left-over temporaries). */
-static int count_temporaries(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) n++;
-    if (d) closedir(d);
-    return n;
-}
+#define TH_TMP_PREFIX "lms_test_export"
+#include "tmpfiles.h"
 
 static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
     x += 0x9e3779b97f4a7c15ULL;

@@ -14,30 +14,8 @@
 #include "harness.h"
 #include "model/safetensors.h"
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/lms_test_st_%d", (int)getpid());
-        lms_mkdir_p(tmpdir, NULL);
-    }
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-/* Number of entries in tmpdir whose name contains ".tmp." (left-over temporaries). */
-static int count_temporaries(void) {
-    DIR *d = opendir(tmpdir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) n++;
-    if (d) closedir(d);
-    return n;
-}
+#define TH_TMP_PREFIX "lms_test_st"
+#include "tmpfiles.h"
 
 /* A file of 8-byte length + header + data_len bytes (0, 1, 2, ...) in a malloc'd buffer. */
 static unsigned char *make_file(const char *header, size_t data_len, size_t *len) {
@@ -99,7 +77,7 @@ static void test_roundtrip(void) {
     const char *path = tmp_path("rt.safetensors");
     CHECKF(lms_st_writer_write(w, path, &err) == LMS_OK, "%s", err.msg);
     lms_st_writer_free(w);
-    CHECK(count_temporaries() == 0);
+    CHECK(count_temporaries(tmpdir) == 0);
 
     lms_st_reader *r;
     CHECKF(lms_st_open(&r, path, &err) == LMS_OK, "%s", err.msg);
@@ -433,7 +411,7 @@ static void test_writer_errors(void) {
     CHECK(lms_st_writer_write(w, tmp_path("no/such/dir/x.safetensors"), &err) == LMS_ERR_IO && strstr(err.msg, "no/such/dir"));
     CHECK(lms_st_writer_write(w, tmp_path("keep.safetensors/x.safetensors"), &err) == LMS_ERR_IO);
     lms_st_writer_free(w);
-    CHECK(count_temporaries() == 0);
+    CHECK(count_temporaries(tmpdir) == 0);
     CHECK(!lms_path_exists(tmp_path("no")));
 }
 

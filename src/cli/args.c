@@ -7,6 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+int lms_cli_print_json(const char *cmd, json_t *o, int digits) {
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(digits)) : NULL;
+    json_decref(o);
+    if (!s) {
+        lms_cli_error(cmd, "out of memory");
+        return 1;
+    }
+    puts(s);
+    free(s);
+    return 0;
+}
+
 void lms_cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -1,5 +1,6 @@
 /* args.h — flag parsing for subcommands, from one table per command, so that --help always lists
- * every flag with its default.
+ * every flag with its default; and the two ways every command reports to the user: an error line
+ * on stderr (lms_cli_error) and a JSON line on stdout (lms_cli_print_json).
  *
  *   int layers = 4; const char *out = NULL; int resume = 0;
  *   lms_flag flags[] = {
@@ -18,6 +19,7 @@
 #ifndef LMS_CLI_ARGS_H
 #define LMS_CLI_ARGS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 typedef enum { LMS_FLAG_INT, LMS_FLAG_I64, LMS_FLAG_FLOAT, LMS_FLAG_DOUBLE, LMS_FLAG_STR, LMS_FLAG_BOOL } lms_flag_type;
@@ -40,5 +42,9 @@ int lms_args_seen(const lms_flag *flags, const char *name);
 
 /* Print an error for the user ("lmscope <cmd>: <msg>") to stderr. */
 void lms_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print o (may be NULL: out of memory) as one compact line of JSON, keys in order, reals with
+   `digits` significant digits, and release it. 0, or 1 after "out of memory" on stderr. */
+int lms_cli_print_json(const char *cmd, json_t *o, int digits);
 
 #endif

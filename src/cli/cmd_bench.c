@@ -52,16 +52,6 @@
 #include "model/score.h"
 #include "train/bench.h"
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int warmup, int threads, int bf16) {
     lms_err err = {0};
     lms_infer *s = NULL;
@@ -90,7 +80,7 @@ static int bench_sample(lms_gpt *m, const lms_gpt_config *cfg, int steps, int wa
         tps[r] = cfg->n_ctx / (lms_now() - t0);
         check = check * 31 + (uint64_t)tok;
     }
-    double med = median(tps + warmup, steps);
+    double med = lms_bench_median(tps + warmup, steps);
     printf("{\"mode\":\"sample\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"ctx\":%d,\"batch\":1,"
            "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"weights\":\"%s\",\"params\":%lld,\"sequences\":%d,\"tokens_per_s\":%.1f,"
            "\"tokens_per_s_min\":%.1f,\"tokens_per_s_max\":%.1f,\"us_per_token\":%.2f,\"peak_rss_bytes\":%zu,"
@@ -132,7 +122,7 @@ static int bench_score(lms_gpt *m, const lms_gpt_config *cfg, int batch, int ste
         ts[r] = lms_now() - t0;
         for (int64_t i = 0; i < N; i++) sum -= lp[i];
     }
-    double med = median(ts + warmup, steps);
+    double med = lms_bench_median(ts + warmup, steps);
     double fpt = lms_gpt_flops_per_token(cfg, cfg->n_ctx) / 3.0;
     printf("{\"mode\":\"score\",\"layers\":%d,\"heads\":%d,\"dim\":%d,\"vocab\":%d,\"batch\":%d,\"ctx\":%d,"
            "\"threads\":%d,\"kernels\":\"%s\",\"blas_core\":\"%s\",\"params\":%lld,\"steps\":%d,\"batch_s_median\":%.5f,"

@@ -186,16 +186,7 @@ static void fit_error(const char *path, const lms_fit_runset *t, const lms_err *
 
 /* The report as one line of JSON ('fit --json', docs/scaling.md); 0 or 1. */
 static int print_json(const lms_fit_report *r, const lms_fit_runset *t, const lms_fit_opts *o) {
-    json_t *j = lms_fit_report_json(r, (const char *const *)t->name, o, LMS_FIT_JSON_CLI);
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8)) : NULL;
-    json_decref(j);
-    if (!s) {
-        lms_cli_error(CMD, "out of memory");
-        return 1;
-    }
-    puts(s);
-    free(s);
-    return 0;
+    return lms_cli_print_json(CMD, lms_fit_report_json(r, (const char *const *)t->name, o, LMS_FIT_JSON_CLI), 8);
 }
 
 int lms_cmd_fit(int argc, char **argv) {

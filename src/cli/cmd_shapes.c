@@ -39,17 +39,8 @@ static void fmt_num(char *buf, size_t cap, const lms_shape_labelled *l, double v
 
 /* One JSON object per suite; 0 or 1. */
 static int print_json(const lms_shape_table *t) {
-    for (int i = 0; i < t->n; i++) {
-        json_t *o = lms_shape_suite_json(t, i);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-        json_decref(o);
-        if (!s) {
-            lms_cli_error(CMD, "out of memory");
-            return 1;
-        }
-        puts(s);
-        free(s);
-    }
+    for (int i = 0; i < t->n; i++)
+        if (lms_cli_print_json(CMD, lms_shape_suite_json(t, i), 6)) return 1;
     return 0;
 }
 

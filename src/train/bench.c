@@ -17,7 +17,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double median(double *v, int n) {
+double lms_bench_median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
@@ -85,8 +85,8 @@ static void run_steps(const lms_bench_train_config *c, const lms_ops *K, lms_gpt
         r->step_min = t[s] < r->step_min ? t[s] : r->step_min;
         r->step_max = t[s] > r->step_max ? t[s] : r->step_max;
     }
-    r->step_median = median(t + c->warmup, c->steps), r->forward = median(tf + c->warmup, c->steps);
-    r->backward = median(tb + c->warmup, c->steps), r->optimizer = median(to + c->warmup, c->steps);
+    r->step_median = lms_bench_median(t + c->warmup, c->steps), r->forward = lms_bench_median(tf + c->warmup, c->steps);
+    r->backward = lms_bench_median(tb + c->warmup, c->steps), r->optimizer = lms_bench_median(to + c->warmup, c->steps);
 }
 
 lms_status lms_bench_train(const lms_bench_train_config *c, const lms_backend *b, lms_bench_train_result *r, lms_err *err) {

@@ -45,4 +45,7 @@ typedef struct {
    config, LMS_ERR_NOMEM when the model or its buffers cannot be allocated; r is filled on LMS_OK. */
 lms_status lms_bench_train(const lms_bench_train_config *c, const lms_backend *b, lms_bench_train_result *r, lms_err *err);
 
+/* The median of v[0..n) (n >= 1; v is sorted in place): every benchmark's summary of its timings. */
+double lms_bench_median(double *v, int n);
+
 #endif
