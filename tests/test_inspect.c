@@ -17,22 +17,12 @@
 #include "harness.h"
 #include "tokenizer/tokenizer.h"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lms_test_inspect_XXXXXX");
-        LMS_ASSERT(mkdtemp(tmpdir) != NULL);
-    }
-    return lms_path_join(buf[k], sizeof buf[k], tmpdir, name);
-}
+#define TH_TMP_PREFIX "lms_test_inspect"
+#include "tmpfiles.h"
 
 static void put(const char *name, const char *text, size_t len) {
     lms_err err = {0};
-    LMS_ASSERT(lms_file_write_all(tpath(name), text, len, &err) == LMS_OK);
+    LMS_ASSERT(lms_file_write_all(tmp_path(name), text, len, &err) == LMS_OK);
 }
 
 static void test_utf8_and_split(void) {
@@ -63,30 +53,30 @@ static void test_utf8_and_split(void) {
 
 static void test_corpus_bad_input(void) {
     lms_err err = {0};
-    lms_mkdir_p(tpath("bad"), &err);
+    lms_mkdir_p(tmp_path("bad"), &err);
     put("bad/good.txt", "a document\n<|endoftext|>\nanother\n", 33);
     put("bad/nul.txt", "text\0more", 9);
     put("bad/latin1.txt", "caf\xe9\n", 5);
     put("bad/empty.txt", "\n<|endoftext|>\n\n", 16);
     put("bad/notes.md", "ignored", 7);
     lms_corpus c;
-    CHECK(lms_corpus_open(&c, tpath("bad"), &err) == LMS_OK);
+    CHECK(lms_corpus_open(&c, tmp_path("bad"), &err) == LMS_OK);
     CHECK(c.n_domains == 1 && c.n_skipped == 3);
     if (c.n_domains == 1) CHECK(!strcmp(c.domains[0].name, "good") && c.domains[0].n_docs == 2);
     lms_corpus_free(&c);
     /* One file given directly. */
-    CHECK(lms_corpus_open(&c, tpath("bad/good.txt"), &err) == LMS_OK && c.n_domains == 1);
+    CHECK(lms_corpus_open(&c, tmp_path("bad/good.txt"), &err) == LMS_OK && c.n_domains == 1);
     lms_corpus_free(&c);
-    CHECK(lms_corpus_open(&c, tpath("bad/nul.txt"), &err) == LMS_ERR_ARG && strstr(err.msg, "no usable"));
+    CHECK(lms_corpus_open(&c, tmp_path("bad/nul.txt"), &err) == LMS_ERR_ARG && strstr(err.msg, "no usable"));
     /* A directory with only bad files, an empty directory, a missing path, an unreadable entry. */
-    lms_mkdir_p(tpath("allbad"), &err);
+    lms_mkdir_p(tmp_path("allbad"), &err);
     put("allbad/x.txt", "\xff\xfe", 2);
-    CHECK(lms_corpus_open(&c, tpath("allbad"), &err) == LMS_ERR_ARG && strstr(err.msg, "1 skipped"));
-    lms_mkdir_p(tpath("emptydir"), &err);
-    CHECK(lms_corpus_open(&c, tpath("emptydir"), &err) == LMS_ERR_ARG && strstr(err.msg, "<|endoftext|>"));
-    CHECK(lms_corpus_open(&c, tpath("missing"), &err) == LMS_ERR_IO && strstr(err.msg, "does not exist"));
-    lms_mkdir_p(tpath("unread/dir.txt"), &err); /* a directory named like a domain file */
-    CHECK(lms_corpus_open(&c, tpath("unread"), &err) == LMS_ERR_IO && strstr(err.msg, "dir.txt"));
+    CHECK(lms_corpus_open(&c, tmp_path("allbad"), &err) == LMS_ERR_ARG && strstr(err.msg, "1 skipped"));
+    lms_mkdir_p(tmp_path("emptydir"), &err);
+    CHECK(lms_corpus_open(&c, tmp_path("emptydir"), &err) == LMS_ERR_ARG && strstr(err.msg, "<|endoftext|>"));
+    CHECK(lms_corpus_open(&c, tmp_path("missing"), &err) == LMS_ERR_IO && strstr(err.msg, "does not exist"));
+    lms_mkdir_p(tmp_path("unread/dir.txt"), &err); /* a directory named like a domain file */
+    CHECK(lms_corpus_open(&c, tmp_path("unread"), &err) == LMS_ERR_IO && strstr(err.msg, "dir.txt"));
 }
 
 /* Random "words" from a fixed syllable set: texts that share no 5-gram by accident. */
@@ -107,7 +97,7 @@ static char near_a[2048], near_b[2048], far_b[2048];
 static const char *make_corpus(void) {
     static char dir[512];
     if (dir[0]) return dir;
-    snprintf(dir, sizeof dir, "%s", tpath("corpus"));
+    snprintf(dir, sizeof dir, "%s", tmp_path("corpus"));
     lms_err err = {0};
     lms_mkdir_p(dir, &err);
     lms_rng r;
@@ -162,9 +152,9 @@ static void test_prepare_holdout_and_threads(void) {
     lms_prepare_config pc = {.val_docs = 3, .threads = 1};
     lms_manifest m1, m2;
     char out1[512], out2[512], out3[512];
-    snprintf(out1, sizeof out1, "%s", tpath("p1"));
-    snprintf(out2, sizeof out2, "%s", tpath("p2"));
-    snprintf(out3, sizeof out3, "%s", tpath("p3"));
+    snprintf(out1, sizeof out1, "%s", tmp_path("p1"));
+    snprintf(out2, sizeof out2, "%s", tmp_path("p2"));
+    snprintf(out3, sizeof out3, "%s", tmp_path("p3"));
     CHECK(lms_data_prepare(c, out1, &pc, &m1, &err) == LMS_OK);
     pc.threads = 2;
     CHECK(lms_data_prepare(c, out2, &pc, &m2, &err) == LMS_OK);
@@ -278,7 +268,7 @@ static void test_prepare_bpe_and_shard_docset(void) {
     lms_prepare_config pc = {.tok = tok, .tokenizer_name = "tiny", .val_fraction = 0.1};
     lms_manifest m;
     char out[512];
-    snprintf(out, sizeof out, "%s", tpath("bpe"));
+    snprintf(out, sizeof out, "%s", tmp_path("bpe"));
     CHECK(lms_data_prepare(c, out, &pc, &m, &err) == LMS_OK);
     CHECK(m.eot == eot && !m.sep_is_text && m.n_sep == 1 && m.sep[0] == (uint32_t)eot && m.shard_version == 1);
     CHECK(!strcmp(m.tokenizer_hash, lms_tokenizer_hash(tok)));
@@ -352,7 +342,7 @@ static void test_stats(void) {
     /* Stats of the byte shards agree with the corpus. */
     lms_prepare_config pc = {.val_docs = 2};
     char out[512];
-    snprintf(out, sizeof out, "%s", tpath("statshards"));
+    snprintf(out, sizeof out, "%s", tmp_path("statshards"));
     CHECK(lms_data_prepare(c, out, &pc, NULL, &err) == LMS_OK);
     lms_docset *ds2;
     CHECK(lms_docset_open(&ds2, out, NULL, &err) == LMS_OK);

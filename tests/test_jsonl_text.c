@@ -30,22 +30,12 @@
 #include "harness.h"
 #include "tokenizer/tokenizer.h"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lms_test_jsonl_text_XXXXXX");
-        LMS_ASSERT(mkdtemp(tmpdir) != NULL);
-    }
-    return lms_path_join(buf[k], sizeof buf[k], tmpdir, name);
-}
+#define TH_TMP_PREFIX "lms_test_jsonl_text"
+#include "tmpfiles.h"
 
 static void write_str(const char *name, const char *s) {
     lms_err err = {0};
-    CHECK(lms_file_write_all(tpath(name), s, strlen(s), &err) == LMS_OK);
+    CHECK(lms_file_write_all(tmp_path(name), s, strlen(s), &err) == LMS_OK);
 }
 
 static void test_line_reader(void) {
@@ -56,7 +46,7 @@ static void test_line_reader(void) {
     for (size_t b = 0; b < 4; b++) {
         lms_line_reader r;
         lms_err err = {0};
-        CHECK(lms_line_reader_open(&r, tpath("lines.txt"), 100, blocks[b], &err) == LMS_OK);
+        CHECK(lms_line_reader_open(&r, tmp_path("lines.txt"), 100, blocks[b], &err) == LMS_OK);
         const char *line;
         size_t len;
         int k = 0, ok = 1;
@@ -72,7 +62,7 @@ static void test_line_reader(void) {
     for (size_t b = 0; b < 4; b++) {
         lms_line_reader r;
         lms_err err = {0};
-        CHECK(lms_line_reader_open(&r, tpath("long.txt"), 4, blocks[b], &err) == LMS_OK);
+        CHECK(lms_line_reader_open(&r, tmp_path("long.txt"), 4, blocks[b], &err) == LMS_OK);
         const char *line;
         size_t len;
         int k = 0;
@@ -85,7 +75,7 @@ static void test_line_reader(void) {
     }
     lms_line_reader r;
     lms_err err = {0};
-    CHECK(lms_line_reader_open(&r, tpath("missing"), 0, 0, &err) == LMS_ERR_IO);
+    CHECK(lms_line_reader_open(&r, tmp_path("missing"), 0, 0, &err) == LMS_ERR_IO);
 }
 
 typedef struct {
@@ -119,14 +109,14 @@ static void test_documents(void) {
     got_docs g = {0};
     lms_err err = {0};
     lms_jsonl_text_counts n;
-    CHECK(lms_jsonl_text_read(tpath("docs.jsonl"), NULL, 3, keep, &g, &n, &err) == LMS_OK);
+    CHECK(lms_jsonl_text_read(tmp_path("docs.jsonl"), NULL, 3, keep, &g, &n, &err) == LMS_OK);
     CHECK(g.n == 2 && n.docs == 2 && n.empty == 1 && n.lines == 5 && n.bad == 0);
     const char *t0 = "caf\xc3\xa9\nline \xf0\x9f\x98\x80\t\"q\" \\";
     CHECKF(g.len[0] == strlen(t0) && !memcmp(g.text[0], t0, g.len[0]), "%.*s", (int)g.len[0], g.text[0]);
     CHECK(g.len[1] == strlen("plain \xc3\xa9 raw") && !memcmp(g.text[1], "plain \xc3\xa9 raw", g.len[1]));
     CHECK(g.line[0] == 1 && g.line[1] == 5 && g.off[0] == 0 && !strcmp(g.dom[0], "-"));
     /* read again where they were found */
-    FILE *f = fopen(tpath("docs.jsonl"), "rb");
+    FILE *f = fopen(tmp_path("docs.jsonl"), "rb");
     lms_jsonl_text_buf b = {0};
     for (int i = 1; i >= 0 && f; i--) {
         const char *t;
@@ -144,16 +134,16 @@ static void test_documents(void) {
     lms_jsonl_text_opts o = {.text_field = "src"};
     memset(&g, 0, sizeof g);
     write_str("src.jsonl", "{\"src\": \"web\", \"text\": \"a\"}\n{\"src\": \"books\", \"text\": \"b\"}\n");
-    CHECK(lms_jsonl_text_read(tpath("src.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 &&
+    CHECK(lms_jsonl_text_read(tmp_path("src.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 &&
           g.len[1] == 5 && !memcmp(g.text[1], "books", 5));
     o = (lms_jsonl_text_opts){.domain_field = "src"};
     memset(&g, 0, sizeof g);
-    CHECK(lms_jsonl_text_read(tpath("src.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 &&
+    CHECK(lms_jsonl_text_read(tmp_path("src.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 &&
           !strcmp(g.dom[0], "web") && !strcmp(g.dom[1], "books") && g.text[1][0] == 'b');
     /* a byte order mark before the first line */
     write_str("bom.jsonl", "\xEF\xBB\xBF{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
     memset(&g, 0, sizeof g);
-    CHECK(lms_jsonl_text_read(tpath("bom.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 && g.off[0] == 3 &&
+    CHECK(lms_jsonl_text_read(tmp_path("bom.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 2 && g.off[0] == 3 &&
           g.line_len[0] == 13 && g.text[0][0] == 'a');
     CHECK(lms_jsonl_text_path("a/b.jsonl") && lms_jsonl_text_path("x.ndjson") && !lms_jsonl_text_path("x.json") &&
           !lms_jsonl_text_path(".jsonl") && !lms_jsonl_text_path("x.jsonl.gz"));
@@ -191,7 +181,7 @@ static void test_bad_lines(void) {
         }
         got_docs g = {0};
         lms_err err = {0};
-        lms_status st = lms_jsonl_text_read(tpath("bad.jsonl"), &o, 0, keep, &g, NULL, &err);
+        lms_status st = lms_jsonl_text_read(tmp_path("bad.jsonl"), &o, 0, keep, &g, NULL, &err);
         if (!cases[i].want) {
             CHECKF(st == LMS_OK && g.n == 3, "case %zu: %s", i, err.msg);
             continue;
@@ -201,14 +191,14 @@ static void test_bad_lines(void) {
         o.skip_bad = 1;
         memset(&g, 0, sizeof g);
         lms_jsonl_text_counts n;
-        st = lms_jsonl_text_read(tpath("bad.jsonl"), &o, 0, keep, &g, &n, &err);
+        st = lms_jsonl_text_read(tmp_path("bad.jsonl"), &o, 0, keep, &g, &n, &err);
         CHECKF(st == LMS_OK && n.bad == 1 && g.n == (cases[i].domain_field ? 1 : 2), "case %zu skipped: %d", i, (int)st);
     }
     /* a raw NUL byte */
     lms_err err = {0};
-    CHECK(lms_file_write_all(tpath("nul.jsonl"), "{\"text\": \"a\"}\n{\"text\": \"a\0\"}\n", 29, &err) == LMS_OK);
+    CHECK(lms_file_write_all(tmp_path("nul.jsonl"), "{\"text\": \"a\"}\n{\"text\": \"a\0\"}\n", 29, &err) == LMS_OK);
     got_docs g = {0};
-    CHECK(lms_jsonl_text_read(tpath("nul.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_ERR_FORMAT &&
+    CHECK(lms_jsonl_text_read(tmp_path("nul.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_ERR_FORMAT &&
           strstr(err.msg, "nul.jsonl:2: a NUL byte"));
     /* a line one byte over the limit: an error, even with skip_bad (it cannot be read) */
     size_t big = LMS_JSONL_MAX_LINE + 1;
@@ -217,17 +207,17 @@ static void test_bad_lines(void) {
         memset(s, ' ', big);
         s[big] = '\n';
         memcpy(s, "{\"text\": \"x\"}", 13);
-        FILE *f = fopen(tpath("huge.jsonl"), "wb");
+        FILE *f = fopen(tmp_path("huge.jsonl"), "wb");
         CHECK(f && fwrite("{\"text\": \"a\"}\n", 1, 14, f) == 14 && fwrite(s, 1, big + 1, f) == big + 1);
         if (f) fclose(f);
         lms_jsonl_text_opts o = {.skip_bad = 1};
         memset(&g, 0, sizeof g);
-        CHECKF(lms_jsonl_text_read(tpath("huge.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_ERR_FORMAT &&
+        CHECKF(lms_jsonl_text_read(tmp_path("huge.jsonl"), &o, 0, keep, &g, NULL, &err) == LMS_ERR_FORMAT &&
                strstr(err.msg, "huge.jsonl:2: a line longer than 67108864 bytes (64 MiB)") && g.n == 1, "%s", err.msg);
         free(s);
-        remove(tpath("huge.jsonl"));
+        remove(tmp_path("huge.jsonl"));
         /* one byte less is a document */
-        f = fopen(tpath("max.jsonl"), "wb");
+        f = fopen(tmp_path("max.jsonl"), "wb");
         char *t = calloc(1, big);
         if (t && f) {
             memset(t, ' ', big - 1);
@@ -237,9 +227,9 @@ static void test_bad_lines(void) {
         }
         if (f) fclose(f);
         memset(&g, 0, sizeof g);
-        CHECK(lms_jsonl_text_read(tpath("max.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 1);
+        CHECK(lms_jsonl_text_read(tmp_path("max.jsonl"), NULL, 0, keep, &g, NULL, &err) == LMS_OK && g.n == 1);
         free(t);
-        remove(tpath("max.jsonl"));
+        remove(tmp_path("max.jsonl"));
     }
 }
 
@@ -354,8 +344,8 @@ static void test_prepare_jsonl_equals_text(void) {
     lms_rng_seed(&r, 21);
     static char text[2][30000], js[2][120000];
     size_t tn[2], jn[2];
-    CHECK(lms_mkdir_p(tpath("txt"), &err) == LMS_OK && lms_mkdir_p(tpath("jl"), &err) == LMS_OK &&
-          lms_mkdir_p(tpath("mixed"), &err) == LMS_OK);
+    CHECK(lms_mkdir_p(tmp_path("txt"), &err) == LMS_OK && lms_mkdir_p(tmp_path("jl"), &err) == LMS_OK &&
+          lms_mkdir_p(tmp_path("mixed"), &err) == LMS_OK);
     for (int f = 0; f < 2; f++) {
         tn[f] = corpus_text(&r, text[f], sizeof text[f] - 8000);
         /* a document with a stretch longer than any small window and no whitespace */
@@ -364,14 +354,14 @@ static void test_prepare_jsonl_equals_text(void) {
         tn[f] += (size_t)sprintf(text[f] + tn[f], " end\r\n\r\n   \n<|endoftext|>\n");
         char name[64];
         snprintf(name, sizeof name, "txt/d%d.txt", f);
-        CHECK(lms_file_write_all(tpath(name), text[f], tn[f], &err) == LMS_OK);
+        CHECK(lms_file_write_all(tmp_path(name), text[f], tn[f], &err) == LMS_OK);
         snprintf(name, sizeof name, "d%d", f);
         jn[f] = jsonl_of(&r, text[f], tn[f], name, js[f]);
         snprintf(name, sizeof name, "jl/d%d.jsonl", f);
-        CHECK(jn[f] > 0 && lms_file_write_all(tpath(name), js[f], jn[f], &err) == LMS_OK);
+        CHECK(jn[f] > 0 && lms_file_write_all(tmp_path(name), js[f], jn[f], &err) == LMS_OK);
     }
     /* one file with both domains' documents interleaved, by line: --domain-field dom */
-    FILE *f = fopen(tpath("mixed/all.ndjson"), "wb");
+    FILE *f = fopen(tmp_path("mixed/all.ndjson"), "wb");
     const char *p[2] = {js[0], js[1]}, *end[2] = {js[0] + jn[0], js[1] + jn[1]};
     while (f && (p[0] < end[0] || p[1] < end[1])) {
         int w = p[0] < end[0] && (p[1] >= end[1] || lms_rng_below(&r, 2)) ? 0 : 1;
@@ -392,23 +382,23 @@ static void test_prepare_jsonl_equals_text(void) {
                                      .threads = cfg[k].threads, .window_bytes = cfg[k].window,
                                      .segment_bytes = cfg[k].segment};
             char o1[600], o2[600], o3[600];
-            snprintf(o1, sizeof o1, "%s/t%d_%zu", tpath("out"), tk, k);
-            snprintf(o2, sizeof o2, "%s/j%d_%zu", tpath("out"), tk, k);
-            snprintf(o3, sizeof o3, "%s/m%d_%zu", tpath("out"), tk, k);
-            CHECK(lms_data_prepare(tpath("txt"), o1, &pc, NULL, &err) == LMS_OK);
-            CHECKF(lms_data_prepare(tpath("jl"), o2, &pc, NULL, &err) == LMS_OK, "%s", err.msg);
+            snprintf(o1, sizeof o1, "%s/t%d_%zu", tmp_path("out"), tk, k);
+            snprintf(o2, sizeof o2, "%s/j%d_%zu", tmp_path("out"), tk, k);
+            snprintf(o3, sizeof o3, "%s/m%d_%zu", tmp_path("out"), tk, k);
+            CHECK(lms_data_prepare(tmp_path("txt"), o1, &pc, NULL, &err) == LMS_OK);
+            CHECKF(lms_data_prepare(tmp_path("jl"), o2, &pc, NULL, &err) == LMS_OK, "%s", err.msg);
             pc.jsonl.domain_field = "dom";
-            CHECKF(lms_data_prepare(tpath("mixed"), o3, &pc, NULL, &err) == LMS_OK, "%s", err.msg);
+            CHECKF(lms_data_prepare(tmp_path("mixed"), o3, &pc, NULL, &err) == LMS_OK, "%s", err.msg);
             int n12 = 0, n13 = 0;
             CHECKF(same_shards(o1, o2, &n12) && n12 > 8, "tokenizer %d, config %zu: %d files", tk, k, n12);
             CHECKF(same_shards(o1, o3, &n13) && n13 == n12, "tokenizer %d, config %zu, domain field: %d files", tk, k, n13);
         }
     }
     /* a domain from a .txt file and from JSON Lines: refused, nothing written */
-    CHECK(lms_file_write_all(tpath("mixed/d1.txt"), "text\n", 5, &err) == LMS_OK);
+    CHECK(lms_file_write_all(tmp_path("mixed/d1.txt"), "text\n", 5, &err) == LMS_OK);
     lms_prepare_config pc = {.tok = bytes, .jsonl = {.domain_field = "dom"}};
-    CHECK(lms_data_prepare(tpath("mixed"), tpath("out/clash"), &pc, NULL, &err) == LMS_ERR_ARG &&
-          strstr(err.msg, "domain 'd1' is given both by") && !lms_path_exists(tpath("out/clash")));
+    CHECK(lms_data_prepare(tmp_path("mixed"), tmp_path("out/clash"), &pc, NULL, &err) == LMS_ERR_ARG &&
+          strstr(err.msg, "domain 'd1' is given both by") && !lms_path_exists(tmp_path("out/clash")));
     lms_tokenizer_free(gpt2);
     lms_tokenizer_free(bytes);
 
@@ -421,14 +411,14 @@ static void test_prepare_jsonl_equals_text(void) {
     for (size_t i = 0; texts && lens && i < nd; i++) texts[i] = text[0] + docs[i].off, lens[i] = docs[i].len;
     lms_tokenizer_train_config tc = {.vocab_size = 400, .threads = 2};
     lms_tokenizer *a = NULL, *b = NULL, *c = NULL;
-    const char *paths[] = {tpath("jl/d0.jsonl")}, *tpaths[] = {tpath("txt/d0.txt")};
+    const char *paths[] = {tmp_path("jl/d0.jsonl")}, *tpaths[] = {tmp_path("txt/d0.txt")};
     CHECK(lms_tokenizer_train_texts(&a, texts, lens, (int)nd, &tc, &err) == LMS_OK);
     CHECK(lms_tokenizer_train_files(&b, paths, 1, &tc, &err) == LMS_OK);
     CHECK(lms_tokenizer_train_files(&c, tpaths, 1, &tc, &err) == LMS_OK);
     CHECK(a && b && c && !strcmp(lms_tokenizer_hash(a), lms_tokenizer_hash(b)) && lms_tokenizer_num_merges(a) > 100);
     CHECK(a && c && strcmp(lms_tokenizer_hash(a), lms_tokenizer_hash(c))); /* the separator lines count as text there */
     /* batches of any size give the same merges: JSON Lines and .txt mixed, counted 300 bytes at a time */
-    const char *mix[] = {tpath("jl/d0.jsonl"), tpath("txt/d1.txt"), tpath("jl/d1.jsonl"), tpath("txt/d0.txt")};
+    const char *mix[] = {tmp_path("jl/d0.jsonl"), tmp_path("txt/d1.txt"), tmp_path("jl/d1.jsonl"), tmp_path("txt/d0.txt")};
     lms_tokenizer *m1 = NULL, *m2 = NULL;
     CHECK(lms_tokenizer_train_files(&m1, mix, 4, &tc, &err) == LMS_OK);
     tc.batch_bytes = 300;
@@ -444,10 +434,10 @@ static void test_prepare_jsonl_equals_text(void) {
     free(lens);
     free(docs);
     write_str("nodocs.jsonl", "\n{\"text\": \"  \"}\n");
-    const char *np[] = {tpath("nodocs.jsonl")};
+    const char *np[] = {tmp_path("nodocs.jsonl")};
     CHECK(lms_tokenizer_train_files(&a, np, 1, &tc, &err) == LMS_ERR_ARG && strstr(err.msg, "no documents"));
     write_str("badline.jsonl", "{\"text\": \"ok\"}\n{\"text\": 1}\n");
-    np[0] = tpath("badline.jsonl");
+    np[0] = tmp_path("badline.jsonl");
     CHECK(lms_tokenizer_train_files(&a, np, 1, &tc, &err) == LMS_ERR_FORMAT && strstr(err.msg, "badline.jsonl:2: "));
 }
 

@@ -14,18 +14,8 @@
 #include "harness.h"
 #include "tokenizer/tokenizer.h"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lms_test_loader_XXXXXX");
-        LMS_ASSERT(mkdtemp(tmpdir) != NULL);
-    }
-    return lms_path_join(buf[k], sizeof buf[k], tmpdir, name);
-}
+#define TH_TMP_PREFIX "lms_test_loader"
+#include "tmpfiles.h"
 
 /* A corpus with two domains whose alphabets do not overlap each other nor the separator text
    "<|endoftext|>": "digits" (0-9 and spaces, 3x the text) and "upper" (A-Z and spaces). */
@@ -33,10 +23,10 @@ static const char *make_shards(void) {
     static int made;
     static char out[512];
     if (made) return out;
-    snprintf(out, sizeof out, "%s", tpath("shards"));
+    snprintf(out, sizeof out, "%s", tmp_path("shards"));
     made = 1;
     lms_err err = {0};
-    lms_mkdir_p(tpath("corpus"), &err);
+    lms_mkdir_p(tmp_path("corpus"), &err);
     lms_rng r;
     lms_rng_seed(&r, 5);
     for (int dom = 0; dom < 2; dom++) {
@@ -54,11 +44,11 @@ static const char *make_shards(void) {
         }
         char name[64];
         snprintf(name, sizeof name, "corpus/%s.txt", dom == 0 ? "digits" : "upper");
-        CHECK(lms_file_write_all(tpath(name), text, n, &err) == LMS_OK);
+        CHECK(lms_file_write_all(tmp_path(name), text, n, &err) == LMS_OK);
         free(text);
     }
     lms_prepare_config pc = {.val_docs = 4, .shard_tokens = 5000};
-    CHECK(lms_data_prepare(tpath("corpus"), out, &pc, NULL, &err) == LMS_OK);
+    CHECK(lms_data_prepare(tmp_path("corpus"), out, &pc, NULL, &err) == LMS_OK);
     if (err.msg[0]) fprintf(stderr, "%s\n", err.msg);
     return out;
 }
@@ -267,9 +257,9 @@ static void test_errors(void) {
     lms_tokenizer_free(bytes);
     lms_loader_free(l);
     /* Missing directory; empty directory. */
-    CHECK(lms_loader_open(&l, tpath("nope"), &c, &err) == LMS_ERR_IO);
-    lms_mkdir_p(tpath("emptydir"), &err);
-    CHECK(lms_loader_open(&l, tpath("emptydir"), &c, &err) == LMS_ERR_ARG && strstr(err.msg, "data prepare"));
+    CHECK(lms_loader_open(&l, tmp_path("nope"), &c, &err) == LMS_ERR_IO);
+    lms_mkdir_p(tmp_path("emptydir"), &err);
+    CHECK(lms_loader_open(&l, tmp_path("emptydir"), &c, &err) == LMS_ERR_ARG && strstr(err.msg, "data prepare"));
 }
 
 static void copy_file(const char *from, const char *to) {
@@ -285,23 +275,23 @@ static void test_manifest_disagreements(void) {
     lms_err err = {0};
     const char *dir = make_shards();
     char from[512], to[512];
-    lms_mkdir_p(tpath("bad"), &err);
+    lms_mkdir_p(tmp_path("bad"), &err);
     const char *files[] = {"manifest.json", "digits_train_000000.bin", "digits_train_000001.bin", "digits_train_000002.bin",
                            "digits_train_000003.bin", "digits_train_000004.bin", "digits_train_000005.bin", "digits_val_000000.bin",
                            "upper_train_000000.bin", "upper_train_000001.bin", "upper_val_000000.bin"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         lms_path_join(from, sizeof from, dir, files[i]);
-        if (lms_path_exists(from)) copy_file(from, lms_path_join(to, sizeof to, tpath("bad"), files[i]));
+        if (lms_path_exists(from)) copy_file(from, lms_path_join(to, sizeof to, tmp_path("bad"), files[i]));
     }
     lms_loader_config c = {.B = 2, .T = 8, .seed = 1};
     lms_loader *l;
-    CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_OK);
+    CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_OK);
     lms_loader_free(l);
     /* A shard replaced by a valid one of another length. */
     uint32_t t[20] = {0};
-    lms_path_join(to, sizeof to, tpath("bad"), "upper_val_000000.bin");
+    lms_path_join(to, sizeof to, tmp_path("bad"), "upper_val_000000.bin");
     CHECK(lms_shard_write(to, t, 20, 1, &err) == LMS_OK);
-    CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "manifest.json says"));
+    CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "manifest.json says"));
     /* The right length but the wrong version. */
     {
         uint32_t *orig;
@@ -309,7 +299,7 @@ static void test_manifest_disagreements(void) {
         lms_path_join(from, sizeof from, dir, "upper_val_000000.bin");
         CHECK(lms_shard_read(from, 256, &orig, &on, NULL, &err) == LMS_OK);
         CHECK(lms_shard_write(to, orig, on, 2, &err) == LMS_OK);
-        CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "version-2"));
+        CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "version-2"));
         free(orig);
     }
     /* A truncated shard. */
@@ -319,36 +309,36 @@ static void test_manifest_disagreements(void) {
     CHECK(lms_file_read_all(from, &d, &n, &err) == LMS_OK);
     CHECK(lms_file_write_all(to, d, n - 1, &err) == LMS_OK);
     free(d);
-    CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "upper_val_000000.bin") &&
+    CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "upper_val_000000.bin") &&
           strstr(err.msg, "truncated"));
     /* A missing shard. */
     remove(to);
-    CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_IO && strstr(err.msg, "missing shard"));
+    CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_ERR_IO && strstr(err.msg, "missing shard"));
     /* A token above the manifest's vocabulary (256): a version-2 shard with id 300. */
     t[3] = 300;
     CHECK(lms_shard_write(to, t, 20, 2, &err) == LMS_OK);
-    CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_MISMATCH && strstr(err.msg, "300"));
+    CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_ERR_MISMATCH && strstr(err.msg, "300"));
     /* A broken manifest. */
-    lms_path_join(to, sizeof to, tpath("bad"), "manifest.json");
+    lms_path_join(to, sizeof to, tmp_path("bad"), "manifest.json");
     CHECK(lms_file_write_all(to, "{\"format\": \"lmscope-shards\"}", 28, &err) == LMS_OK);
-    CHECK(lms_loader_open(&l, tpath("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "format_version"));
+    CHECK(lms_loader_open(&l, tmp_path("bad"), &c, &err) == LMS_ERR_FORMAT && strstr(err.msg, "format_version"));
 }
 
 static void test_plain_llmc_dir_and_single_file(void) {
     lms_err err = {0};
-    lms_mkdir_p(tpath("fw"), &err);
+    lms_mkdir_p(tmp_path("fw"), &err);
     uint32_t tr[3000], va[500];
     /* two train shards: 1000..2499 and 3000..4499, so a window that crossed from one shard into
        the other would not be a run of consecutive ids */
     for (int i = 0; i < 3000; i++) tr[i] = (i < 1500 ? 1000 : 1500) + (uint32_t)i;
     for (int i = 0; i < 500; i++) va[i] = 5000 + (uint32_t)i;
     char p[512];
-    CHECK(lms_shard_write(lms_path_join(p, sizeof p, tpath("fw"), "fineweb_train_000001.bin"), tr, 1500, 1, &err) == LMS_OK);
-    CHECK(lms_shard_write(lms_path_join(p, sizeof p, tpath("fw"), "fineweb_train_000002.bin"), tr + 1500, 1500, 1, &err) == LMS_OK);
-    CHECK(lms_shard_write(lms_path_join(p, sizeof p, tpath("fw"), "fineweb_val_000000.bin"), va, 500, 1, &err) == LMS_OK);
+    CHECK(lms_shard_write(lms_path_join(p, sizeof p, tmp_path("fw"), "fineweb_train_000001.bin"), tr, 1500, 1, &err) == LMS_OK);
+    CHECK(lms_shard_write(lms_path_join(p, sizeof p, tmp_path("fw"), "fineweb_train_000002.bin"), tr + 1500, 1500, 1, &err) == LMS_OK);
+    CHECK(lms_shard_write(lms_path_join(p, sizeof p, tmp_path("fw"), "fineweb_val_000000.bin"), va, 500, 1, &err) == LMS_OK);
     lms_loader_config c = {.B = 4, .T = 32, .seed = 3};
     lms_loader *l;
-    CHECK(lms_loader_open(&l, tpath("fw"), &c, &err) == LMS_OK);
+    CHECK(lms_loader_open(&l, tmp_path("fw"), &c, &err) == LMS_OK);
     if (!l) return;
     CHECK(lms_loader_num_domains(l) == 1 && !strcmp(lms_loader_domain_name(l, 0), "fineweb"));
     CHECK(lms_loader_vocab_size(l) == 5500); /* max id + 1 without a manifest */
@@ -375,12 +365,12 @@ static void test_plain_llmc_dir_and_single_file(void) {
     lms_loader_free(l);
     /* A glob picks the same files. */
     char g[512];
-    snprintf(g, sizeof g, "%s/fineweb_*.bin", tpath("fw"));
+    snprintf(g, sizeof g, "%s/fineweb_*.bin", tmp_path("fw"));
     CHECK(lms_loader_open(&l, g, &c, &err) == LMS_OK);
     if (l) CHECK(lms_loader_domain_train_tokens(l, 0) == 3000 && lms_loader_num_val_batches(l) == 4);
     lms_loader_free(l);
     /* A single .bin: last 10% becomes validation. */
-    CHECK(lms_loader_open(&l, lms_path_join(p, sizeof p, tpath("fw"), "fineweb_train_000001.bin"), &c, &err) == LMS_OK);
+    CHECK(lms_loader_open(&l, lms_path_join(p, sizeof p, tmp_path("fw"), "fineweb_train_000001.bin"), &c, &err) == LMS_OK);
     if (l) CHECK(lms_loader_domain_train_tokens(l, 0) == 1350);
     lms_loader_free(l);
 }

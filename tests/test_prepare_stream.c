@@ -24,18 +24,8 @@
 #include "harness.h"
 #include "tokenizer/tokenizer.h"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lms_test_prepare_stream_XXXXXX");
-        LMS_ASSERT(mkdtemp(tmpdir) != NULL);
-    }
-    return lms_path_join(buf[k], sizeof buf[k], tmpdir, name);
-}
+#define TH_TMP_PREFIX "lms_test_prepare_stream"
+#include "tmpfiles.h"
 
 /* Random corpus text: documents of tricky pieces between separator lines. */
 static size_t corpus_text(lms_rng *r, char *out, size_t cap, int long_lines) {
@@ -92,25 +82,25 @@ static void test_scan_matches_corpus_open(void) {
     lms_rng r;
     lms_rng_seed(&r, 4);
     static char text[30000];
-    CHECK(lms_mkdir_p(tpath("scan"), &err) == LMS_OK);
+    CHECK(lms_mkdir_p(tmp_path("scan"), &err) == LMS_OK);
     for (int f = 0; f < 4; f++) {
         size_t n = corpus_text(&r, text, sizeof text, 1);
         char name[64];
         snprintf(name, sizeof name, "scan/dom%d.txt", f);
-        CHECK(lms_file_write_all(tpath(name), text, n, &err) == LMS_OK);
+        CHECK(lms_file_write_all(tmp_path(name), text, n, &err) == LMS_OK);
     }
-    lms_file_write_all(tpath("scan/nul.txt"), "abc\ndef\0ghi", 11, &err);
-    lms_file_write_all(tpath("scan/badutf.txt"), "abc \xe4\xb8\xad\xe4\xb8 x", 11, &err); /* a cut character, then more */
-    lms_file_write_all(tpath("scan/cutend.txt"), "abc \xe4\xb8", 6, &err);               /* a cut character at the end */
-    lms_file_write_all(tpath("scan/onlysep.txt"), "<|endoftext|>\n\n", 15, &err);
-    lms_file_write_all(tpath("scan/empty.txt"), "", 0, &err);
-    lms_file_write_all(tpath("scan/bad name!.txt"), "text", 4, &err);
+    lms_file_write_all(tmp_path("scan/nul.txt"), "abc\ndef\0ghi", 11, &err);
+    lms_file_write_all(tmp_path("scan/badutf.txt"), "abc \xe4\xb8\xad\xe4\xb8 x", 11, &err); /* a cut character, then more */
+    lms_file_write_all(tmp_path("scan/cutend.txt"), "abc \xe4\xb8", 6, &err);               /* a cut character at the end */
+    lms_file_write_all(tmp_path("scan/onlysep.txt"), "<|endoftext|>\n\n", 15, &err);
+    lms_file_write_all(tmp_path("scan/empty.txt"), "", 0, &err);
+    lms_file_write_all(tmp_path("scan/bad name!.txt"), "text", 4, &err);
     lms_corpus c;
-    CHECK(lms_corpus_open(&c, tpath("scan"), &err) == LMS_OK);
+    CHECK(lms_corpus_open(&c, tmp_path("scan"), &err) == LMS_OK);
     const size_t blocks[] = {1, 2, 3, 5, 64, 0};
     for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++) {
         lms_corpus_index x;
-        CHECK(lms_corpus_scan(&x, tpath("scan"), blocks[b], &err) == LMS_OK);
+        CHECK(lms_corpus_scan(&x, tmp_path("scan"), blocks[b], &err) == LMS_OK);
         int ok = x.n_domains == c.n_domains && x.n_skipped == c.n_skipped && x.n_domains == 4;
         for (int d = 0; ok && d < c.n_domains; d++) {
             ok = !strcmp(x.domains[d].name, c.domains[d].name) && x.domains[d].n_docs == c.domains[d].n_docs &&
@@ -127,8 +117,8 @@ static void test_scan_matches_corpus_open(void) {
     }
     lms_corpus_free(&c);
     lms_corpus_index x;
-    CHECK(lms_corpus_scan(&x, tpath("nothere"), 0, &err) == LMS_ERR_IO && strstr(err.msg, "does not exist"));
-    CHECK(lms_corpus_scan(&x, tpath("scan/nul.txt"), 0, &err) == LMS_ERR_ARG && strstr(err.msg, "no usable"));
+    CHECK(lms_corpus_scan(&x, tmp_path("nothere"), 0, &err) == LMS_ERR_IO && strstr(err.msg, "does not exist"));
+    CHECK(lms_corpus_scan(&x, tmp_path("scan/nul.txt"), 0, &err) == LMS_ERR_ARG && strstr(err.msg, "no usable"));
 }
 
 /* The tokens prepare must write: each document encoded whole, after the separator. */
@@ -186,7 +176,7 @@ static void test_prepare_streamed_equals_whole(void) {
     lms_rng r;
     lms_rng_seed(&r, 9);
     static char text[30000];
-    CHECK(lms_mkdir_p(tpath("corpus"), &err) == LMS_OK);
+    CHECK(lms_mkdir_p(tmp_path("corpus"), &err) == LMS_OK);
     for (int f = 0; f < 2; f++) {
         size_t n = corpus_text(&r, text, sizeof text - 8000, 1);
         /* a document with a stretch longer than any small window and no whitespace */
@@ -195,7 +185,7 @@ static void test_prepare_streamed_equals_whole(void) {
         n += (size_t)sprintf(text + n, " end\r\n\r\n   \n<|endoftext|>\n");
         char name[64];
         snprintf(name, sizeof name, "corpus/d%d.txt", f);
-        CHECK(lms_file_write_all(tpath(name), text, n, &err) == LMS_OK);
+        CHECK(lms_file_write_all(tmp_path(name), text, n, &err) == LMS_OK);
     }
     lms_tokenizer *gpt2 = NULL, *bytes = lms_tokenizer_bytes();
     CHECK(lms_tokenizer_load(&gpt2, "tests/fixtures/gpt2", &err) == LMS_OK);
@@ -208,12 +198,12 @@ static void test_prepare_streamed_equals_whole(void) {
                                      .threads = cfg[k].threads, .window_bytes = cfg[k].window,
                                      .segment_bytes = cfg[k].segment};
             char out[600];
-            snprintf(out, sizeof out, "%s/%d_%zu", tpath("out"), tk, k);
+            snprintf(out, sizeof out, "%s/%d_%zu", tmp_path("out"), tk, k);
             lms_manifest m;
-            CHECK(lms_data_prepare(tpath("corpus"), out, &pc, &m, &err) == LMS_OK);
+            CHECK(lms_data_prepare(tmp_path("corpus"), out, &pc, &m, &err) == LMS_OK);
             for (int d = 0; d < m.n_domains; d++) {
                 lms_ids want[2] = {{0}}, got[2] = {{0}};
-                expected_streams(tpath("corpus"), tok, &pc, d, &want[0], &want[1]);
+                expected_streams(tmp_path("corpus"), tok, &pc, d, &want[0], &want[1]);
                 int ok = read_split(out, &m.domains[d].train, m.vocab_size, &got[0]) &&
                          read_split(out, &m.domains[d].val, m.vocab_size, &got[1]);
                 for (int v = 0; ok && v < 2; v++)

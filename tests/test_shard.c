@@ -10,18 +10,8 @@
 #include "data/shard.h"
 #include "harness.h"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lms_test_shard_XXXXXX");
-        LMS_ASSERT(mkdtemp(tmpdir) != NULL);
-    }
-    return lms_path_join(buf[k], sizeof buf[k], tmpdir, name);
-}
+#define TH_TMP_PREFIX "lms_test_shard"
+#include "tmpfiles.h"
 
 static void test_roundtrip_v1_v2(void) {
     lms_err err = {0};
@@ -31,7 +21,7 @@ static void test_roundtrip_v1_v2(void) {
         for (size_t i = 0; i < n; i++) t[i] = version == 1 ? (uint32_t)(i * 7919u % 65536u) : (uint32_t)(i * 2654435761u % 100000u);
         t[0] = 0;
         t[1] = version == 1 ? 65535u : 4000000000u;
-        const char *p = tpath(version == 1 ? "v1.bin" : "v2.bin");
+        const char *p = tmp_path(version == 1 ? "v1.bin" : "v2.bin");
         CHECK(lms_shard_write(p, t, n, version, &err) == LMS_OK);
         lms_mmap m;
         CHECK(lms_mmap_open(&m, p, &err) == LMS_OK);
@@ -57,16 +47,16 @@ static void test_roundtrip_v1_v2(void) {
         free(t);
     }
     /* Empty shards are valid. */
-    CHECK(lms_shard_write(tpath("empty.bin"), NULL, 0, 1, &err) == LMS_OK);
+    CHECK(lms_shard_write(tmp_path("empty.bin"), NULL, 0, 1, &err) == LMS_OK);
     uint32_t *back;
     size_t nb;
-    CHECK(lms_shard_read(tpath("empty.bin"), 0, &back, &nb, NULL, &err) == LMS_OK && nb == 0 && !back);
+    CHECK(lms_shard_read(tmp_path("empty.bin"), 0, &back, &nb, NULL, &err) == LMS_OK && nb == 0 && !back);
     /* Version 1 refuses ids above 65535; unknown versions are refused. */
     uint32_t big = 70000;
-    CHECK(lms_shard_write(tpath("big.bin"), &big, 1, 1, &err) == LMS_ERR_ARG);
+    CHECK(lms_shard_write(tmp_path("big.bin"), &big, 1, 1, &err) == LMS_ERR_ARG);
     CHECK(strstr(err.msg, "70000") != NULL);
-    CHECK(!lms_path_exists(tpath("big.bin")));
-    CHECK(lms_shard_write(tpath("v3.bin"), &big, 1, 3, &err) == LMS_ERR_ARG);
+    CHECK(!lms_path_exists(tmp_path("big.bin")));
+    CHECK(lms_shard_write(tmp_path("v3.bin"), &big, 1, 3, &err) == LMS_ERR_ARG);
     CHECK(lms_shard_version_for_vocab(256) == 1 && lms_shard_version_for_vocab(50257) == 1);
     CHECK(lms_shard_version_for_vocab(65535) == 1 && lms_shard_version_for_vocab(65536) == 2 &&
           lms_shard_version_for_vocab(100000) == 2);
@@ -74,7 +64,7 @@ static void test_roundtrip_v1_v2(void) {
 
 /* Write a file the way llm.c's data scripts do: int32 header[256] then uint16 tokens. */
 static void test_llmc_layout(void) {
-    const char *p = tpath("tiny_shakespeare_val.bin");
+    const char *p = tmp_path("tiny_shakespeare_val.bin");
     FILE *fp = fopen(p, "wb");
     int32_t header[256] = {0};
     uint16_t toks[6] = {50256, 5962, 22307, 25, 198, 8421};
@@ -102,7 +92,7 @@ static void test_truncated_and_corrupt(void) {
     uint32_t t[100];
     for (int i = 0; i < 100; i++) t[i] = (uint32_t)i * 3;
     for (int version = 1; version <= 2; version++) {
-        const char *p = tpath("full.bin");
+        const char *p = tmp_path("full.bin");
         CHECK(lms_shard_write(p, t, 100, version, &err) == LMS_OK);
         char *data;
         size_t len;
@@ -123,9 +113,9 @@ static void test_truncated_and_corrupt(void) {
         CHECK(refused == (int)len && named == (int)len);
         CHECK(sized == (int)(len - 1024));
         /* Also through the file path: a truncated file on disk. */
-        CHECK(lms_file_write_all(tpath("trunc.bin"), data, len - 3, &err) == LMS_OK);
+        CHECK(lms_file_write_all(tmp_path("trunc.bin"), data, len - 3, &err) == LMS_OK);
         lms_shard s;
-        CHECK(lms_shard_open(&s, tpath("trunc.bin"), 0, &err) == LMS_ERR_FORMAT);
+        CHECK(lms_shard_open(&s, tmp_path("trunc.bin"), 0, &err) == LMS_ERR_FORMAT);
         CHECK(strstr(err.msg, "trunc.bin") && strstr(err.msg, "truncated"));
         /* One byte too many. */
         char *longer = malloc(len + 1);
@@ -155,7 +145,7 @@ static void test_truncated_and_corrupt(void) {
         free(data);
     }
     lms_shard s;
-    CHECK(lms_shard_open(&s, tpath("does_not_exist.bin"), 0, &err) == LMS_ERR_IO);
+    CHECK(lms_shard_open(&s, tmp_path("does_not_exist.bin"), 0, &err) == LMS_ERR_IO);
 }
 
 static void fill_manifest(lms_manifest *m) {
@@ -200,7 +190,7 @@ static lms_status parse_str(const char *json, lms_err *err) {
 
 static void test_manifest(void) {
     lms_err err = {0};
-    (void)tpath("x"); /* creates tmpdir when this test runs alone */
+    (void)tmp_path("x"); /* creates tmpdir when this test runs alone */
     lms_manifest m, back;
     fill_manifest(&m);
     CHECK(lms_manifest_save(&m, tmpdir, &err) == LMS_OK);
