@@ -298,8 +298,10 @@ static lms_status parse_weights(lms_loader *l, const char *spec, double *w, lms_
         const char *eq = memchr(p, '=', n);
         char name[64], num[64];
         if (!eq || eq == p || (size_t)(eq - p) >= sizeof name || n - (size_t)(eq - p) - 1 >= sizeof num ||
-            n - (size_t)(eq - p) - 1 == 0)
+            n - (size_t)(eq - p) - 1 == 0) {
+            free(named);
             return lms_errf(err, LMS_ERR_ARG, "domain weights '%s': expected name=weight[,name=weight...], e.g. quotes=2,novels=1", spec);
+        }
         snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
         snprintf(num, sizeof num, "%.*s", (int)(n - (size_t)(eq - p) - 1), eq + 1);
         char *e;
