@@ -3,9 +3,10 @@
  * rows insert, update in place (one row per name) and read back with NULLs as NAN/-1; rewriting a
  * run's metrics, domain losses, evals, samples and token losses replaces them (no duplicates);
  * 'domain:' eval rows are refused; a database of the first contract (no runs.kind) still reads and
- * writes; one whose evals lack acc_bytes gets the columns on open, with its old by-bytes acc_norm
- * moved there; the run's config columns come from the config-field table (train.h): every LMS_TF_DB row
- * is a column of a new database and of an old one after opening, and each value reads back. */
+ * writes; one whose evals lack acc_bytes gets the columns when a writer opens it, with its old by-bytes
+ * acc_norm moved there; the run's config columns come from the config-field table (train.h): every
+ * LMS_TF_DB row is a column of a new database and of an old one after a writer opened it, and each value
+ * reads back; a reader (create 0) changes no byte of an old file. */
 #define _XOPEN_SOURCE 700
 #include <math.h>
 #include <sqlite3.h>
@@ -138,19 +139,66 @@ static void test_rows_replace(void) {
     lms_sweepdb_close(db);
 }
 
-/* a database made from the first contract's schema (no runs.kind) */
+/* The whole of a file (malloc'd; NULL when it cannot be read), *n its size. */
+static char *slurp(const char *file, long *n) {
+    FILE *f = fopen(file, "rb");
+    char *b = NULL;
+    *n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (*n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)*n + 1)) &&
+        fread(b, 1, (size_t)*n, f) != (size_t)*n) {
+        free(b);
+        b = NULL;
+    }
+    if (f) fclose(f);
+    return b;
+}
+
+/* a database made from the first contract's schema (no runs.kind, none of the later config columns),
+   in WAL mode as every sweep wrote it: a reader (create 0, as fit opens it) reads it and leaves every
+   byte as it was; a writer (create 1, as the sweep opens it) adds the later config columns, and the
+   run written reads back as 'grid' */
 static void test_first_contract(void) {
     const char *p = path("c.db");
-    raw_exec(p, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    raw_exec(p, "PRAGMA journal_mode=WAL;"
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
                 "INSERT INTO meta VALUES ('schema_version', '1');"
                 "CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, run_dir TEXT NOT NULL,"
                 " status TEXT NOT NULL, error TEXT, parent TEXT, n_layer INTEGER, n_head INTEGER, n_embd INTEGER,"
                 " n_ctx INTEGER, vocab_size INTEGER, params INTEGER, params_nonembed INTEGER, batch INTEGER, accum INTEGER,"
                 " steps INTEGER, lr REAL, schedule TEXT, tokens REAL, flops REAL, final_train_loss REAL, val_loss REAL,"
-                " val_bpb REAL, elapsed_s REAL, started_utc TEXT, finished_utc TEXT);");
+                " val_bpb REAL, elapsed_s REAL, started_utc TEXT, finished_utc TEXT);"
+                "INSERT INTO runs (id, name, run_dir, status, n_layer) VALUES (1, 'old', 'runs/old', 'done', 3);");
+    const char *ncols = "SELECT COUNT(*) FROM pragma_table_info('runs')";
+    CHECK(raw_real(p, ncols) == 26);
+    int nf, n_db = 0;
+    const lms_train_field *tf = lms_train_fields(&nf);
+    for (int i = 0; i < nf; i++) n_db += !!(tf[i].flags & LMS_TF_DB);
+    long n0, n1;
+    char *b0 = slurp(p, &n0);
     lms_err err = {0};
     lms_sweepdb *db = NULL;
     CHECKF(lms_sweepdb_open(&db, p, 0, &err) == LMS_OK, "%s", err.msg);
+    if (!db) {
+        free(b0);
+        return;
+    }
+    lms_sweepdb_run *rs = NULL;
+    int n = 0;
+    CHECKF(lms_sweepdb_list_runs(db, &rs, &n, &err) == LMS_OK && n == 1, "%s", err.msg);
+    if (n == 1) {
+        CHECK(!strcmp(rs[0].kind, "grid") && rs[0].config.model.n_layer == 3 && (rs[0].config_set & bit("n_layer")));
+        for (int i = 0; i < nf; i++) /* the columns the file lacks read as unset */
+            if ((tf[i].flags & LMS_TF_DB) && !strstr(" n_layer n_head n_embd n_ctx vocab_size batch accum steps lr schedule ", tf[i].key))
+                CHECKF(!(rs[0].config_set & (1ull << i)), "%s", tf[i].key);
+    }
+    free(rs);
+    lms_sweepdb_close(db);
+    char *b1 = slurp(p, &n1);
+    CHECKF(b0 && b1 && n0 == n1 && !memcmp(b0, b1, (size_t)n0), "a read-only open changed the file (%ld -> %ld bytes)", n0, n1);
+    free(b0);
+    free(b1);
+    CHECK(raw_real(p, ncols) == 26);
+    CHECKF(lms_sweepdb_open(&db, p, 1, &err) == LMS_OK, "%s", err.msg);
     if (!db) return;
     lms_sweepdb_run r, back;
     lms_sweepdb_run_init(&r, "x", "runs/x");
@@ -159,12 +207,11 @@ static void test_first_contract(void) {
     CHECKF(lms_sweepdb_put_run(db, &r, NULL, &err) == LMS_OK, "%s", err.msg);
     CHECK(lms_sweepdb_get_run(db, "x", &back, &found, &err) == LMS_OK && found && !strcmp(back.kind, "grid"));
     lms_sweepdb_close(db);
-    /* the config columns after schema 1's were added on open */
-    int nf;
-    const lms_train_field *tf = lms_train_fields(&nf);
+    /* the config columns after schema 1's were added by the writer */
+    CHECKF(raw_real(p, ncols) == 26 + n_db - 10, "%g columns", raw_real(p, ncols));
     for (int i = 0; i < nf; i++) {
         char q[128];
-        snprintf(q, sizeof q, "SELECT COUNT(%s) FROM runs", tf[i].key);
+        snprintf(q, sizeof q, "SELECT COUNT(%s) FROM runs WHERE name = 'x'", tf[i].key);
         if (tf[i].flags & LMS_TF_DB) CHECKF(raw_real(p, q) == 0, "runs lacks the column %s", tf[i].key);
     }
 }
@@ -215,8 +262,9 @@ static void test_config_columns(void) {
     lms_sweepdb_close(db);
 }
 
-/* acc_bytes: a new database has the columns and stores them; one made before them gets them on open,
-   its old acc_norm (by bytes) moved to acc_bytes, and then takes new rows with both. */
+/* acc_bytes: a new database has the columns and stores them; one made before them is left as it is
+   by a reader and gets them when a writer opens it, its old acc_norm (by bytes) moved to acc_bytes,
+   and then takes new rows with both. */
 static void test_acc_bytes(void) {
     lms_err err = {0};
     lms_sweepdb *db = NULL;
@@ -238,7 +286,13 @@ static void test_acc_bytes(void) {
                 " prob REAL, prob_se REAL, edit REAL, edit_se REAL, PRIMARY KEY (run_id, step, suite));"
                 "INSERT INTO runs (id, name, run_dir, status) VALUES (1, 'old', 'runs/old', 'done');"
                 "INSERT INTO evals (run_id, step, suite, kind, n, acc, acc_norm, acc_norm_se) VALUES (1, 5, 'x', 'mc', 10, 0.5, 0.4, 0.13);");
+    /* a reader leaves it as it is */
     CHECKF(lms_sweepdb_open(&db, p, 0, &err) == LMS_OK, "%s", err.msg);
+    lms_sweepdb_close(db);
+    CHECK(isnan(raw_real(p, "SELECT COUNT(acc_bytes) FROM evals")));
+    CHECK_NEAR(raw_real(p, "SELECT acc_norm FROM evals WHERE step = 5"), 0.4, 1e-12);
+    /* a writer migrates it */
+    CHECKF(lms_sweepdb_open(&db, p, 1, &err) == LMS_OK, "%s", err.msg);
     if (!db) return;
     lms_sweepdb_eval e = {.suite = "y", .kind = "mc", .n = 4, .chance = 0.5, .acc = 0.25, .acc_se = 0.2, .acc_norm = 0.5,
                           .acc_norm_se = 0.21, .logp = -1, .logp_se = NAN, .prob = NAN, .prob_se = NAN, .edit = NAN,

@@ -1,6 +1,7 @@
 /* db.c — the sweep results database on SQLite (see db.h for the contract and the schema). The runs
  * table's config columns come from the config-field table (train.h): schema 1's are in the CREATE
- * TABLE below, later ones are added on open; put and get bind them by the row's type.
+ * TABLE below, later ones are added when a writer opens the file (create); put and get bind them by
+ * the row's type, skipping the columns a file lacks.
  *
  * Leaves out: concurrency beyond SQLite's own (one writer: the sweep holds SWEEP_DIR's lock).
  */
@@ -8,6 +9,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,14 +194,14 @@ static int has_column(lms_sweepdb *db, const char *sql) {
 /* evals.acc_bytes and acc_bytes_se are an addition to schema 1 (acc_norm used to divide by bytes
    and now divides by characters). A database without them gets them, in one transaction, and the
    old rows' acc_norm (a by-bytes number) moves to acc_bytes; acc_norm becomes NULL there since its
-   by-characters value was never measured. A file that cannot be changed (read-only) still opens:
-   evals are then written without the columns. */
-static void add_acc_bytes(lms_sweepdb *db) {
+   by-characters value was never measured. Only a writer (migrate) changes the file; a reader, or a
+   file that cannot be changed (read-only), opens as it is: evals are then written without the columns. */
+static void add_acc_bytes(lms_sweepdb *db, int migrate) {
     if (has_column(db, "SELECT acc_bytes FROM evals LIMIT 0")) {
         db->has_acc_bytes = 1;
         return;
     }
-    if (!has_column(db, "SELECT acc_norm, acc_norm_se FROM evals LIMIT 0")) return;
+    if (!migrate || !has_column(db, "SELECT acc_norm, acc_norm_se FROM evals LIMIT 0")) return;
     lms_err e = {0};
     if (begin(db, &e)) return;
     if (exec(db, "ALTER TABLE evals ADD COLUMN acc_bytes REAL; ALTER TABLE evals ADD COLUMN acc_bytes_se REAL;"
@@ -211,9 +213,9 @@ static void add_acc_bytes(lms_sweepdb *db) {
     db->has_acc_bytes = 1;
 }
 
-/* The runs columns this file lacks among the table's LMS_TF_DB rows are added (one transaction; a
-   file that cannot be written keeps them out), then db->cols says which exist. */
-static void add_config_columns(lms_sweepdb *db) {
+/* migrate (a writer): the runs columns this file lacks among the table's LMS_TF_DB rows are added (one
+   transaction; a file that cannot be written keeps them out). Then db->cols says which exist. */
+static void add_config_columns(lms_sweepdb *db, int migrate) {
     int nf;
     const lms_train_field *tf = lms_train_fields(&nf);
     char q[200], sql[4096] = "";
@@ -221,7 +223,7 @@ static void add_config_columns(lms_sweepdb *db) {
     for (int i = 0; i < nf; i++) {
         if (!(tf[i].flags & LMS_TF_DB)) continue;
         snprintf(q, sizeof q, "SELECT %s FROM runs LIMIT 0", tf[i].key);
-        if (!has_column(db, q) && n + 200 < sizeof sql)
+        if (migrate && !has_column(db, q) && n + 200 < sizeof sql)
             n += (size_t)snprintf(sql + n, sizeof sql - n, "ALTER TABLE runs ADD COLUMN %s %s;", tf[i].key, sql_type(tf[i].type));
     }
     lms_err e = {0};
@@ -242,6 +244,20 @@ static const char *RUN_OWN[] = {"name", "run_dir", "status", "error", "parent", 
                                 "final_train_loss", "val_loss", "val_bpb", "elapsed_s", "started_utc", "finished_utc", "kind"};
 #define N_OWN ((int)(sizeof RUN_OWN / sizeof RUN_OWN[0]))
 
+/* Append to buf (cap bytes) at *len, then *len += what it would have written: past cap, nothing more
+   is written (no cap - *len wrapping), and *len >= cap tells the caller it did not fit. */
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+    if (*len >= cap) {
+        *len = cap;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    *len = w < 0 ? cap : *len + (size_t)w;
+}
+
 /* put_run's INSERT ... ON CONFLICT(name) DO UPDATE and get's SELECT for this file's columns. */
 static lms_status build_sql(lms_sweepdb *db, lms_err *err) {
     int nf;
@@ -255,17 +271,18 @@ static lms_status build_sql(lms_sweepdb *db, lms_err *err) {
     }
     size_t a = 0, b = 0, c = 0, d = 0;
     int k = 0;
-    a += (size_t)snprintf(ins + a, cap - a, "INSERT INTO runs (");
-    d += (size_t)snprintf(sel + d, cap - d, "SELECT id");
+    append(ins, cap, &a, "INSERT INTO runs (");
+    append(sel, cap, &d, "SELECT id");
     for (int i = 0; i < N_OWN + nf; i++) {
         const char *col = i < N_OWN ? RUN_OWN[i] : tf[i - N_OWN].key;
         if (i < N_OWN ? !strcmp(col, "kind") && !db->has_kind : !(db->cols & (1ull << (i - N_OWN)))) continue;
         k++;
-        a += (size_t)snprintf(ins + a, cap - a, "%s%s", k > 1 ? ", " : "", col);
-        c += (size_t)snprintf(vals + c, cap - c, "%s?%d", k > 1 ? "," : "", k);
-        if (k > 1) b += (size_t)snprintf(upd + b, cap - b, "%s%s=?%d", k > 2 ? ", " : "", col, k);
-        d += (size_t)snprintf(sel + d, cap - d, ", %s", col);
+        append(ins, cap, &a, "%s%s", k > 1 ? ", " : "", col);
+        append(vals, cap, &c, "%s?%d", k > 1 ? "," : "", k);
+        if (k > 1) append(upd, cap, &b, "%s%s=?%d", k > 2 ? ", " : "", col, k);
+        append(sel, cap, &d, ", %s", col);
     }
+    /* ins gets vals, upd and 64 bytes of SQL more below; sel " FROM runs" */
     if (a + c + b + 64 > cap || d + 32 > cap) {
         st = lms_errf(err, LMS_ERR_NOMEM, "the runs table has too many columns");
         goto done;
@@ -312,8 +329,10 @@ lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms
     }
     if ((st = check_version(db, err))) goto fail;
     db->has_kind = db->has_kind || !exists;
-    add_acc_bytes(db);
-    add_config_columns(db);
+    /* only a writer brings an older file up to date: fit (and a rank beside the sweep's lead, which
+       set the file up) open with create 0 and leave its bytes as they are */
+    add_acc_bytes(db, create);
+    add_config_columns(db, create);
     if ((st = build_sql(db, err))) goto fail;
     *out = db;
     return LMS_OK;

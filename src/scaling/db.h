@@ -17,12 +17,13 @@
  * (the fits use these) or 'lr_sweep' for a learning-rate variant; a database without the column
  * reads as all 'grid'.
  * Second addition (backward compatible): evals.acc_bytes, acc_bytes_se (multiple choice normalised
- * by bytes; acc_norm now normalises by characters, as lm-evaluation-harness does). Opening a
- * database without them adds them (ALTER TABLE, one transaction) and moves the old rows' acc_norm,
- * which was by bytes, to acc_bytes (their acc_norm becomes NULL). A read-only file opens unchanged.
+ * by bytes; acc_norm now normalises by characters, as lm-evaluation-harness does). A writer opening
+ * a database without them (create 1) adds them (ALTER TABLE, one transaction) and moves the old rows'
+ * acc_norm, which was by bytes, to acc_bytes (their acc_norm becomes NULL).
  *
  * Third addition (backward compatible): the config-field table's later LMS_TF_DB rows (train.h),
- * each a column of runs added on open (ALTER TABLE) to any database that lacks it.
+ * each a column of runs that a writer opening a database (create 1) adds when it lacks it.
+ * A reader (create 0: fit) and a file that cannot be written open unchanged, every byte as it was.
  *
  * Leaves out: what the numbers mean (sweep.h), fitting (fit.h), the report.
  */
@@ -41,9 +42,10 @@ typedef struct lms_sweepdb lms_sweepdb;
 /* One row of `runs`. Its own doubles that are NAN and integers < 0 are stored as NULL (and read
  * back so). The run's config columns come from the config-field table (train.h): every row with
  * LMS_TF_DB is a column named by its key (n_layer, n_head, n_embd, n_ctx, vocab_size, batch,
- * accum, steps, lr, schedule: schema 1's; later rows are added by ALTER TABLE when a database is
- * opened, old or new, so every file has the same columns); a column is NULL when its row's bit of
- * config_set is clear. */
+ * accum, steps, lr, schedule: schema 1's; later rows are in a new file's schema, and added by ALTER
+ * TABLE when a writer opens an older file, so a file written by this lmscope has them all while one
+ * only read keeps its columns: a column the file lacks reads as unset); a column is NULL when its
+ * row's bit of config_set is clear. */
 typedef struct {
     int64_t id;              /* filled by put/get; ignored by put */
     char name[128];
@@ -84,12 +86,14 @@ void lms_sweepdb_run_init(lms_sweepdb_run *r, const char *name, const char *run_
 /* r->config = *c with every LMS_TF_DB column set. */
 void lms_sweepdb_run_set_config(lms_sweepdb_run *r, const lms_train_config *c);
 
-/* Open path. create: make the file and the schema when it does not exist (meta: schema_version,
-   created_utc). An existing database must hold meta.schema_version '1': another version is
-   LMS_ERR_FORMAT naming both versions, a file that is not a sweep database (no meta table, not
-   SQLite) LMS_ERR_FORMAT too. !create and no file: LMS_ERR_IO. *out NULL on failure. Adds
-   evals.acc_bytes where it is missing (see above), and every config column of the table that runs
-   lacks (a file that cannot be written opens without them: they read as NULL, writes skip them). */
+/* Open path. create (a writer, the sweep): make the file and the schema when it does not exist
+   (meta: schema_version, created_utc), and bring an older file up to date: evals.acc_bytes where it
+   is missing (see above) and every config column of the table that runs lacks. !create (a reader,
+   fit; or a rank beside the sweep's lead, which set the file up): no file is LMS_ERR_IO, and an
+   existing file is left as it is. Columns a file lacks (a reader's, or a file that cannot be
+   written) read as NULL and writes skip them. An existing database must hold meta.schema_version '1':
+   another version is LMS_ERR_FORMAT naming both versions, a file that is not a sweep database (no
+   meta table, not SQLite) LMS_ERR_FORMAT too. *out NULL on failure. */
 lms_status lms_sweepdb_open(lms_sweepdb **out, const char *path, int create, lms_err *err);
 void lms_sweepdb_close(lms_sweepdb *db); /* NULL is fine */
 
