@@ -208,6 +208,22 @@ static lms_status parse_list(json_t *a, const char *field, double *out, int max,
 }
 
 /* A grid key of the config-field table into c, by the row's type (train.h: lo, hi). */
+/* An enum row's choices ("a, b or c") with each name quoted, as a grid writes them: "\"a\", \"b\" or \"c\"". */
+static const char *quoted_choices(const char *choices, char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = 0;
+    for (const char *w = choices; *w && n < cap;) {
+        size_t len = strcspn(w, " ,");
+        int name = len && strncmp(w, "or", len);
+        n += (size_t)snprintf(out + n, cap - n, name ? "\"%.*s\"" : "%.*s", (int)len, w);
+        w += len;
+        size_t sep = strspn(w, " ,");
+        if (n < cap) n += (size_t)snprintf(out + n, cap - n, "%.*s", (int)sep, w);
+        w += sep;
+    }
+    return out;
+}
+
 static lms_status parse_field(lms_train_config *c, const lms_train_field *f, json_t *v, lms_err *err) {
     const char *k = f->grid;
     void *at = lms_train_field_ptr(c, f);
@@ -231,8 +247,10 @@ static lms_status parse_field(lms_train_config *c, const lms_train_field *f, jso
         if (!(st = need_str(v, k, c->data[0], sizeof c->data[0], err))) c->n_data = c->data[0][0] != 0;
         return st;
     case LMS_TF_ENUM:
-        if (!json_is_string(v) || strlen(json_string_value(v)) >= 32 || f->parse(json_string_value(v), &i))
-            return lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" must be %s", k, f->choices);
+        if (!json_is_string(v) || strlen(json_string_value(v)) >= 32 || f->parse(json_string_value(v), &i)) {
+            char q[256];
+            return lms_errf(err, LMS_ERR_ARG, "grid: \"%s\" must be %s", k, quoted_choices(f->choices, q, sizeof q));
+        }
         *(int *)at = i;
         return LMS_OK;
     case LMS_TF_BOOL:

@@ -144,6 +144,7 @@ bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[200,100]}' '"tok
 bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100],"lr_sweep":{"sizes":2,"factors":[2]}}' 'lr_sweep.sizes'
 bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100,200],"lr_sweep":{"sizes":1,"factors":[2],"budget":2}}' 'lr_sweep.budget" is 2 but the grid has 2 budgets'
 bad_grid '{"shapes":' 'not valid JSON'
+bad_grid '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[100],"precision":"fp16"}' '"precision" must be "fp32" or "bf16"$'
 LMSCOPE_MEM_AVAILABLE=100K "$L" sweep --preset tiny --data "$D/s" --out "$D/b" 2>"$D/err"; rc=$?
 [ $rc = 2 ] && grep -q "needs about .* GiB" "$D/err" || fail "memory: want exit 2 with the estimate, got $rc: $(cat "$D/err")"
 [ ! -e "$D/b" ] || fail "a refused grid left a sweep dir"
@@ -199,6 +200,21 @@ t7 = re.search(r'<table class="runs">.*?</table>', h7, re.S).group(0)
 assert "<th>data seed</th>" in t7 and "<td>7</td>" in t7, t7
 assert "data seed" not in re.search(r'<table class="runs">.*?</table>', h0, re.S).group(0)
 PY
+# a results.db from before the data_seed column: fit and report (readers) leave every byte of it as
+# it was, and the report's data has no data_seed; the sweep (a writer) continuing it adds the column
+cp -r "$D/ds0" "$D/old" && rm -f "$D/old/lock"
+q "$D/old/results.db" "alter table runs drop column data_seed"
+cols() { q "$1" "select name from pragma_table_info('runs')" | tr '\n' ' '; }
+before=$(sha256sum <"$D/old/results.db"); c0=$(cols "$D/old/results.db")
+! grep -q data_seed <<<"$c0" || fail "could not make an old-layout results.db: $c0"
+"$L" fit "$D/old" --bootstrap 0 >"$D/fit" 2>&1; grep -q "runs from\|need at least\|fit" "$D/fit" || fail "fit on an old results.db: $(cat "$D/fit")"
+"$L" report "$D/old" --out "$D/old.html" >/dev/null 2>"$D/err" || fail "report on an old results.db: $(cat "$D/err")"
+[ "$(sha256sum <"$D/old/results.db")" = "$before" ] || fail "fit or report changed an old results.db"
+[ "$(cols "$D/old/results.db")" = "$c0" ] || fail "fit or report changed the columns of an old results.db"
+! grep -q '"data_seed"' "$D/old.html" || fail "the report of an old results.db has data_seed"
+"$L" sweep --grid "$D/ds0.json" --out "$D/old" --threads 1 --suites none 2>"$D/err" || fail "sweep continuing an old results.db: $(cat "$D/err")"
+grep -q "already done" "$D/err" || fail "the old sweep's run was retrained: $(cat "$D/err")"
+[ "$(cols "$D/old/results.db")" = "${c0}data_seed " ] || fail "the sweep did not add data_seed: $(cols "$D/old/results.db")"
 # a grid whose data_seed is out of range is refused with the key named
 printf '{"shapes":[{"layers":1,"heads":1,"dim":16}],"tokens":[640],"data_seed":-1}' >"$D/bad.json"
 "$L" sweep --grid "$D/bad.json" --data "$D/s" --out "$D/b" 2>"$D/err"; [ $? = 2 ] && grep -q '"data_seed" must be an integer' "$D/err" || fail "data_seed -1: $(cat "$D/err")"
