@@ -16,7 +16,8 @@
 #include "kernels/kernels.h"
 
 static void add_opt(lms_train_job *j, const char *name, lms_train_opt_type type, void *ptr, const char *help) {
-    if (j->n_opt < LMS_TRAIN_JOB_MAX_OPTS) j->opt[j->n_opt++] = (lms_train_opt){name, type, ptr, help, 0};
+    LMS_ASSERT(j->n_opt < LMS_TRAIN_JOB_MAX_OPTS); /* sized for the table's rows and the job's own */
+    j->opt[j->n_opt++] = (lms_train_opt){name, type, ptr, help, 0};
 }
 
 void lms_train_job_init(lms_train_job *j) {

@@ -28,7 +28,10 @@ typedef struct {
     int seen;            /* set by the caller after parsing: the flag was given */
 } lms_train_opt;
 
-#define LMS_TRAIN_JOB_MAX_OPTS 64
+/* The job's own options (data, out, resume, init, tokenizer, mix, ignore-memory-check) and, at most,
+   one per row of the config-field table. */
+#define LMS_TRAIN_JOB_OWN_OPTS 7
+#define LMS_TRAIN_JOB_MAX_OPTS (LMS_TRAIN_MAX_FIELDS + LMS_TRAIN_JOB_OWN_OPTS)
 
 typedef struct {
     lms_train_config c;              /* the table's fields: the train command's defaults, then the flags */
