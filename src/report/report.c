@@ -119,9 +119,13 @@ static void write_claims(FILE *fp, json_t *data) {
 }
 
 /* Whether a run's value of row f (its results.db column, as report_data.c read it) is other than
-   the row's default; NULL (a run before the column existed) is not. */
+   the row's default, compared in the row's type as lms_train_field_is_default does (a FLOAT row's
+   REAL was written from a float: as a float); NULL (a run before the column existed) is not. */
 static int off_default(json_t *r, const lms_train_field *f) {
     json_t *v = json_object_get(r, f->key);
+    if (json_is_number(v) && f->type == LMS_TF_FLOAT) return (float)json_number_value(v) != (float)f->def;
+    if (json_is_integer(v) && f->type == LMS_TF_SEED) return (uint64_t)json_integer_value(v) != (uint64_t)f->def;
+    if (json_is_integer(v)) return json_integer_value(v) != (json_int_t)f->def;
     if (json_is_number(v)) return json_number_value(v) != f->def;
     if (json_is_string(v)) return strcmp(json_string_value(v), f->type == LMS_TF_ENUM ? f->name((int)f->def) : "") != 0;
     return 0;
