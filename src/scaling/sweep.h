@@ -8,7 +8,8 @@
  *   lms_sweep_plan *p;
  *   if (lms_sweep_plan_make(&p, &g, &err)) ...;           // checks the grid, the data and the memory
  *   lms_sweep_opts o = lms_sweep_opts_default(); o.progress = print_line;
- *   lms_status st = lms_sweep_run(p, "sweeps/tiny", &o, &err);
+ *   int n_failed;                                          // runs that failed (the others finish)
+ *   lms_status st = lms_sweep_run(p, "sweeps/tiny", &o, &n_failed, &err);
  *   lms_sweep_plan_free(p);
  *
  * A grid (JSON, docs/scaling.md "Sweeps"): shapes [{layers, heads, dim[, lr]}], the run fields of the

@@ -77,7 +77,7 @@ static const lms_train_field g_fields[] = {
     {.key = "grad_clip", .flag = "grad-clip", .type = LMS_TF_FLOAT, .offset = OFF(grad_clip), .def = 1.0,
      .help = "clip the global gradient norm to this; 0 = off"},
     {.key = "seed", .flag = "seed", .grid = "seed", .type = LMS_TF_SEED, .offset = OFF(seed), .def = 1, .lo = 0, .hi = 0x7fffffff,
-     .help = "seed for init and data order"},
+     .help = "init and trainer RNG; the data order too unless --data-seed is set"},
     {.key = "data_seed", .flag = "data-seed", .grid = "data_seed", .type = LMS_TF_SEED, .offset = OFF(data_seed), .lo = 0,
      .hi = 0x7fffffff, .help = "seed for the data order alone (the model's init keeps --seed); 0 = --seed", .report = "data seed",
      .flags = LMS_TF_DB | LMS_TF_SPARSE | LMS_TF_GRID_SPARSE},

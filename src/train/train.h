@@ -98,7 +98,7 @@ typedef struct {
     float decay_frac;       /* wsd: fraction of the horizon spent decaying */
     float weight_decay, beta1, beta2, eps;
     float grad_clip;        /* max global gradient norm; 0 disables clipping */
-    uint64_t seed;          /* model init, loader order, trainer RNG */
+    uint64_t seed;          /* model init and trainer RNG; the loader's order too unless data_seed is set */
     uint64_t data_seed;     /* the loader's order alone; 0: seed (one seed for everything, as before it existed) */
     int threads;            /* OpenMP threads; 0: all the machine has */
     int eval_interval;      /* validation loss every this many steps (and at the end); -1: auto (steps/20 in [25, 500]) */
