@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "eval/generate.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
 
@@ -267,11 +268,8 @@ lms_status lms_export_hf(const lms_gpt *m, const lms_tokenizer *tok, const char 
 
 /* ------------------------------------------------------------------ llm.c */
 
-int lms_export_llmc_eot(const lms_tokenizer *tok) {
-    int64_t id = lms_tokenizer_eot(tok);
-    if (id < 0) id = lms_tokenizer_find(tok, "\n", 1);
-    return id < 0 ? 0 : (int)id;
-}
+/* generation's start token is the same rule (end-of-text, else newline, else 0) */
+int lms_export_llmc_eot(const lms_tokenizer *tok) { return (int)lms_generate_start_token(tok); }
 
 char *lms_export_llmc_tokenizer_path(char *out, size_t cap, const char *ckpt_path) {
     size_t n = strlen(ckpt_path);
