@@ -36,7 +36,11 @@ static lms_shape_suite *table_get(lms_shape_table *t, const char *name) {
     lms_shape_suite *s = &t->s[t->n];
     memset(s, 0, sizeof *s);
     s->name = strdup(name);
-    if (!s->name || json_object_set_new(t->index, name, json_integer(t->n))) return NULL;
+    if (!s->name || json_object_set_new(t->index, name, json_integer(t->n))) {
+        free(s->name); /* the slot is not counted, so nothing else would free it */
+        s->name = NULL;
+        return NULL;
+    }
     t->n++;
     return s;
 }
