@@ -220,8 +220,8 @@ static int classes_error(const lms_tokclasses *c, const lms_lm *lm, const char *
         return err->code == LMS_ERR_ARG ? 2 : 1;
     }
     if (c->step == LMS_TOKCLASSES_DATA && c->data.failed != LMS_LM_DATA_OPEN) {
-        lms_cli_error(CMD, "--classes needs --data SHARDS_DIR (the model %s is not a run directory whose config.json names "
-                      "its data)", lm->path);
+        lms_cli_error(CMD, "--classes needs --data SHARDS_DIR (the model %s is neither a run directory nor a checkpoint "
+                      "in one, whose config.json names its data)", lm->path);
         return 2;
     }
     if (c->step == LMS_TOKCLASSES_DATA) lms_cli_error(CMD, "the run's data (%s): %s; give --data", c->data.rc.data[0], err->msg);

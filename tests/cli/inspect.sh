@@ -4,7 +4,8 @@
 # tokens rebuild the text; @file equals the literal text; a text longer than the context says it
 # was windowed; inspect's HTML page is valid, self-contained, holds every token with score's
 # numbers; --compare works and refuses another tokenizer; real GPT-2 layouts (Hugging Face dir, llm.c
-# .bin, GPT-2 tokenizer) give the same per-token numbers; --classes adds up; bad input fails
+# .bin, GPT-2 tokenizer) give the same per-token numbers; --classes adds up, reads the run of a
+# checkpoint inside one and refuses a lone checkpoint without --data; bad input fails
 # clearly (missing file, FIFO, empty text, bad flags) and leaves no half-written page.
 set -u
 L=${LMSCOPE:-./lmscope}
@@ -140,6 +141,21 @@ for key in ("classes", "frequency"):
 d = {x["class"]: x["tokens"] for x in r["classes"]}
 assert d["digits"] > 0 and d["word-initial"] == 0, d   # arithmetic has no words
 EOF
+# --classes on a checkpoint inside a run reads the run's data (as eval --domains does) and gives the
+# run dir's numbers, since the run's latest checkpoint is that one; a lone checkpoint elsewhere has
+# no data without --data: exit 2, the message says what would do
+ck=$(ls "$D/a/checkpoints/"step_*.safetensors | sort -V | tail -1)
+[ -n "$ck" ] || fail "run a has no checkpoint"
+"$L" inspect --model "$ck" --classes --json --threads 2 > "$D/clsck.json" || fail "--classes on $ck exited $?"
+"$L" inspect --model "$D/a" --classes --json --threads 2 > "$D/clsrun.json" || fail "--classes --json on the run"
+python3 -c 'import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); assert a["classes"]==b["classes"], (a["classes"], b["classes"])' \
+  "$D/clsck.json" "$D/clsrun.json" || fail "--classes on the run's latest checkpoint differs from the run's"
+mkdir -p "$D/lone" && cp "$ck" "$D/lone/model.safetensors" && cp -r "$D/a/tokenizer"* "$D/lone/" 2>/dev/null
+err=$("$L" inspect --model "$D/lone/model.safetensors" --classes --threads 2 2>&1 >/dev/null); rc=$?
+[ $rc = 2 ] && grep -q -- "--classes needs --data SHARDS_DIR (the model .* is neither a run directory nor a checkpoint in one" <<<"$err" \
+  || fail "--classes on a lone checkpoint: exit $rc: $err"
+"$L" inspect --model "$D/lone/model.safetensors" --classes --data "$D/shards" --threads 2 >/dev/null \
+  || fail "--classes --data on a lone checkpoint"
 
 # real GPT-2 layouts (GPT-2's own tokenizer): a Hugging Face dir and an llm.c .bin holding the same
 # weights give the same per-token numbers; --compare across them works, against our run it is refused
