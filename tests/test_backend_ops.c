@@ -184,10 +184,10 @@ static void test_tables(void) {
 }
 
 /* Every backend's declared capabilities match its pointers, and what each declares is what the
-   code relies on: every CPU table keeps host memory and splits decoding; the fused output layer
-   everywhere but bf16 (whose output layer is a bf16 product); packed weights only in bf16. Then
-   lms_ops_check itself: a missing required op, an optional group half there, a flag without its
-   ops and a device field that contradicts the caps are each refused, naming the field. */
+   code relies on: every CPU table keeps host memory, splits decoding and decodes bf16 weights; the
+   fused output layer everywhere but bf16 (whose output layer is a bf16 product); packed weights
+   only in bf16. Then lms_ops_check itself: a missing required op, an optional group half there and
+   a flag without its ops are each refused, naming the field. */
 static void test_capabilities(void) {
     setup();
     for (int i = 0; i < NT; i++) {
@@ -199,6 +199,7 @@ static void test_capabilities(void) {
               !strcmp(b.name, K->name));
         if (i < NHOST) {
             CHECK(lms_backend_has(&b, LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE));
+            CHECK(lms_backend_has(&b, LMS_BACKEND_BF16_DECODE));
             CHECK(lms_backend_has(&b, LMS_BACKEND_FUSED_LMHEAD) == (K != lms_ops_bf16()));
             CHECK(lms_backend_has(&b, LMS_BACKEND_PACKED_WEIGHTS) == (K == lms_ops_bf16()));
         }
@@ -655,7 +656,8 @@ static void test_decode_ops(void) {
                     for (int64_t j = 0; j < OC; j++)
                         if (lms_bf16_packed_at(Wb + i * lms_bf16_row(OC), j) != lms_bf16_to_f32(lms_bf16_from_f32(W[i * OC + j])))
                             { CHECKF(0, "packed value (%lld,%lld)", (long long)i, (long long)j); i = C; break; }
-                int bfd = has(LMS_BACKEND_BF16_DECODE); /* optional: the F checks run only where declared */
+                int bfd = has(LMS_BACKEND_BF16_DECODE); /* optional: the F checks run only where declared, */
+                CHECKF(bfd || ti >= NHOST, "%s: a CPU table without bf16 decoding", F->name); /* every CPU table does */
                 if (bfd) F->dec_gemv_in_out_bf16(ON(o), ON(x), ON(Wb), ON(bias), C, OC, 0, half), back();
                 if (bfd && split) F->dec_gemv_in_out_bf16(ON(o), ON(x), ON(Wb), ON(bias), C, OC, half, OC), back();
                 for (int64_t j = 0; j < OC; j++) {
