@@ -131,6 +131,10 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
         if (st) return st;
     }
     if ((st = to_device(t, err))) return st;
+    /* the gradient allreduce (lms_train_run) and save_checkpoint's hash hand the model's buffers to
+       the MPI layer as host memory: several ranks only on a host-memory backend, which
+       check_mpi_device made sure of by the device's name */
+    LMS_ASSERT(t->n_ranks == 1 || lms_backend_has(lms_gpt_backend(t->m), LMS_BACKEND_HOST_MEMORY));
     st = lms_gpt_plan(t->m, t->rows, t->c.model.n_ctx, err); /* this rank's rows; the loader's batches stay whole */
     if (st) return st;
     st = lms_scorer_create(&t->scorer, t->m, t->c.batch, t->c.model.n_ctx, err);
