@@ -206,6 +206,10 @@ static void test_capabilities(void) {
         char cs[128];
         printf("  %-18s %s\n", K->name, lms_backend_caps_str(K->caps, cs, sizeof cs));
     }
+    char small[12] = "xxxxxxxxxxx"; /* a short buffer: cut, terminated, nothing past it written */
+    CHECK(!strcmp(lms_backend_caps_str(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE | LMS_BACKEND_BF16_DECODE,
+                                       small, 8), "host-me") && !strcmp(small + 8, "xxx"));
+    CHECK(lms_backend_caps_str(LMS_BACKEND_HOST_MEMORY, small, 0) == small && small[0] == 'h');
     lms_err err = {0};
     lms_ops t = *lms_ops_generic();
     t.dec_add = NULL;

@@ -50,7 +50,8 @@ lms_status lms_backend_check_ranks(const char *device, int ranks, lms_err *err);
 /* 1 when the backend declares every flag of cap (LMS_BACKEND_* ORed), 0 otherwise */
 static inline int lms_backend_has(const lms_backend *b, unsigned cap) { return (b->caps & cap) == cap; }
 
-/* "host-memory split-decode fused-lmhead ..." (the declared flags) into buf; returns buf */
+/* "host-memory split-decode fused-lmhead ..." (the declared flags) into buf of cap bytes, cut
+   short (still NUL-terminated) when it does not fit; cap 0 writes nothing. Returns buf. */
 const char *lms_backend_caps_str(unsigned caps, char *buf, size_t cap);
 
 /* Host memory holding the bytes at buf (the backend's memory), for reading: buf itself on a
@@ -66,7 +67,7 @@ void lms_backend_write_done(const lms_backend *b, void *buf, void *tmp, size_t b
 
 /* Copy bytes from src (in backend from's memory) to dst (in backend to's memory), through a host
    block of at most 64 MiB when either keeps device memory. LMS_ERR_NOMEM if that block cannot be
-   had (dst then partly written). */
+   had (before anything is copied). */
 lms_status lms_backend_transfer(const lms_backend *to, void *dst, const lms_backend *from, const void *src,
                                 size_t bytes, lms_err *err);
 
