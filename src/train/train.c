@@ -802,7 +802,7 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 static lms_status check_params(lms_train *t, float loss, lms_err *err) {
     void *hp;
     const float *p = host_params(t, &hp, err);
-    if (!p) return lms_err_prefix(err, "checking the parameters: ");
+    if (!p) return err ? lms_err_prefix(err, "checking the parameters: ") : LMS_ERR_NOMEM;
     int64_t bad = first_nonfinite(p, lms_gpt_num_params(t->m));
     float value = bad >= 0 ? p[bad] : 0.0f;
     lms_free(hp);
