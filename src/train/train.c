@@ -93,9 +93,10 @@ static lms_status to_device(lms_train *t, lms_err *err) {
 }
 
 /* MPI data parallelism runs on the CPU only (kernels/backend.h: lms_backend_check_ranks), checked
-   before anything else (data, model, run dir). */
+   before anything else (data, model, run dir), for the ranks setup_ranks will use: mpi on a job of
+   one rank (or before lms_dist_init) trains alone, and may use a device. */
 static lms_status check_mpi_device(int mpi, const char *device, lms_err *err) {
-    return lms_backend_check_ranks(device, mpi ? 2 : 1, err);
+    return lms_backend_check_ranks(device, mpi ? lms_dist_size() : 1, err);
 }
 
 /* MPI: this process's place in the job (c.mpi), the batch split over ranks, and the default thread
