@@ -110,12 +110,13 @@ void lms_gpt_free(lms_gpt *m); /* NULL is fine */
    clipping), and the OpenMP thread count its batch ops use (threads 0: the process's, as set by
    lms_cpu_set_threads; decoding states started later use it too). A model starts with
    lms_ops_get() and 0 (or what lms_gpt_create_on was given). The buffers stay where they are, so
-   ops must keep the memory of the current table (the same LMS_BACKEND_HOST_MEMORY; every CPU table shares
-   host memory): LMS_ERR_ARG otherwise, or for ops NULL, threads < 0 or a table whose declared
-   caps disagree with its pointers (kernels.h: lms_ops_check), and the model is unchanged. The model keeps its own instance (lms_gpt_backend: the table, the threads and the
-   table's declared capabilities). Scorers and optimizers compute with the
-   model's current table and threads; a decoding state keeps the table and thread count it was
-   created with (its helper threads start then). */
+   ops must keep the memory of the current table (the same LMS_BACKEND_HOST_MEMORY; every CPU
+   table shares host memory): LMS_ERR_ARG otherwise, or for ops NULL, threads < 0 or a table whose
+   declared caps disagree with its pointers (kernels.h: lms_ops_check), and the model is
+   unchanged. The model keeps its own instance (lms_gpt_backend: the table, the threads and the
+   table's declared capabilities). Scorers and optimizers compute with the model's current table
+   and threads; a decoding state keeps the table and thread count it was created with (its helper
+   threads start then). */
 lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
 const lms_backend *lms_gpt_backend(const lms_gpt *m); /* owned by m, valid until the next set_backend */
 const lms_ops *lms_gpt_ops(const lms_gpt *m);          /* lms_gpt_backend(m)->ops */
