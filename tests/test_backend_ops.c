@@ -47,12 +47,15 @@ static const lms_ops *F, *R; /* the backend under test, the reference */
 
 /* ---- host arrays that remember their size, and their mirrors in the backend's memory ----------
    Every host array of this test comes from tmalloc (rnd, dup, tcalloc too), which records where it
-   starts and how long it is, so that ON(p) can mirror p, to the end of its array, in a new buffer of
-   the backend under test (copy_h2d); back() copies every mirror out into its host array (copy_d2h)
-   and frees it. An op under test runs on ON(...) pointers and is followed by back(), so a device
-   backend is checked exactly like a host one, and for a host backend it costs two memcpys. The
-   record is a ring of the newest 4096 arrays, searched newest first: an array allocated after p's
-   cannot overlap p while p is alive. */
+   starts and how long it is, so that ON(p) can mirror p's whole array in a buffer of the backend
+   under test (copy_h2d) and return p's place in it; back() copies every mirror out into its host
+   array (copy_d2h) and frees it. An op under test runs on ON(...) pointers and is followed by
+   back(), so a device backend is checked exactly like a host one, and for a host backend it costs
+   two memcpys. Two pointers into one array (layernorm_bwd's dw and db as g and g + C) share its one
+   mirror, whatever order the arguments are evaluated in: two mirrors of one array would be copied
+   back one over the other, the later carrying the other's part unchanged. The record is a ring of
+   the newest 4096 arrays, searched newest first: an array allocated after p's cannot overlap p
+   while p is alive. */
 #define NREC 4096
 static struct { const char *p; size_t bytes; } REC[NREC];
 static unsigned NRECS;
@@ -69,22 +72,26 @@ static void *tcalloc(size_t n, size_t size) {
 }
 
 #define NMIR 16
-static struct { void *d, *h; size_t bytes; } MIR[NMIR];
+static struct { char *d; const char *h; size_t bytes; } MIR[NMIR];
 static int NMIRS;
 static void *on(const void *h) {
     if (!h) return NULL;
     const char *c = h;
     for (unsigned k = 0; k < NREC && k < NRECS; k++) {
         unsigned i = (NRECS - 1 - k) % NREC;
-        if (c >= REC[i].p && c < REC[i].p + REC[i].bytes) {
-            size_t bytes = (size_t)(REC[i].p + REC[i].bytes - c);
-            lms_err err = {0};
-            void *d = F->buf_alloc(bytes, &err);
-            LMS_ASSERT(d && NMIRS < NMIR && "a test buffer of the backend under test");
-            F->copy_h2d(d, h, bytes);
-            MIR[NMIRS++] = (typeof(MIR[0])){d, (void *)h, bytes};
-            return d;
+        const char *a = REC[i].p;
+        size_t bytes = REC[i].bytes;
+        if (c < a || c >= a + bytes) continue;
+        for (int j = 0; j < NMIRS; j++) {
+            if (MIR[j].h == a && MIR[j].bytes == bytes) return MIR[j].d + (c - a); /* already mirrored */
+            LMS_ASSERT((MIR[j].h + MIR[j].bytes <= a || a + bytes <= MIR[j].h) && "ON: mirrors never overlap");
         }
+        lms_err err = {0};
+        char *d = F->buf_alloc(bytes, &err);
+        LMS_ASSERT(d && NMIRS < NMIR && "a test buffer of the backend under test");
+        F->copy_h2d(d, a, bytes);
+        MIR[NMIRS++] = (typeof(MIR[0])){d, a, bytes};
+        return d + (c - a);
     }
     LMS_ASSERT(!"ON: a host array not from tmalloc");
     return NULL;
@@ -93,7 +100,7 @@ static void *on(const void *h) {
 static void back(void) {
     F->sync();
     for (int i = 0; i < NMIRS; i++) {
-        F->copy_d2h(MIR[i].h, MIR[i].d, MIR[i].bytes);
+        F->copy_d2h((void *)MIR[i].h, MIR[i].d, MIR[i].bytes);
         F->buf_free(MIR[i].d);
     }
     NMIRS = 0;
@@ -177,10 +184,10 @@ static void test_tables(void) {
 }
 
 /* Every backend's declared capabilities match its pointers, and what each declares is what the
-   code relies on: every CPU table keeps host memory and splits decoding; the fused output layer
-   everywhere but bf16 (whose output layer is a bf16 product); packed weights only in bf16. Then
-   lms_ops_check itself: a missing required op, an optional group half there, a flag without its
-   ops and a device field that contradicts the caps are each refused, naming the field. */
+   code relies on: every CPU table keeps host memory, splits decoding and decodes bf16 weights; the
+   fused output layer everywhere but bf16 (whose output layer is a bf16 product); packed weights
+   only in bf16. Then lms_ops_check itself: a missing required op, an optional group half there and
+   a flag without its ops are each refused, naming the field. */
 static void test_capabilities(void) {
     setup();
     for (int i = 0; i < NT; i++) {
@@ -192,12 +199,17 @@ static void test_capabilities(void) {
               !strcmp(b.name, K->name));
         if (i < NHOST) {
             CHECK(lms_backend_has(&b, LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE));
+            CHECK(lms_backend_has(&b, LMS_BACKEND_BF16_DECODE));
             CHECK(lms_backend_has(&b, LMS_BACKEND_FUSED_LMHEAD) == (K != lms_ops_bf16()));
             CHECK(lms_backend_has(&b, LMS_BACKEND_PACKED_WEIGHTS) == (K == lms_ops_bf16()));
         }
         char cs[128];
         printf("  %-18s %s\n", K->name, lms_backend_caps_str(K->caps, cs, sizeof cs));
     }
+    char small[12] = "xxxxxxxxxxx"; /* a short buffer: cut, terminated, nothing past it written */
+    CHECK(!strcmp(lms_backend_caps_str(LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE | LMS_BACKEND_BF16_DECODE,
+                                       small, 8), "host-me") && !strcmp(small + 8, "xxx"));
+    CHECK(lms_backend_caps_str(LMS_BACKEND_HOST_MEMORY, small, 0) == small && small[0] == 'h');
     lms_err err = {0};
     lms_ops t = *lms_ops_generic();
     t.dec_add = NULL;
@@ -648,7 +660,8 @@ static void test_decode_ops(void) {
                     for (int64_t j = 0; j < OC; j++)
                         if (lms_bf16_packed_at(Wb + i * lms_bf16_row(OC), j) != lms_bf16_to_f32(lms_bf16_from_f32(W[i * OC + j])))
                             { CHECKF(0, "packed value (%lld,%lld)", (long long)i, (long long)j); i = C; break; }
-                int bfd = has(LMS_BACKEND_BF16_DECODE); /* optional: the F checks run only where declared */
+                int bfd = has(LMS_BACKEND_BF16_DECODE); /* optional: the F checks run only where declared, */
+                CHECKF(bfd || ti >= NHOST, "%s: a CPU table without bf16 decoding", F->name); /* every CPU table does */
                 if (bfd) F->dec_gemv_in_out_bf16(ON(o), ON(x), ON(Wb), ON(bias), C, OC, 0, half), back();
                 if (bfd && split) F->dec_gemv_in_out_bf16(ON(o), ON(x), ON(Wb), ON(bias), C, OC, half, OC), back();
                 for (int64_t j = 0; j < OC; j++) {

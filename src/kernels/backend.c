@@ -97,7 +97,8 @@ const char *lms_backend_caps_str(unsigned caps, char *buf, size_t cap) {
     if (cap) buf[0] = 0;
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         if (caps & (1u << i)) {
-            int n = snprintf(buf + at, at < cap ? cap - at : 0, "%s%s", at ? " " : "", names[i]);
+            if (at >= cap) break; /* full: buf holds what fit (buf + at would point past it) */
+            int n = snprintf(buf + at, cap - at, "%s%s", at ? " " : "", names[i]);
             if (n > 0) at += (size_t)n;
         }
     return buf;
@@ -138,7 +139,7 @@ lms_status lms_backend_transfer(const lms_backend *to, void *dst, const lms_back
     }
     size_t chunk = bytes < ((size_t)64 << 20) ? bytes : ((size_t)64 << 20); /* device to device, through the host */
     void *h = lms_alloc(chunk ? chunk : 1, err);
-    if (!h) return lms_err_prefix(err, "staging weights between backends: ");
+    if (!h) return err ? lms_err_prefix(err, "staging weights between backends: ") : LMS_ERR_NOMEM;
     for (size_t at = 0; at < bytes; at += chunk) {
         size_t n = bytes - at < chunk ? bytes - at : chunk;
         from->ops->copy_d2h(h, (const char *)src + at, n);

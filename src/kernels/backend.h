@@ -33,11 +33,12 @@ typedef struct lms_backend {
    or a table that fails lms_ops_check. */
 lms_status lms_backend_init(lms_backend *b, const lms_ops *ops, int threads, lms_err *err);
 
-/* An instance by name, as the CLI's --device and --precision take them: device "cpu" (or NULL)
-   or "cuda" (kernels.h: lms_ops_for_device), precision "fp32" (or NULL) or "bf16" (the CPU's
-   lms_ops_bf16). Fails with the reason and the fix: LMS_ERR_ARG for unknown names,
+/* An instance from the names that the CLI's --device and --precision take: device "cpu" (or
+   NULL) or "cuda" (kernels.h: lms_ops_for_device), precision "fp32" (or NULL) or "bf16" (the
+   CPU's lms_ops_bf16). Fails with the reason and the fix: LMS_ERR_ARG for unknown names,
    LMS_ERR_UNSUPPORTED for a device or precision this build or machine lacks (bf16 on a device is
-   not written). b is unchanged on failure. */
+   not written). b is unchanged on failure. For library callers; the CLI and train.c resolve
+   their flags with lms_ops_for_device / lms_ops_bf16 themselves (their messages are tested). */
 lms_status lms_backend_for_device(lms_backend *b, const char *device, const char *precision, int threads,
                                   lms_err *err);
 
@@ -50,7 +51,8 @@ lms_status lms_backend_check_ranks(const char *device, int ranks, lms_err *err);
 /* 1 when the backend declares every flag of cap (LMS_BACKEND_* ORed), 0 otherwise */
 static inline int lms_backend_has(const lms_backend *b, unsigned cap) { return (b->caps & cap) == cap; }
 
-/* "host-memory split-decode fused-lmhead ..." (the declared flags) into buf; returns buf */
+/* "host-memory split-decode fused-lmhead ..." (the declared flags) into buf of cap bytes, cut
+   short (still NUL-terminated) when it does not fit; cap 0 writes nothing. Returns buf. */
 const char *lms_backend_caps_str(unsigned caps, char *buf, size_t cap);
 
 /* Host memory holding the bytes at buf (the backend's memory), for reading: buf itself on a
@@ -66,7 +68,7 @@ void lms_backend_write_done(const lms_backend *b, void *buf, void *tmp, size_t b
 
 /* Copy bytes from src (in backend from's memory) to dst (in backend to's memory), through a host
    block of at most 64 MiB when either keeps device memory. LMS_ERR_NOMEM if that block cannot be
-   had (dst then partly written). */
+   had (before anything is copied). */
 lms_status lms_backend_transfer(const lms_backend *to, void *dst, const lms_backend *from, const void *src,
                                 size_t bytes, lms_err *err);
 

@@ -22,7 +22,9 @@ void lms_host_sync(void); /* nothing is ever in flight */
 /* What every CPU table declares: host memory, decoding ops that infer.c's threads split. */
 #define LMS_HOST_CAPS (LMS_BACKEND_HOST_MEMORY | LMS_BACKEND_SPLIT_DECODE)
 
-/* The memory fields of a host table, for its initializer. */
+/* The memory fields of a host table, for its initializer. They do not set .caps: give it
+   separately (.caps = LMS_HOST_CAPS | ...), since a table whose caps lack LMS_BACKEND_HOST_MEMORY
+   (caps 0 included) keeps device memory and is reached only through its copies. */
 #define LMS_HOST_MEMORY_OPS                                                                        \
     .buf_alloc = lms_host_alloc, .buf_free = lms_host_free, .copy_h2d = lms_host_copy,  \
     .copy_d2h = lms_host_copy, .copy_d2d = lms_host_copy, .buf_memset = lms_host_memset,           \

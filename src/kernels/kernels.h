@@ -286,7 +286,7 @@ const lms_ops *lms_ops_for_device(const char *name, lms_err *err);
 
 /* LMS_OK if ops is a complete table: every required op present, the memory fields filled, and
    its declared caps matching its optional pointers (each optional group all there with its flag,
-   all NULL without it) and its device field. LMS_ERR_ARG naming the first field that disagrees. */
+   all NULL without it). LMS_ERR_ARG naming the first field that disagrees. */
 lms_status lms_ops_check(const lms_ops *ops, lms_err *err);
 
 /* The tables usable on this machine, reference first (reference, generic, avx512, bf16): fills

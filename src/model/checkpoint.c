@@ -622,17 +622,22 @@ lms_status lms_checkpoint_save_llmc(const char *path, const lms_gpt *m, lms_err 
     h[5] = c->n_head;
     h[6] = c->n_embd;
     h[7] = (int32_t)Vp;
+    /* the weights' host view first: on a device model it is a copy, whose allocation failing is
+       LMS_ERR_NOMEM (lms_alloc's message), not a write error */
+    void *ptmp = NULL;
+    const float *params = lms_backend_read_view(lms_gpt_backend(m), lms_gpt_params_const(m),
+                                                (size_t)lms_gpt_num_params(m) * sizeof(float), &ptmp, err);
+    if (!params) return err ? lms_err_prefix(err, "writing '%s': ", path) : LMS_ERR_NOMEM;
     lms_atomic_file f;
     lms_status s = lms_atomic_open(&f, path, err);
-    if (s) return s;
+    if (s) {
+        lms_free(ptmp);
+        return s;
+    }
     float *tmp = malloc((size_t)(4 * C * C > C ? 4 * C * C : C) * sizeof(float));
     int ok = tmp && fwrite(h, sizeof h, 1, f.fp) == 1;
     llmc_tensor tab[16];
     llmc_table(tab, Vp, c->n_ctx, C);
-    void *ptmp = NULL;
-    const float *params = ok ? lms_backend_read_view(lms_gpt_backend(m), lms_gpt_params_const(m),
-                                                     (size_t)lms_gpt_num_params(m) * sizeof(float), &ptmp, err) : NULL;
-    ok = ok && params;
     for (int k = 0; ok && k < 16; k++) {
         const llmc_tensor *t = &tab[k];
         int64_t R = t->rows, K = t->cols, nl = t->per_layer ? L : 1;

@@ -92,7 +92,9 @@ lms_status lms_gpt_create(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
 lms_status lms_gpt_create_weights(lms_gpt **out, const lms_gpt_config *c, lms_err *err);
 /* The same as lms_gpt_create_weights on a given backend (kernel table and thread count, as
    lms_gpt_set_backend) from the start: the only way onto a table whose buffers are not in host
-   memory (no LMS_BACKEND_HOST_MEMORY in ops->caps). LMS_ERR_ARG also for ops NULL or threads < 0. */
+   memory (no LMS_BACKEND_HOST_MEMORY in ops->caps). LMS_ERR_ARG also for ops NULL, threads < 0
+   or a table whose declared caps disagree with its pointers (kernels.h: lms_ops_check, whose
+   message names the field). */
 lms_status lms_gpt_create_on(lms_gpt **out, const lms_gpt_config *c, const lms_ops *ops, int threads,
                              lms_err *err);
 /* A weights-only copy of src on another backend (ops, threads as lms_gpt_create_on): the same
@@ -108,12 +110,13 @@ void lms_gpt_free(lms_gpt *m); /* NULL is fine */
    clipping), and the OpenMP thread count its batch ops use (threads 0: the process's, as set by
    lms_cpu_set_threads; decoding states started later use it too). A model starts with
    lms_ops_get() and 0 (or what lms_gpt_create_on was given). The buffers stay where they are, so
-   ops must keep the memory of the current table (the same LMS_BACKEND_HOST_MEMORY; every CPU table shares
-   host memory): LMS_ERR_ARG otherwise, or for ops NULL or threads < 0, and the model is
+   ops must keep the memory of the current table (the same LMS_BACKEND_HOST_MEMORY; every CPU
+   table shares host memory): LMS_ERR_ARG otherwise, or for ops NULL, threads < 0 or a table whose
+   declared caps disagree with its pointers (kernels.h: lms_ops_check), and the model is
    unchanged. The model keeps its own instance (lms_gpt_backend: the table, the threads and the
-   table's declared capabilities). Scorers and optimizers compute with the
-   model's current table and threads; a decoding state keeps the table and thread count it was
-   created with (its helper threads start then). */
+   table's declared capabilities). Scorers and optimizers compute with the model's current table
+   and threads; a decoding state keeps the table and thread count it was created with (its helper
+   threads start then). */
 lms_status lms_gpt_set_backend(lms_gpt *m, const lms_ops *ops, int threads, lms_err *err);
 const lms_backend *lms_gpt_backend(const lms_gpt *m); /* owned by m, valid until the next set_backend */
 const lms_ops *lms_gpt_ops(const lms_gpt *m);          /* lms_gpt_backend(m)->ops */

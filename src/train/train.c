@@ -93,9 +93,10 @@ static lms_status to_device(lms_train *t, lms_err *err) {
 }
 
 /* MPI data parallelism runs on the CPU only (kernels/backend.h: lms_backend_check_ranks), checked
-   before anything else (data, model, run dir). */
+   before anything else (data, model, run dir), for the ranks setup_ranks will use: mpi on a job of
+   one rank (or before lms_dist_init) trains alone, and may use a device. */
 static lms_status check_mpi_device(int mpi, const char *device, lms_err *err) {
-    return lms_backend_check_ranks(device, mpi ? 2 : 1, err);
+    return lms_backend_check_ranks(device, mpi ? lms_dist_size() : 1, err);
 }
 
 /* MPI: this process's place in the job (c.mpi), the batch split over ranks, and the default thread
@@ -131,6 +132,10 @@ static lms_status setup_engine(lms_train *t, lms_err *err) {
         if (st) return st;
     }
     if ((st = to_device(t, err))) return st;
+    /* the gradient allreduce (lms_train_run) and save_checkpoint's hash hand the model's buffers to
+       the MPI layer as host memory: several ranks only on a host-memory backend, which
+       check_mpi_device made sure of by the device's name */
+    LMS_ASSERT(t->n_ranks == 1 || lms_backend_has(lms_gpt_backend(t->m), LMS_BACKEND_HOST_MEMORY));
     st = lms_gpt_plan(t->m, t->rows, t->c.model.n_ctx, err); /* this rank's rows; the loader's batches stay whole */
     if (st) return st;
     st = lms_scorer_create(&t->scorer, t->m, t->c.batch, t->c.model.n_ctx, err);
@@ -798,7 +803,7 @@ static int64_t first_nonfinite(const float *x, int64_t n) {
 static lms_status check_params(lms_train *t, float loss, lms_err *err) {
     void *hp;
     const float *p = host_params(t, &hp, err);
-    if (!p) return lms_err_prefix(err, "checking the parameters: ");
+    if (!p) return err ? lms_err_prefix(err, "checking the parameters: ") : LMS_ERR_NOMEM;
     int64_t bad = first_nonfinite(p, lms_gpt_num_params(t->m));
     float value = bad >= 0 ? p[bad] : 0.0f;
     lms_free(hp);
