@@ -230,6 +230,8 @@ static void test_capabilities(void) {
     CHECK(lms_backend_for_device(&b, "cpu", "fp8", 0, &err) == LMS_ERR_ARG);
     CHECK(lms_backend_for_device(&b, "cpu", "bf16", 0, &err) == (lms_ops_bf16() ? LMS_OK : LMS_ERR_UNSUPPORTED));
     CHECK(lms_backend_for_device(&b, "cuda", "fp32", 0, &err) == (lms_ops_cuda() ? LMS_OK : LMS_ERR_UNSUPPORTED));
+    if (lms_ops_cuda()) /* bf16 on a device is the flags' fault (exit 2), not the machine's */
+        CHECK(lms_backend_for_device(&b, "cuda", "bf16", 0, &err) == LMS_ERR_ARG && strstr(err.msg, "CPU only"));
 }
 
 /* The CUDA table is walked by every test here when the build has it and a device is usable. */

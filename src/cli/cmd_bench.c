@@ -173,7 +173,7 @@ static void print_train(const lms_bench_train_result *rp, const lms_gpt_config *
 
 /* The flags that need no model: 2 (after the message) when one is out of range, else 0 */
 static int check_usage(int npos, char **pos, int steps, int warmup, int threads, int batch, int ctx, int ceiling_n,
-                       const char *precision, int decode, int *use_bf16) {
+                       const char *precision, int decode) {
     if (npos > 0) {
         lms_cli_error("bench", "unexpected argument '%s' (all settings are --flags; see --help)", pos[0]);
         return 2;
@@ -182,16 +182,16 @@ static int check_usage(int npos, char **pos, int steps, int warmup, int threads,
         lms_cli_error("bench", "--steps, --threads, --batch and --ctx must be >= 1, --warmup and --ceiling-size >= 0");
         return 2;
     }
-    *use_bf16 = strcmp(precision, "bf16") == 0;
-    if (!*use_bf16 && strcmp(precision, "fp32") != 0) {
+    int bf16 = strcmp(precision, "bf16") == 0;
+    if (!bf16 && strcmp(precision, "fp32") != 0) {
         lms_cli_error("bench", "--precision '%s' is not one of fp32, bf16", precision);
         return 2;
     }
-    if (*use_bf16 && decode) {
+    if (bf16 && decode) {
         lms_cli_error("bench", "--precision bf16 measures training; for bf16 decoding use --sample --bf16");
         return 2;
     }
-    if (*use_bf16 && !lms_ops_bf16()) {
+    if (bf16 && !lms_ops_bf16()) {
         lms_cli_error("bench", "--precision bf16: %s", lms_ops_bf16_unavailable());
         return 2;
     }
@@ -227,9 +227,7 @@ int lms_cmd_bench(int argc, char **argv) {
     int rc = lms_args_parse("bench", "Measure training-step or decoding throughput on random tokens.", flags,
                             argc, argv, &pos, &npos);
     if (rc != 0) return rc == 1 ? 0 : 2;
-    int use_bf16 = 0;
-    if ((rc = check_usage(npos, pos, steps, warmup, threads, batch, ctx, ceiling_n, precision, sample || score, &use_bf16)))
-        return rc;
+    if ((rc = check_usage(npos, pos, steps, warmup, threads, batch, ctx, ceiling_n, precision, sample || score))) return rc;
     lms_gpt_config cfg = {.n_layer = layers, .n_head = heads, .n_embd = dim, .n_ctx = ctx, .vocab_size = vocab};
     lms_err err = {0};
     if (lms_gpt_config_check(&cfg, &err) != LMS_OK) {
@@ -237,18 +235,12 @@ int lms_cmd_bench(int argc, char **argv) {
         return 2;
     }
     lms_cpu_set_threads(threads);
-    lms_backend be;
-    const lms_ops *dev = lms_ops_for_device(device, &err);
-    if (!dev || lms_backend_init(&be, use_bf16 && lms_ops_bf16() ? lms_ops_bf16() : dev, 0, &err) != LMS_OK) {
+    lms_backend be; /* an unknown device or bf16 on a device: usage (2); a device this machine lacks: 1 */
+    if (lms_backend_for_device(&be, device, precision, 0, &err) != LMS_OK) {
         lms_cli_error("bench", "%s", err.msg);
-        return err.code == LMS_ERR_ARG && !dev ? 2 : 1;
+        return err.code == LMS_ERR_ARG ? 2 : 1;
     }
-    int host = (dev->caps & LMS_BACKEND_HOST_MEMORY) != 0;
-    if (!host && use_bf16) {
-        lms_cli_error("bench", "--precision bf16 runs on the CPU only: the CUDA table has no bf16 products yet");
-        return 2;
-    }
-    if (!host && (sample || score)) {
+    if (!lms_backend_has(&be, LMS_BACKEND_HOST_MEMORY) && (sample || score)) {
         lms_cli_error("bench", "--device %s measures training only; drop --sample / --score", device);
         return 2;
     }

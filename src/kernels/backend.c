@@ -76,9 +76,9 @@ lms_status lms_backend_for_device(lms_backend *b, const char *device, const char
         return lms_errf(err, LMS_ERR_ARG, "unknown precision '%s': use fp32 or bf16", precision);
     const lms_ops *k = lms_ops_for_device(device, err);
     if (!k) return err ? err->code : LMS_ERR_UNSUPPORTED;
-    if (bf16 && !(k->caps & LMS_BACKEND_HOST_MEMORY))
-        return lms_errf(err, LMS_ERR_UNSUPPORTED, "--precision bf16 is not written for --device %s yet; use --precision fp32",
-                        device);
+    if (bf16 && !(k->caps & LMS_BACKEND_HOST_MEMORY)) /* the flags' combination: a usage error */
+        return lms_errf(err, LMS_ERR_ARG, "--precision bf16 runs on the CPU only: the %s table has no bf16 products yet; "
+                        "use --precision fp32 on --device %s", k->name, device);
     if (bf16 && !(k = lms_ops_bf16())) return lms_errf(err, LMS_ERR_UNSUPPORTED, "%s", lms_ops_bf16_unavailable());
     return lms_backend_init(b, k, threads, err);
 }

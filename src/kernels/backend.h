@@ -35,10 +35,10 @@ lms_status lms_backend_init(lms_backend *b, const lms_ops *ops, int threads, lms
 
 /* An instance from the names that the CLI's --device and --precision take: device "cpu" (or
    NULL) or "cuda" (kernels.h: lms_ops_for_device), precision "fp32" (or NULL) or "bf16" (the
-   CPU's lms_ops_bf16). Fails with the reason and the fix: LMS_ERR_ARG for unknown names,
-   LMS_ERR_UNSUPPORTED for a device or precision this build or machine lacks (bf16 on a device is
-   not written). b is unchanged on failure. For library callers; the CLI and train.c resolve
-   their flags with lms_ops_for_device / lms_ops_bf16 themselves (their messages are tested). */
+   CPU's lms_ops_bf16). Fails with the reason and the fix: LMS_ERR_ARG for unknown names and for
+   bf16 on a device (its table has no bf16 products), LMS_ERR_UNSUPPORTED for a device or
+   precision this build or machine lacks. b is unchanged on failure. 'lmscope bench' makes its
+   backend with it; train resolves --device in its config check and lms_train_open (train.h). */
 lms_status lms_backend_for_device(lms_backend *b, const char *device, const char *precision, int threads,
                                   lms_err *err);
 
