@@ -5,10 +5,8 @@
 # (--log-samples), is compared with Python's own reading of the file (csv module, ast.literal_eval of
 # `classes`): the same number of items, prompts, choices and answers, in order.
 set -u
-L=${LMSCOPE:-./lmscope}
-D=$(mktemp -d /tmp/lms_cli_isp.XXXXXX)
-trap 'rm -rf "$D"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.bash"
+cli_setup isp
 CSV=data/suites/quote-repetition.csv
 [ -f "$CSV" ] || fail "$CSV is missing"
 for i in $(seq 1 200); do echo "Repeat after me: the cat sat on the mat. the cat sat on the mat."; done > "$D/text.txt"

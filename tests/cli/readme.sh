@@ -4,39 +4,39 @@
 # description names, e.g. `data synth`) has a `lmscope CMD` example in the README; and every
 # command's own --help works. Keeps the README from drifting as commands are added.
 set -u
-L="${LMSCOPE:?set LMSCOPE to the lmscope binary}"
+. "$(dirname "$0")/lib.bash"
+cli_setup readme
+T=$D
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 README="$root/README.md"
-T=$(mktemp -d /tmp/lms_cli_readme_XXXXXX)
-trap 'rm -rf "$T"' EXIT
 fails=0
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+miss() { echo "FAIL $*"; fails=$((fails + 1)); } # every miss is listed, not only the first
 
-"$L" --help >"$T/help" 2>&1 || fail "lmscope --help exited non-zero"
+"$L" --help >"$T/help" 2>&1 || miss "lmscope --help exited non-zero"
 # "  name   description" lines after "commands:"
 awk '/^commands:/{f=1; next} f && /^  [a-z]/{n=$1; $1=""; sub(/^ +/, ""); print n "\t" $0}' "$T/help" >"$T/from_help"
 # "- `name` — description" lines of the README's list (between "The commands, as" and the next heading)
 awk '/^The commands, as `lmscope --help` lists them/{f=1; next} f && /^#/{exit}
      f && /^- `[a-z]+` — /{l=$0; sub(/^- `/, "", l); n=l; sub(/`.*/, "", n); sub(/^[a-z]+` — /, "", l); print n "\t" l}' \
   "$README" >"$T/from_readme"
-[ -s "$T/from_help" ] || fail "no commands found in lmscope --help"
-[ -s "$T/from_readme" ] || fail "no command list found in README.md (the list after 'The commands, as \`lmscope --help\` lists them')"
+[ -s "$T/from_help" ] || miss "no commands found in lmscope --help"
+[ -s "$T/from_readme" ] || miss "no command list found in README.md (the list after 'The commands, as \`lmscope --help\` lists them')"
 if ! diff -u "$T/from_help" "$T/from_readme" >"$T/diff"; then
-  fail "README.md's command list differs from lmscope --help (- help, + README):"
+  miss "README.md's command list differs from lmscope --help (- help, + README):"
   sed 's/^/    /' "$T/diff"
 fi
 
 # every command has an example "lmscope NAME" (./lmscope, build-cuda/lmscope, ...) in the README,
 # and so does every subcommand its description lists as "a | b | c"
 while IFS=$'\t' read -r name desc; do
-  grep -qE "lmscope $name( |\$)" "$README" || fail "README.md has no example of 'lmscope $name'"
+  grep -qE "lmscope $name( |\$)" "$README" || miss "README.md has no example of 'lmscope $name'"
   subs=$(grep -oE '[a-z]+( \| [a-z]+)+' <<<"$desc" | tr -d ' ' | tr '|' '\n')
   for s in $subs; do
-    grep -qE "lmscope $name $s( |\$)" "$README" || fail "README.md has no example of 'lmscope $name $s'"
+    grep -qE "lmscope $name $s( |\$)" "$README" || miss "README.md has no example of 'lmscope $name $s'"
   done
   [ "$name" = version ] && continue
-  "$L" "$name" --help >"$T/h" 2>&1 || fail "lmscope $name --help exited non-zero"
-  [ -s "$T/h" ] || fail "lmscope $name --help printed nothing"
+  "$L" "$name" --help >"$T/h" 2>&1 || miss "lmscope $name --help exited non-zero"
+  [ -s "$T/h" ] || miss "lmscope $name --help printed nothing"
 done <"$T/from_help"
 
 n=$(wc -l <"$T/from_help")

@@ -3,29 +3,20 @@
 # valid (tools/suites/check.py), every held-out item is absent from the training text, the text
 # prepares into shards as domains, and bad input fails cleanly.
 set -u
-L="${LMSCOPE:?set LMSCOPE to the lmscope binary}"
-T=$(mktemp -d /tmp/lms_cli_synth_XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()  { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
-expect() {
-  local want=$1 what=$2; shift 2
-  "$@" >"$T/out" 2>&1; local rc=$?
-  if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else bad "$what: exit $rc, wanted $want"; sed 's/^/    /' "$T/out" | head -20; fi
-}
-has() { if grep -qF -- "$1" "$T/out"; then ok "  output has '$1'"; else bad "  output lacks '$1'"; sed 's/^/    /' "$T/out" | head -5; fi; }
+. "$(dirname "$0")/lib.bash"
+cli_setup synth
+T=$D
 
 small="--add-problems 3000 --copy-lines 800 --chant-lines 400 --items 60"
-expect 0 "synth seed 1" "$L" data synth --out "$T/a" $small
-expect 0 "synth seed 1 again" "$L" data synth --out "$T/b" $small
-expect 0 "synth seed 2" "$L" data synth --out "$T/c" $small --seed 2
-expect 0 "synth reversed sums" "$L" data synth --out "$T/r" $small --add-reversed
-if diff -r "$T/a" "$T/b" >/dev/null; then ok "same seed, same bytes"; else bad "same seed gave different files"; fi
-if diff -q "$T/a/corpus/synth_addition.txt" "$T/c/corpus/synth_addition.txt" >/dev/null; then bad "seed 2 gave the same text"; else ok "another seed, other text"; fi
+"$L" data synth --out "$T/a" $small >/dev/null || fail "synth seed 1"
+"$L" data synth --out "$T/b" $small >/dev/null || fail "synth seed 1 again"
+"$L" data synth --out "$T/c" $small --seed 2 >/dev/null || fail "synth seed 2"
+"$L" data synth --out "$T/r" $small --add-reversed >/dev/null || fail "synth reversed sums"
+diff -r "$T/a" "$T/b" >/dev/null || fail "same seed gave different files"
+diff -q "$T/a/corpus/synth_addition.txt" "$T/c/corpus/synth_addition.txt" >/dev/null && fail "seed 2 gave the same text"
 n=$(ls "$T/a/suites" | wc -l)
-[ "$n" -eq 12 ] && ok "12 suites" || bad "$n suites, wanted 12"
-if python3 tools/suites/check.py "$T/a/suites" >"$T/out" 2>&1; then ok "suites pass tools/suites/check.py"; else bad "check.py:"; head -20 "$T/out"; fi
+[ "$n" -eq 12 ] || fail "$n suites, wanted 12"
+python3 tools/suites/check.py "$T/a/suites" >"$T/out" 2>&1 || fail "tools/suites/check.py: $(head -20 "$T/out")"
 
 # held out: no suite item occurs in the training text; answers are right; chants are in training
 if python3 - "$T/a" "$T/r" <<'PY' >"$T/out" 2>&1
@@ -76,20 +67,16 @@ for it in (json.loads(l) for l in open(f"{a}/suites/copy-altered.jsonl")):
 print("\n".join(errs[:20]) or "ok")
 sys.exit(1 if errs else 0)
 PY
-then ok "held-out items absent from training, answers right"; else bad "held-out check:"; head -20 "$T/out"; fi
+then :; else fail "held-out check: $(head -20 "$T/out")"; fi
 
 # the domains prepare into shards beside each other
-expect 0 "prepare the synthetic corpus (bytes)" "$L" data prepare --out "$T/shards" "$T/a/corpus"
-has "synth_addition"
-has "synth_chants"
+"$L" data prepare --out "$T/shards" "$T/a/corpus" >"$T/out" 2>&1 || fail "prepare the synthetic corpus (bytes): $(tail -5 "$T/out")"
+grep -q synth_addition "$T/out" && grep -q synth_chants "$T/out" || fail "prepare did not list the synthetic domains: $(cat "$T/out")"
 
-expect 2 "too few items" "$L" data synth --out "$T/x" --items 5
-has "10..500"
-expect 2 "no --out" "$L" data synth
-expect 2 "negative lines" "$L" data synth --out "$T/x" --add-problems -1
+expect 2 "10..500" data synth --out "$T/x" --items 5
+expect 2 "--out" data synth
+expect 2 "line counts must be >= 0" data synth --out "$T/x" --add-problems -1
 touch "$T/file"
-expect 1 "output under a file" "$L" data synth --out "$T/file/sub"
-[ ! -e "$T/x" ] && ok "nothing written on bad input" || bad "bad input left $T/x"
-
-echo "synth.sh: $fails failed"
-[ "$fails" -eq 0 ]
+expect 1 "" data synth --out "$T/file/sub"
+[ ! -e "$T/x" ] || fail "bad input left $T/x"
+echo "synth.sh: ok"
